@@ -1,0 +1,64 @@
+# chromactl — everything a fresh clone needs is installed by these targets.
+# `make test` is what CI runs (.ci/run calls it).
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+VENV := .venv
+UV := $(VENV)/bin/uv
+export UV_NO_PROGRESS := 1
+
+.PHONY: setup test test-fast validate fmt lint bench quickstart clean tools nginx
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+# The project environment: pinned dependencies, the package installed editable.
+$(VENV)/.installed: $(UV) requirements/dev.lock pyproject.toml
+	$(UV) pip sync -q --python $(VENV)/bin/python requirements/dev.lock
+	$(UV) pip install -q --python $(VENV)/bin/python --no-deps -e .
+	touch $@
+
+# The offline AWS provider's own environment (protobuf < 6 for the `tf` package).
+.venv-tfprov/.installed: $(UV) requirements/tfprovider.lock
+	$(UV) venv -q --python $(PYTHON) .venv-tfprov
+	$(UV) pip sync -q --python .venv-tfprov/bin/python requirements/tfprovider.lock
+	touch $@
+
+# checkov pins old boto3 and friends: its own environment too.
+.venv-checkov/.installed: $(UV) requirements/checkov.lock
+	$(UV) venv -q --python $(PYTHON) .venv-checkov
+	$(UV) pip sync -q --python .venv-checkov/bin/python requirements/checkov.lock
+	touch $@
+
+# nginx is the real proxy the auth tests put in front of Chroma (Debian package).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  echo "installing nginx (Debian package) for the auth-proxy tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null) \
+	  || { echo "could not install nginx: run 'apt-get install nginx-light' as root" >&2; exit 1; }; }
+
+tools: $(VENV)/.installed .venv-tfprov/.installed .venv-checkov/.installed nginx
+
+setup: tools
+
+test: tools
+	$(VENV)/bin/python -m pytest -q
+
+test-fast: tools
+	$(VENV)/bin/python -m pytest -q -m "not slow"
+
+validate: $(VENV)/.installed .venv-tfprov/.installed
+	$(VENV)/bin/python -m tfoffline validate-all
+
+fmt:
+	$(VENV)/bin/chromactl-terraform fmt -recursive terraform envs
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check cli tests tools scripts
+
+bench: tools
+	$(VENV)/bin/python scripts/bench_all.py
+
+clean:
+	rm -rf $(VENV) .venv-tfprov .venv-checkov .pytest_cache
