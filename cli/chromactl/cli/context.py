@@ -1,0 +1,34 @@
+"""What every command gets from the global options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+
+from chromactl.output import Output
+
+
+@dataclass
+class AppContext:
+    output: Output = field(default_factory=Output)
+    profile: str | None = None
+    root: Path | None = None
+
+
+def app_context(ctx: typer.Context, json_flag: bool = False) -> AppContext:
+    """The AppContext of this run; a verb-level --json switches JSON on too."""
+    obj = ctx.find_root().obj
+    if not isinstance(obj, AppContext):
+        obj = AppContext()
+        ctx.find_root().obj = obj
+    if json_flag:
+        obj.output.json = True
+    return obj
+
+
+# Shared option declarations, so every verb spells them the same way.
+JSON_OPT = typer.Option(False, "--json", help="Print the result as JSON on stdout.", envvar="CHROMACTL_JSON")
+ENV_OPT = typer.Option(..., "--env", "-e", help="Environment name (a folder under envs/).", envvar="CHROMACTL_ENV")
+REGION_OPT = typer.Option(None, "--region", "-r", help="AWS region (default: the env's primary).", envvar="CHROMACTL_REGION")

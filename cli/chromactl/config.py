@@ -1,0 +1,251 @@
+"""Environments: discovery under `envs/` and `envs/<env>/chromactl.toml`.
+
+Every problem is reported as a ConfigError naming the file and the key, so a
+user can fix it without reading code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chromactl.errors import ConfigError
+from chromactl.regions import check_region
+
+CONFIG_NAME = "chromactl.toml"
+_ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+
+@dataclass(frozen=True)
+class StateConfig:
+    bucket: str
+    region: str
+    key_prefix: str = "chromactl"
+
+
+@dataclass(frozen=True)
+class SloConfig:
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    rto_minutes: float = 15.0
+    rpo_minutes: float = 15.0
+
+
+@dataclass(frozen=True)
+class DnsConfig:
+    zone_id: str = ""
+    record_name: str = ""
+
+    @property
+    def managed(self) -> bool:
+        return bool(self.zone_id and self.record_name)
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: str = ".chromactl/local"
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    name: str
+    kind: str  # "aws" or "local"
+    dir: Path
+    config_path: Path
+    protected: bool = False
+    account_id: str | None = None
+    primary_region: str | None = None
+    failover_regions: tuple[str, ...] = ()
+    state: StateConfig | None = None
+    slo: SloConfig = field(default_factory=SloConfig)
+    dns: DnsConfig = field(default_factory=DnsConfig)
+    local: LocalConfig | None = None
+
+    @property
+    def is_aws(self) -> bool:
+        return self.kind == "aws"
+
+    def state_key(self, region: str) -> str:
+        """One state per (env, region): a rebuild elsewhere never touches the primary's."""
+        prefix = self.state.key_prefix if self.state else "chromactl"
+        return f"{prefix}/{self.name}/{region}/terraform.tfstate"
+
+    def region_or_primary(self, region: str | None) -> str:
+        if region:
+            return check_region(region)
+        if not self.primary_region:
+            raise ConfigError(f"Env {self.name!r} has no primary region.", f"Set [regions] primary in {self.config_path}.")
+        return self.primary_region
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The project root: $CHROMACTL_ROOT, else the nearest parent holding envs/."""
+    env_root = os.environ.get("CHROMACTL_ROOT")
+    if env_root:
+        root = Path(env_root).expanduser().resolve()
+        if not (root / "envs").is_dir():
+            raise ConfigError(
+                f"CHROMACTL_ROOT={env_root} has no envs/ directory.",
+                "Point CHROMACTL_ROOT at a chromactl checkout (the folder holding envs/ and terraform/).",
+            )
+        return root
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "envs").is_dir() and (candidate / "terraform").is_dir():
+            return candidate
+    packaged = Path(__file__).resolve().parents[2]
+    if (packaged / "envs").is_dir():
+        return packaged
+    raise ConfigError(
+        "No chromactl project found here (no envs/ and terraform/ folders in this directory or above).",
+        "Run chromactl from your chromactl checkout, or set CHROMACTL_ROOT.",
+    )
+
+
+def envs_dir(root: Path | None = None) -> Path:
+    return (root or project_root()) / "envs"
+
+
+def list_envs(root: Path | None = None) -> list[str]:
+    base = envs_dir(root)
+    return sorted(p.name for p in base.iterdir() if (p / CONFIG_NAME).is_file())
+
+
+def load_env(name: str, root: Path | None = None) -> EnvConfig:
+    """Load and validate envs/<name>/chromactl.toml."""
+    base = envs_dir(root)
+    if not _ENV_NAME.match(name or ""):
+        raise ConfigError(f"{name!r} is not a valid env name.", "Env names are lowercase letters, digits and dashes.")
+    env_dir = base / name
+    path = env_dir / CONFIG_NAME
+    if not env_dir.is_dir():
+        known = ", ".join(list_envs(root)) or "none"
+        raise ConfigError(f"Unknown env {name!r}: there is no {env_dir}.", f"Known envs: {known}.")
+    if not path.is_file():
+        raise ConfigError(f"Env {name!r} has no {CONFIG_NAME} ({path} is missing).", "Copy one from envs/dev and edit it.")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}.", "Fix the syntax at the line named.") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {path}: {exc.strerror}.", "Check the file's permissions.") from None
+    return _parse(name, env_dir, path, data)
+
+
+class _Reader:
+    """Typed access to a TOML table with errors that name file and key."""
+
+    def __init__(self, path: Path, data: dict[str, Any]):
+        self.path = path
+        self.data = data
+
+    def table(self, key: str, required: bool = False) -> dict[str, Any]:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                raise ConfigError(f"{self.path}: missing table [{key}].", f"Add a [{key}] table; see envs/dev/{CONFIG_NAME}.")
+            return {}
+        if not isinstance(value, dict):
+            raise ConfigError(f"{self.path}: {key} must be a table.", f"Write it as [{key}].")
+        return value
+
+    def get(self, table: str, key: str, kind: type | tuple[type, ...], *, required: bool = False, default: Any = None) -> Any:
+        section = self.table(table)
+        if key not in section:
+            if required:
+                raise ConfigError(f"{self.path}: missing key {table}.{key}.", f"Add {key} = ... under [{table}].")
+            return default
+        value = section[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            ok = False
+        else:
+            ok = isinstance(value, kinds)
+        if not ok:
+            names = " or ".join(k.__name__ for k in kinds)
+            raise ConfigError(
+                f"{self.path}: {table}.{key} must be a {names}, not {type(value).__name__}.",
+                f"Fix {key} under [{table}].",
+            )
+        return value
+
+
+def _parse(name: str, env_dir: Path, path: Path, data: dict[str, Any]) -> EnvConfig:
+    r = _Reader(path, data)
+    kind = r.get("env", "kind", str, default="aws")
+    if kind not in ("aws", "local"):
+        raise ConfigError(f"{path}: env.kind must be \"aws\" or \"local\", not {kind!r}.", "Fix kind under [env].")
+    protected = r.get("env", "protected", bool, default=False)
+    slo_t = "slo"
+    slo = SloConfig(
+        p95_ms=_positive(r, slo_t, "p95_ms"),
+        p99_ms=_positive(r, slo_t, "p99_ms"),
+        rto_minutes=_positive(r, slo_t, "rto_minutes") or 15.0,
+        rpo_minutes=_positive(r, slo_t, "rpo_minutes") or 15.0,
+    )
+    if kind == "local":
+        port = r.get("local", "port", int, default=8000)
+        if not 1 <= port <= 65535:
+            raise ConfigError(f"{path}: local.port must be between 1 and 65535.", "Fix port under [local].")
+        host = r.get("local", "host", str, default="127.0.0.1")
+        if host not in ("127.0.0.1", "localhost"):
+            raise ConfigError(f"{path}: local.host must be 127.0.0.1 (the local env never listens beyond loopback).", "Set host = \"127.0.0.1\".")
+        local = LocalConfig(host="127.0.0.1", port=port, data_dir=r.get("local", "data_dir", str, default=".chromactl/local"))
+        return EnvConfig(name=name, kind=kind, dir=env_dir, config_path=path, protected=protected, slo=slo, local=local)
+
+    account = r.get("env", "account_id", str, default=None)
+    if account is not None and not _ACCOUNT.match(account):
+        raise ConfigError(f"{path}: env.account_id must be 12 digits, not {account!r}.", "Fix account_id under [env] or remove it.")
+    r.table("regions", required=True)
+    primary = r.get("regions", "primary", str, required=True)
+    check_region(primary, where=f"{path}: regions.primary")
+    failover_raw = r.get("regions", "failover", list, default=[])
+    failover: list[str] = []
+    for item in failover_raw:
+        if not isinstance(item, str):
+            raise ConfigError(f"{path}: regions.failover must be a list of region names.", "Write failover = [\"us-west-2\"].")
+        check_region(item, where=f"{path}: regions.failover")
+        if item == primary:
+            raise ConfigError(f"{path}: regions.failover lists the primary region {primary}.", "A failover region must differ from the primary.")
+        failover.append(item)
+    r.table("state", required=True)
+    bucket = r.get("state", "bucket", str, required=True)
+    if not _BUCKET.match(bucket):
+        raise ConfigError(f"{path}: state.bucket {bucket!r} is not a valid S3 bucket name.", "Use 3-63 lowercase letters, digits, dots and dashes.")
+    state_region = r.get("state", "region", str, required=True)
+    check_region(state_region, where=f"{path}: state.region")
+    if state_region == primary:
+        raise ConfigError(
+            f"{path}: state.region is the primary region {primary}; the state would be lost with it.",
+            "Put the state bucket in another region (for example the failover region's neighbour).",
+        )
+    prefix = r.get("state", "key_prefix", str, default="chromactl").strip("/") or "chromactl"
+    dns = DnsConfig(zone_id=r.get("dns", "zone_id", str, default=""), record_name=r.get("dns", "record_name", str, default=""))
+    return EnvConfig(
+        name=name,
+        kind=kind,
+        dir=env_dir,
+        config_path=path,
+        protected=protected,
+        account_id=account,
+        primary_region=primary,
+        failover_regions=tuple(failover),
+        state=StateConfig(bucket=bucket, region=state_region, key_prefix=prefix),
+        slo=slo,
+        dns=dns,
+    )
+
+
+def _positive(r: _Reader, table: str, key: str) -> float | None:
+    value = r.get(table, key, (int, float), default=None)
+    if value is not None and value <= 0:
+        raise ConfigError(f"{r.path}: {table}.{key} must be positive.", f"Fix {key} under [{table}].")
+    return float(value) if value is not None else None
