@@ -1,0 +1,10 @@
+"""Fixture plugins shared by every test folder (each module owns one kind of server)."""
+
+import os
+
+# Tests never read the developer's Terraform CLI config; they set their own.
+os.environ.setdefault("CHECKPOINT_DISABLE", "1")
+
+pytest_plugins = [
+    "tests.fixtures.moto_server",
+]
