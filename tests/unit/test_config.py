@@ -1,0 +1,96 @@
+"""envs/<env>/chromactl.toml: every problem names the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chromactl.config import list_envs, load_env
+from chromactl.errors import ConfigError
+
+GOOD = """
+[env]
+kind = "aws"
+protected = true
+account_id = "123456789012"
+
+[regions]
+primary = "us-east-1"
+failover = ["us-west-2"]
+
+[state]
+bucket = "chromactl-state-test"
+region = "us-east-2"
+
+[slo]
+p95_ms = 100
+p99_ms = 250
+"""
+
+
+def make_root(tmp_path: Path, name: str, text: str) -> Path:
+    (tmp_path / "terraform").mkdir(exist_ok=True)
+    env_dir = tmp_path / "envs" / name
+    env_dir.mkdir(parents=True)
+    (env_dir / "chromactl.toml").write_text(text)
+    return tmp_path
+
+
+def test_good_config_loads(tmp_path: Path) -> None:
+    root = make_root(tmp_path, "prod", GOOD)
+    env = load_env("prod", root)
+    assert env.is_aws and env.protected
+    assert env.primary_region == "us-east-1" and env.failover_regions == ("us-west-2",)
+    assert env.state is not None and env.state.bucket == "chromactl-state-test"
+    assert env.state_key("us-west-2") == "chromactl/prod/us-west-2/terraform.tfstate"
+    assert env.slo.p95_ms == 100.0
+    assert list_envs(root) == ["prod"]
+
+
+@pytest.mark.parametrize(
+    "mutate, needle",
+    [
+        (lambda t: t.replace('primary = "us-east-1"', 'primary = "us-east-9"'), "us-east-9"),
+        (lambda t: t.replace('bucket = "chromactl-state-test"\n', ""), "state.bucket"),
+        (lambda t: t.replace('bucket = "chromactl-state-test"', 'bucket = "Bad_Bucket"'), "state.bucket"),
+        (lambda t: t.replace('region = "us-east-2"', 'region = "us-east-1"'), "state.region"),
+        (lambda t: t.replace("protected = true", 'protected = "yes"'), "env.protected"),
+        (lambda t: t.replace('account_id = "123456789012"', 'account_id = "12"'), "env.account_id"),
+        (lambda t: t.replace('failover = ["us-west-2"]', 'failover = ["us-east-1"]'), "regions.failover"),
+        (lambda t: t.replace("p95_ms = 100", "p95_ms = -1"), "slo.p95_ms"),
+        (lambda t: t.replace("[regions]", "[regionz]"), "[regions]"),
+        (lambda t: t + "\n[broken\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_names_file_and_key(tmp_path: Path, mutate, needle: str) -> None:
+    root = make_root(tmp_path, "prod", mutate(GOOD))
+    with pytest.raises(ConfigError) as info:
+        load_env("prod", root)
+    assert needle in info.value.message
+    assert info.value.exit_code == 2
+    if "TOML" not in needle:
+        assert "chromactl.toml" in info.value.message
+    assert info.value.hint
+
+
+def test_unknown_env_lists_known(tmp_path: Path) -> None:
+    root = make_root(tmp_path, "dev", GOOD)
+    with pytest.raises(ConfigError) as info:
+        load_env("prodd", root)
+    assert "prodd" in info.value.message and "dev" in (info.value.hint or "")
+
+
+def test_local_env_refuses_non_loopback(tmp_path: Path) -> None:
+    root = make_root(tmp_path, "local", '[env]\nkind = "local"\n[local]\nhost = "0.0.0.0"\n')
+    with pytest.raises(ConfigError) as info:
+        load_env("local", root)
+    assert "local.host" in info.value.message
+
+
+def test_repo_envs_all_load() -> None:
+    root = Path(__file__).resolve().parents[2]
+    names = list_envs(root)
+    assert "local" in names
+    for name in names:
+        load_env(name, root)
