@@ -1,9 +1,122 @@
-"""chromactl token commands (filled in by its issue)."""
+"""`chromactl token rotate|age`: the API token checked at the ALB.
+
+Thin layer over chromactl.rotation.token. Token values are never printed:
+results carry version ids, dates and timings only.
+"""
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
+
+from chromactl.cli.context import ENV_OPT, JSON_OPT, REGION_OPT, app_context
+
+SECRET_OPT = typer.Option(
+    None,
+    "--secret-id",
+    help="The token secret's ARN or name (default: chromactl/<env>/api-token, as the stack creates it).",
+    envvar="CHROMACTL_TOKEN_SECRET_ID",
+)
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    token_app = typer.Typer(
+        name="token",
+        help="The API token the ALB checks: rotate it (zero downtime) and see its age.",
+        no_args_is_help=True,
+    )
+
+    @token_app.command("rotate")
+    def rotate(
+        ctx: typer.Context,
+        env: str = ENV_OPT,
+        region: Optional[str] = REGION_OPT,
+        timeout: float = typer.Option(300.0, "--timeout", help="Seconds to wait for the rotation to finish (1-3600)."),
+        secret_id: Optional[str] = SECRET_OPT,
+        abandon_pending: bool = typer.Option(
+            False, "--abandon-pending", help="Drop an unfinished earlier rotation's pending version first."
+        ),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation on a protected env."),
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """Rotate the token now and wait until the new one is current and the old one refused."""
+        from chromactl.config import load_env
+        from chromactl.errors import UsageError
+        from chromactl.rotation import token as tok
+
+        actx = app_context(ctx, json_out)
+        cfg = load_env(env, actx.root)
+        sid = tok.resolve_secret_id(cfg, secret_id)
+        where = cfg.region_or_primary(region)
+        if cfg.protected and not yes:
+            prompt = (
+                f"Rotating the token of protected env {cfg.name!r} ({where}): clients still holding the old token "
+                "are refused once the rotation finishes; they must re-read it from Secrets Manager."
+            )
+            if not actx.output.confirm_text(prompt, cfg.name):
+                raise UsageError(f"Not confirmed: env {cfg.name!r} is protected.", "Type the env's name when asked, or pass --yes.")
+        actx.output.info(f"rotating the token of {cfg.name} in {where} (waiting up to {timeout:g} s)")
+        with actx.output.status("rotating the token"):
+            result = tok.start_rotation_and_wait(
+                sid,
+                where,
+                actx.profile,
+                timeout=timeout,
+                abandon_stuck=abandon_pending,
+                on_progress=actx.output.info,
+            )
+        data = {"env": cfg.name, "region": where, **result.to_dict()}
+
+        def render(console) -> None:  # type: ignore[no-untyped-def]
+            previous = result.previous_version_id or "none (first token)"
+            console.print(
+                f"token rotated for {cfg.name} ({where}) in {result.seconds:.1f} s: "
+                f"version {previous} -> {result.version_id}"
+            )
+
+        actx.output.result(data, render)
+
+    @token_app.command("age")
+    def age(
+        ctx: typer.Context,
+        env: str = ENV_OPT,
+        region: Optional[str] = REGION_OPT,
+        secret_id: Optional[str] = SECRET_OPT,
+        max_age_days: Optional[float] = typer.Option(
+            None, "--max-age-days", help="Exit 1 when the current token is older than this many days."
+        ),
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """Days since the current token was created (its last rotation), and the rotation schedule."""
+        from chromactl.config import load_env
+        from chromactl.errors import OperationFailed, UsageError
+        from chromactl.rotation import token as tok
+
+        actx = app_context(ctx, json_out)
+        if max_age_days is not None and max_age_days <= 0:
+            raise UsageError("--max-age-days must be positive.", "Pass a number of days such as 90.")
+        cfg = load_env(env, actx.root)
+        sid = tok.resolve_secret_id(cfg, secret_id)
+        where = cfg.region_or_primary(region)
+        info = tok.token_age(sid, where, actx.profile)
+        too_old = max_age_days is not None and info.age_days > max_age_days
+        data = {"env": cfg.name, "region": where, **info.to_dict(), "max_age_days": max_age_days, "too_old": too_old}
+
+        def render(console) -> None:  # type: ignore[no-untyped-def]
+            nxt = info.next_rotation.isoformat() if info.next_rotation else "not scheduled"
+            console.print(
+                f"token of {cfg.name} ({where}): {info.age_days:.1f} days old "
+                f"(version {info.version_id}, created {info.created.isoformat()}); "
+                f"rotation {'enabled' if info.rotation_enabled else 'DISABLED'}, next {nxt}"
+                + ("; a rotation is in progress" if info.rotation_in_progress else "")
+            )
+
+        actx.output.result(data, render)
+        if too_old:
+            raise OperationFailed(
+                f"The token of {cfg.name} is {info.age_days:.1f} days old, over the {max_age_days:g}-day limit.",
+                f"Rotate it: chromactl token rotate --env {cfg.name}.",
+            )
+
+    app.add_typer(token_app, name="token")
