@@ -1,0 +1,255 @@
+"""The smoke check: does this endpoint work end to end, right now?
+
+Steps, in order, each timed: heartbeat; auth (a request without the token and
+one with a wrong token must be refused, ours accepted; a target with no token
+reports honestly whether the endpoint enforces anything); create a uniquely
+named temporary collection; add vectors in batches (and count them); query
+planted nearest neighbours, which must come back first; a metadata-filtered
+query; delete the collection. The collection is removed on success, on failure
+and on Ctrl-C/SIGTERM (try/finally), and the report says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from chromactl.checks.client import ChromaError, ChromaNotFound
+from chromactl.checks.target import Target
+
+SMOKE_PREFIX = "chromactl-smoke-"
+DEFAULT_VECTORS = 500
+DEFAULT_DIMS = 64
+PROBES = 5
+GROUPS = 4
+
+
+@dataclass
+class Step:
+    name: str
+    ok: bool
+    seconds: float
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "seconds": round(self.seconds, 4), "detail": self.detail}
+
+
+@dataclass
+class SmokeReport:
+    target: dict[str, Any]
+    steps: list[Step] = field(default_factory=list)
+    collection: str | None = None
+    cleaned_up: bool = True
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.steps) and all(s.ok for s in self.steps) and self.cleaned_up and not self.interrupted
+
+    @property
+    def seconds(self) -> float:
+        return sum(s.seconds for s in self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "target": self.target,
+            "collection": self.collection,
+            "cleaned_up": self.cleaned_up,
+            "interrupted": self.interrupted,
+            "seconds": round(self.seconds, 3),
+            "steps": [s.to_dict() for s in self.steps],
+        }
+
+
+class _StepFailed(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM behaves like Ctrl-C so the finally-cleanup runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def smoke_collection_name() -> str:
+    return f"{SMOKE_PREFIX}{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{secrets.token_hex(4)}"
+
+
+def _dataset(vectors: int, dims: int) -> tuple[Any, Any, list[str], list[dict[str, Any]], list[int]]:
+    """Random vectors plus PROBES planted near-duplicates of known query vectors."""
+    import numpy as np
+
+    rng = np.random.default_rng()
+    data = rng.standard_normal((vectors, dims)).astype("float32")
+    queries = rng.standard_normal((PROBES, dims)).astype("float32")
+    planted_rows = [int(i) for i in rng.choice(vectors, size=PROBES, replace=False)]
+    for q, row in enumerate(planted_rows):
+        data[row] = queries[q] + rng.standard_normal(dims).astype("float32") * 1e-3
+    ids = [f"v{i:07d}" for i in range(vectors)]
+    planted = set(planted_rows)
+    metas = [{"group": i % GROUPS, "planted": i in planted} for i in range(vectors)]
+    return data, queries, ids, metas, planted_rows
+
+
+def run_smoke(
+    target: Target,
+    *,
+    vectors: int = DEFAULT_VECTORS,
+    dims: int = DEFAULT_DIMS,
+    timeout_s: float | None = None,
+    batch_size: int = 100,
+    on_step: Callable[[Step], None] | None = None,
+) -> SmokeReport:
+    """Run every step against `target`; never raises for a failed step (see report.ok)."""
+    if vectors < PROBES * 2:
+        raise ValueError(f"vectors must be at least {PROBES * 2}")
+    report = SmokeReport(target=target.describe())
+    client = target.client(timeout_s=timeout_s)
+
+    def step(name: str, fn: Callable[[], str]) -> None:
+        start = time.perf_counter()
+        try:
+            detail = fn()
+            st = Step(name, True, time.perf_counter() - start, detail)
+        except _StepFailed as exc:
+            st = Step(name, False, time.perf_counter() - start, str(exc))
+        except ChromaError as exc:
+            st = Step(name, False, time.perf_counter() - start, exc.message)
+        report.steps.append(st)
+        if on_step:
+            on_step(st)
+        if not st.ok:
+            raise _StepFailed(st.detail)
+
+    state: dict[str, Any] = {}
+
+    def heartbeat() -> str:
+        beat = client.heartbeat()
+        return f"server answered (heartbeat {beat})"
+
+    def auth() -> str:
+        if not target.has_token:
+            status = client.probe_auth(None)
+            if status in (401, 403):
+                raise _StepFailed(f"the endpoint refuses requests without a token (HTTP {status}) and no token was given; pass --token-env VAR")
+            return "no auth enforced: no token configured and the endpoint accepts requests without one"
+        without = client.probe_auth(None, target.token_header)
+        wrong = client.probe_auth(secrets.token_hex(32), target.token_header)
+        if without not in (401, 403):
+            raise _StepFailed(f"a request without the token got HTTP {without}, expected 401: the endpoint does not enforce auth")
+        if wrong not in (401, 403):
+            raise _StepFailed(f"a request with a wrong token got HTTP {wrong}, expected 401: the endpoint does not check the token")
+        client.count_collections()  # with our token: must be accepted (raises on 401)
+        return f"without token: HTTP {without}; wrong token: HTTP {wrong}; our token: accepted"
+
+    def create() -> str:
+        name = smoke_collection_name()
+        state["name"] = name
+        report.collection = name
+        report.cleaned_up = False
+        col = client.create_collection(name, metadata={"chromactl": "smoke", "temporary": True})
+        state["id"] = col["id"]
+        return f"created {name}"
+
+    def add() -> str:
+        data, queries, ids, metas, planted = _dataset(vectors, dims)
+        state.update(queries=queries, planted=planted, ids=ids, metas=metas)
+        size = max(1, min(batch_size, client.max_batch_size()))
+        batches = 0
+        for lo in range(0, vectors, size):
+            client.add(state["id"], ids[lo : lo + size], data[lo : lo + size], metas[lo : lo + size])
+            batches += 1
+        n = client.count(state["id"])
+        if n != vectors:
+            raise _StepFailed(f"added {vectors} vectors but the collection counts {n}")
+        return f"{vectors} vectors of {dims} dims in {batches} batches of up to {size}; count {n}"
+
+    def query() -> str:
+        res = client.query(state["id"], state["queries"], n_results=3)
+        firsts = [row[0] if row else None for row in res.get("ids", [])]
+        expected = [state["ids"][r] for r in state["planted"]]
+        misses = [i for i, (got, want) in enumerate(zip(firsts, expected)) if got != want]
+        if len(firsts) != len(expected) or misses:
+            raise _StepFailed(f"planted neighbours not first for {len(misses) or len(expected)} of {len(expected)} queries")
+        return f"{len(expected)} of {len(expected)} planted nearest neighbours came back first"
+
+    def filtered() -> str:
+        row = state["planted"][0]
+        group = state["metas"][row]["group"]
+        want = state["ids"][row]
+        q = state["queries"][:1]
+        same = client.query(state["id"], q, n_results=5, where={"group": group}, include=("metadatas", "distances"))
+        other = client.query(state["id"], q, n_results=5, where={"group": {"$ne": group}}, include=("metadatas", "distances"))
+        same_ids, same_meta = same["ids"][0], same["metadatas"][0]
+        other_ids, other_meta = other["ids"][0], other["metadatas"][0]
+        if not same_ids or same_ids[0] != want:
+            raise _StepFailed(f"with where group={group} the planted neighbour did not come back first")
+        if any(m.get("group") != group for m in same_meta):
+            raise _StepFailed(f"where group={group} returned records of another group")
+        if want in other_ids or any(m.get("group") == group for m in other_meta) or not other_ids:
+            raise _StepFailed(f"where group != {group} returned records it should have filtered out")
+        return f"where group={group}: neighbour first, {len(same_ids)} of group {group}; $ne filter excludes it"
+
+    def delete() -> str:
+        client.delete_collection(state["name"])
+        try:
+            client.get_collection(state["name"])
+        except ChromaNotFound:
+            report.cleaned_up = True
+            state.pop("name", None)
+            return "deleted; the collection is gone"
+        raise _StepFailed("the collection still exists after delete")
+
+    try:
+        with _sigterm_as_interrupt():
+            try:
+                step("heartbeat", heartbeat)
+                step("auth", auth)
+                step("create collection", create)
+                step("add vectors", add)
+                step("query nearest neighbours", query)
+                step("metadata filter", filtered)
+                step("delete collection", delete)
+            except _StepFailed:
+                pass
+            except KeyboardInterrupt:
+                report.interrupted = True
+            finally:
+                if state.get("name"):
+                    report.cleaned_up = _cleanup(client, state["name"])
+    finally:
+        client.close()
+    return report
+
+
+def _cleanup(client: Any, name: str) -> bool:
+    """Best-effort delete of the temporary collection (bounded by the client's timeout)."""
+    for _ in range(2):
+        try:
+            client.delete_collection(name)
+            return True
+        except ChromaNotFound:
+            return True
+        except ChromaError:
+            time.sleep(0.2)
+        except KeyboardInterrupt:
+            continue  # a second Ctrl-C: still try once more
+    return False

@@ -1,0 +1,131 @@
+"""What a check talks to: an endpoint URL, its token (never printed), TLS and timeout.
+
+`resolve_target` turns the CLI's choices into a Target:
+  --endpoint URL [--token-env VAR]  the URL as given; the token from the env variable named VAR;
+  --env local                       the local server (chromactl.local.server.local_endpoint), no token;
+  --env <aws env> [--region R]      the endpoint from the stack's outputs (`endpoint_url`), the token
+                                    from Secrets Manager (`token_secret_arn`), current version.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from chromactl.errors import ConfigError, UsageError
+
+DEFAULT_TIMEOUT_S = 10.0
+_ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    token: str | None = field(default=None, repr=False)
+    verify_tls: bool = True
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    token_header: str = "authorization"
+    env: str | None = None
+    region: str | None = None
+
+    def __post_init__(self) -> None:
+        if not re.match(r"^https?://[^\s/]+", self.url or ""):
+            raise UsageError(f"{self.url!r} is not an http(s) URL.", "Pass --endpoint like https://chroma.example.com or http://127.0.0.1:8000.")
+        if self.timeout_s <= 0:
+            raise UsageError("The timeout must be positive.", "Pass --timeout in seconds, e.g. 10.")
+        if self.token_header.lower() not in ("authorization", "x-chroma-token"):
+            raise UsageError(f"Unknown token header {self.token_header!r}.", "Use authorization or x-chroma-token.")
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.token)
+
+    def client(self, *, pool_size: int = 8, timeout_s: float | None = None) -> Any:
+        from chromactl.checks.client import ChromaClient
+
+        return ChromaClient(
+            self.url,
+            self.token,
+            token_header=self.token_header,
+            verify_tls=self.verify_tls,
+            timeout_s=timeout_s or self.timeout_s,
+            pool_size=pool_size,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """What may be printed: never the token."""
+        return {"url": self.url, "auth": "token" if self.token else "none", "env": self.env, "region": self.region}
+
+
+def token_from_env_var(var: str | None) -> str | None:
+    if not var:
+        return None
+    if not _ENV_VAR.match(var):
+        raise UsageError(
+            "--token-env takes the NAME of an environment variable, not a token.",
+            "export CHROMA_TOKEN=... and pass --token-env CHROMA_TOKEN.",
+        )
+    value = os.environ.get(var)
+    if not value:
+        raise UsageError(f"The environment variable {var} is not set or empty.", f"export {var}=<token> first.")
+    return value.strip()
+
+
+def resolve_target(
+    env_name: str | None,
+    endpoint: str | None,
+    token_env: str | None,
+    region: str | None,
+    profile: str | None,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    verify_tls: bool = True,
+    token_header: str = "authorization",
+    root: Any = None,
+) -> Target:
+    """The Target for --env or --endpoint (exactly one of them)."""
+    if bool(env_name) == bool(endpoint):
+        raise UsageError("Pass exactly one of --env and --endpoint.", "e.g. chromactl smoke --env local, or --endpoint http://127.0.0.1:8000.")
+    common = {"timeout_s": timeout_s, "verify_tls": verify_tls, "token_header": token_header}
+    if endpoint:
+        return Target(url=endpoint.rstrip("/"), token=token_from_env_var(token_env), region=region, **common)
+
+    from chromactl.config import load_env
+
+    env = load_env(env_name or "", root)
+    if not env.is_aws:
+        from chromactl.local.server import local_endpoint
+
+        token = token_from_env_var(token_env)
+        return Target(url=local_endpoint(env), token=token, env=env.name, region=region or "local", **common)
+
+    the_region = env.region_or_primary(region)
+    try:
+        from chromactl.lifecycle.outputs import read_outputs  # written by the lifecycle part
+    except ImportError:
+        raise ConfigError(
+            f"Cannot read the outputs of env {env.name!r}: this chromactl has no lifecycle module.",
+            "Pass --endpoint URL and --token-env VAR instead.",
+        ) from None
+    outputs = read_outputs(env, the_region)
+    url = outputs.get("endpoint_url")
+    if not url:
+        raise ConfigError(
+            f"Env {env.name!r} in {the_region} has no endpoint_url output (is it applied?).",
+            f"Run chromactl up --env {env.name} --region {the_region}, or pass --endpoint.",
+        )
+    token: str | None
+    if token_env:
+        token = token_from_env_var(token_env)
+    else:
+        arn = outputs.get("token_secret_arn")
+        if not arn:
+            raise ConfigError(f"Env {env.name!r} has no token_secret_arn output.", "Pass --token-env VAR with the token.")
+        try:
+            from chromactl.rotation.token import read_current_token  # written by the rotation part
+        except ImportError:
+            raise ConfigError("This chromactl cannot read tokens from Secrets Manager (no rotation module).", "Pass --token-env VAR.") from None
+        token = read_current_token(arn, the_region, profile)
+    return Target(url=str(url).rstrip("/"), token=token, env=env.name, region=the_region, **common)

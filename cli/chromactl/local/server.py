@@ -1,0 +1,321 @@
+"""The local env: one Chroma server on 127.0.0.1 with a persistent data directory.
+
+`chroma run` from the project's own `chromadb` package (the version every env
+runs) is started detached, its log in a file, its pid and port recorded in a
+state file next to the data directory. A lock file makes `local_up` safe to run
+twice (even at once): the second call finds the first server and leaves it be.
+The data directory is mode 0700 and survives `local_destroy` unless asked.
+
+Layout under the project root (default `local.data_dir = .chromactl/local`):
+  .chromactl/local/            Chroma's data (0700)
+  .chromactl/local-server.json state: pid, port, data_dir, log, started_at
+  .chromactl/local-server.log  the server's output
+  .chromactl/local-server.lock serialises up/destroy
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+from chromactl.config import EnvConfig, LocalConfig
+from chromactl.errors import ConfigError, OperationFailed
+from chromactl.output import Output
+
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 15.0
+HTTP_TIMEOUT_S = 2.0
+
+
+def _local(env: EnvConfig) -> LocalConfig:
+    if env.local is None:
+        raise ConfigError(f"Env {env.name!r} is not a local env.", "Use --env local (envs/local/chromactl.toml has [env] kind = \"local\").")
+    return env.local
+
+
+def data_dir(env: EnvConfig) -> Path:
+    raw = Path(_local(env).data_dir).expanduser()
+    root = env.dir.parent.parent  # envs/<name>/ -> project root
+    return raw if raw.is_absolute() else (root / raw).resolve()
+
+
+def _state_path(env: EnvConfig) -> Path:
+    return data_dir(env).parent / "local-server.json"
+
+
+def _log_path(env: EnvConfig) -> Path:
+    return data_dir(env).parent / "local-server.log"
+
+
+def _read_state(env: EnvConfig) -> dict[str, Any] | None:
+    try:
+        data = json.loads(_state_path(env).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("pid"), int) else None
+
+
+def _write_state(env: EnvConfig, state: dict[str, Any]) -> None:
+    path = _state_path(env)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+@contextlib.contextmanager
+def _locked(env: EnvConfig) -> Iterator[None]:
+    import fcntl
+
+    parent = data_dir(env).parent
+    parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(parent / "local-server.lock", "a+") as fh:
+        deadline = time.monotonic() + START_TIMEOUT_S + STOP_TIMEOUT_S
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OperationFailed("Another chromactl is starting or stopping the local server.", "Wait for it, then retry.") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _pid_is_our_server(pid: int, ddir: Path) -> bool:
+    """True when `pid` is alive and is a `chroma run` on this data directory (not a recycled pid)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True  # no /proc (macOS): trust the pid
+    args = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+    return any("chroma" in a for a in args) and str(ddir) in args
+
+
+def _heartbeat(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=HTTP_TIMEOUT_S) as resp:
+            return resp.status == 200
+    except (OSError, ValueError):
+        return False
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _chroma_argv() -> list[str]:
+    exe = Path(sys.executable).parent / "chroma"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("chroma")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "from chromadb.cli.cli import app; app()"]
+
+
+def _chroma_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("chromadb")
+    except Exception:  # noqa: BLE001
+        from chromactl import CHROMA_VERSION
+
+        return CHROMA_VERSION
+
+
+def _tail(path: Path, lines: int = 8) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    import re
+
+    clean = [re.sub(r"\x1b\[[0-9;]*m", "", t).strip() for t in text[-lines:]]
+    return " | ".join(c for c in clean if c)
+
+
+def local_endpoint(env: EnvConfig) -> str:
+    """The URL of the local server (the recorded port when it runs, else the configured one)."""
+    state = _read_state(env)
+    port = state.get("port") if state and isinstance(state.get("port"), int) else _local(env).port
+    return f"http://127.0.0.1:{port}"
+
+
+def _running_state(env: EnvConfig) -> dict[str, Any] | None:
+    state = _read_state(env)
+    if state and _pid_is_our_server(state["pid"], data_dir(env)):
+        return state
+    return None
+
+
+def local_up(env: EnvConfig, output: Output) -> dict[str, Any]:
+    """Start the local server (or find it running); waits, bounded, for its heartbeat."""
+    cfg = _local(env)
+    ddir = data_dir(env)
+    with _locked(env):
+        state = _running_state(env)
+        if state:
+            url = f"http://127.0.0.1:{state['port']}"
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while not _heartbeat(url):
+                if time.monotonic() > deadline:
+                    raise OperationFailed(
+                        f"The local server (pid {state['pid']}) runs but does not answer at {url}.",
+                        f"Run chromactl destroy --env {env.name}, then up again; its log is {_log_path(env)}.",
+                    )
+                time.sleep(0.2)
+            output.info(f"local Chroma already running (pid {state['pid']}) at {url}")
+            return {"started": False, "already_running": True, "pid": state["pid"], "endpoint": url, "data_dir": str(ddir), "log": str(_log_path(env))}
+
+        if _port_in_use(cfg.port):
+            raise OperationFailed(
+                f"Port {cfg.port} on 127.0.0.1 is already in use by another process.",
+                f"Stop that process or set a free port under [local] in {env.config_path}.",
+            )
+        ddir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(ddir, 0o700)
+        os.chmod(ddir.parent, 0o700)
+        log = _log_path(env)
+        argv = [*_chroma_argv(), "run", "--host", "127.0.0.1", "--port", str(cfg.port), "--path", str(ddir)]
+        child_env = dict(os.environ)
+        child_env.setdefault("ANONYMIZED_TELEMETRY", "False")
+        child_env["NO_COLOR"] = "1"
+        with open(log, "ab") as fh:
+            os.chmod(log, 0o600)
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # detached: survives this command and its Ctrl-C
+                env=child_env,
+                close_fds=True,
+            )
+        url = f"http://127.0.0.1:{cfg.port}"
+        state = {
+            "pid": proc.pid,
+            "port": cfg.port,
+            "host": "127.0.0.1",
+            "data_dir": str(ddir),
+            "log": str(log),
+            "chroma_version": _chroma_version(),
+            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        _write_state(env, state)
+        output.info(f"starting local Chroma {state['chroma_version']} on {url} (data in {ddir})")
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _heartbeat(url):
+            if proc.poll() is not None:
+                _state_path(env).unlink(missing_ok=True)
+                raise OperationFailed(
+                    f"The local Chroma server exited with code {proc.returncode} while starting.",
+                    f"See its log {log}: {_tail(log)}",
+                )
+            if time.monotonic() > deadline:
+                _stop_pid(proc.pid)
+                _state_path(env).unlink(missing_ok=True)
+                raise OperationFailed(f"The local Chroma server did not answer within {START_TIMEOUT_S:.0f} s.", f"See its log {log}.")
+            time.sleep(0.2)
+        return {"started": True, "already_running": False, "pid": proc.pid, "endpoint": url, "data_dir": str(ddir), "log": str(log)}
+
+
+def local_status(env: EnvConfig) -> dict[str, Any]:
+    """Whether the local server runs, where, which Chroma, how many collections."""
+    ddir = data_dir(env)
+    state = _running_state(env)
+    result: dict[str, Any] = {
+        "env": env.name,
+        "running": False,
+        "pid": None,
+        "endpoint": local_endpoint(env),
+        "version": _chroma_version(),
+        "collections": None,
+        "data_dir": str(ddir),
+        "data_exists": ddir.is_dir(),
+        "log": str(_log_path(env)),
+    }
+    if not state:
+        return result
+    url = f"http://127.0.0.1:{state['port']}"
+    result.update(pid=state["pid"], endpoint=url, version=state.get("chroma_version") or result["version"])
+    result["running"] = _heartbeat(url)
+    result["healthy"] = result["running"]
+    if result["running"]:
+        try:
+            db = f"{url}/api/v2/tenants/default_tenant/databases/default_database/collections_count"
+            with urllib.request.urlopen(db, timeout=HTTP_TIMEOUT_S) as resp:
+                result["collections"] = int(json.loads(resp.read()))
+        except (OSError, ValueError):
+            result["collections"] = None
+    else:
+        result["running"] = True  # the process lives but does not answer: report it as such
+        result["healthy"] = False
+    return result
+
+
+def _stop_pid(pid: int) -> bool:
+    """SIGTERM, wait (bounded), then SIGKILL. True when it is gone."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return True
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reap if it is our child (tests start it in-process)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        if not Path(f"/proc/{pid}").exists():
+            return True
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
+                return True
+        except OSError:
+            return True
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    return True
+
+
+def local_destroy(env: EnvConfig, *, delete_data: bool = False) -> dict[str, Any]:
+    """Stop the local server; keep its data unless delete_data."""
+    ddir = data_dir(env)
+    with _locked(env):
+        state = _running_state(env)
+        was_running = state is not None
+        if state:
+            _stop_pid(state["pid"])
+        _state_path(env).unlink(missing_ok=True)
+        deleted = False
+        if delete_data and ddir.exists():
+            shutil.rmtree(ddir)
+            deleted = True
+    return {"env": env.name, "was_running": was_running, "stopped": was_running, "pid": state["pid"] if state else None,
+            "data_dir": str(ddir), "data_deleted": deleted}
