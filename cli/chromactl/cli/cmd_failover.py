@@ -1,9 +1,137 @@
-"""chromactl failover commands (filled in by its issue)."""
+"""`chromactl failover` (rebuild the env in another region) and `chromactl manifest` (the data manifest)."""
 
 from __future__ import annotations
 
+from typing import Any, Optional
+
 import typer
+
+from chromactl.cli.context import ENV_OPT, JSON_OPT, app_context
+
+
+def _render_plan(plan: dict[str, Any]) -> Any:
+    def render(console: Any) -> None:
+        from rich.table import Table
+
+        table = Table(title=f"failover {plan['env']}: {plan['primary_region']} -> {plan['target_region']} "
+                            f"(dry run, data from {plan['source']})")
+        for col in ("#", "step", "modelled", "what it calls", "figure from"):
+            table.add_column(col, overflow="fold")
+        for i, s in enumerate(plan["steps"], 1):
+            table.add_row(str(i), f"{s['title']} [{s['status']}]", f"{s['modelled_seconds']} s", "\n".join(s["calls"]), s["source_of_figure"])
+        console.print(table)
+        console.print(f"Modelled RTO ({plan['modelled_for']}): {plan['modelled_rto_seconds']} s = {plan['modelled_rto_minutes']} min"
+                      + (f" (target {plan['rto_target_minutes']:g} min)" if plan.get("rto_target_minutes") else ""))
+        console.print(f"Modelled RTO from a backup instead: about {plan['modelled_rto_backup_minutes']} min. Nothing was changed.")
+
+    return render
+
+
+def _render_summary(res: dict[str, Any]) -> Any:
+    def render(console: Any) -> None:
+        from rich.table import Table
+
+        head = "already completed earlier" if res.get("already_completed") else res["status"]
+        table = Table(title=f"failover {res['env']}: {res['primary_region']} -> {res['target_region']} ({head})")
+        for col in ("step", "status", "attempts", "seconds"):
+            table.add_column(col)
+        for name, s in res["steps"].items():
+            table.add_row(name, str(s["status"]), str(s["attempts"]), f"{s['seconds'] or 0:.1f}")
+        console.print(table)
+        rpo = res.get("rpo_seconds")
+        console.print(f"Data from: {res['source']} ({res['file_system_id']}, root {res['root_directory']}); "
+                      f"data as of {res.get('data_as_of')}; RPO {'unknown' if rpo is None else f'{rpo:.0f} s'}")
+        console.print(f"Old primary fenced: {res['fence']}. Endpoint: {res['endpoint']}")
+        dns = res.get("dns") or {}
+        if dns.get("record"):
+            console.print(f"DNS: {dns['record']} -> {dns['alias_to']} ({dns.get('change_status')})")
+        elif dns.get("what_to_change"):
+            console.print(f"DNS not managed by chromactl: {dns['what_to_change']}")
+        console.print(f"Journal: {res['journal']}")
+
+    return render
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    @app.command("failover")
+    def failover(
+        ctx: typer.Context,
+        env: str = ENV_OPT,
+        region: str = typer.Option(..., "--region", "-r", help="The target region to rebuild in (one of the env's failover regions)."),
+        source: Optional[str] = typer.Option(None, "--from", help="Data source: replica (EFS replica) or backup (AWS Backup recovery point). "
+                                                                  "Default: the replica if present, else the newest recovery point."),
+        recovery_point: Optional[str] = typer.Option(None, "--recovery-point", help="Restore this recovery point ARN (implies --from backup)."),
+        restore_dir: Optional[str] = typer.Option(None, "--restore-dir", help="The aws-backup-restore_<time> directory, when it differs "
+                                                                            "from the one derived from the restore job."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print every step, its calls and modelled time; change nothing."),
+        resume: bool = typer.Option(False, "--resume", help="Continue a stopped failover from its journal."),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for the env's name on a protected env."),
+        accept_data_diff: bool = typer.Option(False, "--accept-data-diff", help="Let the gate pass when counts are below the manifest "
+                                                                              "(after a human checked the differences)."),
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """Rebuild the env's stack in another region from its EFS replica or a backup, then move the endpoint there."""
+        from chromactl.errors import EXIT_FAILED
+        from chromactl.failover.core import run_failover
+
+        actx = app_context(ctx, json_out)
+        res = run_failover(env, region, output=actx.output, source=source, recovery_point=recovery_point, restore_dir=restore_dir,
+                           dry_run=dry_run, resume=resume, yes=yes, accept_data_diff=accept_data_diff, profile=actx.profile)
+        actx.output.result(res, _render_plan(res) if dry_run else _render_summary(res))
+        if not dry_run and res.get("status") != "completed":
+            raise typer.Exit(EXIT_FAILED)
+
+    manifest = typer.Typer(help="The data manifest (collections and counts) a failover checks against.", no_args_is_help=True)
+    app.add_typer(manifest, name="manifest")
+
+    @manifest.command("record")
+    def record(
+        ctx: typer.Context,
+        env: str = ENV_OPT,
+        region: Optional[str] = typer.Option(None, "--region", "-r", help="Region of the endpoint (default: the env's primary)."),
+        endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Endpoint URL (default: the stack's endpoint_url output)."),
+        token_env: Optional[str] = typer.Option(None, "--token-env", help="Name of an env variable holding the token (with --endpoint)."),
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """Record the endpoint's collections and counts in the state bucket (run after successful checks)."""
+        from chromactl.aws.session import ClientFactory
+        from chromactl.checks.target import Target, resolve_target, token_from_env_var
+        from chromactl.config import load_env
+        from chromactl.errors import UsageError
+        from chromactl.failover.manifest import record_manifest
+
+        actx = app_context(ctx, json_out)
+        the_env = load_env(env)
+        if not the_env.is_aws:
+            raise UsageError(f"Env {env!r} is a local env; the manifest lives in an AWS env's state bucket.", "Pick an AWS env.")
+        the_region = the_env.region_or_primary(region)
+        if endpoint:
+            target = Target(url=endpoint.rstrip("/"), token=token_from_env_var(token_env), env=env, region=the_region)
+        else:
+            target = resolve_target(env, None, None, the_region, actx.profile)
+        entry = record_manifest(the_env, the_region, target, ClientFactory(profile=actx.profile))
+        actx.output.result(entry, lambda c: c.print(
+            f"Recorded {len(entry['collections'])} collections, {entry['total_records']} records at {entry['recorded_at']}."))
+
+    @manifest.command("show")
+    def show(ctx: typer.Context, env: str = ENV_OPT, json_out: bool = JSON_OPT) -> None:
+        """Show the env's recorded manifest entries."""
+        from chromactl.aws.session import ClientFactory
+        from chromactl.config import load_env
+        from chromactl.errors import OperationFailed, UsageError
+        from chromactl.failover.manifest import manifest_key, read_manifest
+
+        actx = app_context(ctx, json_out)
+        the_env = load_env(env)
+        if not the_env.is_aws:
+            raise UsageError(f"Env {env!r} is a local env; it has no manifest.", "Pick an AWS env.")
+        data = read_manifest(the_env, ClientFactory(profile=actx.profile))
+        if data is None:
+            raise OperationFailed(f"No manifest recorded for env {env!r} (s3://{the_env.state.bucket}/{manifest_key(the_env)}).",  # type: ignore[union-attr]
+                                  f"Record one with: chromactl manifest record --env {env}.")
+
+        def render(console: Any) -> None:
+            for e in data["entries"][-10:]:
+                console.print(f"{e['recorded_at']} {e['region']}: {len(e['collections'])} collections, {e['total_records']} records")
+
+        actx.output.result(data, render)

@@ -1,0 +1,389 @@
+"""`chromactl failover`: rebuild the env in another region when the primary is gone.
+
+Steps (model.STEPS): preflight -> fence -> promote -> apply -> wait -> gate -> dns.
+Each runs at most once to completion; the journal (journal.py) is written
+after every step and at mid-step checkpoints, so `--resume` continues from the
+failed step and a completed failover, run again, changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from chromactl.config import EnvConfig, load_env, project_root
+from chromactl.errors import ChromactlError, OperationFailed, UsageError
+from chromactl.failover import aws as A
+from chromactl.failover.journal import Journal, journal_path
+from chromactl.failover.model import RTO_TARGET_REPLICA_S, STEPS, modelled_rto_s, planned_calls, step_model
+from chromactl.failover.ports import Ports
+from chromactl.output import Output
+from chromactl.regions import check_region
+
+ENDPOINT_OVERRIDE_ENV = "CHROMACTL_FAILOVER_ENDPOINT"
+
+# Outputs of the primary's state that the failover needs (none of them secret).
+_PRIMARY_KEYS = ("cluster_name", "service_name", "file_system_id", "replica_file_system_id", "dr_backup_vault_name",
+                 "dr_kms_key_arn", "backup_role_arn", "endpoint_url", "failover_region")
+
+
+@dataclass
+class Settings:
+    promote_timeout_s: float = 900.0
+    restore_timeout_s: float = 4 * 3600.0
+    poll_interval_s: float = 10.0
+    wait_timeout_s: float = 900.0
+    dns_timeout_s: float = 120.0
+    latency_queries: int = 200
+    latency_concurrency: int = 4
+    gate_timeout_s: float = 10.0
+    endpoint_override: str | None = field(default_factory=lambda: os.environ.get(ENDPOINT_OVERRIDE_ENV) or None)
+
+
+@dataclass
+class Run:
+    env: EnvConfig
+    target: str
+    journal: Journal
+    factory: Any
+    ports: Ports
+    clock: A.Clock
+    settings: Settings
+    output: Output
+    profile: str | None
+    recovery_point: str | None
+    restore_dir: str | None
+    accept_data_diff: bool
+
+    def out(self, step: str) -> dict[str, Any]:
+        return self.journal.outputs(step)
+
+
+# --- the steps -----------------------------------------------------------------------------------------
+
+
+def _preflight(run: Run) -> dict[str, Any]:
+    env, target, factory = run.env, run.target, run.factory
+    creds = A.check_credentials(env, target, factory)
+    bucket = A.check_state_bucket(env, factory)
+    state = A.read_primary_state(env, factory)
+    outputs = A.state_outputs(state)
+    primary = {k: outputs[k] for k in _PRIMARY_KEYS if outputs.get(k) not in (None, "")}
+    root = A.access_point_root(state)
+    wanted = run.journal.source  # "auto" | "replica" | "backup"
+    replica = rp = None
+    if wanted in ("auto", "replica") and not run.recovery_point:
+        replica = A.find_replica(env, target, factory, outputs)
+    if replica is None and wanted in ("auto", "backup"):
+        rp = A.find_recovery_point(env, target, factory, outputs, run.recovery_point)
+    if replica is None and rp is None:
+        where = f"vault {outputs.get('dr_backup_vault_name')}" if outputs.get("dr_backup_vault_name") else "a DR backup vault (none recorded)"
+        if wanted == "replica":
+            raise OperationFailed(f"No EFS replica of env {env.name!r} in {target}.", "Fail over from a backup with --from backup.")
+        raise OperationFailed(
+            f"No data to fail over from in {target}: no EFS replica of env {env.name!r} and no recovery point in {where}.",
+            "Check the env's replication and backup copies to this region (chromactl status), or pick another region.",
+        )
+    source = "replica" if replica else "backup"
+    lag = None
+    if replica and replica.get("last_replicated"):
+        lag = round((run.clock.now() - datetime.fromisoformat(replica["last_replicated"])).total_seconds(), 1)
+    image = A.check_image(A.task_images(state), target, str(env.primary_region), factory)
+    from chromactl.failover.manifest import read_manifest
+
+    manifest = read_manifest(env, factory)
+    return {
+        "account": creds["account"],
+        "state_bucket": bucket,
+        "primary_state_found": state is not None,
+        "primary": primary,
+        "root_directory": root,
+        "source": source,
+        "replica": replica,
+        "replication_lag_seconds": lag,
+        "recovery_point": rp,
+        "image": image,
+        "manifest_entries": len(manifest["entries"]) if manifest else 0,
+    }
+
+
+def _fence(run: Run) -> dict[str, Any]:
+    result = A.fence_primary(run.env, run.factory, run.out("preflight").get("primary", {}))
+    if result["outcome"] != "fenced":
+        run.output.warn(
+            f"the old primary in {run.env.primary_region} was not fenced ({result['outcome']}: {result.get('reason')}); "
+            f"if it comes back, scale it to 0 before it takes writes: {result['manual']}"
+        )
+    return result
+
+
+def _promote(run: Run) -> dict[str, Any]:
+    pre = run.out("preflight")
+    common = {"timeout_s": run.settings.promote_timeout_s, "interval_s": run.settings.poll_interval_s, "root": pre["root_directory"]}
+    if pre["source"] == "replica":
+        res = A.promote_replica(run.target, run.factory, pre["replica"], run.journal, run.clock, **common)
+        rpo = res.get("rpo_seconds")
+        if rpo is not None and rpo > run.env.slo.rpo_minutes * 60:
+            run.output.warn(f"RPO {rpo:.0f} s is above the env's target of {run.env.slo.rpo_minutes:g} min.")
+        return res
+    common["timeout_s"] = run.settings.restore_timeout_s
+    return A.promote_backup(run.env, run.target, run.factory, pre["recovery_point"], pre.get("primary", {}), pre.get("account"),
+                            run.journal, run.clock, restore_dir=run.restore_dir, **common)
+
+
+def _apply(run: Run) -> dict[str, Any]:
+    promoted = run.out("promote")
+    extra = {
+        "existing_file_system_id": promoted["file_system_id"],
+        "existing_root_directory": promoted["root_directory"],
+        "enable_cross_region_dr": "false",
+    }
+    outputs = run.ports.apply_region(run.env, run.target, extra_vars=extra, output=run.output, auto_approve=True,
+                                     allow_protected_changes=False, profile=run.profile)
+    if not isinstance(outputs, dict) or not outputs.get("endpoint_url"):
+        raise OperationFailed(f"The apply in {run.target} returned no endpoint_url output.", "Check the stack's outputs, then --resume.")
+    return {"extra_vars": extra, "outputs": outputs}
+
+
+def _wait(run: Run) -> dict[str, Any]:
+    outputs = run.out("apply")["outputs"]
+    res = run.ports.wait_stable(run.env, run.target, outputs, run.factory, run.settings.wait_timeout_s, run.output)
+    return {k: v for k, v in (res or {}).items() if k in ("stable", "running", "desired", "healthy", "seconds", "polls")}
+
+
+def _gate(run: Run) -> dict[str, Any]:
+    from chromactl.checks.target import Target
+    from chromactl.failover import manifest as M
+
+    outputs = run.out("apply")["outputs"]
+    url = run.settings.endpoint_override or outputs["endpoint_url"]
+    if run.settings.endpoint_override:
+        run.output.warn(f"gate endpoint overridden by {ENDPOINT_OVERRIDE_ENV} (tests and drills only).")
+    token = run.ports.read_token(outputs, run.target, run.profile)
+    target = Target(url=url, token=token, timeout_s=run.settings.gate_timeout_s, env=run.env.name, region=run.target)
+    promoted = run.out("promote")
+    as_of = promoted.get("data_as_of")
+    observed = M.snapshot(target)
+    data = M.compare(M.read_manifest(run.env, run.factory), observed, datetime.fromisoformat(as_of) if as_of else None)
+    smoke_ok, smoke = run.ports.smoke(target)
+    lat_ok, lat = run.ports.latency(target, run.env.slo, run.settings.latency_queries, run.settings.latency_concurrency)
+    failed = []
+    if not data.ok and not run.accept_data_diff:
+        failed.append(f"data check ({data.summary()})")
+    if not smoke_ok:
+        bad = [s["name"] for s in smoke.get("steps", []) if not s.get("ok")]
+        failed.append(f"smoke ({', '.join(bad) or 'failed'})")
+    if not lat_ok:
+        failed.append(f"latency ({'; '.join(lat.get('breaches', [])) or 'failed'})")
+    report = {"endpoint": url, "data": data.to_dict(), "smoke_ok": smoke_ok, "latency_ok": lat_ok, "latency": lat.get("report", {})}
+    if failed:
+        hint = "Fix the cause, then --resume (the gate runs again; earlier steps are not redone)."
+        if not data.ok:
+            hint = ("If the differences are deletes made after the manifest, check them and pass --accept-data-diff with --resume; "
+                    "else fail over from an older recovery point.")
+        run.journal.steps["gate"]["last_report"] = report
+        raise OperationFailed(f"The gate failed in {run.target}: {'; '.join(failed)}.", hint)
+    entry = M.record_manifest(run.env, run.target, target, run.factory)
+    report["manifest_recorded_at"] = entry["recorded_at"]
+    return report
+
+
+def _dns(run: Run) -> dict[str, Any]:
+    outputs = run.out("apply")["outputs"]
+    if run.env.dns.managed:
+        return A.cutover_dns(run.env, run.target, run.factory, outputs, run.clock, timeout_s=run.settings.dns_timeout_s,
+                             interval_s=min(run.settings.poll_interval_s, 5.0))
+    endpoint = outputs["endpoint_url"]
+    return {
+        "managed": False,
+        "endpoint": endpoint,
+        "what_to_change": f"Point clients (or your DNS record) at {endpoint}; the token is in {outputs.get('token_secret_arn', 'the env secret')} "
+                          f"in {run.target}.",
+    }
+
+
+STEP_FUNCS: dict[str, Callable[[Run], dict[str, Any]]] = {
+    "preflight": _preflight, "fence": _fence, "promote": _promote, "apply": _apply, "wait": _wait, "gate": _gate, "dns": _dns,
+}
+
+
+# --- orchestration -------------------------------------------------------------------------------------
+
+
+def validate(env_name: str, target: str, source: str | None, recovery_point: str | None, root: Path | None) -> EnvConfig:
+    """Everything checkable without AWS; raises before anything is written."""
+    env = load_env(env_name, root)
+    if not env.is_aws:
+        raise UsageError(f"Env {env.name!r} is a local env; failover is for AWS envs.", "Pick an AWS env (see `chromactl envs`).")
+    check_region(target)
+    if target == env.primary_region:
+        raise UsageError(f"The target region {target} is env {env.name!r}'s primary region; a failover must go to another region.",
+                         f"Pick one of the env's failover regions: {', '.join(env.failover_regions) or 'none configured'}.")
+    if env.failover_regions and target not in env.failover_regions:
+        raise UsageError(f"{target} is not a failover region of env {env.name!r} (its replica, DR vault and key are in "
+                         f"{', '.join(env.failover_regions)}).", f"Use --region {env.failover_regions[0]}.")
+    if source not in (None, "auto", "replica", "backup"):
+        raise UsageError(f"--from must be replica or backup, not {source!r}.", "Use --from replica or --from backup.")
+    if recovery_point and source == "replica":
+        raise UsageError("--recovery-point goes with --from backup, not --from replica.", "Drop one of them.")
+    return env
+
+
+def dry_run_plan(env: EnvConfig, target: str, source: str, journal: Journal | None) -> dict[str, Any]:
+    shown = "replica" if source == "auto" else source
+    calls = planned_calls(source, primary=str(env.primary_region), target=target,
+                          state_region=env.state.region if env.state else "?", dns_managed=env.dns.managed)
+    steps = []
+    for m in step_model(shown):
+        steps.append({
+            "step": m.name, "title": m.title, "modelled_seconds": m.seconds, "source_of_figure": m.source,
+            "calls": calls[m.name], "status": journal.step(m.name).get("status") if journal else "pending",
+        })
+    total = modelled_rto_s(shown)
+    return {
+        "dry_run": True, "env": env.name, "primary_region": env.primary_region, "target_region": target,
+        "source": source, "modelled_for": shown, "steps": steps, "modelled_rto_seconds": total,
+        "modelled_rto_minutes": round(total / 60, 2),
+        "rto_target_minutes": RTO_TARGET_REPLICA_S / 60 if shown == "replica" else None,
+        "modelled_rto_backup_minutes": round(modelled_rto_s("backup") / 60, 1),
+        "changes": "none (dry run)",
+    }
+
+
+def _confirm_protected(env: EnvConfig, target: str, yes: bool, output: Output) -> None:
+    if not env.protected or yes:
+        return
+    if not sys.stdin or not sys.stdin.isatty():
+        raise UsageError(f"Env {env.name!r} is protected and there is no terminal to confirm the failover.",
+                         "Run it in a terminal to type the env's name, or pass --yes.")
+    if not output.confirm_text(f"Fail over protected env {env.name!r} to {target}? This promotes its data and rebuilds the stack there.",
+                               env.name):
+        raise UsageError(f"Failover of protected env {env.name!r} not confirmed.", "Type the env's name exactly, or pass --yes.")
+
+
+def run_failover(
+    env_name: str,
+    target: str,
+    *,
+    output: Output,
+    source: str | None = None,
+    recovery_point: str | None = None,
+    restore_dir: str | None = None,
+    dry_run: bool = False,
+    resume: bool = False,
+    yes: bool = False,
+    accept_data_diff: bool = False,
+    profile: str | None = None,
+    root: Path | None = None,
+    factory: Any = None,
+    ports: Ports | None = None,
+    clock: A.Clock | None = None,
+    settings: Settings | None = None,
+    journal_dir: Path | None = None,
+) -> dict[str, Any]:
+    env = validate(env_name, target, source, recovery_point, root)
+    wanted = "backup" if recovery_point and not source else (source or "auto")
+    if journal_dir is not None:
+        path = journal_dir / f"{env.name}-{target}.json"
+    else:
+        path = journal_path(root or project_root(), env.name, target)
+    journal = Journal.load(path, env=env.name, region=target) if path.is_file() else None
+
+    if dry_run:
+        return dry_run_plan(env, target, journal.source if journal else wanted, journal)
+
+    if journal is not None:
+        if journal.status == "completed":
+            output.info(f"The failover of {env.name} to {target} completed earlier ({journal.updated_at}); nothing to do.")
+            return _summary(journal, already=True)
+        if not resume:
+            raise UsageError(f"A failover of {env.name} to {target} stopped at step {journal.next_step()!r} ({path}).",
+                             "Run again with --resume to continue from there.")
+        if source and source != "auto" and journal.source not in ("auto", source):
+            raise UsageError(f"The journal's failover uses --from {journal.source}, not --from {source}.", "Resume without --from, or move the journal aside.")
+        if recovery_point and journal.inputs.get("recovery_point") not in (None, recovery_point):
+            raise UsageError("The journal's failover restores another recovery point.", "Resume without --recovery-point.")
+        recovery_point = journal.inputs.get("recovery_point")
+        restore_dir = restore_dir or journal.inputs.get("restore_dir")
+        accept_data_diff = accept_data_diff or bool(journal.inputs.get("accept_data_diff"))
+    else:
+        if resume:
+            output.info(f"No journal for {env.name} in {target}: starting a new failover.")
+        journal = Journal(path=path, env=env.name, target_region=target, primary_region=str(env.primary_region), source=wanted,
+                          inputs={"recovery_point": recovery_point, "restore_dir": restore_dir, "accept_data_diff": accept_data_diff})
+    _confirm_protected(env, target, yes, output)
+    if accept_data_diff and not journal.inputs.get("accept_data_diff"):
+        journal.inputs["accept_data_diff"] = True
+
+    from chromactl.aws.session import ClientFactory
+
+    run = Run(env=env, target=target, journal=journal, factory=factory or ClientFactory(profile=profile), ports=ports or Ports(),
+              clock=clock or A.Clock(), settings=settings or Settings(), output=output, profile=profile,
+              recovery_point=recovery_point, restore_dir=restore_dir, accept_data_diff=accept_data_diff)
+    total = len(STEPS)
+    for i, name in enumerate(STEPS, 1):
+        if journal.done(name):
+            output.info(f"[{i}/{total}] {name}: done earlier, skipped")
+            continue
+        output.info(f"[{i}/{total}] {name} ...")
+        fresh = name == "preflight" and not path.is_file()
+        journal.begin(name)
+        if not fresh:
+            journal.save()
+        started = time.monotonic()
+        try:
+            with output.status(f"{name} ..."):
+                result = STEP_FUNCS[name](run)
+        except BaseException as exc:  # noqa: BLE001 - record every failure, then re-raise it for the edge
+            seconds = time.monotonic() - started
+            message = exc.message if isinstance(exc, ChromactlError) else f"{type(exc).__name__}: {exc}"
+            if fresh:
+                # A fresh run whose preflight fails has changed nothing: leave no journal behind.
+                raise
+            journal.fail(name, message, seconds)
+            journal.save()
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            if isinstance(exc, ChromactlError) and exc.exit_code != 1:
+                raise
+            hint = exc.hint if isinstance(exc, ChromactlError) and exc.hint else "Fix the cause, then run again with --resume."
+            raise OperationFailed(f"Failover stopped at step {name!r}: {message.rstrip('.')}.",
+                                  f"{hint} Finished steps are not redone (journal: {path}).") from None
+        if name == "preflight":
+            journal.source = result["source"] if journal.source == "auto" else journal.source
+        journal.finish(name, result, time.monotonic() - started)
+        if name == "dns":
+            journal.status = "completed"
+        journal.save()
+        output.info(f"[{i}/{total}] {name}: done ({time.monotonic() - started:.1f} s)")
+    return _summary(journal, already=False)
+
+
+def _summary(journal: Journal, *, already: bool) -> dict[str, Any]:
+    promote = journal.outputs("promote")
+    apply = journal.outputs("apply").get("outputs", {})
+    dns = journal.outputs("dns")
+    return {
+        "env": journal.env,
+        "primary_region": journal.primary_region,
+        "target_region": journal.target_region,
+        "status": journal.status,
+        "already_completed": already,
+        "source": journal.source,
+        "file_system_id": promote.get("file_system_id"),
+        "root_directory": promote.get("root_directory"),
+        "rpo_seconds": promote.get("rpo_seconds"),
+        "data_as_of": promote.get("data_as_of"),
+        "fence": journal.outputs("fence").get("outcome"),
+        "endpoint": apply.get("endpoint_url"),
+        "dns": dns,
+        "journal": str(journal.path),
+        "steps": {n: {"status": journal.step(n).get("status"), "attempts": journal.step(n).get("attempts"),
+                      "seconds": journal.step(n).get("seconds")} for n in STEPS},
+        "measured_seconds": round(sum(float(journal.step(n).get("seconds") or 0) for n in STEPS), 1),
+    }

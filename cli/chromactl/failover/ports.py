@@ -1,0 +1,64 @@
+"""The parts a failover uses from the rest of chromactl, behind one object.
+
+The defaults call the real modules (lifecycle for Terraform and the wait,
+checks for smoke and latency, rotation for the token), imported when first
+used. Tests and drills may swap one port (for example a recorded apply in a
+fault-injection run) while everything else stays real.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from chromactl.config import EnvConfig, SloConfig
+from chromactl.output import Output
+
+
+def _apply_region(env: EnvConfig, region: str, *, extra_vars: dict[str, str] | None, output: Output,
+                  auto_approve: bool, allow_protected_changes: bool = False, profile: str | None = None) -> dict[str, Any]:
+    from chromactl.lifecycle.core import apply_region
+
+    return apply_region(env, region, extra_vars=extra_vars, output=output, auto_approve=auto_approve,
+                        allow_protected_changes=allow_protected_changes, profile=profile)
+
+
+def _wait_stable(env: EnvConfig, region: str, outputs: dict[str, Any], factory: Any, timeout_s: float, output: Output) -> dict[str, Any]:
+    from chromactl.lifecycle.core import wait_stable
+
+    return wait_stable(env, region, outputs, factory, timeout_s, output)
+
+
+def _read_token(outputs: dict[str, Any], region: str, profile: str | None) -> str | None:
+    arn = outputs.get("token_secret_arn")
+    if not arn:
+        return None
+    from chromactl.rotation.token import read_current_token
+
+    return read_current_token(arn, region, profile)
+
+
+def _smoke(target: Any) -> tuple[bool, dict[str, Any]]:
+    from chromactl.checks.smoke import run_smoke
+
+    report = run_smoke(target)
+    return report.ok, report.to_dict()
+
+
+def _latency(target: Any, slo: SloConfig, queries: int, concurrency: int) -> tuple[bool, dict[str, Any]]:
+    from chromactl.checks.latency import run_closed
+
+    report = run_closed(target, queries, concurrency)
+    breaches = report.breaches(slo)
+    data = report.to_dict() if hasattr(report, "to_dict") else {}
+    return not breaches, {"report": data, "breaches": [str(b) for b in breaches]}
+
+
+@dataclass
+class Ports:
+    apply_region: Callable[..., dict[str, Any]] = _apply_region
+    wait_stable: Callable[..., dict[str, Any]] = _wait_stable
+    read_token: Callable[[dict[str, Any], str, str | None], str | None] = _read_token
+    smoke: Callable[[Any], tuple[bool, dict[str, Any]]] = _smoke
+    latency: Callable[[Any, SloConfig, int, int], tuple[bool, dict[str, Any]]] = _latency
+    extra: dict[str, Any] = field(default_factory=dict)
