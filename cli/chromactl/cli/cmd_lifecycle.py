@@ -1,9 +1,308 @@
-"""chromactl lifecycle commands (filled in by its issue)."""
+"""Lifecycle verbs: doctor, bootstrap, plan, apply, up, destroy, output, status.
+
+Thin: parse options, call chromactl.lifecycle / chromactl.aws, print. Heavy
+imports stay inside the functions so `chromactl --help` is fast.
+
+Exit codes: 0 ok; 1 an operation or check failed, or `plan --check` found
+changes; 2 usage or config error (including a refused confirmation: nothing
+was changed).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
+
+from chromactl.cli.context import ENV_OPT, JSON_OPT, REGION_OPT, app_context
+
+AUTO_APPROVE_OPT = typer.Option(False, "--auto-approve", help="Apply without the y/N question (CI). Never enough on its own for deletes/replaces on a protected env.")
+CONFIRM_ENV_OPT = typer.Option(
+    None, "--confirm-env", metavar="NAME", help="Type the env's name here instead of at the prompt (protected envs, non-interactive runs)."
+)
+
+
+def _load(actx: Any, name: str) -> Any:
+    from chromactl.config import load_env
+
+    return load_env(name, actx.root)
+
+
+def _factory(actx: Any) -> Any:
+    from chromactl.aws.session import ClientFactory
+
+    return ClientFactory(profile=actx.profile)
+
+
+def _vars(items: list[str] | None) -> dict[str, str]:
+    from chromactl.errors import UsageError
+
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--var {item!r} is not KEY=VALUE.", "Write it as --var name=value.")
+        out[key] = value
+    return out
+
+
+def _aws_only(env: Any, verb: str) -> None:
+    from chromactl.errors import UsageError
+
+    if not env.is_aws:
+        raise UsageError(f"`{verb}` works on AWS envs; {env.name!r} is a {env.kind} env.", f"Use `chromactl up/status/destroy --env {env.name}` for the local server.")
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    @app.command("doctor")
+    def doctor(
+        ctx: typer.Context,
+        env: str | None = typer.Option(None, "--env", "-e", help="Check this env (default: every env).", envvar="CHROMACTL_ENV"),
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """Check Terraform, credentials, regions, state bucket and config: each line ok or a fix."""
+        from chromactl.aws.doctor import failed, run_doctor
+
+        actx = app_context(ctx, json_out)
+        checks = run_doctor(env, _factory(actx), root=actx.root)
+        data = {"ok": not failed(checks), "checks": [c.to_dict() for c in checks]}
+
+        def render(console: Any) -> None:
+            marks = {"ok": "[green]ok[/]  ", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]", "skip": "[dim]skip[/]"}
+            for c in checks:
+                console.print(f"{marks[c.status]} {c.name}: {c.detail}", markup=True)
+                if c.fix and c.status != "ok":
+                    console.print(f"      fix: {c.fix}")
+
+        actx.output.result(data, render)
+        if not data["ok"]:
+            raise typer.Exit(1)
+
+    @app.command("bootstrap")
+    def bootstrap(
+        ctx: typer.Context,
+        env: str = ENV_OPT,
+        sse: str = typer.Option("aws:kms", "--sse", help="Default encryption: aws:kms (AWS managed key, bucket key) or AES256."),
+        noncurrent_days: int = typer.Option(90, "--noncurrent-days", help="Expire old state versions after this many days."),
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """Create the env's Terraform state bucket (versioned, encrypted, private, TLS only). Idempotent."""
+        from chromactl.aws.bootstrap import bootstrap as run
+
+        actx = app_context(ctx, json_out)
+        e = _load(actx, env)
+        data = run(e, _factory(actx), sse=sse, noncurrent_days=noncurrent_days)
+
+        def render(console: Any) -> None:
+            console.print(f"state bucket s3://{data['bucket']} in {data['region']} ({'created' if data['created'] else 'exists'}):")
+            for k, v in data["settings"].items():
+                console.print(f"  {k}: {v}")
+
+        actx.output.result(data, render)
+
+    @app.command("plan")
+    def plan(
+        ctx: typer.Context,
+        env: str = ENV_OPT,
+        region: str | None = REGION_OPT,
+        out: Path | None = typer.Option(None, "--out", help="Where to save the plan (default: envs/<env>/.chromactl/plans/<region>.tfplan)."),  # noqa: B008
+        check: bool = typer.Option(False, "--check", help="Drift mode: exit 0 when there are no changes, 1 when changes are present."),
+        var: list[str] | None = typer.Option(None, "--var", help="Extra Terraform variable KEY=VALUE (repeatable)."),  # noqa: B008
+        reinit: bool = typer.Option(False, "--reinit", help="Run terraform init even if nothing changed."),
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """Plan an env in a region to a saved file, with a summary by action and resource type."""
+        from chromactl.lifecycle import core
+
+        actx = app_context(ctx, json_out)
+        e = _load(actx, env)
+        _aws_only(e, "plan")
+        the_region = e.region_or_primary(region)
+        res = core.plan(e, the_region, actx.output, out=out, extra_vars=_vars(var), profile=actx.profile, reinit=reinit)
+
+        def render(console: Any) -> None:
+            res.summary.render(console, f"plan {e.name}/{the_region}")
+            if res.changes:
+                console.print(f"Saved to {res.path}. Apply it with: chromactl apply --env {e.name} --region {the_region}" + (f" --plan {res.path}" if out else ""))
+            else:
+                console.print("No changes: the infrastructure matches the configuration.")
+
+        actx.output.result(res.to_dict(), render)
+        if check and res.changes:
+            actx.output.info(f"drift check: changes present in {e.name}/{the_region} (exit 1).")
+            raise typer.Exit(1)
+
+    @app.command("apply")
+    def apply(
+        ctx: typer.Context,
+        env: str = ENV_OPT,
+        region: str | None = REGION_OPT,
+        plan_file: Path | None = typer.Option(None, "--plan", help="The saved plan to apply (default: the env/region's last `chromactl plan`)."),  # noqa: B008
+        auto_approve: bool = AUTO_APPROVE_OPT,
+        confirm_env: str | None = CONFIRM_ENV_OPT,
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """Apply a saved plan (never plans again). Protected envs: deletes/replaces need the env's name typed."""
+        from chromactl.lifecycle import core
+
+        actx = app_context(ctx, json_out)
+        e = _load(actx, env)
+        _aws_only(e, "apply")
+        the_region = e.region_or_primary(region)
+        data = core.apply_saved(e, the_region, actx.output, plan_path=plan_file, auto_approve=auto_approve, confirm_env=confirm_env, profile=actx.profile)
+        actx.output.result(data, lambda c: c.print(f"Applied {e.name}/{the_region} in {data['seconds']} s."))
+
+    @app.command("up")
+    def up(
+        ctx: typer.Context,
+        env: str = ENV_OPT,
+        region: str | None = REGION_OPT,
+        auto_approve: bool = AUTO_APPROVE_OPT,
+        skip_checks: bool = typer.Option(False, "--skip-checks", help="Skip the wait for a stable service and the smoke check."),
+        wait_timeout: float = typer.Option(900.0, "--wait-timeout", help="Seconds to wait for the service to be stable and healthy."),
+        confirm_env: str | None = CONFIRM_ENV_OPT,
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """Init, plan, confirm, apply, wait until stable and healthy, then smoke-check. `--env local` runs Chroma here."""
+        from chromactl.lifecycle import core
+
+        actx = app_context(ctx, json_out)
+        e = _load(actx, env)
+        data = core.up(
+            e, region, actx.output, auto_approve=auto_approve, skip_checks=skip_checks, wait_timeout=wait_timeout,
+            confirm_env=confirm_env, profile=actx.profile,
+        )
+
+        def render(console: Any) -> None:
+            console.print(f"{e.name} is up: {data.get('endpoint') or '(no endpoint output)'}")
+            if data.get("smoke") is not None:
+                console.print(f"smoke: {'ok' if data['smoke'].get('ok') else 'FAILED'}")
+
+        actx.output.result(data, render)
+
+    @app.command("destroy")
+    def destroy(
+        ctx: typer.Context,
+        env: str = ENV_OPT,
+        region: str | None = REGION_OPT,
+        auto_approve: bool = AUTO_APPROVE_OPT,
+        confirm_env: str | None = CONFIRM_ENV_OPT,
+        delete_data: bool = typer.Option(False, "--delete-data", help="local env only: also delete the local data directory."),
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """Destroy an env's stack in a region. Protected envs need the env's name typed (--auto-approve is not enough)."""
+        actx = app_context(ctx, json_out)
+        e = _load(actx, env)
+        if not e.is_aws:
+            from chromactl.local.server import local_destroy
+
+            data = local_destroy(e, delete_data=delete_data)
+            actx.output.result(data, lambda c: c.print(f"local server of {e.name} stopped."))
+            return
+        from chromactl.lifecycle import core
+
+        the_region = e.region_or_primary(region)
+        data = core.destroy(e, the_region, actx.output, auto_approve=auto_approve, confirm_env=confirm_env, profile=actx.profile)
+        actx.output.result(data, lambda c: c.print(f"Destroyed {e.name}/{the_region}: {data.get('destroyed', 0)} resource(s)."))
+
+    @app.command("output")
+    def output_cmd(
+        ctx: typer.Context,
+        name: str | None = typer.Argument(None, help="Print only this output."),
+        env: str = ENV_OPT,
+        region: str | None = REGION_OPT,
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """The stack's outputs (sensitive values are never printed)."""
+        from chromactl.errors import OperationFailed, UsageError
+
+        actx = app_context(ctx, json_out)
+        e = _load(actx, env)
+        if not e.is_aws:
+            from chromactl.local.server import local_endpoint
+
+            shown: dict[str, Any] = {"endpoint_url": local_endpoint(e)}
+            the_region = "local"
+        else:
+            from chromactl.lifecycle.outputs import read_outputs_full, redact
+
+            the_region = e.region_or_primary(region)
+            shown = redact(read_outputs_full(e, the_region, output=actx.output, profile=actx.profile))
+            if not shown:
+                raise OperationFailed(
+                    f"{e.name}/{the_region} has no outputs: the stack is not applied there.",
+                    f"Run `chromactl up --env {e.name} --region {the_region}`.",
+                )
+        if name is not None:
+            if name not in shown:
+                raise UsageError(f"{e.name}/{the_region} has no output {name!r}.", "Known outputs: " + ", ".join(sorted(shown)))
+            shown = {name: shown[name]}
+
+        def render(console: Any) -> None:
+            import json as _json
+
+            width = max(len(k) for k in shown)
+            for k, v in sorted(shown.items()):
+                text = v if isinstance(v, str) else _json.dumps(v)
+                console.print(f"{k.ljust(width)} = {text}", markup=False)
+
+        actx.output.result(shown, render)
+
+    @app.command("status")
+    def status(
+        ctx: typer.Context,
+        env: str = ENV_OPT,
+        region: str | None = REGION_OPT,
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """Endpoint, service tasks and deployments, target health, alarms, EFS replication lag, newest backup."""
+        actx = app_context(ctx, json_out)
+        e = _load(actx, env)
+        if not e.is_aws:
+            from chromactl.local.server import local_status
+
+            data = local_status(e)
+            actx.output.result(data, lambda c: c.print(data))
+            if not data.get("running"):
+                raise typer.Exit(1)
+            return
+        from chromactl.aws.status import collect_status
+        from chromactl.lifecycle.outputs import read_outputs
+
+        the_region = e.region_or_primary(region)
+        outputs = read_outputs(e, the_region, output=actx.output, profile=actx.profile)
+        data = collect_status(e, the_region, outputs, _factory(actx))
+        actx.output.result(data, lambda c: render_status(c, data))
+        if not data["healthy"]:
+            raise typer.Exit(1)
+
+
+def render_status(console: Any, data: dict[str, Any]) -> None:
+    console.print(f"[bold]{data['env']}/{data['region']}[/]  endpoint: {data.get('endpoint') or '-'}")
+    svc = data["service"]
+    if "error" in svc:
+        console.print(f"service: [red]{svc['error']}[/]")
+    else:
+        console.print(f"service: {svc['running']}/{svc['desired']} running, {svc['pending']} pending ({svc['reason']})")
+        for d in svc["deployments"]:
+            console.print(f"  deployment {d['status']} {d.get('rollout_state') or ''} {d['running']}/{d['desired']}")
+        for t in svc["targets"]:
+            console.print(f"  target {t['id']}:{t['port']} {t['state']}")
+    alarms = data["alarms"]
+    firing = alarms.get("in_alarm") or []
+    console.print(f"alarms ({alarms['prefix']}*): " + (", ".join(a["name"] for a in firing) if firing else alarms.get("error", "none in ALARM")))
+    rep = data["replication"]
+    if rep.get("destinations"):
+        for d in rep["destinations"]:
+            lag = f"{d['lag_s']:.0f} s" if d.get("lag_s") is not None else "unknown"
+            console.print(f"replication -> {d['region']}: {d['status']}, lag {lag}")
+    else:
+        console.print(f"replication: {rep.get('error') or rep.get('note') or 'not configured'}")
+    rp = data["recovery_point"]
+    if rp.get("newest"):
+        console.print(f"newest recovery point: {rp['newest']['created']} ({rp['newest']['age_s']:.0f} s old)")
+    else:
+        console.print(f"recovery point: {rp.get('error') or rp.get('note') or 'none yet'}")
+    for p in data["problems"]:
+        console.print(f"[red]problem:[/] {p}")

@@ -1,0 +1,137 @@
+"""`chromactl doctor`: is this machine ready to run an env? Each line ok, or a fix.
+
+Checks: the Terraform engine and its version; the env's config; its regions
+(known names, and enabled for the account); AWS credentials (STS caller
+identity, and the account equals the env's `account_id` when declared); the
+state bucket reachable and versioned; placeholders still present in the env's
+files (a warning). Any failed check makes the exit code 1; warnings do not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chromactl.errors import ChromactlError
+
+PLACEHOLDER = re.compile(r"REPLACE|123456789012")
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok | warn | fail | skip
+    detail: str
+    fix: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "status": self.status, "detail": self.detail, "fix": self.fix}
+
+
+def check_engine() -> Check:
+    from chromactl.terraform.engine import resolve
+
+    try:
+        engine = resolve()
+    except ChromactlError as exc:
+        return Check("terraform", "fail", exc.message, exc.hint or "")
+    return Check("terraform", "ok", f"{engine.flavour} {engine.version} at {engine.path} ({engine.source})")
+
+
+def placeholders(env_dir: Path) -> list[str]:
+    """`file:line` of every placeholder left in the env's tfvars and chromactl.toml."""
+    hits: list[str] = []
+    for name in ("terraform.tfvars", "chromactl.toml"):
+        path = env_dir / name
+        if not path.is_file():
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if PLACEHOLDER.search(code):
+                hits.append(f"{path.name}:{n}")
+    return hits
+
+
+def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) -> list[Check]:
+    from chromactl.aws.session import describe_aws_error
+    from chromactl.config import list_envs, load_env
+
+    checks = [check_engine()]
+    envs = []
+    names = [env_name] if env_name else list_envs(root)
+    for name in names:
+        try:
+            env = load_env(name, root)
+        except ChromactlError as exc:
+            checks.append(Check(f"config {name}", "fail", exc.message, exc.hint or ""))
+            continue
+        checks.append(Check(f"config {name}", "ok", f"{env.config_path} is valid ({env.kind})"))
+        envs.append(env)
+    aws_envs = [e for e in envs if e.is_aws]
+    if not aws_envs:
+        return checks
+    # credentials: once, against the first env's state region
+    first = aws_envs[0]
+    assert first.state is not None
+    identity: dict[str, Any] | None = None
+    try:
+        identity = dict(factory.client("sts", first.state.region).get_caller_identity())
+        checks.append(Check("aws credentials", "ok", f"account {identity.get('Account')} as {identity.get('Arn')}"))
+    except Exception as exc:  # noqa: BLE001 - reported as one phrase
+        checks.append(
+            Check("aws credentials", "fail", f"STS get_caller_identity failed: {describe_aws_error(exc)}",
+                  "Set --profile / AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (e.g. `aws sso login`).")
+        )
+    for env in aws_envs:
+        assert env.state is not None and env.primary_region is not None
+        prefix = f"{env.name}: "
+        hits = placeholders(env.dir)
+        if hits:
+            checks.append(Check(prefix + "placeholders", "warn", "placeholder values left in " + ", ".join(hits[:6]),
+                                f"Replace REPLACE... and the example account 123456789012 in {env.dir} with your values."))
+        else:
+            checks.append(Check(prefix + "placeholders", "ok", "no placeholders left"))
+        if identity is None:
+            checks.append(Check(prefix + "aws checks", "skip", "skipped: no working AWS credentials"))
+            continue
+        if env.account_id:
+            if identity.get("Account") == env.account_id:
+                checks.append(Check(prefix + "account", "ok", f"credentials are for the env's account {env.account_id}"))
+            else:
+                checks.append(Check(prefix + "account", "fail", f"credentials are for account {identity.get('Account')}, the env declares {env.account_id}",
+                                    "Use the env's account (--profile), or fix env.account_id in " + str(env.config_path)))
+        regions = [env.primary_region, *env.failover_regions, env.state.region]
+        try:
+            described = factory.client("ec2", env.state.region).describe_regions(AllRegions=True).get("Regions", [])
+            status = {r["RegionName"]: r.get("OptInStatus", "opt-in-not-required") for r in described}
+            off = [r for r in dict.fromkeys(regions) if status.get(r) == "not-opted-in"]
+            if off:
+                checks.append(Check(prefix + "regions", "fail", "not enabled for this account: " + ", ".join(off),
+                                    "Enable them in the AWS console (Account > AWS Regions), or pick other regions."))
+            else:
+                checks.append(Check(prefix + "regions", "ok", "primary " + env.primary_region + ", failover " + (", ".join(env.failover_regions) or "none") + ", state " + env.state.region))
+        except Exception as exc:  # noqa: BLE001 - reported as one phrase
+            checks.append(Check(prefix + "regions", "warn", f"names are valid; could not ask EC2 which are enabled: {describe_aws_error(exc)}"))
+        s3 = factory.client("s3", env.state.region)
+        bucket = env.state.bucket
+        try:
+            s3.head_bucket(Bucket=bucket)
+            versioning = s3.get_bucket_versioning(Bucket=bucket).get("Status")
+            if versioning == "Enabled":
+                checks.append(Check(prefix + "state bucket", "ok", f"s3://{bucket} ({env.state.region}) reachable and versioned"))
+            else:
+                checks.append(Check(prefix + "state bucket", "fail", f"s3://{bucket} is not versioned",
+                                    f"Run `chromactl bootstrap --env {env.name}` (it turns versioning on and is idempotent)."))
+        except Exception as exc:  # noqa: BLE001 - reported as one phrase
+            phrase = describe_aws_error(exc)
+            missing = "404" in phrase or "NoSuchBucket" in phrase or "Not Found" in phrase
+            checks.append(Check(prefix + "state bucket", "fail",
+                                f"s3://{bucket} does not exist in {env.state.region}" if missing else f"s3://{bucket} unreachable: {phrase}",
+                                f"Run `chromactl bootstrap --env {env.name}`." if missing else "Check credentials and network; the bucket must be in [state] region."))
+    return checks
+
+
+def failed(checks: list[Check]) -> bool:
+    return any(c.status == "fail" for c in checks)

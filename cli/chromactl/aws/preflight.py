@@ -1,0 +1,62 @@
+"""Checks before Terraform touches the S3 backend, so its failures read as one sentence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chromactl.config import EnvConfig
+from chromactl.errors import ConfigError, OperationFailed
+
+
+def caller_identity(factory: Any, region: str) -> dict[str, Any]:
+    """STS get_caller_identity, or a clear error when there are no (valid) credentials."""
+    import botocore.exceptions as bex
+
+    from chromactl.aws.session import describe_aws_error
+
+    try:
+        return dict(factory.client("sts", region).get_caller_identity())
+    except (bex.NoCredentialsError, bex.PartialCredentialsError):
+        raise OperationFailed(
+            "No AWS credentials found.",
+            "Set --profile / AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then run `chromactl doctor`.",
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - reported as one phrase
+        raise OperationFailed(f"The AWS credentials do not work: {describe_aws_error(exc)}.", "Refresh them (e.g. `aws sso login`), then run `chromactl doctor`.") from None
+
+
+def check_bucket(factory: Any, env: EnvConfig) -> None:
+    """The state bucket exists and is reachable, else a ConfigError naming `bootstrap`."""
+    import botocore.exceptions as bex
+
+    from chromactl.aws.session import describe_aws_error
+
+    assert env.state is not None
+    s3 = factory.client("s3", env.state.region)
+    try:
+        s3.head_bucket(Bucket=env.state.bucket)
+    except bex.ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchBucket", "NotFound"):
+            raise ConfigError(
+                f"The state bucket {env.state.bucket} does not exist in {env.state.region}.",
+                f"Create it with `chromactl bootstrap --env {env.name}`.",
+            ) from None
+        if code in ("403", "AccessDenied", "Forbidden"):
+            raise OperationFailed(
+                f"Access to the state bucket {env.state.bucket} is denied.",
+                "Use credentials for the account that owns it, or fix [state] bucket in the env's chromactl.toml.",
+            ) from None
+        raise OperationFailed(f"Cannot reach the state bucket {env.state.bucket}: {describe_aws_error(exc)}.", "Run `chromactl doctor`.") from None
+    except Exception as exc:  # noqa: BLE001 - reported as one phrase
+        raise OperationFailed(f"Cannot reach the state bucket {env.state.bucket}: {describe_aws_error(exc)}.", "Check the network and credentials; run `chromactl doctor`.") from None
+
+
+def check_state_backend(env: EnvConfig, *, profile: str | None = None, factory: Any = None) -> None:
+    """Credentials work and the state bucket exists (before `terraform init`)."""
+    from chromactl.aws.session import ClientFactory
+
+    assert env.state is not None
+    factory = factory or ClientFactory(profile=profile, max_attempts=2)
+    caller_identity(factory, env.state.region)
+    check_bucket(factory, env)

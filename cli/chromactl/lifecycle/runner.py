@@ -1,0 +1,349 @@
+"""Run the Terraform CLI for one (env, region).
+
+- Its own data dir per region (TF_DATA_DIR=<env dir>/.terraform/<region>).
+- `init` only when something it depends on changed: a fingerprint of the
+  backend config, the engine, the CLI config and every .tf file the root and
+  its modules read is kept in the data dir; `-reconfigure` when the recorded
+  backend differs (never a state migration).
+- Ctrl-C is forwarded to Terraform (own process group, SIGINT passed on once
+  per Ctrl-C), and chromactl waits for it to stop so the state lock is
+  released; then the run ends with one sentence and a hint.
+- Known Terraform failures (lock held, stale plan, missing bucket, no
+  credentials) become one sentence and a hint; the rest name the failing step
+  and show Terraform's own error summary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chromactl.config import EnvConfig, project_root
+from chromactl.errors import ChromactlError, ConfigError, OperationFailed
+from chromactl.lifecycle.backend import Backend, compute_backend, data_dir, sync_override
+from chromactl.output import Output
+
+FINGERPRINT_NAME = "chromactl-init.json"
+DEFAULT_TIMEOUT_S = float(os.environ.get("CHROMACTL_TF_TIMEOUT", "3600"))
+INTERRUPT_GRACE_S = 120.0
+INIT_TIMEOUT_S = 600.0
+
+
+@dataclass
+class TfResult:
+    rc: int
+    stdout: str
+    stderr: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def diagnostics(self, severity: str = "error") -> list[dict[str, Any]]:
+        return [
+            e.get("diagnostic", {})
+            for e in self.events
+            if e.get("type") == "diagnostic" and e.get("diagnostic", {}).get("severity") == severity
+        ]
+
+    def error_text(self) -> str:
+        parts = [f"{d.get('summary', '')}: {d.get('detail', '')}" for d in self.diagnostics()]
+        parts.append(self.stderr)
+        if not self.events:
+            parts.append(self.stdout)
+        return "\n".join(p for p in parts if p and p.strip())
+
+
+class Interrupted(OperationFailed):
+    """Terraform was stopped by Ctrl-C (forwarded) or by the time limit."""
+
+
+class Runner:
+    """Terraform for one (env, region)."""
+
+    def __init__(self, env: EnvConfig, region: str, output: Output, *, profile: str | None = None, engine: Any = None):
+        self.env = env
+        self.region = region
+        self.output = output
+        self.profile = profile
+        self._engine = engine
+        self.backend: Backend = compute_backend(env, region)
+        self.data_dir: Path = data_dir(env, region)
+
+    # -- engine and environment -------------------------------------------------
+    @property
+    def engine(self) -> Any:
+        if self._engine is None:
+            from chromactl.terraform.engine import resolve
+
+            self._engine = resolve()
+            self.output.debug(f"terraform engine: {self._engine.path} {self._engine.version} ({self._engine.source})")
+        return self._engine
+
+    def environ(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["TF_DATA_DIR"] = str(self.data_dir)
+        env["TF_IN_AUTOMATION"] = "1"
+        env["TF_INPUT"] = "0"
+        env.setdefault("CHECKPOINT_DISABLE", "1")
+        if self.profile:
+            env["AWS_PROFILE"] = self.profile
+        return env
+
+    def where(self) -> str:
+        return f"{self.env.name}/{self.region}"
+
+    # -- running ------------------------------------------------------------------
+    def run(
+        self,
+        args: list[str],
+        *,
+        json_events: bool = False,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        stream: bool = False,
+        timeout_s: float | None = None,
+        step: str | None = None,
+    ) -> TfResult:
+        """Run `terraform <args>` in the env dir. Never raises on a non-zero exit (callers decide)."""
+        argv = [*self.engine.argv, *args]
+        self.output.debug(f"$ TF_DATA_DIR={self.data_dir} {' '.join(argv)}  (in {self.env.dir})")
+        timeout_s = timeout_s or DEFAULT_TIMEOUT_S
+        try:
+            proc = subprocess.Popen(
+                argv,
+                cwd=self.env.dir,
+                env=self.environ(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                process_group=0,
+            )
+        except OSError as exc:
+            raise ConfigError(f"Cannot run Terraform ({argv[0]}): {exc.strerror}.", "Run `chromactl doctor` to check the Terraform engine.") from None
+
+        interrupted = {"count": 0, "timeout": False}
+
+        def forward(signum: int, _frame: Any) -> None:
+            interrupted["count"] += 1
+            if proc.poll() is None:
+                try:
+                    proc.send_signal(signal.SIGINT)
+                except OSError:
+                    pass
+            if interrupted["count"] == 1:
+                self.output.warn("interrupt received: asking Terraform to stop gracefully (it releases the state lock); Ctrl-C again to stop harder.")
+
+        def on_timeout() -> None:
+            interrupted["timeout"] = True
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(INTERRUPT_GRACE_S)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+        previous = None
+        in_main = threading.current_thread() is threading.main_thread()
+        if in_main:
+            previous = signal.signal(signal.SIGINT, forward)
+            term_previous = signal.signal(signal.SIGTERM, forward)
+        timer = threading.Timer(timeout_s, on_timeout)
+        timer.daemon = True
+        timer.start()
+        err_lines: list[str] = []
+
+        def pump_stderr() -> None:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                err_lines.append(line)
+                if stream and not self.output.json:
+                    self.output.err.out(line.rstrip("\n"), highlight=False)
+
+        t_err = threading.Thread(target=pump_stderr, daemon=True)
+        t_err.start()
+        out_lines: list[str] = []
+        events: list[dict[str, Any]] = []
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                out_lines.append(line)
+                if json_events:
+                    try:
+                        event = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue
+                    if isinstance(event, dict):
+                        events.append(event)
+                        if on_event:
+                            on_event(event)
+                elif stream and not self.output.json:
+                    self.output.err.out(line.rstrip("\n"), highlight=False)
+            deadline = time.monotonic() + INTERRUPT_GRACE_S + timeout_s
+            while proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(10)
+            t_err.join(10)
+        finally:
+            timer.cancel()
+            if in_main:
+                signal.signal(signal.SIGINT, previous)
+                signal.signal(signal.SIGTERM, term_previous)
+        result = TfResult(proc.returncode, "".join(out_lines), "".join(err_lines), events)
+        if interrupted["count"] or interrupted["timeout"]:
+            what = step or args[0]
+            why = "was interrupted" if interrupted["count"] else f"did not finish within {timeout_s:.0f} s and was stopped"
+            lock = self._lock_hint()
+            raise Interrupted(
+                f"Terraform {what} for {self.where()} {why}; it stopped gracefully with exit code {result.rc}.",
+                "Nothing is left for the next run to trip on: the saved plan was discarded, so run `chromactl plan` again. " + lock,
+                exit_code=1,
+            )
+        return result
+
+    def _lock_hint(self, lock_id: str | None = None) -> str:
+        lid = lock_id or "<LOCK_ID>"
+        return (
+            f"If a later run says the state is locked and no other run is active, release it with: "
+            f"cd {self.env.dir} && TF_DATA_DIR={self.data_dir} terraform force-unlock {lid}"
+        )
+
+    # -- init -----------------------------------------------------------------------
+    def _fingerprint(self) -> dict[str, Any]:
+        root = project_root()
+        h = hashlib.sha256()
+        paths: list[Path] = []
+        for base in (self.env.dir, root / "terraform"):
+            if not base.is_dir():
+                continue
+            for p in base.rglob("*"):
+                if ".terraform" in p.parts or ".chromactl" in p.parts:
+                    continue
+                if p.suffix in (".tf", ".json") and p.name.endswith((".tf", ".tf.json")) or p.name == ".terraform.lock.hcl":
+                    paths.append(p)
+        for p in sorted(paths):
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            h.update(f"{p}\0{st.st_mtime_ns}\0{st.st_size}\n".encode())
+        cli_config = os.environ.get("TF_CLI_CONFIG_FILE", "")
+        cfg_stamp = ""
+        if cli_config and os.path.isfile(cli_config):
+            cfg_stamp = str(os.stat(cli_config).st_mtime_ns)
+        return {
+            "backend": {"kind": self.backend.kind, **self.backend.config},
+            "engine": [*self.engine.argv, self.engine.version],
+            "cli_config": [cli_config, cfg_stamp],
+            "files": h.hexdigest(),
+        }
+
+    def _recorded_backend(self) -> dict[str, Any] | None:
+        path = self.data_dir / "terraform.tfstate"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        backend = data.get("backend")
+        return backend if isinstance(backend, dict) else None
+
+    def _backend_differs(self) -> bool:
+        recorded = self._recorded_backend()
+        if recorded is None:
+            return False
+        if recorded.get("type") != self.backend.kind:
+            return True
+        config = recorded.get("config") or {}
+        for key, value in self.backend.config.items():
+            have = config.get(key)
+            if isinstance(have, bool):
+                have = "true" if have else "false"
+            if have is not None and str(have) != value:
+                return True
+        return False
+
+    def ensure_init(self, *, force: bool = False) -> bool:
+        """Run `terraform init` when needed. Returns True when it ran."""
+        sync_override(self.env, self.backend)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        stamp_path = self.data_dir / FINGERPRINT_NAME
+        fingerprint = self._fingerprint()
+        if not force and stamp_path.is_file():
+            try:
+                if json.loads(stamp_path.read_text(encoding="utf-8")) == fingerprint:
+                    self.output.debug(f"init is current for {self.where()} ({self.backend.describe()})")
+                    return False
+            except (OSError, json.JSONDecodeError):
+                pass
+        stamp_path.unlink(missing_ok=True)
+        if self.backend.kind == "s3":
+            from chromactl.aws.preflight import check_state_backend
+
+            check_state_backend(self.env, profile=self.profile)
+        args = ["init", "-input=false", "-no-color", *self.backend.args()]
+        if self._backend_differs():
+            self.output.info(f"Backend for {self.where()} changed: re-initialising with -reconfigure ({self.backend.describe()}).")
+            args.append("-reconfigure")
+        with self.output.status(f"terraform init for {self.where()}"):
+            result = self.run(args, timeout_s=INIT_TIMEOUT_S, step="init")
+        if result.rc != 0:
+            raise self.failure("init", result)
+        stamp_path.write_text(json.dumps(fingerprint), encoding="utf-8")
+        return True
+
+    # -- errors -----------------------------------------------------------------------
+    def failure(self, step: str, result: TfResult) -> ChromactlError:
+        """Turn a failed Terraform run into one sentence and a hint."""
+        text = result.error_text()
+        where = self.where()
+        if "Error acquiring the state lock" in text or "state lock" in text.lower() and "acquir" in text.lower():
+            m = re.search(r"ID:\s+(\S+)", text)
+            who = re.search(r"Who:\s+(\S+)", text)
+            lock_id = m.group(1) if m else None
+            return OperationFailed(
+                f"The state of {where} is locked by another run (lock {lock_id or 'unknown'}"
+                + (f", held by {who.group(1)}" if who else "")
+                + ").",
+                "Wait for the other run to finish. " + self._lock_hint(lock_id),
+            )
+        if "Saved plan is stale" in text:
+            return OperationFailed(
+                f"The saved plan for {where} is stale: the state changed after it was made.",
+                f"Run `chromactl plan --env {self.env.name} --region {self.region}` again, then apply the new plan.",
+            )
+        if "NoSuchBucket" in text or "bucket does not exist" in text or "S3 bucket" in text and "does not exist" in text:
+            return ConfigError(
+                f"The state bucket {self.env.state.bucket if self.env.state else '?'} does not exist.",
+                f"Create it with `chromactl bootstrap --env {self.env.name}`.",
+            )
+        if "No valid credential sources" in text or "NoCredentialProviders" in text or "failed to refresh cached credentials" in text:
+            return OperationFailed("Terraform found no AWS credentials.", "Set AWS_PROFILE / --profile or AWS_ACCESS_KEY_ID, then run `chromactl doctor`.")
+        first = ""
+        for d in result.diagnostics():
+            first = d.get("summary", "")
+            break
+        if not first:
+            lines = [ln.strip(" │╷╵") for ln in text.splitlines() if ln.strip(" │╷╵")]
+            errs = [ln for ln in lines if ln.startswith("Error")]
+            first = (errs or lines or [f"exit code {result.rc}"])[0]
+        first = first.rstrip(".")
+        return OperationFailed(
+            f"terraform {step} failed for {where}: {first}.",
+            "Run again with --verbose to see the Terraform commands and their full output.",
+        )
+
+    def show_output_on_failure(self, result: TfResult) -> None:
+        if self.output.verbose:
+            text = result.error_text()
+            if text:
+                self.output.err.out(text, highlight=False)
