@@ -28,7 +28,8 @@ never appears in an error message or a repr.
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from chromactl.errors import OperationFailed
 
@@ -125,8 +126,7 @@ class ChromaClient:
 
         base = url.rstrip("/")
         for suffix in ("/api/v2", "/api/v1"):
-            if base.endswith(suffix):
-                base = base[: -len(suffix)]
+            base = base.removesuffix(suffix)
         self.url = base
         self.api = f"{base}/api/v2"
         self.timeout_s = float(timeout_s)
@@ -151,7 +151,7 @@ class ChromaClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "ChromaClient":
+    def __enter__(self) -> ChromaClient:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -194,7 +194,7 @@ class ChromaClient:
             ) from None
         return self._decode(resp, label)
 
-    def _decode(self, resp: "httpx.Response", label: str) -> Any:
+    def _decode(self, resp: httpx.Response, label: str) -> Any:
         status = resp.status_code
         if 200 <= status < 300:
             if not resp.content:
@@ -412,7 +412,6 @@ class RawPoster:
     def post(self, body: bytes) -> int:
         """POST `body`; returns the HTTP status. Raises ChromaUnavailable when no answer comes."""
         import http.client
-        import socket
 
         for attempt in (0, 1):
             fresh = self._conn is None
@@ -425,7 +424,7 @@ class RawPoster:
                 if resp.will_close:
                     self.close()
                 return int(resp.status)
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 self.close()
                 raise ChromaUnavailable(f"query: no answer within {self.timeout_s:g} s.", None, kind="timeout") from None
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:

@@ -32,8 +32,9 @@ import queue
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from chromactl.checks.client import ChromaError, ChromaNotFound, RawPoster
 from chromactl.checks.target import Target
@@ -437,7 +438,7 @@ def run_open(
     """`rate` requests/s for `duration_s` s; latency from each request's scheduled send time."""
     if rate <= 0 or duration_s <= 0:
         raise UsageError("--rate and --duration must be positive.", "e.g. --rate 100 --duration 30.")
-    total = int(round(rate * duration_s))
+    total = round(rate * duration_s)
     if total < 1:
         raise UsageError("--rate x --duration gives no request at all.", "Raise --rate or --duration.")
     if max_in_flight < 1:

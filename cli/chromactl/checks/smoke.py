@@ -16,8 +16,9 @@ import secrets
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from chromactl.checks.client import ChromaError, ChromaNotFound
 from chromactl.checks.target import Target

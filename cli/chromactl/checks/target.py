@@ -109,7 +109,7 @@ def resolve_target(
             f"Cannot read the outputs of env {env.name!r}: this chromactl has no lifecycle module.",
             "Pass --endpoint URL and --token-env VAR instead.",
         ) from None
-    outputs = read_outputs(env, the_region)
+    outputs = read_outputs(env, the_region, profile=profile)
     url = outputs.get("endpoint_url")
     if not url:
         raise ConfigError(

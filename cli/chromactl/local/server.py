@@ -25,8 +25,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from chromactl.config import EnvConfig, LocalConfig
 from chromactl.errors import ConfigError, OperationFailed

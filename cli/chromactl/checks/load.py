@@ -1,0 +1,462 @@
+"""Bulk loading from .npy or JSONL, in parallel batches, resumable.
+
+Input
+  .npy    a 2-D float array, one vector per row; ids are generated
+          (`<prefix><row>`, prefix defaults to the file's stem and a dash).
+  .jsonl  one object per line: {"id": str, "embedding": [float, ...],
+          "metadata": {...}?, "document": str?}. Blank lines are skipped.
+The whole file is validated before the first request (dimensions, numbers,
+JSON syntax, keys, duplicate ids); an error names the line. So bad input never
+leaves a half-loaded collection behind.
+
+Batches: size = min(server max_batch_size, --batch-size (default 1000)); sent
+by `workers` threads, each with its own connection; embeddings travel as
+base64 float32 when the server supports it (less JSON to build and parse).
+
+Checkpoint: a JSON file (default `<file>.chromactl-checkpoint.json`) records
+which batches are done, for this file (path, size, mtime), this endpoint, this
+collection (by id) and batch size. A rerun skips recorded batches. It is
+written at most every 0.5 s and always on exit, failure and Ctrl-C; a batch
+that was sent but not yet recorded (a hard kill) is sent again on resume, which
+cannot duplicate anything: Chroma's `add` leaves an existing id untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chromactl.checks.client import ChromaError, ChromaNotFound, ChromaUnavailable
+from chromactl.checks.target import Target
+from chromactl.errors import EXIT_FAILED, OperationFailed, UsageError
+
+DEFAULT_BATCH_SIZE = 1000
+DEFAULT_WORKERS = 4
+CHECKPOINT_VERSION = 1
+SAVE_EVERY_S = 0.5
+_KEYS = {"id", "embedding", "metadata", "document"}
+
+
+# ---------------------------------------------------------------------------
+# Sources
+# ---------------------------------------------------------------------------
+@dataclass
+class Source:
+    path: Path
+    kind: str
+    rows: int
+    dims: int
+    embeddings: Any = field(repr=False)  # numpy array (or memmap) rows x dims
+    ids: list[str] | None = field(default=None, repr=False)  # None: generated from id_prefix
+    id_prefix: str = ""
+    metadatas: list[dict[str, Any] | None] | None = field(default=None, repr=False)
+    documents: list[str | None] | None = field(default=None, repr=False)
+    lines: list[int] | None = field(default=None, repr=False)  # JSONL: line number of each row
+
+    def batch(self, lo: int, hi: int) -> tuple[list[str], Any, list[Any] | None, list[Any] | None]:
+        ids = self.ids[lo:hi] if self.ids is not None else [f"{self.id_prefix}{i}" for i in range(lo, hi)]
+        metas = self.metadatas[lo:hi] if self.metadatas is not None else None
+        docs = self.documents[lo:hi] if self.documents is not None else None
+        return ids, self.embeddings[lo:hi], metas, docs
+
+    def where(self, lo: int, hi: int) -> str:
+        if self.lines is not None:
+            return f"lines {self.lines[lo]}-{self.lines[hi - 1]}"
+        return f"rows {lo}-{hi - 1}"
+
+    def identity(self) -> dict[str, Any]:
+        st = self.path.stat()
+        return {"path": str(self.path), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "rows": self.rows, "dims": self.dims}
+
+
+def read_source(path: str | Path, *, id_prefix: str | None = None, expected_dims: int | None = None) -> Source:
+    """Open and fully validate an input file; raises UsageError naming the problem (and line)."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise UsageError(f"Input file {p} does not exist.", "Pass --file with a .npy or .jsonl file.")
+    suffix = p.suffix.lower()
+    if suffix == ".npy":
+        src = _read_npy(p, id_prefix if id_prefix is not None else f"{p.stem}-")
+    elif suffix in (".jsonl", ".ndjson"):
+        src = _read_jsonl(p)
+    else:
+        raise UsageError(f"{p.name}: unknown input format {suffix or '(no extension)'}.", "Use a .npy array or a .jsonl file.")
+    if src.rows == 0:
+        raise UsageError(f"{p} holds no vectors.", "Check the file.")
+    if expected_dims is not None and src.dims != expected_dims:
+        raise UsageError(
+            f"{p.name} has {src.dims}-dimension vectors but the collection holds {expected_dims}-dimension ones.",
+            "Load into another collection, or fix the file.",
+        )
+    return src
+
+
+def _read_npy(p: Path, prefix: str) -> Source:
+    import numpy as np
+
+    try:
+        arr = np.load(p, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise UsageError(f"{p} is not a readable .npy array ({exc}).", "Save it with numpy.save(path, array).") from None
+    if arr.ndim != 2:
+        raise UsageError(f"{p.name}: expected a 2-D array (vectors x dims), got {arr.ndim}-D {arr.shape}.", "Reshape to (n, dims).")
+    if arr.dtype.kind not in "fiu":
+        raise UsageError(f"{p.name}: expected numbers, got dtype {arr.dtype}.", "Save float32 vectors.")
+    if arr.shape[1] < 1:
+        raise UsageError(f"{p.name}: vectors have 0 dimensions.", "Check the array's shape.")
+    step = max(1, 1_000_000 // max(1, arr.shape[1]))
+    for lo in range(0, arr.shape[0], step):
+        chunk = np.asarray(arr[lo : lo + step], dtype="float64")
+        if not np.isfinite(chunk).all():
+            bad = lo + int(np.argwhere(~np.isfinite(chunk))[0][0])
+            raise UsageError(f"{p.name}: row {bad} holds NaN or infinity.", "Chroma stores finite numbers only; fix or drop that row.")
+    return Source(path=p.resolve(), kind="npy", rows=int(arr.shape[0]), dims=int(arr.shape[1]), embeddings=arr, id_prefix=prefix)
+
+
+def _bad(p: Path, lineno: int, what: str) -> UsageError:
+    return UsageError(f"{p.name}:{lineno}: {what}.", "Fix that line (each line: {\"id\", \"embedding\", \"metadata\"?, \"document\"?}) and run again; nothing was loaded.")
+
+
+def _read_jsonl(p: Path) -> Source:
+    import numpy as np
+
+    try:
+        import orjson
+
+        loads: Callable[[bytes], Any] = orjson.loads
+    except ImportError:  # pragma: no cover
+        loads = json.loads
+    ids: list[str] = []
+    seen: dict[str, int] = {}
+    vecs: list[list[float]] = []
+    metas: list[dict[str, Any] | None] = []
+    docs: list[str | None] = []
+    lines: list[int] = []
+    dims: int | None = None
+    try:
+        fh = open(p, "rb")
+    except OSError as exc:
+        raise UsageError(f"Cannot read {p}: {exc.strerror}.", "Check the path and permissions.") from None
+    with fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                obj = loads(raw)
+            except ValueError as exc:
+                raise _bad(p, lineno, f"not valid JSON ({str(exc).splitlines()[0][:80]})") from None
+            if not isinstance(obj, dict):
+                raise _bad(p, lineno, "expected a JSON object")
+            unknown = set(obj) - _KEYS
+            if unknown:
+                raise _bad(p, lineno, f"unknown key {sorted(unknown)[0]!r}")
+            rid = obj.get("id")
+            if not isinstance(rid, str) or not rid:
+                raise _bad(p, lineno, "\"id\" must be a non-empty string")
+            if rid in seen:
+                raise _bad(p, lineno, f"id {rid!r} already used on line {seen[rid]}")
+            emb = obj.get("embedding")
+            if not isinstance(emb, list) or not emb:
+                raise _bad(p, lineno, "\"embedding\" must be a non-empty list of numbers")
+            if dims is None:
+                dims = len(emb)
+            if len(emb) != dims:
+                raise _bad(p, lineno, f"embedding has {len(emb)} dimensions, earlier lines have {dims}")
+            for v in emb:
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                    raise _bad(p, lineno, f"embedding holds {v!r}, not a finite number")
+            meta = obj.get("metadata")
+            if meta is not None:
+                if not isinstance(meta, dict):
+                    raise _bad(p, lineno, "\"metadata\" must be an object")
+                for k, v in meta.items():
+                    if v is not None and not isinstance(v, (str, int, float, bool)):
+                        raise _bad(p, lineno, f"metadata {k!r} must be a string, number or boolean")
+                meta = meta or None
+            doc = obj.get("document")
+            if doc is not None and not isinstance(doc, str):
+                raise _bad(p, lineno, "\"document\" must be a string")
+            seen[rid] = lineno
+            ids.append(rid)
+            vecs.append(emb)
+            metas.append(meta)
+            docs.append(doc)
+            lines.append(lineno)
+    arr = np.asarray(vecs, dtype="float32") if vecs else np.zeros((0, 0), dtype="float32")
+    return Source(
+        path=p.resolve(), kind="jsonl", rows=len(ids), dims=dims or 0, embeddings=arr, ids=ids,
+        metadatas=metas if any(m is not None for m in metas) else None,
+        documents=docs if any(d is not None for d in docs) else None, lines=lines,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Checkpoint
+# ---------------------------------------------------------------------------
+def default_checkpoint(path: str | Path) -> Path:
+    p = Path(path).expanduser()
+    return p.with_name(p.name + ".chromactl-checkpoint.json")
+
+
+def _ranges(done: set[int]) -> list[list[int]]:
+    out: list[list[int]] = []
+    for i in sorted(done):
+        if out and out[-1][1] == i - 1:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
+    return out
+
+
+def _unranges(ranges: Any) -> set[int]:
+    done: set[int] = set()
+    for pair in ranges or []:
+        a, b = int(pair[0]), int(pair[1])
+        done.update(range(a, b + 1))
+    return done
+
+
+class Checkpoint:
+    def __init__(self, path: Path, header: dict[str, Any], done: set[int] | None = None):
+        self.path = path
+        self.header = header
+        self.done: set[int] = done or set()
+        self._saved_at = 0.0
+
+    @classmethod
+    def open(cls, path: Path, header: dict[str, Any]) -> Checkpoint:
+        if not path.exists():
+            return cls(path, header)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("version") != CHECKPOINT_VERSION:
+                raise ValueError("version")
+            done = _unranges(data.get("done"))
+        except (OSError, ValueError, TypeError, IndexError, AttributeError):
+            raise UsageError(f"Checkpoint {path} is unreadable.", "Delete it to start over (records already loaded are kept: add never duplicates).") from None
+        for key in ("source", "endpoint", "collection", "collection_id", "batch_size"):
+            if data.get(key) != header.get(key):
+                what = {"source": "another input file (or the file changed)", "endpoint": "another endpoint",
+                        "collection": "another collection", "collection_id": "an earlier collection of the same name (it was recreated)",
+                        "batch_size": f"batch size {data.get('batch_size')}"}[key]
+                raise UsageError(
+                    f"Checkpoint {path} was written for {what}.",
+                    "Pass --checkpoint with another file, or delete this one to start over (add never duplicates an id).",
+                )
+        return cls(path, header, done)
+
+    def save(self, *, force: bool = False, complete: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._saved_at < SAVE_EVERY_S:
+            return
+        data = {"version": CHECKPOINT_VERSION, **self.header, "done": _ranges(self.done), "complete": complete,
+                "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(data) + "\n", encoding="utf-8")
+        os.replace(tmp, self.path)
+        self._saved_at = now
+
+
+# ---------------------------------------------------------------------------
+# The load
+# ---------------------------------------------------------------------------
+@dataclass
+class LoadReport:
+    file: str
+    collection: str
+    rows: int
+    dims: int
+    batch_size: int
+    batches: int
+    skipped_batches: int
+    sent_batches: int
+    sent_vectors: int
+    seconds: float
+    workers: int
+    checkpoint: str
+    complete: bool
+    collection_count: int | None = None
+
+    @property
+    def vectors_per_s(self) -> float:
+        return self.sent_vectors / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file, "collection": self.collection, "rows": self.rows, "dims": self.dims,
+            "batch_size": self.batch_size, "batches": self.batches, "skipped_batches": self.skipped_batches,
+            "sent_batches": self.sent_batches, "sent_vectors": self.sent_vectors, "seconds": round(self.seconds, 3),
+            "vectors_per_s": round(self.vectors_per_s, 1), "workers": self.workers, "checkpoint": self.checkpoint,
+            "complete": self.complete, "collection_count": self.collection_count,
+        }
+
+
+def _retryable(exc: ChromaError) -> bool:
+    return isinstance(exc, ChromaUnavailable) or (exc.status is not None and exc.status >= 500)
+
+
+def run_load(
+    target: Target,
+    collection: str,
+    path: str | Path,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    checkpoint: str | Path | None = None,
+    id_prefix: str | None = None,
+    create: bool = True,
+    space: str = "l2",
+    retries: int = 2,
+    on_progress: Callable[[int, int], None] | None = None,
+    on_info: Callable[[str], None] | None = None,
+) -> LoadReport:
+    """Load `path` into `collection`; resumable through the checkpoint. Raises OperationFailed on a failed batch."""
+    if workers < 1 or batch_size < 1:
+        raise UsageError("--workers and --batch-size must be at least 1.", "e.g. --workers 4 --batch-size 1000.")
+    src = read_source(path, id_prefix=id_prefix)
+    ckpt_path = Path(checkpoint).expanduser() if checkpoint else default_checkpoint(src.path)
+    with target.client() as client:
+        try:
+            col = client.get_collection(collection)
+        except ChromaNotFound:
+            if not create:
+                raise OperationFailed(f"Collection {collection!r} does not exist on {target.url}.", "Drop --no-create to create it.") from None
+            col = client.create_collection(collection, metadata={"chromactl": "load"}, space=space, get_or_create=True)
+            if on_info:
+                on_info(f"created collection {collection}")
+        dim = col.get("dimension")
+        if isinstance(dim, int) and dim != src.dims:
+            raise UsageError(
+                f"{src.path.name} has {src.dims}-dimension vectors but collection {collection!r} holds {dim}-dimension ones.",
+                "Load into another collection, or fix the file.",
+            )
+        size = max(1, min(batch_size, client.max_batch_size()))
+        client.preflight()
+        base64_ok = client.supports_base64()
+    n_batches = math.ceil(src.rows / size)
+    header = {"source": src.identity(), "endpoint": target.url, "collection": collection, "collection_id": col["id"], "batch_size": size}
+    ckpt = Checkpoint.open(ckpt_path, header)
+    todo = [b for b in range(n_batches) if b not in ckpt.done]
+    skipped = n_batches - len(todo)
+    if skipped and on_info:
+        on_info(f"resuming from {ckpt_path}: {skipped} of {n_batches} batches already loaded")
+
+    local = threading.local()
+    clients: list[Any] = []
+    clients_lock = threading.Lock()
+    stop = threading.Event()
+
+    def send(b: int) -> int:
+        if stop.is_set():
+            return -1
+        c = getattr(local, "client", None)
+        if c is None:
+            c = target.client(pool_size=1)
+            c._preflight = {"max_batch_size": size, "supports_base64_encoding": base64_ok}
+            local.client = c
+            with clients_lock:
+                clients.append(c)
+        lo, hi = b * size, min(src.rows, (b + 1) * size)
+        ids, emb, metas, docs = src.batch(lo, hi)
+        for attempt in range(retries + 1):
+            try:
+                c.add(col["id"], ids, emb, metas, docs)
+                return hi - lo
+            except ChromaError as exc:
+                if attempt >= retries or not _retryable(exc) or stop.is_set():
+                    raise ChromaError(f"batch {b} ({src.where(lo, hi)}): {exc.message}", exc.hint, status=exc.status) from None
+                time.sleep(0.5 * (attempt + 1))
+        return hi - lo  # pragma: no cover
+
+    done_rows = sum(min(src.rows, (b + 1) * size) - b * size for b in ckpt.done if b < n_batches)
+    if on_progress:
+        on_progress(done_rows, src.rows)
+    sent_batches = sent_vectors = 0
+    failure: ChromaError | None = None
+    interrupted = False
+    start = time.perf_counter()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load")
+    pending: dict[Future[int], int] = {}
+    queue_iter = iter(todo)
+    try:
+        try:
+            while True:
+                while not stop.is_set() and len(pending) < workers * 2:
+                    b = next(queue_iter, None)
+                    if b is None:
+                        break
+                    pending[pool.submit(send, b)] = b
+                if not pending:
+                    break
+                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED, timeout=1.0)
+                for fut in finished:
+                    b = pending.pop(fut)
+                    try:
+                        n = fut.result()
+                    except ChromaError as exc:
+                        failure = failure or exc
+                        stop.set()
+                        continue
+                    if n < 0:
+                        continue
+                    ckpt.done.add(b)
+                    sent_batches += 1
+                    sent_vectors += n
+                    done_rows += n
+                    ckpt.save()
+                    if on_progress:
+                        on_progress(done_rows, src.rows)
+        except KeyboardInterrupt:
+            interrupted = True
+            stop.set()
+            for fut in pending:
+                fut.cancel()
+            # batches on the wire finish (bounded by the client timeout and retries) and are recorded
+            deadline = time.monotonic() + target.timeout_s * (retries + 1) + 5
+            for fut, b in list(pending.items()):
+                try:
+                    n = fut.result(timeout=max(0.1, deadline - time.monotonic()))
+                except Exception:  # noqa: BLE001 - unrecorded: it is resent on resume, add never duplicates
+                    continue
+                if n >= 0:
+                    ckpt.done.add(b)
+                    sent_batches += 1
+                    sent_vectors += n
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        complete = len(ckpt.done) >= n_batches
+        ckpt.save(force=True, complete=complete)
+        for c in clients:
+            c.close()
+    seconds = time.perf_counter() - start
+    if interrupted:
+        raise OperationFailed(
+            f"Interrupted: {len(ckpt.done)} of {n_batches} batches are loaded and recorded in {ckpt_path}.",
+            "Run the same command again to resume; no vector is loaded twice.",
+            exit_code=130,
+        )
+    if failure is not None:
+        raise OperationFailed(
+            f"Load stopped: {failure.message}",
+            f"{len(ckpt.done)} of {n_batches} batches are loaded and recorded in {ckpt_path}; fix the cause and run the same command to resume.",
+            exit_code=EXIT_FAILED,
+        )
+    count = None
+    try:
+        with target.client() as client:
+            count = client.count(col["id"])
+    except ChromaError:
+        count = None
+    return LoadReport(
+        file=str(src.path), collection=collection, rows=src.rows, dims=src.dims, batch_size=size, batches=n_batches,
+        skipped_batches=skipped, sent_batches=sent_batches, sent_vectors=sent_vectors, seconds=seconds, workers=workers,
+        checkpoint=str(ckpt_path), complete=complete, collection_count=count,
+    )
