@@ -7,4 +7,8 @@ os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
 pytest_plugins = [
     "tests.fixtures.moto_server",
+    "tests.fixtures.terraform",
+    "tests.fixtures.chroma_server",
+    "tests.fixtures.nginx_proxy",
+    "tests.fixtures.freeze_proxy",
 ]

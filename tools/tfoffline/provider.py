@@ -1,0 +1,629 @@
+"""A test-only stand-in for the hashicorp/aws provider (tfplugin6, run by Terraform).
+
+It serves the schema rebuilt from cdktn-provider-aws (schema/aws-6.69.1.json.gz),
+so Terraform itself checks every argument name, type, required argument and
+block shape, and it answers the resource lifecycle deterministically:
+
+- plan (create): unset computed attributes become unknown; `region` and
+  `tags_all` are planned the way the real provider does (provider region,
+  default_tags merged with tags);
+- plan (update): the proposed new state (prior computed values kept);
+- plan (destroy): the null passes through;
+- apply: unknowns become deterministic values of the right type (ids, ARNs in
+  the configured region and account 123456789012, empty collections...);
+- read / upgrade: the current state as it is;
+- data sources: computed values filled in deterministically (aws_caller_identity,
+  aws_region, aws_partition, aws_availability_zones answer like AWS would).
+
+It talks to no network. Run by the Python of .venv-tfprov (package `tf`,
+grpcio, protobuf<6, msgpack); Terraform starts it through the launcher
+`bin/terraform-provider-aws` found with a `dev_overrides` CLI config.
+Environment: TFOFFLINE_SCHEMA overrides the schema file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+ACCOUNT_ID = "123456789012"
+PARTITION = "aws"
+DEFAULT_REGION = "us-east-1"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "aws-6.69.1.json.gz"
+PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
+
+
+# --------------------------------------------------------------------------- values
+
+
+class _Unknown:
+    """Terraform's unknown value (msgpack extension 0)."""
+
+    _inst: "_Unknown | None" = None
+
+    def __new__(cls) -> "_Unknown":
+        if cls._inst is None:
+            cls._inst = super().__new__(cls)
+        return cls._inst
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+
+UNKNOWN = _Unknown()
+
+
+def _ext_hook(code: int, data: bytes) -> Any:
+    if code in (0, 12):  # 12: an unknown carrying refinements (cty >= 1.13)
+        return UNKNOWN
+    return msgpack.ExtType(code, data)
+
+
+def _default(obj: Any) -> Any:
+    if obj is UNKNOWN:
+        return msgpack.ExtType(0, b"\x00")
+    raise TypeError(f"cannot encode {type(obj).__name__}")
+
+
+def decode(dv: Any) -> Any:
+    if dv is None:
+        return None
+    if dv.msgpack:
+        return msgpack.unpackb(dv.msgpack, raw=False, ext_hook=_ext_hook, strict_map_key=False)
+    if dv.json:
+        return json.loads(dv.json)
+    return None
+
+
+def encode(pb: Any, value: Any) -> Any:
+    return pb.DynamicValue(msgpack=msgpack.packb(value, default=_default, use_bin_type=True))
+
+
+def has_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_unknown(v) for v in value)
+    return False
+
+
+def _known_only(value: Any) -> Any:
+    if value is UNKNOWN:
+        return "?"
+    if isinstance(value, dict):
+        return {k: _known_only(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_known_only(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def digest(*parts: Any, n: int = 17) -> str:
+    raw = json.dumps([_known_only(p) for p in parts], sort_keys=True, default=str).encode()
+    return hashlib.sha256(raw).hexdigest()[:n]
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def schema_file() -> Path:
+    return Path(os.environ.get("TFOFFLINE_SCHEMA") or SCHEMA_PATH)
+
+
+def load_schema(path: Path | None = None) -> dict[str, Any]:
+    with gzip.open(path or schema_file(), "rb") as fh:
+        doc = json.loads(fh.read())
+    return doc["provider_schemas"][PROVIDER_ADDRESS]
+
+
+class LazySchema:
+    """The schema JSON, parsed on first use; the protobuf answer to GetProviderSchema is cached on
+    disk (keyed by the schema file's hash), so a provider process that only serves the schema (most
+    of them: validate, show, each extra alias) starts without parsing the JSON."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.raw = path.read_bytes()
+        self.key = hashlib.sha256(self.raw).hexdigest()[:16]
+        self._doc: dict[str, Any] | None = None
+
+    @property
+    def doc(self) -> dict[str, Any]:
+        if self._doc is None:
+            self._doc = json.loads(gzip.decompress(self.raw))["provider_schemas"][PROVIDER_ADDRESS]
+        return self._doc
+
+    def cache_file(self) -> Path:
+        import tempfile
+
+        return Path(tempfile.gettempdir()) / f"tfoffline-{os.getuid()}-schema-{self.key}.pb"
+
+
+_NESTING = {"single": 1, "list": 2, "set": 3, "map": 4, "group": 5}
+
+
+def block_to_pb(pb: Any, block: dict[str, Any]) -> Any:
+    attrs = [
+        pb.Schema.Attribute(
+            name=name,
+            type=json.dumps(a["type"]).encode(),
+            required=bool(a.get("required")),
+            optional=bool(a.get("optional")),
+            computed=bool(a.get("computed")),
+            sensitive=bool(a.get("sensitive")),
+        )
+        for name, a in sorted(block.get("attributes", {}).items())
+    ]
+    blocks = [
+        pb.Schema.NestedBlock(
+            type_name=name,
+            block=block_to_pb(pb, nb["block"]),
+            nesting=_NESTING[nb["nesting_mode"]],
+            min_items=int(nb.get("min_items", 0)),
+            max_items=int(nb.get("max_items", 0)),
+        )
+        for name, nb in sorted(block.get("block_types", {}).items())
+    ]
+    return pb.Schema.Block(attributes=attrs, block_types=blocks)
+
+
+# --------------------------------------------------------------------------- deterministic values
+
+_SERVICE = [
+    ("aws_lb", "elasticloadbalancing"), ("aws_alb", "elasticloadbalancing"), ("aws_ecs_", "ecs"),
+    ("aws_efs_", "elasticfilesystem"), ("aws_iam_", "iam"), ("aws_kms_", "kms"),
+    ("aws_secretsmanager_", "secretsmanager"), ("aws_cloudwatch_log_", "logs"), ("aws_cloudwatch_", "cloudwatch"),
+    ("aws_sns_", "sns"), ("aws_sqs_", "sqs"), ("aws_s3", "s3"), ("aws_backup_", "backup"),
+    ("aws_route53", "route53"), ("aws_acm_", "acm"), ("aws_lambda_", "lambda"), ("aws_ecr_", "ecr"),
+    ("aws_appautoscaling_", "application-autoscaling"), ("aws_dynamodb_", "dynamodb"), ("aws_wafv2_", "wafv2"),
+    ("aws_vpc", "ec2"), ("aws_subnet", "ec2"), ("aws_security_group", "ec2"), ("aws_internet_gateway", "ec2"),
+    ("aws_nat_gateway", "ec2"), ("aws_route_table", "ec2"), ("aws_eip", "ec2"), ("aws_network", "ec2"),
+    ("aws_flow_log", "ec2"), ("aws_ec2_", "ec2"), ("aws_launch_template", "ec2"), ("aws_instance", "ec2"),
+]
+_GLOBAL_SERVICES = {"iam", "route53", "s3"}
+_ID_PREFIX = {
+    "aws_vpc": "vpc", "aws_subnet": "subnet", "aws_security_group": "sg", "aws_internet_gateway": "igw",
+    "aws_nat_gateway": "nat", "aws_eip": "eipalloc", "aws_route_table": "rtb", "aws_efs_file_system": "fs",
+    "aws_efs_access_point": "fsap", "aws_efs_mount_target": "fsmt", "aws_vpc_endpoint": "vpce",
+    "aws_network_acl": "acl", "aws_flow_log": "fl", "aws_vpc_security_group_ingress_rule": "sgr",
+    "aws_vpc_security_group_egress_rule": "sgr", "aws_security_group_rule": "sgrule", "aws_route": "r",
+    "aws_route_table_association": "rtbassoc", "aws_instance": "i", "aws_launch_template": "lt",
+}
+_ARN_IS_ID = ("aws_lb", "aws_alb", "aws_lb_listener", "aws_lb_listener_rule", "aws_lb_target_group",
+              "aws_alb_listener", "aws_alb_target_group", "aws_ecs_cluster", "aws_ecs_service",
+              "aws_secretsmanager_secret", "aws_secretsmanager_secret_rotation", "aws_sns_topic",
+              "aws_iam_policy", "aws_iam_openid_connect_provider", "aws_acm_certificate", "aws_backup_vault_policy")
+_NAME_IS_ID = ("aws_iam_role", "aws_iam_user", "aws_iam_instance_profile", "aws_cloudwatch_log_group",
+               "aws_s3_bucket", "aws_ecr_repository", "aws_cloudwatch_metric_alarm", "aws_kms_alias",
+               "aws_cloudwatch_dashboard", "aws_dynamodb_table", "aws_backup_vault", "aws_lambda_function")
+
+
+def service_of(type_name: str) -> str:
+    for prefix, svc in _SERVICE:
+        if type_name.startswith(prefix):
+            return svc
+    return type_name.removeprefix("aws_").split("_")[0]
+
+
+class Context:
+    """What deterministic values are derived from: resource type, its known values, region."""
+
+    def __init__(self, type_name: str, obj: dict[str, Any], region: str):
+        self.type_name = type_name
+        self.obj = obj
+        r = obj.get("region") if isinstance(obj, dict) else None
+        self.region = r if isinstance(r, str) and r else region
+        self.hash = digest(type_name, obj)
+
+    def name(self) -> str:
+        for key in ("name", "bucket", "family", "function_name", "cluster_identifier", "alarm_name", "name_prefix"):
+            v = self.obj.get(key) if isinstance(self.obj, dict) else None
+            if isinstance(v, str) and v:
+                return v + (self.hash[:8] if key == "name_prefix" else "")
+        return f"{self.type_name.removeprefix('aws_').replace('_', '-')}-{self.hash[:8]}"
+
+    def arn(self, what: str | None = None) -> str:
+        svc = service_of(self.type_name)
+        region = "" if svc in _GLOBAL_SERVICES else self.region
+        account = "" if svc == "s3" else ACCOUNT_ID
+        if what is None:
+            kind = self.type_name.removeprefix("aws_")
+            for p in (svc + "_", svc.split("-")[0] + "_", "lb_", "alb_", "cloudwatch_log_", "cloudwatch_"):
+                if kind.startswith(p):
+                    kind = kind[len(p):]
+                    break
+            what = f"{kind.replace('_', '-')}/{self.name()}"
+        if svc == "s3":
+            return f"arn:{PARTITION}:s3:::{self.name()}"
+        if self.type_name == "aws_cloudwatch_log_group" and what.startswith("group/"):
+            what = f"log-group:{self.name()}"
+        return f"arn:{PARTITION}:{svc}:{region}:{account}:{what}"
+
+    def ident(self) -> str:
+        t = self.type_name
+        if t in _ARN_IS_ID:
+            return self.arn()
+        if t in _NAME_IS_ID:
+            return self.name()
+        if t == "aws_kms_key":
+            h = self.hash + digest(self.hash, n=15)
+            return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+        prefix = _ID_PREFIX.get(t)
+        if prefix:
+            return f"{prefix}-{self.hash}"
+        return f"{self.name()}"
+
+
+def fill_string(name: str, ctx: Context) -> str:
+    if name == "id":
+        return ctx.ident()
+    if name in ("arn",):
+        if ctx.type_name == "aws_kms_key":
+            return ctx.arn(f"key/{ctx.ident()}")
+        return ctx.arn()
+    if name in ("owner_id", "account_id", "owner_account_id", "registry_id"):
+        return ACCOUNT_ID
+    if name == "region":
+        return ctx.region
+    if name == "partition":
+        return PARTITION
+    if name.endswith("_arn"):
+        kind = name[: -len("_arn")].replace("_", "-")
+        return ctx.arn(f"{kind}/{digest(ctx.hash, name, n=12)}")
+    if name == "dns_name":
+        return f"{ctx.name()}-{digest(ctx.hash, name, n=8)}.{ctx.region}.elb.amazonaws.com"
+    if name in ("zone_id", "hosted_zone_id"):
+        return "Z" + digest(ctx.hash, name, n=13).upper()
+    if name == "key_id" and ctx.type_name == "aws_kms_key":
+        return ctx.ident()
+    if name.endswith("_id"):
+        return f"{name[:-3].replace('_', '-')}-{digest(ctx.hash, name)}"
+    if name in ("name", "name_prefix"):
+        return ctx.name()
+    return f"{name}-{digest(ctx.hash, name, n=8)}"
+
+
+def fill_typed(ty: Any, name: str, ctx: Context, value: Any = UNKNOWN) -> Any:
+    """Replace unknowns inside `value` (of cty type `ty`) with deterministic values."""
+    if value is None:
+        return None
+    if ty == "string":
+        return fill_string(name, ctx) if value is UNKNOWN else value
+    if ty == "number":
+        return 0 if value is UNKNOWN else value
+    if ty == "bool":
+        return False if value is UNKNOWN else value
+    if ty == "dynamic" or not isinstance(ty, list):
+        return None if value is UNKNOWN else value
+    kind, inner = ty[0], ty[1]
+    if kind in ("list", "set"):
+        if value is UNKNOWN:
+            return []
+        return [fill_typed(inner, name, ctx, v) for v in value]
+    if kind == "map":
+        if value is UNKNOWN:
+            return {}
+        return {k: fill_typed(inner, name, ctx, v) for k, v in value.items()}
+    if kind == "object":
+        if value is UNKNOWN:
+            value = {k: UNKNOWN for k in inner}
+        return {k: fill_typed(t, k, ctx, value.get(k)) for k, t in inner.items()}
+    if kind == "tuple":
+        if value is UNKNOWN:
+            return [fill_typed(t, name, ctx) for t in inner]
+        return [fill_typed(t, name, ctx, v) for t, v in zip(inner, value)]
+    return value
+
+
+def _nested_items(nb: dict[str, Any], value: Any) -> list[dict[str, Any]]:
+    if value is None or value is UNKNOWN:
+        return []
+    mode = nb["nesting_mode"]
+    if mode in ("list", "set"):
+        return [v for v in value if isinstance(v, dict)]
+    if mode == "map":
+        return [v for v in value.values() if isinstance(v, dict)]
+    return [value] if isinstance(value, dict) else []
+
+
+def mark_unknown(block: dict[str, Any], obj: dict[str, Any]) -> None:
+    """Create plan: every computed attribute left null becomes unknown (nested blocks too)."""
+    for name, a in block.get("attributes", {}).items():
+        if a.get("computed") and obj.get(name) is None:
+            obj[name] = UNKNOWN
+    for name, nb in block.get("block_types", {}).items():
+        for item in _nested_items(nb, obj.get(name)):
+            mark_unknown(nb["block"], item)
+
+
+def fill_block(block: dict[str, Any], obj: dict[str, Any], ctx: Context, computed_only: bool = False) -> None:
+    """Apply/read: replace unknowns (or, for data sources, nulls of computed attributes)."""
+    for name, a in block.get("attributes", {}).items():
+        v = obj.get(name)
+        if v is UNKNOWN or (computed_only and v is None and a.get("computed")):
+            obj[name] = fill_typed(a["type"], name, ctx, UNKNOWN)
+        elif has_unknown(v):
+            obj[name] = fill_typed(a["type"], name, ctx, v)
+    for name, nb in block.get("block_types", {}).items():
+        for item in _nested_items(nb, obj.get(name)):
+            fill_block(nb["block"], item, ctx, computed_only)
+
+
+def conform(block: dict[str, Any], value: Any) -> Any:
+    """Shape a JSON state object to the schema: missing attributes null, unknown ones dropped."""
+    if not isinstance(value, dict):
+        return None
+    out: dict[str, Any] = {}
+    for name, a in block.get("attributes", {}).items():
+        out[name] = value.get(name)
+    for name, nb in block.get("block_types", {}).items():
+        v = value.get(name)
+        mode = nb["nesting_mode"]
+        if mode in ("list", "set"):
+            out[name] = [conform(nb["block"], x) for x in v] if isinstance(v, list) else []
+        elif mode == "map":
+            out[name] = {k: conform(nb["block"], x) for k, x in v.items()} if isinstance(v, dict) else {}
+        else:
+            out[name] = conform(nb["block"], v) if isinstance(v, dict) else None
+    return out
+
+
+# --------------------------------------------------------------------------- data sources
+
+
+def answer_data_source(type_name: str, state: dict[str, Any], region: str) -> None:
+    r = state.get("region") if isinstance(state.get("region"), str) else region
+
+    def put(key: str, value: Any) -> None:
+        if key in state and state.get(key) is None:
+            state[key] = value
+
+    if type_name == "aws_caller_identity":
+        put("account_id", ACCOUNT_ID)
+        put("arn", f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/tfoffline")
+        put("user_id", "AIDACKCEVSQ6C2EXAMPLE")
+        put("id", ACCOUNT_ID)
+    elif type_name == "aws_region":
+        name = state.get("name") if isinstance(state.get("name"), str) else r
+        put("region", name)
+        put("name", name)
+        put("endpoint", f"ec2.{name}.amazonaws.com")
+        put("description", name)
+        put("id", name)
+    elif type_name == "aws_partition":
+        put("partition", PARTITION)
+        put("dns_suffix", "amazonaws.com")
+        put("reverse_dns_prefix", "com.amazonaws")
+        put("id", PARTITION)
+    elif type_name == "aws_availability_zones":
+        put("names", [f"{r}a", f"{r}b", f"{r}c"])
+        short = "".join(p[0] if not p[-1].isdigit() else p[0] + p[-1] for p in r.split("-"))
+        put("zone_ids", [f"{short}-az{i}" for i in (1, 2, 3)])
+        put("group_names", [r])
+        put("id", r)
+    elif type_name == "aws_availability_zone":
+        put("name", f"{r}a")
+        put("region", r)
+    if "region" in state and state.get("region") is None:
+        state["region"] = r
+
+
+# --------------------------------------------------------------------------- the servicer
+
+
+def make_servicer(schema: "LazySchema | dict[str, Any]") -> Any:
+    from tf.gen import tfplugin_pb2 as pb
+    from tf.gen import tfplugin_pb2_grpc as rpc
+
+    lazy = schema if isinstance(schema, LazySchema) else None
+
+    def doc() -> dict[str, Any]:
+        return lazy.doc if lazy is not None else schema  # type: ignore[return-value]
+
+    def diag(summary: str, detail: str = "") -> Any:
+        return pb.Diagnostic(severity=pb.Diagnostic.ERROR, summary=summary, detail=detail)
+
+    class OfflineAWS(rpc.ProviderServicer):
+        def __init__(self) -> None:
+            self.region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+            self.default_tags: dict[str, Any] = {}
+            self._schema_response: Any = None
+
+        # ---- schema
+        def _caps(self) -> Any:
+            # get_provider_schema_optional: Terraform may reuse the schema for further instances
+            # (aliases) instead of asking each process again.
+            return pb.ServerCapabilities(plan_destroy=True, get_provider_schema_optional=True)
+
+        def GetMetadata(self, request: Any, context: Any) -> Any:
+            d = doc()
+            return pb.GetMetadata.Response(
+                server_capabilities=self._caps(),
+                resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in d["resource_schemas"]],
+                data_sources=[pb.GetMetadata.DataSourceMetadata(type_name=n) for n in d["data_source_schemas"]],
+            )
+
+        def _build_schema_response(self) -> Any:
+            d = doc()
+            return pb.GetProviderSchema.Response(
+                provider=pb.Schema(version=0, block=block_to_pb(pb, d["provider"]["block"])),
+                resource_schemas={
+                    n: pb.Schema(version=s.get("version", 0), block=block_to_pb(pb, s["block"]))
+                    for n, s in d["resource_schemas"].items()
+                },
+                data_source_schemas={
+                    n: pb.Schema(version=s.get("version", 0), block=block_to_pb(pb, s["block"]))
+                    for n, s in d["data_source_schemas"].items()
+                },
+                server_capabilities=self._caps(),
+            )
+
+        def GetProviderSchema(self, request: Any, context: Any) -> Any:
+            if self._schema_response is not None:
+                return self._schema_response
+            cache = lazy.cache_file() if lazy is not None else None
+            if cache is not None and cache.is_file():
+                try:
+                    self._schema_response = pb.GetProviderSchema.Response.FromString(cache.read_bytes())
+                    return self._schema_response
+                except Exception:  # a torn or stale cache: rebuild it
+                    pass
+            self._schema_response = self._build_schema_response()
+            if cache is not None:
+                try:
+                    tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+                    tmp.write_bytes(self._schema_response.SerializeToString())
+                    tmp.replace(cache)
+                except OSError:
+                    pass
+            return self._schema_response
+
+        # ---- validation: Terraform core already checks names, types and shapes against the schema
+        def ValidateProviderConfig(self, request: Any, context: Any) -> Any:
+            return pb.ValidateProviderConfig.Response()
+
+        def ValidateResourceConfig(self, request: Any, context: Any) -> Any:
+            return pb.ValidateResourceConfig.Response()
+
+        def ValidateDataResourceConfig(self, request: Any, context: Any) -> Any:
+            return pb.ValidateDataResourceConfig.Response()
+
+        def ConfigureProvider(self, request: Any, context: Any) -> Any:
+            cfg = decode(request.config) or {}
+            region = cfg.get("region")
+            if isinstance(region, str) and region:
+                self.region = region
+            tags: dict[str, Any] = {}
+            for dt in cfg.get("default_tags") or []:
+                if isinstance(dt, dict) and isinstance(dt.get("tags"), dict):
+                    tags.update(dt["tags"])
+            self.default_tags = tags
+            return pb.ConfigureProvider.Response()
+
+        def StopProvider(self, request: Any, context: Any) -> Any:
+            return pb.StopProvider.Response()
+
+        # ---- resources
+        def _block(self, type_name: str, table: str) -> dict[str, Any] | None:
+            s = doc()[table].get(type_name)
+            return s["block"] if s else None
+
+        def _plan_region_and_tags(self, block: dict[str, Any], planned: dict[str, Any], config: dict[str, Any]) -> None:
+            attrs = block.get("attributes", {})
+            if "region" in attrs and attrs["region"].get("computed") and config.get("region") is None:
+                planned["region"] = self.region
+            if "tags_all" in attrs and "tags" in attrs and config.get("tags_all") is None:
+                tags = planned.get("tags")
+                if tags is UNKNOWN or has_unknown(tags):
+                    planned["tags_all"] = UNKNOWN
+                else:
+                    merged = dict(self.default_tags)
+                    merged.update(tags or {})
+                    planned["tags_all"] = UNKNOWN if has_unknown(merged) else merged
+
+        def PlanResourceChange(self, request: Any, context: Any) -> Any:
+            block = self._block(request.type_name, "resource_schemas")
+            if block is None:
+                return pb.PlanResourceChange.Response(diagnostics=[diag(f"Unknown resource type {request.type_name}")])
+            prior = decode(request.prior_state)
+            proposed = decode(request.proposed_new_state)
+            config = decode(request.config) or {}
+            if proposed is None:  # destroy
+                return pb.PlanResourceChange.Response(
+                    planned_state=request.proposed_new_state, planned_private=request.prior_private
+                )
+            if prior is None:
+                mark_unknown(block, proposed)
+            self._plan_region_and_tags(block, proposed, config)
+            return pb.PlanResourceChange.Response(
+                planned_state=encode(pb, proposed), planned_private=request.prior_private
+            )
+
+        def ApplyResourceChange(self, request: Any, context: Any) -> Any:
+            block = self._block(request.type_name, "resource_schemas")
+            if block is None:
+                return pb.ApplyResourceChange.Response(diagnostics=[diag(f"Unknown resource type {request.type_name}")])
+            planned = decode(request.planned_state)
+            if planned is None:  # destroy
+                return pb.ApplyResourceChange.Response(new_state=request.planned_state)
+            ctx = Context(request.type_name, planned, self.region)
+            fill_block(block, planned, ctx)
+            return pb.ApplyResourceChange.Response(new_state=encode(pb, planned), private=request.planned_private)
+
+        def ReadResource(self, request: Any, context: Any) -> Any:
+            return pb.ReadResource.Response(new_state=request.current_state, private=request.private)
+
+        def UpgradeResourceState(self, request: Any, context: Any) -> Any:
+            block = self._block(request.type_name, "resource_schemas")
+            if block is None:
+                return pb.UpgradeResourceState.Response(diagnostics=[diag(f"Unknown resource type {request.type_name}")])
+            raw = request.raw_state.json
+            if not raw:
+                return pb.UpgradeResourceState.Response(
+                    diagnostics=[diag("The offline provider reads JSON state only", "Flatmap state is not supported.")]
+                )
+            value = conform(block, json.loads(raw))
+            return pb.UpgradeResourceState.Response(upgraded_state=pb.DynamicValue(json=json.dumps(value).encode()))
+
+        def ImportResourceState(self, request: Any, context: Any) -> Any:
+            return pb.ImportResourceState.Response(
+                diagnostics=[diag("Import is not supported by the offline test provider",
+                                  "It has no AWS account to read the object from.")]
+            )
+
+        def ReadDataSource(self, request: Any, context: Any) -> Any:
+            block = self._block(request.type_name, "data_source_schemas")
+            if block is None:
+                return pb.ReadDataSource.Response(diagnostics=[diag(f"Unknown data source {request.type_name}")])
+            state = decode(request.config) or {}
+            answer_data_source(request.type_name, state, self.region)
+            ctx = Context(request.type_name, state, self.region)
+            fill_block(block, state, ctx, computed_only=True)
+            return pb.ReadDataSource.Response(state=encode(pb, state))
+
+    return OfflineAWS()
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        schema = LazySchema(schema_file())
+    except OSError as exc:
+        print(f"terraform-provider-aws (offline): cannot load the schema: {exc}", file=sys.stderr)
+        return 1
+    if not os.environ.get("TF_PLUGIN_MAGIC_COOKIE"):
+        print(
+            "This is the offline test provider for Terraform; Terraform starts it (see tools/tfoffline/README.md).",
+            file=sys.stderr,
+        )
+        return 1
+    import tf.provider
+    import tf.runner
+
+    servicer = make_servicer(schema)
+    # run_provider wraps the provider in tf.provider.ProviderServicer; serve ours instead,
+    # keeping its go-plugin handshake and AutoMTLS.
+    tf.provider.ProviderServicer = lambda _provider: servicer  # type: ignore[assignment,misc]
+
+    class _Named:
+        def full_name(self) -> str:
+            return PROVIDER_ADDRESS
+
+    tf.runner.run_provider(_Named(), argv or sys.argv)  # type: ignore[arg-type]
+    # Terraform has shut us down: skip interpreter teardown (grpc threads, big dicts), it only costs time.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
