@@ -74,6 +74,8 @@ def alarms_section(env: EnvConfig, region: str, outputs: dict[str, Any], factory
                 kwargs["NextToken"] = token
             resp = cw.describe_alarms(**kwargs)
             for alarm in resp.get("MetricAlarms", []) + resp.get("CompositeAlarms", []):
+                if alarm.get("StateValue") != "ALARM" or not alarm.get("AlarmName", "").startswith(prefix):
+                    continue  # filtered server-side too; kept strict for any API that ignores the filter
                 firing.append({"name": alarm["AlarmName"], "reason": alarm.get("StateReason", ""), "since": alarm.get("StateUpdatedTimestamp")})
             token = resp.get("NextToken")
             if not token:

@@ -1,0 +1,334 @@
+"""The boto3 side against moto's server on 127.0.0.1 (and Stubber for what moto lacks).
+
+- bootstrap: every bucket setting read back; idempotent; repairs drift.
+- doctor: each line ok or a fix; missing bucket, wrong account, placeholders.
+- wait_stable: own polling until running == desired, one PRIMARY deployment
+  COMPLETED and all targets healthy; bounded (timeout test).
+- status: service, targets, alarms in ALARM (moto), EFS replication and AWS
+  Backup recovery points (botocore Stubber: moto implements neither).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.fixtures.moto_server import FAKE_AWS
+from tests.fixtures.servers import free_port, stop_process, wait_until
+from tests.lifecycle.conftest import TinyProject, run_cli
+
+REGION = "us-east-1"
+
+
+def _s3(region: str = "us-east-2"):  # type: ignore[no-untyped-def]
+    import boto3
+
+    return boto3.client("s3", region_name=region)
+
+
+# ------------------------------------------------------------------ bootstrap
+
+
+def test_bootstrap_creates_a_locked_down_versioned_bucket(tiny_project: TinyProject, aws_env) -> None:  # type: ignore[no-untyped-def]
+    res = run_cli("bootstrap", "--env", "tiny", "--json")
+    assert res.code == 0, res.err
+    data = json.loads(res.out)
+    assert data["created"] is True and data["region"] == "us-east-2"
+    # ownership is set by create_bucket itself; the rest is applied after
+    assert {k for k, v in data["settings"].items() if v == "set now"} == {"versioning", "encryption", "public_access_block", "tls_only_policy", "lifecycle"}
+    s3 = _s3()
+    b = "chromactl-test-state-tiny"
+    assert s3.get_bucket_location(Bucket=b)["LocationConstraint"] == "us-east-2"
+    assert s3.get_bucket_versioning(Bucket=b)["Status"] == "Enabled"
+    enc = s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    pab = s3.get_public_access_block(Bucket=b)["PublicAccessBlockConfiguration"]
+    assert all(pab[k] for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"))
+    assert s3.get_bucket_ownership_controls(Bucket=b)["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "BucketOwnerEnforced"
+    policy = json.loads(s3.get_bucket_policy(Bucket=b)["Policy"])
+    deny = policy["Statement"][0]
+    assert deny["Effect"] == "Deny" and deny["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+    assert f"arn:aws:s3:::{b}/*" in deny["Resource"]
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=b)["Rules"]
+    assert rules[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
+
+    # idempotent: nothing to do the second time
+    res = run_cli("bootstrap", "--env", "tiny", "--json")
+    data = json.loads(res.out)
+    assert res.code == 0 and data["created"] is False
+    assert set(data["settings"].values()) == {"already set"}
+
+    # drift is repaired, and said so
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Suspended"})
+    s3.delete_bucket_policy(Bucket=b)
+    data = json.loads(run_cli("bootstrap", "--env", "tiny", "--json").out)
+    assert data["settings"]["versioning"] == "set now" and data["settings"]["tls_only_policy"] == "set now"
+    assert data["settings"]["encryption"] == "already set"
+    assert s3.get_bucket_versioning(Bucket=b)["Status"] == "Enabled"
+
+
+def test_bootstrap_aes256_and_bad_options(tiny_project: TinyProject, aws_env) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli("bootstrap", "--env", "tiny", "--sse", "AES256").code == 0
+    enc = _s3().get_bucket_encryption(Bucket="chromactl-test-state-tiny")["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    res = run_cli("bootstrap", "--env", "tiny", "--sse", "rot13")
+    assert res.code == 2 and "--sse" in res.err and "Traceback" not in res.err
+
+
+# ------------------------------------------------------------------ doctor
+
+
+def test_doctor_lines_and_fixes(tiny_project: TinyProject, aws_env) -> None:  # type: ignore[no-untyped-def]
+    res = run_cli("doctor", "--env", "tiny", "--json")
+    assert res.code == 1
+    checks = {c["name"]: c for c in json.loads(res.out)["checks"]}
+    assert checks["terraform"]["status"] == "ok" and "1." in checks["terraform"]["detail"]
+    assert checks["aws credentials"]["status"] == "ok" and "123456789012" in checks["aws credentials"]["detail"]
+    assert checks["tiny: state bucket"]["status"] == "fail"
+    assert "chromactl bootstrap --env tiny" in checks["tiny: state bucket"]["fix"]
+    assert checks["tiny: regions"]["status"] == "ok"
+    assert checks["tiny: placeholders"]["status"] == "ok"
+
+    assert run_cli("bootstrap", "--env", "tiny").code == 0
+    res = run_cli("doctor", "--env", "tiny")
+    assert res.code == 0, res.out
+    assert "ok   tiny: state bucket" in res.out
+
+    # placeholders -> a warning with a fix (exit stays 0); a wrong account -> a failure
+    toml = tiny_project.env_dir("tiny") / "chromactl.toml"
+    toml.write_text(toml.read_text().replace('kind = "aws"', 'kind = "aws"\naccount_id = "123456789012"'))
+    tiny_project.set_tfvar("tiny", 'size = "small"\ndomain = "REPLACE.example.com"\n')
+    res = run_cli("doctor", "--env", "tiny", "--json")
+    checks = {c["name"]: c for c in json.loads(res.out)["checks"]}
+    assert res.code == 0
+    assert checks["tiny: placeholders"]["status"] == "warn"
+    assert "terraform.tfvars:2" in checks["tiny: placeholders"]["detail"] and "chromactl.toml" in checks["tiny: placeholders"]["detail"]
+    assert checks["tiny: account"]["status"] == "ok"
+    toml.write_text(toml.read_text().replace("123456789012", "111111111111"))
+    res = run_cli("doctor", "--env", "tiny", "--json")
+    checks = {c["name"]: c for c in json.loads(res.out)["checks"]}
+    assert res.code == 1 and checks["tiny: account"]["status"] == "fail"
+
+
+# ------------------------------------------------------------------ ECS / ELB in moto (own server: tasks "run")
+
+
+@pytest.fixture(scope="module")
+def moto_ecs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto server whose ECS services report their tasks running (MOTO_ECS_SERVICE_RUNNING=1)."""
+    import os
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("moto-ecs") / "moto.log"
+    env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1"}
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=fh, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: urllib.request.urlopen(f"{url}/moto-api/", timeout=2).status == 200, timeout=60, what="moto (ecs)")
+        yield url
+    finally:
+        stop_process(proc)
+
+
+@pytest.fixture
+def ecs_env(moto_ecs: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    urllib.request.urlopen(urllib.request.Request(f"{moto_ecs}/moto-api/reset", method="POST"), timeout=10).read()
+    for k, v in FAKE_AWS.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_ecs)
+    return moto_ecs
+
+
+def make_stack(desired: int = 1, register: bool = False) -> dict[str, str]:
+    import boto3
+
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    tg = elbv2.create_target_group(Name="chroma-dev", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    ecs = boto3.client("ecs", region_name=REGION)
+    ecs.create_cluster(clusterName="chroma-dev")
+    ecs.register_task_definition(family="chroma", containerDefinitions=[{"name": "chroma", "image": "chromadb/chroma:1.5.9", "memory": 512}])
+    ecs.create_service(cluster="chroma-dev", serviceName="chroma", taskDefinition="chroma", desiredCount=desired)
+    if register:
+        elbv2.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.0.1.10", "Port": 8000}])
+    return {"ecs_cluster_name": "chroma-dev", "ecs_service_name": "chroma", "target_group_arn": tg, "endpoint_url": "https://chroma.example.com"}
+
+
+def _env():  # type: ignore[no-untyped-def]
+    from chromactl.config import load_env
+
+    return load_env("tiny")
+
+
+def test_wait_stable_polls_until_targets_healthy(tiny_project: TinyProject, ecs_env: str) -> None:
+    import boto3
+
+    from chromactl.aws.session import ClientFactory
+    from chromactl.lifecycle.core import wait_stable
+    from chromactl.output import Output
+
+    outputs = make_stack()
+
+    def register_later() -> None:
+        time.sleep(0.6)
+        boto3.client("elbv2", region_name=REGION).register_targets(TargetGroupArn=outputs["target_group_arn"], Targets=[{"Id": "10.0.1.10", "Port": 8000}])
+
+    t = threading.Thread(target=register_later)
+    t.start()
+    started = time.monotonic()
+    result = wait_stable(_env(), REGION, outputs, ClientFactory(), 20, Output(json=True), poll_s=0.2)
+    t.join()
+    assert result["stable"] is True and result["polls"] >= 2
+    assert result["running"] == result["desired"] == 1 and result["healthy"] == 1
+    assert result["deployments"][0]["status"] == "PRIMARY" and result["deployments"][0]["rollout_state"] == "COMPLETED"
+    assert time.monotonic() - started < 10
+
+
+def test_wait_stable_is_bounded(tiny_project: TinyProject, ecs_env: str) -> None:
+    from chromactl.aws.session import ClientFactory
+    from chromactl.errors import OperationFailed
+    from chromactl.lifecycle.core import wait_stable
+    from chromactl.output import Output
+
+    outputs = make_stack(desired=2, register=True)  # 1 of 2 tasks running: never stable
+    started = time.monotonic()
+    with pytest.raises(OperationFailed) as info:
+        wait_stable(_env(), REGION, outputs, ClientFactory(), 1.5, Output(json=True), poll_s=0.2)
+    assert time.monotonic() - started < 5
+    assert "not stable after 2 s" in info.value.message and "1 of 2 task(s) running" in info.value.message
+    assert info.value.hint and "status" in info.value.hint
+
+
+def test_wait_stable_missing_outputs_is_a_sentence(tiny_project: TinyProject) -> None:
+    from chromactl.errors import ConfigError
+    from chromactl.lifecycle.core import wait_stable
+    from chromactl.output import Output
+
+    with pytest.raises(ConfigError, match="no ECS cluster"):
+        wait_stable(_env(), REGION, {"endpoint_url": "x"}, object(), 5, Output(json=True))
+
+
+# ------------------------------------------------------------------ status
+
+
+def _stubbed(fs_id: str, vault: str, now: datetime):  # type: ignore[no-untyped-def]
+    import boto3
+    from botocore.stub import Stubber
+
+    efs = boto3.client("efs", region_name=REGION)
+    backup = boto3.client("backup", region_name=REGION)
+    s_efs, s_backup = Stubber(efs), Stubber(backup)
+    s_efs.add_response(
+        "describe_replication_configurations",
+        {
+            "Replications": [
+                {
+                    "SourceFileSystemId": fs_id,
+                    "SourceFileSystemRegion": REGION,
+                    "SourceFileSystemArn": f"arn:aws:elasticfilesystem:{REGION}:123456789012:file-system/{fs_id}",
+                    "OriginalSourceFileSystemArn": f"arn:aws:elasticfilesystem:{REGION}:123456789012:file-system/{fs_id}",
+                    "CreationTime": now - timedelta(days=3),
+                    "Destinations": [
+                        {"Status": "ENABLED", "FileSystemId": "fs-0replica", "Region": "us-west-2", "LastReplicatedTimestamp": now - timedelta(minutes=40)}
+                    ],
+                }
+            ]
+        },
+        {"FileSystemId": fs_id},
+    )
+    s_backup.add_response(
+        "list_recovery_points_by_backup_vault",
+        {
+            "RecoveryPoints": [
+                {"RecoveryPointArn": "arn:aws:backup:us-east-1:123456789012:recovery-point:old", "CreationDate": now - timedelta(days=2), "Status": "COMPLETED"},
+                {"RecoveryPointArn": "arn:aws:backup:us-east-1:123456789012:recovery-point:new", "CreationDate": now - timedelta(hours=5), "Status": "COMPLETED"},
+                {"RecoveryPointArn": "arn:aws:backup:us-east-1:123456789012:recovery-point:running", "CreationDate": now - timedelta(minutes=1), "Status": "PARTIAL"},
+            ]
+        },
+        {"BackupVaultName": vault, "MaxResults": 100},
+    )
+    s_efs.activate()
+    s_backup.activate()
+    return efs, backup, s_efs, s_backup
+
+
+def test_status_reports_every_section(tiny_project: TinyProject, ecs_env: str) -> None:
+    import boto3
+
+    from chromactl.aws.session import ClientFactory
+    from chromactl.aws.status import collect_status
+
+    now = datetime.now(UTC)
+    outputs = make_stack(register=True)
+    outputs.update(efs_file_system_id="fs-0primary", backup_vault_name="chroma-dev", alarm_name_prefix="chroma-dev-")
+    cw = boto3.client("cloudwatch", region_name=REGION)
+    for name in ("chroma-dev-5xx", "chroma-dev-cpu", "other-app-5xx"):
+        cw.put_metric_alarm(AlarmName=name, MetricName="X", Namespace="Y", Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    cw.set_alarm_state(AlarmName="chroma-dev-5xx", StateValue="ALARM", StateReason="5xx above 1")
+    cw.set_alarm_state(AlarmName="other-app-5xx", StateValue="ALARM", StateReason="not ours")
+    efs, backup, s_efs, s_backup = _stubbed("fs-0primary", "chroma-dev", now)
+    factory = ClientFactory(overrides={("efs", REGION): efs, ("backup", REGION): backup})
+    data = collect_status(_env(), REGION, outputs, factory, now=now)
+    s_efs.assert_no_pending_responses()
+    s_backup.assert_no_pending_responses()
+    assert data["endpoint"] == "https://chroma.example.com"
+    assert data["service"]["stable"] is True and data["service"]["running"] == 1
+    assert data["service"]["targets"][0]["state"] == "healthy"
+    assert [a["name"] for a in data["alarms"]["in_alarm"]] == ["chroma-dev-5xx"]
+    dest = data["replication"]["destinations"][0]
+    assert dest["region"] == "us-west-2" and dest["status"] == "ENABLED" and 2390 < dest["lag_s"] < 2410
+    assert data["recovery_point"]["newest"]["arn"].endswith(":new")
+    assert data["healthy"] is False
+    assert any("chroma-dev-5xx" in p for p in data["problems"])
+    assert any("exceeds the RPO" in p for p in data["problems"])  # 40 min lag > 15 min RPO
+
+
+def test_status_sections_fail_independently(tiny_project: TinyProject, ecs_env: str) -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    from chromactl.aws.session import ClientFactory
+    from chromactl.aws.status import collect_status
+
+    outputs = make_stack(register=True)
+    outputs.update(efs_file_system_id="fs-0primary", backup_vault_name="missing-vault")
+    efs = boto3.client("efs", region_name=REGION)
+    backup = boto3.client("backup", region_name=REGION)
+    s_efs, s_backup = Stubber(efs), Stubber(backup)
+    s_efs.add_client_error("describe_replication_configurations", "ReplicationNotFound", "no replication", 404)
+    s_backup.add_client_error("list_recovery_points_by_backup_vault", "ResourceNotFoundException", "vault missing", 400)
+    s_efs.activate()
+    s_backup.activate()
+    data = collect_status(_env(), REGION, outputs, ClientFactory(overrides={("efs", REGION): efs, ("backup", REGION): backup}))
+    assert data["replication"] == {"file_system_id": "fs-0primary", "configured": False}
+    assert "ResourceNotFoundException" in data["recovery_point"]["error"]
+    assert data["service"]["stable"] is True and data["alarms"]["in_alarm"] == []
+    assert data["healthy"] is True
+
+
+def test_status_verb_exit_code_and_json(tiny_project: TinyProject, ecs_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verb reads the stack's outputs (real Terraform, local state) and exits 1 when unhealthy."""
+    outputs = make_stack(desired=2, register=True)
+    import chromactl.lifecycle.outputs as outs
+
+    monkeypatch.setattr(outs, "read_outputs", lambda env, region, **kw: outputs)
+    res = run_cli("status", "--env", "tiny", "--json")
+    assert res.code == 1, res.err
+    data = json.loads(res.out)
+    assert data["service"]["reason"] == "1 of 2 task(s) running"
+    assert data["replication"]["configured"] is False
+    res = run_cli("status", "--env", "tiny")
+    assert res.code == 1 and "service: 1/2 running" in res.out and "problem:" in res.out
