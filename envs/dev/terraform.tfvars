@@ -1,0 +1,49 @@
+# dev: 2 AZs, one shared NAT gateway, no VPC interface endpoints, no cross-region copies,
+# deletion protection off (a sandbox), sized for 100k vectors of 1536 dimensions.
+# Values marked REPLACE are placeholders: put your own before the first apply.
+
+env        = "dev"
+account_id = "123456789012" # REPLACE with your AWS account ID
+
+# chromactl passes region and failover_region with -var (from chromactl.toml [regions]); these match it
+# so a plain `terraform plan` works too.
+region          = "us-east-1"
+failover_region = "us-west-2"
+
+vpc_cidr = "10.20.0.0/16"
+azs_by_region = {
+  "us-east-1" = ["us-east-1a", "us-east-1b"]
+  "us-west-2" = ["us-west-2a", "us-west-2b"]
+}
+single_nat_gateway   = true
+enable_vpc_endpoints = false
+
+internal_alb  = false
+allowed_cidrs = ["203.0.113.0/24"] # REPLACE with your clients' networks (documentation range shown)
+certificate_arns = {
+  # REPLACE with ACM certificates, one per region the env may run in.
+  "us-east-1" = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+  "us-west-2" = "arn:aws:acm:us-west-2:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+}
+alb_deletion_protection    = false
+force_destroy_logs         = true
+access_logs_retention_days = 30
+domain_name                = "" # the ALB's own DNS name (TLS verification off in the rotation test)
+
+token_recovery_window_days = 0
+
+image             = "chromadb/chroma:1.5.9"
+expected_vectors  = 100000
+vector_dimensions = 1536
+# Capacity rule: 100k x 1536 needs 1,651 MiB.
+task_cpu               = 512
+task_memory            = 2048
+enable_execute_command = true
+
+backup_retention_days = 7
+enable_replication    = false
+enable_backup_copy    = false
+
+log_retention_days = 30
+latency_p95_slo_ms = 500
+rpo_minutes        = 1440

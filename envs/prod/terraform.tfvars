@@ -1,0 +1,50 @@
+# prod: 3 AZs, a NAT gateway per AZ, EFS replication and backup copies to us-west-2,
+# deletion protection on, sized for 5M vectors of 1536 dimensions (the article's scale).
+# Values marked REPLACE are placeholders: put your own before the first apply.
+
+env        = "prod"
+account_id = "123456789012" # REPLACE with your AWS account ID
+
+# chromactl passes region and failover_region with -var (from chromactl.toml [regions]); these match it
+# so a plain `terraform plan` works too.
+region          = "us-east-1"
+failover_region = "us-west-2"
+
+vpc_cidr = "10.40.0.0/16"
+azs_by_region = {
+  "us-east-1" = ["us-east-1a", "us-east-1b", "us-east-1c"]
+  "us-west-2" = ["us-west-2a", "us-west-2b", "us-west-2c"]
+}
+single_nat_gateway   = false
+enable_vpc_endpoints = true
+
+internal_alb  = false
+allowed_cidrs = ["203.0.113.0/24"] # REPLACE with your clients' networks (documentation range shown)
+certificate_arns = {
+  # REPLACE with ACM certificates for domain_name, one per region the env may run in.
+  "us-east-1" = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+  "us-west-2" = "arn:aws:acm:us-west-2:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+}
+alb_deletion_protection    = true
+access_logs_retention_days = 365
+domain_name                = "chroma.example.com" # REPLACE with your domain (the certificate must cover it)
+
+token_rotation_days        = 30
+token_recovery_window_days = 30
+
+image             = "chromadb/chroma:1.5.9"
+expected_vectors  = 5000000
+vector_dimensions = 1536
+# Capacity rule: 5M x 1536 needs 32,371 MiB; 8 vCPU / 40 GiB leaves ~20 % headroom under the 80 % memory alarm.
+task_cpu    = 8192
+task_memory = 40960
+
+backup_retention_days      = 35
+backup_copy_retention_days = 35
+enable_replication         = true
+enable_backup_copy         = true
+
+log_retention_days = 365
+alarm_emails       = ["oncall@example.com"] # REPLACE with your on-call address
+latency_p95_slo_ms = 100
+rpo_minutes        = 15

@@ -1,0 +1,47 @@
+# staging: 2 AZs, a NAT gateway per AZ, backup copies to us-west-2 (no replication),
+# deletion protection on, sized for 1M vectors of 1536 dimensions.
+# Values marked REPLACE are placeholders: put your own before the first apply.
+
+env        = "staging"
+account_id = "123456789012" # REPLACE with your AWS account ID
+
+# chromactl passes region and failover_region with -var (from chromactl.toml [regions]); these match it
+# so a plain `terraform plan` works too.
+region          = "us-east-1"
+failover_region = "us-west-2"
+
+vpc_cidr = "10.30.0.0/16"
+azs_by_region = {
+  "us-east-1" = ["us-east-1a", "us-east-1b"]
+  "us-west-2" = ["us-west-2a", "us-west-2b"]
+}
+single_nat_gateway   = false
+enable_vpc_endpoints = true
+
+internal_alb  = false
+allowed_cidrs = ["203.0.113.0/24"] # REPLACE with your clients' networks (documentation range shown)
+certificate_arns = {
+  # REPLACE with ACM certificates for domain_name, one per region the env may run in.
+  "us-east-1" = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+  "us-west-2" = "arn:aws:acm:us-west-2:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+}
+alb_deletion_protection    = true
+access_logs_retention_days = 90
+domain_name                = "chroma-staging.example.com" # REPLACE with your domain
+
+image             = "chromadb/chroma:1.5.9"
+expected_vectors  = 1000000
+vector_dimensions = 1536
+# Capacity rule: 1M x 1536 needs 7,294 MiB.
+task_cpu    = 2048
+task_memory = 8192
+
+backup_retention_days      = 14
+backup_copy_retention_days = 14
+enable_replication         = false
+enable_backup_copy         = true
+
+log_retention_days = 90
+alarm_emails       = ["oncall@example.com"] # REPLACE with your on-call address
+latency_p95_slo_ms = 300
+rpo_minutes        = 60

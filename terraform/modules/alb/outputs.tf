@@ -1,0 +1,69 @@
+output "arn" {
+  description = "ARN of the ALB."
+  value       = aws_lb.this.arn
+}
+
+output "arn_suffix" {
+  description = "ARN suffix of the ALB (CloudWatch LoadBalancer dimension)."
+  value       = aws_lb.this.arn_suffix
+}
+
+output "dns_name" {
+  description = "DNS name of the ALB."
+  value       = aws_lb.this.dns_name
+}
+
+output "zone_id" {
+  description = "Route 53 hosted zone ID of the ALB (for alias records)."
+  value       = aws_lb.this.zone_id
+}
+
+output "security_group_id" {
+  description = "ID of the ALB's security group."
+  value       = aws_security_group.alb.id
+}
+
+output "target_group_arn" {
+  description = "ARN of the target group (ip targets, port 8000)."
+  value       = aws_lb_target_group.this.arn
+}
+
+output "target_group_arn_suffix" {
+  description = "ARN suffix of the target group (CloudWatch TargetGroup dimension)."
+  value       = aws_lb_target_group.this.arn_suffix
+}
+
+output "https_listener_arn" {
+  description = "ARN of the HTTPS listener (default action: 401)."
+  value       = aws_lb_listener.https.arn
+}
+
+output "http_listener_arn" {
+  description = "ARN of the HTTP listener (redirects to HTTPS)."
+  value       = aws_lb_listener.http.arn
+}
+
+output "auth_rule_arns" {
+  description = "ARNs of the token rules, in this order: Authorization bearer rule, X-Chroma-Token rule."
+  value       = [aws_lb_listener_rule.auth_bearer.arn, aws_lb_listener_rule.auth_header.arn]
+}
+
+output "auth_bearer_rule_arn" {
+  description = "ARN of the Authorization: Bearer <token> rule."
+  value       = aws_lb_listener_rule.auth_bearer.arn
+}
+
+output "auth_header_rule_arn" {
+  description = "ARN of the X-Chroma-Token: <token> rule."
+  value       = aws_lb_listener_rule.auth_header.arn
+}
+
+output "heartbeat_rule_arn" {
+  description = "ARN of the rule forwarding GET /api/v2/heartbeat without a token."
+  value       = aws_lb_listener_rule.heartbeat.arn
+}
+
+output "access_logs_bucket" {
+  description = "Name of the access-log bucket."
+  value       = aws_s3_bucket.logs.id
+}

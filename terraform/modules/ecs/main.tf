@@ -1,0 +1,209 @@
+locals {
+  container_name = "chroma"
+  container_port = 8000
+  data_path      = "/data" # persist_path of the image's /config.yaml (rust/frontend/sample_configs/docker_single_node.yaml)
+
+  required_memory_mib = ceil(var.expected_vectors / 1000000 / 0.245 * (var.vector_dimensions / 1024) * 1024) + 1024
+
+  container = {
+    name                   = local.container_name
+    image                  = var.image
+    essential              = true
+    user                   = "${var.posix_uid}:${var.posix_gid}"
+    readonlyRootFilesystem = true
+    stopTimeout            = 60
+
+    portMappings = [{
+      name          = "http"
+      containerPort = local.container_port
+      hostPort      = local.container_port
+      protocol      = "tcp"
+    }]
+
+    # No secrets here: Chroma 1.x has no server-side auth; the token lives at the ALB.
+    environment = [
+      { name = "CHROMA_PERSIST_PATH", value = local.data_path },
+      { name = "ANONYMIZED_TELEMETRY", value = "FALSE" },
+    ]
+
+    mountPoints = [
+      { sourceVolume = "chroma-data", containerPath = local.data_path, readOnly = false },
+      { sourceVolume = "tmp", containerPath = "/tmp", readOnly = false },
+    ]
+
+    ulimits = [{ name = "nofile", softLimit = 65535, hardLimit = 65535 }]
+
+    linuxParameters = {
+      initProcessEnabled = var.enable_execute_command
+    }
+
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = var.log_group_name
+        awslogs-region        = var.region
+        awslogs-stream-prefix = "chroma"
+        mode                  = "non-blocking"
+        max-buffer-size       = "25m"
+      }
+    }
+
+    # No container health check: the image has no curl; the ALB checks GET /api/v2/heartbeat.
+  }
+}
+
+resource "aws_ecs_cluster" "this" {
+  name = var.name
+
+  setting {
+    name  = "containerInsights"
+    value = var.container_insights
+  }
+
+  dynamic "configuration" {
+    for_each = var.enable_execute_command ? [1] : []
+
+    content {
+      execute_command_configuration {
+        kms_key_id = var.exec_kms_key_arn
+        logging    = "OVERRIDE"
+
+        log_configuration {
+          cloud_watch_encryption_enabled = true
+          cloud_watch_log_group_name     = var.exec_log_group_name
+        }
+      }
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_ecs_cluster_capacity_providers" "this" {
+  cluster_name       = aws_ecs_cluster.this.name
+  capacity_providers = ["FARGATE"]
+
+  default_capacity_provider_strategy {
+    capacity_provider = "FARGATE"
+    weight            = 1
+    base              = 1
+  }
+}
+
+resource "aws_ecs_task_definition" "this" {
+  family                   = var.name
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = tostring(var.cpu)
+  memory                   = tostring(var.memory)
+  execution_role_arn       = var.execution_role_arn
+  task_role_arn            = var.task_role_arn
+  container_definitions    = jsonencode([local.container])
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = var.cpu_architecture
+  }
+
+  volume {
+    name = "chroma-data"
+
+    efs_volume_configuration {
+      file_system_id     = var.file_system_id
+      transit_encryption = "ENABLED"
+
+      authorization_config {
+        access_point_id = var.access_point_id
+        iam             = "ENABLED"
+      }
+    }
+  }
+
+  # Task-local scratch space so the root file system can stay read-only.
+  volume {
+    name = "tmp"
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.memory >= local.required_memory_mib
+      error_message = "memory ${var.memory} MiB cannot hold ${var.expected_vectors} vectors of ${var.vector_dimensions} dimensions: the capacity rule needs at least ${local.required_memory_mib} MiB."
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_security_group" "task" {
+  name        = "${var.name}-task"
+  description = "ChromaDB task: the container port from the ALB only"
+  vpc_id      = var.vpc_id
+
+  tags = merge(var.tags, { Name = "${var.name}-task" })
+}
+
+resource "aws_vpc_security_group_ingress_rule" "task_from_alb" {
+  security_group_id            = aws_security_group.task.id
+  description                  = "Chroma HTTP from the ALB"
+  ip_protocol                  = "tcp"
+  from_port                    = local.container_port
+  to_port                      = local.container_port
+  referenced_security_group_id = var.alb_security_group_id
+}
+
+resource "aws_vpc_security_group_egress_rule" "task_https" {
+  security_group_id = aws_security_group.task.id
+  description       = "HTTPS to the image registry (through NAT) and AWS APIs (through the VPC endpoints)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+resource "aws_vpc_security_group_egress_rule" "task_nfs" {
+  security_group_id = aws_security_group.task.id
+  description       = "NFS to the EFS mount targets in this VPC"
+  ip_protocol       = "tcp"
+  from_port         = 2049
+  to_port           = 2049
+  cidr_ipv4         = var.vpc_cidr
+}
+
+# One writer per data directory (DESIGN.md #1): exactly one task, and a deployment
+# stops the old task before it starts the new one (max 100 %, min 0 %).
+resource "aws_ecs_service" "this" {
+  name                               = var.name
+  cluster                            = aws_ecs_cluster.this.arn
+  task_definition                    = aws_ecs_task_definition.this.arn
+  desired_count                      = 1
+  launch_type                        = "FARGATE"
+  platform_version                   = "1.4.0"
+  deployment_maximum_percent         = 100
+  deployment_minimum_healthy_percent = 0
+  health_check_grace_period_seconds  = var.health_check_grace_period_seconds
+  enable_execute_command             = var.enable_execute_command
+  enable_ecs_managed_tags            = true
+  propagate_tags                     = "SERVICE"
+  wait_for_steady_state              = var.wait_for_steady_state
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  network_configuration {
+    subnets          = var.private_subnet_ids
+    security_groups  = [aws_security_group.task.id]
+    assign_public_ip = false
+  }
+
+  load_balancer {
+    target_group_arn = var.target_group_arn
+    container_name   = local.container_name
+    container_port   = local.container_port
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_ecs_cluster_capacity_providers.this]
+}

@@ -1,0 +1,49 @@
+output "cluster_name" {
+  description = "Name of the ECS cluster."
+  value       = aws_ecs_cluster.this.name
+}
+
+output "cluster_arn" {
+  description = "ARN of the ECS cluster."
+  value       = aws_ecs_cluster.this.arn
+}
+
+output "service_name" {
+  description = "Name of the ECS service (one task: the single writer)."
+  value       = aws_ecs_service.this.name
+}
+
+output "task_definition_family" {
+  description = "Family of the task definition."
+  value       = aws_ecs_task_definition.this.family
+}
+
+output "task_definition_arn" {
+  description = "ARN of the current task definition revision."
+  value       = aws_ecs_task_definition.this.arn
+}
+
+output "task_security_group_id" {
+  description = "ID of the task's security group."
+  value       = aws_security_group.task.id
+}
+
+output "container_name" {
+  description = "Name of the Chroma container."
+  value       = local.container_name
+}
+
+output "container_port" {
+  description = "Port Chroma listens on in the container."
+  value       = local.container_port
+}
+
+output "data_path" {
+  description = "Path in the container where the EFS access point is mounted (Chroma's persist_path)."
+  value       = local.data_path
+}
+
+output "required_memory_mib" {
+  description = "Memory the capacity rule requires for the declared vectors and dimensions, in MiB."
+  value       = local.required_memory_mib
+}

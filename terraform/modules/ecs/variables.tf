@@ -1,0 +1,233 @@
+variable "name" {
+  type        = string
+  description = "Name of the cluster, service and task family (for example chromactl-prod)."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
+    error_message = "name must be 2-31 characters of lowercase letters, digits and dashes, starting with a letter."
+  }
+}
+
+variable "region" {
+  type        = string
+  description = "AWS region (the awslogs driver's region)."
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as us-east-1."
+  }
+}
+
+variable "vpc_id" {
+  type        = string
+  description = "VPC of the task's security group."
+}
+
+variable "vpc_cidr" {
+  type        = string
+  description = "CIDR of the VPC: the task's NFS egress is limited to it."
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0))
+    error_message = "vpc_cidr must be a valid IPv4 CIDR block."
+  }
+}
+
+variable "private_subnet_ids" {
+  type        = list(string)
+  description = "Private subnets the task may run in (no public IP is ever assigned)."
+
+  validation {
+    condition     = length(var.private_subnet_ids) >= 2
+    error_message = "private_subnet_ids must list at least 2 subnets so a replacement task can start in another AZ."
+  }
+}
+
+variable "alb_security_group_id" {
+  type        = string
+  description = "Security group of the ALB: the only source allowed to reach the container port."
+}
+
+variable "target_group_arn" {
+  type        = string
+  description = "ARN of the ALB target group the service registers its task in."
+}
+
+variable "image" {
+  type        = string
+  description = "Container image, pinned by tag or digest (never :latest). Chroma 1.5.9 matches the CLI's client."
+  default     = "chromadb/chroma:1.5.9"
+
+  validation {
+    condition     = can(regex("^[^\\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$", var.image)) && !endswith(var.image, ":latest")
+    error_message = "image must be pinned with a tag or a sha256 digest, and the tag must not be latest (for example chromadb/chroma:1.5.9)."
+  }
+}
+
+variable "cpu" {
+  type        = number
+  description = "Task CPU units: 256, 512, 1024, 2048, 4096, 8192 or 16384."
+  default     = 2048
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.cpu)
+    error_message = "cpu must be one of Fargate's sizes: 256, 512, 1024, 2048, 4096, 8192, 16384."
+  }
+}
+
+variable "memory" {
+  type        = number
+  description = "Task memory in MiB; must be a Fargate pair with cpu and hold the declared vectors (capacity rule)."
+  default     = 8192
+
+  validation {
+    condition = (
+      var.cpu == 256 ? contains([512, 1024, 2048], var.memory) :
+      var.cpu == 512 ? var.memory >= 1024 && var.memory <= 4096 && var.memory % 1024 == 0 :
+      var.cpu == 1024 ? var.memory >= 2048 && var.memory <= 8192 && var.memory % 1024 == 0 :
+      var.cpu == 2048 ? var.memory >= 4096 && var.memory <= 16384 && var.memory % 1024 == 0 :
+      var.cpu == 4096 ? var.memory >= 8192 && var.memory <= 30720 && var.memory % 1024 == 0 :
+      var.cpu == 8192 ? var.memory >= 16384 && var.memory <= 61440 && var.memory % 4096 == 0 :
+      var.cpu == 16384 ? var.memory >= 32768 && var.memory <= 122880 && var.memory % 8192 == 0 :
+      false
+    )
+    error_message = "cpu ${var.cpu} with memory ${var.memory} MiB is not a Fargate size. Valid: 256: 512/1024/2048; 512: 1024-4096; 1024: 2048-8192; 2048: 4096-16384; 4096: 8192-30720 (1024 steps); 8192: 16384-61440 (4096 steps); 16384: 32768-122880 (8192 steps)."
+  }
+
+  # Chroma's sizing rule (DESIGN.md "Sizing"): max vectors in millions = 0.245 x RAM in GB for 1024 dimensions,
+  # scaled by dimensions, plus 1 GiB for the OS.
+  validation {
+    condition     = var.memory >= ceil(var.expected_vectors / 1000000 / 0.245 * (var.vector_dimensions / 1024) * 1024) + 1024
+    error_message = "memory ${var.memory} MiB cannot hold ${var.expected_vectors} vectors of ${var.vector_dimensions} dimensions: the capacity rule needs at least ${ceil(var.expected_vectors / 1000000 / 0.245 * (var.vector_dimensions / 1024) * 1024) + 1024} MiB (index + 1024 MiB for the OS). Choose a larger cpu/memory pair, or shard."
+  }
+}
+
+variable "cpu_architecture" {
+  type        = string
+  description = "CPU architecture of the task: X86_64 or ARM64 (the Chroma image is published for both)."
+  default     = "X86_64"
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be X86_64 or ARM64."
+  }
+}
+
+variable "expected_vectors" {
+  type        = number
+  description = "Number of vectors the env is expected to hold (drives the capacity check)."
+  default     = 100000
+
+  validation {
+    condition     = var.expected_vectors >= 0 && floor(var.expected_vectors) == var.expected_vectors
+    error_message = "expected_vectors must be a whole number, 0 or more."
+  }
+}
+
+variable "vector_dimensions" {
+  type        = number
+  description = "Dimensions of the embeddings (for example 384, 768, 1536)."
+  default     = 1536
+
+  validation {
+    condition     = var.vector_dimensions >= 1 && var.vector_dimensions <= 65536 && floor(var.vector_dimensions) == var.vector_dimensions
+    error_message = "vector_dimensions must be a whole number between 1 and 65536."
+  }
+}
+
+variable "file_system_id" {
+  type        = string
+  description = "ID of the EFS file system holding the data."
+}
+
+variable "access_point_id" {
+  type        = string
+  description = "ID of the EFS access point the task mounts (IAM authorization, TLS in transit)."
+}
+
+variable "execution_role_arn" {
+  type        = string
+  description = "ARN of the task execution role."
+}
+
+variable "task_role_arn" {
+  type        = string
+  description = "ARN of the task role."
+}
+
+variable "log_group_name" {
+  type        = string
+  description = "CloudWatch log group of the container."
+}
+
+variable "enable_execute_command" {
+  type        = bool
+  description = "Enable ECS Exec (sessions encrypted with exec_kms_key_arn and logged to exec_log_group_name)."
+  default     = false
+}
+
+variable "exec_log_group_name" {
+  type        = string
+  description = "Log group recording ECS Exec sessions."
+}
+
+variable "exec_kms_key_arn" {
+  type        = string
+  description = "KMS key encrypting ECS Exec sessions."
+}
+
+variable "container_insights" {
+  type        = string
+  description = "Container Insights level of the cluster: enabled or enhanced."
+  default     = "enabled"
+
+  validation {
+    condition     = contains(["enabled", "enhanced"], var.container_insights)
+    error_message = "container_insights must be enabled or enhanced."
+  }
+}
+
+variable "posix_uid" {
+  type        = number
+  description = "User the container runs as (the access point's POSIX user)."
+  default     = 1000
+
+  validation {
+    condition     = var.posix_uid > 0
+    error_message = "posix_uid must not be 0 (root)."
+  }
+}
+
+variable "posix_gid" {
+  type        = number
+  description = "Group the container runs as (the access point's POSIX group)."
+  default     = 1000
+
+  validation {
+    condition     = var.posix_gid > 0
+    error_message = "posix_gid must not be 0 (root)."
+  }
+}
+
+variable "health_check_grace_period_seconds" {
+  type        = number
+  description = "Seconds the service ignores failing ALB health checks after a task starts (Chroma loads its indexes at start)."
+  default     = 120
+
+  validation {
+    condition     = var.health_check_grace_period_seconds >= 0 && var.health_check_grace_period_seconds <= 2147483647
+    error_message = "health_check_grace_period_seconds must be 0 or more."
+  }
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags added to every resource of the module."
+  default     = {}
+}
+
+variable "wait_for_steady_state" {
+  type        = bool
+  description = "Make apply wait until the service is stable (the task healthy behind the ALB)."
+  default     = true
+}

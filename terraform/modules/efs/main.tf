@@ -1,0 +1,245 @@
+locals {
+  create     = var.existing_file_system_id == null
+  arn_prefix = "arn:${var.partition}"
+
+  replicate   = local.create && var.enable_replication
+  backup_copy = var.enable_backup && var.enable_backup_copy
+  need_dr_key = local.replicate || local.backup_copy
+
+  file_system_id  = local.create ? aws_efs_file_system.this[0].id : var.existing_file_system_id
+  file_system_arn = "${local.arn_prefix}:elasticfilesystem:${var.region}:${var.account_id}:file-system/${local.file_system_id}"
+  root_directory  = local.create ? var.root_directory : var.existing_root_directory
+
+  # Regional names in the failover region carry the source region, so a later
+  # rebuild of this env in that region (same name) never collides with them.
+  dr_name = "${var.name}-dr-from-${var.region}"
+
+  key_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministration"
+        Effect    = "Allow"
+        Principal = { AWS = "${local.arn_prefix}:iam::${var.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+    ]
+  }
+}
+
+# ---------------------------------------------------------------- encryption
+
+# Encrypts a new file system and the local backup vault (also when attaching).
+resource "aws_kms_key" "this" {
+  description             = "${var.name}: EFS data and AWS Backup recovery points"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = jsonencode(local.key_policy)
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  name          = "alias/${var.name}-efs"
+  target_key_id = aws_kms_key.this.key_id
+}
+
+# The failover region's key: encrypts the replica and the copied recovery points.
+resource "aws_kms_key" "dr" {
+  count    = local.need_dr_key ? 1 : 0
+  provider = aws.failover
+
+  description             = "${var.name}: EFS replica and backup copies from ${var.region}"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = jsonencode(local.key_policy)
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "dr" {
+  count    = local.need_dr_key ? 1 : 0
+  provider = aws.failover
+
+  name          = "alias/${local.dr_name}"
+  target_key_id = aws_kms_key.dr[0].key_id
+}
+
+# ---------------------------------------------------------------- file system
+
+resource "aws_efs_file_system" "this" {
+  count = local.create ? 1 : 0
+
+  creation_token   = var.name
+  encrypted        = true
+  kms_key_id       = aws_kms_key.this.arn
+  performance_mode = "generalPurpose"
+  throughput_mode  = "elastic"
+
+  tags = merge(var.tags, { Name = var.name })
+}
+
+resource "aws_security_group" "efs" {
+  name        = "${var.name}-efs"
+  description = "EFS mount targets: NFS from the ChromaDB task only"
+  vpc_id      = var.vpc_id
+
+  tags = merge(var.tags, { Name = "${var.name}-efs" })
+}
+
+resource "aws_vpc_security_group_ingress_rule" "nfs_from_task" {
+  security_group_id            = aws_security_group.efs.id
+  description                  = "NFS (TLS via the EFS mount helper) from the ChromaDB task"
+  ip_protocol                  = "tcp"
+  from_port                    = 2049
+  to_port                      = 2049
+  referenced_security_group_id = var.task_security_group_id
+}
+
+resource "aws_efs_mount_target" "this" {
+  count = length(var.subnet_ids)
+
+  file_system_id  = local.file_system_id
+  subnet_id       = var.subnet_ids[count.index]
+  security_groups = [aws_security_group.efs.id]
+}
+
+resource "aws_efs_access_point" "this" {
+  file_system_id = local.file_system_id
+
+  posix_user {
+    uid = var.posix_uid
+    gid = var.posix_gid
+  }
+
+  root_directory {
+    path = local.root_directory
+
+    creation_info {
+      owner_uid   = var.posix_uid
+      owner_gid   = var.posix_gid
+      permissions = var.root_permissions
+    }
+  }
+
+  tags = merge(var.tags, { Name = "${var.name}-chroma" })
+}
+
+resource "aws_efs_file_system_policy" "this" {
+  file_system_id = local.file_system_id
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = "*"
+        Resource  = local.file_system_arn
+        Condition = {
+          Bool = { "aws:SecureTransport" = "false" }
+        }
+      },
+      {
+        Sid       = "TaskMountsThroughAccessPoint"
+        Effect    = "Allow"
+        Principal = { AWS = var.task_role_arn }
+        Action    = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+        Resource  = local.file_system_arn
+        Condition = {
+          StringEquals = { "elasticfilesystem:AccessPointArn" = aws_efs_access_point.this.arn }
+          Bool         = { "elasticfilesystem:AccessedViaMountTarget" = "true" }
+        }
+      },
+    ]
+  })
+}
+
+# ---------------------------------------------------------------- replication
+
+resource "aws_efs_replication_configuration" "this" {
+  count = local.replicate ? 1 : 0
+
+  source_file_system_id = aws_efs_file_system.this[0].id
+
+  destination {
+    region     = var.failover_region
+    kms_key_id = aws_kms_key.dr[0].arn
+  }
+}
+
+# ---------------------------------------------------------------- backup
+
+resource "aws_efs_backup_policy" "this" {
+  count = var.enable_backup ? 1 : 0
+
+  file_system_id = local.file_system_id
+
+  backup_policy {
+    status = "ENABLED"
+  }
+}
+
+resource "aws_backup_vault" "this" {
+  count = var.enable_backup ? 1 : 0
+
+  name        = var.name
+  kms_key_arn = aws_kms_key.this.arn
+
+  tags = var.tags
+}
+
+resource "aws_backup_vault" "dr" {
+  count    = local.backup_copy ? 1 : 0
+  provider = aws.failover
+
+  name        = local.dr_name
+  kms_key_arn = aws_kms_key.dr[0].arn
+
+  tags = var.tags
+}
+
+resource "aws_backup_plan" "this" {
+  count = var.enable_backup ? 1 : 0
+
+  name = var.name
+
+  rule {
+    rule_name         = "daily"
+    target_vault_name = aws_backup_vault.this[0].name
+    schedule          = var.backup_schedule
+    start_window      = 60
+    completion_window = 360
+
+    lifecycle {
+      delete_after = var.backup_retention_days
+    }
+
+    dynamic "copy_action" {
+      for_each = local.backup_copy ? [1] : []
+
+      content {
+        destination_vault_arn = aws_backup_vault.dr[0].arn
+
+        lifecycle {
+          delete_after = var.backup_copy_retention_days
+        }
+      }
+    }
+
+    recovery_point_tags = merge(var.tags, { SourceRegion = var.region })
+  }
+
+  tags = var.tags
+}
+
+resource "aws_backup_selection" "this" {
+  count = var.enable_backup ? 1 : 0
+
+  name         = "${var.name}-efs"
+  plan_id      = aws_backup_plan.this[0].id
+  iam_role_arn = var.backup_role_arn
+  resources    = [local.file_system_arn]
+}

@@ -1,0 +1,224 @@
+variable "name" {
+  type        = string
+  description = "Name prefix of the module's resources (for example chromactl-prod)."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
+    error_message = "name must be 2-31 characters of lowercase letters, digits and dashes, starting with a letter."
+  }
+}
+
+variable "region" {
+  type        = string
+  description = "AWS region of the file system (the default provider's region)."
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as us-east-1."
+  }
+}
+
+variable "failover_region" {
+  type        = string
+  description = "Region of the aws.failover provider: destination of replication and backup copies."
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.failover_region))
+    error_message = "failover_region must be an AWS region name such as us-west-2."
+  }
+
+  validation {
+    condition     = var.failover_region != var.region
+    error_message = "failover_region must differ from region."
+  }
+}
+
+variable "account_id" {
+  type        = string
+  description = "AWS account ID that owns the file system."
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be 12 digits."
+  }
+}
+
+variable "partition" {
+  type        = string
+  description = "AWS partition (aws, aws-us-gov or aws-cn) for ARNs."
+  default     = "aws"
+
+  validation {
+    condition     = contains(["aws", "aws-us-gov", "aws-cn"], var.partition)
+    error_message = "partition must be aws, aws-us-gov or aws-cn."
+  }
+}
+
+variable "vpc_id" {
+  type        = string
+  description = "VPC of the mount targets."
+}
+
+variable "subnet_ids" {
+  type        = list(string)
+  description = "Private subnets: one mount target in each."
+
+  validation {
+    condition     = length(var.subnet_ids) >= 2
+    error_message = "subnet_ids must list at least 2 subnets (a mount target per AZ)."
+  }
+}
+
+variable "task_security_group_id" {
+  type        = string
+  description = "Security group of the ChromaDB task: the only source allowed to reach NFS (2049)."
+}
+
+variable "task_role_arn" {
+  type        = string
+  description = "ARN of the task role: the only principal the file system policy lets mount and write, through the access point."
+}
+
+variable "backup_role_arn" {
+  type        = string
+  description = "ARN of the IAM role AWS Backup uses for the selection."
+}
+
+variable "posix_uid" {
+  type        = number
+  description = "POSIX user ID the access point enforces for every file operation (not 0: no root)."
+  default     = 1000
+
+  validation {
+    condition     = var.posix_uid > 0 && var.posix_uid < 4294967295 && floor(var.posix_uid) == var.posix_uid
+    error_message = "posix_uid must be a whole number above 0 (root is not allowed)."
+  }
+}
+
+variable "posix_gid" {
+  type        = number
+  description = "POSIX group ID the access point enforces (not 0)."
+  default     = 1000
+
+  validation {
+    condition     = var.posix_gid > 0 && var.posix_gid < 4294967295 && floor(var.posix_gid) == var.posix_gid
+    error_message = "posix_gid must be a whole number above 0 (root group is not allowed)."
+  }
+}
+
+variable "root_directory" {
+  type        = string
+  description = "Root directory of the access point on a new file system; created with the POSIX owner on first mount."
+  default     = "/chroma"
+
+  validation {
+    condition     = can(regex("^/[A-Za-z0-9._/-]*$", var.root_directory)) && length(var.root_directory) <= 100
+    error_message = "root_directory must be an absolute path (letters, digits, . _ - /), at most 100 characters."
+  }
+}
+
+variable "root_permissions" {
+  type        = string
+  description = "Octal permissions of the root directory when the access point creates it."
+  default     = "0750"
+
+  validation {
+    condition     = can(regex("^0?[0-7]{3}$", var.root_permissions))
+    error_message = "root_permissions must be an octal mode such as 0750."
+  }
+}
+
+variable "existing_file_system_id" {
+  type        = string
+  description = "Attach this file system instead of creating one (a promoted replica or a restored file system during failover). null: create."
+  default     = null
+
+  validation {
+    condition     = var.existing_file_system_id == null || can(regex("^fs-[0-9a-f]{8,40}$", var.existing_file_system_id))
+    error_message = "existing_file_system_id must look like fs-0123456789abcdef0."
+  }
+}
+
+variable "existing_root_directory" {
+  type        = string
+  description = "Root directory of the data on the attached file system (for a backup restore: /aws-backup-restore_<time>/chroma). Required with existing_file_system_id."
+  default     = null
+
+  validation {
+    condition     = var.existing_root_directory == null || (can(regex("^/[A-Za-z0-9._:/-]*$", var.existing_root_directory)) && length(coalesce(var.existing_root_directory, "/")) <= 100)
+    error_message = "existing_root_directory must be an absolute path of at most 100 characters."
+  }
+
+  validation {
+    condition     = (var.existing_root_directory == null) == (var.existing_file_system_id == null)
+    error_message = "existing_file_system_id and existing_root_directory are set together (attach) or both left null (create)."
+  }
+}
+
+variable "existing_kms_key_arn" {
+  type        = string
+  description = "ARN of the KMS key of the attached file system (reported in outputs only). null when creating or unknown."
+  default     = null
+
+  validation {
+    condition     = var.existing_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.existing_kms_key_arn))
+    error_message = "existing_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "enable_backup" {
+  type        = bool
+  description = "Enable the file system's backup policy and the AWS Backup plan, vault and selection."
+  default     = true
+}
+
+variable "backup_schedule" {
+  type        = string
+  description = "Schedule of the daily AWS Backup rule (cron expression, UTC)."
+  default     = "cron(0 3 * * ? *)"
+
+  validation {
+    condition     = can(regex("^cron\\(.+\\)$", var.backup_schedule))
+    error_message = "backup_schedule must be a cron(...) expression."
+  }
+}
+
+variable "backup_retention_days" {
+  type        = number
+  description = "Days a recovery point is kept in the local vault."
+  default     = 35
+
+  validation {
+    condition     = var.backup_retention_days >= 1 && var.backup_retention_days <= 36500
+    error_message = "backup_retention_days must be between 1 and 36500."
+  }
+}
+
+variable "enable_backup_copy" {
+  type        = bool
+  description = "Copy every recovery point to a vault in the failover region (encrypted with a KMS key there)."
+  default     = false
+}
+
+variable "backup_copy_retention_days" {
+  type        = number
+  description = "Days a copied recovery point is kept in the failover region's vault."
+  default     = 35
+
+  validation {
+    condition     = var.backup_copy_retention_days >= 1 && var.backup_copy_retention_days <= 36500
+    error_message = "backup_copy_retention_days must be between 1 and 36500."
+  }
+}
+
+variable "enable_replication" {
+  type        = bool
+  description = "Replicate the new file system to the failover region (EFS replication, RPO about 15 minutes). Ignored when attaching an existing file system."
+  default     = false
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags added to every resource of the module."
+  default     = {}
+}

@@ -1,0 +1,277 @@
+locals {
+  dns_suffix = var.partition == "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com"
+  arn_prefix = "arn:${var.partition}"
+
+  ecs_trust = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "ecs-tasks.${local.dns_suffix}" }
+      Action    = "sts:AssumeRole"
+      Condition = {
+        StringEquals = { "aws:SourceAccount" = var.account_id }
+        ArnLike      = { "aws:SourceArn" = "${local.arn_prefix}:ecs:${var.region}:${var.account_id}:*" }
+      }
+    }]
+  })
+}
+
+# ---------------------------------------------------------------- ECS task execution role
+
+resource "aws_iam_role" "execution" {
+  name                 = "${var.name}-exec"
+  description          = "ECS pulls the ChromaDB image and writes its logs"
+  assume_role_policy   = local.ecs_trust
+  permissions_boundary = var.permissions_boundary_arn
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "execution" {
+  name = "pull-and-log"
+  role = aws_iam_role.execution.id
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [
+        {
+          Sid      = "WriteContainerLogs"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource = "${var.app_log_group_arn}:log-stream:*"
+        },
+        {
+          # GetAuthorizationToken has no resource-level permissions.
+          Sid      = "EcrAuth"
+          Effect   = "Allow"
+          Action   = "ecr:GetAuthorizationToken"
+          Resource = "*"
+        },
+      ],
+      [for s in [{
+        Sid      = "EcrPull"
+        Effect   = "Allow"
+        Action   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+        Resource = var.ecr_repository_arns
+      }] : s if length(var.ecr_repository_arns) > 0],
+    )
+  })
+}
+
+# ---------------------------------------------------------------- ECS task role
+
+resource "aws_iam_role" "task" {
+  name                 = "${var.name}-task"
+  description          = "The ChromaDB task: mounts its EFS access point"
+  assume_role_policy   = local.ecs_trust
+  permissions_boundary = var.permissions_boundary_arn
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "task" {
+  name = "efs-mount"
+  role = aws_iam_role.task.id
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [{
+        Sid      = "MountThroughAccessPoint"
+        Effect   = "Allow"
+        Action   = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+        Resource = var.file_system_arn
+        Condition = {
+          StringEquals = { "elasticfilesystem:AccessPointArn" = var.access_point_arn }
+        }
+      }],
+      [for s in [
+        {
+          # ssmmessages actions have no resource-level permissions.
+          Sid      = "EcsExecChannels"
+          Effect   = "Allow"
+          Action   = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]
+          Resource = "*"
+        },
+        {
+          Sid      = "EcsExecLogging"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+          Resource = ["${var.exec_log_group_arn}:*", "${var.exec_log_group_arn}:log-stream:*"]
+        },
+        {
+          # logs:DescribeLogGroups has no resource-level permissions.
+          Sid      = "EcsExecDescribeLogGroups"
+          Effect   = "Allow"
+          Action   = "logs:DescribeLogGroups"
+          Resource = "*"
+        },
+        {
+          Sid      = "EcsExecSessionKey"
+          Effect   = "Allow"
+          Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+          Resource = var.logs_kms_key_arn
+        },
+      ] : s if var.enable_execute_command],
+    )
+  })
+}
+
+# ---------------------------------------------------------------- token rotation function
+
+resource "aws_iam_role" "rotation" {
+  name        = "${var.name}-token-rotation"
+  description = "Rotates the ALB token: writes the secret, edits the two auth rules"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.${local.dns_suffix}" }
+      Action    = "sts:AssumeRole"
+      Condition = {
+        StringEquals = { "aws:SourceAccount" = var.account_id }
+      }
+    }]
+  })
+  permissions_boundary = var.permissions_boundary_arn
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "rotation" {
+  name = "rotate-token"
+  role = aws_iam_role.rotation.id
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "TokenSecret"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
+        Resource = var.token_secret_arn
+      },
+      {
+        # GetRandomPassword acts on no resource.
+        Sid      = "GenerateToken"
+        Effect   = "Allow"
+        Action   = "secretsmanager:GetRandomPassword"
+        Resource = "*"
+      },
+      {
+        Sid      = "TokenKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
+        Resource = var.token_kms_key_arn
+      },
+      {
+        Sid      = "EditAuthRules"
+        Effect   = "Allow"
+        Action   = "elasticloadbalancing:ModifyRule"
+        Resource = var.auth_rule_arns
+      },
+      {
+        # Describe* calls of ELBv2 have no resource-level permissions.
+        Sid      = "ReadRules"
+        Effect   = "Allow"
+        Action   = "elasticloadbalancing:DescribeRules"
+        Resource = "*"
+      },
+      {
+        Sid      = "WriteLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "${var.rotation_log_group_arn}:log-stream:*"
+      },
+      {
+        Sid    = "VpcEniCreate"
+        Effect = "Allow"
+        Action = "ec2:CreateNetworkInterface"
+        Resource = concat(
+          ["${local.arn_prefix}:ec2:${var.region}:${var.account_id}:network-interface/*"],
+          ["${local.arn_prefix}:ec2:${var.region}:${var.account_id}:security-group/${var.rotation_security_group_id}"],
+          [for s in var.rotation_subnet_ids : "${local.arn_prefix}:ec2:${var.region}:${var.account_id}:subnet/${s}"],
+        )
+      },
+      {
+        Sid      = "VpcEniManage"
+        Effect   = "Allow"
+        Action   = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+        Resource = "${local.arn_prefix}:ec2:${var.region}:${var.account_id}:network-interface/*"
+      },
+      {
+        # EC2 Describe* and X-Ray segment uploads have no resource-level permissions.
+        Sid      = "DescribeAndTrace"
+        Effect   = "Allow"
+        Action   = ["ec2:DescribeNetworkInterfaces", "xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = "*"
+      },
+    ]
+  })
+}
+
+# ---------------------------------------------------------------- AWS Backup
+
+resource "aws_iam_role" "backup" {
+  name        = "${var.name}-backup"
+  description = "AWS Backup backs up and restores the ChromaDB file system"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "backup.${local.dns_suffix}" }
+      Action    = "sts:AssumeRole"
+      Condition = {
+        StringEquals = { "aws:SourceAccount" = var.account_id }
+      }
+    }]
+  })
+  permissions_boundary = var.permissions_boundary_arn
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "backup" {
+  for_each = toset(["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"])
+
+  role       = aws_iam_role.backup.name
+  policy_arn = "${local.arn_prefix}:iam::aws:policy/service-role/${each.key}"
+}
+
+# ---------------------------------------------------------------- VPC flow logs
+
+resource "aws_iam_role" "flow_logs" {
+  name        = "${var.name}-flow-logs"
+  description = "VPC Flow Logs writes to its encrypted log group"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "vpc-flow-logs.${local.dns_suffix}" }
+      Action    = "sts:AssumeRole"
+      Condition = {
+        StringEquals = { "aws:SourceAccount" = var.account_id }
+        ArnLike      = { "aws:SourceArn" = "${local.arn_prefix}:ec2:${var.region}:${var.account_id}:vpc-flow-log/*" }
+      }
+    }]
+  })
+  permissions_boundary = var.permissions_boundary_arn
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "flow_logs" {
+  name = "write-flow-logs"
+  role = aws_iam_role.flow_logs.id
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "WriteFlowLogs"
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+      Resource = ["${var.flow_logs_log_group_arn}:*", "${var.flow_logs_log_group_arn}:log-stream:*"]
+    }]
+  })
+}

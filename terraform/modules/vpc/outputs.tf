@@ -1,0 +1,49 @@
+output "vpc_id" {
+  description = "ID of the VPC."
+  value       = aws_vpc.this.id
+}
+
+output "vpc_cidr" {
+  description = "IPv4 CIDR block of the VPC."
+  value       = aws_vpc.this.cidr_block
+}
+
+output "azs" {
+  description = "Availability zones the subnets span, in subnet order."
+  value       = var.azs
+}
+
+output "public_subnet_ids" {
+  description = "IDs of the public subnets (ALB and NAT gateways), one per AZ."
+  value       = aws_subnet.public[*].id
+}
+
+output "private_subnet_ids" {
+  description = "IDs of the private subnets (tasks, EFS mount targets, the rotation function), one per AZ."
+  value       = aws_subnet.private[*].id
+}
+
+output "private_route_table_ids" {
+  description = "IDs of the private route tables, one per AZ."
+  value       = aws_route_table.private[*].id
+}
+
+output "nat_public_ips" {
+  description = "Elastic IPs of the NAT gateways: the source addresses of egress from the private subnets."
+  value       = aws_eip.nat[*].public_ip
+}
+
+output "endpoint_security_group_id" {
+  description = "ID of the interface endpoints' security group (null when endpoints are off)."
+  value       = try(aws_security_group.endpoints[0].id, null)
+}
+
+output "interface_endpoint_ids" {
+  description = "Map of interface endpoint service short name to endpoint ID."
+  value       = { for k, v in aws_vpc_endpoint.interface : k => v.id }
+}
+
+output "flow_log_id" {
+  description = "ID of the VPC flow log."
+  value       = aws_flow_log.this.id
+}

@@ -1,0 +1,83 @@
+variable "name" {
+  type        = string
+  description = "Name prefix for every resource in this VPC (for example chromactl-prod)."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
+    error_message = "name must be 2-31 characters of lowercase letters, digits and dashes, starting with a letter."
+  }
+}
+
+variable "region" {
+  type        = string
+  description = "AWS region of this VPC; used to build the VPC endpoint service names."
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as us-east-1."
+  }
+}
+
+variable "cidr" {
+  type        = string
+  description = "IPv4 CIDR block of the VPC, /16 to /22; public and private subnets are carved from it in /+4 blocks."
+
+  validation {
+    condition     = can(cidrhost(var.cidr, 0)) && can(regex("/(1[6-9]|2[0-2])$", var.cidr))
+    error_message = "cidr must be a valid IPv4 CIDR block with a prefix between /16 and /22 (for example 10.40.0.0/16)."
+  }
+}
+
+variable "azs" {
+  type        = list(string)
+  description = "Availability zones to span: 2 or 3 names in this region (for example [\"us-east-1a\", \"us-east-1b\"])."
+
+  validation {
+    condition     = length(var.azs) >= 2 && length(var.azs) <= 3 && length(distinct(var.azs)) == length(var.azs)
+    error_message = "azs must list 2 or 3 distinct availability zones."
+  }
+
+  validation {
+    condition     = alltrue([for az in var.azs : startswith(az, var.region)])
+    error_message = "every availability zone must belong to the VPC's region."
+  }
+}
+
+variable "single_nat_gateway" {
+  type        = bool
+  description = "true: one shared NAT gateway (cheaper, one AZ's failure cuts egress); false: one NAT gateway per AZ."
+  default     = false
+}
+
+variable "enable_vpc_endpoints" {
+  type        = bool
+  description = "Create the S3 gateway endpoint and the interface endpoints (ecr.api, ecr.dkr, logs, secretsmanager, elasticfilesystem, sts, kms) so AWS traffic stays off the NAT."
+  default     = true
+}
+
+variable "flow_logs_log_group_arn" {
+  type        = string
+  description = "ARN of the KMS-encrypted CloudWatch log group that receives the VPC flow logs."
+}
+
+variable "flow_logs_role_arn" {
+  type        = string
+  description = "ARN of the IAM role VPC Flow Logs assumes to write to the log group."
+}
+
+variable "flow_logs_traffic_type" {
+  type        = string
+  description = "Traffic recorded by the flow logs: ACCEPT, REJECT or ALL."
+  default     = "ALL"
+
+  validation {
+    condition     = contains(["ACCEPT", "REJECT", "ALL"], var.flow_logs_traffic_type)
+    error_message = "flow_logs_traffic_type must be ACCEPT, REJECT or ALL."
+  }
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags added to every resource of the module."
+  default     = {}
+}
