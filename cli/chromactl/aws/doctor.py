@@ -80,8 +80,9 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
         identity = dict(factory.client("sts", first.state.region).get_caller_identity())
         checks.append(Check("aws credentials", "ok", f"account {identity.get('Account')} as {identity.get('Arn')}"))
     except Exception as exc:  # noqa: BLE001 - reported as one phrase
+        phrase = exc.message if isinstance(exc, ChromactlError) else describe_aws_error(exc)
         checks.append(
-            Check("aws credentials", "fail", f"STS get_caller_identity failed: {describe_aws_error(exc)}",
+            Check("aws credentials", "fail", f"STS get_caller_identity failed: {phrase}",
                   "Set --profile / AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (e.g. `aws sso login`).")
         )
     for env in aws_envs:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chromactl.config import EnvConfig
-from chromactl.errors import ConfigError, OperationFailed
+from chromactl.errors import ChromactlError, ConfigError, OperationFailed
 
 
 def caller_identity(factory: Any, region: str) -> dict[str, Any]:
@@ -21,6 +21,8 @@ def caller_identity(factory: Any, region: str) -> dict[str, Any]:
             "No AWS credentials found.",
             "Set --profile / AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then run `chromactl doctor`.",
         ) from None
+    except ChromactlError:
+        raise
     except Exception as exc:  # noqa: BLE001 - reported as one phrase
         raise OperationFailed(f"The AWS credentials do not work: {describe_aws_error(exc)}.", "Refresh them (e.g. `aws sso login`), then run `chromactl doctor`.") from None
 

@@ -1,0 +1,187 @@
+"""The bad-input matrix: each case one sentence and a hint, exit 2 (usage/config) or 1 (failed),
+no traceback, and nothing left behind that trips the next run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.lifecycle.conftest import TinyProject, assert_clean_error, run_cli
+
+
+def plans_dir(p: TinyProject, env: str = "tiny") -> Path:
+    return p.env_dir(env) / ".chromactl" / "plans"
+
+
+def test_unknown_env(tiny_project: TinyProject) -> None:
+    for verb in ("plan", "apply", "up", "destroy", "output", "status", "bootstrap"):
+        res = run_cli(verb, "--env", "nope")
+        assert_clean_error(res, 2, "Unknown env 'nope'", "Known envs: tiny, tinyprod")
+
+
+def test_missing_config_key_names_file_and_key(tiny_project: TinyProject) -> None:
+    toml = tiny_project.env_dir("tiny") / "chromactl.toml"
+    toml.write_text(toml.read_text().replace('primary = "us-east-1"\n', ""))
+    res = run_cli("plan", "--env", "tiny")
+    assert_clean_error(res, 2, str(toml), "regions.primary")
+    assert not plans_dir(tiny_project).exists()
+
+
+def test_malformed_config_key_names_file_and_key(tiny_project: TinyProject) -> None:
+    toml = tiny_project.env_dir("tiny") / "chromactl.toml"
+    toml.write_text(toml.read_text().replace('bucket = "chromactl-test-state-tiny"', "bucket = 42"))
+    res = run_cli("plan", "--env", "tiny")
+    assert_clean_error(res, 2, str(toml), "state.bucket")
+    toml.write_text("[env\nkind = 1\n")
+    res = run_cli("up", "--env", "tiny", "--json")
+    assert_clean_error(res, 2, str(toml), "not valid TOML")
+    assert json.loads(res.out)["exit_code"] == 2
+
+
+def test_unknown_region(tiny_project: TinyProject) -> None:
+    res = run_cli("plan", "--env", "tiny", "--region", "mars-east-1")
+    assert_clean_error(res, 2, "Unknown AWS region 'mars-east-1'")
+    res = run_cli("plan", "--env", "tiny", "--region", "nonsense")
+    assert_clean_error(res, 2, "does not look like a region name")
+    assert not (tiny_project.env_dir("tiny") / ".terraform").exists()
+
+
+def _fake_terraform(tmp: Path, version: str) -> Path:
+    path = tmp / "terraform"
+    path.write_text(f"#!/bin/sh\necho '{{\"terraform_version\": \"{version}\"}}'\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_terraform_too_old(tiny_project: TinyProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_dir = tmp_path / "bin"
+    fake_dir.mkdir()
+    _fake_terraform(fake_dir, "1.9.8")
+    monkeypatch.setenv("PATH", f"{fake_dir}{os.pathsep}{os.environ['PATH']}")
+    res = run_cli("plan", "--env", "tiny")
+    assert_clean_error(res, 2, "1.9.8", "too old", "1.10")
+    assert not plans_dir(tiny_project).exists()
+    res = run_cli("doctor", "--env", "tiny", "--json")
+    terraform = json.loads(res.out)["checks"][0]
+    assert res.code == 1 and terraform["status"] == "fail" and "too old" in terraform["detail"]
+
+
+def test_terraform_missing(tiny_project: TinyProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setenv("CHROMACTL_NO_BUNDLED_TERRAFORM", "1")
+    res = run_cli("plan", "--env", "tiny")
+    assert_clean_error(res, 2, "No Terraform found")
+    res = run_cli("apply", "--env", "tiny", "--auto-approve")
+    assert res.code == 2 and "Traceback" not in res.err
+
+
+def test_no_aws_credentials(tiny_project: TinyProject, aws_env, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("CHROMACTL_BACKEND", "s3")
+    res = run_cli("plan", "--env", "tiny")
+    assert_clean_error(res, 1, "No AWS credentials found", "--profile")
+    assert not plans_dir(tiny_project).exists()
+    assert not (tiny_project.env_dir("tiny") / "chromactl_backend_override.tf").exists()
+    res = run_cli("bootstrap", "--env", "tiny")
+    assert_clean_error(res, 1, "No AWS credentials found")
+    res = run_cli("doctor", "--env", "tiny", "--json")
+    checks = {c["name"]: c for c in json.loads(res.out)["checks"]}
+    assert res.code == 1 and checks["aws credentials"]["status"] == "fail" and checks["aws credentials"]["fix"]
+    # an unknown profile is a config error
+    res = run_cli("--profile", "nobody-here", "bootstrap", "--env", "tiny")
+    assert_clean_error(res, 2, "nobody-here")
+
+
+def test_state_bucket_absent(tiny_project: TinyProject, aws_env, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CHROMACTL_BACKEND", "s3")
+    res = run_cli("plan", "--env", "tiny")
+    assert_clean_error(res, 2, "chromactl-test-state-tiny does not exist", "chromactl bootstrap --env tiny")
+    assert not plans_dir(tiny_project).exists()
+    res = run_cli("output", "--env", "tiny")
+    assert_clean_error(res, 2, "does not exist")
+
+
+def test_plan_file_from_another_env(tiny_project: TinyProject, tmp_path: Path) -> None:
+    assert run_cli("plan", "--env", "tinyprod", "--out", str(tmp_path / "x.tfplan")).code == 0
+    res = run_cli("apply", "--env", "tiny", "--plan", str(tmp_path / "x.tfplan"), "--auto-approve")
+    assert_clean_error(res, 2, "was made for env tinyprod in us-east-1, not for tiny in us-east-1", "--env tinyprod")
+    assert not tiny_project.state("tiny").exists() and not tiny_project.state("tinyprod").exists()
+    # tampered plan
+    with open(tmp_path / "x.tfplan", "ab") as fh:
+        fh.write(b"\0")
+    res = run_cli("apply", "--env", "tinyprod", "--plan", str(tmp_path / "x.tfplan"), "--auto-approve")
+    assert_clean_error(res, 2, "changed after it was made")
+
+
+FAKE_SLOW_APPLY = """#!/bin/bash
+# Wraps the real terraform; `apply` hangs until SIGINT, like a long apply being stopped.
+if [ "$1" = "apply" ]; then
+  trap 'echo interrupted > "$MARK"; kill $SLEEPER 2>/dev/null; exit 1' INT
+  echo started > "$MARK.started"
+  sleep 60 & SLEEPER=$!
+  wait $SLEEPER
+  echo finished > "$MARK"
+  exit 0
+fi
+exec {real} "$@"
+"""
+
+
+def test_interrupted_apply_forwards_sigint_and_leaves_nothing_to_trip_on(tiny_project: TinyProject, tmp_path: Path) -> None:
+    import shutil
+
+    from tests.fixtures.servers import wait_until
+
+    real = shutil.which("terraform")
+    assert real, "terraform on PATH"
+    wrapper = tmp_path / "slow-terraform"
+    wrapper.write_text(FAKE_SLOW_APPLY.format(real=real))
+    wrapper.chmod(0o755)
+    mark = tmp_path / "mark"
+    assert run_cli("plan", "--env", "tiny").code == 0
+    env = {**os.environ, "CHROMACTL_TERRAFORM": str(wrapper), "MARK": str(mark)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chromactl.cli.app", "apply", "--env", "tiny", "--auto-approve"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, stdin=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: Path(str(mark) + ".started").exists(), timeout=60, what="apply started")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert time.monotonic() - started < 10
+    assert mark.read_text().strip() == "interrupted", "terraform got the SIGINT"
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err and "error: Terraform apply for tiny/us-east-1 was interrupted" in err
+    assert "force-unlock" in err and "hint: " in err
+    assert not list(plans_dir(tiny_project).glob("*")), "the stale plan and sidecar are gone"
+    # the next run does not trip: apply says there is no plan, plan + apply work
+    res = run_cli("apply", "--env", "tiny", "--auto-approve")
+    assert_clean_error(res, 2, "no saved plan")
+    assert run_cli("plan", "--env", "tiny").code == 0
+    assert run_cli("apply", "--env", "tiny", "--auto-approve").code == 0
+    assert json.loads(tiny_project.state("tiny").read_text())["resources"]
+
+
+def test_bad_var_and_local_env_verbs(tiny_project: TinyProject) -> None:
+    res = run_cli("plan", "--env", "tiny", "--var", "novalue")
+    assert_clean_error(res, 2, "KEY=VALUE")
+    local = tiny_project.env_dir("sandbox")
+    local.mkdir()
+    (local / "chromactl.toml").write_text('[env]\nkind = "local"\n')
+    res = run_cli("plan", "--env", "sandbox")
+    assert_clean_error(res, 2, "local env")
