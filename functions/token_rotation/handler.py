@@ -49,7 +49,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-logger = logging.getLogger()
+logger = logging.getLogger("chromactl.token_rotation")  # propagates to the Lambda runtime's root handler
 logger.setLevel(logging.INFO)
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")

@@ -120,6 +120,10 @@ def stages(secret_arn: str, region: str = REGION) -> dict[str, list[str]]:
 
 
 def value(secret_arn: str, version: str | None = None, stage: str | None = None, region: str = REGION) -> str:
+    """A version's value; with neither version nor stage, the AWSCURRENT one (always name the
+    stage: moto's default version, unlike AWS's, follows the last PutSecretValue)."""
+    if version is None and stage is None:
+        stage = "AWSCURRENT"
     kwargs: dict[str, Any] = {"SecretId": secret_arn}
     if version:
         kwargs["VersionId"] = version
@@ -155,3 +159,7 @@ class Rotator:
             if after_step:
                 after_step(step)
         return version
+
+
+def handler_mod_is_token(handler: ModuleType, value: str) -> bool:
+    return bool(handler.is_token(value))

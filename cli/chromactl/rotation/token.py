@@ -230,7 +230,7 @@ def start_rotation_and_wait(
     profile: str | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT_S,
-    poll_interval: float = DEFAULT_POLL_S,
+    poll_interval: float | None = None,
     abandon_stuck: bool = False,
     factory: "ClientFactory | None" = None,
     on_progress: Callable[[str], None] | None = None,
@@ -249,13 +249,14 @@ def start_rotation_and_wait(
     if not 1 <= timeout <= 3600:
         raise ConfigError(f"--timeout must be between 1 and 3600 seconds, not {timeout:g}.", "Pick a timeout such as 300.")
     say = on_progress or (lambda _m: None)
+    poll = DEFAULT_POLL_S if poll_interval is None else poll_interval
     sm = _sm(region, profile, factory)
     start = clock()
     meta = _describe(sm, secret_arn, "starting a rotation")
     arn = str(meta.get("ARN") or secret_arn)
-    if not meta.get("RotationEnabled") or not meta.get("RotationLambdaARN"):
+    if not meta.get("RotationEnabled"):
         raise OperationFailed(
-            f"Secret {arn} has no rotation configured (no rotation function).",
+            f"Secret {arn} has no rotation configured.",
             "Apply the env's stack: it configures the rotation function and schedule.",
         )
     stages: dict[str, list[str]] = meta.get("VersionIdsToStages") or {}
@@ -301,4 +302,4 @@ def start_rotation_and_wait(
                 "The current token still works. See the rotation function's CloudWatch logs; "
                 "wait and check `chromactl token age`, or rotate again with --abandon-pending.",
             )
-        sleep(min(poll_interval, remaining))
+        sleep(max(0.05, min(poll, remaining)))
