@@ -322,22 +322,29 @@ def run_closed(
     *,
     workload: Workload | None = None,
     warmup: int = 5,
+    duration_s: float | None = None,
     max_seconds: float = 600.0,
     abort_after_errors: int = 20,
     **workload_kwargs: Any,
 ) -> LatencyReport:
-    """`queries` queries from `concurrency` workers, each waiting for its answer before the next."""
+    """`queries` queries from `concurrency` workers, each waiting for its answer before the next.
+
+    With `duration_s`, the run stops after that long (queries is then an upper bound).
+    Without it, a run that passes `max_seconds` stops and counts what it did not send as errors.
+    """
     if queries < 1 or concurrency < 1:
         raise UsageError("--queries and --concurrency must be at least 1.", "e.g. --queries 1000 --concurrency 4.")
     concurrency = min(concurrency, queries)
+    limit_s = duration_s if duration_s is not None else max_seconds
     wl, owned = _resolve_workload(target, workload, workload_kwargs)
     try:
         run = _Run(abort_after_errors)
-        counter = iter(range(queries))
+        taken = [0]
         counter_lock = threading.Lock()
         results: list[list[float]] = [[] for _ in range(concurrency)]
         bodies = wl.bodies
         nb = len(bodies)
+        barrier_timeout = max(30.0, target.timeout_s * (warmup + 1))
         ready = threading.Barrier(concurrency + 1)
         deadline_box: list[float] = [math.inf]
 
@@ -349,19 +356,17 @@ def run_closed(
                     _send(poster, bodies[(slot + i) % nb])
             finally:
                 try:
-                    ready.wait(timeout=max(30.0, target.timeout_s * (warmup + 1)))
+                    ready.wait(timeout=barrier_timeout)
                 except threading.BrokenBarrierError:
                     pass
             perf = time.perf_counter
             try:
-                while not run.stop.is_set():
+                while not run.stop.is_set() and perf() < deadline_box[0]:
                     with counter_lock:
-                        i = next(counter, None)
-                    if i is None:
-                        break
-                    if perf() > deadline_box[0]:
-                        run.error(f"not sent: the run passed its {max_seconds:g} s bound")
-                        continue
+                        i = taken[0]
+                        if i >= queries:
+                            break
+                        taken[0] = i + 1
                     body = bodies[i % nb]
                     t0 = perf()
                     err = _send(poster, body)
@@ -377,24 +382,29 @@ def run_closed(
         threads = [threading.Thread(target=worker, args=(s,), daemon=True, name=f"latency-{s}") for s in range(concurrency)]
         for t in threads:
             t.start()
+        start = time.perf_counter()
+        deadline_box[0] = start + barrier_timeout + limit_s  # replaced once warm-up is over
         try:
-            ready.wait(timeout=max(30.0, target.timeout_s * (warmup + 1)))
+            ready.wait(timeout=barrier_timeout)
         except threading.BrokenBarrierError:
             pass
         start = time.perf_counter()
-        deadline_box[0] = start + max_seconds
-        hard = start + max_seconds + target.timeout_s + 5
+        deadline_box[0] = start + limit_s
+        hard = start + limit_s + target.timeout_s + 5
         for t in threads:
             t.join(timeout=max(0.0, hard - time.perf_counter()))
         elapsed = time.perf_counter() - start
         run.stop.set()
         lat = [x for r in results for x in r]
-        unfinished = queries - len(lat) - run.errors
-        if run.aborted is None and any(t.is_alive() for t in threads):
-            run.aborted = f"stopped at the {max_seconds:g} s bound with requests still waiting"
-        errors = run.errors + (unfinished if run.aborted is None and unfinished > 0 else 0)
-        if run.aborted is not None:
-            errors = run.errors + max(0, unfinished)
+        in_flight = max(0, taken[0] - len(lat) - run.errors)  # sent, no answer by the hard bound
+        errors = run.errors + in_flight
+        aborted = run.aborted
+        if aborted is None and in_flight:
+            aborted = f"{in_flight} requests had no answer by the run's bound"
+        if duration_s is None and taken[0] < queries:
+            errors += queries - taken[0]
+            if aborted is None:
+                aborted = f"stopped at the {max_seconds:g} s bound with {queries - taken[0]} queries not sent"
         return LatencyReport(
             mode="closed",
             count=len(lat),
@@ -402,10 +412,11 @@ def run_closed(
             duration_s=elapsed,
             latencies_ms=lat,
             note=CLOSED_NOTE,
-            params={"queries": queries, "concurrency": concurrency, "warmup_per_worker": warmup, "n_results": _n_results(wl)},
+            params={"queries": queries if duration_s is None else taken[0], "concurrency": concurrency,
+                    "warmup_per_worker": warmup, "n_results": _n_results(wl), "duration_s": duration_s},
             collection=wl.describe(),
             error_samples=run.samples,
-            aborted=run.aborted,
+            aborted=aborted,
         )
     finally:
         if owned:

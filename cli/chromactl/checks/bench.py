@@ -1,0 +1,148 @@
+"""Measurements behind the checks' claims (used by scripts/bench_checks.py and the tests).
+
+Each function returns ratios measured in one run against the same server,
+interleaving the things compared (this machine is small and shared: rounds
+alternate and medians are taken), never a single absolute time as a claim.
+
+1. overhead: p50 that `run_closed` reports vs a bare http.client loop sending
+   the identical query bodies to the same URL.
+2. tail truth: open loop vs closed loop through a proxy that stalls all traffic.
+3. ingestion: `run_load` vs one vector per request and vs the best rate a plain
+   chromadb-client batch loop reaches.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from chromactl.checks.latency import Workload, run_closed, run_open
+from chromactl.checks.target import Target
+
+
+def bare_query_loop(url: str, bodies: list[bytes], n: int, headers: dict[str, str] | None = None, warmup: int = 5) -> list[float]:
+    """Latencies (ms) of `n` POSTs of `bodies` over one keep-alive http.client connection: the floor."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=10)
+    hdrs = {"Content-Type": "application/json", **(headers or {})}
+    path = parts.path
+    out: list[float] = []
+    nb = len(bodies)
+    perf = time.perf_counter
+    try:
+        for i in range(warmup + n):
+            body = bodies[i % nb]
+            t0 = perf()
+            conn.request("POST", path, body=body, headers=hdrs)
+            resp = conn.getresponse()
+            resp.read()
+            t1 = perf()
+            if resp.status != 200:
+                raise RuntimeError(f"bare loop: HTTP {resp.status}")
+            if i >= warmup:
+                out.append((t1 - t0) * 1000.0)
+    finally:
+        conn.close()
+    return out
+
+
+def measure_overhead(target: Target, workload: Workload, *, rounds: int = 5, queries: int = 300) -> dict[str, Any]:
+    """Interleaved rounds of chromactl's closed loop (concurrency 1) and the bare loop; ratio of median p50s."""
+    ours: list[float] = []
+    bare: list[float] = []
+    for r in range(rounds):
+        order = (0, 1) if r % 2 == 0 else (1, 0)
+        for which in order:
+            if which == 0:
+                rep = run_closed(target, queries, 1, workload=workload)
+                if rep.errors or rep.p50_ms is None:
+                    raise RuntimeError(f"closed loop had {rep.errors} errors")
+                ours.append(rep.p50_ms)
+            else:
+                bare.append(statistics.median(bare_query_loop(workload.url, workload.bodies, queries)))
+    ours_m, bare_m = statistics.median(ours), statistics.median(bare)
+    return {"chromactl_p50_ms": ours, "bare_p50_ms": bare, "ratio": ours_m / bare_m, "rounds": rounds, "queries": queries}
+
+
+def measure_tail(target: Target, workload: Workload, *, rate: float = 100.0, duration_s: float = 10.0,
+                 closed_queries: int | None = None) -> dict[str, Any]:
+    """Open loop at `rate` and closed loop at concurrency 1, both through the stalling proxy in `target`."""
+    open_rep = run_open(target, rate, duration_s, workload=workload)
+    closed_rep = run_closed(target, closed_queries or 10**9, 1, workload=workload, duration_s=duration_s, abort_after_errors=0)
+    return {
+        "open_p99_ms": open_rep.p99_ms, "open_p50_ms": open_rep.p50_ms, "open_count": open_rep.count, "open_errors": open_rep.errors,
+        "closed_p99_ms": closed_rep.p99_ms, "closed_p50_ms": closed_rep.p50_ms, "closed_count": closed_rep.count,
+        "closed_max_ms": closed_rep.max_ms, "closed_note": closed_rep.note,
+        "hidden_ratio": (closed_rep.p99_ms or 0.0) / (open_rep.p99_ms or 1.0),
+    }
+
+
+def _plain_batch_rate(url: str, data: Any, batch: int, name: str) -> float:
+    import chromadb
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    client = chromadb.HttpClient(host=parts.hostname, port=parts.port or 80)
+    col = client.create_collection(name)
+    ids = [f"p{i}" for i in range(len(data))]
+    t0 = time.perf_counter()
+    for lo in range(0, len(data), batch):
+        col.add(ids=ids[lo : lo + batch], embeddings=data[lo : lo + batch])
+    rate = len(data) / (time.perf_counter() - t0)
+    client.delete_collection(name)
+    return rate
+
+
+def _one_per_request_rate(target: Target, data: Any, name: str, n: int) -> float:
+    with target.client() as c:
+        col = c.create_collection(name)
+        t0 = time.perf_counter()
+        for i in range(n):
+            c.add(col["id"], [f"o{i}"], data[i : i + 1])
+        rate = n / (time.perf_counter() - t0)
+        c.delete_collection(name)
+    return rate
+
+
+def measure_ingest(target: Target, workdir: Path, *, rows: int = 10000, dims: int = 128, rounds: int = 3,
+                   batch_sizes: tuple[int, ...] = (500, 1000, 2000, 5000), workers: int = 4, singles: int = 200) -> dict[str, Any]:
+    """chromactl load vs one vector per request vs the best plain-client batch loop; interleaved rounds, medians."""
+    import secrets
+
+    import numpy as np
+
+    from chromactl.checks.load import run_load
+
+    data = np.random.default_rng(7).standard_normal((rows, dims)).astype("float32")
+    npy = Path(workdir) / f"ingest-{secrets.token_hex(3)}.npy"
+    np.save(npy, data)
+    load_rates: list[float] = []
+    plain: dict[int, list[float]] = {b: [] for b in batch_sizes}
+    singles_rates: list[float] = []
+    tag = secrets.token_hex(3)
+    for r in range(rounds):
+        name = f"bench-load-{tag}-{r}"
+        ckpt = Path(workdir) / f"{name}.ckpt.json"
+        rep = run_load(target, name, npy, workers=workers, batch_size=1000, checkpoint=ckpt)
+        load_rates.append(rep.vectors_per_s)
+        with target.client() as c:
+            c.delete_collection(name)
+        for b in (batch_sizes if r % 2 == 0 else tuple(reversed(batch_sizes))):
+            plain[b].append(_plain_batch_rate(target.url, data, b, f"bench-plain-{tag}-{r}-{b}"))
+        singles_rates.append(_one_per_request_rate(target, data, f"bench-one-{tag}-{r}", singles))
+    load_m = statistics.median(load_rates)
+    plain_m = {b: statistics.median(v) for b, v in plain.items()}
+    best_b = max(plain_m, key=lambda b: plain_m[b])
+    single_m = statistics.median(singles_rates)
+    return {
+        "load_vectors_per_s": load_rates, "plain_vectors_per_s": plain, "one_per_request_vectors_per_s": singles_rates,
+        "best_plain_batch": best_b,
+        "vs_one_per_request": load_m / single_m,
+        "vs_best_plain": load_m / plain_m[best_b],
+        "rows": rows, "dims": dims, "rounds": rounds, "workers": workers,
+    }

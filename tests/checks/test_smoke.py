@@ -1,0 +1,96 @@
+"""smoke against a real Chroma: passes, reports each step, always cleans up."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+
+import pytest
+
+from chromactl.checks import smoke as smoke_mod
+from chromactl.checks.client import ChromaClient, ChromaError
+from chromactl.checks.target import Target
+from tests.checks.helpers import CHROMACTL, leftover, run_cli
+from tests.fixtures.servers import wait_until
+
+STEPS = ["heartbeat", "auth", "create collection", "add vectors", "query nearest neighbours", "metadata filter", "delete collection"]
+
+
+def test_smoke_passes_and_leaves_nothing(chroma_server) -> None:
+    seen = []
+    report = smoke_mod.run_smoke(Target(chroma_server.url, None), vectors=300, dims=16, on_step=seen.append)
+    assert report.ok, report.to_dict()
+    assert [s.name for s in report.steps] == STEPS == [s.name for s in seen]
+    assert "no auth enforced" in report.steps[1].detail
+    assert "5 of 5 planted" in report.steps[4].detail
+    assert "3 batches" in report.steps[3].detail
+    assert report.cleaned_up and not leftover(chroma_server, smoke_mod.SMOKE_PREFIX)
+
+
+def test_cli_json_and_text(chroma_server) -> None:
+    res = run_cli("smoke", "--endpoint", chroma_server.url, "--vectors", "200", "--json")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["ok"] is True and [s["name"] for s in data["steps"]] == STEPS
+    assert all(s["ok"] and s["seconds"] >= 0 for s in data["steps"])
+    res = run_cli("smoke", "--endpoint", chroma_server.url, "--vectors", "200")
+    assert res.returncode == 0
+    lines = [line for line in res.stdout.splitlines() if line.startswith(("ok", "failed"))]
+    assert len(lines) == len(STEPS) and all(" ms " in line for line in lines)
+    assert "smoke check passed" in res.stdout
+
+
+def test_failed_step_still_removes_the_collection(chroma_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_query(self, *a, **k):  # the server answers, but wrongly
+        raise ChromaError("query: HTTP 500: injected failure.")
+
+    monkeypatch.setattr(ChromaClient, "query", broken_query)
+    report = smoke_mod.run_smoke(Target(chroma_server.url, None), vectors=50, dims=8)
+    assert not report.ok
+    assert report.steps[-1].name == "query nearest neighbours" and not report.steps[-1].ok
+    assert "injected failure" in report.steps[-1].detail
+    assert report.cleaned_up is True
+    assert not leftover(chroma_server, smoke_mod.SMOKE_PREFIX)
+
+
+def test_wrong_planted_neighbour_fails_the_check(chroma_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = smoke_mod._dataset
+
+    def shuffled(vectors, dims):  # type: ignore[no-untyped-def]
+        data, queries, ids, metas, planted = real(vectors, dims)
+        return data, queries, ids, metas, [(p + 1) % vectors for p in planted]  # claim the wrong rows
+
+    monkeypatch.setattr(smoke_mod, "_dataset", shuffled)
+    report = smoke_mod.run_smoke(Target(chroma_server.url, None), vectors=50, dims=8)
+    assert not report.ok and report.steps[-1].name == "query nearest neighbours"
+    assert not leftover(chroma_server, smoke_mod.SMOKE_PREFIX)
+
+
+def test_unreachable_endpoint_fails_fast_with_exit_1() -> None:
+    from tests.fixtures.servers import free_port
+
+    start = time.monotonic()
+    res = run_cli("smoke", "--endpoint", f"http://127.0.0.1:{free_port()}", "--timeout", "2")
+    assert res.returncode == 1
+    assert "failed" in res.stdout and "heartbeat" in res.stdout and "Traceback" not in res.stderr
+    assert time.monotonic() - start < 30
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_mid_run_removes_the_collection(chroma_server, sig: signal.Signals) -> None:
+    proc = subprocess.Popen(
+        [CHROMACTL, "smoke", "--endpoint", chroma_server.url, "--vectors", "200000", "--dims", "32"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_until(lambda: bool(leftover(chroma_server, smoke_mod.SMOKE_PREFIX)), timeout=30, what="smoke collection")
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (out, err)
+    assert "interrupted" in out
+    assert not leftover(chroma_server, smoke_mod.SMOKE_PREFIX)
