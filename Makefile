@@ -7,7 +7,7 @@ VENV := .venv
 UV := $(VENV)/bin/uv
 export UV_NO_PROGRESS := 1
 
-.PHONY: setup test test-fast validate fmt lint bench quickstart clean tools nginx
+.PHONY: setup test test-fast test-live validate fmt lint bench quickstart clean tools nginx zip
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -38,12 +38,27 @@ nginx:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null) \
 	  || { echo "could not install nginx: run 'apt-get install nginx-light' as root" >&2; exit 1; }; }
 
-tools: $(VENV)/.installed .venv-tfprov/.installed .venv-checkov/.installed nginx
+# The token-rotation Lambda's zip, built reproducibly; the env roots plan with it.
+ROTATION_SRC := $(wildcard functions/token_rotation/*.py)
+build/token-rotation.zip: $(VENV)/.installed $(ROTATION_SRC)
+	$(VENV)/bin/python -m chromactl.rotation.package $@
+
+zip: build/token-rotation.zip
+
+tools: $(VENV)/.installed .venv-tfprov/.installed .venv-checkov/.installed nginx build/token-rotation.zip
 
 setup: tools
 
 test: tools
 	$(VENV)/bin/python -m pytest -q
+
+# The live suite against a real AWS account: needs credentials and CHROMACTL_LIVE=1.
+ENV ?= dev
+test-live: tools
+	CHROMACTL_LIVE=1 CHROMACTL_LIVE_ENV=$(ENV) $(VENV)/bin/python -m pytest -q -m live tests/live
+
+quickstart:
+	./scripts/quickstart
 
 test-fast: tools
 	$(VENV)/bin/python -m pytest -q -m "not slow"
