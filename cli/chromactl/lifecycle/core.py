@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +59,39 @@ def _var_args(extra_vars: dict[str, str] | None) -> list[str]:
     return args
 
 
+_VAR_DECL = re.compile(r'^\s*variable\s+"([A-Za-z0-9_-]+)"', re.M)
+
+
+def declared_variables(env: EnvConfig) -> set[str]:
+    """Variables the env root declares (a cheap scan of its *.tf files)."""
+    names: set[str] = set()
+    for path in env.dir.glob("*.tf"):
+        try:
+            names.update(_VAR_DECL.findall(path.read_text(encoding="utf-8", errors="replace")))
+        except OSError:
+            continue
+    return names
+
+
+def region_vars(env: EnvConfig, region: str) -> dict[str, str]:
+    """`region` and `failover_region` for the root, when it declares them.
+
+    failover_region: the env's first failover region other than `region`; when
+    `region` is itself a failover target, the primary (DR copies point back).
+    """
+    declared = declared_variables(env)
+    out: dict[str, str] = {}
+    if "region" in declared:
+        out["region"] = region
+    if "failover_region" in declared:
+        others = [r for r in env.failover_regions if r != region]
+        fallback = env.primary_region if env.primary_region != region else None
+        target = others[0] if others else fallback
+        if target:
+            out["failover_region"] = target
+    return out
+
+
 def _progress(output: Output, verbose_only: bool) -> Callable[[dict[str, Any]], None]:
     shown = ("apply_complete", "apply_errored", "apply_start")
 
@@ -95,7 +129,8 @@ def plan(
     path = (out or planfile.default_plan_path(env, region, destroy=destroy)).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     planfile.discard(path)  # an older plan for the same target is replaced, never half-reused
-    args = ["plan", "-input=false", "-json", "-detailed-exitcode", f"-out={path}", *_var_args(extra_vars)]
+    all_vars = {**region_vars(env, region), **(extra_vars or {})}
+    args = ["plan", "-input=false", "-json", "-detailed-exitcode", f"-out={path}", *_var_args(all_vars)]
     if destroy:
         args.append("-destroy")
     try:
