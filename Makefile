@@ -15,8 +15,9 @@ $(UV):
 
 # The project environment: pinned dependencies, the package installed editable.
 $(VENV)/.installed: $(UV) requirements/dev.lock pyproject.toml
-	$(UV) pip sync -q --python $(VENV)/bin/python requirements/dev.lock
+	$(UV) pip sync -q --compile-bytecode --python $(VENV)/bin/python requirements/dev.lock
 	$(UV) pip install -q --python $(VENV)/bin/python --no-deps -e .
+	$(VENV)/bin/python -m compileall -q cli/chromactl >/dev/null
 	touch $@
 
 # The offline AWS provider's own environment (protobuf < 6 for the `tf` package).
