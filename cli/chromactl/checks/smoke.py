@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from chromactl.checks.client import ChromaError, ChromaNotFound
+from chromactl.checks.client import ChromaAuthError, ChromaError, ChromaNotFound
 from chromactl.checks.target import Target
 
 SMOKE_PREFIX = "chromactl-smoke-"
@@ -143,7 +143,11 @@ def run_smoke(
     state: dict[str, Any] = {}
 
     def heartbeat() -> str:
-        beat = client.heartbeat()
+        try:
+            beat = client.heartbeat()
+        except ChromaAuthError as exc:
+            hint = "pass --token-env VAR" if not target.has_token else "the token was not accepted"
+            raise _StepFailed(f"the endpoint answered HTTP {exc.status}: it requires a token ({hint})") from None
         return f"server answered (heartbeat {beat})"
 
     def auth() -> str:

@@ -1,0 +1,130 @@
+"""latency against a real Chroma: both loops, the report, SLOs, read-only collections, bounded runs."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from chromactl.checks.client import ChromaClient
+from chromactl.checks.latency import BENCH_PREFIX, CLOSED_NOTE, parse_slos, run_closed, run_open, workload_for
+from chromactl.checks.target import Target
+from chromactl.errors import UsageError
+from tests.checks.helpers import CHROMACTL, leftover, run_cli
+from tests.fixtures.servers import wait_until
+
+
+@pytest.fixture(scope="module")
+def workload(chroma_server):  # type: ignore[no-untyped-def]
+    target = Target(chroma_server.url, None)
+    with workload_for(target, seed_vectors=1000, dims=32) as wl:
+        yield target, wl
+
+
+def test_closed_loop_report(workload) -> None:  # type: ignore[no-untyped-def]
+    target, wl = workload
+    rep = run_closed(target, 200, 2, workload=wl)
+    d = rep.to_dict()
+    assert rep.count == 200 and rep.errors == 0 and rep.ok and d["mode"] == "closed"
+    lat = d["latency_ms"]
+    assert 0 < lat["p50"] <= lat["p90"] <= lat["p95"] <= lat["p99"] <= lat["p99.9"] <= lat["max"]
+    assert rep.throughput > 0 and "coordinated omission" in d["note"] and d["note"] == CLOSED_NOTE
+
+
+def test_open_loop_keeps_its_schedule(workload) -> None:  # type: ignore[no-untyped-def]
+    target, wl = workload
+    start = time.monotonic()
+    rep = run_open(target, 50, 2, workload=wl)
+    assert rep.count == 100 and rep.errors == 0
+    assert 40 <= rep.throughput <= 55  # the arrival rate, not the server's capacity
+    assert "scheduled" in rep.note and "coordinated omission" in rep.note
+    assert time.monotonic() - start < 10
+
+
+def test_seeded_collection_is_removed(chroma_server) -> None:
+    target = Target(chroma_server.url, None)
+    rep = run_closed(target, 20, 1, seed_vectors=100, dims=8)
+    assert rep.ok and rep.collection["seeded"] and rep.collection["name"].startswith(BENCH_PREFIX)
+    assert rep.collection["name"] not in chroma_server.collection_names()
+
+
+def test_existing_collection_is_only_read(chroma_server) -> None:
+    with ChromaClient(chroma_server.url) as c:
+        col = c.create_collection("lat-existing")
+        c.add(col["id"], [f"r{i}" for i in range(200)], np.random.default_rng(2).standard_normal((200, 12)))
+    res = run_cli("--json", "latency", "--endpoint", chroma_server.url, "--collection", "lat-existing", "--queries", "100")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["collection"] == {"name": "lat-existing", "seeded": False, "dims": 12, "vectors": 200}
+    with ChromaClient(chroma_server.url) as c:
+        assert c.count(c.get_collection("lat-existing")["id"]) == 200  # still there, unchanged
+        c.delete_collection("lat-existing")
+    res = run_cli("latency", "--endpoint", chroma_server.url, "--collection", "no-such-collection")
+    assert res.returncode == 1 and "does not exist" in res.stderr
+
+
+def test_slo_flags(chroma_server) -> None:
+    base = ("--json", "latency", "--endpoint", chroma_server.url, "--queries", "60", "--seed-vectors", "100", "--dims", "8")
+    ok = run_cli(*base, "--slo", "p99=60000", "--slo", "p95=60000")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["breaches"] == []
+    bad = run_cli(*base, "--slo", "p50=0.0001")
+    assert bad.returncode == 1
+    data = json.loads(bad.stdout)
+    assert data["breaches"][0]["metric"] == "p50" and data["ok"] is False
+    text = run_cli(*base[1:], "--slo", "p50=0.0001")
+    assert text.returncode == 1 and "SLO breach: p50" in text.stdout
+
+
+@pytest.mark.parametrize("bad", ["p95", "p95=abc", "p42=10", "p95=-1", "=5"])
+def test_bad_slo_is_a_usage_error(bad: str) -> None:
+    with pytest.raises(UsageError):
+        parse_slos([bad])
+    res = run_cli("latency", "--endpoint", "http://127.0.0.1:9", "--slo", bad)
+    assert res.returncode == 2 and "Bad --slo" in res.stderr
+
+
+def test_rate_without_duration_is_a_usage_error() -> None:
+    res = run_cli("latency", "--endpoint", "http://127.0.0.1:9", "--rate", "10")
+    assert res.returncode == 2 and "--rate and --duration" in res.stderr
+    assert parse_slos(["p99.9=5", "max=9"]) == {"p99.9": 5.0, "max": 9.0}
+
+
+def test_server_killed_mid_run_reports_errors_and_exits_nonzero(make_chroma_server) -> None:
+    server = make_chroma_server()
+    proc = subprocess.Popen(
+        [CHROMACTL, "--json", "latency", "--endpoint", server.url, "--queries", "100000000", "--concurrency", "2",
+         "--seed-vectors", "200", "--dims", "8", "--timeout", "3"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_until(lambda: bool(leftover(server, BENCH_PREFIX)), timeout=30, what="benchmark collection")
+        time.sleep(1.0)  # measuring now
+        server.kill()
+        killed = time.monotonic()
+        out, err = proc.communicate(timeout=60)
+        took = time.monotonic() - killed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, err
+    data = json.loads(out)
+    assert data["count"] > 0 and data["errors"] > 0 and data["aborted"]
+    assert any(("cannot reach" in s or "connection lost" in s) for s in data["error_samples"]), data["error_samples"]
+    assert took < 3 + 15  # within its timeout, not after 1e8 queries
+
+
+def test_stalled_server_open_loop_ends_within_its_bound(chroma_server, make_freeze_proxy, workload) -> None:  # type: ignore[no-untyped-def]
+    """Everything hangs (a 60 s freeze): the open loop still ends at duration + timeout and counts the errors."""
+    _, wl = workload
+    proxy = make_freeze_proxy(chroma_server.url, period_s=120, freeze_s=60, first_freeze_in=0.5)
+    target = Target(proxy.url, None, timeout_s=1.5)
+    wl_proxy = type(wl)(wl.collection_id, wl.collection_name, False, wl.dims, wl.vectors, wl.url.replace(chroma_server.url, proxy.url), wl.bodies)
+    start = time.monotonic()
+    rep = run_open(target, 20, 2, workload=wl_proxy, warmup=1)
+    elapsed = time.monotonic() - start
+    assert rep.errors > 0 and not rep.ok
+    assert elapsed < 2 + 1.5 + 5, elapsed
