@@ -36,9 +36,8 @@ image             = "chromadb/chroma:1.5.9"
 expected_vectors  = 100000
 vector_dimensions = 1536
 # Capacity rule: 100k x 1536 needs 1,651 MiB.
-task_cpu               = 512
-task_memory            = 2048
-enable_execute_command = true
+task_cpu    = 512
+task_memory = 2048
 
 backup_retention_days = 7
 enable_replication    = false

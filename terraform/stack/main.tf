@@ -160,7 +160,6 @@ module "ecs" {
   enable_execute_command = var.enable_execute_command
   exec_log_group_name    = module.observability.log_group_names["ecs_exec"]
   exec_kms_key_arn       = module.observability.kms_key_arn
-  container_insights     = var.container_insights
   posix_uid              = var.posix_uid
   posix_gid              = var.posix_gid
   wait_for_steady_state  = var.wait_for_steady_state

@@ -289,12 +289,6 @@ variable "enable_execute_command" {
   default     = false
 }
 
-variable "container_insights" {
-  type        = string
-  description = "Container Insights level: enabled or enhanced."
-  default     = "enabled"
-}
-
 variable "wait_for_steady_state" {
   type        = bool
   description = "Apply waits until the service is stable, so the first token rotation tests a running server."

@@ -177,7 +177,7 @@ resource "aws_ecs_service" "this" {
   task_definition                    = aws_ecs_task_definition.this.arn
   desired_count                      = 1
   launch_type                        = "FARGATE"
-  platform_version                   = "1.4.0"
+  platform_version                   = "LATEST"
   deployment_maximum_percent         = 100
   deployment_minimum_healthy_percent = 0
   health_check_grace_period_seconds  = var.health_check_grace_period_seconds

@@ -241,5 +241,5 @@ resource "aws_backup_selection" "this" {
   name         = "${var.name}-efs"
   plan_id      = aws_backup_plan.this[0].id
   iam_role_arn = var.backup_role_arn
-  resources    = [local.file_system_arn]
+  resources    = [local.create ? aws_efs_file_system.this[0].arn : local.file_system_arn]
 }

@@ -73,6 +73,7 @@ resource "aws_kms_alias" "logs" {
 }
 
 resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_338:Retention is an input per env (prod keeps 365 days; dev and staging keep less by choice, to save cost), validated against CloudWatch's allowed values.
   for_each = local.log_groups
 
   name              = each.value

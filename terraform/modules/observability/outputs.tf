@@ -9,8 +9,8 @@ output "log_group_names" {
 }
 
 output "log_group_arns" {
-  description = "Map of purpose (app, flow_logs, ecs_exec, rotation) to log group ARN."
-  value       = { for k, v in aws_cloudwatch_log_group.this : k => v.arn }
+  description = "Map of purpose (app, flow_logs, ecs_exec, rotation) to log group ARN (built from the name, so policies using it are known at plan time)."
+  value       = { for k, v in aws_cloudwatch_log_group.this : k => "arn:${var.partition}:logs:${var.region}:${var.account_id}:log-group:${v.name}" }
 }
 
 output "app_log_group_name" {
