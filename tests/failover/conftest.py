@@ -5,9 +5,6 @@ dead (a closed port), and a real Chroma server the gate checks."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,7 +12,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.fixtures.servers import free_port, stop_process, wait_until
+from tests.fixtures.servers import free_port
 
 PRIMARY = "eu-west-1"
 TARGET = "eu-central-1"
@@ -92,7 +89,6 @@ SEED = {"docs": 120, "faq": 30}
 
 
 TOKEN = "f0" * 32  # the env's token (64 of [a-z0-9]), stored in the target region's secret
-NGINX = next((p for p in ("/usr/sbin/nginx", "/usr/bin/nginx") if Path(p).exists()), "nginx")
 
 
 @dataclass
@@ -102,70 +98,29 @@ class Chroma:
     path: Path
 
 
-def _start_proxy(upstream: str, prefix: Path) -> tuple[subprocess.Popen, str]:
-    """nginx enforcing the ALB's token rule (default action 401) in front of Chroma."""
-    from tests.fixtures.servers import port_open
-
-    port = free_port()
-    tmp = prefix / "tmp"
-    tmp.mkdir(parents=True)
-    (prefix / "nginx.conf").write_text(f"""worker_processes 1;
-daemon off;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {tmp}/b; proxy_temp_path {tmp}/p; fastcgi_temp_path {tmp}/f; uwsgi_temp_path {tmp}/u; scgi_temp_path {tmp}/s;
-  map_hash_bucket_size 128;
-  client_max_body_size 64m; client_body_buffer_size 64m; proxy_buffering off;
-  map $http_authorization $auth_ok {{ default 0; "Bearer {TOKEN}" 1; }}
-  server {{
-    listen 127.0.0.1:{port};
-    location / {{
-      if ($auth_ok = 0) {{ return 401 "unauthorized"; }}
-      proxy_pass {upstream};
-      proxy_connect_timeout 5s; proxy_read_timeout 30s;
-    }}
-  }}
-}}
-""")
-    proc = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until(lambda: port_open(port), timeout=20, what="nginx")
-    return proc, f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture(scope="session")
 def chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chroma]:
-    """A real `chroma run` holding the 'promoted' data: collections docs (120) and faq (30)."""
-    import urllib.request
+    """A real `chroma run` holding the 'promoted' data (docs: 120, faq: 30), behind nginx enforcing the ALB's token rule."""
+    import numpy as np
 
-    data = tmp_path_factory.mktemp("chroma-data")
-    port = free_port()
-    log = open(data.parent / "chroma.log", "wb")
-    chroma_bin = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen([str(chroma_bin), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-    url = f"http://127.0.0.1:{port}"
+    from chromactl.checks.client import ChromaClient
+    from tests.fixtures.chroma_server import start_chroma
+    from tests.fixtures.nginx_proxy import start_nginx
+
+    server = start_chroma(tmp_path_factory.mktemp("failover-chroma"))
     try:
-        wait_until(lambda: urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2).status == 200, timeout=60, what="chroma")
-        import numpy as np
-
-        from chromactl.checks.client import ChromaClient
-
         rng = np.random.default_rng(7)
-        with ChromaClient(url) as c:  # seeded directly, behind the proxy
+        with ChromaClient(server.url) as c:  # seeded directly, behind the proxy
             for name, n in SEED.items():
                 col = c.create_collection(name)
                 c.add(col["id"], [f"{name}-{i}" for i in range(n)], rng.random((n, 16), dtype=np.float32))
-        proxy, proxied = _start_proxy(url, data.parent / "nginx")
+        proxy = start_nginx(tmp_path_factory.mktemp("failover-nginx"), server.url, [TOKEN])
         try:
-            yield Chroma(url=proxied, direct=url, path=data)
+            yield Chroma(url=proxy.url, direct=server.url, path=server.data_dir)
         finally:
-            stop_process(proxy)
+            proxy.stop()
     finally:
-        stop_process(proc)
-        log.close()
+        server.stop()
 
 
 # --- AWS world -------------------------------------------------------------------------------------------
@@ -325,18 +280,6 @@ class Counting:
         self.calls[name] = self.calls.get(name, 0) + 1
 
 
-def real_latency(target: Any, slo: Any, queries: int, concurrency: int) -> tuple[bool, dict[str, Any]]:
-    from chromactl.failover.ports import Ports
-
-    return Ports().latency(target, slo, queries, concurrency)
-
-
-def moto_token(outputs: dict[str, Any], region: str, profile: str | None) -> str | None:
-    from chromactl.failover.ports import Ports
-
-    return Ports().read_token(outputs, region, profile)
-
-
 def make_ports(world: World, counting: Counting, *, apply_fn: Any = None) -> Any:
     from chromactl.failover.ports import Ports
 
@@ -354,13 +297,13 @@ def make_ports(world: World, counting: Counting, *, apply_fn: Any = None) -> Any
         world.queue_wait_stable()
         return real.wait_stable(*a, **kw)
 
-    def smoke(target: Any) -> Any:
+    def smoke(target: Any, **kw: Any) -> Any:
         counting.hit("smoke")
-        return real.smoke(target)
+        return real.smoke(target, **kw)
 
-    def latency(*a: Any) -> Any:
+    def latency(*a: Any, **kw: Any) -> Any:
         counting.hit("latency")
-        return real.latency(*a)
+        return real.latency(*a, **kw)
 
     def token(*a: Any) -> Any:
         counting.hit("token")

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.timeout(120)
 
 def settings(chroma: Any) -> Settings:
     return Settings(poll_interval_s=0.0, promote_timeout_s=5, restore_timeout_s=5, wait_timeout_s=10, dns_timeout_s=5,
-                    latency_queries=40, latency_concurrency=2, endpoint_override=chroma.url)
+                    latency_queries=40, latency_concurrency=2, smoke_vectors=50, latency_seed_vectors=100,
+                    endpoint_override=chroma.url)
 
 
 def record_calls(world: World) -> list[tuple[str, str, dict[str, Any]]]:

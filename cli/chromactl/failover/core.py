@@ -41,6 +41,8 @@ class Settings:
     dns_timeout_s: float = 120.0
     latency_queries: int = 200
     latency_concurrency: int = 4
+    smoke_vectors: int = 500
+    latency_seed_vectors: int = 1000
     gate_timeout_s: float = 10.0
     endpoint_override: str | None = field(default_factory=lambda: os.environ.get(ENDPOINT_OVERRIDE_ENV) or None)
 
@@ -164,14 +166,15 @@ def _gate(run: Run) -> dict[str, Any]:
     url = run.settings.endpoint_override or outputs["endpoint_url"]
     if run.settings.endpoint_override:
         run.output.warn(f"gate endpoint overridden by {ENDPOINT_OVERRIDE_ENV} (tests and drills only).")
-    token = run.ports.read_token(outputs, run.target, run.profile)
+    token = run.ports.read_token(outputs, run.target, run.profile, run.factory)
     target = Target(url=url, token=token, timeout_s=run.settings.gate_timeout_s, env=run.env.name, region=run.target)
     promoted = run.out("promote")
     as_of = promoted.get("data_as_of")
     observed = M.snapshot(target)
     data = M.compare(M.read_manifest(run.env, run.factory), observed, datetime.fromisoformat(as_of) if as_of else None)
-    smoke_ok, smoke = run.ports.smoke(target)
-    lat_ok, lat = run.ports.latency(target, run.env.slo, run.settings.latency_queries, run.settings.latency_concurrency)
+    smoke_ok, smoke = run.ports.smoke(target, vectors=run.settings.smoke_vectors)
+    lat_ok, lat = run.ports.latency(target, run.env.slo, run.settings.latency_queries, run.settings.latency_concurrency,
+                                    seed_vectors=run.settings.latency_seed_vectors)
     failed = []
     if not data.ok and not run.accept_data_diff:
         failed.append(f"data check ({data.summary()})")

@@ -29,36 +29,41 @@ def _wait_stable(env: EnvConfig, region: str, outputs: dict[str, Any], factory: 
     return wait_stable(env, region, outputs, factory, timeout_s, output)
 
 
-def _read_token(outputs: dict[str, Any], region: str, profile: str | None) -> str | None:
+def _read_token(outputs: dict[str, Any], region: str, profile: str | None, factory: Any = None) -> str | None:
     arn = outputs.get("token_secret_arn")
     if not arn:
         return None
     from chromactl.rotation.token import read_current_token
 
-    return read_current_token(arn, region, profile)
+    return read_current_token(arn, region, profile, factory=factory)
 
 
-def _smoke(target: Any) -> tuple[bool, dict[str, Any]]:
+def _smoke(target: Any, **kw: Any) -> tuple[bool, dict[str, Any]]:
     from chromactl.checks.smoke import run_smoke
 
-    report = run_smoke(target)
+    report = run_smoke(target, **kw)
     return report.ok, report.to_dict()
 
 
-def _latency(target: Any, slo: SloConfig, queries: int, concurrency: int) -> tuple[bool, dict[str, Any]]:
+def _latency(target: Any, slo: SloConfig, queries: int, concurrency: int, **kw: Any) -> tuple[bool, dict[str, Any]]:
     from chromactl.checks.latency import run_closed
 
-    report = run_closed(target, queries, concurrency)
-    breaches = report.breaches(slo)
+    report = run_closed(target, queries, concurrency, **kw)
+    slos = {k: v for k, v in (("p95", slo.p95_ms), ("p99", slo.p99_ms)) if v}
+    breaches = report.breaches(slos)
     data = report.to_dict() if hasattr(report, "to_dict") else {}
-    return not breaches, {"report": data, "breaches": [str(b) for b in breaches]}
+    breaches_txt = [f"{b['metric']} {b['actual_ms']} ms > {b['limit_ms']} ms" for b in breaches]
+    errors = int(getattr(report, "errors", 0) or 0)
+    if errors:
+        breaches_txt.append(f"{errors} query errors")
+    return not breaches_txt, {"report": data, "breaches": breaches_txt}
 
 
 @dataclass
 class Ports:
     apply_region: Callable[..., dict[str, Any]] = _apply_region
     wait_stable: Callable[..., dict[str, Any]] = _wait_stable
-    read_token: Callable[[dict[str, Any], str, str | None], str | None] = _read_token
-    smoke: Callable[[Any], tuple[bool, dict[str, Any]]] = _smoke
-    latency: Callable[[Any, SloConfig, int, int], tuple[bool, dict[str, Any]]] = _latency
+    read_token: Callable[..., str | None] = _read_token
+    smoke: Callable[..., tuple[bool, dict[str, Any]]] = _smoke
+    latency: Callable[..., tuple[bool, dict[str, Any]]] = _latency
     extra: dict[str, Any] = field(default_factory=dict)
