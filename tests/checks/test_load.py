@@ -1,0 +1,192 @@
+"""load: .npy and JSONL into a real Chroma; batches, workers, checkpoint resume, bad input."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chromactl.checks import load as load_mod
+from chromactl.checks.client import ChromaClient, ChromaError
+from chromactl.checks.load import run_load
+from chromactl.checks.target import Target
+from chromactl.errors import OperationFailed, UsageError
+from tests.checks.helpers import CHROMACTL, run_cli
+from tests.fixtures.servers import wait_until
+
+
+def _count(server, name: str) -> int:  # type: ignore[no-untyped-def]
+    with ChromaClient(server.url) as c:
+        return c.count(c.get_collection(name)["id"])
+
+
+def _drop(server, name: str) -> None:  # type: ignore[no-untyped-def]
+    with ChromaClient(server.url) as c:
+        try:
+            c.delete_collection(name)
+        except ChromaError:
+            pass
+
+
+def test_npy_load_batches_workers_and_idempotent_rerun(chroma_server, tmp_path: Path) -> None:
+    data = np.random.default_rng(3).standard_normal((2300, 16)).astype("float32")
+    npy = tmp_path / "vecs.npy"
+    np.save(npy, data)
+    target = Target(chroma_server.url, None)
+    seen: list[tuple[int, int]] = []
+    rep = run_load(target, "load-npy", npy, workers=3, batch_size=500, on_progress=lambda d, t: seen.append((d, t)))
+    assert rep.complete and rep.batches == 5 and rep.sent_batches == 5 and rep.sent_vectors == 2300
+    assert rep.collection_count == 2300 and seen[-1] == (2300, 2300)
+    with ChromaClient(chroma_server.url) as c:
+        col = c.get_collection("load-npy")
+        got = c.get(col["id"], ids=["vecs-0", "vecs-2299"], include=("embeddings",))
+        assert sorted(got["ids"]) == ["vecs-0", "vecs-2299"]
+        by_id = dict(zip(got["ids"], got["embeddings"]))
+        assert np.allclose(by_id["vecs-2299"], data[2299])
+    again = run_load(target, "load-npy", npy, workers=3, batch_size=500)
+    assert again.sent_batches == 0 and again.skipped_batches == 5 and again.collection_count == 2300
+    _drop(chroma_server, "load-npy")
+
+
+def test_batch_size_is_capped_by_the_server(chroma_server, tmp_path: Path) -> None:
+    npy = tmp_path / "cap.npy"
+    np.save(npy, np.zeros((10, 4), dtype="float32") + np.arange(10, dtype="float32")[:, None])
+    res = run_cli("--json", "load", "--endpoint", chroma_server.url, "--collection", "load-cap", "--file", str(npy), "--batch-size", "100000")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["batch_size"] == 5461
+    _drop(chroma_server, "load-cap")
+
+
+def test_jsonl_with_metadata_and_documents(chroma_server, tmp_path: Path) -> None:
+    f = tmp_path / "docs.jsonl"
+    rows = [{"id": f"d{i}", "embedding": [float(i), 1.0, 0.0], "metadata": {"kind": "even" if i % 2 == 0 else "odd"}, "document": f"doc {i}"}
+            for i in range(40)]
+    f.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
+    res = run_cli("--json", "load", "--endpoint", chroma_server.url, "--collection", "load-jsonl", "--file", str(f), "--batch-size", "7")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["batches"] == 6 and _count(chroma_server, "load-jsonl") == 40
+    with ChromaClient(chroma_server.url) as c:
+        col = c.get_collection("load-jsonl")
+        got = c.get(col["id"], where={"kind": "odd"}, include=("documents", "metadatas"))
+        assert len(got["ids"]) == 20 and "doc 3" in got["documents"]
+        c.delete_collection("load-jsonl")
+
+
+@pytest.mark.parametrize(
+    ("lines", "needle"),
+    [
+        (['{"id": "a", "embedding": [1, 2]}', '{"id": "b", "embedding": [1, 2]', '{"id": "c", "embedding": [1, 2]}'], ":2: not valid JSON"),
+        (['{"id": "a", "embedding": [1, 2]}', '{"id": "b", "embedding": [1, 2, 3]}'], ":2: embedding has 3 dimensions"),
+        (['{"id": "a", "embedding": [1, 2]}', "", '{"id": "a", "embedding": [3, 4]}'], ":3: id 'a' already used on line 1"),
+        (['{"id": "a", "embedding": [1, "x"]}'], ":1: embedding holds 'x'"),
+        (['{"id": "a", "embeddings": [1, 2]}'], ":1: unknown key 'embeddings'"),
+        (['[1, 2]'], ":1: expected a JSON object"),
+        (['{"id": "a", "embedding": [1, 2], "metadata": {"k": [1]}}'], ":1: metadata 'k'"),
+    ],
+)
+def test_bad_jsonl_names_the_line_and_loads_nothing(chroma_server, tmp_path: Path, lines: list[str], needle: str) -> None:
+    f = tmp_path / "bad.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    res = run_cli("load", "--endpoint", chroma_server.url, "--collection", "load-bad", "--file", str(f))
+    assert res.returncode == 2, res.stderr
+    assert f"bad.jsonl{needle}" in res.stderr and "Traceback" not in res.stderr
+    assert "load-bad" not in chroma_server.collection_names()  # validation happens before anything is sent
+
+
+def test_bad_npy_inputs(chroma_server, tmp_path: Path) -> None:
+    target = Target(chroma_server.url, None)
+    nan = np.ones((5, 4), dtype="float32")
+    nan[3, 1] = np.nan
+    np.save(tmp_path / "nan.npy", nan)
+    with pytest.raises(UsageError, match="row 3 holds NaN"):
+        run_load(target, "load-bad2", tmp_path / "nan.npy")
+    np.save(tmp_path / "flat.npy", np.ones(8, dtype="float32"))
+    with pytest.raises(UsageError, match="2-D"):
+        run_load(target, "load-bad2", tmp_path / "flat.npy")
+    (tmp_path / "x.csv").write_text("1,2\n")
+    with pytest.raises(UsageError, match="unknown input format"):
+        run_load(target, "load-bad2", tmp_path / "x.csv")
+    # dimensions must match an existing collection
+    np.save(tmp_path / "d4.npy", np.ones((3, 4), dtype="float32"))
+    np.save(tmp_path / "d5.npy", np.ones((3, 5), dtype="float32"))
+    run_load(target, "load-dims", tmp_path / "d4.npy")
+    res = run_cli("load", "--endpoint", chroma_server.url, "--collection", "load-dims", "--file", str(tmp_path / "d5.npy"))
+    assert res.returncode == 2 and "5-dimension vectors but collection 'load-dims' holds 4-dimension" in res.stderr
+    assert _count(chroma_server, "load-dims") == 3
+    _drop(chroma_server, "load-dims")
+    assert "load-bad2" not in chroma_server.collection_names()
+
+
+def test_failed_batch_is_recorded_and_resume_completes_without_duplicates(chroma_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = np.random.default_rng(4).standard_normal((1000, 8)).astype("float32")
+    npy = tmp_path / "f.npy"
+    np.save(npy, data)
+    target = Target(chroma_server.url, None)
+    real_add = ChromaClient.add
+
+    def flaky_add(self, cid, ids, *a, **k):  # type: ignore[no-untyped-def]
+        if ids[0] == "f-600":
+            raise ChromaError("add 100 records: HTTP 400: injected.", status=400)
+        return real_add(self, cid, ids, *a, **k)
+
+    monkeypatch.setattr(ChromaClient, "add", flaky_add)
+    with pytest.raises(OperationFailed) as err:
+        run_load(target, "load-resume", npy, workers=1, batch_size=100)
+    assert "batch 6 (rows 600-699)" in err.value.message and "resume" in err.value.hint
+    ckpt = json.loads(load_mod.default_checkpoint(npy).read_text())
+    done = load_mod._unranges(ckpt["done"])
+    assert 6 not in done and ckpt["complete"] is False
+    assert _count(chroma_server, "load-resume") == len(done) * 100
+    monkeypatch.setattr(ChromaClient, "add", real_add)
+    rep = run_load(target, "load-resume", npy, workers=2, batch_size=100)
+    assert rep.complete and rep.skipped_batches == len(done) and rep.sent_batches == 10 - len(done)
+    assert rep.collection_count == 1000
+    _drop(chroma_server, "load-resume")
+
+
+def test_checkpoint_for_another_file_is_refused(chroma_server, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.npy", tmp_path / "b.npy"
+    np.save(a, np.ones((20, 4), dtype="float32"))
+    np.save(b, np.ones((30, 4), dtype="float32"))
+    ck = tmp_path / "shared.json"
+    target = Target(chroma_server.url, None)
+    run_load(target, "load-ck", a, checkpoint=ck)
+    with pytest.raises(UsageError, match="another input file"):
+        run_load(target, "load-ck", b, checkpoint=ck)
+    _drop(chroma_server, "load-ck")
+
+
+def test_interrupted_cli_load_resumes_exactly(chroma_server, tmp_path: Path) -> None:
+    """SIGINT mid-load: exit 130, checkpoint written; the rerun finishes; count is exact (nothing twice)."""
+    rows = 12000
+    npy = tmp_path / "big.npy"
+    np.save(npy, np.random.default_rng(5).standard_normal((rows, 32)).astype("float32"))
+    ck = tmp_path / "big.ckpt.json"
+    args = [CHROMACTL, "load", "--endpoint", chroma_server.url, "--collection", "load-int", "--file", str(npy),
+            "--batch-size", "100", "--workers", "1", "--checkpoint", str(ck)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        def some_done() -> bool:
+            return ck.exists() and len(load_mod._unranges(json.loads(ck.read_text())["done"])) >= 3
+
+        wait_until(some_done, timeout=60, what="first batches")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Interrupted" in err and "resume" in err
+    recorded = load_mod._unranges(json.loads(ck.read_text())["done"])
+    assert 0 < len(recorded) < 120
+    res = run_cli("--json", "load", "--endpoint", chroma_server.url, "--collection", "load-int", "--file", str(npy),
+                  "--batch-size", "100", "--workers", "2", "--checkpoint", str(ck))
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["complete"] and data["skipped_batches"] == len(recorded) and data["collection_count"] == rows
+    _drop(chroma_server, "load-int")
