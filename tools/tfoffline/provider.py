@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -430,6 +431,23 @@ def make_servicer(schema: "LazySchema | dict[str, Any]") -> Any:
     def doc() -> dict[str, Any]:
         return lazy.doc if lazy is not None else schema  # type: ignore[return-value]
 
+    _modes = {v: k for k, v in _NESTING.items()}
+
+    def block_from_pb(b: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if b.attributes:
+            out["attributes"] = {
+                a.name: {"type": json.loads(a.type), "required": a.required, "optional": a.optional, "computed": a.computed}
+                for a in b.attributes
+            }
+        if b.block_types:
+            out["block_types"] = {
+                nb.type_name: {"nesting_mode": _modes[nb.nesting], "block": block_from_pb(nb.block),
+                               "min_items": nb.min_items, "max_items": nb.max_items}
+                for nb in b.block_types
+            }
+        return out
+
     def diag(summary: str, detail: str = "") -> Any:
         return pb.Diagnostic(severity=pb.Diagnostic.ERROR, summary=summary, detail=detail)
 
@@ -438,6 +456,8 @@ def make_servicer(schema: "LazySchema | dict[str, Any]") -> Any:
             self.region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
             self.default_tags: dict[str, Any] = {}
             self._schema_response: Any = None
+            self._blocks: dict[tuple[str, str], dict[str, Any] | None] = {}
+            self._lock = threading.Lock()
 
         # ---- schema
         def _caps(self) -> Any:
@@ -446,11 +466,11 @@ def make_servicer(schema: "LazySchema | dict[str, Any]") -> Any:
             return pb.ServerCapabilities(plan_destroy=True, get_provider_schema_optional=True)
 
         def GetMetadata(self, request: Any, context: Any) -> Any:
-            d = doc()
+            full = self.GetProviderSchema(None, None)
             return pb.GetMetadata.Response(
                 server_capabilities=self._caps(),
-                resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in d["resource_schemas"]],
-                data_sources=[pb.GetMetadata.DataSourceMetadata(type_name=n) for n in d["data_source_schemas"]],
+                resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in full.resource_schemas],
+                data_sources=[pb.GetMetadata.DataSourceMetadata(type_name=n) for n in full.data_source_schemas],
             )
 
         def _build_schema_response(self) -> Any:
@@ -469,6 +489,10 @@ def make_servicer(schema: "LazySchema | dict[str, Any]") -> Any:
             )
 
         def GetProviderSchema(self, request: Any, context: Any) -> Any:
+            with self._lock:
+                return self._schema()
+
+        def _schema(self) -> Any:
             if self._schema_response is not None:
                 return self._schema_response
             cache = lazy.cache_file() if lazy is not None else None
@@ -515,8 +539,12 @@ def make_servicer(schema: "LazySchema | dict[str, Any]") -> Any:
 
         # ---- resources
         def _block(self, type_name: str, table: str) -> dict[str, Any] | None:
-            s = doc()[table].get(type_name)
-            return s["block"] if s else None
+            key = (table, type_name)
+            if key not in self._blocks:
+                full = self.GetProviderSchema(None, None)
+                entries = getattr(full, table)
+                self._blocks[key] = block_from_pb(entries[type_name].block) if type_name in entries else None
+            return self._blocks[key]
 
         def _plan_region_and_tags(self, block: dict[str, Any], planned: dict[str, Any], config: dict[str, Any]) -> None:
             attrs = block.get("attributes", {})
@@ -594,6 +622,92 @@ def make_servicer(schema: "LazySchema | dict[str, Any]") -> Any:
     return OfflineAWS()
 
 
+def server_credentials() -> tuple[bytes, Any]:
+    """A fresh self-signed ECDSA certificate for go-plugin AutoMTLS (the server half: Terraform pins
+    this certificate from the handshake line; the client certificate is not requested)."""
+    import datetime
+
+    import grpc
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "HashiCorp")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(seconds=30))
+        .not_valid_after(now + datetime.timedelta(hours=262980))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=True,
+                          data_encipherment=False, key_agreement=True, key_cert_sign=True, crl_sign=False,
+                          encipher_only=False, decipher_only=False),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                       critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    creds = grpc.ssl_server_credentials([(key_pem, cert_pem)], require_client_auth=False)
+    return cert.public_bytes(serialization.Encoding.DER), creds
+
+
+def serve(servicer: Any) -> None:
+    """go-plugin server: the tfplugin6 service plus the controller and stdio services, on a unix
+    socket with AutoMTLS; returns when Terraform shuts the plugin down (or Terraform is gone)."""
+    import base64
+    import tempfile
+    from concurrent import futures
+
+    import grpc
+    from tf.gen import grpc_controller_pb2 as cpb
+    from tf.gen import grpc_controller_pb2_grpc as crpc
+    from tf.gen import grpc_stdio_pb2_grpc as srpc
+    from tf.gen import tfplugin_pb2_grpc as rpc
+
+    stopped = threading.Event()
+
+    class Controller(crpc.GRPCControllerServicer):
+        def Shutdown(self, request: Any, context: Any) -> Any:
+            stopped.set()
+            return cpb.Empty()
+
+    class Stdio(srpc.GRPCStdioServicer):
+        def StreamStdio(self, request: Any, context: Any) -> Any:
+            return iter(())
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    rpc.add_ProviderServicer_to_server(servicer, server)
+    crpc.add_GRPCControllerServicer_to_server(Controller(), server)
+    srpc.add_GRPCStdioServicer_to_server(Stdio(), server)
+    cert_der, creds = server_credentials()
+    parent = os.getppid()
+    with tempfile.TemporaryDirectory(prefix="tfoffline-plugin-") as tmp:
+        sock = f"{tmp}/plugin.sock"
+        server.add_secure_port(f"unix://{sock}", creds)
+        server.start()
+        cert_b64 = base64.b64encode(cert_der).decode().rstrip("=")
+        sys.stdout.write(f"1|6|unix|{sock}|grpc|{cert_b64}\n")
+        sys.stdout.flush()
+        # Bounded wait per tick; leave when Terraform says so or is gone (no orphaned plugins).
+        while not stopped.wait(0.5):
+            if os.getppid() != parent:
+                break
+        server.stop(grace=0.2).wait(1.0)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         schema = LazySchema(schema_file())
@@ -606,20 +720,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    import tf.provider
-    import tf.runner
-
-    servicer = make_servicer(schema)
-    # run_provider wraps the provider in tf.provider.ProviderServicer; serve ours instead,
-    # keeping its go-plugin handshake and AutoMTLS.
-    tf.provider.ProviderServicer = lambda _provider: servicer  # type: ignore[assignment,misc]
-
-    class _Named:
-        def full_name(self) -> str:
-            return PROVIDER_ADDRESS
-
-    tf.runner.run_provider(_Named(), argv or sys.argv)  # type: ignore[arg-type]
-    # Terraform has shut us down: skip interpreter teardown (grpc threads, big dicts), it only costs time.
+    serve(make_servicer(schema))
+    # Terraform has shut us down: skip interpreter teardown (grpc threads), it only costs time.
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)

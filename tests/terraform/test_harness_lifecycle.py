@@ -1,0 +1,244 @@
+"""A correct root goes through the whole lifecycle offline with real Terraform.
+
+validate -> plan (computed values unknown, region and tags_all planned like the
+real provider) -> apply into a local state (deterministic ids and ARNs in the
+configured region and account 123456789012) -> plan again (no changes) ->
+destroy (empty state). The root uses what the stack's modules use: a module
+with `configuration_aliases` for a failover region, an aliased provider,
+jsonencode() policies, data sources and the built-in terraform_data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tfoffline import harness
+
+ROOT = """
+terraform {
+  required_version = ">= 1.10"
+  required_providers {
+    aws = { source = "hashicorp/aws", version = "~> 6.0" }
+  }
+  backend "s3" {}
+}
+
+variable "name" {
+  type        = string
+  description = "Name prefix."
+}
+
+provider "aws" {
+  region = "eu-west-1"
+  default_tags {
+    tags = { Project = "chromactl" }
+  }
+}
+
+provider "aws" {
+  alias  = "failover"
+  region = "eu-central-1"
+}
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "failover" {
+  provider = aws.failover
+}
+
+module "logs" {
+  source    = "./mod"
+  name      = "/${var.name}/app"
+  providers = { aws = aws, aws.failover = aws.failover }
+}
+
+resource "aws_efs_file_system" "data" {
+  encrypted        = true
+  performance_mode = "generalPurpose"
+  throughput_mode  = "elastic"
+  lifecycle_policy {
+    transition_to_ia = "AFTER_30_DAYS"
+  }
+  tags = { Name = var.name }
+}
+
+resource "aws_efs_access_point" "chroma" {
+  file_system_id = aws_efs_file_system.data.id
+  posix_user {
+    uid = 1000
+    gid = 1000
+  }
+  root_directory {
+    path = "/chroma"
+    creation_info {
+      owner_uid   = 1000
+      owner_gid   = 1000
+      permissions = "0750"
+    }
+  }
+}
+
+resource "aws_efs_file_system_policy" "tls_only" {
+  file_system_id = aws_efs_file_system.data.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DenyNonTLS"
+      Effect    = "Deny"
+      Principal = { AWS = "*" }
+      Action    = "*"
+      Resource  = aws_efs_file_system.data.arn
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
+}
+
+resource "terraform_data" "marker" {
+  input = "${data.aws_partition.current.partition}:${data.aws_caller_identity.current.account_id}"
+}
+
+output "account_id" {
+  value = data.aws_caller_identity.current.account_id
+}
+output "failover_region" {
+  value = data.aws_region.failover.region
+}
+output "access_point_arn" {
+  value = aws_efs_access_point.chroma.arn
+}
+output "replica_log_group_arn" {
+  value = module.logs.replica_arn
+}
+"""
+
+MODULE = """
+terraform {
+  required_providers {
+    aws = {
+      source                = "hashicorp/aws"
+      version               = "~> 6.0"
+      configuration_aliases = [aws.failover]
+    }
+  }
+}
+
+variable "name" {
+  type        = string
+  description = "Log group name."
+}
+
+resource "aws_cloudwatch_log_group" "primary" {
+  name              = var.name
+  retention_in_days = 30
+}
+
+resource "aws_cloudwatch_log_group" "replica" {
+  provider          = aws.failover
+  name              = var.name
+  retention_in_days = 30
+}
+
+output "replica_arn" {
+  description = "ARN of the log group in the failover region."
+  value       = aws_cloudwatch_log_group.replica.arn
+}
+"""
+
+VARS = {"name": "chroma-dev"}
+
+
+@pytest.fixture(scope="module")
+def root(tf_offline: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return tf_offline.write_root(tmp_path_factory.mktemp("lifecycle") / "root", {"main.tf": ROOT, "mod/main.tf": MODULE})
+
+
+def _change(plan: dict[str, Any], address: str) -> dict[str, Any]:
+    found = [rc for rc in plan["resource_changes"] if rc["address"] == address]
+    assert found, f"{address} not in plan"
+    return found[0]["change"]
+
+
+def test_init_makes_no_network_attempt(tf_offline: Any, root: Any) -> None:
+    # Proxies point at a closed port: any registry request would fail init.
+    assert tf_offline.env["HTTPS_PROXY"].startswith("http://127.0.0.1:")
+    proc = tf_offline.init(root)
+    assert proc.returncode == 0
+    assert "Installed hashicorp/aws v6.69.1" in proc.stdout
+    assert "registry.terraform.io/.well-known" not in proc.stdout + proc.stderr
+    assert (root / harness.OVERRIDE_NAME).is_file(), "the local backend override is written by init"
+
+
+def test_lifecycle(tf_offline: Any, root: Any) -> None:
+    result = tf_offline.validate(root)
+    assert result["valid"], result["diagnostics"]
+
+    # plan: computed values unknown, known config values as written
+    plan = tf_offline.plan(root, vars=VARS)
+    fs = _change(plan, "aws_efs_file_system.data")
+    assert fs["actions"] == ["create"]
+    assert fs["after_unknown"]["id"] is True and fs["after_unknown"]["arn"] is True
+    assert fs["after"]["encrypted"] is True and fs["after"]["throughput_mode"] == "elastic"
+    assert fs["after"]["region"] == "eu-west-1"
+    assert fs["after"]["tags_all"] == {"Name": "chroma-dev", "Project": "chromactl"}
+    policy = _change(plan, "aws_efs_file_system_policy.tls_only")
+    assert policy["after_unknown"]["policy"] is True  # depends on the file system's ARN
+    replica = _change(plan, "module.logs.aws_cloudwatch_log_group.replica")
+    assert replica["after"]["region"] == "eu-central-1"
+    assert plan["planned_values"]["outputs"]["account_id"]["value"] == "123456789012"
+    assert plan["planned_values"]["outputs"]["failover_region"]["value"] == "eu-central-1"
+
+    # apply: deterministic values, region and account in ARNs
+    tf_offline.apply(root, vars=VARS)
+    state = tf_offline.state(root)
+    outputs = state["values"]["outputs"]
+    assert re.fullmatch(r"arn:aws:elasticfilesystem:eu-west-1:123456789012:\S+", outputs["access_point_arn"]["value"])
+    assert outputs["replica_log_group_arn"]["value"] == "arn:aws:logs:eu-central-1:123456789012:log-group:/chroma-dev/app"
+    resources = {r["address"]: r["values"] for r in harness.planned_resources({"planned_values": state["values"]})}
+    fs_id = resources["aws_efs_file_system.data"]["id"]
+    assert re.fullmatch(r"fs-[0-9a-f]+", fs_id)
+    assert resources["aws_efs_access_point.chroma"]["file_system_id"] == fs_id
+    doc = json.loads(resources["aws_efs_file_system_policy.tls_only"]["policy"])
+    assert doc["Statement"][0]["Resource"] == resources["aws_efs_file_system.data"]["arn"]
+    assert resources["terraform_data.marker"]["input"] == "aws:123456789012"
+
+    # plan again: nothing to do
+    again = tf_offline.plan(root, vars=VARS)
+    actions = {rc["address"]: rc["change"]["actions"] for rc in again["resource_changes"]}
+    assert actions and all(a == ["no-op"] for a in actions.values()), actions
+
+    # destroy: empty state
+    tf_offline.destroy(root, vars=VARS)
+    after = tf_offline.state(root)
+    assert not after.get("values", {}).get("root_module", {}).get("resources")
+
+
+def test_apply_is_deterministic(tf_offline: Any, tmp_path: Any) -> None:
+    """Two applies of the same config in fresh roots give the same ids and ARNs."""
+    config = {
+        "main.tf": 'provider "aws" {\n  region = "us-west-2"\n}\n'
+        'resource "aws_kms_key" "k" {\n  description = "x"\n  enable_key_rotation = true\n}\n'
+        'resource "aws_security_group" "sg" {\n  name = "chroma"\n  vpc_id = "vpc-123"\n}\n'
+        'output "k" {\n  value = [aws_kms_key.k.arn, aws_kms_key.k.key_id, aws_security_group.sg.id]\n}\n'
+    }
+    seen = []
+    for name in ("a", "b"):
+        r = tf_offline.write_root(tmp_path / name, config)
+        tf_offline.apply(r)
+        seen.append(tf_offline.state(r)["values"]["outputs"]["k"]["value"])
+    assert seen[0] == seen[1]
+    arn, key_id, sg = seen[0]
+    assert arn == f"arn:aws:kms:us-west-2:123456789012:key/{key_id}"
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", key_id)
+    assert sg.startswith("sg-")
+
+
+def test_failed_plan_raises_with_terraform_output(tf_offline: Any, tmp_path: Any) -> None:
+    r = tf_offline.write_root(tmp_path / "bad", {"main.tf": 'variable "x" {\n  type = number\n}\noutput "y" {\n  value = var.x\n}\n'})
+    with pytest.raises(harness.TerraformFailed) as info:
+        tf_offline.plan(r, vars={"x": "not-a-number"})
+    assert "Invalid value for input variable" in info.value.output
+    assert info.value.message.startswith("terraform plan failed in ")
