@@ -1,0 +1,78 @@
+"""What a drill runs against: the env, its region, the stack's outputs, an AWS client
+factory, the endpoint, and the ports a test (or a rehearsal) may swap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chromactl.config import EnvConfig
+from chromactl.drills.common import DEFAULT_POLL_S, DEFAULT_TIMEOUT_S, Clock
+from chromactl.errors import ConfigError
+from chromactl.output import Output
+
+
+def default_smoke(target: Any) -> tuple[bool, dict[str, Any]]:
+    from chromactl.checks.smoke import run_smoke
+
+    report = run_smoke(target)
+    return report.ok, report.to_dict()
+
+
+@dataclass
+class DrillContext:
+    env: EnvConfig
+    region: str
+    outputs: dict[str, Any]
+    factory: Any
+    output: Output
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    poll_s: float = DEFAULT_POLL_S
+    target_override_s: float | None = None
+    profile: str | None = None
+    clock: Clock = field(default_factory=Clock)
+    endpoint_override: str | None = None
+    verify_tls: bool = True
+    smoke: Callable[[Any], tuple[bool, dict[str, Any]]] = default_smoke
+    # token-rotation: starts a rotation and waits for it (default: RotateSecret + wait on the version stages)
+    rotate: Callable[[DrillContext], dict[str, Any]] | None = None
+    # restore-test: serves a temporary endpoint on the restored data (default: temporary ECS task behind the ALB)
+    data_endpoint: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def need(self, *keys: str) -> str:
+        for key in keys:
+            value = self.outputs.get(key)
+            if value:
+                return str(value)
+        raise ConfigError(
+            f"The outputs of {self.env.name}/{self.region} have no {keys[0]}.",
+            f"Is the stack applied? Check `chromactl output --env {self.env.name} --region {self.region}`.",
+        )
+
+    def client(self, service: str) -> Any:
+        return self.factory.client(service, self.region)
+
+    @property
+    def endpoint(self) -> str:
+        return (self.endpoint_override or self.need("endpoint_url")).rstrip("/")
+
+    def read_token(self) -> str | None:
+        """The current token (AWSCURRENT), read fresh each call; never printed."""
+        arn = self.outputs.get("token_secret_arn")
+        if not arn:
+            return None
+        from chromactl.rotation.token import read_current_token
+
+        return read_current_token(str(arn), self.region, self.profile, factory=self.factory)
+
+    def target(self, *, timeout_s: float = 10.0) -> Any:
+        from chromactl.checks.target import Target
+
+        return Target(url=self.endpoint, token=self.read_token(), timeout_s=timeout_s, verify_tls=self.verify_tls,
+                      env=self.env.name, region=self.region)
+
+    def cluster_service_tg(self) -> tuple[str, str, str]:
+        return (self.need("cluster_name", "ecs_cluster_name"), self.need("service_name", "ecs_service_name"),
+                self.need("target_group_arn", "alb_target_group_arn"))
