@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.moto_server import FAKE_AWS
+from tests.fixtures.servers import free_port, stop_process, wait_until
+
+REGION = "us-east-1"
 
 MAIN_TF = """\
 terraform {
@@ -163,3 +170,52 @@ def assert_clean_error(res: CliResult, code: int, *needles: str) -> None:
 
 def cli_env() -> dict[str, str]:
     return dict(os.environ)
+
+
+# ------------------------------------------------------------------ ECS / ELB in moto (own server: tasks "run")
+
+
+@pytest.fixture(scope="session")
+def moto_ecs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto server whose ECS services report their tasks running (MOTO_ECS_SERVICE_RUNNING=1)."""
+    import os
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("moto-ecs") / "moto.log"
+    env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1"}
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=fh, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: urllib.request.urlopen(f"{url}/moto-api/", timeout=2).status == 200, timeout=60, what="moto (ecs)")
+        yield url
+    finally:
+        stop_process(proc)
+
+
+@pytest.fixture
+def ecs_env(moto_ecs: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    urllib.request.urlopen(urllib.request.Request(f"{moto_ecs}/moto-api/reset", method="POST"), timeout=10).read()
+    for k, v in FAKE_AWS.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_ecs)
+    return moto_ecs
+
+
+def make_stack(desired: int = 1, register: bool = False) -> dict[str, str]:
+    import boto3
+
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    tg = elbv2.create_target_group(Name="chroma-dev", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    ecs = boto3.client("ecs", region_name=REGION)
+    ecs.create_cluster(clusterName="chroma-dev")
+    ecs.register_task_definition(family="chroma", containerDefinitions=[{"name": "chroma", "image": "chromadb/chroma:1.5.9", "memory": 512}])
+    ecs.create_service(cluster="chroma-dev", serviceName="chroma", taskDefinition="chroma", desiredCount=desired)
+    if register:
+        elbv2.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.0.1.10", "Port": 8000}])
+    return {"ecs_cluster_name": "chroma-dev", "ecs_service_name": "chroma", "target_group_arn": tg, "endpoint_url": "https://chroma.example.com"}

@@ -11,21 +11,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.fixtures.moto_server import FAKE_AWS
-from tests.fixtures.servers import free_port, stop_process, wait_until
-from tests.lifecycle.conftest import TinyProject, run_cli
-
-REGION = "us-east-1"
+from tests.lifecycle.conftest import REGION, TinyProject, make_stack, run_cli
 
 
 def _s3(region: str = "us-east-2"):  # type: ignore[no-untyped-def]
@@ -121,52 +113,6 @@ def test_doctor_lines_and_fixes(tiny_project: TinyProject, aws_env) -> None:  # 
 # ------------------------------------------------------------------ ECS / ELB in moto (own server: tasks "run")
 
 
-@pytest.fixture(scope="module")
-def moto_ecs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A moto server whose ECS services report their tasks running (MOTO_ECS_SERVICE_RUNNING=1)."""
-    import os
-
-    port = free_port()
-    log = tmp_path_factory.mktemp("moto-ecs") / "moto.log"
-    env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1"}
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=fh, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: urllib.request.urlopen(f"{url}/moto-api/", timeout=2).status == 200, timeout=60, what="moto (ecs)")
-        yield url
-    finally:
-        stop_process(proc)
-
-
-@pytest.fixture
-def ecs_env(moto_ecs: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    urllib.request.urlopen(urllib.request.Request(f"{moto_ecs}/moto-api/reset", method="POST"), timeout=10).read()
-    for k, v in FAKE_AWS.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_ecs)
-    return moto_ecs
-
-
-def make_stack(desired: int = 1, register: bool = False) -> dict[str, str]:
-    import boto3
-
-    ec2 = boto3.client("ec2", region_name=REGION)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    elbv2 = boto3.client("elbv2", region_name=REGION)
-    tg = elbv2.create_target_group(Name="chroma-dev", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
-    ecs = boto3.client("ecs", region_name=REGION)
-    ecs.create_cluster(clusterName="chroma-dev")
-    ecs.register_task_definition(family="chroma", containerDefinitions=[{"name": "chroma", "image": "chromadb/chroma:1.5.9", "memory": 512}])
-    ecs.create_service(cluster="chroma-dev", serviceName="chroma", taskDefinition="chroma", desiredCount=desired)
-    if register:
-        elbv2.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.0.1.10", "Port": 8000}])
-    return {"ecs_cluster_name": "chroma-dev", "ecs_service_name": "chroma", "target_group_arn": tg, "endpoint_url": "https://chroma.example.com"}
-
-
 def _env():  # type: ignore[no-untyped-def]
     from chromactl.config import load_env
 
@@ -175,7 +121,6 @@ def _env():  # type: ignore[no-untyped-def]
 
 def test_wait_stable_polls_until_targets_healthy(tiny_project: TinyProject, ecs_env: str) -> None:
     import boto3
-
     from chromactl.aws.session import ClientFactory
     from chromactl.lifecycle.core import wait_stable
     from chromactl.output import Output
@@ -267,7 +212,6 @@ def _stubbed(fs_id: str, vault: str, now: datetime):  # type: ignore[no-untyped-
 
 def test_status_reports_every_section(tiny_project: TinyProject, ecs_env: str) -> None:
     import boto3
-
     from chromactl.aws.session import ClientFactory
     from chromactl.aws.status import collect_status
 
@@ -299,7 +243,6 @@ def test_status_reports_every_section(tiny_project: TinyProject, ecs_env: str) -
 def test_status_sections_fail_independently(tiny_project: TinyProject, ecs_env: str) -> None:
     import boto3
     from botocore.stub import Stubber
-
     from chromactl.aws.session import ClientFactory
     from chromactl.aws.status import collect_status
 

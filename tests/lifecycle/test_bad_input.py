@@ -159,7 +159,7 @@ def test_interrupted_apply_forwards_sigint_and_leaves_nothing_to_trip_on(tiny_pr
         wait_until(lambda: Path(str(mark) + ".started").exists(), timeout=60, what="apply started")
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()

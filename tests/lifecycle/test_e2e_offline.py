@@ -74,7 +74,7 @@ def test_dev_lifecycle_end_to_end(project: Path) -> None:
     state = project / ".chromactl" / "state" / "dev" / "us-east-1" / "terraform.tfstate"
     proc = subprocess.run(
         [sys.executable, "-m", "chromactl.cli.app", "up", "--env", "dev", "--auto-approve", "--skip-checks", "--json"],
-        capture_output=True, text=True, timeout=600, env=dict(os.environ), stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=600, env=dict(os.environ), stdin=subprocess.DEVNULL, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     up = json.loads(proc.stdout)

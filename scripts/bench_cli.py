@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""The lifecycle's two numbers, measured in one run (interleaved, medians).
+
+1. `chromactl --help` wall time, against a bare Typer hello-world's `--help`
+   run by the same interpreter: budget median <= 0.25 s and <= 2x the bare app.
+2. `chromactl plan --env prod` (offline provider, local backend, initialised
+   data dir) against the same `terraform plan` run directly in the same env
+   dir, same data dir, same variables, also saving a plan file:
+   budget <= 10 % added.
+
+Usage: .venv/bin/python scripts/bench_cli.py [--runs N] [--help-runs N] [--skip-plan] [--json]
+Exit 1 when a budget is exceeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+HELP_BUDGET_S = 0.25
+HELP_RATIO_BUDGET = 2.0
+PLAN_OVERHEAD_BUDGET = 0.10
+
+HELLO = '''import typer
+
+app = typer.Typer()
+
+
+@app.command()
+def hello(name: str = "world") -> None:
+    """Say hello."""
+    typer.echo(f"hello {name}")
+
+
+if __name__ == "__main__":
+    app()
+'''
+
+
+def timed(argv: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None, ok: tuple[int, ...] = (0,)) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=600)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in ok:
+        raise SystemExit(f"bench: {' '.join(argv)} exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-2000:]}")
+    return elapsed
+
+
+def bench_help(runs: int, tmp: Path) -> dict[str, float]:
+    hello = tmp / "hello_typer.py"
+    hello.write_text(HELLO)
+    chromactl = [str(VENV_BIN / "chromactl"), "--help"]
+    bare = [sys.executable, str(hello), "--help"]
+    env = {**os.environ, "NO_COLOR": "1"}
+    for argv in (chromactl, bare):  # warm the page cache and .pyc files
+        timed(argv, env=env)
+    ours, theirs = [], []
+    for _ in range(runs):
+        ours.append(timed(chromactl, env=env))
+        theirs.append(timed(bare, env=env))
+    m_ours, m_theirs = statistics.median(ours), statistics.median(theirs)
+    return {"chromactl_help_s": m_ours, "typer_hello_help_s": m_theirs, "ratio": m_ours / m_theirs, "runs": runs}
+
+
+def bench_plan(runs: int, tmp: Path, env_name: str = "prod") -> dict[str, float]:
+    sys.path.insert(0, str(REPO / "tools"))
+    sys.path.insert(0, str(REPO / "cli"))
+    from tfoffline import harness  # type: ignore[import-not-found]
+
+    root = tmp / "proj"
+    harness.copy_root(f"envs/{env_name}", root)
+    zip_path = root / "build" / "token-rotation.zip"
+    if not zip_path.is_file():
+        import zipfile
+
+        zip_path.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(zip_path, "w") as zf:
+            zf.writestr("handler.py", "def handler(event, context):\n    return None\n")
+    env = harness.offline_env(tmp / "tfrc")
+    env.update(CHROMACTL_ROOT=str(root), CHROMACTL_BACKEND="local", NO_COLOR="1")
+    env.pop("CHROMACTL_TERRAFORM", None)
+    chromactl = [str(VENV_BIN / "chromactl"), "plan", "--env", env_name]
+    # First run: init + plan (not measured). It leaves the data dir initialised.
+    timed(chromactl, env=env)
+    env_dir = root / "envs" / env_name
+    sys.path.insert(0, str(REPO / "cli"))
+    os.environ["CHROMACTL_ROOT"] = str(root)
+    from chromactl.config import load_env
+    from chromactl.lifecycle.core import region_vars
+    from chromactl.terraform.engine import resolve
+
+    envcfg = load_env(env_name)
+    region = envcfg.primary_region or "us-east-1"
+    engine = resolve()
+    direct_env = {**env, "TF_DATA_DIR": str(env_dir / ".terraform" / region)}
+    var_args = [f"-var={k}={v}" for k, v in region_vars(envcfg, region).items()]
+    direct = [*engine.argv, "plan", "-input=false", f"-out={tmp / 'direct.tfplan'}", *var_args]
+    timed(direct, env=direct_env, cwd=env_dir)  # warm
+    ours, theirs = [], []
+    for i in range(runs):
+        # alternate which goes first, so neither always follows the other
+        if i % 2 == 0:
+            ours.append(timed(chromactl, env=env))
+            theirs.append(timed(direct, env=direct_env, cwd=env_dir))
+        else:
+            theirs.append(timed(direct, env=direct_env, cwd=env_dir))
+            ours.append(timed(chromactl, env=env))
+    m_ours, m_theirs = statistics.median(ours), statistics.median(theirs)
+    return {
+        "chromactl_plan_s": m_ours,
+        "terraform_plan_s": m_theirs,
+        "overhead": m_ours / m_theirs - 1,
+        "runs": runs,
+        "terraform": f"{engine.path} {engine.version}",
+        "direct_command": " ".join(direct[len(engine.argv):]),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5, help="plan runs per side (default 5)")
+    ap.add_argument("--help-runs", type=int, default=21, help="--help runs per side (default 21)")
+    ap.add_argument("--skip-plan", action="store_true", help="measure --help only")
+    ap.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    args = ap.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="chromactl-bench-"))
+    try:
+        result: dict[str, object] = {"help": bench_help(args.help_runs, tmp)}
+        if not args.skip_plan:
+            result["plan"] = bench_plan(args.runs, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    h = result["help"]
+    assert isinstance(h, dict)
+    ok_help = h["chromactl_help_s"] <= HELP_BUDGET_S and h["ratio"] <= HELP_RATIO_BUDGET
+    ok_plan = True
+    if "plan" in result:
+        p = result["plan"]
+        assert isinstance(p, dict)
+        ok_plan = p["overhead"] <= PLAN_OVERHEAD_BUDGET
+    result["ok"] = ok_help and ok_plan
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"chromactl --help        median {h['chromactl_help_s'] * 1000:7.1f} ms  (budget {HELP_BUDGET_S * 1000:.0f} ms)")
+        print(f"typer hello --help      median {h['typer_hello_help_s'] * 1000:7.1f} ms")
+        print(f"ratio                   {h['ratio']:.2f}x  (budget {HELP_RATIO_BUDGET:.1f}x)   [{h['runs']} runs each, interleaved]  {'ok' if ok_help else 'OVER BUDGET'}")
+        if "plan" in result:
+            p = result["plan"]
+            assert isinstance(p, dict)
+            print(f"chromactl plan --env prod  median {p['chromactl_plan_s']:6.2f} s")
+            print(f"terraform plan (direct)    median {p['terraform_plan_s']:6.2f} s   ({p['direct_command']})")
+            print(f"overhead                   {p['overhead'] * 100:+.1f} %  (budget +{PLAN_OVERHEAD_BUDGET * 100:.0f} %)   [{p['runs']} runs each, interleaved, {p['terraform']}]  {'ok' if ok_plan else 'OVER BUDGET'}")
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
