@@ -14,16 +14,18 @@ import pytest
 
 from tests.fixtures.servers import free_port
 
-PRIMARY = "eu-west-1"
-TARGET = "eu-central-1"
-STATE_REGION = "eu-north-1"
+PRIMARY = "us-east-1"
+TARGET = "us-west-2"
+STATE_REGION = "us-east-2"
 BUCKET = "chromactl-state-test"
 ACCOUNT = "123456789012"
 SOURCE_FS = "fs-0123456789abcdef0"
 REPLICA_FS = "fs-0fedcba987654321f"
 RESTORED_FS = "fs-0aaaabbbbccccdddd"
-VAULT = "chroma-prod-dr"
+VAULT = "chromactl-prod-dr-from-us-east-1"
 KMS = f"arn:aws:kms:{TARGET}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+CLUSTER = "chromactl-prod"
+SERVICE = "chromactl-prod"
 ZONE_NAME = "example.com."
 RECORD = "chroma.example.com."
 LAG_S = 450  # the replica's lag the Stubber reports: RPO must come out at about this
@@ -60,24 +62,29 @@ def write_env(root: Path, name: str, *, protected: bool, zone_id: str = "") -> N
 
 
 def primary_state(env: str = "prod") -> dict[str, Any]:
+    """The primary's last Terraform state, shaped like the stack's (outputs and resources checked against a real
+    offline apply of envs/prod: the output names, the access point's root_directory, the task definition's image)."""
     outputs = {
-        "endpoint_url": f"https://chroma-{env}.{PRIMARY}.example.com",
-        "cluster_name": f"chroma-{env}",
-        "service_name": "chroma",
+        "endpoint_url": "https://chroma.example.com",
+        "cluster_name": CLUSTER,
+        "service_name": SERVICE,
         "file_system_id": SOURCE_FS,
+        "file_system_root_directory": "/chroma",
         "replica_file_system_id": REPLICA_FS,
         "dr_backup_vault_name": VAULT,
         "dr_kms_key_arn": KMS,
         "failover_region": TARGET,
+        "token_secret_arn": f"arn:aws:secretsmanager:{PRIMARY}:{ACCOUNT}:secret:chromactl-prod/alb-token-AbCdEf",
     }
     return {
         "version": 4,
         "terraform_version": "1.15.5",
         "outputs": {k: {"value": v, "type": "string"} for k, v in outputs.items()},
         "resources": [
-            {"mode": "managed", "type": "aws_efs_access_point", "name": "this",
-             "instances": [{"attributes": {"file_system_id": SOURCE_FS, "root_directory": [{"path": "/chroma", "creation_info": []}]}}]},
-            {"mode": "managed", "type": "aws_ecs_task_definition", "name": "chroma",
+            {"mode": "managed", "type": "aws_efs_access_point", "name": "this", "module": "module.stack.module.efs",
+             "instances": [{"attributes": {"file_system_id": SOURCE_FS, "root_directory": [
+                 {"path": "/chroma", "creation_info": [{"owner_gid": 1000, "owner_uid": 1000, "permissions": "0750"}]}]}}]},
+            {"mode": "managed", "type": "aws_ecs_task_definition", "name": "this", "module": "module.stack.module.ecs",
              "instances": [{"attributes": {"container_definitions": json.dumps([{"name": "chroma", "image": "chromadb/chroma:1.5.9"}])}}]},
         ],
     }
@@ -207,20 +214,35 @@ def _seed_target_stack(w_boto: Any, region: str) -> dict[str, Any]:
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{region}{z}")["Subnet"]["SubnetId"]
                for i, z in ((1, "a"), (2, "b"))]
     elb = w_boto("elbv2", region)
-    lb = elb.create_load_balancer(Name="chroma-prod", Subnets=subnets)["LoadBalancers"][0]
-    tg = elb.create_target_group(Name="chroma-prod", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip")["TargetGroups"][0]
+    lb = elb.create_load_balancer(Name="chromactl-prod", Subnets=subnets)["LoadBalancers"][0]
+    tg = elb.create_target_group(Name="chromactl-prod-tg", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip")["TargetGroups"][0]
     elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
     elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "10.20.1.10", "Port": 8000}])
-    secret = w_boto("secretsmanager", region).create_secret(Name="chroma-prod-token", SecretString=TOKEN)
+    secret = w_boto("secretsmanager", region).create_secret(Name="chromactl-prod/alb-token", SecretString=TOKEN)
     return {
-        "endpoint_url": f"http://{lb['DNSName']}",
-        "cluster_name": "chroma-prod",
-        "service_name": "chroma",
+        "endpoint_url": "https://chroma.example.com",
+        "cluster_name": CLUSTER,
+        "service_name": SERVICE,
         "target_group_arn": tg["TargetGroupArn"],
         "token_secret_arn": secret["ARN"],
         "failover_region": "",
     }
+
+
+def make_project(root: Path) -> Path:
+    """A temp copy of the project (terraform/ and envs/prod, as the real apply needs them)."""
+    import zipfile
+
+    from tfoffline import harness
+
+    harness.copy_root("envs/prod", root)
+    zip_path = root / "build" / "token-rotation.zip"
+    if not zip_path.is_file():  # built by `make` (rotation part); a stand-in is enough to plan and apply offline
+        zip_path.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(zip_path, "w") as zf:
+            zf.writestr("handler.py", "def handler(event, context):\n    return None\n")
+    return root
 
 
 @pytest.fixture
@@ -230,8 +252,7 @@ def world(aws_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
 
     from chromactl.aws.session import ClientFactory
 
-    root = tmp_path / "project"
-    (root / "terraform").mkdir(parents=True)
+    root = make_project(tmp_path / "project")
     write_env(root, "prod", protected=True, zone_id="")
     write_env(root, "staging", protected=False)
     monkeypatch.setenv("CHROMACTL_ROOT", str(root))
@@ -246,7 +267,7 @@ def world(aws_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     s3 = w_boto("s3", STATE_REGION)
     s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": STATE_REGION})
     s3.put_object(Bucket=BUCKET, Key=f"chromactl/prod/{PRIMARY}/terraform.tfstate", Body=json.dumps(primary_state()).encode())
-    r53 = w_boto("route53", "us-east-1")
+    r53 = w_boto("route53", "us-east-1")  # moto: one global Route 53
     zone_id = r53.create_hosted_zone(Name=ZONE_NAME, CallerReference="chromactl-test")["HostedZone"]["Id"].split("/")[-1]
     write_env(root, "prod", protected=True, zone_id=zone_id)
     outputs = _seed_target_stack(w_boto, TARGET)

@@ -13,7 +13,7 @@ from chromactl.failover import core
 from chromactl.failover.core import Settings, run_failover
 from chromactl.output import Output
 from tests.failover.conftest import (
-    ACCOUNT, BUCKET, KMS, LAG_S, PRIMARY, RECORD, REPLICA_FS, RESTORED_FS, SEED, SOURCE_FS, STATE_REGION, TARGET, VAULT,
+    ACCOUNT, BUCKET, CLUSTER, KMS, SERVICE, LAG_S, PRIMARY, RECORD, REPLICA_FS, RESTORED_FS, SEED, SOURCE_FS, STATE_REGION, TARGET, VAULT,
     Counting, World, make_ports, recovery_point,
 )
 
@@ -92,7 +92,7 @@ def test_replica_failover_with_primary_region_gone(world: World, chroma: Any) ->
     # Apply got the promoted file system, its root, and no cross-region DR.
     assert counting.calls["apply"] == 1
     assert counting.calls["apply_vars"] == [{"existing_file_system_id": REPLICA_FS, "existing_root_directory": "/chroma",
-                                             "enable_cross_region_dr": "false"}]
+                                             "enable_cross_region_dr": "false", "existing_kms_key_arn": KMS}]
     # DNS: the alias now points at the target region's ALB.
     recs = dns_records(world)
     assert len(recs) == 1 and TARGET in recs[0]["AliasTarget"]["DNSName"]
@@ -125,14 +125,14 @@ def test_replica_failover_with_primary_region_gone(world: World, chroma: Any) ->
 def test_fence_scales_a_live_primary_to_zero(world: World, chroma: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CHROMACTL_AWS_ENDPOINTS")  # the primary answers this time (moto)
     ecs = world.boto("ecs", PRIMARY)
-    ecs.create_cluster(clusterName="chroma-prod")
+    ecs.create_cluster(clusterName=CLUSTER)
     ecs.register_task_definition(family="chroma", containerDefinitions=[{"name": "chroma", "image": "chromadb/chroma:1.5.9", "memory": 512}])
-    ecs.create_service(cluster="chroma-prod", serviceName="chroma", taskDefinition="chroma", desiredCount=1)
+    ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition="chroma", desiredCount=1)
     world.queue_preflight_replica()
     world.queue_promote_replica()
     res = go(world, chroma, Counting())
     assert res["status"] == "completed" and res["fence"] == "fenced"
-    assert ecs.describe_services(cluster="chroma-prod", services=["chroma"])["services"][0]["desiredCount"] == 0
+    assert ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["desiredCount"] == 0
 
 
 def test_backup_failover_restores_into_new_encrypted_efs(world: World, chroma: Any) -> None:

@@ -23,6 +23,7 @@ FENCE_READ_S = 5.0
 _RP_ARN = re.compile(r"^arn:aws[a-z-]*:backup:([a-z0-9-]+):(\d{12}):recovery-point:[A-Za-z0-9_.:/-]+$")
 _EFS_ARN = re.compile(r"^arn:aws[a-z-]*:elasticfilesystem:([a-z0-9-]+):(\d{12}):file-system/(fs-[0-9a-f]+)$")
 DEFAULT_ROOT = "/chroma"
+ROUTE53_REGION = "aws-global"
 
 
 def _bex() -> Any:
@@ -107,7 +108,8 @@ def state_attr(state: dict[str, Any] | None, rtype: str, path: Callable[[dict[st
 
 
 def access_point_root(state: dict[str, Any] | None) -> str:
-    value = state_attr(state, "aws_efs_access_point", lambda a: a["root_directory"][0]["path"])
+    """The data directory on the file system: the output if the stack has it, else the access point's root."""
+    value = state_outputs(state).get("file_system_root_directory") or state_attr(state, "aws_efs_access_point", lambda a: a["root_directory"][0]["path"])
     return str(value) if value else DEFAULT_ROOT
 
 
@@ -499,8 +501,9 @@ def cutover_dns(env: EnvConfig, target: str, factory: Any, outputs: dict[str, An
     """UPSERT the env's record as an alias to the new ALB, then wait (bounded) for INSYNC."""
     bex = _bex()
     dns_name, zone = load_balancer_for(target, factory, outputs)
-    # Route 53 is global; its control plane (the API) is in us-east-1.
-    r53 = factory.client("route53", "us-east-1")
+    # Route 53 is a global service: one endpoint (route53.amazonaws.com, "aws-global"), its control
+    # plane hosted in us-east-1. Overrides address it as "aws-global" (CHROMACTL_AWS_ENDPOINTS).
+    r53 = factory.client("route53", ROUTE53_REGION)
     change = {
         "Action": "UPSERT",
         "ResourceRecordSet": {

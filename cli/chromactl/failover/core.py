@@ -145,6 +145,9 @@ def _apply(run: Run) -> dict[str, Any]:
         "existing_root_directory": promoted["root_directory"],
         "enable_cross_region_dr": "false",
     }
+    kms = run.out("preflight").get("primary", {}).get("dr_kms_key_arn")
+    if kms:
+        extra["existing_kms_key_arn"] = kms  # the replica's / restored file system's key (the DR key)
     outputs = run.ports.apply_region(run.env, run.target, extra_vars=extra, output=run.output, auto_approve=True,
                                      allow_protected_changes=False, profile=run.profile)
     if not isinstance(outputs, dict) or not outputs.get("endpoint_url"):

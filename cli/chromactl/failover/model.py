@@ -89,7 +89,7 @@ def planned_calls(source: str, *, primary: str, target: str, state_region: str, 
         "apply": [
             f"terraform init (state key <prefix>/<env>/{target}/terraform.tfstate in {state_region})",
             f"terraform plan + apply -var region={target} -var existing_file_system_id=<promoted> "
-            "-var existing_root_directory=<root> -var enable_cross_region_dr=false",
+            "-var existing_root_directory=<root> -var existing_kms_key_arn=<DR key> -var enable_cross_region_dr=false",
         ],
         "wait": [f"ecs:DescribeServices, elbv2:DescribeTargetHealth in {target}, bounded"],
         "gate": [
@@ -99,7 +99,7 @@ def planned_calls(source: str, *, primary: str, target: str, state_region: str, 
         ],
         "dns": (
             [f"elbv2:DescribeTargetGroups, DescribeLoadBalancers in {target}",
-             "route53:ChangeResourceRecordSets UPSERT alias (global; control plane in us-east-1)",
+             "route53:ChangeResourceRecordSets UPSERT alias (global endpoint; control plane in us-east-1)",
              "route53:GetChange until INSYNC (bounded)"]
             if dns_managed else ["none: print the new endpoint and what to change"]
         ),
