@@ -14,7 +14,7 @@ from chromactl.failover.core import Settings, run_failover
 from chromactl.output import Output
 from tests.failover.conftest import (
     ACCOUNT, BUCKET, CLUSTER, KMS, SERVICE, LAG_S, PRIMARY, RECORD, REPLICA_FS, RESTORED_FS, SEED, SOURCE_FS, STATE_REGION, TARGET, VAULT,
-    Counting, World, make_ports, recovery_point,
+    Counting, World, make_ports, primary_state, recovery_point,
 )
 
 pytestmark = pytest.mark.timeout(120)
@@ -72,7 +72,42 @@ def _iso_ago(seconds: float) -> str:
 # --- the happy path, primary region gone ------------------------------------------------------------------
 
 
-def test_replica_failover_with_primary_region_gone(world: World, chroma: Any) -> None:
+def real_terraform(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
+    """The apply step for real: lifecycle.apply_region runs Terraform on the temp copy of envs/prod against the
+    offline AWS provider, local backend. The offline provider creates nothing in moto, so the two ARNs the later
+    steps dereference in AWS (target group, token secret) are swapped for the moto stand-ins' ARNs; every other
+    output (names, file system, root, ALB DNS name and zone) is Terraform's."""
+    from tfoffline import harness
+
+    from chromactl.failover.ports import Ports
+
+    monkeypatch.setenv("CHROMACTL_BACKEND", "local")
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(harness.write_cli_config(tmp_path / "tfrc")))
+    monkeypatch.setenv("NO_COLOR", "1")
+    # with the local backend, the primary's last state lives under .chromactl/state (as lifecycle keeps it)
+    primary = world.root / ".chromactl" / "state" / "prod" / PRIMARY / "terraform.tfstate"
+    primary.parent.mkdir(parents=True)
+    primary.write_text(json.dumps(primary_state()))
+
+    def apply(env: Any, region: str, **kw: Any) -> dict[str, Any]:
+        outputs = Ports().apply_region(env, region, **kw)
+        state = json.loads((world.root / ".chromactl" / "state" / "prod" / region / "terraform.tfstate").read_text())
+        types = [r["type"] for r in state["resources"] if r["mode"] == "managed"]
+        ap = [r for r in state["resources"] if r["type"] == "aws_efs_access_point"][0]["instances"][0]["attributes"]
+        assert ap["file_system_id"] == REPLICA_FS and ap["root_directory"][0]["path"] == "/chroma"
+        assert "aws_efs_file_system" not in types and "aws_efs_replication_configuration" not in types
+        assert "aws_ecs_service" in types and "aws_lb" in types
+        assert outputs["file_system_id"] == REPLICA_FS and outputs["region"] == TARGET
+        world.calls["terraform_resources"] = len(types)
+        return {**outputs, "target_group_arn": world.outputs["target_group_arn"], "token_secret_arn": world.outputs["token_secret_arn"]}
+
+    return apply
+
+
+@pytest.mark.slow
+def test_replica_failover_with_primary_region_gone(world: World, chroma: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    primary_before = primary_state()
+    apply = real_terraform(world, monkeypatch, tmp_path)
     # A manifest recorded before the replica's last sync: the copy must hold at least these counts.
     seed_manifest(world, [{"recorded_at": _iso_ago(3600), "region": PRIMARY, "collections": {"docs": 100, "faq": 30}, "total_records": 130},
                           {"recorded_at": _iso_ago(60), "region": PRIMARY, "collections": {"docs": 125, "faq": 30}, "total_records": 155}])
@@ -80,9 +115,11 @@ def test_replica_failover_with_primary_region_gone(world: World, chroma: Any) ->
     world.queue_promote_replica()
     counting = Counting()
     calls = record_calls(world)
-    res = go(world, chroma, counting)
+    res = run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, root=world.root,
+                       ports=make_ports(world, counting, apply_fn=apply), settings=settings(chroma))
 
     assert res["status"] == "completed" and res["source"] == "replica"
+    assert world.calls["terraform_resources"] > 50  # the whole stack, planned and applied by real Terraform
     assert res["file_system_id"] == REPLICA_FS and res["root_directory"] == "/chroma"
     # RPO from the replica's real lag (the Stubber's LastReplicatedTimestamp = now - 450 s).
     assert LAG_S <= res["rpo_seconds"] < LAG_S + 60
@@ -95,7 +132,9 @@ def test_replica_failover_with_primary_region_gone(world: World, chroma: Any) ->
                                              "enable_cross_region_dr": "false", "existing_kms_key_arn": KMS}]
     # DNS: the alias now points at the target region's ALB.
     recs = dns_records(world)
-    assert len(recs) == 1 and TARGET in recs[0]["AliasTarget"]["DNSName"]
+    assert len(recs) == 1 and recs[0]["AliasTarget"]["DNSName"].rstrip(".").endswith(f"{TARGET}.elb.amazonaws.com")
+    # the primary's state was only read
+    assert json.loads((world.root / ".chromactl" / "state" / "prod" / PRIMARY / "terraform.tfstate").read_text()) == primary_before
     # The gate compared against the manifest entry older than the data (docs 100 <= 120) and recorded a new one.
     journal = json.loads((world.root / ".chromactl" / "failover" / f"prod-{TARGET}.json").read_text())
     gate = journal["steps"]["gate"]["outputs"]
@@ -116,7 +155,8 @@ def test_replica_failover_with_primary_region_gone(world: World, chroma: Any) ->
 
     # Rerunning a completed failover changes nothing and calls nothing.
     before = len(calls)
-    again = go(world, chroma, counting)
+    again = run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, root=world.root,
+                         ports=make_ports(world, counting, apply_fn=apply), settings=settings(chroma))
     assert again["already_completed"] is True and again["status"] == "completed"
     assert len(calls) == before and counting.calls["apply"] == 1
     assert len(manifest_entries(world)) == 3
