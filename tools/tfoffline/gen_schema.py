@@ -121,11 +121,22 @@ def parse_ts(text: str) -> TsFile:
     return out
 
 
+_NULL_GUARD = re.compile(r"^\S+ === undefined \? null : ")
+
+
 def _synth_attrs(chunk: str) -> list[SynthAttr]:
+    # Object-typed attributes guard each field: `struct!.x === undefined ? null : <mapper>(...)`.
     return [
-        SynthAttr(m.group(1), m.group(2).strip(), m.group(3) == "true", m.group(4), m.group(5))
+        SynthAttr(m.group(1), _NULL_GUARD.sub("", m.group(2).strip()), m.group(3) == "true", m.group(4), m.group(5))
         for m in _SYNTH_RE.finditer(chunk)
     ]
+
+
+def _is_attribute_list(a: SynthAttr) -> bool:
+    """`isBlock: true` with `listMapperHcl(fn, false)`: a list/set-of-object *attribute* in the real
+    schema (SDKv2 ConfigModeAttr such as aws_security_group.ingress, or a framework list attribute
+    of objects), written `x = [{...}]` (Terraform also accepts block syntax for these)."""
+    return a.is_block and a.kind in ("list", "set") and bool(re.match(r"cdktn\.listMapperHcl\(\w+, false\)", a.value))
 
 
 def _fields(chunk: str) -> list[Field]:
@@ -256,6 +267,20 @@ class Builder:
             return base + "OutputReference"
         return st + "OutputReference"
 
+    @staticmethod
+    def _attr_spec(f: Field, ty: Any) -> dict[str, Any]:
+        spec: dict[str, Any] = {"type": ty, "description_kind": "plain"}
+        if f.required:
+            spec["required"] = True
+        else:
+            if f.optional:
+                spec["optional"] = True
+            if f.computed:
+                spec["computed"] = True
+            if not f.optional and not f.computed:
+                spec["optional"] = True
+        return spec
+
     def block(self, cls: str, struct: str, stack: tuple[str, ...] = (), provider: bool = False) -> dict[str, Any]:
         """A configschema block for class `cls` (fields) whose synthesizer is `struct`."""
         synth = {a.name: a for a in self.ts.synth.get(struct, [])}
@@ -266,6 +291,11 @@ class Builder:
         blocks: dict[str, Any] = {}
         for f in fields:
             a = synth.get(f.name)
+            if a is not None and _is_attribute_list(a):
+                ty: Any = [a.kind, self.object_type(self._struct_ref(a), stack)]
+                attributes[f.name] = self._attr_spec(f, ty)
+                self.attr_count += 1
+                continue
             if a is not None and a.is_block:
                 ref = self._struct_ref(a)
                 if ref in stack or len(stack) > 12:
@@ -285,17 +315,7 @@ class Builder:
                 blocks[f.name] = nb
                 continue
             ty = attr_type_from_synth(a) if a is not None else self.computed_type(f, stack)
-            spec: dict[str, Any] = {"type": ty, "description_kind": "plain"}
-            if f.required:
-                spec["required"] = True
-            else:
-                if f.optional:
-                    spec["optional"] = True
-                if f.computed:
-                    spec["computed"] = True
-                if not f.optional and not f.computed:
-                    spec["optional"] = True
-            attributes[f.name] = spec
+            attributes[f.name] = self._attr_spec(f, ty)
             self.attr_count += 1
         out: dict[str, Any] = {"description_kind": "plain"}
         if attributes:
