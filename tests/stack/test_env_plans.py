@@ -285,8 +285,8 @@ def test_alarms_carry_the_articles_thresholds(plan: Plan) -> None:
     assert a["efs_io_limit"]["metric_name"] == "PercentIOLimit"
     assert {q["metric"][0]["metric_name"] for q in a["efs_throughput"]["metric_query"] if q["metric"]} == {
         "MeteredIOBytes", "PermittedThroughput"}
-    for name, alarm in a.items():
-        assert plan.unknown(f"{plan.one('aws_cloudwatch_metric_alarm', name)['address']}")["alarm_actions"], name
+    for name in a:
+        assert plan.unknown(plan.one("aws_cloudwatch_metric_alarm", name)["address"])["alarm_actions"], name
 
 
 def test_latency_alarm_uses_the_clis_metric_and_the_envs_slo(plan: Plan, env: str) -> None:

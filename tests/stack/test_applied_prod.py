@@ -1,0 +1,179 @@
+"""prod applied offline: the policies and cross-references that a plan only knows after apply.
+
+The offline provider fills every computed value deterministically, so the state holds the
+real IAM and resource policy documents with ARNs filled in; these tests read them whole.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.stack._tfplan import State, as_list, statements
+
+pytestmark = pytest.mark.slow
+
+# Actions AWS offers no resource-level permissions for: the only ones allowed on "*".
+STAR_OK = {
+    "ecr:GetAuthorizationToken",
+    "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+    "logs:DescribeLogGroups",
+    "secretsmanager:GetRandomPassword",
+    "elasticloadbalancing:DescribeRules",
+    "ec2:DescribeNetworkInterfaces",
+    "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+}
+
+
+def test_no_star_resource_where_aws_allows_narrower(prod_state: State) -> None:
+    policies = prod_state.of_type("aws_iam_role_policy")
+    assert {p["name"] for p in policies} == {"execution", "task", "rotation", "flow_logs"}
+    for p in policies:
+        for st in statements(json.loads(p["values"]["policy"])):
+            assert st["Effect"] == "Allow"
+            assert not any(a.endswith(":*") or a == "*" for a in as_list(st["Action"])), (p["address"], st)
+            if "*" in as_list(st["Resource"]):
+                assert set(as_list(st["Action"])) <= STAR_OK, (p["address"], st["Sid"])
+
+
+def test_task_role_mounts_only_through_the_access_point(prod_state: State) -> None:
+    fs = prod_state.values("aws_efs_file_system", "this")
+    ap = prod_state.values("aws_efs_access_point", "this")
+    (st,) = statements(prod_state.policy("aws_iam_role_policy", "task"))  # prod: no ECS Exec statements
+    assert sorted(st["Action"]) == ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+    assert st["Resource"] == f"arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/{fs['id']}"
+    assert st["Condition"] == {"StringEquals": {"elasticfilesystem:AccessPointArn": ap["arn"]}}
+
+
+def test_file_system_policy_denies_plain_nfs_and_admits_only_the_task_role_via_the_access_point(prod_state: State) -> None:
+    fs = prod_state.values("aws_efs_file_system", "this")
+    ap = prod_state.values("aws_efs_access_point", "this")
+    task_role = prod_state.values("aws_iam_role", "task")
+    policy = prod_state.policy("aws_efs_file_system_policy", "this")
+    assert prod_state.values("aws_efs_file_system_policy", "this")["file_system_id"] == fs["id"]
+    deny, allow = statements(policy)
+    assert deny["Effect"] == "Deny" and deny["Principal"] == {"AWS": "*"} and deny["Action"] == "*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert allow["Effect"] == "Allow" and allow["Principal"] == {"AWS": task_role["arn"]}
+    assert sorted(allow["Action"]) == ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+    assert allow["Condition"]["StringEquals"] == {"elasticfilesystem:AccessPointArn": ap["arn"]}
+    assert ap["file_system_id"] == fs["id"]
+
+
+def test_rotation_role_edits_only_the_two_auth_rules_and_the_one_secret(prod_state: State) -> None:
+    secret = prod_state.values("aws_secretsmanager_secret", "token")
+    bearer = prod_state.values("aws_lb_listener_rule", "auth_bearer")
+    header = prod_state.values("aws_lb_listener_rule", "auth_header")
+    token_key = prod_state.values("aws_kms_key", "token")
+    by_sid = {st["Sid"]: st for st in statements(prod_state.policy("aws_iam_role_policy", "rotation"))}
+    assert by_sid["EditAuthRules"]["Action"] == "elasticloadbalancing:ModifyRule"
+    assert sorted(by_sid["EditAuthRules"]["Resource"]) == sorted([bearer["arn"], header["arn"]])
+    assert by_sid["TokenSecret"]["Resource"] == secret["arn"]
+    assert sorted(by_sid["TokenSecret"]["Action"]) == [
+        "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
+    assert by_sid["TokenKey"]["Resource"] == token_key["arn"]
+    assert secret["kms_key_id"] == token_key["arn"]
+
+
+def test_rotation_function_environment_names_the_rules_target_group_and_endpoint(prod_state: State) -> None:
+    fn = prod_state.values("aws_lambda_function", "rotation")
+    bearer = prod_state.values("aws_lb_listener_rule", "auth_bearer")
+    header = prod_state.values("aws_lb_listener_rule", "auth_header")
+    tg = prod_state.values("aws_lb_target_group", "this")
+    variables = fn["environment"][0]["variables"]
+    assert variables["AUTH_RULE_ARNS"] == f"{bearer['arn']},{header['arn']}"
+    assert bearer["condition"][0]["http_header"][0]["http_header_name"] == "Authorization"
+    assert variables["TARGET_GROUP_ARN"] == tg["arn"]
+    assert variables == {**variables, "ENDPOINT_URL": "https://chroma.example.com", "VERIFY_TLS": "true"}
+    role = prod_state.values("aws_iam_role", "rotation")
+    assert fn["role"] == role["arn"]
+    private = {s["values"]["id"] for s in prod_state.of_type("aws_subnet") if s["name"] == "private"}
+    assert set(fn["vpc_config"][0]["subnet_ids"]) == private
+    perm = prod_state.values("aws_lambda_permission", "rotation")
+    secret = prod_state.values("aws_secretsmanager_secret", "token")
+    assert (perm["source_arn"], perm["function_name"]) == (secret["arn"], fn["function_name"])
+
+
+def test_rotation_waits_for_its_function_permission_rules_and_service(prod_state: State) -> None:
+    rot = prod_state.one("aws_secretsmanager_secret_rotation", "token")
+    deps = set(rot.get("depends_on", []))
+    assert {"module.stack.aws_lambda_permission.rotation", "module.stack.aws_lambda_function.rotation"} <= deps
+    assert any(d.startswith("module.stack.module.alb.aws_lb_listener_rule.auth_") for d in deps)
+    assert "module.stack.module.ecs.aws_ecs_service.this" in deps
+    assert "aws_secretsmanager_secret_version" not in {r["type"] for r in prod_state.resources}
+
+
+def test_service_runs_in_private_subnets_behind_the_alb_only(prod_state: State) -> None:
+    svc = prod_state.values("aws_ecs_service", "this")
+    task_sg = prod_state.values("aws_security_group", "task")
+    alb_sg = prod_state.values("aws_security_group", "alb")
+    efs_sg = prod_state.values("aws_security_group", "efs")
+    private = {s["values"]["id"] for s in prod_state.of_type("aws_subnet") if s["name"] == "private"}
+    net = svc["network_configuration"][0]
+    assert set(net["subnets"]) == private and net["security_groups"] == [task_sg["id"]]
+    rules = [r["values"] for r in prod_state.of_type("aws_vpc_security_group_ingress_rule")]
+    into_task = [r for r in rules if r["security_group_id"] == task_sg["id"]]
+    into_efs = [r for r in rules if r["security_group_id"] == efs_sg["id"]]
+    assert [(r["referenced_security_group_id"], r["from_port"], r["cidr_ipv4"]) for r in into_task] == [(alb_sg["id"], 8000, None)]
+    assert [(r["referenced_security_group_id"], r["from_port"], r["cidr_ipv4"]) for r in into_efs] == [(task_sg["id"], 2049, None)]
+    mounts = prod_state.of_type("aws_efs_mount_target")
+    assert {m["values"]["subnet_id"] for m in mounts} == private
+    assert all(m["values"]["security_groups"] == [efs_sg["id"]] for m in mounts)
+
+
+def test_task_definition_points_at_this_file_system_and_access_point(prod_state: State) -> None:
+    td = prod_state.values("aws_ecs_task_definition", "this")
+    fs = prod_state.values("aws_efs_file_system", "this")
+    ap = prod_state.values("aws_efs_access_point", "this")
+    vol = next(v for v in td["volume"] if v["name"] == "chroma-data")["efs_volume_configuration"][0]
+    assert vol["file_system_id"] == fs["id"]
+    assert vol["authorization_config"][0]["access_point_id"] == ap["id"]
+    assert td["task_role_arn"] == prod_state.values("aws_iam_role", "task")["arn"]
+    assert td["execution_role_arn"] == prod_state.values("aws_iam_role", "execution")["arn"]
+    exec_policy = statements(prod_state.policy("aws_iam_role_policy", "execution"))
+    app = next(g["values"] for g in prod_state.of_type("aws_cloudwatch_log_group") if g["index"] == "app")
+    assert exec_policy[0]["Resource"] == f"arn:aws:logs:us-east-1:123456789012:log-group:{app['name']}:log-stream:*"
+
+
+def test_keys_encrypt_what_they_should(prod_state: State) -> None:
+    logs_key = prod_state.values("aws_kms_key", "logs")["arn"]
+    efs_key = prod_state.values("aws_kms_key", "this", "module.stack.module.efs")["arn"]
+    dr_key = prod_state.values("aws_kms_key", "dr")
+    for g in prod_state.of_type("aws_cloudwatch_log_group"):
+        assert g["values"]["kms_key_id"] == logs_key, g["address"]
+    assert prod_state.values("aws_sns_topic", "alarms")["kms_master_key_id"] == logs_key
+    assert prod_state.values("aws_efs_file_system", "this")["kms_key_id"] == efs_key
+    assert prod_state.values("aws_backup_vault", "this")["kms_key_arn"] == efs_key
+    assert dr_key["region"] == "us-west-2" and ":us-west-2:" in dr_key["arn"]
+    dr_vault = prod_state.values("aws_backup_vault", "dr")
+    assert dr_vault["region"] == "us-west-2" and dr_vault["kms_key_arn"] == dr_key["arn"]
+    repl = prod_state.values("aws_efs_replication_configuration", "this")
+    assert repl["destination"][0]["kms_key_id"] == dr_key["arn"] and repl["destination"][0]["region"] == "us-west-2"
+    plan = prod_state.values("aws_backup_plan", "this")
+    assert plan["rule"][0]["copy_action"][0]["destination_vault_arn"] == dr_vault["arn"]
+    selection = prod_state.values("aws_backup_selection", "this")
+    assert selection["resources"] == [prod_state.values("aws_efs_file_system", "this")["arn"]]
+    assert selection["iam_role_arn"] == prod_state.values("aws_iam_role", "backup")["arn"]
+
+
+def test_access_log_bucket_policy_is_tls_only_and_admits_log_delivery(prod_state: State) -> None:
+    bucket = prod_state.values("aws_s3_bucket", "logs")
+    delivery, deny = statements(prod_state.policy("aws_s3_bucket_policy", "logs"))
+    assert delivery["Principal"] == {"AWS": "arn:aws:iam::127311923021:root"}  # us-east-1's ELB log account
+    assert delivery["Action"] == "s3:PutObject"
+    assert delivery["Resource"] == f"{bucket['arn']}/alb/AWSLogs/123456789012/*"
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    lb = prod_state.values("aws_lb", "this")
+    assert lb["access_logs"][0]["bucket"] == bucket["id"]
+
+
+def test_dashboard_shows_the_alarmed_metrics(prod_state: State) -> None:
+    body = json.loads(prod_state.values("aws_cloudwatch_dashboard", "this")["dashboard_body"])
+    text = json.dumps(body)
+    assert len(body["widgets"]) >= 6
+    for metric in ("RequestCount", "TargetResponseTime", "CPUUtilization", "MemoryUtilization", "RunningTaskCount",
+                   "UnHealthyHostCount", "PercentIOLimit", "LatencyP95", "TimeSinceLastSync"):
+        assert metric in text, metric
