@@ -11,26 +11,45 @@ from typing import Any, Iterator
 
 import pytest
 
+from tests.fixtures.servers import wait_until
+
 from tests.rotation import harness
 
 
 @pytest.fixture(scope="session")
-def rotation_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """nginx in front of `chroma run`, shared by the rotation tests; no token accepted at start."""
-    from tests.fixtures.servers import stop_process
-    from tests.rotation import _fallback
+def rotation_endpoint(chroma_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The shared real Chroma behind a real nginx enforcing the ALB's token rule
+    (helper fixtures in tests/fixtures); no token accepted at start."""
+    from tests.fixtures.nginx_proxy import start_nginx
 
-    base = tmp_path_factory.mktemp("rotation-endpoint")
-    (base / "chroma").mkdir()
-    chroma, chroma_url = _fallback.start_chroma(base / "chroma")
-    proxy = None
+    proxy = start_nginx(tmp_path_factory.mktemp("rotation-nginx"), chroma_server.url, [])
     try:
-        proxy = _fallback.make_nginx_proxy(chroma_url, [], base / "nginx")
         yield proxy
     finally:
-        if proxy is not None:
-            proxy.stop()
-        stop_process(chroma)
+        proxy.stop()
+
+
+def _workers(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found.update(int(p) for p in (task / "children").read_text().split())
+        except FileNotFoundError:
+            continue
+    return found
+
+
+def settled_set_tokens(proxy: Any) -> Any:
+    """proxy.set_tokens, then also wait until the workers that ran the previous map are gone:
+    after a reload an old worker may still answer a new connection for a moment, and the
+    assertions here are about exactly which tokens the rule accepts."""
+
+    def set_tokens(tokens: list[str]) -> None:
+        old = _workers(proxy.proc.pid)
+        proxy.set_tokens(tokens)
+        wait_until(lambda: not (old & _workers(proxy.proc.pid)), timeout=20, what="old nginx workers to exit", interval=0.02)
+
+    return set_tokens
 
 
 def heartbeat(url: str, token: str | None, how: str = "bearer", timeout: float = 5.0) -> int:
@@ -64,8 +83,9 @@ def rig(aws_env: Any, rotation_endpoint: Any, handler_mod: Any, monkeypatch: pyt
     monkeypatch.setenv("HTTP_TIMEOUT_SECONDS", "3")
     monkeypatch.setenv("TEST_ATTEMPTS", "3")
     monkeypatch.setenv("TEST_RETRY_DELAY_SECONDS", "0.2")
-    rotation_endpoint.set_tokens([])
-    yield harness.Rotator(handler=handler_mod, secret_arn=secret, stack=stack, sync=rotation_endpoint.set_tokens)
+    rotator = harness.Rotator(handler=handler_mod, secret_arn=secret, stack=stack, set_tokens=settled_set_tokens(rotation_endpoint))
+    rotator.sync([])
+    yield rotator
 
 
 @pytest.fixture
@@ -73,4 +93,3 @@ def endpoint_url(rotation_endpoint: Any) -> str:
     return str(rotation_endpoint.url)
 
 
-__all__ = ["heartbeat", "Path"]

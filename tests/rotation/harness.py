@@ -142,8 +142,15 @@ class Rotator:
     handler: ModuleType
     secret_arn: str
     stack: AlbStack
-    sync: Callable[[list[str]], None]
+    set_tokens: Callable[[list[str]], None]
     calls: list[str] = field(default_factory=list)
+    mirrored: list[str] | None = None
+
+    def sync(self, tokens: list[str]) -> None:
+        """Make the proxy accept exactly `tokens` (skipped when it already does)."""
+        if self.mirrored != sorted(tokens):
+            self.set_tokens(list(tokens))
+            self.mirrored = sorted(tokens)
 
     def step(self, step: str, version: str) -> None:
         self.calls.append(step)
