@@ -167,7 +167,9 @@ def test_init_makes_no_network_attempt(tf_offline: Any, root: Any) -> None:
     assert tf_offline.env["HTTPS_PROXY"].startswith("http://127.0.0.1:")
     proc = tf_offline.init(root)
     assert proc.returncode == 0
-    assert "Installed hashicorp/aws v6.69.1" in proc.stdout
+    assert "Terraform has been successfully initialized" in proc.stdout
+    # Older engines "install" the provider from the offline mirror; newer ones skip dev overrides.
+    assert "Failed to query" not in proc.stdout + proc.stderr
     assert "registry.terraform.io/.well-known" not in proc.stdout + proc.stderr
     assert (root / harness.OVERRIDE_NAME).is_file(), "the local backend override is written by init"
 

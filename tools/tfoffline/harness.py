@@ -322,6 +322,8 @@ def init(root: Path, env: Mapping[str, str] | None = None, timeout: float = DEFA
 def _init_diagnostics(root: Path, env: Mapping[str, str] | None, timeout: float) -> dict[str, Any] | None:
     """Init; on failure return its diagnostics in `validate -json` shape (syntax errors surface here)."""
     root = check_root(Path(root))
+    if (root / ".terraform").is_dir() and (root / OVERRIDE_NAME).is_file():
+        return None  # initialised already (call init() again after changing module blocks)
     if not (root / OVERRIDE_NAME).is_file():
         local_backend_override(root)
     proc = run(root, "init", "-input=false", "-no-color", "-json", env=env, timeout=timeout)
@@ -337,7 +339,9 @@ def _init_diagnostics(root: Path, env: Mapping[str, str] | None, timeout: float)
 
 
 def validate(root: Path, env: Mapping[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
-    """init + `terraform validate -json`: {"valid", "error_count", "warning_count", "diagnostics", "stage"}."""
+    """`terraform validate -json` (init first if the root was never initialised), parsed:
+    {"valid", "error_count", "warning_count", "diagnostics", "stage"}; stage is "init" when init
+    already failed (syntax errors, missing module directories) and "validate" otherwise."""
     failed = _init_diagnostics(root, env, timeout)
     if failed is not None:
         return failed
