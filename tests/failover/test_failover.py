@@ -306,3 +306,21 @@ def test_crash_mid_restore_resumes_the_same_job(world: World, chroma: Any) -> No
     res = go(world, chroma, Counting(), resume=True)  # no second StartRestoreJob: the Stubber would refuse it
     assert res["status"] == "completed" and res["file_system_id"] == RESTORED_FS
     world.assert_stubs_used()
+
+
+def test_route53_control_plane_down_then_resume(world: World, chroma: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Route 53's API (global endpoint, control plane in us-east-1) refuses connections: the stack is up, the DNS step
+    fails with what to change by hand; once Route 53 answers, --resume only does the DNS step."""
+    world.queue_preflight_replica()
+    world.queue_promote_replica()
+    monkeypatch.setenv("CHROMACTL_AWS_ENDPOINTS", json.dumps({PRIMARY: world.dead_url, "aws-global": world.dead_url}))
+    counting = Counting()
+    with pytest.raises(OperationFailed) as err:
+        go(world, chroma, counting)
+    assert "Route 53's API (control plane in us-east-1) did not answer" in err.value.message
+    assert RECORD in (err.value.hint or "") and ".elb.amazonaws.com" in (err.value.hint or "")
+    monkeypatch.setenv("CHROMACTL_AWS_ENDPOINTS", json.dumps({PRIMARY: world.dead_url}))
+    world.factory._cache.clear()  # a new run builds new clients (the CLI does: one process per run)
+    res = go(world, chroma, counting, resume=True)
+    assert res["status"] == "completed" and counting.calls["apply"] == 1 and counting.calls["smoke"] == 1
+    assert len(dns_records(world)) == 1
