@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
         env: str = ENV_OPT,
         region: str | None = REGION_OPT,
         timeout: float = typer.Option(900.0, "--timeout", help="Bound, in seconds, on every wait of the drill."),
+        poll_seconds: float = typer.Option(5.0, "--poll-seconds", help="How often the waits look (seconds)."),
         target_seconds: float | None = typer.Option(None, "--target-seconds",
                                                        help="Recovery target in seconds (default: the env's slo.rto_minutes)."),
         protected: bool = typer.Option(False, "--i-know-this-is-protected", help="Allow a drill on a protected env (still asks for its name)."),
@@ -37,7 +38,7 @@ def register(app: typer.Typer) -> None:
         from chromactl.drills.core import run_drill
 
         actx = app_context(ctx, json_out)
-        result = run_drill(env, scenario, output=actx.output, region=region, timeout_s=timeout, target_s=target_seconds,
+        result = run_drill(env, scenario, output=actx.output, region=region, timeout_s=timeout, poll_s=poll_seconds, target_s=target_seconds,
                            allow_protected=protected, yes=yes, profile=actx.profile)
         data = result.to_dict()
         actx.output.result(data, lambda c: _render(c, result))
