@@ -200,7 +200,7 @@ class ControlPlane:
         self.replaced.append(task)
         self.transition.clear()
 
-    def __enter__(self) -> ControlPlane:
+    def __enter__(self) -> ControlPlane:  # noqa: PYI034
         self._thread.start()
         return self
 
