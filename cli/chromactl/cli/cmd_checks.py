@@ -184,8 +184,10 @@ def register(app: typer.Typer) -> None:
         region: str | None = REGION_OPT,
         timeout: float = typer.Option(60.0, "--timeout", help="Seconds each batch request may take.", min=0.1),
         insecure: bool = INSECURE_OPT,
-        workers: int = typer.Option(4, "--workers", "-w", help="Parallel requests.", min=1, max=64),
-        batch_size: int = typer.Option(1000, "--batch-size", help="Vectors per request (capped by the server's max_batch_size).", min=1),
+        workers: int = typer.Option(2, "--workers", "-w", help="Parallel requests (raise it for remote endpoints).", min=1, max=64),
+        batch_size: int | None = typer.Option(
+            None, "--batch-size", help="Vectors per request (default: ~8 MB of vectors; capped by the server's max_batch_size).", min=1
+        ),
         checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Checkpoint file (default: <file>.chromactl-checkpoint.json)."),
         id_prefix: str | None = typer.Option(None, "--id-prefix", help=".npy: ids are <prefix><row> (default: the file's stem and a dash)."),
         json_out: bool = JSON_OPT,
