@@ -11,17 +11,17 @@ from chromactl.cli.context import ENV_OPT, JSON_OPT, app_context
 
 def _render_plan(plan: dict[str, Any]) -> Any:
     def render(console: Any) -> None:
-        from rich.table import Table
+        from rich.markup import escape
 
-        table = Table(title=f"failover {plan['env']}: {plan['primary_region']} -> {plan['target_region']} "
-                            f"(dry run, data from {plan['source']})")
-        for col in ("#", "step", "modelled", "what it calls", "figure from"):
-            table.add_column(col, overflow="fold")
+        console.print(f"[bold]failover {plan['env']}: {plan['primary_region']} -> {plan['target_region']}[/bold] "
+                      f"(dry run; data from {plan['source']}, modelled for {plan['modelled_for']})")
         for i, s in enumerate(plan["steps"], 1):
-            table.add_row(str(i), f"{s['title']} [{s['status']}]", f"{s['modelled_seconds']} s", "\n".join(s["calls"]), s["source_of_figure"])
-        console.print(table)
-        console.print(f"Modelled RTO ({plan['modelled_for']}): {plan['modelled_rto_seconds']} s = {plan['modelled_rto_minutes']} min"
-                      + (f" (target {plan['rto_target_minutes']:g} min)" if plan.get("rto_target_minutes") else ""))
+            console.print(f"\n{i}. [bold]{s['title']}[/bold] {escape('[' + str(s['status']) + ']')}: modelled {s['modelled_seconds']} s")
+            for call in s["calls"]:
+                console.print(f"   - {escape(call)}")
+            console.print(f"   [dim]figure: {escape(s['source_of_figure'])}[/dim]")
+        target = f" (target {plan['rto_target_minutes']:g} min)" if plan.get("rto_target_minutes") else ""
+        console.print(f"\nModelled RTO ({plan['modelled_for']}): {plan['modelled_rto_seconds']} s = {plan['modelled_rto_minutes']} min{target}")
         console.print(f"Modelled RTO from a backup instead: about {plan['modelled_rto_backup_minutes']} min. Nothing was changed.")
 
     return render

@@ -148,6 +148,12 @@ def _apply(run: Run) -> dict[str, Any]:
     kms = run.out("preflight").get("primary", {}).get("dr_kms_key_arn")
     if kms:
         extra["existing_kms_key_arn"] = kms  # the replica's / restored file system's key (the DR key)
+    from chromactl.lifecycle.core import declared_variables
+
+    declared = declared_variables(run.env)
+    for name in ("dns_zone_id", "dns_record_name"):
+        if name in declared:
+            extra[name] = ""  # the stack must not take the record: the dns step moves it after the gate
     outputs = run.ports.apply_region(run.env, run.target, extra_vars=extra, output=run.output, auto_approve=True,
                                      allow_protected_changes=False, profile=run.profile)
     if not isinstance(outputs, dict) or not outputs.get("endpoint_url"):
