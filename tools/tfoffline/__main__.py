@@ -14,7 +14,9 @@ import os
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 USAGE = "usage: python -m tfoffline {run DIR ARGS...|validate-all|gen-schema [--wheel PATH] [--out PATH]}"
 
@@ -46,6 +48,8 @@ def cmd_run(argv: list[str]) -> int:
     lock_before = lock.read_bytes() if lock.is_file() else None
     override = root / h.OVERRIDE_NAME
     had_override = override.exists()
+    stubs = root / h.ALIASES_NAME
+    had_stubs = stubs.exists()
     try:
         h.local_backend_override(root, state_path=state_dir / "offline.tfstate")
         if args[0] not in ("init", "fmt", "version", "-version", "-help", "--help"):
@@ -63,6 +67,8 @@ def cmd_run(argv: list[str]) -> int:
     finally:
         if not had_override:
             override.unlink(missing_ok=True)
+        if not had_stubs:
+            stubs.unlink(missing_ok=True)
         if lock_before is None:
             lock.unlink(missing_ok=True)
         elif lock.read_bytes() != lock_before:
@@ -88,7 +94,16 @@ def cmd_validate_all(argv: list[str]) -> int:
     if argv:
         _err(f"validate-all takes no arguments (got {' '.join(argv)}).")
         return 2
-    repo = h.REPO
+    return validate_all(h.REPO)
+
+
+def validate_all(repo: Path, out: Any = None) -> int:
+    """fmt -check, then validate every module, the stack and every env of `repo`; 0 if all pass."""
+    from tfoffline import harness as h
+
+    def emit(*a: Any) -> None:
+        (out or sys.stdout).write(" ".join(str(x) for x in a) + "\n")
+
     h.check_schema()
     h.check_provider_env()
     eng = h.engine()
@@ -99,31 +114,39 @@ def cmd_validate_all(argv: list[str]) -> int:
                               capture_output=True, text=True, timeout=h.DEFAULT_TIMEOUT,
                               env=h.offline_env(h.default_workdir()))
         if proc.returncode == 0:
-            print(f"ok    fmt -check {' '.join(fmt_dirs)}")
+            emit(f"ok    fmt -check {' '.join(fmt_dirs)}")
         else:
             failures += 1
             files = ", ".join(proc.stdout.split()) or h.first_error(proc.stderr)
-            print(f"FAIL  fmt -check: not formatted: {files} (fix with: make fmt)")
+            emit(f"FAIL  fmt -check: not formatted: {files} (fix with: make fmt)")
     roots = _roots(repo)
     if not roots:
-        print("no Terraform roots found under terraform/ and envs/")
+        emit("no Terraform roots found under terraform/ and envs/")
     with tempfile.TemporaryDirectory(prefix="tfoffline-validate-") as tmp:
         env = h.offline_env(Path(tmp))
-        for src in roots:
+
+        def check(i: int, src: Path) -> tuple[Path, dict]:
+            # a fresh copy per root: a module validated as a root gets alias stubs that must not
+            # leak into the stack's use of that module
+            root = h.copy_root(str(src.relative_to(repo)), Path(tmp) / f"tree{i}", repo=repo)
+            return src, h.validate(root, env=env)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(lambda pair: check(*pair), enumerate(roots)))
+        for src, result in results:
             rel = src.relative_to(repo)
-            root = h.copy_root(str(rel), Path(tmp) / "tree")
-            result = h.validate(root, env=env)
             errs = h.errors(result)
             if result.get("valid") and not errs:
-                print(f"ok    {rel}")
+                emit(f"ok    {rel}")
                 continue
             failures += 1
-            print(f"FAIL  {rel} ({result.get('stage')}):")
+            emit(f"FAIL  {rel} ({result.get('stage')}):")
             for d in errs:
                 rng = d.get("range") or {}
                 where = f"{rng.get('filename')}:{rng.get('start', {}).get('line')}: " if rng else ""
-                print(f"        {where}{d.get('summary')}: {(d.get('detail') or '').splitlines()[0] if d.get('detail') else ''}")
-    print(f"{len(roots)} roots, {failures} failure(s)")
+                detail = (d.get("detail") or "").strip().splitlines()
+                emit(f"        {where}{d.get('summary')}" + (f": {detail[0]}" if detail else ""))
+    emit(f"{len(roots)} roots, {failures} failure(s)")
     return 1 if failures else 0
 
 

@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -37,6 +38,8 @@ PROVIDER_VERSION = "6.69.1"
 SCHEMA_FILE = PKG_DIR / "schema" / f"aws-{PROVIDER_VERSION}.json.gz"
 PROVIDER_PYTHON = REPO / ".venv-tfprov" / "bin" / "python"
 OVERRIDE_NAME = "_tfoffline_override.tf"
+ALIASES_NAME = "_tfoffline_providers.tf"
+STUB_REGION = "us-west-2"  # region of stub provider configurations for a module's configuration_aliases
 PLAN_NAME = "tfoffline.tfplan"
 VARS_NAME = "tfoffline-vars.tfvars.json"
 DEFAULT_TIMEOUT = 600
@@ -120,7 +123,7 @@ def check_root(root: Path) -> Path:
     root = Path(root)
     if not root.is_dir():
         raise NotATerraformRoot(f"{root} is not a directory.", "Pass a Terraform root such as envs/prod.")
-    if not any(p.name != OVERRIDE_NAME for p in root.glob("*.tf")):
+    if not any(p.name not in (OVERRIDE_NAME, ALIASES_NAME) for p in root.glob("*.tf")):
         raise NotATerraformRoot(f"{root} is not a Terraform root: it holds no *.tf file.",
                                 "Pass a directory with Terraform configuration, such as envs/prod.")
     return root
@@ -207,7 +210,7 @@ def default_workdir() -> Path:
 # --------------------------------------------------------------------------- roots
 
 _COPY_IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*.tfplan",
-                                      OVERRIDE_NAME, PLAN_NAME, "__pycache__")
+                                      OVERRIDE_NAME, ALIASES_NAME, PLAN_NAME, VARS_NAME, "__pycache__")
 
 
 def copy_root(rel_dir: str, dest: Path, repo: Path | None = None) -> Path:
@@ -232,9 +235,43 @@ def copy_root(rel_dir: str, dest: Path, repo: Path | None = None) -> Path:
     return target
 
 
+_ALIASES_RE = re.compile(r"configuration_aliases\s*=\s*\[([^\]]*)\]")
+
+
+def configuration_aliases(root: Path) -> list[str]:
+    """The `aws.<alias>` entries a root declares in configuration_aliases (a module used as a root)."""
+    found: list[str] = []
+    for tf in sorted(Path(root).glob("*.tf")):
+        if tf.name in (OVERRIDE_NAME, ALIASES_NAME):
+            continue
+        text = re.sub(r"(?m)^\s*(#|//).*$", "", tf.read_text(errors="replace"))
+        for m in _ALIASES_RE.finditer(text):
+            for item in re.split(r"[\s,]+", m.group(1)):
+                if item.startswith("aws.") and item not in found:
+                    found.append(item)
+    return found
+
+
+def provider_alias_stubs(root: Path) -> Path | None:
+    """A module declaring `configuration_aliases = [aws.failover]` cannot be validated or planned as a
+    root (Terraform: "Provider configuration not present"); write _tfoffline_providers.tf with one
+    provider block per alias (region us-west-2) so it can. Returns the file, or None if not needed."""
+    aliases = configuration_aliases(root)
+    path = Path(root) / ALIASES_NAME
+    if not aliases:
+        return None
+    blocks = "".join(
+        f'provider "aws" {{\n  alias  = "{a.split(".", 1)[1]}"\n  region = "{STUB_REGION}"\n}}\n\n' for a in aliases
+    )
+    path.write_text("# Written by tfoffline: stub configurations for this module's provider aliases.\n" + blocks)
+    return path
+
+
 def local_backend_override(root: Path, state_path: Path | None = None) -> Path:
-    """Write _tfoffline_override.tf: the backend becomes local, so `backend "s3" {}` roots plan offline."""
+    """Write _tfoffline_override.tf: the backend becomes local, so `backend "s3" {}` roots plan offline.
+    A module root that declares configuration_aliases also gets its alias stubs (provider_alias_stubs)."""
     root = Path(root)
+    provider_alias_stubs(root)
     body = f'    path = "{state_path}"\n' if state_path else ""
     path = root / OVERRIDE_NAME
     path.write_text(

@@ -453,7 +453,7 @@ def make_servicer(schema: "LazySchema | dict[str, Any]") -> Any:
 
     class OfflineAWS(rpc.ProviderServicer):
         def __init__(self) -> None:
-            self.region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+            self.region = DEFAULT_REGION  # the provider block's region when set (deterministic: no env lookup)
             self.default_tags: dict[str, Any] = {}
             self._schema_response: Any = None
             self._blocks: dict[tuple[str, str], dict[str, Any] | None] = {}
