@@ -46,6 +46,7 @@ def register(app: typer.Typer) -> None:
         from chromactl.rotation import token as tok
 
         actx = app_context(ctx, json_out)
+        tok.check_timeout(timeout)
         cfg = load_env(env, actx.root)
         sid = tok.resolve_secret_id(cfg, secret_id)
         where = cfg.region_or_primary(region)

@@ -172,11 +172,18 @@ def token_age(
         )
     created: datetime | None = None
     try:
-        pages = sm.get_paginator("list_secret_version_ids").paginate(SecretId=secret_arn, PaginationConfig={"MaxItems": 1000})
-        for page in pages:
+        next_token: str | None = None
+        for _page in range(50):  # bounded: 50 pages of 100 versions
+            kwargs: dict[str, Any] = {"SecretId": secret_arn, "MaxResults": 100}
+            if next_token:
+                kwargs["NextToken"] = next_token
+            page = sm.list_secret_version_ids(**kwargs)
             for version in page.get("Versions", []):
                 if version.get("VersionId") == current:
                     created = _aware(version.get("CreatedDate"))
+            next_token = page.get("NextToken")
+            if created is not None or not next_token:
+                break
     except (ClientError, BotoCoreError) as exc:
         raise _fail(exc, secret_arn, "listing the token's versions") from None
     if created is None:
@@ -193,6 +200,12 @@ def token_age(
         next_rotation=_aware(meta.get("NextRotationDate")),
         rotation_in_progress=pending is not None and pending != current,
     )
+
+
+def check_timeout(timeout: float) -> float:
+    if not 1 <= timeout <= 3600:
+        raise ConfigError(f"--timeout must be between 1 and 3600 seconds, not {timeout:g}.", "Pick a timeout such as 300.")
+    return timeout
 
 
 @dataclass(frozen=True)
@@ -246,8 +259,7 @@ def start_rotation_and_wait(
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    if not 1 <= timeout <= 3600:
-        raise ConfigError(f"--timeout must be between 1 and 3600 seconds, not {timeout:g}.", "Pick a timeout such as 300.")
+    check_timeout(timeout)
     say = on_progress or (lambda _m: None)
     poll = DEFAULT_POLL_S if poll_interval is None else poll_interval
     sm = _sm(region, profile, factory)
