@@ -5,10 +5,11 @@ dead (a closed port), and a real Chroma server the gate checks."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -109,8 +110,8 @@ class Chroma:
 def chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chroma]:
     """A real `chroma run` holding the 'promoted' data (docs: 120, faq: 30), behind nginx enforcing the ALB's token rule."""
     import numpy as np
-
     from chromactl.checks.client import ChromaClient
+
     from tests.fixtures.chroma_server import start_chroma
     from tests.fixtures.nginx_proxy import start_nginx
 
@@ -134,7 +135,7 @@ def chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chroma]:
 
 
 def _ts(seconds_ago: float) -> datetime:
-    return datetime.now(timezone.utc) - timedelta(seconds=seconds_ago)
+    return datetime.now(UTC) - timedelta(seconds=seconds_ago)
 
 
 def replication_resp(lag_s: float = LAG_S) -> dict[str, Any]:
@@ -249,7 +250,6 @@ def make_project(root: Path) -> Path:
 def world(aws_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     import boto3
     from botocore.stub import Stubber
-
     from chromactl.aws.session import ClientFactory
 
     root = make_project(tmp_path / "project")

@@ -7,12 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from chromactl.cli.app import main
 from chromactl.errors import ChromactlError
 from chromactl.failover.core import Settings, run_failover
 from chromactl.output import Output
-from tests.failover.conftest import ACCOUNT, PRIMARY, REPLICA_FS, TARGET, VAULT, Counting, World, make_ports, recovery_point
+
+from tests.failover.conftest import (
+    ACCOUNT,
+    PRIMARY,
+    REPLICA_FS,
+    TARGET,
+    VAULT,
+    Counting,
+    World,
+    make_ports,
+    recovery_point,
+)
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -4,17 +4,36 @@ Stubbers for EFS replication and AWS Backup, the primary region dead (connection
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Any
 
 import pytest
-
 from chromactl.errors import ChromactlError, OperationFailed
 from chromactl.failover import core
 from chromactl.failover.core import Settings, run_failover
 from chromactl.output import Output
+
 from tests.failover.conftest import (
-    ACCOUNT, BUCKET, CLUSTER, KMS, SERVICE, LAG_S, PRIMARY, RECORD, REPLICA_FS, RESTORED_FS, SEED, SOURCE_FS, STATE_REGION, TARGET, VAULT,
-    Counting, World, make_ports, primary_state, recovery_point,
+    ACCOUNT,
+    BUCKET,
+    CLUSTER,
+    KMS,
+    LAG_S,
+    PRIMARY,
+    RECORD,
+    REPLICA_FS,
+    RESTORED_FS,
+    SEED,
+    SERVICE,
+    SOURCE_FS,
+    STATE_REGION,
+    TARGET,
+    VAULT,
+    Counting,
+    World,
+    make_ports,
+    primary_state,
+    recovery_point,
 )
 
 pytestmark = pytest.mark.timeout(120)
@@ -64,9 +83,9 @@ def dns_records(world: World) -> list[dict[str, Any]]:
 
 
 def _iso_ago(seconds: float) -> str:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    return (datetime.now(timezone.utc) - timedelta(seconds=seconds)).isoformat(timespec="seconds")
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat(timespec="seconds")
 
 
 # --- the happy path, primary region gone ------------------------------------------------------------------
@@ -77,9 +96,8 @@ def real_terraform(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Any)
     offline AWS provider, local backend. The offline provider creates nothing in moto, so the two ARNs the later
     steps dereference in AWS (target group, token secret) are swapped for the moto stand-ins' ARNs; every other
     output (names, file system, root, ALB DNS name and zone) is Terraform's."""
-    from tfoffline import harness
-
     from chromactl.failover.ports import Ports
+    from tfoffline import harness
 
     monkeypatch.setenv("CHROMACTL_BACKEND", "local")
     monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(harness.write_cli_config(tmp_path / "tfrc")))
@@ -93,7 +111,7 @@ def real_terraform(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Any)
         outputs = Ports().apply_region(env, region, **kw)
         state = json.loads((world.root / ".chromactl" / "state" / "prod" / region / "terraform.tfstate").read_text())
         types = [r["type"] for r in state["resources"] if r["mode"] == "managed"]
-        ap = [r for r in state["resources"] if r["type"] == "aws_efs_access_point"][0]["instances"][0]["attributes"]
+        ap = next(r for r in state["resources"] if r["type"] == "aws_efs_access_point")["instances"][0]["attributes"]
         assert ap["file_system_id"] == REPLICA_FS and ap["root_directory"][0]["path"] == "/chroma"
         assert "aws_efs_file_system" not in types and "aws_efs_replication_configuration" not in types
         assert "aws_ecs_service" in types and "aws_lb" in types
@@ -178,7 +196,9 @@ def test_fence_scales_a_live_primary_to_zero(world: World, chroma: Any, monkeypa
 
 
 def test_backup_failover_restores_into_new_encrypted_efs(world: World, chroma: Any) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
+
+    from botocore.stub import ANY
 
     older, newest = recovery_point("old-1", hours_ago=30), recovery_point("new-2", hours_ago=3)
     other_env = recovery_point("other-3", hours_ago=1, source="fs-0999999999999999f")  # another file system's backup: ignored
@@ -187,11 +207,11 @@ def test_backup_failover_restores_into_new_encrypted_efs(world: World, chroma: A
     world.backup.add_response("start_restore_job", {"RestoreJobId": "job-1"}, {
         "RecoveryPointArn": newest["RecoveryPointArn"], "ResourceType": "EFS",
         "IamRoleArn": f"arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole",
-        "IdempotencyToken": pytest.approx_any if False else __import__("botocore.stub", fromlist=["ANY"]).ANY,
+        "IdempotencyToken": ANY,
         "Metadata": {"file-system-id": SOURCE_FS, "newFileSystem": "true", "Encrypted": "true", "KmsKeyId": KMS,
-                     "PerformanceMode": "generalPurpose", "CreationToken": __import__("botocore.stub", fromlist=["ANY"]).ANY},
+                     "PerformanceMode": "generalPurpose", "CreationToken": ANY},
     })
-    created = datetime(2026, 11, 25, 21, 4, 5, 678000, tzinfo=timezone.utc)
+    created = datetime(2026, 11, 25, 21, 4, 5, 678000, tzinfo=UTC)
     job = {"RestoreJobId": "job-1", "CreationDate": created, "RecoveryPointArn": newest["RecoveryPointArn"]}
     world.backup.add_response("describe_restore_job", {**job, "Status": "RUNNING", "PercentDone": "40%"}, {"RestoreJobId": "job-1"})
     world.backup.add_response("describe_restore_job", {**job, "Status": "COMPLETED", "CompletionDate": created,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -58,10 +58,10 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         env: str = ENV_OPT,
         region: str = typer.Option(..., "--region", "-r", help="The target region to rebuild in (one of the env's failover regions)."),
-        source: Optional[str] = typer.Option(None, "--from", help="Data source: replica (EFS replica) or backup (AWS Backup recovery point). "
+        source: str | None = typer.Option(None, "--from", help="Data source: replica (EFS replica) or backup (AWS Backup recovery point). "
                                                                   "Default: the replica if present, else the newest recovery point."),
-        recovery_point: Optional[str] = typer.Option(None, "--recovery-point", help="Restore this recovery point ARN (implies --from backup)."),
-        restore_dir: Optional[str] = typer.Option(None, "--restore-dir", help="The aws-backup-restore_<time> directory, when it differs "
+        recovery_point: str | None = typer.Option(None, "--recovery-point", help="Restore this recovery point ARN (implies --from backup)."),
+        restore_dir: str | None = typer.Option(None, "--restore-dir", help="The aws-backup-restore_<time> directory, when it differs "
                                                                             "from the one derived from the restore job."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print every step, its calls and modelled time; change nothing."),
         resume: bool = typer.Option(False, "--resume", help="Continue a stopped failover from its journal."),
@@ -88,9 +88,9 @@ def register(app: typer.Typer) -> None:
     def record(
         ctx: typer.Context,
         env: str = ENV_OPT,
-        region: Optional[str] = typer.Option(None, "--region", "-r", help="Region of the endpoint (default: the env's primary)."),
-        endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Endpoint URL (default: the stack's endpoint_url output)."),
-        token_env: Optional[str] = typer.Option(None, "--token-env", help="Name of an env variable holding the token (with --endpoint)."),
+        region: str | None = typer.Option(None, "--region", "-r", help="Region of the endpoint (default: the env's primary)."),
+        endpoint: str | None = typer.Option(None, "--endpoint", help="Endpoint URL (default: the stack's endpoint_url output)."),
+        token_env: str | None = typer.Option(None, "--token-env", help="Name of an env variable holding the token (with --endpoint)."),
         json_out: bool = JSON_OPT,
     ) -> None:
         """Record the endpoint's collections and counts in the state bucket (run after successful checks)."""

@@ -12,8 +12,9 @@ import dataclasses
 import json
 import re
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from chromactl.config import EnvConfig
 from chromactl.errors import ConfigError, OperationFailed, UsageError
@@ -48,7 +49,7 @@ def _aware(dt: Any) -> datetime | None:
         return None
     if isinstance(dt, str):
         dt = datetime.fromisoformat(dt)
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 # --- the primary's last state (read from the state bucket, never from the primary region) ------------
@@ -264,7 +265,7 @@ def find_recovery_point(env: EnvConfig, target: str, factory: Any, outputs: dict
     usable = [p for p in points if p.get("Status") in ("COMPLETED", "AVAILABLE") and _source_matches(p.get("ResourceArn"), source_id)]
     if not usable:
         return None
-    newest = max(usable, key=lambda p: _aware(p.get("CreationDate")) or datetime.min.replace(tzinfo=timezone.utc))
+    newest = max(usable, key=lambda p: _aware(p.get("CreationDate")) or datetime.min.replace(tzinfo=UTC))
     return _rp_summary(newest)
 
 
@@ -324,7 +325,7 @@ def fence_primary(env: EnvConfig, factory: Any, outputs: dict[str, Any]) -> dict
 
 @dataclasses.dataclass
 class Clock:
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
 
@@ -402,7 +403,7 @@ def restore_dir_name(when: datetime) -> str:
     API allows; docs/failover.md explains the check (the data gate) and the
     --restore-dir override.
     """
-    when = when.astimezone(timezone.utc)
+    when = when.astimezone(UTC)
     return f"aws-backup-restore_{when:%Y-%m-%dT%H-%M-%S}-{when.microsecond // 1000:03d}Z"
 
 
@@ -464,6 +465,7 @@ def promote_backup(env: EnvConfig, target: str, factory: Any, found: dict[str, A
     started = _aware(job.get("CreationDate")) or clock.now()
     dirname = restore_dir or restore_dir_name(started)
     rp_created = found.get("recovery_point_created")
+    rp_time = _aware(rp_created)
     return {
         "file_system_id": m.group(3),
         "root_directory": "/" + dirname.strip("/") + "/" + root.strip("/") if root.strip("/") else "/" + dirname.strip("/"),
@@ -471,7 +473,7 @@ def promote_backup(env: EnvConfig, target: str, factory: Any, found: dict[str, A
         "restore_dir": dirname,
         "recovery_point_arn": found["recovery_point_arn"],
         "data_as_of": rp_created,
-        "rpo_seconds": round((clock.now() - _aware(rp_created)).total_seconds(), 1) if rp_created else None,
+        "rpo_seconds": round((clock.now() - rp_time).total_seconds(), 1) if rp_time else None,
         "promoted_at": clock.now().isoformat(timespec="seconds"),
     }
 

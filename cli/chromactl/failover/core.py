@@ -11,16 +11,23 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from chromactl.config import EnvConfig, load_env, project_root
 from chromactl.errors import ChromactlError, OperationFailed, UsageError
 from chromactl.failover import aws as A
 from chromactl.failover.journal import Journal, journal_path
-from chromactl.failover.model import RTO_TARGET_REPLICA_S, STEPS, modelled_rto_s, planned_calls, step_model
+from chromactl.failover.model import (
+    RTO_TARGET_REPLICA_S,
+    STEPS,
+    modelled_rto_s,
+    planned_calls,
+    step_model,
+)
 from chromactl.failover.ports import Ports
 from chromactl.output import Output
 from chromactl.regions import check_region
@@ -351,7 +358,7 @@ def run_failover(
         try:
             with output.status(f"{name} ..."):
                 result = STEP_FUNCS[name](run)
-        except BaseException as exc:  # noqa: BLE001 - record every failure, then re-raise it for the edge
+        except BaseException as exc:
             seconds = time.monotonic() - started
             message = exc.message if isinstance(exc, ChromactlError) else f"{type(exc).__name__}: {exc}"
             if fresh:

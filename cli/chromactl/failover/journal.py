@@ -14,7 +14,7 @@ import os
 import tempfile
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ JOURNAL_VERSION = 1
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def journal_path(root: Path, env: str, region: str) -> Path:
@@ -82,7 +82,7 @@ class Journal:
             raise
 
     @classmethod
-    def load(cls, path: Path, *, env: str, region: str) -> "Journal":
+    def load(cls, path: Path, *, env: str, region: str) -> Journal:
         """Read a journal, refusing one that belongs to another env or target region."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

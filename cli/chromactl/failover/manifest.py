@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from chromactl.config import EnvConfig
@@ -40,7 +40,7 @@ def manifest_key(env: EnvConfig) -> str:
 
 def _parse_time(value: str) -> datetime:
     dt = datetime.fromisoformat(value)
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def snapshot(target: Any) -> dict[str, int]:
@@ -97,7 +97,7 @@ def record_manifest(env: EnvConfig, region: str, target: Any, factory: Any, *, n
     assert env.state is not None
     counts = snapshot(target)
     entry = {
-        "recorded_at": (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+        "recorded_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "region": region,
         "collections": counts,
         "total_records": sum(counts.values()),

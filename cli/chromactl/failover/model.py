@@ -88,8 +88,8 @@ def planned_calls(source: str, *, primary: str, target: str, state_region: str, 
         "promote": promote_backup if source == "backup" else promote_replica,
         "apply": [
             f"terraform init (state key <prefix>/<env>/{target}/terraform.tfstate in {state_region})",
-            f"terraform plan + apply -var region={target} -var existing_file_system_id=<promoted> "
-            "-var existing_root_directory=<root> -var existing_kms_key_arn=<DR key> -var enable_cross_region_dr=false",
+            (f"terraform plan + apply -var region={target} -var existing_file_system_id=<promoted> "
+             "-var existing_root_directory=<root> -var existing_kms_key_arn=<DR key> -var enable_cross_region_dr=false"),
         ],
         "wait": [f"ecs:DescribeServices, elbv2:DescribeTargetHealth in {target}, bounded"],
         "gate": [

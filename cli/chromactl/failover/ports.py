@@ -8,8 +8,9 @@ fault-injection run) while everything else stays real.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from chromactl.config import EnvConfig, SloConfig
 from chromactl.output import Output
