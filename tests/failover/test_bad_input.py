@@ -154,3 +154,26 @@ def test_resume_with_another_source_is_refused(world: World) -> None:
                                 "run_id": "x", "status": "failed", "inputs": {}, "steps": {"preflight": {"status": "done"}}}))
     err = core(world, resume=True, source="backup")
     assert err.exit_code == 2 and "uses --from replica" in err.message
+
+
+class _Tty:
+    def isatty(self) -> bool:
+        return True
+
+
+def test_protected_env_asks_for_its_name(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", _Tty())
+    monkeypatch.setattr("builtins.input", lambda prompt="": "staging")
+    with pytest.raises(ChromactlError) as exc:
+        run_failover("prod", TARGET, output=Output(), factory=world.factory, root=world.root, ports=make_ports(world, Counting()))
+    assert exc.value.exit_code == 2 and "not confirmed" in exc.value.message
+    assert not journal_dir(world).exists()
+    world.assert_stubs_used()  # refused before any AWS call
+
+    typed: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda prompt="": typed.append(prompt) or "prod")
+    world.efs.add_client_error("describe_replication_configurations", "ReplicationNotFound", http_status_code=404)
+    world.backup.add_response("list_recovery_points_by_backup_vault", {"RecoveryPoints": []}, None)
+    with pytest.raises(ChromactlError, match="No data to fail over from"):  # confirmed: the run went on to its preflight
+        run_failover("prod", TARGET, output=Output(), factory=world.factory, root=world.root, ports=make_ports(world, Counting()))
+    assert typed == ["Type 'prod' to continue: "]
