@@ -1,0 +1,45 @@
+"""The issue's two numbers, measured by scripts/bench_cli.py in the test run and asserted.
+
+- `chromactl --help`: median <= 0.25 s and <= 2x a bare Typer hello-world's `--help`
+  (same interpreter, interleaved runs).
+- `chromactl plan --env prod` (offline provider, local backend, initialised): median
+  <= 10 % above the same `terraform plan` call run directly (same flags, data dir and
+  variables), interleaved runs.
+The figures are printed (pytest -s shows them; the report quotes them).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bench():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("bench_cli", ROOT / "scripts" / "bench_cli.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_help_is_fast(tmp_path: Path) -> None:
+    bench = _bench()
+    r = bench.bench_help(11, tmp_path)
+    print(f"\nchromactl --help {r['chromactl_help_s'] * 1000:.0f} ms, typer hello {r['typer_hello_help_s'] * 1000:.0f} ms, ratio {r['ratio']:.2f}x")
+    assert r["ratio"] <= bench.HELP_RATIO_BUDGET
+    assert r["chromactl_help_s"] <= bench.HELP_BUDGET_S
+
+
+def test_plan_overhead_is_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("tfoffline.harness")
+    bench = _bench()
+    monkeypatch.setenv("CHROMACTL_ROOT", str(tmp_path))  # bench_plan points it at its copy; restored after
+    r = bench.bench_plan(3, tmp_path, which=("same",))
+    print(f"\nchromactl plan {r['chromactl_plan_s']:.2f} s, terraform plan {r['terraform_plan_same_s']:.2f} s, overhead {r['overhead'] * 100:+.1f} %")
+    assert r["overhead"] <= bench.PLAN_OVERHEAD_BUDGET
