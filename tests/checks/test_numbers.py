@@ -48,6 +48,10 @@ def test_open_loop_shows_the_stall_closed_loop_hides_it(chroma_server, make_free
 
 def test_load_beats_one_per_request_and_matches_the_best_plain_batch_loop(chroma_server, tmp_path: Path) -> None:
     target = Target(chroma_server.url, None)
-    result = bench.measure_ingest(target, tmp_path, rows=3000, dims=64, rounds=3, batch_sizes=(1000, 5000), singles=50)
+    # The server is the bottleneck here (chromactl's client CPU per batch is a quarter of the plain
+    # client's), so the two rates are close and the machine's noise is large: five interleaved pairs,
+    # median of the pair ratios.
+    result = bench.measure_ingest(target, tmp_path, rows=4000, dims=64, rounds=5, batch_sizes=(1000, 5000), singles=30,
+                                  pilot_passes=1)
     assert result["vs_one_per_request"] >= 15.0, result
     assert result["vs_best_plain"] >= 0.9, result

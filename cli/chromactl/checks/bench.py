@@ -110,10 +110,11 @@ def _one_per_request_rate(target: Target, data: Any, name: str, n: int) -> float
 
 
 def measure_ingest(target: Target, workdir: Path, *, rows: int = 6000, dims: int = 64, rounds: int = 4,
-                   batch_sizes: tuple[int, ...] = (500, 1000, 2000, 5000), singles: int = 100) -> dict[str, Any]:
+                   batch_sizes: tuple[int, ...] = (500, 1000, 2000, 5000), singles: int = 100,
+                   pilot_passes: int = 2) -> dict[str, Any]:
     """chromactl load (its defaults) vs one vector per request vs the best plain-client batch loop.
 
-    The plain loop's best batch size is found first (each size twice, interleaved);
+    The plain loop's best batch size is found first (each size `pilot_passes` times, interleaved);
     then chromactl load and the plain loop at that size run in interleaved pairs,
     and the ratio is the median of the per-pair ratios (robust on a noisy machine).
     """
@@ -128,7 +129,7 @@ def measure_ingest(target: Target, workdir: Path, *, rows: int = 6000, dims: int
     npy = Path(workdir) / f"ingest-{tag}.npy"
     np.save(npy, data)
     pilot: dict[int, list[float]] = {b: [] for b in batch_sizes}
-    for r in range(2):
+    for r in range(pilot_passes):
         for b in (batch_sizes if r % 2 == 0 else tuple(reversed(batch_sizes))):
             pilot[b].append(_plain_batch_rate(target.url, data, b, f"bench-pilot-{tag}-{r}-{b}"))
     best_b = max(pilot, key=lambda b: statistics.median(pilot[b]))
