@@ -53,6 +53,12 @@ variable "region" {
   default     = "us-east-1"
 }
 
+variable "failover_region" {
+  type        = string
+  description = "Where the DR copies go."
+  default     = "us-west-2"
+}
+
 resource "terraform_data" "svc" {
   input = var.size
 }

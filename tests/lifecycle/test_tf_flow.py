@@ -207,3 +207,41 @@ def test_held_lock_names_force_unlock(tiny_project: TinyProject) -> None:
         os.close(fd)
         info.unlink(missing_ok=True)
     assert run_cli("plan", "--env", "tiny", "--check").code == 1  # works again once the lock is gone
+
+
+def test_apply_region_contract_for_failover(tiny_project: TinyProject) -> None:
+    """apply_region: init, plan with extra vars, guard, apply, outputs; protected replacements need allow_protected_changes."""
+    from chromactl.config import load_env
+    from chromactl.errors import UsageError
+    from chromactl.lifecycle.core import apply_region
+    from chromactl.output import Output
+
+    out = Output(json=True)
+    outputs = apply_region(load_env("tiny"), "us-west-2", extra_vars={"size": "xl"}, output=out, auto_approve=True)
+    assert outputs["endpoint_url"] == "https://chroma-xl.us-west-2.example.com"
+    assert outputs["token_secret_arn"].startswith("arn:aws:secretsmanager:us-west-2:")
+    assert state_resources(tiny_project.state("tiny", "us-west-2")) == ["terraform_data.disk", "terraform_data.svc"]
+    assert not tiny_project.state("tiny").exists(), "the primary's state is untouched"
+
+    prod = load_env("tinyprod")
+    apply_region(prod, "us-east-1", extra_vars=None, output=out, auto_approve=True)
+    with pytest.raises(UsageError, match="protected"):
+        apply_region(prod, "us-east-1", extra_vars={"generation": "5"}, output=out, auto_approve=True)
+    outputs = apply_region(prod, "us-east-1", extra_vars={"generation": "5"}, output=out, auto_approve=True, allow_protected_changes=True)
+    assert outputs["endpoint_url"].startswith("https://chroma-small.")
+
+
+def test_env_vars_verbose_and_completion(tiny_project: TinyProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHROMACTL_ENV", "tiny")
+    monkeypatch.setenv("CHROMACTL_REGION", "us-west-2")
+    res = run_cli("--verbose", "plan")
+    assert res.code == 0, res.err
+    assert "plan tiny/us-west-2" in res.out
+    assert "TF_DATA_DIR=" in res.err and "/.terraform/us-west-2" in res.err and " plan -input=false -json" in res.err
+    assert "-var=region=us-west-2" in res.err and "-var=failover_region=us-east-1" in res.err
+    monkeypatch.setenv("CHROMACTL_JSON", "1")
+    res = run_cli("output")
+    assert res.code == 1 and json.loads(res.out)["exit_code"] == 1  # not applied there yet: a sentence, as JSON too
+    monkeypatch.delenv("CHROMACTL_JSON")
+    res = run_cli("--show-completion", "bash")
+    assert res.code == 0 and "complete" in res.out.lower()

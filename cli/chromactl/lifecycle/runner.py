@@ -113,7 +113,12 @@ class Runner:
     ) -> TfResult:
         """Run `terraform <args>` in the env dir. Never raises on a non-zero exit (callers decide)."""
         argv = [*self.engine.argv, *args]
-        self.output.debug(f"$ TF_DATA_DIR={self.data_dir} {' '.join(argv)}  (in {self.env.dir})")
+        if self.output.verbose:
+            import shlex
+
+            from rich.markup import escape
+
+            self.output.debug(escape(f"$ cd {self.env.dir} && TF_DATA_DIR={self.data_dir} {shlex.join(argv)}"))
         timeout_s = timeout_s or DEFAULT_TIMEOUT_S
         try:
             proc = subprocess.Popen(
