@@ -42,8 +42,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -118,7 +119,7 @@ class Settings:
     test_retry_delay: float = 3.0
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         missing = [k for k in ("AUTH_RULE_ARNS", "TARGET_GROUP_ARN", "ENDPOINT_URL") if not env.get(k, "").strip()]
         if missing:
@@ -367,7 +368,7 @@ def ensure_rule(elb: Any, rule_arn: str, tokens: list[str], target_group_arn: st
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 - urllib's signature
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None  # a redirect is an answer, not something to follow with a token
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from tests.fixtures.servers import wait_until
-
 from tests.rotation import harness
 
 

@@ -11,14 +11,15 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, ClassVar
 
 import boto3
 import pytest
-
 from chromactl.cli.app import main
 from chromactl.rotation import token as tok
+
 from tests.fixtures.servers import free_port
 from tests.rotation import harness
 from tests.rotation.conftest import heartbeat
@@ -26,7 +27,7 @@ from tests.rotation.conftest import heartbeat
 
 class _Http:
     status_code = 200
-    headers: dict[str, str] = {}
+    headers: ClassVar[dict[str, str]] = {}
 
 
 class SecretsManagerPart:
@@ -254,10 +255,13 @@ def test_read_current_token_and_its_errors(rig: harness.Rotator) -> None:
 
 
 def test_token_age_counts_days_from_the_current_version(rig: harness.Rotator) -> None:
-    from datetime import timedelta
+    from datetime import UTC, datetime, timedelta
 
+    t0 = datetime.now(UTC).replace(microsecond=0)
     rig.rotate()
-    first = tok.token_age(rig.secret_arn, harness.REGION)
-    later = tok.token_age(rig.secret_arn, harness.REGION, now=first.created + timedelta(days=10, hours=12))
-    assert later.age_days == pytest.approx(10.5)
-    assert later.to_dict()["age_days"] == 10.5 and later.to_dict()["created"] == first.created.isoformat()
+    # (moto's ListSecretVersionIds reports CreatedDate as "now"; AWS reports the version's
+    # creation. Either way the age is measured from that date to `now`.)
+    later = tok.token_age(rig.secret_arn, harness.REGION, now=t0 + timedelta(days=10, hours=12))
+    assert t0 - timedelta(seconds=1) <= later.created <= datetime.now(UTC)
+    assert later.age_days == pytest.approx(10.5, abs=60 / 86400)
+    assert later.to_dict()["created"] == later.created.isoformat() and later.version_id in harness.stages(rig.secret_arn)

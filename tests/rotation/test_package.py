@@ -62,7 +62,7 @@ BOTO = {"boto3", "botocore", "jmespath", "dateutil", "urllib3", "s3transfer", "s
 
 def test_handler_imports_with_stdlib_and_boto3_only(tmp_path: Path) -> None:
     out = build_zip(tmp_path / "token-rotation.zip")
-    proc = subprocess.run([sys.executable, "-I", "-c", _PROBE, str(out)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-I", "-c", _PROBE, str(out)], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["file"].startswith(str(out))
@@ -81,7 +81,7 @@ def test_cli_entry_writes_zip_and_prints_hash(tmp_path: Path, capsys) -> None:  
 
 def test_module_runs_as_documented(tmp_path: Path) -> None:
     dest = tmp_path / "token-rotation.zip"
-    proc = subprocess.run([sys.executable, "-m", "chromactl.rotation.package", str(dest)], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-m", "chromactl.rotation.package", str(dest)], capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
     assert proc.returncode == 0, proc.stderr
     assert zipfile.ZipFile(dest).namelist() == ["handler.py"]
 

@@ -8,7 +8,7 @@ import collections
 import threading
 import time
 import urllib.error
-from typing import Any
+from typing import Any, Self
 
 import boto3
 import pytest
@@ -68,7 +68,7 @@ class OldTokenClient:
             i += 1
             time.sleep(0.01)
 
-    def __enter__(self) -> "OldTokenClient":
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

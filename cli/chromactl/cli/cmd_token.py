@@ -6,8 +6,6 @@ results carry version ids, dates and timings only.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from chromactl.cli.context import ENV_OPT, JSON_OPT, REGION_OPT, app_context
@@ -31,9 +29,9 @@ def register(app: typer.Typer) -> None:
     def rotate(
         ctx: typer.Context,
         env: str = ENV_OPT,
-        region: Optional[str] = REGION_OPT,
+        region: str | None = REGION_OPT,
         timeout: float = typer.Option(300.0, "--timeout", help="Seconds to wait for the rotation to finish (1-3600)."),
-        secret_id: Optional[str] = SECRET_OPT,
+        secret_id: str | None = SECRET_OPT,
         abandon_pending: bool = typer.Option(
             False, "--abandon-pending", help="Drop an unfinished earlier rotation's pending version first."
         ),
@@ -82,9 +80,9 @@ def register(app: typer.Typer) -> None:
     def age(
         ctx: typer.Context,
         env: str = ENV_OPT,
-        region: Optional[str] = REGION_OPT,
-        secret_id: Optional[str] = SECRET_OPT,
-        max_age_days: Optional[float] = typer.Option(
+        region: str | None = REGION_OPT,
+        secret_id: str | None = SECRET_OPT,
+        max_age_days: float | None = typer.Option(
             None, "--max-age-days", help="Exit 1 when the current token is older than this many days."
         ),
         json_out: bool = JSON_OPT,

@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from chromactl.errors import ConfigError, OperationFailed
 
@@ -38,7 +39,7 @@ def default_secret_name(env: str) -> str:
     return SECRET_NAME_TEMPLATE.format(env=env)
 
 
-def resolve_secret_id(env: "EnvConfig", explicit: str | None = None) -> str:
+def resolve_secret_id(env: EnvConfig, explicit: str | None = None) -> str:
     """The secret to use: --secret-id if given, else the stack's conventional name for the env."""
     if not env.is_aws:
         raise ConfigError(
@@ -53,14 +54,14 @@ def resolve_secret_id(env: "EnvConfig", explicit: str | None = None) -> str:
     return default_secret_name(env.name)
 
 
-def _factory(profile: str | None) -> "ClientFactory":
+def _factory(profile: str | None) -> ClientFactory:
     """The client factory (a seam: tests substitute one whose clients they control)."""
     from chromactl.aws.session import ClientFactory
 
     return ClientFactory(profile=profile)
 
 
-def _sm(region: str, profile: str | None, factory: "ClientFactory | None") -> Any:
+def _sm(region: str, profile: str | None, factory: ClientFactory | None) -> Any:
     return (factory or _factory(profile)).client("secretsmanager", region)
 
 
@@ -98,7 +99,7 @@ def _version_with(stages: dict[str, list[str]], label: str) -> str | None:
     return next((v for v, s in stages.items() if label in s), None)
 
 
-def read_current_token(secret_arn: str, region: str, profile: str | None = None, *, factory: "ClientFactory | None" = None) -> str:
+def read_current_token(secret_arn: str, region: str, profile: str | None = None, *, factory: ClientFactory | None = None) -> str:
     """The AWSCURRENT token (for the checks' requests). Raises if none exists yet or it is malformed."""
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -146,8 +147,8 @@ def _aware(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(float(value), tz=UTC)
 
 
 def token_age(
@@ -155,7 +156,7 @@ def token_age(
     region: str,
     profile: str | None = None,
     *,
-    factory: "ClientFactory | None" = None,
+    factory: ClientFactory | None = None,
     now: datetime | None = None,
 ) -> TokenAge:
     """How old the current token is: days since its version (AWSCURRENT) was created."""
@@ -188,7 +189,7 @@ def token_age(
         raise _fail(exc, secret_arn, "listing the token's versions") from None
     if created is None:
         raise OperationFailed(f"Secret {secret_arn}: the current version {current} has no creation date.", "Retry; if it persists, report it.")
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     pending = _version_with(stages, PENDING)
     return TokenAge(
         secret=str(meta.get("ARN") or secret_arn),
@@ -245,7 +246,7 @@ def start_rotation_and_wait(
     timeout: float = DEFAULT_TIMEOUT_S,
     poll_interval: float | None = None,
     abandon_stuck: bool = False,
-    factory: "ClientFactory | None" = None,
+    factory: ClientFactory | None = None,
     on_progress: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
