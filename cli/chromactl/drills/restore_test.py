@@ -122,7 +122,9 @@ class AwsTempEndpoint:
 
         info, secs = poll_until(running, timeout_s=ctx.timeout_s, poll_s=ctx.poll_s, what="the restore-test task to run", clock=ctx.clock)
         result.step("temporary task", secs, ip=info["ip"])
-        vpc = ctx.need("vpc_id")
+        vpc = ctx.outputs.get("vpc_id") or aws_call(  # the env roots do not all export vpc_id: the service's target group knows it
+            "reading the service's target group", elbv2.describe_target_groups, TargetGroupArns=[ctx.cluster_service_tg()[2]],
+        )["TargetGroups"][0]["VpcId"]
         nonce = secrets.token_hex(32)
         tg = aws_call("creating the temporary target group", elbv2.create_target_group,
                       Name=f"chromactl-rt-{secrets.token_hex(4)}", Protocol="HTTP", Port=PORT, VpcId=vpc, TargetType="ip",
