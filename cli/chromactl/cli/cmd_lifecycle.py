@@ -112,7 +112,14 @@ def register(app: typer.Typer) -> None:
         reinit: bool = typer.Option(False, "--reinit", help="Run terraform init even if nothing changed."),
         json_out: bool = JSON_OPT,
     ) -> None:
-        """Plan an env in a region to a saved file, with a summary by action and resource type."""
+        """Plan an env in a region to a saved file, with a summary by action and resource type.
+
+        The backend is computed: the S3 bucket of the env's state table in chromactl.toml,
+        key prefix/env/region/terraform.tfstate, lockfile and encryption on.
+        CHROMACTL_BACKEND=local keeps the state under .chromactl/state/ (tests, demos).
+
+        --check: exit 0 no changes, 1 changes present, 2 usage or config error.
+        """
         from chromactl.lifecycle import core
 
         actx = app_context(ctx, json_out)
@@ -263,7 +270,12 @@ def register(app: typer.Typer) -> None:
             from chromactl.local.server import local_status
 
             data = local_status(e)
-            actx.output.result(data, lambda c: c.print(data))
+
+            def render_local(console: Any) -> None:
+                for key, value in data.items():
+                    console.print(f"{key}: {value}", markup=False)
+
+            actx.output.result(data, render_local)
             if not data.get("running"):
                 raise typer.Exit(1)
             return

@@ -39,8 +39,13 @@ def check_apply(
             if confirm_env == env.name:
                 return
             raise UsageError(f"--confirm-env {confirm_env!r} does not match the env name {env.name!r}.", f"Pass --confirm-env {env.name} to confirm.")
-        shown = summary.destructive_addresses()[:20]
-        prompt = f"[bold red]{env.name} is a protected env and this plan {what} in {region}:[/]\n" + "\n".join(f"  - {a}" for a in shown)
+        from rich.markup import escape
+
+        addresses = summary.destructive_addresses()
+        lines = [f"  - {escape(a)}" for a in addresses[:20]]
+        if len(addresses) > 20:
+            lines.append(f"  ... and {len(addresses) - 20} more")
+        prompt = f"[bold red]{env.name} is a protected env and this plan {what} in {region}:[/]\n" + "\n".join(lines)
         if output.confirm_text(prompt, env.name):
             return
         raise UsageError(

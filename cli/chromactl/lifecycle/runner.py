@@ -285,7 +285,7 @@ class Runner:
         fingerprint = self._fingerprint()
         if not force and stamp_path.is_file():
             try:
-                if json.loads(stamp_path.read_text(encoding="utf-8")) == fingerprint:
+                if json.loads(stamp_path.read_text(encoding="utf-8")) == fingerprint and not self._backend_differs():
                     self.output.debug(f"init is current for {self.where()} ({self.backend.describe()})")
                     return False
             except (OSError, json.JSONDecodeError):
