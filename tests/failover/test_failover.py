@@ -347,3 +347,27 @@ def test_route53_control_plane_down_then_resume(world: World, chroma: Any, monke
     res = go(world, chroma, counting, resume=True)
     assert res["status"] == "completed" and counting.calls["apply"] == 1 and counting.calls["smoke"] == 1
     assert len(dns_records(world)) == 1
+
+
+def test_resume_on_another_machine_from_the_journal_copy_in_the_state_bucket(world: World, chroma: Any,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    world.queue_preflight_replica()
+    world.queue_promote_replica()
+    counting = Counting()
+    original = make_ports(world, counting)
+    failing = make_ports(world, counting, apply_fn=lambda *a, **k: (_ for _ in ()).throw(OperationFailed("terraform apply failed.")))
+    with pytest.raises(OperationFailed, match="apply"):
+        run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, root=world.root, ports=failing,
+                     settings=settings(chroma))
+    local = world.root / ".chromactl" / "failover" / f"prod-{TARGET}.json"
+    key = f"chromactl/prod/failover/{TARGET}.json"
+    copy = json.loads(world.boto("s3", STATE_REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    assert copy["steps"]["promote"]["status"] == "done" and copy["steps"]["apply"]["status"] == "failed"
+    local.unlink()  # the laptop that started it is gone
+    res = run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, root=world.root, ports=original,
+                       settings=settings(chroma), resume=True)
+    assert res["status"] == "completed" and LAG_S <= res["rpo_seconds"] < LAG_S + 60
+    assert res["steps"]["promote"]["attempts"] == 1 and res["steps"]["apply"]["attempts"] == 2
+    world.assert_stubs_used()  # the replica was not promoted twice
+    copy = json.loads(world.boto("s3", STATE_REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    assert copy["status"] == "completed"

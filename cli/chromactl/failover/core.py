@@ -274,6 +274,44 @@ def dry_run_plan(env: EnvConfig, target: str, source: str, journal: Journal | No
     }
 
 
+class JournalMirror:
+    """A copy of the journal in the state bucket (`<prefix>/<env>/failover/<region>.json`), so a failover started on
+    one machine can be resumed from another. Best effort: a failed upload warns once and never stops the failover."""
+
+    def __init__(self, env: EnvConfig, target: str, factory: Any, output: Output):
+        assert env.state is not None
+        self.bucket, self.region = env.state.bucket, env.state.region
+        self.key = f"{env.state.key_prefix}/{env.name}/failover/{target}.json"
+        self.factory, self.output, self.warned = factory, output, False
+
+    @property
+    def where(self) -> str:
+        return f"{self.bucket}/{self.key}"
+
+    def put(self, body: bytes) -> None:
+        try:
+            self.factory.client("s3", self.region).put_object(Bucket=self.bucket, Key=self.key, Body=body,
+                                                              ContentType="application/json", ServerSideEncryption="AES256")
+        except Exception as exc:  # noqa: BLE001 - best effort by design
+            if not self.warned:
+                from chromactl.aws.session import describe_aws_error
+
+                self.output.warn(f"cannot copy the journal to s3://{self.where} ({describe_aws_error(exc)}); it is kept locally.")
+                self.warned = True
+
+    def fetch(self, path: Path) -> bool:
+        """Write the bucket's copy to `path` when there is one; False when none (or unreachable)."""
+        try:
+            body = self.factory.client("s3", self.region).get_object(Bucket=self.bucket, Key=self.key)["Body"].read()
+        except Exception:  # noqa: BLE001 - no copy, or the bucket is unreachable: preflight reports the bucket
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".fetched")
+        tmp.write_bytes(body)
+        tmp.replace(path)
+        return True
+
+
 def _confirm_protected(env: EnvConfig, target: str, yes: bool, output: Output) -> None:
     if not env.protected or yes:
         return
@@ -316,6 +354,14 @@ def run_failover(
     if dry_run:
         return dry_run_plan(env, target, journal.source if journal else wanted, journal)
 
+    from chromactl.aws.session import ClientFactory
+
+    factory = factory or ClientFactory(profile=profile)
+    mirror = JournalMirror(env, target, factory, output)
+    if journal is None and mirror.fetch(path):
+        output.info(f"Journal of this failover restored from s3://{mirror.where} (it was started on another machine).")
+        journal = Journal.load(path, env=env.name, region=target)
+
     if journal is not None:
         if journal.status == "completed":
             output.info(f"The failover of {env.name} to {target} completed earlier ({journal.updated_at}); nothing to do.")
@@ -338,10 +384,9 @@ def run_failover(
     _confirm_protected(env, target, yes, output)
     if accept_data_diff and not journal.inputs.get("accept_data_diff"):
         journal.inputs["accept_data_diff"] = True
+    journal.mirror = mirror.put
 
-    from chromactl.aws.session import ClientFactory
-
-    run = Run(env=env, target=target, journal=journal, factory=factory or ClientFactory(profile=profile), ports=ports or Ports(),
+    run = Run(env=env, target=target, journal=journal, factory=factory, ports=ports or Ports(),
               clock=clock or A.Clock(), settings=settings or Settings(), output=output, profile=profile,
               recovery_point=recovery_point, restore_dir=restore_dir, accept_data_diff=accept_data_diff)
     total = len(STEPS)

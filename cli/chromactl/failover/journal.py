@@ -45,6 +45,8 @@ class Journal:
     updated_at: str = field(default_factory=_now)
     inputs: dict[str, Any] = field(default_factory=dict)
     steps: dict[str, dict[str, Any]] = field(default_factory=lambda: {s: {"status": "pending", "attempts": 0} for s in STEPS})
+    # Called with the JSON after every local save (best effort copy to the state bucket); None: local only.
+    mirror: Any = field(default=None, repr=False, compare=False)
 
     # --- persistence -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -80,6 +82,8 @@ class Journal:
             except FileNotFoundError:
                 pass
             raise
+        if self.mirror is not None:
+            self.mirror(json.dumps(self.to_dict(), indent=2, default=str).encode())
 
     @classmethod
     def load(cls, path: Path, *, env: str, region: str) -> Journal:
