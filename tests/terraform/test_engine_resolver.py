@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from chromactl.errors import ConfigError
 from chromactl.terraform import engine as eng
 from tfoffline import harness
@@ -54,7 +53,9 @@ def isolated_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return fake
 
 
-def test_explicit_binary_wins(isolated_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_explicit_binary_wins(
+    isolated_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_engine(isolated_path, "terraform", "1.11.4")
     explicit = fake_engine(tmp_path / "elsewhere", "my-terraform", "1.12.2")
     monkeypatch.setenv("CHROMACTL_TERRAFORM", str(explicit))
@@ -97,14 +98,18 @@ def test_missing_everywhere(isolated_path: Path, monkeypatch: pytest.MonkeyPatch
     assert info.value.message.startswith("No Terraform found")
 
 
-def test_explicit_binary_missing(isolated_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_explicit_binary_missing(
+    isolated_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("CHROMACTL_TERRAFORM", str(tmp_path / "nope" / "terraform"))
     with pytest.raises(ConfigError) as info:
         eng.resolve()
     assert "does not exist" in info.value.message
 
 
-def test_explicit_binary_not_terraform(isolated_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_explicit_binary_not_terraform(
+    isolated_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     junk = tmp_path / "junk"
     junk.write_text("#!/bin/sh\necho hello\n")
     junk.chmod(0o755)
@@ -114,7 +119,9 @@ def test_explicit_binary_not_terraform(isolated_path: Path, monkeypatch: pytest.
     assert "did not report a Terraform version" in info.value.message
 
 
-def test_bundled_fallback_runs_init_validate_plan(isolated_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bundled_fallback_runs_init_validate_plan(
+    isolated_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No terraform/tofu on PATH: the bundled Terraform 1.15.5 drives the offline provider end to end."""
     e = eng.resolve()
     assert e.source == "bundled"
@@ -139,7 +146,9 @@ def test_bundled_fallback_runs_init_validate_plan(isolated_path: Path, tmp_path:
         bad = root / "bad.tf"
         bad.write_text('resource "aws_cloudwatch_log_group" "h" {\n  nmae = "x"\n}\n')
         result = harness.validate(root, env=env)
-        assert not result["valid"] and harness.errors(result)[0]["summary"] == "Unsupported argument"
+        assert (
+            not result["valid"] and harness.errors(result)[0]["summary"] == "Unsupported argument"
+        )
         bad.unlink()
         plan = harness.plan_json(root, env=env)
         assert plan["terraform_version"] == e.version
@@ -155,11 +164,20 @@ def _tool(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProcess[
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "tools"), str(REPO)])
     env.update(env_extra)
-    return subprocess.run([sys.executable, "-m", "tfoffline", *args], capture_output=True, text=True, env=env,
-                          cwd=REPO, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tfoffline", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
 
 
-def test_cli_reports_a_too_old_terraform_in_one_sentence(isolated_path: Path, tmp_path: Path) -> None:
+def test_cli_reports_a_too_old_terraform_in_one_sentence(
+    isolated_path: Path, tmp_path: Path
+) -> None:
     fake_engine(isolated_path, "terraform", "1.9.8")
     root = tmp_path / "root"
     root.mkdir()
@@ -175,7 +193,12 @@ def test_cli_reports_missing_terraform(isolated_path: Path, tmp_path: Path) -> N
     root = tmp_path / "root"
     root.mkdir()
     (root / "main.tf").write_text("")
-    proc = _tool("run", str(root), "plan", env_extra={"PATH": os.environ["PATH"], "CHROMACTL_NO_BUNDLED_TERRAFORM": "1"})
+    proc = _tool(
+        "run",
+        str(root),
+        "plan",
+        env_extra={"PATH": os.environ["PATH"], "CHROMACTL_NO_BUNDLED_TERRAFORM": "1"},
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("tfoffline: No Terraform found")

@@ -13,22 +13,32 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from chromactl.errors import ChromactlError
 from tfoffline import harness
 
 REPO = harness.REPO
 
 
-def tool(*args: str, env_extra: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+def tool(
+    *args: str, env_extra: dict[str, str] | None = None, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "tools"), str(REPO)])
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "tfoffline", *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tfoffline", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
 
 
-def assert_one_sentence(proc: subprocess.CompletedProcess[str], *fragments: str, code: int | None = None) -> None:
+def assert_one_sentence(
+    proc: subprocess.CompletedProcess[str], *fragments: str, code: int | None = None
+) -> None:
     assert proc.returncode != 0
     if code is not None:
         assert proc.returncode == code
@@ -60,13 +70,23 @@ def test_directory_that_does_not_exist(tmp_path: Path) -> None:
 
 
 def test_missing_schema(tf_root: Path, tmp_path: Path) -> None:
-    proc = tool("run", str(tf_root), "validate", env_extra={"TFOFFLINE_SCHEMA": str(tmp_path / "gone.json.gz")})
+    proc = tool(
+        "run",
+        str(tf_root),
+        "validate",
+        env_extra={"TFOFFLINE_SCHEMA": str(tmp_path / "gone.json.gz")},
+    )
     assert_one_sentence(proc, "schema", "is missing", "gen-schema", code=2)
 
 
 @pytest.mark.parametrize(
     "content",
-    [b"this is not gzip", gzip.compress(b"{not json"), gzip.compress(b'{"format_version": "1.0"}'), gzip.compress(b"")[:10]],
+    [
+        b"this is not gzip",
+        gzip.compress(b"{not json"),
+        gzip.compress(b'{"format_version": "1.0"}'),
+        gzip.compress(b"")[:10],
+    ],
     ids=["not-gzip", "not-json", "wrong-shape", "truncated"],
 )
 def test_corrupt_schema(tf_root: Path, tmp_path: Path, content: bytes) -> None:
@@ -77,7 +97,9 @@ def test_corrupt_schema(tf_root: Path, tmp_path: Path, content: bytes) -> None:
 
 
 def test_provider_environment_missing(tf_root: Path, tmp_path: Path) -> None:
-    proc = tool("run", str(tf_root), "validate", env_extra={"TFOFFLINE_PYTHON": str(tmp_path / "no-python")})
+    proc = tool(
+        "run", str(tf_root), "validate", env_extra={"TFOFFLINE_PYTHON": str(tmp_path / "no-python")}
+    )
     assert_one_sentence(proc, "Python environment is missing", "make setup", code=2)
 
 
@@ -99,18 +121,27 @@ def test_failing_init_is_reported_and_leaves_the_root_clean(tmp_path: Path) -> N
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith("tfoffline: terraform init failed in ")
-    assert sorted(p.name for p in root.iterdir()) == ["main.tf"], "override and lock file are removed"
+    assert sorted(p.name for p in root.iterdir()) == ["main.tf"], (
+        "override and lock file are removed"
+    )
 
 
 def test_scripts_tf_offline_runs_a_plan_and_cleans_up(tf_root: Path) -> None:
-    proc = subprocess.run([str(REPO / "scripts" / "tf-offline"), str(tf_root), "plan", "-no-color"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [str(REPO / "scripts" / "tf-offline"), str(tf_root), "plan", "-no-color"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "terraform_data.x will be created" in proc.stdout
     assert sorted(p.name for p in tf_root.iterdir()) == ["main.tf"]
 
 
-def test_library_errors_are_chromactl_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_library_errors_are_chromactl_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(harness.NotATerraformRoot) as info:
         harness.validate(tmp_path)
     assert isinstance(info.value, ChromactlError) and info.value.exit_code == 2

@@ -68,26 +68,34 @@ CASES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         ('"file_system_id" is required',),
     ),
     "missing_required_nested_argument": (
-        'resource "aws_efs_access_point" "ap" {\n  file_system_id = aws_efs_file_system.data.id\n'
-        "  posix_user {\n    uid = 1000\n  }\n}\n",
+        (
+            'resource "aws_efs_access_point" "ap" {\n  file_system_id = aws_efs_file_system.data.id\n'
+            "  posix_user {\n    uid = 1000\n  }\n}\n"
+        ),
         "Missing required argument",
         ('"gid" is required',),
     ),
     "block_written_as_attribute": (
-        'resource "aws_efs_access_point" "ap" {\n  file_system_id = aws_efs_file_system.data.id\n'
-        "  posix_user = {\n    uid = 1000\n    gid = 1000\n  }\n}\n",
+        (
+            'resource "aws_efs_access_point" "ap" {\n  file_system_id = aws_efs_file_system.data.id\n'
+            "  posix_user = {\n    uid = 1000\n    gid = 1000\n  }\n}\n"
+        ),
         "Unsupported argument",
         ('block of type "posix_user"',),
     ),
     "wrong_value_type": (
-        'resource "aws_efs_access_point" "ap" {\n  file_system_id = aws_efs_file_system.data.id\n'
-        '  posix_user {\n    uid = "chroma"\n    gid = 1000\n  }\n}\n',
+        (
+            'resource "aws_efs_access_point" "ap" {\n  file_system_id = aws_efs_file_system.data.id\n'
+            '  posix_user {\n    uid = "chroma"\n    gid = 1000\n  }\n}\n'
+        ),
         "Incorrect attribute value type",
         ("a number is required",),
     ),
     "wrong_collection_type": (
-        'resource "aws_efs_access_point" "ap" {\n  file_system_id = aws_efs_file_system.data.id\n'
-        '  tags = ["a", "b"]\n}\n',
+        (
+            'resource "aws_efs_access_point" "ap" {\n  file_system_id = aws_efs_file_system.data.id\n'
+            '  tags = ["a", "b"]\n}\n'
+        ),
         "Incorrect attribute value type",
         ("map of string required",),
     ),
@@ -102,14 +110,18 @@ CASES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         ('"region" has not been declared',),
     ),
     "too_many_max1_blocks": (
-        'resource "aws_efs_access_point" "ap" {\n  file_system_id = aws_efs_file_system.data.id\n'
-        '  root_directory {\n    path = "/a"\n  }\n  root_directory {\n    path = "/b"\n  }\n}\n',
+        (
+            'resource "aws_efs_access_point" "ap" {\n  file_system_id = aws_efs_file_system.data.id\n'
+            '  root_directory {\n    path = "/a"\n  }\n  root_directory {\n    path = "/b"\n  }\n}\n'
+        ),
         "Too many root_directory blocks",
         ("No more than 1",),
     ),
     "missing_required_block": (
-        'resource "aws_lb_listener_rule" "auth" {\n  listener_arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/1/2"\n'
-        '  condition {\n    path_pattern {\n      values = ["/*"]\n    }\n  }\n}\n',
+        (
+            'resource "aws_lb_listener_rule" "auth" {\n  listener_arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/1/2"\n'
+            '  condition {\n    path_pattern {\n      values = ["/*"]\n    }\n  }\n}\n'
+        ),
         "Insufficient action blocks",
         ("At least 1",),
     ),
@@ -122,11 +134,17 @@ CASES: dict[str, tuple[str, str, tuple[str, ...]]] = {
 
 
 @pytest.fixture(scope="module")
-def teeth_results(tf_offline: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+def teeth_results(
+    tf_offline: Any, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, Any]]:
     base = tmp_path_factory.mktemp("teeth")
-    roots: dict[str, Path] = {"control": tf_offline.write_root(base / "control", {"main.tf": BASE, "mod/main.tf": MODULE})}
+    roots: dict[str, Path] = {
+        "control": tf_offline.write_root(base / "control", {"main.tf": BASE, "mod/main.tf": MODULE})
+    }
     for name, (extra, _, _) in CASES.items():
-        roots[name] = tf_offline.write_root(base / name, {"main.tf": BASE + "\n" + extra, "mod/main.tf": MODULE})
+        roots[name] = tf_offline.write_root(
+            base / name, {"main.tf": BASE + "\n" + extra, "mod/main.tf": MODULE}
+        )
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = {name: pool.submit(tf_offline.validate, root) for name, root in roots.items()}
         return {name: f.result() for name, f in futures.items()}
@@ -139,7 +157,9 @@ def test_control_root_is_valid(teeth_results: dict[str, dict[str, Any]]) -> None
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_broken_config_fails_with_the_right_diagnostic(case: str, teeth_results: dict[str, dict[str, Any]], tf_offline: Any) -> None:
+def test_broken_config_fails_with_the_right_diagnostic(
+    case: str, teeth_results: dict[str, dict[str, Any]], tf_offline: Any
+) -> None:
     _, summary, fragments = CASES[case]
     result = teeth_results[case]
     assert result["valid"] is False

@@ -13,7 +13,6 @@ import io
 from pathlib import Path
 
 import pytest
-
 from tfoffline import __main__ as cli
 from tfoffline import harness
 
@@ -113,7 +112,7 @@ def make_repo(base: Path, *, broken: bool, unformatted: bool) -> Path:
     if broken:
         files["terraform/modules/broken/main.tf"] = BROKEN
     if unformatted:
-        files["envs/dev/extra.tf"] = 'locals {\n      x    = 1\n}\n'
+        files["envs/dev/extra.tf"] = "locals {\n      x    = 1\n}\n"
     for rel, text in files.items():
         (base / rel).parent.mkdir(parents=True, exist_ok=True)
         (base / rel).write_text(text)
@@ -129,12 +128,17 @@ def test_validate_all_reports_each_root(tmp_path: Path) -> None:
     assert lines[0].startswith("FAIL  fmt -check: not formatted:") and "extra.tf" in lines[0]
     assert "ok    terraform/modules/logs" in lines
     assert "FAIL  terraform/modules/broken (validate):" in lines
-    assert any('main.tf:3: Unsupported argument: An argument named "retention_in_dayz"' in ln for ln in lines)
+    assert any(
+        'main.tf:3: Unsupported argument: An argument named "retention_in_dayz"' in ln
+        for ln in lines
+    )
     assert "ok    terraform/stack" in lines
     assert "ok    envs/dev" in lines
     assert lines[-1] == "4 roots, 2 failure(s)"
     # nothing is written into the project itself
-    assert not list(repo.rglob(harness.OVERRIDE_NAME)) and not list(repo.rglob(harness.ALIASES_NAME))
+    assert not list(repo.rglob(harness.OVERRIDE_NAME)) and not list(
+        repo.rglob(harness.ALIASES_NAME)
+    )
     assert not list(repo.rglob(".terraform"))
 
 
@@ -147,7 +151,11 @@ def test_copy_root_keeps_relative_module_paths_and_plans(tmp_path: Path, tf_offl
     assert (tmp_path / "copy" / "terraform" / "modules" / "logs" / "main.tf").is_file()
     assert (tmp_path / "copy" / "build" / "lambda.zip").is_file()
     plan = tf_offline.plan(root)
-    replica = [rc for rc in plan["resource_changes"] if rc["address"] == "module.stack.module.logs.aws_cloudwatch_log_group.replica"]
+    replica = [
+        rc
+        for rc in plan["resource_changes"]
+        if rc["address"] == "module.stack.module.logs.aws_cloudwatch_log_group.replica"
+    ]
     assert replica and replica[0]["change"]["after"]["region"] == "eu-central-1"
     # the partial s3 backend was replaced by a local one
     assert 'backend "local"' in (root / harness.OVERRIDE_NAME).read_text()
@@ -158,8 +166,10 @@ def test_module_with_aliases_plans_as_a_root(tmp_path: Path, tf_offline) -> None
     root = harness.copy_root("terraform/modules/logs", tmp_path / "copy", repo=repo)
     plan = tf_offline.plan(root, vars={"name": "/x"})
     regions = {rc["address"]: rc["change"]["after"]["region"] for rc in plan["resource_changes"]}
-    assert regions == {"aws_cloudwatch_log_group.primary": "us-east-1",
-                       "aws_cloudwatch_log_group.replica": harness.STUB_REGION}
+    assert regions == {
+        "aws_cloudwatch_log_group.primary": "us-east-1",
+        "aws_cloudwatch_log_group.replica": harness.STUB_REGION,
+    }
 
 
 @pytest.mark.parametrize("rel", ["envs/local", "nowhere"])

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tfoffline import gen_schema, harness
 
 REPO = harness.REPO
@@ -107,7 +106,12 @@ def test_ecs_service() -> None:
     assert a["triggers"] == (["map", "string"], "OC")
     assert a["arn"] == ("string", "C")
     # blocks, not attributes
-    for name in ("network_configuration", "load_balancer", "deployment_circuit_breaker", "capacity_provider_strategy"):
+    for name in (
+        "network_configuration",
+        "load_balancer",
+        "deployment_circuit_breaker",
+        "capacity_provider_strategy",
+    ):
         assert name not in a and name in b["block_types"]
 
     net = nested(b, "network_configuration")
@@ -131,7 +135,11 @@ def test_ecs_service() -> None:
     assert shape(nested(b, "service_registries")) == ("list", 0, 1)
     timeouts = nested(b, "timeouts")
     assert shape(timeouts) == ("single", 0, 0)
-    assert attrs(timeouts["block"]) == {"create": ("string", "O"), "update": ("string", "O"), "delete": ("string", "O")}
+    assert attrs(timeouts["block"]) == {
+        "create": ("string", "O"),
+        "update": ("string", "O"),
+        "delete": ("string", "O"),
+    }
 
 
 def test_lb_listener_rule() -> None:
@@ -163,7 +171,10 @@ def test_lb_listener_rule() -> None:
     ha = attrs(header["block"])
     assert ha["http_header_name"] == ("string", "R")
     assert ha["values"] == (["set", "string"], "O")
-    assert attrs(nested(condition["block"], "path_pattern")["block"])["values"] == (["set", "string"], "O")
+    assert attrs(nested(condition["block"], "path_pattern")["block"])["values"] == (
+        ["set", "string"],
+        "O",
+    )
 
 
 def test_other_resources_the_stack_uses() -> None:
@@ -172,23 +183,42 @@ def test_other_resources_the_stack_uses() -> None:
     lifecycle = nested(block("aws_efs_file_system"), "lifecycle_policy")
     assert shape(lifecycle) == ("list", 0, 0)
     assert attrs(lifecycle["block"])["transition_to_ia"] == ("string", "O")
-    assert shape(nested(block("aws_secretsmanager_secret_rotation"), "rotation_rules")) == ("list", 0, 1)
+    assert shape(nested(block("aws_secretsmanager_secret_rotation"), "rotation_rules")) == (
+        "list",
+        0,
+        1,
+    )
     default_action = nested(block("aws_lb_listener"), "default_action")
     assert shape(default_action) == ("list", 1, 0)
     assert attrs(block("aws_iam_role"))["assume_role_policy"] == ("string", "R")
     assert attrs(block("aws_efs_mount_target"))["subnet_id"] == ("string", "R")
-    assert attrs(block("aws_caller_identity", "data_source_schemas"))["account_id"] == ("string", "C")
+    assert attrs(block("aws_caller_identity", "data_source_schemas"))["account_id"] == (
+        "string",
+        "C",
+    )
     assert attrs(block("aws_region", "data_source_schemas"))["region"] == ("string", "OC")
     # SDKv2 "attributes as blocks": set-of-object attributes (block syntax still accepted by Terraform)
     sg = block("aws_security_group")
     assert "ingress" not in sg.get("block_types", {})
     ingress_type, ingress_flags = attrs(sg)["ingress"]
     assert ingress_flags == "OC"
-    assert ingress_type == ["set", ["object", {
-        "cidr_blocks": ["list", "string"], "description": "string", "from_port": "number",
-        "ipv6_cidr_blocks": ["list", "string"], "prefix_list_ids": ["list", "string"], "protocol": "string",
-        "security_groups": ["set", "string"], "self": "bool", "to_port": "number",
-    }]]
+    assert ingress_type == [
+        "set",
+        [
+            "object",
+            {
+                "cidr_blocks": ["list", "string"],
+                "description": "string",
+                "from_port": "number",
+                "ipv6_cidr_blocks": ["list", "string"],
+                "prefix_list_ids": ["list", "string"],
+                "protocol": "string",
+                "security_groups": ["set", "string"],
+                "self": "bool",
+                "to_port": "number",
+            },
+        ],
+    ]
     prov = provider_schema()["provider"]["block"]
     assert attrs(prov)["region"] == ("string", "O")
     assert shape(prov["block_types"]["default_tags"]) == ("list", 0, 1)
@@ -231,11 +261,17 @@ def test_traps_are_avoided_everywhere() -> None:
                 if nb["nesting_mode"] == "set":
                     assert not _block_has_dynamic(nb["block"]), where
             for name, a in s["block"].get("attributes", {}).items():
-                assert a.get("required") or a.get("optional") or a.get("computed"), f"{type_name}.{name}"
-                assert not (a.get("required") and (a.get("optional") or a.get("computed"))), f"{type_name}.{name}"
+                assert a.get("required") or a.get("optional") or a.get("computed"), (
+                    f"{type_name}.{name}"
+                )
+                assert not (a.get("required") and (a.get("optional") or a.get("computed"))), (
+                    f"{type_name}.{name}"
+                )
     assert checked > 6000
     # the map trap exists in this provider version: a required map-nested block
-    locale = schemas["resource_schemas"]["aws_lexv2models_bot_version"]["block"]["block_types"]["locale_specification"]
+    locale = schemas["resource_schemas"]["aws_lexv2models_bot_version"]["block"]["block_types"][
+        "locale_specification"
+    ]
     assert locale["nesting_mode"] == "map" and "min_items" not in locale
 
 
@@ -250,12 +286,21 @@ def test_counts_are_recorded_and_true() -> None:
     assert counts["data_sources"] == len(s["data_source_schemas"]) >= 650
 
     def count(b: dict[str, Any]) -> int:
-        return len(b.get("attributes", {})) + sum(count(nb["block"]) for nb in b.get("block_types", {}).values())
+        return len(b.get("attributes", {})) + sum(
+            count(nb["block"]) for nb in b.get("block_types", {}).values()
+        )
 
-    assert counts["resource_attributes"] == sum(count(x["block"]) for x in s["resource_schemas"].values())
-    assert counts["data_source_attributes"] == sum(count(x["block"]) for x in s["data_source_schemas"].values())
+    assert counts["resource_attributes"] == sum(
+        count(x["block"]) for x in s["resource_schemas"].values()
+    )
+    assert counts["data_source_attributes"] == sum(
+        count(x["block"]) for x in s["data_source_schemas"].values()
+    )
     line = gen_schema.format_counts(counts)
-    assert f"{counts['resource_types']} resource types ({counts['resource_attributes']} attributes)" in line
+    assert (
+        f"{counts['resource_types']} resource types ({counts['resource_attributes']} attributes)"
+        in line
+    )
 
 
 # --------------------------------------------------------------------------- the generator, end to end
@@ -502,7 +547,11 @@ def _index_js(ts: str) -> bytes:
 def _synthetic_wheel(path: Path) -> Path:
     tgz = io.BytesIO()
     with tarfile.open(fileobj=tgz, mode="w:gz") as tar:
-        for name, ts in (("demo-thing", _RESOURCE_TS), ("provider", _PROVIDER_TS), ("data-aws-demo", _DATA_TS)):
+        for name, ts in (
+            ("demo-thing", _RESOURCE_TS),
+            ("provider", _PROVIDER_TS),
+            ("data-aws-demo", _DATA_TS),
+        ):
             data = _index_js(ts)
             info = tarfile.TarInfo(f"package/lib/{name}/index.js")
             info.size = len(data)
@@ -516,8 +565,15 @@ def _tool(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.Com
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "tools"), str(REPO)])
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "tfoffline", *args], capture_output=True, text=True,
-                          env=env, cwd=REPO, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tfoffline", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_generator_end_to_end_on_a_synthetic_wheel(tmp_path: Path) -> None:
@@ -525,12 +581,19 @@ def test_generator_end_to_end_on_a_synthetic_wheel(tmp_path: Path) -> None:
     out = tmp_path / "schema.json.gz"
     proc = _tool("gen-schema", "--wheel", str(wheel), "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    assert "1 resource types (8 attributes), 1 data sources (2 attributes), provider config 1 attributes" in proc.stdout
+    assert (
+        "1 resource types (8 attributes), 1 data sources (2 attributes), provider config 1 attributes"
+        in proc.stdout
+    )
     with gzip.open(out) as fh:
         doc = json.load(fh)
     s = doc["provider_schemas"]["registry.terraform.io/hashicorp/aws"]
     thing = s["resource_schemas"]["aws_demo_thing"]["block"]
-    assert attrs(thing) == {"arn": ("string", "C"), "ids": (["set", "string"], "C"), "name": ("string", "R")}
+    assert attrs(thing) == {
+        "arn": ("string", "C"),
+        "ids": (["set", "string"], "C"),
+        "name": ("string", "R"),
+    }
     # trap 1: a set block holding a dynamic field is served as a list
     assert shape(thing["block_types"]["rule"]) == ("list", 0, 0)
     assert attrs(thing["block_types"]["rule"]["block"])["statement"] == ("dynamic", "O")
@@ -539,8 +602,14 @@ def test_generator_end_to_end_on_a_synthetic_wheel(tmp_path: Path) -> None:
     # a max-1 required block, with a list-of-maps attribute inside
     settings = thing["block_types"]["settings"]
     assert shape(settings) == ("list", 1, 1)
-    assert attrs(settings["block"]) == {"labels": (["list", ["map", "string"]], "O"), "retries": ("number", "OC")}
-    assert attrs(s["data_source_schemas"]["aws_demo"]["block"]) == {"id": ("string", "OC"), "tags": (["map", "string"], "C")}
+    assert attrs(settings["block"]) == {
+        "labels": (["list", ["map", "string"]], "O"),
+        "retries": ("number", "OC"),
+    }
+    assert attrs(s["data_source_schemas"]["aws_demo"]["block"]) == {
+        "id": ("string", "OC"),
+        "tags": (["map", "string"], "C"),
+    }
     assert attrs(s["provider"]["block"]) == {"region": ("string", "O")}
     assert doc["generated_from"]["counts"]["resource_types"] == 1
 

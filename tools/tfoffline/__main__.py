@@ -29,7 +29,10 @@ def cmd_run(argv: list[str]) -> int:
     from tfoffline import harness as h
 
     if not argv:
-        _err("run needs a directory and Terraform arguments.", "Example: scripts/tf-offline envs/prod plan")
+        _err(
+            "run needs a directory and Terraform arguments.",
+            "Example: scripts/tf-offline envs/prod plan",
+        )
         return 2
     root = h.check_root(Path(argv[0]).resolve())
     args = argv[1:] or ["plan"]
@@ -53,14 +56,25 @@ def cmd_run(argv: list[str]) -> int:
     try:
         h.local_backend_override(root, state_path=state_dir / "offline.tfstate")
         if args[0] not in ("init", "fmt", "version", "-version", "-help", "--help"):
-            proc = subprocess.run([*eng.argv, "init", "-input=false", "-no-color"], cwd=root, env=env,
-                                  capture_output=True, text=True, timeout=h.DEFAULT_TIMEOUT)
+            proc = subprocess.run(
+                [*eng.argv, "init", "-input=false", "-no-color"],
+                cwd=root,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=h.DEFAULT_TIMEOUT,
+                check=False,
+            )
             if proc.returncode != 0:
                 sys.stderr.write(proc.stdout + proc.stderr)
-                _err(f"terraform init failed in {root}: {h.first_error(proc.stderr or proc.stdout)}")
+                _err(
+                    f"terraform init failed in {root}: {h.first_error(proc.stderr or proc.stdout)}"
+                )
                 return 1
         try:
-            return subprocess.run([*eng.argv, *args], cwd=root, env=env, timeout=6 * h.DEFAULT_TIMEOUT).returncode
+            return subprocess.run(
+                [*eng.argv, *args], cwd=root, env=env, timeout=6 * h.DEFAULT_TIMEOUT, check=False
+            ).returncode
         except subprocess.TimeoutExpired:
             _err(f"terraform {args[0]} did not finish within {6 * h.DEFAULT_TIMEOUT} s.")
             return 1
@@ -110,9 +124,15 @@ def validate_all(repo: Path, out: Any = None) -> int:
     failures = 0
     fmt_dirs = [d for d in ("terraform", "envs") if (repo / d).is_dir()]
     if fmt_dirs:
-        proc = subprocess.run([*eng.argv, "fmt", "-check", "-recursive", "-list=true", *fmt_dirs], cwd=repo,
-                              capture_output=True, text=True, timeout=h.DEFAULT_TIMEOUT,
-                              env=h.offline_env(h.default_workdir()))
+        proc = subprocess.run(
+            [*eng.argv, "fmt", "-check", "-recursive", "-list=true", *fmt_dirs],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=h.DEFAULT_TIMEOUT,
+            env=h.offline_env(h.default_workdir()),
+            check=False,
+        )
         if proc.returncode == 0:
             emit(f"ok    fmt -check {' '.join(fmt_dirs)}")
         else:
@@ -187,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     from chromactl.errors import ChromactlError
 
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print(USAGE if argv else USAGE, file=sys.stdout if argv else sys.stderr)
+        print(USAGE, file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
     cmd, rest = argv[0], argv[1:]
     handlers = {"run": cmd_run, "validate-all": cmd_validate_all, "gen-schema": cmd_gen_schema}

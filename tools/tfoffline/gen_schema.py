@@ -86,8 +86,15 @@ class TsFile:
 _SYNTH_RE = re.compile(
     r'"?(\w+)"?: \{\s*value: (.*?),\n\s*isBlock: (true|false),\s*type: "(\w+)",\s*storageClassType: "(\w+)"',
 )
-_FIELD_RE = re.compile(r"^  // (\w+) - computed: (true|false), optional: (true|false), required: (true|false)$", re.M)
-_TOP_KINDS = {"TerraformResource": "resource", "TerraformDataSource": "data", "TerraformProvider": "provider"}
+_FIELD_RE = re.compile(
+    r"^  // (\w+) - computed: (true|false), optional: (true|false), required: (true|false)$",
+    re.MULTILINE,
+)
+_TOP_KINDS = {
+    "TerraformResource": "resource",
+    "TerraformDataSource": "data",
+    "TerraformProvider": "provider",
+}
 
 
 def _ucfirst(name: str) -> str:
@@ -96,7 +103,7 @@ def _ucfirst(name: str) -> str:
 
 def parse_ts(text: str) -> TsFile:
     out = TsFile()
-    chunks = re.split(r"^(?=export )", text, flags=re.M)
+    chunks = re.split(r"^(?=export )", text, flags=re.MULTILINE)
     for chunk in chunks:
         m = re.match(r"export function (\w+)ToHclTerraform\(", chunk)
         if m:
@@ -127,7 +134,13 @@ _NULL_GUARD = re.compile(r"^\S+ === undefined \? null : ")
 def _synth_attrs(chunk: str) -> list[SynthAttr]:
     # Object-typed attributes guard each field: `struct!.x === undefined ? null : <mapper>(...)`.
     return [
-        SynthAttr(m.group(1), _NULL_GUARD.sub("", m.group(2).strip()), m.group(3) == "true", m.group(4), m.group(5))
+        SynthAttr(
+            m.group(1),
+            _NULL_GUARD.sub("", m.group(2).strip()),
+            m.group(3) == "true",
+            m.group(4),
+            m.group(5),
+        )
         for m in _SYNTH_RE.finditer(chunk)
     ]
 
@@ -136,7 +149,11 @@ def _is_attribute_list(a: SynthAttr) -> bool:
     """`isBlock: true` with `listMapperHcl(fn, false)`: a list/set-of-object *attribute* in the real
     schema (SDKv2 ConfigModeAttr such as aws_security_group.ingress, or a framework list attribute
     of objects), written `x = [{...}]` (Terraform also accepts block syntax for these)."""
-    return a.is_block and a.kind in ("list", "set") and bool(re.match(r"cdktn\.listMapperHcl\(\w+, false\)", a.value))
+    return (
+        a.is_block
+        and a.kind in ("list", "set")
+        and bool(re.match(r"cdktn\.listMapperHcl\(\w+, false\)", a.value))
+    )
 
 
 def _fields(chunk: str) -> list[Field]:
@@ -145,7 +162,13 @@ def _fields(chunk: str) -> list[Field]:
     for i, m in enumerate(found):
         end = found[i + 1].start() if i + 1 < len(found) else len(chunk)
         result.append(
-            Field(m.group(1), m.group(2) == "true", m.group(3) == "true", m.group(4) == "true", chunk[m.end() : end])
+            Field(
+                m.group(1),
+                m.group(2) == "true",
+                m.group(3) == "true",
+                m.group(4) == "true",
+                chunk[m.end() : end],
+            )
         )
     return result
 
@@ -162,7 +185,11 @@ def _scalar_of_mapper(expr: str) -> Any:
     m = re.match(r"cdktn\.hashMapperHcl\((.*)\)(?:\(.*\))?$", expr)
     if m:
         return ["map", _scalar_of_mapper(m.group(1))]
-    for prefix, ty in (("cdktn.string", "string"), ("cdktn.number", "number"), ("cdktn.boolean", "bool")):
+    for prefix, ty in (
+        ("cdktn.string", "string"),
+        ("cdktn.number", "number"),
+        ("cdktn.boolean", "bool"),
+    ):
         if expr.startswith(prefix + "ToHclTerraform"):
             return ty
     return "dynamic"
@@ -198,7 +225,10 @@ def attr_type_from_synth(a: SynthAttr) -> Any:
 
 
 _GETTER_TYPES = [
-    (r"cdktn\.Token\.asNumberList\(cdktn\.Fn\.tolist\(this\.getNumberListAttribute", ["set", "number"]),
+    (
+        r"cdktn\.Token\.asNumberList\(cdktn\.Fn\.tolist\(this\.getNumberListAttribute",
+        ["set", "number"],
+    ),
     (r"cdktn\.Fn\.tolist\(this\.getListAttribute", ["set", "string"]),
     (r"cdktn\.Fn\.tolist\(this\.getBooleanListAttribute", ["set", "bool"]),
     (r"this\.getNumberListAttribute", ["list", "number"]),
@@ -234,8 +264,13 @@ class Builder:
                 return self.object_type(cls, stack)
         m = re.search(r"private _\w+ = new cdktn\.(String|Number|Boolean|Any)Map\(", f.body)
         if m:
-            return ["map", {"String": "string", "Number": "number", "Boolean": "bool", "Any": "dynamic"}[m.group(1)]]
-        getter = re.search(r"public get \w+\(\) \{\s*(.*?)\n\s*\}", f.body, re.S)
+            return [
+                "map",
+                {"String": "string", "Number": "number", "Boolean": "bool", "Any": "dynamic"}[
+                    m.group(1)
+                ],
+            ]
+        getter = re.search(r"public get \w+\(\) \{\s*(.*?)\n\s*\}", f.body, re.DOTALL)
         expr = getter.group(1) if getter else ""
         for pattern, ty in _GETTER_TYPES:
             if re.search(pattern, expr):
@@ -251,7 +286,11 @@ class Builder:
             a = synth.get(f.name)
             if a is not None and a.is_block:
                 inner = self.object_type(self._struct_ref(a), stack + (ref_cls,))
-                attrs[f.name] = inner if a.kind == "struct" else [{"set": "set", "map": "map"}.get(a.kind, "list"), inner]
+                attrs[f.name] = (
+                    inner
+                    if a.kind == "struct"
+                    else [{"set": "set", "map": "map"}.get(a.kind, "list"), inner]
+                )
             elif a is not None:
                 attrs[f.name] = attr_type_from_synth(a)
             else:
@@ -262,7 +301,7 @@ class Builder:
         st = a.storage
         if st in self.ts.list_item:
             return self.ts.list_item[st]
-        if st.endswith("List") or st.endswith("Map"):
+        if st.endswith(("List", "Map")):
             base = st[:-4] if st.endswith("List") else st[:-3]
             return base + "OutputReference"
         return st + "OutputReference"
@@ -281,7 +320,9 @@ class Builder:
                 spec["optional"] = True
         return spec
 
-    def block(self, cls: str, struct: str, stack: tuple[str, ...] = (), provider: bool = False) -> dict[str, Any]:
+    def block(
+        self, cls: str, struct: str, stack: tuple[str, ...] = (), provider: bool = False
+    ) -> dict[str, Any]:
         """A configschema block for class `cls` (fields) whose synthesizer is `struct`."""
         synth = {a.name: a for a in self.ts.synth.get(struct, [])}
         fields = self.ts.fields.get(cls, [])
@@ -300,8 +341,13 @@ class Builder:
                 ref = self._struct_ref(a)
                 if ref in stack or len(stack) > 12:
                     continue
-                inner = self.block(ref, ref.removesuffix("OutputReference"), stack + (ref,), provider)
-                nb: dict[str, Any] = {"nesting_mode": {"struct": "single"}.get(a.kind, a.kind), "block": inner}
+                inner = self.block(
+                    ref, ref.removesuffix("OutputReference"), stack + (ref,), provider
+                )
+                nb: dict[str, Any] = {
+                    "nesting_mode": {"struct": "single"}.get(a.kind, a.kind),
+                    "block": inner,
+                }
                 max1 = not a.value.startswith(("cdktn.listMapperHcl", "cdktn.hashMapperHcl"))
                 if provider and f.name in _PROVIDER_MAX1:
                     max1 = True
@@ -347,7 +393,12 @@ def typescript_sources(tgz: bytes) -> list[tuple[str, str]]:
     with tarfile.open(fileobj=io.BytesIO(tgz), mode="r:gz") as tar:
         for member in tar:
             parts = member.name.split("/")
-            if len(parts) != 4 or parts[1] != "lib" or parts[3] != "index.js" or not member.isfile():
+            if (
+                len(parts) != 4
+                or parts[1] != "lib"
+                or parts[3] != "index.js"
+                or not member.isfile()
+            ):
                 continue
             fh = tar.extractfile(member)
             if fh is None:
@@ -364,7 +415,11 @@ def typescript_sources(tgz: bytes) -> list[tuple[str, str]]:
 def read_wheel(wheel: Path) -> bytes:
     try:
         with zipfile.ZipFile(wheel) as zf:
-            names = [n for n in zf.namelist() if n.startswith("cdktn_provider_aws/_jsii/") and n.endswith(".jsii.tgz")]
+            names = [
+                n
+                for n in zf.namelist()
+                if n.startswith("cdktn_provider_aws/_jsii/") and n.endswith(".jsii.tgz")
+            ]
             if not names:
                 raise GenError(f"{wheel} holds no cdktn_provider_aws/_jsii/*.jsii.tgz tarball.")
             return zf.read(names[0])
@@ -373,12 +428,24 @@ def read_wheel(wheel: Path) -> bytes:
 
 
 def download_wheel(dest: Path) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q",
-           f"{PACKAGE}=={PACKAGE_VERSION}", "-d", str(dest)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "-q",
+        f"{PACKAGE}=={PACKAGE_VERSION}",
+        "-d",
+        str(dest),
+    ]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
     except subprocess.TimeoutExpired:
-        raise GenError(f"Downloading {PACKAGE}=={PACKAGE_VERSION} from PyPI took longer than 15 minutes.") from None
+        raise GenError(
+            f"Downloading {PACKAGE}=={PACKAGE_VERSION} from PyPI took longer than 15 minutes."
+        ) from None
     wheels = list(dest.glob("cdktn_provider_aws-*.whl"))
     if proc.returncode != 0 or not wheels:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -401,10 +468,15 @@ def build_schema(sources: list[tuple[str, str]]) -> tuple[dict[str, Any], dict[s
             provider_block = b.block(cls, cls, provider=True)
         else:
             blk = b.block(cls, cls)
-            (resources if kind == "resource" else data_sources)[tf_name] = {"version": 0, "block": blk}
+            (resources if kind == "resource" else data_sources)[tf_name] = {
+                "version": 0,
+                "block": blk,
+            }
         attrs[kind] += b.attr_count
     if provider_block is None or not resources:
-        raise GenError("The package holds no provider or resource classes: is it cdktn-provider-aws?")
+        raise GenError(
+            "The package holds no provider or resource classes: is it cdktn-provider-aws?"
+        )
     schema = {
         "format_version": "1.0",
         "provider_schemas": {
@@ -435,7 +507,10 @@ def write_schema(schema: dict[str, Any], out: Path) -> None:
     data = json.dumps(schema, separators=(",", ":"), sort_keys=False).encode()
     tmp = out.with_suffix(".tmp")
     # mtime=0 keeps the gzip bytes reproducible, so a regeneration shows no diff.
-    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=9, mtime=0) as gz:
+    with (
+        open(tmp, "wb") as raw,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=9, mtime=0) as gz,
+    ):
         gz.write(data)
     tmp.replace(out)
 

@@ -24,9 +24,10 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from chromactl.errors import ChromactlError, ConfigError, OperationFailed, UsageError
 
@@ -39,7 +40,9 @@ SCHEMA_FILE = PKG_DIR / "schema" / f"aws-{PROVIDER_VERSION}.json.gz"
 PROVIDER_PYTHON = REPO / ".venv-tfprov" / "bin" / "python"
 OVERRIDE_NAME = "_tfoffline_override.tf"
 ALIASES_NAME = "_tfoffline_providers.tf"
-STUB_REGION = "us-west-2"  # region of stub provider configurations for a module's configuration_aliases
+STUB_REGION = (
+    "us-west-2"  # region of stub provider configurations for a module's configuration_aliases
+)
 PLAN_NAME = "tfoffline.tfplan"
 VARS_NAME = "tfoffline-vars.tfvars.json"
 DEFAULT_TIMEOUT = 600
@@ -61,7 +64,9 @@ class ProviderEnvMissing(ConfigError):
 class TerraformFailed(OperationFailed):
     """A Terraform command failed; `.output` holds what it printed."""
 
-    def __init__(self, message: str, hint: str | None = None, *, output: str = "", returncode: int = 1):
+    def __init__(
+        self, message: str, hint: str | None = None, *, output: str = "", returncode: int = 1
+    ):
         super().__init__(message, hint)
         self.output = output
         self.returncode = returncode
@@ -84,7 +89,10 @@ def _check_schema_cached(path: str, mtime_ns: int, size: int) -> dict[str, int]:
         with gzip.open(path, "rb") as fh:
             doc = json.loads(fh.read())
         provider = doc["provider_schemas"]["registry.terraform.io/hashicorp/aws"]
-        counts = {"resource_types": len(provider["resource_schemas"]), "data_sources": len(provider["data_source_schemas"])}
+        counts = {
+            "resource_types": len(provider["resource_schemas"]),
+            "data_sources": len(provider["data_source_schemas"]),
+        }
     except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
         kind = type(exc).__name__
         raise SchemaUnavailable(
@@ -92,8 +100,10 @@ def _check_schema_cached(path: str, mtime_ns: int, size: int) -> dict[str, int]:
             "Restore it with `git checkout tools/tfoffline/schema` or regenerate it: python -m tfoffline gen-schema.",
         ) from None
     if counts["resource_types"] == 0:
-        raise SchemaUnavailable(f"The offline provider schema {path} holds no resource types.",
-                                "Regenerate it: python -m tfoffline gen-schema.")
+        raise SchemaUnavailable(
+            f"The offline provider schema {path} holds no resource types.",
+            "Regenerate it: python -m tfoffline gen-schema.",
+        )
     return counts
 
 
@@ -122,10 +132,14 @@ def check_provider_env() -> None:
 def check_root(root: Path) -> Path:
     root = Path(root)
     if not root.is_dir():
-        raise NotATerraformRoot(f"{root} is not a directory.", "Pass a Terraform root such as envs/prod.")
+        raise NotATerraformRoot(
+            f"{root} is not a directory.", "Pass a Terraform root such as envs/prod."
+        )
     if not any(p.name not in (OVERRIDE_NAME, ALIASES_NAME) for p in root.glob("*.tf")):
-        raise NotATerraformRoot(f"{root} is not a Terraform root: it holds no *.tf file.",
-                                "Pass a directory with Terraform configuration, such as envs/prod.")
+        raise NotATerraformRoot(
+            f"{root} is not a Terraform root: it holds no *.tf file.",
+            "Pass a directory with Terraform configuration, such as envs/prod.",
+        )
     return root
 
 
@@ -189,7 +203,16 @@ def offline_env(tmp: Path, base: Mapping[str, str] | None = None) -> dict[str, s
     """A copy of the environment for offline Terraform: our CLI config, no TF_* leaks, no network."""
     src = dict(os.environ if base is None else base)
     env = {k: v for k, v in src.items() if not k.upper().startswith("TF_")}
-    for k in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+    for k in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ):
         env.pop(k, None)
     env["TF_CLI_CONFIG_FILE"] = str(write_cli_config(Path(tmp)))
     env["CHECKPOINT_DISABLE"] = "1"
@@ -202,15 +225,28 @@ def offline_env(tmp: Path, base: Mapping[str, str] | None = None) -> dict[str, s
 
 def default_workdir() -> Path:
     """A per-user scratch directory for the CLI config and out-of-tree data dirs."""
-    d = Path(tempfile.gettempdir()) / f"tfoffline-{os.getuid()}-{hashlib.sha256(str(REPO).encode()).hexdigest()[:8]}"
+    d = (
+        Path(tempfile.gettempdir())
+        / f"tfoffline-{os.getuid()}-{hashlib.sha256(str(REPO).encode()).hexdigest()[:8]}"
+    )
     d.mkdir(parents=True, exist_ok=True)
     return d
 
 
 # --------------------------------------------------------------------------- roots
 
-_COPY_IGNORE = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*.tfplan",
-                                      OVERRIDE_NAME, ALIASES_NAME, PLAN_NAME, VARS_NAME, "__pycache__")
+_COPY_IGNORE = shutil.ignore_patterns(
+    ".terraform",
+    ".terraform.lock.hcl",
+    "*.tfstate",
+    "*.tfstate.*",
+    "*.tfplan",
+    OVERRIDE_NAME,
+    ALIASES_NAME,
+    PLAN_NAME,
+    VARS_NAME,
+    "__pycache__",
+)
 
 
 def copy_root(rel_dir: str, dest: Path, repo: Path | None = None) -> Path:
@@ -221,7 +257,9 @@ def copy_root(rel_dir: str, dest: Path, repo: Path | None = None) -> Path:
         try:
             rel = rel.resolve().relative_to(repo)
         except ValueError:
-            raise NotATerraformRoot(f"{rel_dir} is outside the project.", "Pass a path relative to the project root.") from None
+            raise NotATerraformRoot(
+                f"{rel_dir} is outside the project.", "Pass a path relative to the project root."
+            ) from None
     src = repo / rel
     check_root(src)
     dest = Path(dest)
@@ -261,9 +299,12 @@ def provider_alias_stubs(root: Path) -> Path | None:
     if not aliases:
         return None
     blocks = "".join(
-        f'provider "aws" {{\n  alias  = "{a.split(".", 1)[1]}"\n  region = "{STUB_REGION}"\n}}\n\n' for a in aliases
+        f'provider "aws" {{\n  alias  = "{a.split(".", 1)[1]}"\n  region = "{STUB_REGION}"\n}}\n\n'
+        for a in aliases
     )
-    path.write_text("# Written by tfoffline: stub configurations for this module's provider aliases.\n" + blocks)
+    path.write_text(
+        "# Written by tfoffline: stub configurations for this module's provider aliases.\n" + blocks
+    )
     return path
 
 
@@ -294,8 +335,13 @@ def _env_for(root: Path, env: Mapping[str, str] | None) -> dict[str, str]:
     return offline_env(default_workdir())
 
 
-def run(root: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT,
-        check: bool = False) -> subprocess.CompletedProcess[str]:
+def run(
+    root: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    check: bool = False,
+) -> subprocess.CompletedProcess[str]:
     """Run `terraform ARGS` in root with the offline provider; output captured as text."""
     check_schema()
     check_provider_env()
@@ -303,7 +349,15 @@ def run(root: Path, *args: str, env: Mapping[str, str] | None = None, timeout: f
     root = Path(root)
     argv = [*eng.argv, *args]
     try:
-        proc = subprocess.run(argv, cwd=root, env=_env_for(root, env), capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            argv,
+            cwd=root,
+            env=_env_for(root, env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired as exc:
         out = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
         raise TerraformFailed(
@@ -320,12 +374,14 @@ def first_error(text: str) -> str:
     lines = [ln.strip(" │╷╵") for ln in text.splitlines()]
     for i, ln in enumerate(lines):
         if ln.startswith("Error:"):
-            return ln[len("Error:"):].strip()
+            return ln[len("Error:") :].strip()
     meaningful = [ln for ln in lines if ln.strip()]
     return meaningful[-1] if meaningful else "no output"
 
 
-def _failed(args: Iterable[str], root: Path, proc: subprocess.CompletedProcess[str]) -> TerraformFailed:
+def _failed(
+    args: Iterable[str], root: Path, proc: subprocess.CompletedProcess[str]
+) -> TerraformFailed:
     cmd = next(iter(args), "")
     err = first_error(proc.stderr or proc.stdout)
     return TerraformFailed(
@@ -348,7 +404,9 @@ def _parse_json_lines(text: str) -> list[dict[str, Any]]:
     return out
 
 
-def init(root: Path, env: Mapping[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT) -> subprocess.CompletedProcess[str]:
+def init(
+    root: Path, env: Mapping[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
     """`terraform init` with the local backend override; raises TerraformFailed on failure."""
     root = check_root(Path(root))
     if not (root / OVERRIDE_NAME).is_file():
@@ -356,7 +414,9 @@ def init(root: Path, env: Mapping[str, str] | None = None, timeout: float = DEFA
     return run(root, "init", "-input=false", "-no-color", env=env, timeout=timeout, check=True)
 
 
-def _init_diagnostics(root: Path, env: Mapping[str, str] | None, timeout: float) -> dict[str, Any] | None:
+def _init_diagnostics(
+    root: Path, env: Mapping[str, str] | None, timeout: float
+) -> dict[str, Any] | None:
     """Init; on failure return its diagnostics in `validate -json` shape (syntax errors surface here)."""
     root = check_root(Path(root))
     if (root / ".terraform").is_dir() and (root / OVERRIDE_NAME).is_file():
@@ -366,16 +426,31 @@ def _init_diagnostics(root: Path, env: Mapping[str, str] | None, timeout: float)
     proc = run(root, "init", "-input=false", "-no-color", "-json", env=env, timeout=timeout)
     if proc.returncode == 0:
         return None
-    diags = [ev["diagnostic"] for ev in _parse_json_lines(proc.stdout) if ev.get("type") == "diagnostic"]
+    diags = [
+        ev["diagnostic"] for ev in _parse_json_lines(proc.stdout) if ev.get("type") == "diagnostic"
+    ]
     errors = [d for d in diags if d.get("severity") == "error"]
     if not errors:
-        errors = [{"severity": "error", "summary": first_error(proc.stderr or proc.stdout), "detail": proc.stderr}]
+        errors = [
+            {
+                "severity": "error",
+                "summary": first_error(proc.stderr or proc.stdout),
+                "detail": proc.stderr,
+            }
+        ]
         diags += errors
-    return {"valid": False, "error_count": len(errors), "warning_count": len(diags) - len(errors),
-            "diagnostics": diags, "stage": "init"}
+    return {
+        "valid": False,
+        "error_count": len(errors),
+        "warning_count": len(diags) - len(errors),
+        "diagnostics": diags,
+        "stage": "init",
+    }
 
 
-def validate(root: Path, env: Mapping[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+def validate(
+    root: Path, env: Mapping[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> dict[str, Any]:
     """`terraform validate -json` (init first if the root was never initialised), parsed:
     {"valid", "error_count", "warning_count", "diagnostics", "stage"}; stage is "init" when init
     already failed (syntax errors, missing module directories) and "validate" otherwise."""
@@ -396,7 +471,9 @@ def errors(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [d for d in result.get("diagnostics", []) if d.get("severity") == "error"]
 
 
-def _var_args(root: Path, vars: Mapping[str, Any] | None, var_files: Iterable[str | Path]) -> list[str]:
+def _var_args(
+    root: Path, vars: Mapping[str, Any] | None, var_files: Iterable[str | Path]
+) -> list[str]:
     args = [f"-var-file={Path(f).resolve()}" for f in var_files]
     if vars:
         path = Path(root) / VARS_NAME
@@ -411,35 +488,66 @@ def _ensure_init(root: Path, env: Mapping[str, str] | None, timeout: float) -> N
         init(root, env=env, timeout=timeout)
 
 
-def plan_json(root: Path, vars: Mapping[str, Any] | None = None, var_files: Iterable[str | Path] = (),
-              env: Mapping[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT,
-              extra_args: Iterable[str] = ()) -> dict[str, Any]:
+def plan_json(
+    root: Path,
+    vars: Mapping[str, Any] | None = None,
+    var_files: Iterable[str | Path] = (),
+    env: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    extra_args: Iterable[str] = (),
+) -> dict[str, Any]:
     """Plan to a file, then `terraform show -json` it; raises TerraformFailed if the plan fails."""
     root = check_root(Path(root))
     _ensure_init(root, env, timeout)
-    args = ["plan", "-input=false", "-no-color", "-lock=false", f"-out={PLAN_NAME}",
-            *_var_args(root, vars, var_files), *extra_args]
+    args = [
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-lock=false",
+        f"-out={PLAN_NAME}",
+        *_var_args(root, vars, var_files),
+        *extra_args,
+    ]
     run(root, *args, env=env, timeout=timeout, check=True)
     shown = run(root, "show", "-json", "-no-color", PLAN_NAME, env=env, timeout=timeout, check=True)
     return json.loads(shown.stdout)
 
 
-def apply(root: Path, vars: Mapping[str, Any] | None = None, var_files: Iterable[str | Path] = (),
-          env: Mapping[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT,
-          extra_args: Iterable[str] = ()) -> subprocess.CompletedProcess[str]:
+def apply(
+    root: Path,
+    vars: Mapping[str, Any] | None = None,
+    var_files: Iterable[str | Path] = (),
+    env: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    extra_args: Iterable[str] = (),
+) -> subprocess.CompletedProcess[str]:
     """`terraform apply -auto-approve` into the local state; raises TerraformFailed on failure."""
     root = check_root(Path(root))
     _ensure_init(root, env, timeout)
-    args = ["apply", "-input=false", "-no-color", "-auto-approve", *_var_args(root, vars, var_files), *extra_args]
+    args = [
+        "apply",
+        "-input=false",
+        "-no-color",
+        "-auto-approve",
+        *_var_args(root, vars, var_files),
+        *extra_args,
+    ]
     return run(root, *args, env=env, timeout=timeout, check=True)
 
 
-def destroy(root: Path, vars: Mapping[str, Any] | None = None, var_files: Iterable[str | Path] = (),
-            env: Mapping[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT) -> subprocess.CompletedProcess[str]:
+def destroy(
+    root: Path,
+    vars: Mapping[str, Any] | None = None,
+    var_files: Iterable[str | Path] = (),
+    env: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> subprocess.CompletedProcess[str]:
     return apply(root, vars, var_files, env=env, timeout=timeout, extra_args=("-destroy",))
 
 
-def state_json(root: Path, env: Mapping[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+def state_json(
+    root: Path, env: Mapping[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> dict[str, Any]:
     """`terraform show -json` of the current (local) state."""
     proc = run(Path(root), "show", "-json", "-no-color", env=env, timeout=timeout, check=True)
     return json.loads(proc.stdout)
@@ -462,12 +570,36 @@ def planned_resources(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def resource_changes(plan: Mapping[str, Any], type_name: str | None = None) -> list[dict[str, Any]]:
-    return [rc for rc in plan.get("resource_changes", []) if type_name is None or rc.get("type") == type_name]
+    return [
+        rc
+        for rc in plan.get("resource_changes", [])
+        if type_name is None or rc.get("type") == type_name
+    ]
 
 
 __all__ = [
-    "ChromactlError", "NotATerraformRoot", "SchemaUnavailable", "ProviderEnvMissing", "TerraformFailed",
-    "write_cli_config", "offline_env", "copy_root", "local_backend_override", "run", "init", "validate",
-    "plan_json", "apply", "destroy", "state_json", "errors", "planned_resources", "resource_changes",
-    "check_schema", "check_provider_env", "check_root", "engine", "default_workdir",
+    "ChromactlError",
+    "NotATerraformRoot",
+    "ProviderEnvMissing",
+    "SchemaUnavailable",
+    "TerraformFailed",
+    "apply",
+    "check_provider_env",
+    "check_root",
+    "check_schema",
+    "copy_root",
+    "default_workdir",
+    "destroy",
+    "engine",
+    "errors",
+    "init",
+    "local_backend_override",
+    "offline_env",
+    "plan_json",
+    "planned_resources",
+    "resource_changes",
+    "run",
+    "state_json",
+    "validate",
+    "write_cli_config",
 ]

@@ -45,14 +45,9 @@ PROVIDER_ADDRESS = "registry.terraform.io/hashicorp/aws"
 
 
 class _Unknown:
-    """Terraform's unknown value (msgpack extension 0)."""
+    """Terraform's unknown value (msgpack extension 0); only the UNKNOWN instance exists."""
 
-    _inst: "_Unknown | None" = None
-
-    def __new__(cls) -> "_Unknown":
-        if cls._inst is None:
-            cls._inst = super().__new__(cls)
-        return cls._inst
+    __slots__ = ()
 
     def __repr__(self) -> str:
         return "<unknown>"
@@ -181,32 +176,94 @@ def block_to_pb(pb: Any, block: dict[str, Any]) -> Any:
 # --------------------------------------------------------------------------- deterministic values
 
 _SERVICE = [
-    ("aws_lb", "elasticloadbalancing"), ("aws_alb", "elasticloadbalancing"), ("aws_ecs_", "ecs"),
-    ("aws_efs_", "elasticfilesystem"), ("aws_iam_", "iam"), ("aws_kms_", "kms"),
-    ("aws_secretsmanager_", "secretsmanager"), ("aws_cloudwatch_log_", "logs"), ("aws_cloudwatch_", "cloudwatch"),
-    ("aws_sns_", "sns"), ("aws_sqs_", "sqs"), ("aws_s3", "s3"), ("aws_backup_", "backup"),
-    ("aws_route53", "route53"), ("aws_acm_", "acm"), ("aws_lambda_", "lambda"), ("aws_ecr_", "ecr"),
-    ("aws_appautoscaling_", "application-autoscaling"), ("aws_dynamodb_", "dynamodb"), ("aws_wafv2_", "wafv2"),
-    ("aws_vpc", "ec2"), ("aws_subnet", "ec2"), ("aws_security_group", "ec2"), ("aws_internet_gateway", "ec2"),
-    ("aws_nat_gateway", "ec2"), ("aws_route_table", "ec2"), ("aws_eip", "ec2"), ("aws_network", "ec2"),
-    ("aws_flow_log", "ec2"), ("aws_ec2_", "ec2"), ("aws_launch_template", "ec2"), ("aws_instance", "ec2"),
+    ("aws_lb", "elasticloadbalancing"),
+    ("aws_alb", "elasticloadbalancing"),
+    ("aws_ecs_", "ecs"),
+    ("aws_efs_", "elasticfilesystem"),
+    ("aws_iam_", "iam"),
+    ("aws_kms_", "kms"),
+    ("aws_secretsmanager_", "secretsmanager"),
+    ("aws_cloudwatch_log_", "logs"),
+    ("aws_cloudwatch_", "cloudwatch"),
+    ("aws_sns_", "sns"),
+    ("aws_sqs_", "sqs"),
+    ("aws_s3", "s3"),
+    ("aws_backup_", "backup"),
+    ("aws_route53", "route53"),
+    ("aws_acm_", "acm"),
+    ("aws_lambda_", "lambda"),
+    ("aws_ecr_", "ecr"),
+    ("aws_appautoscaling_", "application-autoscaling"),
+    ("aws_dynamodb_", "dynamodb"),
+    ("aws_wafv2_", "wafv2"),
+    ("aws_vpc", "ec2"),
+    ("aws_subnet", "ec2"),
+    ("aws_security_group", "ec2"),
+    ("aws_internet_gateway", "ec2"),
+    ("aws_nat_gateway", "ec2"),
+    ("aws_route_table", "ec2"),
+    ("aws_eip", "ec2"),
+    ("aws_network", "ec2"),
+    ("aws_flow_log", "ec2"),
+    ("aws_ec2_", "ec2"),
+    ("aws_launch_template", "ec2"),
+    ("aws_instance", "ec2"),
 ]
 _GLOBAL_SERVICES = {"iam", "route53", "s3"}
 _ID_PREFIX = {
-    "aws_vpc": "vpc", "aws_subnet": "subnet", "aws_security_group": "sg", "aws_internet_gateway": "igw",
-    "aws_nat_gateway": "nat", "aws_eip": "eipalloc", "aws_route_table": "rtb", "aws_efs_file_system": "fs",
-    "aws_efs_access_point": "fsap", "aws_efs_mount_target": "fsmt", "aws_vpc_endpoint": "vpce",
-    "aws_network_acl": "acl", "aws_flow_log": "fl", "aws_vpc_security_group_ingress_rule": "sgr",
-    "aws_vpc_security_group_egress_rule": "sgr", "aws_security_group_rule": "sgrule", "aws_route": "r",
-    "aws_route_table_association": "rtbassoc", "aws_instance": "i", "aws_launch_template": "lt",
+    "aws_vpc": "vpc",
+    "aws_subnet": "subnet",
+    "aws_security_group": "sg",
+    "aws_internet_gateway": "igw",
+    "aws_nat_gateway": "nat",
+    "aws_eip": "eipalloc",
+    "aws_route_table": "rtb",
+    "aws_efs_file_system": "fs",
+    "aws_efs_access_point": "fsap",
+    "aws_efs_mount_target": "fsmt",
+    "aws_vpc_endpoint": "vpce",
+    "aws_network_acl": "acl",
+    "aws_flow_log": "fl",
+    "aws_vpc_security_group_ingress_rule": "sgr",
+    "aws_vpc_security_group_egress_rule": "sgr",
+    "aws_security_group_rule": "sgrule",
+    "aws_route": "r",
+    "aws_route_table_association": "rtbassoc",
+    "aws_instance": "i",
+    "aws_launch_template": "lt",
 }
-_ARN_IS_ID = ("aws_lb", "aws_alb", "aws_lb_listener", "aws_lb_listener_rule", "aws_lb_target_group",
-              "aws_alb_listener", "aws_alb_target_group", "aws_ecs_cluster", "aws_ecs_service",
-              "aws_secretsmanager_secret", "aws_secretsmanager_secret_rotation", "aws_sns_topic",
-              "aws_iam_policy", "aws_iam_openid_connect_provider", "aws_acm_certificate", "aws_backup_vault_policy")
-_NAME_IS_ID = ("aws_iam_role", "aws_iam_user", "aws_iam_instance_profile", "aws_cloudwatch_log_group",
-               "aws_s3_bucket", "aws_ecr_repository", "aws_cloudwatch_metric_alarm", "aws_kms_alias",
-               "aws_cloudwatch_dashboard", "aws_dynamodb_table", "aws_backup_vault", "aws_lambda_function")
+_ARN_IS_ID = (
+    "aws_lb",
+    "aws_alb",
+    "aws_lb_listener",
+    "aws_lb_listener_rule",
+    "aws_lb_target_group",
+    "aws_alb_listener",
+    "aws_alb_target_group",
+    "aws_ecs_cluster",
+    "aws_ecs_service",
+    "aws_secretsmanager_secret",
+    "aws_secretsmanager_secret_rotation",
+    "aws_sns_topic",
+    "aws_iam_policy",
+    "aws_iam_openid_connect_provider",
+    "aws_acm_certificate",
+    "aws_backup_vault_policy",
+)
+_NAME_IS_ID = (
+    "aws_iam_role",
+    "aws_iam_user",
+    "aws_iam_instance_profile",
+    "aws_cloudwatch_log_group",
+    "aws_s3_bucket",
+    "aws_ecr_repository",
+    "aws_cloudwatch_metric_alarm",
+    "aws_kms_alias",
+    "aws_cloudwatch_dashboard",
+    "aws_dynamodb_table",
+    "aws_backup_vault",
+    "aws_lambda_function",
+)
 
 
 def service_of(type_name: str) -> str:
@@ -227,7 +284,15 @@ class Context:
         self.hash = digest(type_name, obj)
 
     def name(self) -> str:
-        for key in ("name", "bucket", "family", "function_name", "cluster_identifier", "alarm_name", "name_prefix"):
+        for key in (
+            "name",
+            "bucket",
+            "family",
+            "function_name",
+            "cluster_identifier",
+            "alarm_name",
+            "name_prefix",
+        ):
             v = self.obj.get(key) if isinstance(self.obj, dict) else None
             if isinstance(v, str) and v:
                 return v + (self.hash[:8] if key == "name_prefix" else "")
@@ -239,9 +304,16 @@ class Context:
         account = "" if svc == "s3" else ACCOUNT_ID
         if what is None:
             kind = self.type_name.removeprefix("aws_")
-            for p in (svc + "_", svc.split("-")[0] + "_", "lb_", "alb_", "cloudwatch_log_", "cloudwatch_"):
+            for p in (
+                svc + "_",
+                svc.split("-")[0] + "_",
+                "lb_",
+                "alb_",
+                "cloudwatch_log_",
+                "cloudwatch_",
+            ):
                 if kind.startswith(p):
-                    kind = kind[len(p):]
+                    kind = kind[len(p) :]
                     break
             what = f"{kind.replace('_', '-')}/{self.name()}"
         if svc == "s3":
@@ -347,7 +419,9 @@ def mark_unknown(block: dict[str, Any], obj: dict[str, Any]) -> None:
             mark_unknown(nb["block"], item)
 
 
-def fill_block(block: dict[str, Any], obj: dict[str, Any], ctx: Context, computed_only: bool = False) -> None:
+def fill_block(
+    block: dict[str, Any], obj: dict[str, Any], ctx: Context, computed_only: bool = False
+) -> None:
     """Apply/read: replace unknowns (or, for data sources, nulls of computed attributes)."""
     for name, a in block.get("attributes", {}).items():
         v = obj.get(name)
@@ -365,7 +439,7 @@ def conform(block: dict[str, Any], value: Any) -> Any:
     if not isinstance(value, dict):
         return None
     out: dict[str, Any] = {}
-    for name, a in block.get("attributes", {}).items():
+    for name in block.get("attributes", {}):
         out[name] = value.get(name)
     for name, nb in block.get("block_types", {}).items():
         v = value.get(name)
@@ -373,13 +447,73 @@ def conform(block: dict[str, Any], value: Any) -> Any:
         if mode in ("list", "set"):
             out[name] = [conform(nb["block"], x) for x in v] if isinstance(v, list) else []
         elif mode == "map":
-            out[name] = {k: conform(nb["block"], x) for k, x in v.items()} if isinstance(v, dict) else {}
+            out[name] = (
+                {k: conform(nb["block"], x) for k, x in v.items()} if isinstance(v, dict) else {}
+            )
         else:
             out[name] = conform(nb["block"], v) if isinstance(v, dict) else None
     return out
 
 
 # --------------------------------------------------------------------------- data sources
+
+
+def _one_or_list(values: list[str]) -> Any:
+    values = sorted(values)
+    return values[0] if len(values) == 1 else values
+
+
+def policy_document(state: dict[str, Any]) -> dict[str, Any]:
+    """aws_iam_policy_document rendered the way the provider does (single values collapse to strings);
+    source/override documents are merged by statement id."""
+    statements: list[dict[str, Any]] = []
+    for src in state.get("source_policy_documents") or []:
+        try:
+            statements += json.loads(src).get("Statement", [])
+        except (ValueError, AttributeError):
+            continue
+    for st in state.get("statement") or []:
+        out: dict[str, Any] = {}
+        if st.get("sid"):
+            out["Sid"] = st["sid"]
+        out["Effect"] = st.get("effect") or "Allow"
+        for key, name in (
+            ("actions", "Action"),
+            ("not_actions", "NotAction"),
+            ("resources", "Resource"),
+            ("not_resources", "NotResource"),
+        ):
+            if st.get(key):
+                out[name] = _one_or_list(st[key])
+        for key, name in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
+            if st.get(key):
+                ids_by_type: dict[str, set[str]] = {}
+                for p in st[key]:
+                    ids_by_type.setdefault(p["type"], set()).update(p.get("identifiers") or [])
+                pr = {t: _one_or_list(list(ids)) for t, ids in sorted(ids_by_type.items())}
+                out[name] = "*" if pr == {"*": "*"} else pr
+        if st.get("condition"):
+            cond: dict[str, dict[str, Any]] = {}
+            for c in st["condition"]:
+                vals = c.get("values") or []
+                cond.setdefault(c["test"], {})[c["variable"]] = vals[0] if len(vals) == 1 else vals
+            out["Condition"] = cond
+        statements = [
+            x for x in statements if not (out.get("Sid") and x.get("Sid") == out["Sid"])
+        ] + [out]
+    for ov in state.get("override_policy_documents") or []:
+        try:
+            for st in json.loads(ov).get("Statement", []):
+                statements = [
+                    x for x in statements if not (st.get("Sid") and x.get("Sid") == st["Sid"])
+                ] + [st]
+        except (ValueError, AttributeError):
+            continue
+    doc: dict[str, Any] = {"Version": state.get("version") or "2012-10-17"}
+    if state.get("policy_id"):
+        doc["Id"] = state["policy_id"]
+    doc["Statement"] = statements
+    return doc
 
 
 def answer_data_source(type_name: str, state: dict[str, Any], region: str) -> None:
@@ -412,6 +546,11 @@ def answer_data_source(type_name: str, state: dict[str, Any], region: str) -> No
         put("zone_ids", [f"{short}-az{i}" for i in (1, 2, 3)])
         put("group_names", [r])
         put("id", r)
+    elif type_name == "aws_iam_policy_document":
+        doc = policy_document(state)
+        put("json", json.dumps(doc, indent=2))
+        put("minified_json", json.dumps(doc, separators=(",", ":")))
+        put("id", str(int(digest(doc, n=8), 16)))
     elif type_name == "aws_availability_zone":
         put("name", f"{r}a")
         put("region", r)
@@ -422,7 +561,8 @@ def answer_data_source(type_name: str, state: dict[str, Any], region: str) -> No
 # --------------------------------------------------------------------------- the servicer
 
 
-def make_servicer(schema: "LazySchema | dict[str, Any]") -> Any:
+def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
+    from google.protobuf.message import DecodeError
     from tf.gen import tfplugin_pb2 as pb
     from tf.gen import tfplugin_pb2_grpc as rpc
 
@@ -437,13 +577,22 @@ def make_servicer(schema: "LazySchema | dict[str, Any]") -> Any:
         out: dict[str, Any] = {}
         if b.attributes:
             out["attributes"] = {
-                a.name: {"type": json.loads(a.type), "required": a.required, "optional": a.optional, "computed": a.computed}
+                a.name: {
+                    "type": json.loads(a.type),
+                    "required": a.required,
+                    "optional": a.optional,
+                    "computed": a.computed,
+                }
                 for a in b.attributes
             }
         if b.block_types:
             out["block_types"] = {
-                nb.type_name: {"nesting_mode": _modes[nb.nesting], "block": block_from_pb(nb.block),
-                               "min_items": nb.min_items, "max_items": nb.max_items}
+                nb.type_name: {
+                    "nesting_mode": _modes[nb.nesting],
+                    "block": block_from_pb(nb.block),
+                    "min_items": nb.min_items,
+                    "max_items": nb.max_items,
+                }
                 for nb in b.block_types
             }
         return out
@@ -469,8 +618,12 @@ def make_servicer(schema: "LazySchema | dict[str, Any]") -> Any:
             full = self.GetProviderSchema(None, None)
             return pb.GetMetadata.Response(
                 server_capabilities=self._caps(),
-                resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in full.resource_schemas],
-                data_sources=[pb.GetMetadata.DataSourceMetadata(type_name=n) for n in full.data_source_schemas],
+                resources=[
+                    pb.GetMetadata.ResourceMetadata(type_name=n) for n in full.resource_schemas
+                ],
+                data_sources=[
+                    pb.GetMetadata.DataSourceMetadata(type_name=n) for n in full.data_source_schemas
+                ],
             )
 
         def _build_schema_response(self) -> Any:
@@ -498,10 +651,12 @@ def make_servicer(schema: "LazySchema | dict[str, Any]") -> Any:
             cache = lazy.cache_file() if lazy is not None else None
             if cache is not None and cache.is_file():
                 try:
-                    self._schema_response = pb.GetProviderSchema.Response.FromString(cache.read_bytes())
+                    self._schema_response = pb.GetProviderSchema.Response.FromString(
+                        cache.read_bytes()
+                    )
                     return self._schema_response
-                except Exception:  # a torn or stale cache: rebuild it
-                    pass
+                except (OSError, DecodeError):  # unreadable cache: rebuild it below
+                    self._schema_response = None
             self._schema_response = self._build_schema_response()
             if cache is not None:
                 try:
@@ -543,12 +698,20 @@ def make_servicer(schema: "LazySchema | dict[str, Any]") -> Any:
             if key not in self._blocks:
                 full = self.GetProviderSchema(None, None)
                 entries = getattr(full, table)
-                self._blocks[key] = block_from_pb(entries[type_name].block) if type_name in entries else None
+                self._blocks[key] = (
+                    block_from_pb(entries[type_name].block) if type_name in entries else None
+                )
             return self._blocks[key]
 
-        def _plan_region_and_tags(self, block: dict[str, Any], planned: dict[str, Any], config: dict[str, Any]) -> None:
+        def _plan_region_and_tags(
+            self, block: dict[str, Any], planned: dict[str, Any], config: dict[str, Any]
+        ) -> None:
             attrs = block.get("attributes", {})
-            if "region" in attrs and attrs["region"].get("computed") and config.get("region") is None:
+            if (
+                "region" in attrs
+                and attrs["region"].get("computed")
+                and config.get("region") is None
+            ):
                 planned["region"] = self.region
             if "tags_all" in attrs and "tags" in attrs and config.get("tags_all") is None:
                 tags = planned.get("tags")
@@ -562,7 +725,9 @@ def make_servicer(schema: "LazySchema | dict[str, Any]") -> Any:
         def PlanResourceChange(self, request: Any, context: Any) -> Any:
             block = self._block(request.type_name, "resource_schemas")
             if block is None:
-                return pb.PlanResourceChange.Response(diagnostics=[diag(f"Unknown resource type {request.type_name}")])
+                return pb.PlanResourceChange.Response(
+                    diagnostics=[diag(f"Unknown resource type {request.type_name}")]
+                )
             prior = decode(request.prior_state)
             proposed = decode(request.proposed_new_state)
             config = decode(request.config) or {}
@@ -580,39 +745,60 @@ def make_servicer(schema: "LazySchema | dict[str, Any]") -> Any:
         def ApplyResourceChange(self, request: Any, context: Any) -> Any:
             block = self._block(request.type_name, "resource_schemas")
             if block is None:
-                return pb.ApplyResourceChange.Response(diagnostics=[diag(f"Unknown resource type {request.type_name}")])
+                return pb.ApplyResourceChange.Response(
+                    diagnostics=[diag(f"Unknown resource type {request.type_name}")]
+                )
             planned = decode(request.planned_state)
             if planned is None:  # destroy
                 return pb.ApplyResourceChange.Response(new_state=request.planned_state)
             ctx = Context(request.type_name, planned, self.region)
             fill_block(block, planned, ctx)
-            return pb.ApplyResourceChange.Response(new_state=encode(pb, planned), private=request.planned_private)
+            return pb.ApplyResourceChange.Response(
+                new_state=encode(pb, planned), private=request.planned_private
+            )
 
         def ReadResource(self, request: Any, context: Any) -> Any:
-            return pb.ReadResource.Response(new_state=request.current_state, private=request.private)
+            return pb.ReadResource.Response(
+                new_state=request.current_state, private=request.private
+            )
 
         def UpgradeResourceState(self, request: Any, context: Any) -> Any:
             block = self._block(request.type_name, "resource_schemas")
             if block is None:
-                return pb.UpgradeResourceState.Response(diagnostics=[diag(f"Unknown resource type {request.type_name}")])
+                return pb.UpgradeResourceState.Response(
+                    diagnostics=[diag(f"Unknown resource type {request.type_name}")]
+                )
             raw = request.raw_state.json
             if not raw:
                 return pb.UpgradeResourceState.Response(
-                    diagnostics=[diag("The offline provider reads JSON state only", "Flatmap state is not supported.")]
+                    diagnostics=[
+                        diag(
+                            "The offline provider reads JSON state only",
+                            "Flatmap state is not supported.",
+                        )
+                    ]
                 )
             value = conform(block, json.loads(raw))
-            return pb.UpgradeResourceState.Response(upgraded_state=pb.DynamicValue(json=json.dumps(value).encode()))
+            return pb.UpgradeResourceState.Response(
+                upgraded_state=pb.DynamicValue(json=json.dumps(value).encode())
+            )
 
         def ImportResourceState(self, request: Any, context: Any) -> Any:
             return pb.ImportResourceState.Response(
-                diagnostics=[diag("Import is not supported by the offline test provider",
-                                  "It has no AWS account to read the object from.")]
+                diagnostics=[
+                    diag(
+                        "Import is not supported by the offline test provider",
+                        "It has no AWS account to read the object from.",
+                    )
+                ]
             )
 
         def ReadDataSource(self, request: Any, context: Any) -> Any:
             block = self._block(request.type_name, "data_source_schemas")
             if block is None:
-                return pb.ReadDataSource.Response(diagnostics=[diag(f"Unknown data source {request.type_name}")])
+                return pb.ReadDataSource.Response(
+                    diagnostics=[diag(f"Unknown data source {request.type_name}")]
+                )
             state = decode(request.config) or {}
             answer_data_source(request.type_name, state, self.region)
             ctx = Context(request.type_name, state, self.region)
@@ -634,9 +820,13 @@ def server_credentials() -> tuple[bytes, Any]:
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "HashiCorp")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "localhost"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "HashiCorp"),
+        ]
+    )
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -648,17 +838,30 @@ def server_credentials() -> tuple[bytes, Any]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
         .add_extension(
-            x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=True,
-                          data_encipherment=False, key_agreement=True, key_cert_sign=True, crl_sign=False,
-                          encipher_only=False, decipher_only=False),
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=True,
+                data_encipherment=False,
+                key_agreement=True,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
             critical=True,
         )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-                       critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
+            critical=False,
+        )
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
     creds = grpc.ssl_server_credentials([(key_pem, cert_pem)], require_client_auth=False)
     return cert.public_bytes(serialization.Encoding.DER), creds
