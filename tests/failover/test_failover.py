@@ -225,6 +225,7 @@ def test_backup_failover_restores_into_new_encrypted_efs(world: World, chroma: A
     assert counting.calls["apply_vars"][0]["existing_root_directory"] == res["root_directory"]
     assert 3 * 3600 - 60 < res["rpo_seconds"] < 3 * 3600 + 120
     world.assert_stubs_used()
+    assert ("efs", PRIMARY) not in world.factory._cache  # the source file system is never called
 
 
 # --- dry run: the RTO model -------------------------------------------------------------------------------
