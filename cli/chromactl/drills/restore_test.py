@@ -112,9 +112,10 @@ class AwsTempEndpoint:
                     manual=f"aws ecs stop-task --cluster {cluster} --task {task_arn}")
 
         def running() -> tuple[bool, dict[str, Any]]:
-            (info,) = E.describe_tasks(ecs, cluster, [task_arn]) or [None]
-            if info is None:
+            found = E.describe_tasks(ecs, cluster, [task_arn])
+            if not found:
                 return False, {"why": "task not found yet"}
+            info = found[0]
             if info.last_status == "STOPPED":
                 raise OperationFailed("The restore-test task stopped before it served (the restored data may not mount).",
                                       "See the task's stopped reason and the log group in CloudWatch.")

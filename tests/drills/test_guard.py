@@ -1,0 +1,56 @@
+"""The protected-env guard: flag AND (typed name or --yes); nothing else gets through."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from chromactl.config import load_env
+from chromactl.drills.common import check_timeout, guard_protected
+from chromactl.errors import UsageError
+from chromactl.output import Output
+
+from tests.drills.conftest import write_env
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def prod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    write_env(tmp_path, "prod", protected=True)
+    write_env(tmp_path, "dev", protected=False)
+    (tmp_path / "terraform").mkdir()
+    monkeypatch.setenv("CHROMACTL_ROOT", str(tmp_path))
+    return load_env("prod")
+
+
+def test_unprotected_env_needs_nothing(prod) -> None:  # type: ignore[no-untyped-def]
+    guard_protected(load_env("dev"), "kill-task", Output(), allow_protected=False, yes=False)
+
+
+def test_flag_alone_is_not_enough_without_a_terminal(prod, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(UsageError, match="protected"):
+        guard_protected(prod, "az-loss", Output(), allow_protected=False, yes=True)  # --yes without the flag
+    with pytest.raises(UsageError, match="no terminal"):
+        guard_protected(prod, "az-loss", Output(), allow_protected=True, yes=False)
+    guard_protected(prod, "az-loss", Output(), allow_protected=True, yes=True)
+
+
+def test_typed_name_must_match(prod, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sys.stdin", Tty("staging\n"))
+    monkeypatch.setattr("builtins.input", lambda prompt="": "staging")
+    with pytest.raises(UsageError, match="not confirmed"):
+        guard_protected(prod, "restore-test", Output(), allow_protected=True, yes=False)
+    monkeypatch.setattr("builtins.input", lambda prompt="": "prod")
+    guard_protected(prod, "restore-test", Output(), allow_protected=True, yes=False)
+
+
+@pytest.mark.parametrize("bad", [0, -5, 10**9])
+def test_timeout_bounds(bad: float) -> None:
+    with pytest.raises(UsageError, match="--timeout"):
+        check_timeout(bad)
