@@ -220,6 +220,8 @@ def offline_env(tmp: Path, base: Mapping[str, str] | None = None) -> dict[str, s
     env["TF_INPUT"] = "0"
     env["HTTPS_PROXY"] = env["HTTP_PROXY"] = _DEAD_PROXY
     env["https_proxy"] = env["http_proxy"] = _DEAD_PROXY
+    # local test servers (moto, chroma on 127.0.0.1) stay reachable
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost,::1"
     return env
 
 
