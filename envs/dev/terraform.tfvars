@@ -22,8 +22,8 @@ internal_alb  = false
 allowed_cidrs = ["203.0.113.0/24"] # REPLACE with your clients' networks (documentation range shown)
 certificate_arns = {
   # REPLACE with ACM certificates, one per region the env may run in.
-  "us-east-1" = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
-  "us-west-2" = "arn:aws:acm:us-west-2:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+  "us-east-1" = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000" # REPLACE
+  "us-west-2" = "arn:aws:acm:us-west-2:123456789012:certificate/00000000-0000-0000-0000-000000000000" # REPLACE
 }
 alb_deletion_protection    = false
 force_destroy_logs         = true
