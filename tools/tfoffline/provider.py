@@ -805,7 +805,45 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
             fill_block(block, state, ctx, computed_only=True)
             return pb.ReadDataSource.Response(state=encode(pb, state))
 
+    _guard_rpcs(OfflineAWS, pb, diag)
     return OfflineAWS()
+
+
+_RPCS = (
+    "GetMetadata",
+    "GetProviderSchema",
+    "ValidateProviderConfig",
+    "ValidateResourceConfig",
+    "ValidateDataResourceConfig",
+    "ConfigureProvider",
+    "PlanResourceChange",
+    "ApplyResourceChange",
+    "ReadResource",
+    "UpgradeResourceState",
+    "ImportResourceState",
+    "ReadDataSource",
+)
+
+
+def _guard_rpcs(cls: Any, pb: Any, diag: Any) -> None:
+    """A bug in the double becomes an error diagnostic naming the RPC, not an opaque
+    "plugin did not respond" from Terraform."""
+    import functools
+    import traceback
+
+    for name in _RPCS:
+        method = getattr(cls, name)
+
+        def wrapped(self: Any, request: Any, context: Any, _m: Any = method, _n: str = name) -> Any:
+            try:
+                return _m(self, request, context)
+            except Exception as exc:  # noqa: BLE001 - reported to Terraform as a diagnostic
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                summary = f"Offline provider failed in {_n}: {type(exc).__name__}: {exc}"
+                detail = f"type {getattr(request, 'type_name', '') or '-'}; at {where.name}:{where.lineno}"
+                return getattr(pb, _n).Response(diagnostics=[diag(summary, detail)])
+
+        setattr(cls, name, functools.wraps(method)(wrapped))
 
 
 def server_credentials() -> tuple[bytes, Any]:
