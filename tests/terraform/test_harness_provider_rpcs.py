@@ -13,7 +13,6 @@ import subprocess
 import textwrap
 
 import pytest
-
 from tfoffline import harness
 
 SCRIPT = textwrap.dedent(
