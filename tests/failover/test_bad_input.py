@@ -168,7 +168,7 @@ def test_protected_env_asks_for_its_name(world: World, monkeypatch: pytest.Monke
         run_failover("prod", TARGET, output=Output(), factory=world.factory, root=world.root, ports=make_ports(world, Counting()))
     assert exc.value.exit_code == 2 and "not confirmed" in exc.value.message
     assert not journal_dir(world).exists()
-    world.assert_stubs_used()  # refused before any AWS call
+    world.assert_stubs_used()  # refused before any EFS or Backup call
 
     typed: list[str] = []
     monkeypatch.setattr("builtins.input", lambda prompt="": typed.append(prompt) or "prod")
