@@ -7,9 +7,9 @@ import secrets
 import string
 
 import pytest
-
 from chromactl.checks.smoke import run_smoke
 from chromactl.checks.target import Target
+
 from tests.checks.helpers import run_cli
 
 

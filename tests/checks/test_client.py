@@ -7,8 +7,8 @@ import time
 
 import numpy as np
 import pytest
-
 from chromactl.checks.client import ChromaClient, ChromaNotFound, ChromaUnavailable, RawPoster
+
 from tests.fixtures.servers import free_port
 
 

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import time
 
 import numpy as np
 import pytest
-
 from chromactl.checks.client import ChromaClient
-from chromactl.checks.latency import BENCH_PREFIX, CLOSED_NOTE, parse_slos, run_closed, run_open, workload_for
+from chromactl.checks.latency import (
+    BENCH_PREFIX,
+    CLOSED_NOTE,
+    parse_slos,
+    run_closed,
+    run_open,
+    workload_for,
+)
 from chromactl.checks.target import Target
 from chromactl.errors import UsageError
+
 from tests.checks.helpers import CHROMACTL, leftover, run_cli
 from tests.fixtures.servers import wait_until
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-
 from chromactl.checks import load as load_mod
 from chromactl.checks.client import ChromaClient, ChromaError
 from chromactl.checks.load import run_load
 from chromactl.checks.target import Target
 from chromactl.errors import OperationFailed, UsageError
+
 from tests.checks.helpers import CHROMACTL, run_cli
 from tests.fixtures.servers import wait_until
 
@@ -176,7 +175,7 @@ def test_interrupted_cli_load_resumes_exactly(chroma_server, tmp_path: Path) -> 
 
         wait_until(some_done, timeout=60, what="first batches")
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()

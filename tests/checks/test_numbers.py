@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from chromactl.checks import bench
 from chromactl.checks.latency import CLOSED_NOTE, Workload, workload_for
 from chromactl.checks.target import Target

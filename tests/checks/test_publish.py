@@ -6,15 +6,15 @@ import datetime as dt
 import json
 
 import boto3
-
 from chromactl.checks.latency import LatencyReport
 from chromactl.checks.publish import METRICS, NAMESPACE, publish_latency
+
 from tests.checks.helpers import run_cli
 
 
 def _stat(metric: str, env: str, region: str) -> list[dict]:
     cw = boto3.client("cloudwatch", region_name=region)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     resp = cw.get_metric_statistics(
         Namespace=NAMESPACE, MetricName=metric,
         Dimensions=[{"Name": "Env", "Value": env}, {"Name": "Region", "Value": region}],

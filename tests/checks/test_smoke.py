@@ -8,10 +8,10 @@ import subprocess
 import time
 
 import pytest
-
 from chromactl.checks import smoke as smoke_mod
 from chromactl.checks.client import ChromaClient, ChromaError
 from chromactl.checks.target import Target
+
 from tests.checks.helpers import CHROMACTL, leftover, run_cli
 from tests.fixtures.servers import wait_until
 

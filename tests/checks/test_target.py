@@ -7,7 +7,6 @@ import string
 
 import boto3
 import pytest
-
 from chromactl.checks.target import Target, resolve_target
 from chromactl.errors import ConfigError, UsageError
 

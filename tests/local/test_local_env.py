@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import testinfra
-
 from chromactl.checks.client import ChromaClient
 from chromactl.config import EnvConfig, load_env
 from chromactl.local.server import data_dir, local_destroy, local_endpoint, local_status, local_up
 from chromactl.output import Output
+
 from tests.checks.helpers import run_cli
 from tests.fixtures.servers import free_port
 
@@ -107,7 +107,6 @@ def test_port_taken_by_someone_else_is_a_clear_error(local_env, tmp_path_factory
 
     from chromactl.errors import OperationFailed
 
-    _, root = local_env
     other = tmp_path_factory.mktemp("other")
     (other / "envs" / "local").mkdir(parents=True)
     with socket.socket() as s:

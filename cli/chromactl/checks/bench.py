@@ -28,7 +28,7 @@ def bare_query_loop(url: str, bodies: list[bytes], n: int, headers: dict[str, st
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=10)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=10)
     hdrs = {"Content-Type": "application/json", **(headers or {})}
     path = parts.path
     out: list[float] = []
@@ -83,11 +83,12 @@ def measure_tail(target: Target, workload: Workload, *, rate: float = 100.0, dur
 
 
 def _plain_batch_rate(url: str, data: Any, batch: int, name: str) -> float:
-    import chromadb
     from urllib.parse import urlsplit
 
+    import chromadb
+
     parts = urlsplit(url)
-    client = chromadb.HttpClient(host=parts.hostname, port=parts.port or 80)
+    client = chromadb.HttpClient(host=parts.hostname or "127.0.0.1", port=parts.port or 80)
     col = client.create_collection(name)
     ids = [f"p{i}" for i in range(len(data))]
     t0 = time.perf_counter()

@@ -145,7 +145,7 @@ def _read_jsonl(p: Path) -> Source:
     lines: list[int] = []
     dims: int | None = None
     try:
-        fh = open(p, "rb")
+        fh = open(p, "rb")  # noqa: SIM115 - closed by the with below
     except OSError as exc:
         raise UsageError(f"Cannot read {p}: {exc.strerror}.", "Check the path and permissions.") from None
     with fh:
@@ -160,7 +160,7 @@ def _read_jsonl(p: Path) -> Source:
                 raise _bad(p, lineno, "expected a JSON object")
             unknown = set(obj) - _KEYS
             if unknown:
-                raise _bad(p, lineno, f"unknown key {sorted(unknown)[0]!r}")
+                raise _bad(p, lineno, f"unknown key {min(unknown)!r}")
             rid = obj.get("id")
             if not isinstance(rid, str) or not rid:
                 raise _bad(p, lineno, "\"id\" must be a non-empty string")
@@ -433,7 +433,7 @@ def run_load(
             for fut, b in list(pending.items()):
                 try:
                     n = fut.result(timeout=max(0.1, deadline - time.monotonic()))
-                except Exception:  # noqa: BLE001 - unrecorded: it is resent on resume, add never duplicates
+                except Exception:  # noqa: BLE001, S112 - unrecorded: it is resent on resume, add never duplicates
                     continue
                 if n >= 0:
                     ckpt.done.add(b)

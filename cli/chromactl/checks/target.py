@@ -88,7 +88,7 @@ def resolve_target(
     """The Target for --env or --endpoint (exactly one of them)."""
     if bool(env_name) == bool(endpoint):
         raise UsageError("Pass exactly one of --env and --endpoint.", "e.g. chromactl smoke --env local, or --endpoint http://127.0.0.1:8000.")
-    common = {"timeout_s": timeout_s, "verify_tls": verify_tls, "token_header": token_header}
+    common: dict[str, Any] = {"timeout_s": timeout_s, "verify_tls": verify_tls, "token_header": token_header}
     if endpoint:
         return Target(url=endpoint.rstrip("/"), token=token_from_env_var(token_env), region=region, **common)
 
@@ -98,8 +98,7 @@ def resolve_target(
     if not env.is_aws:
         from chromactl.local.server import local_endpoint
 
-        token = token_from_env_var(token_env)
-        return Target(url=local_endpoint(env), token=token, env=env.name, region=region or "local", **common)
+        return Target(url=local_endpoint(env), token=token_from_env_var(token_env), env=env.name, region=region or "local", **common)
 
     the_region = env.region_or_primary(region)
     try:
@@ -116,7 +115,7 @@ def resolve_target(
             f"Env {env.name!r} in {the_region} has no endpoint_url output (is it applied?).",
             f"Run chromactl up --env {env.name} --region {the_region}, or pass --endpoint.",
         )
-    token: str | None
+    token: str | None = None
     if token_env:
         token = token_from_env_var(token_env)
     else:

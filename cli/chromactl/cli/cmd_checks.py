@@ -22,6 +22,11 @@ TOKEN_ENV_OPT = typer.Option(None, "--token-env", help="NAME of the environment 
 TOKEN_HEADER_OPT = typer.Option("authorization", "--token-header", help="Send the token as 'authorization' (Bearer) or 'x-chroma-token'.")
 REGION_OPT = typer.Option(None, "--region", "-r", help="AWS region (default: the env's primary).")
 TIMEOUT_OPT = typer.Option(10.0, "--timeout", help="Seconds each request may take.", min=0.1)
+SLO_OPT = typer.Option(None, "--slo", help="Fail (exit 1) above this, e.g. --slo p95=100 --slo p99=250 (ms).")
+
+FILE_OPT = typer.Option(..., "--file", "-f", help="A .npy array (ids generated) or a .jsonl file.")
+
+CHECKPOINT_OPT = typer.Option(None, "--checkpoint", help="Checkpoint file (default: <file>.chromactl-checkpoint.json).")
 INSECURE_OPT = typer.Option(False, "--insecure", help="Do not verify the TLS certificate (self-signed test endpoints).")
 
 
@@ -100,7 +105,7 @@ def register(app: typer.Typer) -> None:
         seed_vectors: int = typer.Option(5000, "--seed-vectors", help="Vectors in the temporary benchmark collection.", min=1),
         dims: int = typer.Option(128, "--dims", help="Their dimensions.", min=2),
         n_results: int = typer.Option(10, "--n-results", help="Neighbours per query.", min=1),
-        slo: list[str] | None = typer.Option(None, "--slo", help="Fail (exit 1) above this, e.g. --slo p95=100 --slo p99=250 (ms)."),
+        slo: list[str] | None = SLO_OPT,
         publish: bool = typer.Option(False, "--publish", help="Put p50/p95/p99 into CloudWatch (namespace Chromactl)."),
         publish_env: str | None = typer.Option(None, "--publish-env", help="Env dimension for --publish with --endpoint."),
         json_out: bool = JSON_OPT,
@@ -176,7 +181,7 @@ def register(app: typer.Typer) -> None:
     def load(
         ctx: typer.Context,
         collection: str = typer.Option(..., "--collection", help="Collection to load into (created if missing)."),
-        file: Path = typer.Option(..., "--file", "-f", help="A .npy array (ids generated) or a .jsonl file."),
+        file: Path = FILE_OPT,
         env: str | None = ENV_OPT,
         endpoint: str | None = ENDPOINT_OPT,
         token_env: str | None = TOKEN_ENV_OPT,
@@ -188,7 +193,7 @@ def register(app: typer.Typer) -> None:
         batch_size: int | None = typer.Option(
             None, "--batch-size", help="Vectors per request (default: ~8 MB of vectors; capped by the server's max_batch_size).", min=1
         ),
-        checkpoint: Path | None = typer.Option(None, "--checkpoint", help="Checkpoint file (default: <file>.chromactl-checkpoint.json)."),
+        checkpoint: Path | None = CHECKPOINT_OPT,
         id_prefix: str | None = typer.Option(None, "--id-prefix", help=".npy: ids are <prefix><row> (default: the file's stem and a dash)."),
         json_out: bool = JSON_OPT,
     ) -> None:
