@@ -9,9 +9,11 @@ steps, so that clients never see a gap:
 - createSecret: draw a new token and store it as the AWSPENDING version.
 - setSecret: both rules accept exactly {current, pending} and forward to the
   target group (the current token keeps working, the pending one starts to).
-- testSecret: through the ALB, the pending token must pass the rule (anything but
-  a 401; a 502/503/504 still proves it passed, the service may be starting) and a
-  request without a token must get 401.
+- testSecret: through the ALB, a GET of /api/v2/version with the pending token
+  (in either header) must pass the rule (200; a 502/503/504 from the ALB still
+  proves it passed, the service may be starting) and one without a token must get
+  401. Not /api/v2/heartbeat: the stack forwards GET heartbeat without a token
+  (health probes), so it would prove nothing.
 - finishSecret: move AWSCURRENT to the pending version, then both rules accept
   exactly {new current}.
 
@@ -25,7 +27,9 @@ Configuration (environment variables, set by Terraform):
   TARGET_GROUP_ARN   where the rules forward once a token exists
   ENDPOINT_URL       https://... the ALB's endpoint (plain http only for loopback tests)
   VERIFY_TLS         "true" / "false" (false when the URL's host is not on the certificate)
-Optional: HTTP_TIMEOUT_SECONDS (5), TEST_ATTEMPTS (5), TEST_RETRY_DELAY_SECONDS (3).
+Optional: HTTP_TIMEOUT_SECONDS (5), TEST_ATTEMPTS (5), TEST_RETRY_DELAY_SECONDS (3),
+TEST_BUDGET_SECONDS (40; never more than the invocation's remaining time less 5 s),
+TEST_PATH (/api/v2/version).
 
 Only the standard library and boto3 (both in the Lambda runtime) are imported.
 """
@@ -69,7 +73,8 @@ ALB_VALUE_MAX = 128
 
 BEARER_HEADER = "authorization"
 TOKEN_HEADER = "x-chroma-token"
-HEARTBEAT_PATH = "/api/v2/heartbeat"
+DEFAULT_TEST_PATH = "/api/v2/version"  # cheap, behind the token rules (heartbeat is not)
+OPEN_PATHS = ("/api/v2/heartbeat",)
 # A request that passed the auth rule reaches the target group; when the service
 # is still starting the ALB itself answers one of these. Only the listener's
 # default action (and the rules' uninitialised fixed response) answers 401.
@@ -117,6 +122,8 @@ class Settings:
     http_timeout: float = 5.0
     test_attempts: int = 5
     test_retry_delay: float = 3.0
+    test_budget: float = 40.0
+    test_path: str = DEFAULT_TEST_PATH
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -142,6 +149,9 @@ class Settings:
         verify_raw = env.get("VERIFY_TLS", "true").strip().lower()
         if verify_raw not in ("true", "false", "1", "0", "yes", "no"):
             raise RotationError(f"VERIFY_TLS must be true or false, not {verify_raw!r}.")
+        path = env.get("TEST_PATH", "").strip() or DEFAULT_TEST_PATH
+        if not re.match(r"^/api/v2/[a-z0-9/_-]+$", path) or path.rstrip("/") in OPEN_PATHS:
+            raise RotationError(f"TEST_PATH must be an /api/v2/ path behind the token rules, not {path!r}.")
         return cls(
             rule_arns=rules,
             target_group_arn=tg,
@@ -150,6 +160,8 @@ class Settings:
             http_timeout=_env_number(env, "HTTP_TIMEOUT_SECONDS", 5.0, 0.1, 60),
             test_attempts=int(_env_number(env, "TEST_ATTEMPTS", 5, 1, 20)),
             test_retry_delay=_env_number(env, "TEST_RETRY_DELAY_SECONDS", 3.0, 0, 60),
+            test_budget=_env_number(env, "TEST_BUDGET_SECONDS", 40.0, 1, 840),
+            test_path=path,
         )
 
 
@@ -179,12 +191,15 @@ def validate_event(event: Any) -> tuple[str, str, str]:
 class Rotation:
     """One rotation of one secret: the four steps against Secrets Manager and the ALB rules."""
 
-    def __init__(self, arn: str, token: str, settings: Settings, sm: Any, elb: Any):
+    def __init__(self, arn: str, token: str, settings: Settings, sm: Any, elb: Any, remaining_s: float | None = None):
         self.arn = arn
         self.token = token
         self.settings = settings
         self.sm = sm
         self.elb = elb
+        # testSecret must end (and say why) before Lambda kills the invocation.
+        budget = settings.test_budget if remaining_s is None else min(settings.test_budget, remaining_s - 5.0)
+        self.test_deadline = time.monotonic() + max(1.0, budget)
 
     # -- entry ---------------------------------------------------------------
     def run(self, step: str) -> None:
@@ -238,9 +253,11 @@ class Rotation:
 
     def test(self) -> None:
         pending = self._pending_token()
-        probe = Probe(self.settings)
+        probe = Probe(self.settings, self.test_deadline)
         last = ""
-        for attempt in range(1, self.settings.test_attempts + 1):
+        attempt = 0
+        while attempt < self.settings.test_attempts:
+            attempt += 1
             bearer = probe.status({"Authorization": f"Bearer {pending}"})
             header = probe.status({"X-Chroma-Token": pending})
             anonymous = probe.status({})
@@ -249,10 +266,12 @@ class Rotation:
             logger.info("testSecret attempt %d/%d: %s", attempt, self.settings.test_attempts, last)
             if ok:
                 return
-            if attempt < self.settings.test_attempts:
-                time.sleep(self.settings.test_retry_delay)
+            pause = self.settings.test_retry_delay
+            if attempt >= self.settings.test_attempts or time.monotonic() + pause + 1.0 >= self.test_deadline:
+                break
+            time.sleep(pause)
         raise RotationError(
-            f"testSecret failed after {self.settings.test_attempts} attempts ({last}); the current token stays accepted."
+            f"testSecret failed after {attempt} attempts ({last}); the current token stays accepted."
         )
 
     def finish(self) -> None:
@@ -375,9 +394,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 class Probe:
     """GET the heartbeat through the ALB with given headers; the status, or None if nothing answered."""
 
-    def __init__(self, settings: Settings):
-        self.url = settings.endpoint_url + HEARTBEAT_PATH
+    def __init__(self, settings: Settings, deadline: float | None = None):
+        self.url = settings.endpoint_url + settings.test_path
         self.timeout = settings.http_timeout
+        self.deadline = deadline
         context = ssl.create_default_context()
         if not settings.verify_tls:
             context.check_hostname = False
@@ -385,9 +405,14 @@ class Probe:
         self.opener = urllib.request.build_opener(_NoRedirect(), urllib.request.HTTPSHandler(context=context))
 
     def status(self, headers: dict[str, str]) -> int | None:
+        timeout = self.timeout
+        if self.deadline is not None:
+            timeout = min(timeout, self.deadline - time.monotonic())
+            if timeout <= 0.05:
+                return None
         request = urllib.request.Request(self.url, headers={"User-Agent": "chromactl-token-rotation", **headers}, method="GET")
         try:
-            with self.opener.open(request, timeout=self.timeout) as response:
+            with self.opener.open(request, timeout=timeout) as response:
                 response.read(4096)
                 return int(response.status)
         except urllib.error.HTTPError as exc:
@@ -404,4 +429,7 @@ def lambda_handler(event: Any, context: Any) -> None:
     arn, token, step = validate_event(event)
     settings = Settings.from_env()
     logger.info("%s: secret %s, version %s.", step, arn, token)
-    Rotation(arn, token, settings, _client("secretsmanager"), _client("elbv2")).run(step)
+    remaining = None
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        remaining = context.get_remaining_time_in_millis() / 1000.0
+    Rotation(arn, token, settings, _client("secretsmanager"), _client("elbv2"), remaining).run(step)

@@ -1,9 +1,11 @@
-"""Fixtures for the rotation tests: a real Chroma behind a real nginx that enforces the
-ALB's token rule (accepted values mirrored from the moto rules after every step), the
-moto stand-in for what Terraform builds, and the handler wired to both."""
+"""Fixtures for the rotation tests: a real Chroma behind a real nginx that does what the
+stack's ALB does (token rules whose accepted values are mirrored from the moto rules after
+every step, an open heartbeat, 401 otherwise), the moto stand-in for what Terraform builds,
+and the handler wired to both."""
 
 from __future__ import annotations
 
+import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,19 +18,6 @@ from tests.fixtures.servers import wait_until
 from tests.rotation import harness
 
 
-@pytest.fixture(scope="session")
-def rotation_endpoint(chroma_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The shared real Chroma behind a real nginx enforcing the ALB's token rule
-    (helper fixtures in tests/fixtures); no token accepted at start."""
-    from tests.fixtures.nginx_proxy import start_nginx
-
-    proxy = start_nginx(tmp_path_factory.mktemp("rotation-nginx"), chroma_server.url, [])
-    try:
-        yield proxy
-    finally:
-        proxy.stop()
-
-
 def _workers(pid: int) -> set[int]:
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -39,25 +28,67 @@ def _workers(pid: int) -> set[int]:
     return found
 
 
-def settled_set_tokens(proxy: Any) -> Any:
-    """proxy.set_tokens, then also wait until the workers that ran the previous map are gone:
-    after a reload an old worker may still answer a new connection for a moment, and the
-    assertions here are about exactly which tokens the rule accepts."""
-
-    def set_tokens(tokens: list[str]) -> None:
-        old = _workers(proxy.proc.pid)
-        proxy.set_tokens(tokens)
-        wait_until(lambda: not (old & _workers(proxy.proc.pid)), timeout=20, what="old nginx workers to exit", interval=0.02)
-
-    return set_tokens
+def alb_like(conf: str) -> str:
+    """The shared proxy's config plus what the stack's ALB also does: GET /api/v2/heartbeat is
+    forwarded without a token (listener rule priority 1, for health probes)."""
+    marker = "        location / {"
+    assert marker in conf, "the nginx fixture's config changed shape"
+    open_heartbeat = "        location = /api/v2/heartbeat {\n            proxy_pass http://chroma;\n        }\n"
+    return conf.replace(marker, open_heartbeat + marker, 1)
 
 
-def heartbeat(url: str, token: str | None, how: str = "bearer", timeout: float = 5.0) -> int:
-    """Status of GET /api/v2/heartbeat as a client holding `token` sees it."""
+class AlbLikeProxy:
+    """helper C's nginx (tests/fixtures/nginx_proxy.py) rendering the token rule, plus the open
+    heartbeat. set_tokens returns once every worker that ran the previous rule has exited, so
+    the accepted set is exact from then on (right after a reload an old worker may still
+    answer a new connection for a moment)."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.url = inner.url
+        self.tokens: list[str] = list(inner.tokens)
+
+    def set_tokens(self, tokens: list[str]) -> None:
+        from tests.fixtures import nginx_proxy
+
+        inner = self.inner
+        old = _workers(inner.proc.pid)
+        inner.conf.write_text(alb_like(nginx_proxy._render(inner.dir, inner.port, inner.upstream, list(tokens))))
+        subprocess.run(inner._cmd("-t", "-q"), check=True, capture_output=True, timeout=30)
+        subprocess.run(inner._cmd("-s", "reload"), check=True, capture_output=True, timeout=30)
+        inner.tokens = self.tokens = list(tokens)
+        wait_until(
+            lambda: bool(_workers(inner.proc.pid)) and not (old & _workers(inner.proc.pid)),
+            timeout=20,
+            what="nginx reload (old workers gone)",
+            interval=0.02,
+        )
+
+    def stop(self) -> None:
+        self.inner.stop()
+
+
+@pytest.fixture(scope="session")
+def rotation_endpoint(chroma_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AlbLikeProxy]:
+    from tests.fixtures.nginx_proxy import start_nginx
+
+    proxy = AlbLikeProxy(start_nginx(tmp_path_factory.mktemp("rotation-nginx"), chroma_server.url, []))
+    try:
+        proxy.set_tokens([])
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+CLIENT_PATH = "/api/v2/tenants/default_tenant/databases/default_database/collections"
+
+
+def heartbeat(url: str, token: str | None, how: str = "bearer", timeout: float = 5.0, path: str = CLIENT_PATH) -> int:
+    """The status a client holding `token` gets for a real API call (list collections)."""
     headers = {}
     if token is not None:
         headers = {"Authorization": f"Bearer {token}"} if how == "bearer" else {"X-Chroma-Token": token}
-    req = urllib.request.Request(f"{url}/api/v2/heartbeat", headers=headers)
+    req = urllib.request.Request(f"{url}{path}", headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return int(r.status)
@@ -71,7 +102,7 @@ def handler_mod() -> Any:
 
 
 @pytest.fixture
-def rig(aws_env: Any, rotation_endpoint: Any, handler_mod: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[harness.Rotator]:
+def rig(aws_env: Any, rotation_endpoint: AlbLikeProxy, handler_mod: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[harness.Rotator]:
     """A fresh moto ALB + secret (as Terraform leaves them), the handler configured for them,
     and the proxy reset to accept nothing (the rules start uninitialised)."""
     stack = harness.build_alb()
@@ -83,13 +114,11 @@ def rig(aws_env: Any, rotation_endpoint: Any, handler_mod: Any, monkeypatch: pyt
     monkeypatch.setenv("HTTP_TIMEOUT_SECONDS", "3")
     monkeypatch.setenv("TEST_ATTEMPTS", "3")
     monkeypatch.setenv("TEST_RETRY_DELAY_SECONDS", "0.2")
-    rotator = harness.Rotator(handler=handler_mod, secret_arn=secret, stack=stack, set_tokens=settled_set_tokens(rotation_endpoint))
+    rotator = harness.Rotator(handler=handler_mod, secret_arn=secret, stack=stack, set_tokens=rotation_endpoint.set_tokens)
     rotator.sync([])
     yield rotator
 
 
 @pytest.fixture
-def endpoint_url(rotation_endpoint: Any) -> str:
+def endpoint_url(rotation_endpoint: AlbLikeProxy) -> str:
     return str(rotation_endpoint.url)
-
-

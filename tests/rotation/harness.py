@@ -18,7 +18,7 @@ import boto3
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER_PATH = ROOT / "functions" / "token_rotation" / "handler.py"
 REGION = "us-east-1"
-SECRET_NAME = "chromactl/dev/api-token"
+SECRET_NAME = "chromactl-dev/alb-token"  # as terraform/stack names it
 UNINITIALISED = {"authorization": "Bearer uninitialised", "x-chroma-token": "uninitialised"}
 
 

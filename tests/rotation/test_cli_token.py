@@ -92,6 +92,9 @@ def cli(rig: harness.Rotator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(tok, "_factory", factory)
     monkeypatch.setattr(tok, "DEFAULT_POLL_S", 0.2)
+    # No Terraform state here: the token_secret_arn output is unreadable, so the CLI
+    # falls back to the name the stack gives the secret (test_secret_from_outputs covers the other path).
+    monkeypatch.setattr(tok, "_outputs_secret", lambda env, region, profile: None)
     yield part
     part.join()
 
@@ -226,7 +229,7 @@ def test_protected_env_needs_confirmation(cli: SecretsManagerPart, capsys: pytes
         (("token", "age", "--env", "nosuch"), 2, "Unknown env"),
         (("token", "rotate", "--env", "dev", "--timeout", "0"), 2, "--timeout must be between"),
         (("token", "age", "--env", "dev", "--max-age-days", "0"), 2, "--max-age-days must be positive"),
-        (("token", "age", "--env", "dev", "--secret-id", "chromactl/dev/missing"), 2, "was not found"),
+        (("token", "age", "--env", "dev", "--secret-id", "chromactl-dev/missing"), 2, "was not found"),
         (("token", "rotate", "--env", "dev", "--secret-id", " "), 2, "--secret-id is empty"),
         (("token", "age", "--env", "dev"), 1, "no current token yet"),
         (("token", "rotate", "--env", "dev", "--region", "moon-1"), 2, "Unknown AWS region"),
@@ -265,3 +268,21 @@ def test_token_age_counts_days_from_the_current_version(rig: harness.Rotator) ->
     assert t0 - timedelta(seconds=1) <= later.created <= datetime.now(UTC)
     assert later.age_days == pytest.approx(10.5, abs=60 / 86400)
     assert later.to_dict()["created"] == later.created.isoformat() and later.version_id in harness.stages(rig.secret_arn)
+
+
+def test_secret_from_outputs_wins_over_the_name(cli: SecretsManagerPart, rig: harness.Rotator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stack's token_secret_arn output names the secret when the state is readable."""
+    sm = boto3.client("secretsmanager", harness.REGION)
+    other = sm.create_secret(Name="custom-project-dev/alb-token")["ARN"]
+    seen: list[tuple[str, str]] = []
+
+    def outputs(env: Any, region: str, profile: str | None) -> str:
+        seen.append((env.name, region))
+        return other
+
+    monkeypatch.setattr(tok, "_outputs_secret", outputs)
+    code, _out, err = run(capsys, "token", "age", "--env", "dev")
+    assert seen == [("dev", "us-east-1")]
+    assert code == 1 and other in err and "no current token yet" in err  # it looked at the output's secret
+    code, _out, err = run(capsys, "token", "age", "--env", "dev", "--secret-id", rig.secret_arn)
+    assert "no current token yet" in err and seen == [("dev", "us-east-1")]  # --secret-id skips the outputs

@@ -68,6 +68,8 @@ def test_settings_from_env() -> None:
     assert s.rule_arns == (RULE, RULE[:-1] + "f")
     assert s.endpoint_url == "https://chroma.example.com"
     assert s.verify_tls is False and s.test_attempts == 2 and s.http_timeout == 5.0
+    # Not the heartbeat: the stack forwards GET /api/v2/heartbeat without a token.
+    assert s.test_path == "/api/v2/version" and s.test_budget == 40.0
 
 
 @pytest.mark.parametrize(
@@ -82,6 +84,8 @@ def test_settings_from_env() -> None:
         ({"VERIFY_TLS": "maybe"}, "VERIFY_TLS"),
         ({"HTTP_TIMEOUT_SECONDS": "0"}, "HTTP_TIMEOUT_SECONDS"),
         ({"TEST_ATTEMPTS": "lots"}, "TEST_ATTEMPTS"),
+        ({"TEST_PATH": "/api/v2/heartbeat"}, "TEST_PATH"),
+        ({"TEST_PATH": "/../etc"}, "TEST_PATH"),
     ],
 )
 def test_bad_settings_are_refused(over: dict[str, str], fragment: str) -> None:

@@ -29,6 +29,8 @@ def test_first_rotation_with_no_current_version(rig: harness.Rotator, endpoint_u
     stack, arn = rig.stack, rig.secret_arn
     assert harness.rule_state(stack.bearer_rule_arn).values == ["Bearer uninitialised"]
     assert both(endpoint_url, "uninitialised") == (401, 401)
+    # Like the stack's ALB, the heartbeat is open: a probe of it would prove nothing.
+    assert heartbeat(endpoint_url, None, path="/api/v2/heartbeat") == 200
     version = "11111111-2222-4333-8444-555555555555"
 
     rig.step("createSecret", version)
@@ -262,3 +264,32 @@ def test_a_malformed_current_value_never_reaches_a_rule(rig: harness.Rotator, en
     assert harness.accepted_tokens(rig.stack) == [token]
     assert all("*" not in v for v in harness.rule_state(rig.stack.bearer_rule_arn).values)
     assert both(endpoint_url, "anything") == (401, 401)
+
+
+def test_test_step_is_bounded_by_its_budget_and_the_invocation_time(rig: harness.Rotator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An endpoint that accepts connections and never answers: testSecret gives up within its
+    budget (never later than the Lambda's remaining time less 5 s), with the reason."""
+    import socket
+
+    rig.rotate()
+    version = "14141414-2525-4363-8474-585858585858"
+    rig.step("createSecret", version)
+    rig.step("setSecret", version)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        monkeypatch.setenv("ENDPOINT_URL", f"http://127.0.0.1:{silent.getsockname()[1]}")
+        monkeypatch.setenv("HTTP_TIMEOUT_SECONDS", "1")
+        monkeypatch.setenv("TEST_ATTEMPTS", "20")
+        monkeypatch.setenv("TEST_RETRY_DELAY_SECONDS", "0.5")
+
+        class Context:
+            def get_remaining_time_in_millis(self) -> int:
+                return 8000  # 8 s left: the budget becomes 3 s
+
+        t0 = time.monotonic()
+        with pytest.raises(rig.handler.RotationError, match="no answer"):
+            rig.handler.lambda_handler({"SecretId": rig.secret_arn, "ClientRequestToken": version, "Step": "testSecret"}, Context())
+        elapsed = time.monotonic() - t0
+    assert elapsed < 4.5, f"testSecret overran its 3 s budget: {elapsed:.1f} s"
+    assert PENDING in harness.stages(rig.secret_arn)[version]

@@ -13,7 +13,7 @@ from chromactl.cli.context import ENV_OPT, JSON_OPT, REGION_OPT, app_context
 SECRET_OPT = typer.Option(
     None,
     "--secret-id",
-    help="The token secret's ARN or name (default: chromactl/<env>/api-token, as the stack creates it).",
+    help="The token secret's ARN or name (default: the stack's token_secret_arn output, else chromactl-<env>/alb-token).",
     envvar="CHROMACTL_TOKEN_SECRET_ID",
 )
 
@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
         actx = app_context(ctx, json_out)
         tok.check_timeout(timeout)
         cfg = load_env(env, actx.root)
-        sid = tok.resolve_secret_id(cfg, secret_id)
+        tok.require_aws(cfg)
         where = cfg.region_or_primary(region)
         if cfg.protected and not yes:
             prompt = (
@@ -55,6 +55,7 @@ def register(app: typer.Typer) -> None:
             )
             if not actx.output.confirm_text(prompt, cfg.name):
                 raise UsageError(f"Not confirmed: env {cfg.name!r} is protected.", "Type the env's name when asked, or pass --yes.")
+        sid = tok.resolve_secret_id(cfg, secret_id, region=where, profile=actx.profile, on_info=actx.output.debug)
         actx.output.info(f"rotating the token of {cfg.name} in {where} (waiting up to {timeout:g} s)")
         with actx.output.status("rotating the token"):
             result = tok.start_rotation_and_wait(
@@ -96,8 +97,9 @@ def register(app: typer.Typer) -> None:
         if max_age_days is not None and max_age_days <= 0:
             raise UsageError("--max-age-days must be positive.", "Pass a number of days such as 90.")
         cfg = load_env(env, actx.root)
-        sid = tok.resolve_secret_id(cfg, secret_id)
+        tok.require_aws(cfg)
         where = cfg.region_or_primary(region)
+        sid = tok.resolve_secret_id(cfg, secret_id, region=where, profile=actx.profile, on_info=actx.output.debug)
         info = tok.token_age(sid, where, actx.profile)
         too_old = max_age_days is not None and info.age_days > max_age_days
         data = {"env": cfg.name, "region": where, **info.to_dict(), "max_age_days": max_age_days, "too_old": too_old}

@@ -31,27 +31,59 @@ PENDING = "AWSPENDING"
 TOKEN_RE = re.compile(r"^[a-z0-9]{64}$")
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_POLL_S = 5.0
-SECRET_NAME_TEMPLATE = "chromactl/{env}/api-token"
+SECRET_NAME_TEMPLATE = "{project}-{env}/alb-token"
+DEFAULT_PROJECT = "chromactl"
 
 
-def default_secret_name(env: str) -> str:
-    """The secret's name as the stack creates it (one per env and region)."""
-    return SECRET_NAME_TEMPLATE.format(env=env)
+def default_secret_name(env: str, project: str = DEFAULT_PROJECT) -> str:
+    """The secret's name as terraform/stack creates it (`<project>-<env>/alb-token`, per region)."""
+    return SECRET_NAME_TEMPLATE.format(project=project, env=env)
 
 
-def resolve_secret_id(env: EnvConfig, explicit: str | None = None) -> str:
-    """The secret to use: --secret-id if given, else the stack's conventional name for the env."""
+def _outputs_secret(env: EnvConfig, region: str, profile: str | None) -> str | None:
+    """The stack's token_secret_arn output for (env, region), or None when it cannot be read."""
+    from chromactl.errors import ChromactlError
+    from chromactl.lifecycle.outputs import read_outputs
+
+    try:
+        value = read_outputs(env, region, profile=profile).get("token_secret_arn")
+    except ChromactlError:
+        return None
+    return str(value) if value else None
+
+
+def require_aws(env: EnvConfig) -> None:
     if not env.is_aws:
         raise ConfigError(
             f"Env {env.name!r} is a local env: it has no token in Secrets Manager.",
             "Token commands apply to AWS envs (the local sandbox has no auth).",
         )
+
+
+def resolve_secret_id(
+    env: EnvConfig,
+    explicit: str | None = None,
+    *,
+    region: str | None = None,
+    profile: str | None = None,
+    on_info: Callable[[str], None] | None = None,
+) -> str:
+    """The secret to use: --secret-id if given; else the stack's `token_secret_arn` output for
+    (env, region); else, when the state cannot be read, the name the stack gives it."""
+    require_aws(env)
     if explicit is not None:
         explicit = explicit.strip()
         if not explicit:
             raise ConfigError("--secret-id is empty.", "Pass the secret's ARN or name, or leave --secret-id out.")
         return explicit
-    return default_secret_name(env.name)
+    if region is not None:
+        found = _outputs_secret(env, region, profile)
+        if found:
+            return found
+    name = default_secret_name(env.name)
+    if on_info:
+        on_info(f"no token_secret_arn output readable for {env.name}; using the stack's secret name {name}")
+    return name
 
 
 def _factory(profile: str | None) -> ClientFactory:
