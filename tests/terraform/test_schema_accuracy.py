@@ -623,3 +623,55 @@ def test_generator_rejects_a_bad_wheel(tmp_path: Path, content: bytes) -> None:
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("tfoffline: Cannot read the wheel")
     assert not (tmp_path / "x.json.gz").exists()
+
+
+# --------------------------------------------------------------------------- comparing with a real dump
+
+
+def test_compare_schema_against_a_dump(tmp_path: Path) -> None:
+    """A dump equal to the snapshot except for three planted differences: exactly those are reported."""
+    doc = json.loads(json.dumps(_doc()))  # deep copy
+    real = doc["provider_schemas"]["registry.terraform.io/hashicorp/aws"]
+    ap = real["resource_schemas"]["aws_efs_access_point"]["block"]
+    ap["attributes"]["file_system_id"] = {"type": "number", "required": True}  # type differs
+    ap["block_types"]["posix_user"]["min_items"] = 1  # shape differs
+    real["resource_schemas"]["aws_efs_file_system"]["block"]["block_types"]["lifecycle_policy"][
+        "max_items"
+    ] = 3
+    dump = tmp_path / "dump.json"
+    dump.write_text(json.dumps(doc))
+    proc = _tool("compare-schema", str(dump), "--show", "5")
+    assert proc.returncode == 0, proc.stderr
+    first, *rest = proc.stdout.splitlines()
+    n_attrs = sum(
+        1
+        for kind in ("resource_schemas", "data_source_schemas")
+        for s in real[kind].values()
+        for _ in _all_attrs(s["block"])
+    )
+    assert f"{n_attrs - 1}/{n_attrs} attributes with the same type and flags" in first
+    assert "(1 differ only by a max_items above 1), 2 real differences" in first
+    assert sorted(ln.strip().split(":")[0] for ln in rest) == [
+        "aws_efs_access_point.file_system_id",
+        "aws_efs_access_point.posix_user",
+    ]
+
+
+def _all_attrs(b: dict[str, Any]):
+    yield from b.get("attributes", {})
+    for nb in b.get("block_types", {}).values():
+        yield from _all_attrs(nb["block"])
+
+
+def test_compare_schema_bad_input(tmp_path: Path) -> None:
+    missing = _tool("compare-schema", str(tmp_path / "nope.json"))
+    assert (
+        missing.returncode == 2
+        and "does not exist" in missing.stderr
+        and "Traceback" not in missing.stderr
+    )
+    junk = tmp_path / "junk.json"
+    junk.write_text('{"provider_schemas": {}}')
+    proc = _tool("compare-schema", str(junk))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("tfoffline: Cannot read") and proc.stderr.count("\n") == 1

@@ -5,6 +5,7 @@ run           real Terraform with ARGS in DIR against the offline AWS provider (
 validate-all  fmt -check over terraform/ and envs/, then init + validate of every module,
               the stack and every env, each in a scratch copy; one line per directory.
 gen-schema    rebuild tools/tfoffline/schema/aws-6.69.1.json.gz from PyPI cdktn-provider-aws.
+compare-schema  compare it with a real `terraform providers schema -json` dump.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-USAGE = "usage: python -m tfoffline {run DIR ARGS...|validate-all|gen-schema [--wheel PATH] [--out PATH]}"
+USAGE = (
+    "usage: python -m tfoffline {run DIR ARGS...|validate-all|gen-schema [--wheel PATH] [--out PATH]"
+    "|compare-schema DUMP.json [--show N]}"
+)
 
 
 def _err(message: str, hint: str | None = None) -> None:
@@ -202,6 +206,44 @@ def cmd_gen_schema(argv: list[str]) -> int:
     return 0
 
 
+def cmd_compare_schema(argv: list[str]) -> int:
+    import gzip
+
+    from tfoffline import compare
+    from tfoffline import harness as h
+
+    show = 20
+    args = list(argv)
+    if "--show" in args:
+        i = args.index("--show")
+        try:
+            show = int(args[i + 1])
+        except (IndexError, ValueError):
+            _err("--show needs a number.")
+            return 2
+        del args[i : i + 2]
+    if len(args) != 1:
+        _err("compare-schema needs one file: the output of `terraform providers schema -json`.")
+        return 2
+    dump = Path(args[0])
+    if not dump.is_file():
+        _err(f"The schema dump {dump} does not exist.")
+        return 2
+    h.check_schema()
+    try:
+        real = compare.load(dump)
+        stats, diffs = compare.compare(real, compare.load(h.schema_path()))
+    except (ValueError, OSError, EOFError, gzip.BadGzipFile) as exc:
+        _err(f"Cannot read {dump} as a provider schema dump: {exc}.")
+        return 2
+    print(compare.summary(stats))
+    for line in diffs[:show]:
+        print(f"  {line}")
+    if len(diffs) > show:
+        print(f"  ... {len(diffs) - show} more (--show N)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from chromactl.errors import ChromactlError
@@ -210,7 +252,12 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE, file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
     cmd, rest = argv[0], argv[1:]
-    handlers = {"run": cmd_run, "validate-all": cmd_validate_all, "gen-schema": cmd_gen_schema}
+    handlers = {
+        "run": cmd_run,
+        "validate-all": cmd_validate_all,
+        "gen-schema": cmd_gen_schema,
+        "compare-schema": cmd_compare_schema,
+    }
     if cmd not in handlers:
         _err(f"Unknown command {cmd!r}.", USAGE)
         return 2
