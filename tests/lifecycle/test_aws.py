@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -126,17 +125,30 @@ def test_wait_stable_polls_until_targets_healthy(tiny_project: TinyProject, ecs_
     from chromactl.output import Output
 
     outputs = make_stack()
+    real = ClientFactory()
+    calls = {"health": 0}
 
-    def register_later() -> None:
-        time.sleep(0.6)
-        boto3.client("elbv2", region_name=REGION).register_targets(TargetGroupArn=outputs["target_group_arn"], Targets=[{"Id": "10.0.1.10", "Port": 8000}])
+    class RegisterAfterFirstLook:
+        """elbv2 client that registers the task's target right after the first health read."""
 
-    t = threading.Thread(target=register_later)
-    t.start()
+        def __init__(self, client):  # type: ignore[no-untyped-def]
+            self._client = client
+
+        def __getattr__(self, name):  # type: ignore[no-untyped-def]
+            return getattr(self._client, name)
+
+        def describe_target_health(self, **kw):  # type: ignore[no-untyped-def]
+            resp = self._client.describe_target_health(**kw)
+            calls["health"] += 1
+            if calls["health"] == 1:
+                assert resp["TargetHealthDescriptions"] == []
+                boto3.client("elbv2", region_name=REGION).register_targets(TargetGroupArn=outputs["target_group_arn"], Targets=[{"Id": "10.0.1.10", "Port": 8000}])
+            return resp
+
+    factory = ClientFactory(overrides={("ecs", REGION): real.client("ecs", REGION), ("elbv2", REGION): RegisterAfterFirstLook(real.client("elbv2", REGION))})
     started = time.monotonic()
-    result = wait_stable(_env(), REGION, outputs, ClientFactory(), 20, Output(json=True), poll_s=0.2)
-    t.join()
-    assert result["stable"] is True and result["polls"] >= 2
+    result = wait_stable(_env(), REGION, outputs, factory, 20, Output(json=True), poll_s=0.2)
+    assert result["stable"] is True and result["polls"] == 2 and calls["health"] == 2
     assert result["running"] == result["desired"] == 1 and result["healthy"] == 1
     assert result["deployments"][0]["status"] == "PRIMARY" and result["deployments"][0]["rollout_state"] == "COMPLETED"
     assert time.monotonic() - started < 10

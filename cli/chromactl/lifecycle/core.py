@@ -59,7 +59,7 @@ def _var_args(extra_vars: dict[str, str] | None) -> list[str]:
     return args
 
 
-_VAR_DECL = re.compile(r'^\s*variable\s+"([A-Za-z0-9_-]+)"', re.M)
+_VAR_DECL = re.compile(r'^\s*variable\s+"([A-Za-z0-9_-]+)"', re.MULTILINE)
 
 
 def declared_variables(env: EnvConfig) -> set[str]:
