@@ -139,7 +139,7 @@ def build_stack(root: Path) -> Stack:
                        deploymentConfiguration={"maximumPercent": 100, "minimumHealthyPercent": 0})
     task = start_task(ecs, [next(iter(subnets))], sg, td)
     elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": _detail(task, "privateIPv4Address"), "Port": 8000}])
-    secret = boto3.client("secretsmanager", region_name=REGION).create_secret(Name=f"{NAME}/alb-token", SecretString=TOKEN)["ARN"]
+    secret = boto3.client("secretsmanager", region_name=REGION).create_secret(Name=f"{NAME}/static-token", SecretString=TOKEN)["ARN"]
     outputs = {
         "cluster_name": NAME, "service_name": NAME, "target_group_arn": tg, "https_listener_arn": listener, "vpc_id": vpc,
         "token_secret_arn": secret, "endpoint_url": "http://127.0.0.1:9", "private_subnet_ids": list(subnets),

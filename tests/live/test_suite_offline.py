@@ -97,7 +97,7 @@ def test_destroy_runs_in_finally_after_a_failure_mid_suite(offline_tiny: Offline
     data = json.loads(report_path.read_text())
     assert not report.ok and not data["ok"]
     step = {s["name"]: s for s in data["steps"]}
-    assert step["up"]["ok"] and step["wait"]["ok"] and step["status"]["ok"]
+    assert step["up"]["ok"] and step["wait"]["ok"] and step["status"]["ok"], json.dumps(data["steps"])[:3000]
     assert not step["smoke"]["ok"] and "injected failure at smoke" in step["smoke"]["error"]
     assert all(step[n].get("skipped") for n in ("latency", "unauthenticated", "rotation"))
     assert step["destroy"]["ok"] and data["destroyed"]
