@@ -185,3 +185,16 @@ def test_bad_var_and_local_env_verbs(tiny_project: TinyProject) -> None:
     (local / "chromactl.toml").write_text('[env]\nkind = "local"\n')
     res = run_cli("plan", "--env", "sandbox")
     assert_clean_error(res, 2, "local env")
+
+
+def test_plan_from_another_terraform_version_and_status_before_apply(tiny_project: TinyProject) -> None:
+    assert run_cli("plan", "--env", "tiny").code == 0
+    sidecar = plans_dir(tiny_project) / "us-east-1.tfplan.json"
+    data = json.loads(sidecar.read_text())
+    data["terraform_version"] = "1.10.0"
+    sidecar.write_text(json.dumps(data))
+    res = run_cli("apply", "--env", "tiny", "--auto-approve")
+    assert_clean_error(res, 2, "made by Terraform 1.10.0")
+    assert not tiny_project.state("tiny").exists() or json.loads(tiny_project.state("tiny").read_text())["resources"] == []
+    res = run_cli("status", "--env", "tiny")
+    assert_clean_error(res, 1, "not applied")

@@ -284,6 +284,13 @@ def register(app: typer.Typer) -> None:
 
         the_region = e.region_or_primary(region)
         outputs = read_outputs(e, the_region, output=actx.output, profile=actx.profile)
+        if not outputs:
+            from chromactl.errors import OperationFailed
+
+            raise OperationFailed(
+                f"{e.name}/{the_region} has no outputs: the stack is not applied there.",
+                f"Run `chromactl up --env {e.name} --region {the_region}`.",
+            )
         data = collect_status(e, the_region, outputs, _factory(actx))
         actx.output.result(data, lambda c: render_status(c, data))
         if not data["healthy"]:

@@ -186,9 +186,16 @@ def apply_saved(
     runner = runner or Runner(env, region, output, profile=profile)
     path = (plan_path or planfile.default_plan_path(env, region)).resolve()
     car = planfile.read_sidecar(path, env, region, runner.backend.state_key, runner.backend.kind)
+    if car.terraform_version and car.terraform_version != runner.engine.version:
+        raise UsageError(
+            f"The plan file {path} was made by Terraform {car.terraform_version}; this run uses {runner.engine.version}.",
+            f"Plan again with this Terraform: `chromactl plan --env {env.name} --region {region}`.",
+        )
     runner.ensure_init()
     if summary is None:
         summary = show_plan(runner, path)
+        if not output.json:
+            summary.render(output.err, f"saved plan for {env.name}/{region}")
     check_apply(
         env,
         region,
