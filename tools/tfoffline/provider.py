@@ -847,11 +847,49 @@ def _guard_rpcs(cls: Any, pb: Any, diag: Any) -> None:
 
 
 def server_credentials() -> tuple[bytes, Any]:
-    """A fresh self-signed ECDSA certificate for go-plugin AutoMTLS (the server half: Terraform pins
-    this certificate from the handshake line; the client certificate is not requested)."""
-    import datetime
+    """Server credentials for go-plugin AutoMTLS (Terraform pins the certificate sent in the handshake
+    line; the client certificate is not requested). The self-signed ECDSA pair is made once per user
+    and kept in $TMPDIR (mode 0600), so a provider start skips importing `cryptography`."""
+    import base64
+    import tempfile
 
     import grpc
+
+    cache = Path(tempfile.gettempdir()) / f"tfoffline-{os.getuid()}-plugin-cert.json"
+    try:
+        st = cache.stat()
+        if st.st_uid == os.getuid() and (st.st_mode & 0o077) == 0:
+            cached = json.loads(cache.read_text())
+            creds = grpc.ssl_server_credentials(
+                [(cached["key_pem"].encode(), cached["cert_pem"].encode())],
+                require_client_auth=False,
+            )
+            return base64.b64decode(cached["cert_der"]), creds
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    key_pem, cert_pem, cert_der = _new_certificate()
+    try:
+        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(
+                {
+                    "key_pem": key_pem.decode(),
+                    "cert_pem": cert_pem.decode(),
+                    "cert_der": base64.b64encode(cert_der).decode(),
+                },
+                fh,
+            )
+        tmp.replace(cache)
+    except OSError:
+        pass
+    return cert_der, grpc.ssl_server_credentials([(key_pem, cert_pem)], require_client_auth=False)
+
+
+def _new_certificate() -> tuple[bytes, bytes, bytes]:
+    """(key PEM, certificate PEM, certificate DER): self-signed P-256, CN localhost, like go-plugin's."""
+    import datetime
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -901,8 +939,7 @@ def server_credentials() -> tuple[bytes, Any]:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    creds = grpc.ssl_server_credentials([(key_pem, cert_pem)], require_client_auth=False)
-    return cert.public_bytes(serialization.Encoding.DER), creds
+    return key_pem, cert_pem, cert.public_bytes(serialization.Encoding.DER)
 
 
 def serve(servicer: Any) -> None:
