@@ -210,7 +210,11 @@ def test_lifecycle(tf_offline: Any, root: Any) -> None:
     assert replica["after"]["region"] == "eu-central-1"
     assert plan["planned_values"]["outputs"]["account_id"]["value"] == "123456789012"
     assert plan["planned_values"]["outputs"]["failover_region"]["value"] == "eu-central-1"
-    assert plan["planned_values"]["outputs"]["azs"]["value"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    assert plan["planned_values"]["outputs"]["azs"]["value"] == [
+        "eu-west-1a",
+        "eu-west-1b",
+        "eu-west-1c",
+    ]
     assert plan["planned_values"]["outputs"]["assume_policy"]["value"] == {
         "Version": "2012-10-17",
         "Statement": [
@@ -288,3 +292,30 @@ def test_failed_plan_raises_with_terraform_output(tf_offline: Any, tmp_path: Any
         tf_offline.plan(r, vars={"x": "not-a-number"})
     assert "Invalid value for input variable" in info.value.output
     assert info.value.message.startswith("terraform plan failed in ")
+
+
+def test_terraform_test_runs_offline(tf_offline: Any, tmp_path: Any) -> None:
+    """`terraform test` (plan-only run blocks) works against the double; a failing assertion fails it."""
+    files = {
+        "main.tf": 'provider "aws" {\n  region = "sa-east-1"\n}\n'
+        'variable "retention" {\n  type = number\n}\n'
+        'resource "aws_cloudwatch_log_group" "g" {\n  name              = "/t"\n'
+        "  retention_in_days = var.retention\n}\n"
+        'data "aws_region" "here" {}\n'
+        'output "region" {\n  value = data.aws_region.here.region\n}\n',
+        "tests/plan.tftest.hcl": "variables {\n  retention = 30\n}\n"
+        'run "good" {\n  command = plan\n  assert {\n'
+        '    condition     = aws_cloudwatch_log_group.g.retention_in_days == 30 && output.region == "sa-east-1"\n'
+        '    error_message = "unexpected plan"\n  }\n}\n'
+        'run "bad" {\n  command = plan\n  variables {\n    retention = 7\n  }\n  assert {\n'
+        "    condition     = aws_cloudwatch_log_group.g.retention_in_days == 30\n"
+        '    error_message = "retention must be 30"\n  }\n}\n',
+    }
+    root = tf_offline.write_root(tmp_path / "t", files)
+    tf_offline.init(root)
+    proc = tf_offline.run(root, "test", "-no-color")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert 'run "good"... pass' in out
+    assert 'run "bad"... fail' in out and "retention must be 30" in out
+    assert "1 passed, 1 failed" in out
