@@ -245,3 +245,31 @@ def test_env_vars_verbose_and_completion(tiny_project: TinyProject, monkeypatch:
     monkeypatch.delenv("CHROMACTL_JSON")
     res = run_cli("--show-completion", "bash")
     assert res.code == 0 and "complete" in res.out.lower()
+
+
+def _run_at_terminal(args: list[str], typed: str) -> tuple[int, str]:
+    """Run chromactl with a pseudo-terminal as stdin and type `typed`."""
+    import subprocess
+    import sys
+
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "chromactl.cli.app", *args], stdin=slave, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, env=dict(os.environ))
+        os.close(slave)
+        os.write(master, typed.encode() + b"\n")
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        os.close(master)
+    return proc.returncode, out
+
+
+def test_protected_destroy_at_a_terminal(tiny_project: TinyProject) -> None:
+    assert run_cli("up", "--env", "tinyprod", "--auto-approve", "--skip-checks").code == 0
+    code, out = _run_at_terminal(["destroy", "--env", "tinyprod"], "tiny")  # the wrong name
+    assert code == 2 and "the env's name was not typed" in out and "Traceback" not in out
+    assert state_resources(tiny_project.state("tinyprod")) == ["terraform_data.disk", "terraform_data.svc"]
+    code, out = _run_at_terminal(["destroy", "--env", "tinyprod"], "tinyprod")
+    assert code == 0, out
+    assert "protected env" in out and "terraform_data.disk" in out
+    assert state_resources(tiny_project.state("tinyprod")) == []

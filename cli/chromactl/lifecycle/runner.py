@@ -291,6 +291,8 @@ class Runner:
             except (OSError, json.JSONDecodeError):
                 pass
         stamp_path.unlink(missing_ok=True)
+        if self.backend.kind == "local":
+            self.output.info(f"CHROMACTL_BACKEND=local: the state of {self.where()} is kept on this machine ({self.backend.config['path']}).")
         if self.backend.kind == "s3":
             from chromactl.aws.preflight import check_state_backend
 
