@@ -177,3 +177,13 @@ def test_dashboard_shows_the_alarmed_metrics(prod_state: State) -> None:
     for metric in ("RequestCount", "TargetResponseTime", "CPUUtilization", "MemoryUtilization", "RunningTaskCount",
                    "UnHealthyHostCount", "PercentIOLimit", "LatencyP95", "TimeSinceLastSync"):
         assert metric in text, metric
+
+
+def test_service_waits_for_a_listener_rule_to_forward_to_its_target_group(prod_state: State) -> None:
+    """ECS rejects a service whose target group no listener uses; the heartbeat rule is the first that does."""
+    svc = prod_state.one("aws_ecs_service", "this")
+    assert "module.stack.module.alb.aws_lb_listener_rule.heartbeat" in svc.get("depends_on", [])
+    hb = prod_state.values("aws_lb_listener_rule", "heartbeat")
+    tg = prod_state.values("aws_lb_target_group", "this")
+    assert hb["action"][0]["target_group_arn"] == tg["arn"]
+    assert svc["values"]["load_balancer"][0]["target_group_arn"] == tg["arn"]

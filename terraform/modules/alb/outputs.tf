@@ -24,8 +24,11 @@ output "security_group_id" {
 }
 
 output "target_group_arn" {
-  description = "ARN of the target group (ip targets, port 8000)."
+  description = "ARN of the target group (ip targets, port 8000); available once a listener rule ties it to the ALB, as ECS requires."
   value       = aws_lb_target_group.this.arn
+
+  # ECS refuses a service whose target group no listener forwards to yet.
+  depends_on = [aws_lb_listener_rule.heartbeat]
 }
 
 output "target_group_arn_suffix" {

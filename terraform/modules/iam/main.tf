@@ -129,9 +129,6 @@ resource "aws_iam_role" "rotation" {
       Effect    = "Allow"
       Principal = { Service = "lambda.${local.dns_suffix}" }
       Action    = "sts:AssumeRole"
-      Condition = {
-        StringEquals = { "aws:SourceAccount" = var.account_id }
-      }
     }]
   })
   permissions_boundary = var.permissions_boundary_arn
@@ -222,9 +219,6 @@ resource "aws_iam_role" "backup" {
       Effect    = "Allow"
       Principal = { Service = "backup.${local.dns_suffix}" }
       Action    = "sts:AssumeRole"
-      Condition = {
-        StringEquals = { "aws:SourceAccount" = var.account_id }
-      }
     }]
   })
   permissions_boundary = var.permissions_boundary_arn
