@@ -388,9 +388,9 @@ def up(
     if not env.is_aws:
         from chromactl.local.server import local_up
 
-        data = dict(local_up(env, output))
-        data["smoke"] = None if skip_checks else _smoke(env.name, None, profile, output)
-        return data
+        local = dict(local_up(env, output))
+        local["smoke"] = None if skip_checks else _smoke(env.name, None, profile, output)
+        return local
     from chromactl.lifecycle.outputs import read_outputs
 
     the_region = env.region_or_primary(region)
