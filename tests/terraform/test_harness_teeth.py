@@ -125,6 +125,11 @@ CASES: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "Insufficient action blocks",
         ("At least 1",),
     ),
+    "syntax_error": (
+        'resource "aws_efs_access_point" "ap" {\n  file_system_id = aws_efs_file_system.data.id\n',
+        "Unclosed configuration block",
+        ("no closing brace for this block",),
+    ),
     "unknown_resource_type": (
         'resource "aws_efs_filesystem" "x" {}\n',
         "Invalid resource type",
