@@ -56,7 +56,7 @@ def timed(argv: list[str], *, env: dict[str, str] | None = None, cwd: Path | Non
     return elapsed
 
 
-def bench_help(runs: int, tmp: Path) -> dict[str, float]:
+def bench_help(runs: int, tmp: Path, *, with_plain: bool = False) -> dict[str, float]:
     hello = tmp / "hello_typer.py"
     hello.write_text(HELLO)
     chromactl = [str(VENV_BIN / "chromactl"), "--help"]
@@ -64,12 +64,18 @@ def bench_help(runs: int, tmp: Path) -> dict[str, float]:
     env = {**os.environ, "NO_COLOR": "1"}
     for argv in (chromactl, bare):  # warm the page cache and .pyc files
         timed(argv, env=env)
-    ours, theirs = [], []
+    plain_env = {**env, "TYPER_USE_RICH": "0"}  # what `rich_markup_mode=None` in cli/app.py would give
+    ours, theirs, plain = [], [], []
     for _ in range(runs):
         ours.append(timed(chromactl, env=env))
         theirs.append(timed(bare, env=env))
+        if with_plain:
+            plain.append(timed(chromactl, env=plain_env))
     m_ours, m_theirs = statistics.median(ours), statistics.median(theirs)
-    return {"chromactl_help_s": m_ours, "typer_hello_help_s": m_theirs, "ratio": m_ours / m_theirs, "runs": runs}
+    result = {"chromactl_help_s": m_ours, "typer_hello_help_s": m_theirs, "ratio": m_ours / m_theirs, "runs": runs}
+    if plain:
+        result["chromactl_help_plain_s"] = statistics.median(plain)
+    return result
 
 
 def bench_plan(runs: int, tmp: Path, env_name: str = "prod", which: tuple[str, ...] = ("same", "plain")) -> dict[str, object]:
@@ -144,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="chromactl-bench-"))
     try:
-        result: dict[str, object] = {"help": bench_help(args.help_runs, tmp)}
+        result: dict[str, object] = {"help": bench_help(args.help_runs, tmp, with_plain=True)}
         if not args.skip_plan:
             which = ("same", "plain") if args.baseline == "both" else (args.baseline,)
             result["plan"] = bench_plan(args.runs, tmp, which=which)
@@ -164,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"chromactl --help        median {h['chromactl_help_s'] * 1000:7.1f} ms  (budget {HELP_BUDGET_S * 1000:.0f} ms)")
         print(f"typer hello --help      median {h['typer_hello_help_s'] * 1000:7.1f} ms")
+        if "chromactl_help_plain_s" in h:
+            print(f"(chromactl --help without rich formatting, TYPER_USE_RICH=0: median {h['chromactl_help_plain_s'] * 1000:.1f} ms)")
         print(f"ratio                   {h['ratio']:.2f}x  (budget {HELP_RATIO_BUDGET:.1f}x)   [{h['runs']} runs each, interleaved]  {'ok' if ok_help else 'OVER BUDGET'}")
         if "plan" in result:
             p = result["plan"]
