@@ -51,6 +51,14 @@ def cmd_run(argv: list[str]) -> int:
     data.mkdir(parents=True, exist_ok=True)
     env = h.offline_env(work)
     env["TF_DATA_DIR"] = str(data)
+    # by hand, Terraform's own logging still works (TF_LOG=debug scripts/tf-offline ...)
+    env.update(
+        {
+            k: v
+            for k, v in os.environ.items()
+            if k in ("TF_LOG", "TF_LOG_PATH", "TF_LOG_CORE", "TF_LOG_PROVIDER")
+        }
+    )
     lock = root / ".terraform.lock.hcl"
     lock_before = lock.read_bytes() if lock.is_file() else None
     override = root / h.OVERRIDE_NAME
