@@ -287,3 +287,17 @@ def test_status_verb_exit_code_and_json(tiny_project: TinyProject, ecs_env: str,
     assert data["replication"]["configured"] is False
     res = run_cli("status", "--env", "tiny")
     assert res.code == 1 and "service: 1/2 running" in res.out and "problem:" in res.out
+
+
+def test_doctor_backend_switch_and_missing_build_file(tiny_project: TinyProject, aws_env) -> None:  # type: ignore[no-untyped-def]
+    main = tiny_project.env_dir("tiny") / "main.tf"
+    main.write_text(main.read_text() + '\nlocals {\n  zip = "${path.root}/../../build/token-rotation.zip"\n}\n')
+    res = run_cli("doctor", "--env", "tiny", "--json")
+    checks = {c["name"]: c for c in json.loads(res.out)["checks"]}
+    assert checks["backend"]["status"] == "warn" and "CHROMACTL_BACKEND=local" in checks["backend"]["detail"]
+    assert checks["tiny: build files"]["status"] == "fail" and "build/token-rotation.zip" in checks["tiny: build files"]["detail"]
+    assert "make zip" in checks["tiny: build files"]["fix"]
+    (tiny_project.root / "build").mkdir()
+    (tiny_project.root / "build" / "token-rotation.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    checks = {c["name"]: c for c in json.loads(run_cli("doctor", "--env", "tiny", "--json").out)["checks"]}
+    assert "tiny: build files" not in checks

@@ -54,6 +54,30 @@ def placeholders(env_dir: Path) -> list[str]:
     return hits
 
 
+_BUILD_REF = re.compile(r"(?:\.\./)+(build/[A-Za-z0-9_./-]+)")
+
+
+def check_local_files(envs: list[Any]) -> list[Check]:
+    """The backend switch, and build artefacts the env roots read (e.g. build/token-rotation.zip)."""
+    from chromactl.lifecycle.backend import backend_kind
+
+    out: list[Check] = []
+    try:
+        kind = backend_kind()
+    except ChromactlError as exc:
+        return [Check("backend", "fail", exc.message, exc.hint or "")]
+    if kind == "local":
+        out.append(Check("backend", "warn", "CHROMACTL_BACKEND=local: state is kept under .chromactl/state on this machine, not in S3",
+                         "Unset CHROMACTL_BACKEND for real environments."))
+    for env in envs:
+        root = env.dir.parent.parent
+        missing = sorted({m for p in env.dir.glob("*.tf") for m in _BUILD_REF.findall(p.read_text(encoding="utf-8", errors="replace"))
+                          if not (root / m).is_file()})
+        if missing:
+            out.append(Check(f"{env.name}: build files", "fail", "missing " + ", ".join(missing), "Run `make zip` (or `make setup`) in the project."))
+    return out
+
+
 def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) -> list[Check]:
     from chromactl.aws.session import describe_aws_error
     from chromactl.config import list_envs, load_env
@@ -72,6 +96,7 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
     aws_envs = [e for e in envs if e.is_aws]
     if not aws_envs:
         return checks
+    checks.extend(check_local_files(aws_envs))
     # credentials: once, against the first env's state region
     first = aws_envs[0]
     assert first.state is not None
