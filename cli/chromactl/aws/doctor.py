@@ -16,7 +16,7 @@ from typing import Any
 
 from chromactl.errors import ChromactlError
 
-PLACEHOLDER = re.compile(r"REPLACE|123456789012")
+PLACEHOLDER = re.compile(r"REPLACE|(?i:replace[-_]?me)|123456789012")
 
 
 @dataclass
