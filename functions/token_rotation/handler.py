@@ -218,7 +218,7 @@ class Rotation:
             if step == "finishSecret":
                 # Finished before; make sure the rules carry only the current token.
                 logger.info("finishSecret: version %s is already AWSCURRENT; checking the rules.", self.token)
-                self._apply_rules([self._current_token()], "finishSecret")
+                self._apply_rules([self._required_current_token()], "finishSecret")
                 return
             logger.info("%s: version %s is already AWSCURRENT for %s; nothing to do.", step, self.token, self.arn)
             return
@@ -285,7 +285,7 @@ class Rotation:
             logger.info("finishSecret: AWSCURRENT moved from %s to %s.", current_id or "(none)", self.token)
         # Rules first, then AWSPENDING off: a failure in between is retried with
         # the version still pending, so this step runs again in full.
-        self._apply_rules([self._current_token()], "finishSecret")
+        self._apply_rules([self._required_current_token()], "finishSecret")
         self.sm.update_secret_version_stage(SecretId=self.arn, VersionStage=PENDING, RemoveFromVersionId=self.token)
         logger.info("finishSecret: rotation of %s to version %s complete.", self.arn, self.token)
 
@@ -294,6 +294,11 @@ class Rotation:
         value = self.sm.get_secret_value(SecretId=self.arn, VersionId=self.token, VersionStage=PENDING).get("SecretString")
         if not is_token(value):
             raise RotationError(f"The AWSPENDING value of version {self.token} is not a 64-character [a-z0-9] token.")
+        return value
+
+    def _required_current_token(self) -> str:
+        value = self._current_token(required=True)
+        assert value is not None  # required=True raises instead
         return value
 
     def _current_token(self, required: bool = True) -> str | None:
