@@ -10,7 +10,7 @@ locals {
   replicate       = local.cross_region_dr && var.enable_replication && var.existing_file_system_id == null
   backup_copy     = local.cross_region_dr && var.enable_backup_copy
 
-  endpoint_host = var.dns_record_name != "" ? var.dns_record_name : (var.domain_name != "" ? var.domain_name : module.alb.dns_name)
+  endpoint_host = var.dns_record_name != "" ? trimsuffix(var.dns_record_name, ".") : (var.domain_name != "" ? var.domain_name : module.alb.dns_name)
   endpoint_url  = "https://${local.endpoint_host}"
   verify_tls    = var.dns_record_name != "" || var.domain_name != ""
 

@@ -203,8 +203,13 @@ variable "dns_zone_id" {
 
 variable "dns_record_name" {
   type        = string
-  description = "Name of the alias record pointing at the ALB (empty: no record)."
+  description = "Fully qualified name of the alias record pointing at the ALB, also the endpoint's host (empty: no record)."
   default     = ""
+
+  validation {
+    condition     = var.dns_record_name == "" || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,}\\.?$", var.dns_record_name))
+    error_message = "dns_record_name must be a fully qualified DNS name such as chroma.example.com, or empty."
+  }
 }
 
 variable "token_rotation_days" {

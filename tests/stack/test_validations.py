@@ -56,6 +56,7 @@ BATCHES: list[dict[str, Any]] = [
         "vpc_cidr": "10.0.0.0/26",
         "task_cpu": 3000,
         "image": "chromadb/chroma",
+        "dns_zone_id": "Z0123456789ABC", "dns_record_name": "chroma",
     },
 ]
 
@@ -78,6 +79,7 @@ CASES: dict[str, tuple[int, list[str]]] = {
     "vpc cidr too small": (2, ["prefix between /16 and /22"]),
     "not a fargate cpu": (2, ["cpu must be one of Fargate's sizes"]),
     "image without a tag": (2, ["image must be pinned"]),
+    "relative dns record name": (2, ["dns_record_name must be a fully qualified DNS name"]),
 }
 
 
@@ -94,11 +96,21 @@ def test_bad_input_fails_the_plan_with_its_message(case: str, batch_output: dict
         assert message in out, f"{case}: {message!r} not in: {out[-2000:]}"
 
 
-def test_control_the_same_root_plans_and_an_internal_alb_may_have_no_cidrs(tf_offline: Any, scratch_dev: Path) -> None:
-    plan = Plan(tf_offline.plan(scratch_dev, vars={"internal_alb": True, "allowed_cidrs": []}))
+def test_control_the_same_root_plans_internal_alb_without_cidrs_and_a_dns_record(tf_offline: Any, scratch_dev: Path) -> None:
+    plan = Plan(tf_offline.plan(scratch_dev, vars={
+        "internal_alb": True, "allowed_cidrs": [],
+        "dns_zone_id": "Z0123456789ABC", "dns_record_name": "chroma-dev.example.com.",
+    }))
     lb = plan.values("aws_lb")
     assert lb["internal"] is True
-    assert not [r for r in plan.of_type("aws_vpc_security_group_ingress_rule") if r["name"] in ("https", "http_redirect")]
+    ingress = plan.of_type("aws_vpc_security_group_ingress_rule")
+    assert not [r for r in ingress if r["name"] in ("https", "http_redirect")]
     # internal: the rotation function reaches the ALB by security group, not through NAT
-    assert not [r for r in plan.of_type("aws_vpc_security_group_ingress_rule") if r["name"] == "https_extra_cidrs"]
-    assert [r for r in plan.of_type("aws_vpc_security_group_ingress_rule") if r["name"] == "https_security_groups"]
+    assert not [r for r in ingress if r["name"] == "https_extra_cidrs"]
+    assert [r for r in ingress if r["name"] == "https_security_groups"]
+    record = plan.values("aws_route53_record")
+    assert (record["zone_id"], record["name"], record["type"]) == ("Z0123456789ABC", "chroma-dev.example.com.", "A")
+    assert record["alias"][0]["evaluate_target_health"] is True
+    env_vars = plan.values("aws_lambda_function")["environment"][0]["variables"]
+    assert env_vars["ENDPOINT_URL"] == "https://chroma-dev.example.com" and env_vars["VERIFY_TLS"] == "true"
+    assert plan.data["planned_values"]["outputs"]["endpoint_url"]["value"] == "https://chroma-dev.example.com"
