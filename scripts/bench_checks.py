@@ -78,9 +78,9 @@ def main() -> int:
             print(f"   open loop: {t['open_count']} requests, p99 {t['open_p99_ms']:.0f} ms; closed loop: {t['closed_count']} requests, "
                   f"p99 {t['closed_p99_ms']:.1f} ms, max {t['closed_max_ms']:.0f} ms (the stall it met, counted once)")
 
-        i = bench.measure_ingest(target, tmp, rows=4000 if args.quick else 10000, dims=64 if args.quick else 128,
-                                 rounds=3 if args.quick else 5, batch_sizes=(1000, 5000) if args.quick else (500, 1000, 2000, 5000),
-                                 singles=50 if args.quick else 200)
+        i = bench.measure_ingest(target, tmp, rows=4000 if args.quick else 6000, dims=64 if args.quick else 128,
+                                 rounds=5 if args.quick else 9, batch_sizes=(1000, 5000) if args.quick else (500, 1000, 2000, 5000),
+                                 singles=50 if args.quick else 100, pilot_passes=1 if args.quick else 2)
         results["ingest"] = i
         good = i["vs_one_per_request"] >= 15 and i["vs_best_plain"] >= 0.9
         ok &= good

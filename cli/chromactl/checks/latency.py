@@ -258,7 +258,10 @@ def workload_for(target: Target, **kwargs: Any) -> Iterator[Workload]:
         try:
             yield wl
         finally:
-            remove_workload(target, wl)
+            if not remove_workload(target, wl):
+                note = kwargs.get("on_info")
+                if note:
+                    note(f"warning: could not remove the benchmark collection {wl.collection_name}; delete it by hand")
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
