@@ -92,3 +92,27 @@ def test_unwritable_destination_is_a_clear_error(tmp_path: Path, capsys) -> None
     assert main([str(blocker / "token-rotation.zip")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: Cannot write") and "Traceback" not in err
+
+
+def test_concurrent_builds_never_interleave(tmp_path: Path) -> None:
+    import threading
+
+    dest = tmp_path / "token-rotation.zip"
+    expected = build_zip(tmp_path / "reference.zip").read_bytes()
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            for _ in range(5):
+                build_zip(dest)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert dest.read_bytes() == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reference.zip", "token-rotation.zip"], "a temporary file was left behind"

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -49,9 +51,14 @@ def build_zip(dest: Path, src: Path | None = None) -> Path:
     files = sources(src)
     if not any(p.name == "handler.py" for p in files):
         raise ConfigError("The rotation function has no handler.py.", "Restore functions/token_rotation/handler.py.")
+    tmp: Path | None = None
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(dest.name + ".tmp")
+        # A private temporary file, renamed into place: concurrent builds never interleave
+        # and a reader never sees a half-written zip.
+        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+        os.close(fd)
+        tmp = Path(name)
         with zipfile.ZipFile(tmp, "w") as zf:
             for path in files:
                 info = zipfile.ZipInfo(path.name, date_time=FIXED_TIME)
@@ -61,9 +68,14 @@ def build_zip(dest: Path, src: Path | None = None) -> Path:
                 # Normalise line endings so a checkout on Windows builds the same bytes.
                 data = path.read_bytes().replace(b"\r\n", b"\n")
                 zf.writestr(info, data)
+        os.chmod(tmp, 0o644)
         tmp.replace(dest)
+        tmp = None
     except OSError as exc:
         raise OperationFailed(f"Cannot write {dest}: {exc.strerror or exc}.", "Check the folder exists and is writable.") from None
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     return dest
 
 
