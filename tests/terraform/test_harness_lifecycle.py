@@ -109,6 +109,25 @@ resource "aws_efs_file_system_policy" "tls_only" {
   })
 }
 
+# a set-nested block holding computed attributes: the second plan must still be empty
+resource "aws_backup_plan" "daily" {
+  name = "${var.name}-daily"
+  rule {
+    rule_name         = "daily"
+    target_vault_name = "${var.name}-vault"
+    schedule          = "cron(0 3 * * ? *)"
+    lifecycle {
+      delete_after = 35
+    }
+    copy_action {
+      destination_vault_arn = "arn:aws:backup:eu-central-1:123456789012:backup-vault:dr"
+      lifecycle {
+        delete_after = 35
+      }
+    }
+  }
+}
+
 resource "terraform_data" "marker" {
   input = "${data.aws_partition.current.partition}:${data.aws_caller_identity.current.account_id}"
 }

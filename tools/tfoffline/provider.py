@@ -409,6 +409,71 @@ def _nested_items(nb: dict[str, Any], value: Any) -> list[dict[str, Any]]:
     return [value] if isinstance(value, dict) else []
 
 
+def _compatible(block: dict[str, Any], new: Any, old: Any) -> bool:
+    """Could `old` (a prior nested object) be `new` (its proposed value) once new's unset computed
+    attributes are taken from old? Used to match set elements, which Terraform cannot."""
+    if not isinstance(new, dict) or not isinstance(old, dict):
+        return new == old
+    for name, a in block.get("attributes", {}).items():
+        nv = new.get(name)
+        if nv is None and a.get("computed"):
+            continue
+        if has_unknown(nv) or nv != old.get(name):
+            return False
+    for name, nb in block.get("block_types", {}).items():
+        nv, ov = new.get(name), old.get(name)
+        mode = nb["nesting_mode"]
+        if mode in ("list", "set"):
+            nv, ov = nv or [], ov or []
+            if len(nv) != len(ov):
+                return False
+            if mode == "list":
+                if not all(_compatible(nb["block"], a, b) for a, b in zip(nv, ov)):
+                    return False
+            else:
+                unused = list(ov)
+                for item in nv:
+                    match = next((o for o in unused if _compatible(nb["block"], item, o)), None)
+                    if match is None:
+                        return False
+                    unused.remove(match)
+        elif mode == "map":
+            nv, ov = nv or {}, ov or {}
+            if set(nv) != set(ov) or not all(_compatible(nb["block"], nv[k], ov[k]) for k in nv):
+                return False
+        elif not _compatible(nb["block"], nv, ov):
+            return False
+    return True
+
+
+def keep_prior_computed(block: dict[str, Any], new: Any, old: Any) -> None:
+    """Update plan: unset computed attributes keep their prior values, also inside set-nested blocks
+    (Terraform's proposed state cannot pair set elements, so the real provider does this pairing)."""
+    if not isinstance(new, dict) or not isinstance(old, dict):
+        return
+    for name, a in block.get("attributes", {}).items():
+        if new.get(name) is None and a.get("computed") and old.get(name) is not None:
+            new[name] = old[name]
+    for name, nb in block.get("block_types", {}).items():
+        nv, ov = new.get(name), old.get(name)
+        mode = nb["nesting_mode"]
+        if mode == "list" and isinstance(nv, list) and isinstance(ov, list):
+            for a, b in zip(nv, ov):
+                keep_prior_computed(nb["block"], a, b)
+        elif mode == "set" and isinstance(nv, list) and isinstance(ov, list):
+            unused = list(ov)
+            for item in nv:
+                match = next((o for o in unused if _compatible(nb["block"], item, o)), None)
+                if match is not None:
+                    unused.remove(match)
+                    keep_prior_computed(nb["block"], item, match)
+        elif mode == "map" and isinstance(nv, dict) and isinstance(ov, dict):
+            for k in nv.keys() & ov.keys():
+                keep_prior_computed(nb["block"], nv[k], ov[k])
+        elif mode in ("single", "group"):
+            keep_prior_computed(nb["block"], nv, ov)
+
+
 def mark_unknown(block: dict[str, Any], obj: dict[str, Any]) -> None:
     """Create plan: every computed attribute left null becomes unknown (nested blocks too)."""
     for name, a in block.get("attributes", {}).items():
@@ -737,6 +802,8 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
                 )
             if prior is None:
                 mark_unknown(block, proposed)
+            else:
+                keep_prior_computed(block, proposed, prior)
             self._plan_region_and_tags(block, proposed, config)
             return pb.PlanResourceChange.Response(
                 planned_state=encode(pb, proposed), planned_private=request.prior_private
