@@ -290,8 +290,11 @@ def test_alarms_carry_the_articles_thresholds(plan: Plan) -> None:
 
 
 def test_latency_alarm_uses_the_clis_metric_and_the_envs_slo(plan: Plan, env: str) -> None:
+    from chromactl.checks import publish  # what `chromactl latency --publish` sends
+
     lat = alarms(plan)["cli_latency_p95"]
     assert (lat["namespace"], lat["metric_name"], lat["unit"]) == ("Chromactl", "LatencyP95", "Milliseconds")
+    assert lat["namespace"] == publish.NAMESPACE and lat["metric_name"] in {m for m, _ in publish.METRICS}
     assert lat["dimensions"] == {"Env": env, "Region": tfvars(env)["region"]}
     slo = chromactl_toml(env)["slo"]["p95_ms"]
     assert lat["threshold"] == slo == tfvars(env)["latency_p95_slo_ms"]
