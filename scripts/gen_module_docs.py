@@ -70,13 +70,14 @@ def _cell(text: str) -> str:
 
 def _load(path: Path) -> dict[str, Any]:
     import hcl2  # python-hcl2, in the project's .venv
+    from lark.exceptions import LarkError  # python-hcl2's parser
 
     if not path.is_file():
         return {}
     try:
         with path.open(encoding="utf-8") as fh:
             return hcl2.load(fh)
-    except Exception as exc:  # python-hcl2 raises lark errors of several kinds
+    except (LarkError, ValueError, OSError) as exc:
         raise DocsError(f"{path} cannot be parsed: {exc}") from None
 
 

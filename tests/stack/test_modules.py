@@ -147,3 +147,13 @@ def test_terraform_fmt_clean(tf_offline: Any) -> None:
         proc = subprocess.run([*engine.argv, "fmt", "-check", "-recursive", d], cwd=REPO, capture_output=True,
                               text=True, timeout=60, env=tf_offline.env, check=False)
         assert proc.returncode == 0, f"terraform fmt would change: {proc.stdout}"
+
+
+def test_readme_generator_reports_unparsable_hcl(tmp_path: Path) -> None:
+    mod = tmp_path / "broken"
+    mod.mkdir()
+    (mod / "variables.tf").write_text('variable "x" {\n  type =\n')
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "gen_module_docs.py"), "--check", str(mod)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2 and "cannot be parsed" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (mod / "README.md").exists()
