@@ -6,6 +6,7 @@ the plan to fail with each validation's own message; a control case shows the sa
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -96,10 +97,11 @@ def test_bad_input_fails_the_plan_with_its_message(case: str, batch_output: dict
         assert message in out, f"{case}: {message!r} not in: {out[-2000:]}"
 
 
-def test_control_the_same_root_plans_internal_alb_without_cidrs_and_a_dns_record(tf_offline: Any, scratch_dev: Path) -> None:
+def test_control_the_same_root_plans_internal_alb_without_cidrs_a_dns_record_and_ecs_exec(tf_offline: Any, scratch_dev: Path) -> None:
     plan = Plan(tf_offline.plan(scratch_dev, vars={
         "internal_alb": True, "allowed_cidrs": [],
         "dns_zone_id": "Z0123456789ABC", "dns_record_name": "chroma-dev.example.com.",
+        "enable_execute_command": True,
     }))
     lb = plan.values("aws_lb")
     assert lb["internal"] is True
@@ -114,3 +116,12 @@ def test_control_the_same_root_plans_internal_alb_without_cidrs_and_a_dns_record
     env_vars = plan.values("aws_lambda_function")["environment"][0]["variables"]
     assert env_vars["ENDPOINT_URL"] == "https://chroma-dev.example.com" and env_vars["VERIFY_TLS"] == "true"
     assert plan.data["planned_values"]["outputs"]["endpoint_url"]["value"] == "https://chroma-dev.example.com"
+    # ECS Exec: sessions encrypted and logged, the init process on, the root file system writable for the agent
+    assert plan.values("aws_ecs_service")["enable_execute_command"] is True
+    cluster = plan.one("aws_ecs_cluster")
+    exec_cfg = cluster["values"]["configuration"][0]["execute_command_configuration"][0]
+    assert exec_cfg["logging"] == "OVERRIDE"
+    assert exec_cfg["log_configuration"][0]["cloud_watch_encryption_enabled"] is True
+    assert plan.unknown(cluster["address"])["configuration"][0]["execute_command_configuration"][0]["kms_key_id"] is True
+    c = json.loads(plan.values("aws_ecs_task_definition")["container_definitions"])[0]
+    assert c["linuxParameters"]["initProcessEnabled"] is True and c["readonlyRootFilesystem"] is False

@@ -6,11 +6,13 @@ locals {
   required_memory_mib = ceil(var.expected_vectors / 1000000 / 0.245 * (var.vector_dimensions / 1024) * 1024) + 1024
 
   container = {
-    name                   = local.container_name
-    image                  = var.image
-    essential              = true
-    user                   = "${var.posix_uid}:${var.posix_gid}"
-    readonlyRootFilesystem = true
+    name      = local.container_name
+    image     = var.image
+    essential = true
+    user      = "${var.posix_uid}:${var.posix_gid}"
+    # ECS Exec's SSM agent must write into the container, so the root file system is
+    # read-only exactly when Exec is off.
+    readonlyRootFilesystem = !var.enable_execute_command
     stopTimeout            = 60
 
     portMappings = [{
