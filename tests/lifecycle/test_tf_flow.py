@@ -273,3 +273,18 @@ def test_protected_destroy_at_a_terminal(tiny_project: TinyProject) -> None:
     assert code == 0, out
     assert "protected env" in out and "terraform_data.disk" in out
     assert state_resources(tiny_project.state("tinyprod")) == []
+
+
+def test_init_runs_only_when_something_changed(tiny_project: TinyProject) -> None:
+    def inits(*extra: str) -> int:
+        res = run_cli("--verbose", "plan", "--env", "tiny", *extra)
+        assert res.code == 0, res.err
+        return sum(1 for line in res.err.splitlines() if " terraform init " in line)
+
+    assert inits() == 1
+    assert inits() == 0, "nothing changed: no init (it would cost every plan a second Terraform run)"
+    main = tiny_project.env_dir("tiny") / "main.tf"
+    main.write_text(main.read_text() + "\n# a comment changes the fingerprint\n")
+    assert inits() == 1
+    assert inits() == 0
+    assert inits("--reinit") == 1

@@ -305,7 +305,8 @@ class Runner:
             result = self.run(args, timeout_s=INIT_TIMEOUT_S, step="init")
         if result.rc != 0:
             raise self.failure("init", result)
-        stamp_path.write_text(json.dumps(fingerprint), encoding="utf-8")
+        # after init: it may have written .terraform.lock.hcl, which is part of the fingerprint
+        stamp_path.write_text(json.dumps(self._fingerprint()), encoding="utf-8")
         return True
 
     # -- errors -----------------------------------------------------------------------
