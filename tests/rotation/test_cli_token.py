@@ -233,12 +233,16 @@ def test_protected_env_needs_confirmation(cli: SecretsManagerPart, capsys: pytes
         (("token", "rotate", "--env", "dev", "--secret-id", " "), 2, "--secret-id is empty"),
         (("token", "age", "--env", "dev"), 1, "no current token yet"),
         (("token", "rotate", "--env", "dev", "--region", "moon-1"), 2, "Unknown AWS region"),
+        # --yes passes the protected-env gate; the prod secret does not exist in this moto.
+        (("token", "rotate", "--env", "prod", "--yes"), 2, "chromactl-prod/alb-token was not found"),
     ],
 )
 def test_bad_input_is_a_sentence_and_an_exit_code(cli: SecretsManagerPart, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], code: int, fragment: str) -> None:
     got, _out, err = run(capsys, *args)
     assert got == code, err
-    assert fragment in err and err.startswith("error: ") and "hint: " in err and "Traceback" not in err
+    lines = err.splitlines()
+    assert fragment in err and "Traceback" not in err
+    assert sum(line.startswith("error: ") for line in lines) == 1 and sum(line.startswith("hint: ") for line in lines) == 1
     assert cli.calls == []
 
 
