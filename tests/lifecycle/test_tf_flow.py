@@ -279,7 +279,7 @@ def test_init_runs_only_when_something_changed(tiny_project: TinyProject) -> Non
     def inits(*extra: str) -> int:
         res = run_cli("--verbose", "plan", "--env", "tiny", *extra)
         assert res.code == 0, res.err
-        return sum(1 for line in res.err.splitlines() if " terraform init " in line)
+        return sum(1 for line in res.err.splitlines() if line.startswith("$ ") and "terraform init -input=false" in line)
 
     assert inits() == 1
     assert inits() == 0, "nothing changed: no init (it would cost every plan a second Terraform run)"
