@@ -119,6 +119,7 @@ def test_explicit_binary_not_terraform(
     assert "did not report a Terraform version" in info.value.message
 
 
+@pytest.mark.slow
 def test_bundled_fallback_runs_init_validate_plan(
     isolated_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -213,6 +213,7 @@ def test_init_makes_no_network_attempt(tf_offline: Any, root: Any) -> None:
     assert (root / harness.OVERRIDE_NAME).is_file(), "the local backend override is written by init"
 
 
+@pytest.mark.slow
 def test_lifecycle(tf_offline: Any, root: Any) -> None:
     # (validation of a correct root is covered by the teeth control root; plan validates too)
     # plan: computed values unknown, known config values as written
@@ -279,6 +280,7 @@ def test_lifecycle(tf_offline: Any, root: Any) -> None:
     assert not after.get("values", {}).get("root_module", {}).get("resources")
 
 
+@pytest.mark.slow
 def test_apply_is_deterministic(tf_offline: Any, tmp_path: Any) -> None:
     """Two applies of the same config in fresh roots give the same ids and ARNs."""
     config = {
