@@ -288,3 +288,18 @@ def test_init_runs_only_when_something_changed(tiny_project: TinyProject) -> Non
     assert inits() == 1
     assert inits() == 0
     assert inits("--reinit") == 1
+
+
+def test_changed_backend_is_reinitialised_with_reconfigure(tiny_project: TinyProject) -> None:
+    """The data dir recorded another backend (e.g. another bucket): init -reconfigure, never a state migration."""
+    assert run_cli("plan", "--env", "tiny").code == 0
+    recorded = tiny_project.env_dir("tiny") / ".terraform" / "us-east-1" / "terraform.tfstate"
+    data = json.loads(recorded.read_text())
+    data["backend"]["config"]["path"] = str(tiny_project.root / "elsewhere.tfstate")
+    recorded.write_text(json.dumps(data))
+    res = run_cli("--verbose", "plan", "--env", "tiny")
+    assert res.code == 0, res.err
+    assert "re-initialising with -reconfigure" in res.err
+    assert any(line.startswith("$ ") and "init" in line and "-reconfigure" in line for line in res.err.splitlines())
+    assert json.loads(recorded.read_text())["backend"]["config"]["path"] == str(tiny_project.state("tiny"))
+    assert not (tiny_project.root / "elsewhere.tfstate").exists()
