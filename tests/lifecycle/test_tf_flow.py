@@ -303,3 +303,13 @@ def test_changed_backend_is_reinitialised_with_reconfigure(tiny_project: TinyPro
     assert any(line.startswith("$ ") and "init" in line and "-reconfigure" in line for line in res.err.splitlines())
     assert json.loads(recorded.read_text())["backend"]["config"]["path"] == str(tiny_project.state("tiny"))
     assert not (tiny_project.root / "elsewhere.tfstate").exists()
+
+
+def test_yes_no_question_at_a_terminal(tiny_project: TinyProject) -> None:
+    assert run_cli("plan", "--env", "tiny").code == 0
+    code, out = _run_at_terminal(["apply", "--env", "tiny"], "n")
+    assert code == 2 and "needs a yes" in out
+    assert (tiny_project.env_dir("tiny") / ".chromactl" / "plans" / "us-east-1.tfplan").is_file(), "a declined plan is kept"
+    code, out = _run_at_terminal(["apply", "--env", "tiny"], "y")
+    assert code == 0, out
+    assert "2 to create" in out and state_resources(tiny_project.state("tiny")) == ["terraform_data.disk", "terraform_data.svc"]
