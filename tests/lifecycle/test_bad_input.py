@@ -198,3 +198,55 @@ def test_plan_from_another_terraform_version_and_status_before_apply(tiny_projec
     assert not tiny_project.state("tiny").exists() or json.loads(tiny_project.state("tiny").read_text())["resources"] == []
     res = run_cli("status", "--env", "tiny")
     assert_clean_error(res, 1, "not applied")
+
+
+SLOW_TF = """\
+terraform {
+  backend "s3" {
+    use_lockfile = true
+  }
+}
+
+resource "terraform_data" "slow" {
+  provisioner "local-exec" {
+    command = "touch \\"$MARK\\" && sleep 60"
+  }
+}
+"""
+
+
+def test_interrupted_real_terraform_apply_releases_the_lock(tiny_project: TinyProject, tmp_path: Path) -> None:
+    """Real Terraform, a long apply (a provisioner that sleeps), Ctrl-C: Terraform stops gracefully,
+    the state records the half-made resource as tainted, the lock is released, the next plan works."""
+    from tests.fixtures.servers import wait_until
+
+    d = tiny_project.env_dir("slow")
+    d.mkdir()
+    (d / "main.tf").write_text(SLOW_TF)
+    (d / "chromactl.toml").write_text(
+        '[env]\nkind = "aws"\n\n[regions]\nprimary = "us-east-1"\n\n[state]\nbucket = "chromactl-test-state-slow"\nregion = "us-east-2"\n'
+    )
+    assert run_cli("plan", "--env", "slow").code == 0
+    mark = tmp_path / "provisioner-started"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chromactl.cli.app", "apply", "--env", "slow", "--auto-approve"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "MARK": str(mark)}, stdin=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(mark.exists, timeout=60, what="provisioner started")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert time.monotonic() - started < 30, "Terraform stopped gracefully, it did not sleep on"
+    assert proc.returncode == 1 and "was interrupted" in err and "force-unlock" in err and "Traceback" not in err
+    state_file = tiny_project.state("slow")
+    state = json.loads(state_file.read_text())
+    assert [i["status"] for r in state["resources"] for i in r["instances"]] == ["tainted"]
+    assert not (state_file.parent / ".terraform.tfstate.lock.info").exists(), "the lock was released"
+    assert not list(plans_dir(tiny_project, "slow").glob("*"))
+    res = run_cli("plan", "--env", "slow", "--check", "--json")
+    assert res.code == 1, res.err
+    assert json.loads(res.out)["summary"]["totals"]["replace"] == 1  # the tainted resource is replaced next time
