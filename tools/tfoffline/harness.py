@@ -166,11 +166,22 @@ def _mirror_launcher(repo: Path) -> str:
     )
 
 
+def terraform_platform() -> str:
+    """Terraform's name for this machine's platform (linux_amd64, darwin_arm64, ...)."""
+    import platform
+    import sys
+
+    machine = platform.machine().lower()
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
+    system = "darwin" if sys.platform == "darwin" else ("windows" if sys.platform.startswith("win") else "linux")
+    return f"{system}_{arch}"
+
+
 def write_cli_config(dest_dir: Path) -> Path:
     """Write the offline CLI config (and its provider mirror) into dest_dir; return the config file."""
     dest_dir = Path(dest_dir)
     mirror = dest_dir / "mirror"
-    plat = mirror / "registry.terraform.io" / "hashicorp" / "aws" / PROVIDER_VERSION / "linux_amd64"
+    plat = mirror / "registry.terraform.io" / "hashicorp" / "aws" / PROVIDER_VERSION / terraform_platform()
     plat.mkdir(parents=True, exist_ok=True)
     launcher = plat / "terraform-provider-aws"
     text = _mirror_launcher(REPO)
