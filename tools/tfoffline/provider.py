@@ -729,6 +729,10 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
                     tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
                     tmp.write_bytes(self._schema_response.SerializeToString())
                     tmp.replace(cache)
+                    # answers cached for older schemas or provider code are dead weight (1.5 MB each)
+                    for old in cache.parent.glob(f"tfoffline-{os.getuid()}-schema-*.pb"):
+                        if old != cache:
+                            old.unlink(missing_ok=True)
                 except OSError:
                     pass
             return self._schema_response
