@@ -40,7 +40,7 @@ nginx:
 	  || { echo "could not install nginx: run 'apt-get install nginx-light' as root" >&2; exit 1; }; }
 
 # The token-rotation Lambda's zip, built reproducibly; the env roots plan with it.
-ROTATION_SRC := $(wildcard functions/token_rotation/*.py)
+ROTATION_SRC := $(wildcard functions/token_rotation/*.py) cli/chromactl/rotation/package.py
 build/token-rotation.zip: $(VENV)/.installed $(ROTATION_SRC)
 	$(VENV)/bin/python -m chromactl.rotation.package $@
 
