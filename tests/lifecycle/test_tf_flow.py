@@ -313,3 +313,11 @@ def test_yes_no_question_at_a_terminal(tiny_project: TinyProject) -> None:
     code, out = _run_at_terminal(["apply", "--env", "tiny"], "y")
     assert code == 0, out
     assert "2 to create" in out and state_resources(tiny_project.state("tiny")) == ["terraform_data.disk", "terraform_data.svc"]
+
+
+def test_diff_shows_terraforms_own_diff(tiny_project: TinyProject) -> None:
+    res = run_cli("plan", "--env", "tiny", "--diff")
+    assert res.code == 0, res.err
+    assert "terraform_data.svc will be created" in res.out and '"small"' in res.out
+    res = run_cli("up", "--env", "tiny", "--diff", "--auto-approve", "--skip-checks")
+    assert res.code == 0 and "terraform_data.disk will be created" in res.err

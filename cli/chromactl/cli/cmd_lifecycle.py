@@ -110,6 +110,7 @@ def register(app: typer.Typer) -> None:
         check: bool = typer.Option(False, "--check", help="Drift mode: exit 0 when there are no changes, 1 when changes are present."),
         var: list[str] | None = typer.Option(None, "--var", help="Extra Terraform variable KEY=VALUE (repeatable)."),  # noqa: B008
         reinit: bool = typer.Option(False, "--reinit", help="Run terraform init even if nothing changed."),
+        diff: bool = typer.Option(False, "--diff", help="Also print Terraform's attribute-level diff (terraform show)."),
         json_out: bool = JSON_OPT,
     ) -> None:
         """Plan an env in a region to a saved file, with a summary by action and resource type.
@@ -127,8 +128,15 @@ def register(app: typer.Typer) -> None:
         _aws_only(e, "plan")
         the_region = e.region_or_primary(region)
         res = core.plan(e, the_region, actx.output, out=out, extra_vars=_vars(var), profile=actx.profile, reinit=reinit)
+        diff_text = ""
+        if diff and res.changes:
+            from chromactl.lifecycle.runner import Runner
+
+            diff_text = core.plan_diff(Runner(e, the_region, actx.output, profile=actx.profile), res.path)
 
         def render(console: Any) -> None:
+            if diff_text:
+                console.out(diff_text, highlight=False)
             res.summary.render(console, f"plan {e.name}/{the_region}")
             if res.changes:
                 console.print(f"Saved to {res.path}. Apply it with: chromactl apply --env {e.name} --region {the_region}" + (f" --plan {res.path}" if out else ""))
@@ -169,6 +177,7 @@ def register(app: typer.Typer) -> None:
         skip_checks: bool = typer.Option(False, "--skip-checks", help="Skip the wait for a stable service and the smoke check."),
         wait_timeout: float = typer.Option(900.0, "--wait-timeout", help="Seconds to wait for the service to be stable and healthy."),
         confirm_env: str | None = CONFIRM_ENV_OPT,
+        diff: bool = typer.Option(False, "--diff", help="Show Terraform's attribute-level diff before the confirmation."),
         json_out: bool = JSON_OPT,
     ) -> None:
         """Init, plan, confirm, apply, wait until stable and healthy, then smoke-check. `--env local` runs Chroma here."""
@@ -178,7 +187,7 @@ def register(app: typer.Typer) -> None:
         e = _load(actx, env)
         data = core.up(
             e, region, actx.output, auto_approve=auto_approve, skip_checks=skip_checks, wait_timeout=wait_timeout,
-            confirm_env=confirm_env, profile=actx.profile,
+            confirm_env=confirm_env, profile=actx.profile, diff=diff,
         )
 
         def render(console: Any) -> None:

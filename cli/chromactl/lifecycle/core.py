@@ -169,6 +169,14 @@ def show_plan(runner: Runner, path: Path) -> PlanSummary:
         raise OperationFailed(f"terraform show did not print the plan {path} as JSON.", "Run `chromactl plan` again.") from None
 
 
+def plan_diff(runner: Runner, path: Path) -> str:
+    """Terraform's own attribute-level diff of a saved plan (`terraform show`), no colour."""
+    result = runner.run(["show", "-no-color", str(path)], step="show", timeout_s=300)
+    if result.rc != 0:
+        raise runner.failure("show", result)
+    return result.stdout
+
+
 def apply_saved(
     env: EnvConfig,
     region: str,
@@ -383,6 +391,7 @@ def up(
     confirm_env: str | None = None,
     profile: str | None = None,
     factory: Any = None,
+    diff: bool = False,
 ) -> dict[str, Any]:
     """init, plan, summary, confirm, apply, wait until stable, smoke (local env: start Chroma here, smoke)."""
     if not env.is_aws:
@@ -396,6 +405,8 @@ def up(
     the_region = env.region_or_primary(region)
     runner = Runner(env, the_region, output, profile=profile)
     result = plan(env, the_region, output, runner=runner)
+    if diff and result.changes and not output.json:
+        output.err.out(plan_diff(runner, result.path), highlight=False)
     if not output.json:
         result.summary.render(output.err, f"plan {env.name}/{the_region}")
     applied = None
