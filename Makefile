@@ -65,7 +65,7 @@ test-fast: tools
 	$(VENV)/bin/python -m pytest -q -m "not slow"
 
 validate: $(VENV)/.installed .venv-tfprov/.installed
-	$(VENV)/bin/python -m tfoffline validate-all
+	PYTHONPATH=tools $(VENV)/bin/python -m tfoffline validate-all
 
 fmt:
 	$(VENV)/bin/chromactl-terraform fmt -recursive terraform envs
