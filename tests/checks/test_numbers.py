@@ -48,9 +48,14 @@ def test_open_loop_shows_the_stall_closed_loop_hides_it(chroma_server, make_free
 def test_load_beats_one_per_request_and_matches_the_best_plain_batch_loop(chroma_server, tmp_path: Path) -> None:
     target = Target(chroma_server.url, None)
     # The server is the bottleneck here (chromactl's client CPU per batch is a quarter of the plain
-    # client's), so the two rates are close and the machine's noise is large: five interleaved pairs,
-    # median of the pair ratios.
-    result = bench.measure_ingest(target, tmp_path, rows=4000, dims=64, rounds=5, batch_sizes=(1000, 5000), singles=30,
-                                  pilot_passes=1)
+    # client's); chromactl's edge is its leaner client. The machine's noise is large: seven
+    # interleaved pairs, median of the pair ratios, the plain loop at its best batch size.
+    # Both sides (server and this process) run at raised CPU priority, so other work on a shared
+    # machine does not dominate the variance (a no-op without root).
+    import os
+
+    with bench.priority_boost([chroma_server.proc.pid, os.getpid()]):
+        result = bench.measure_ingest(target, tmp_path, rows=4000, dims=32, rounds=7, batch_sizes=(1000, 5000), singles=30,
+                                      pilot_passes=1)
     assert result["vs_one_per_request"] >= 15.0, result
     assert result["vs_best_plain"] >= 0.9, result

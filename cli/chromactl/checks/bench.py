@@ -13,13 +13,46 @@ alternate and medians are taken), never a single absolute time as a claim.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import statistics
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from chromactl.checks.latency import Workload, run_closed, run_open
 from chromactl.checks.target import Target
+
+
+@contextlib.contextmanager
+def priority_boost(pids: list[int], nice: int = -10) -> Iterator[bool]:
+    """Raise the CPU priority of every thread of `pids` while a benchmark runs; restored afterwards.
+
+    Benchmark hygiene on a shared machine: both sides of a comparison (the server and this
+    process) get the boost, so it is fair, and other work on the machine stops dominating the
+    variance. Needs root (or CAP_SYS_NICE); yields False, changing nothing, without it.
+    """
+    saved: list[tuple[int, int]] = []
+    ok = True
+    for pid in pids:
+        try:
+            tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+        except OSError:
+            tids = [pid]
+        for tid in tids:
+            try:
+                before = os.getpriority(os.PRIO_PROCESS, tid)
+                os.setpriority(os.PRIO_PROCESS, tid, nice)
+                saved.append((tid, before))
+            except OSError:
+                ok = False
+    try:
+        yield ok and bool(saved)
+    finally:
+        for tid, before in saved:
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, tid, before)
 
 
 def bare_query_loop(url: str, bodies: list[bytes], n: int, headers: dict[str, str] | None = None, warmup: int = 5) -> list[float]:
@@ -116,8 +149,9 @@ def measure_ingest(target: Target, workdir: Path, *, rows: int = 6000, dims: int
     """chromactl load (its defaults) vs one vector per request vs the best plain-client batch loop.
 
     The plain loop's best batch size is found first (each size `pilot_passes` times, interleaved);
-    then chromactl load and the plain loop at that size run in interleaved pairs,
-    and the ratio is the median of the per-pair ratios (robust on a noisy machine).
+    then chromactl load and the plain loop at that size run in interleaved pairs; the ratio is
+    the median of the per-pair ratios (each pair shares the machine's conditions of the moment).
+    Best-of-N figures are returned too, for context.
     """
     import secrets
 
@@ -133,7 +167,7 @@ def measure_ingest(target: Target, workdir: Path, *, rows: int = 6000, dims: int
     for r in range(pilot_passes):
         for b in (batch_sizes if r % 2 == 0 else tuple(reversed(batch_sizes))):
             pilot[b].append(_plain_batch_rate(target.url, data, b, f"bench-pilot-{tag}-{r}-{b}"))
-    best_b = max(pilot, key=lambda b: statistics.median(pilot[b]))
+    best_b = max(pilot, key=lambda b: max(pilot[b]))
 
     def load_once(r: int) -> tuple[float, Any]:
         name = f"bench-load-{tag}-{r}"
@@ -164,5 +198,6 @@ def measure_ingest(target: Target, workdir: Path, *, rows: int = 6000, dims: int
         "load_batch_size": rep.batch_size if rep else None, "load_workers": rep.workers if rep else None,
         "vs_one_per_request": statistics.median(load_rates) / statistics.median(singles_rates),
         "vs_best_plain": statistics.median(ratios), "pair_ratios": ratios,
+        "best_of_ratio": max(load_rates) / max(plain_rates),
         "rows": rows, "dims": dims, "rounds": rounds,
     }

@@ -11,7 +11,8 @@ leaves a half-loaded collection behind.
 
 Batches: size = min(server max_batch_size, --batch-size); without
 --batch-size, as many vectors as fit in about 8 MB of embeddings (5461, the
-single-node maximum, for up to ~280 dims; ~1000 at 1536 dims). Measured here:
+single-node maximum, for up to ~280 dims; ~1000 at 1536 dims). Fewer, bigger
+batches beat more, smaller ones sent in parallel on a single node. Measured here:
 bigger batches load faster on a single node (fewer write transactions); see
 docs/checks.md. Sent by `workers` threads, each with its own connection;
 embeddings travel as base64 float32 when the server supports it.
@@ -347,6 +348,8 @@ def run_load(
                 f"{src.path.name} has {src.dims}-dimension vectors but collection {collection!r} holds {dim}-dimension ones.",
                 "Load into another collection, or fix the file.",
             )
+        # Without --batch-size: ~8 MB per request up to the server's maximum. Fewer, bigger batches load
+        # faster on a single node than more, smaller ones in parallel (measured: 1 x 4000 beat 2 x 2000).
         size = max(1, min(batch_size or auto_batch_size(src.dims), client.max_batch_size()))
         client.preflight()
         base64_ok = client.supports_base64()
@@ -358,21 +361,16 @@ def run_load(
     if skipped and on_info:
         on_info(f"resuming from {ckpt_path}: {skipped} of {n_batches} batches already loaded")
 
-    local = threading.local()
-    clients: list[Any] = []
-    clients_lock = threading.Lock()
+    # one client (httpx pools a connection per worker; it is thread-safe), made before the clock starts
+    shared = target.client(pool_size=workers)
+    shared._preflight = {"max_batch_size": size, "supports_base64_encoding": base64_ok}
+    clients: list[Any] = [shared]
     stop = threading.Event()
 
     def send(b: int) -> int:
         if stop.is_set():
             return -1
-        c = getattr(local, "client", None)
-        if c is None:
-            c = target.client(pool_size=1)
-            c._preflight = {"max_batch_size": size, "supports_base64_encoding": base64_ok}
-            local.client = c
-            with clients_lock:
-                clients.append(c)
+        c = shared
         lo, hi = b * size, min(src.rows, (b + 1) * size)
         ids, emb, metas, docs = src.batch(lo, hi)
         for attempt in range(retries + 1):
