@@ -34,6 +34,7 @@ from chromactl.lifecycle.backend import Backend, compute_backend, data_dir, sync
 from chromactl.output import Output
 
 FINGERPRINT_NAME = "chromactl-init.json"
+ENGINE_CACHE_NAME = "chromactl-engine.json"
 DEFAULT_TIMEOUT_S = float(os.environ.get("CHROMACTL_TF_TIMEOUT", "3600"))
 INTERRUPT_GRACE_S = 120.0
 INIT_TIMEOUT_S = 600.0
@@ -81,11 +82,72 @@ class Runner:
     @property
     def engine(self) -> Any:
         if self._engine is None:
-            from chromactl.terraform.engine import resolve
+            self._engine = self._cached_engine()
+            if self._engine is None:
+                from chromactl.terraform.engine import resolve
 
-            self._engine = resolve()
+                self._engine = resolve()
+                self._remember_engine(self._engine)
             self.output.debug(f"terraform engine: {self._engine.path} {self._engine.version} ({self._engine.source})")
         return self._engine
+
+    # `terraform version` costs a process start on every run; its answer is kept in the data
+    # dir, keyed by the binary's path, size and mtime, and reused only for that exact binary
+    # found by the same search order as engine.resolve() (the bundled engine is not cached).
+    def _engine_candidate(self) -> tuple[str, str] | None:
+        import shutil
+
+        explicit = os.environ.get("CHROMACTL_TERRAFORM")
+        if explicit:
+            found = shutil.which(explicit) if os.sep not in explicit else explicit
+            return (found, "explicit") if found else None
+        for name, source in (("terraform", "path"), ("tofu", "tofu")):
+            found = shutil.which(name)
+            if found:
+                return found, source
+        return None
+
+    def _engine_key(self, path: str) -> list[Any] | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return [os.path.realpath(path), st.st_size, st.st_mtime_ns]
+
+    def _cached_engine(self) -> Any:
+        candidate = self._engine_candidate()
+        cache = self.data_dir / ENGINE_CACHE_NAME
+        if candidate is None or not cache.is_file():
+            return None
+        path, source = candidate
+        try:
+            data = json.loads(cache.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        if data.get("key") != self._engine_key(path) or data.get("source") != source:
+            return None
+        from chromactl.terraform.engine import MIN_VERSION, Engine, parse_version
+
+        try:
+            if parse_version(str(data.get("version", ""))) < MIN_VERSION:
+                return None
+        except ChromactlError:
+            return None
+        return Engine(argv=(path,), version=str(data["version"]), source=source, flavour=str(data.get("flavour", "terraform")))
+
+    def _remember_engine(self, engine: Any) -> None:
+        candidate = self._engine_candidate()
+        if candidate is None or engine.source == "bundled" or tuple(engine.argv) != (candidate[0],):
+            return
+        key = self._engine_key(candidate[0])
+        if key is None:
+            return
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            payload = {"key": key, "source": engine.source, "version": engine.version, "flavour": engine.flavour}
+            (self.data_dir / ENGINE_CACHE_NAME).write_text(json.dumps(payload), encoding="utf-8")
+        except OSError:
+            pass
 
     def environ(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -227,18 +289,17 @@ class Runner:
     def _fingerprint(self) -> dict[str, Any]:
         root = project_root()
         h = hashlib.sha256()
-        paths: list[Path] = []
+        paths: list[str] = []
+        skip = {".terraform", ".chromactl", ".git", "__pycache__"}
         for base in (self.env.dir, root / "terraform"):
-            if not base.is_dir():
-                continue
-            for p in base.rglob("*"):
-                if ".terraform" in p.parts or ".chromactl" in p.parts:
-                    continue
-                if p.suffix in (".tf", ".json") and p.name.endswith((".tf", ".tf.json")) or p.name == ".terraform.lock.hcl":
-                    paths.append(p)
+            for dirpath, dirnames, filenames in os.walk(base):
+                dirnames[:] = [d for d in dirnames if d not in skip]
+                for name in filenames:
+                    if name.endswith((".tf", ".tf.json")) or name == ".terraform.lock.hcl":
+                        paths.append(os.path.join(dirpath, name))
         for p in sorted(paths):
             try:
-                st = p.stat()
+                st = os.stat(p)
             except OSError:
                 continue
             h.update(f"{p}\0{st.st_mtime_ns}\0{st.st_size}\n".encode())

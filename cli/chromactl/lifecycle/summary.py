@@ -65,22 +65,20 @@ class PlanSummary:
     def line(self) -> str:
         return ", ".join(f"{self.total(a)} to {a}" for a in ACTIONS)
 
-    def render(self, console: Any, title: str) -> None:
-        from rich.table import Table
-
+    def text(self, title: str) -> str:
+        """The summary as an aligned plain-text table (no rich: printing it costs nothing)."""
         if not self.has_resource_changes:
             extra = f" ({self.output_changes} output change(s))" if self.output_changes else ""
-            console.print(f"{title}: no resource changes{extra}.")
-            return
-        table = Table(title=title)
-        table.add_column("action")
-        table.add_column("resource type")
-        table.add_column("count", justify="right")
-        styles = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red"}
-        for row in self.rows():
-            table.add_row(f"[{styles[row['action']]}]{row['action']}[/]", row["type"], str(row["count"]))
-        console.print(table)
-        console.print(self.line())
+            return f"{title}: no resource changes{extra}.\n"
+        rows = self.rows()
+        width = max([len("resource type"), *(len(r["type"]) for r in rows)])
+        lines = [title, f"  {'action':<8} {'resource type':<{width}} {'count':>5}", f"  {'-' * 8} {'-' * width} {'-' * 5}"]
+        lines += [f"  {r['action']:<8} {r['type']:<{width}} {r['count']:>5}" for r in rows]
+        lines.append(self.line())
+        return "\n".join(lines) + "\n"
+
+    def render(self, console: Any, title: str) -> None:
+        console.out(self.text(title).rstrip("\n"), highlight=False)
 
 
 def _action_of(actions: list[str]) -> str | None:
