@@ -250,3 +250,19 @@ def test_interrupted_real_terraform_apply_releases_the_lock(tiny_project: TinyPr
     res = run_cli("plan", "--env", "slow", "--check", "--json")
     assert res.code == 1, res.err
     assert json.loads(res.out)["summary"]["totals"]["replace"] == 1  # the tainted resource is replaced next time
+
+
+def test_engine_version_cache_follows_the_binary(tiny_project: TinyProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine's version is cached per binary; a changed binary at the same path is probed again."""
+    import shutil
+
+    wrapper = tmp_path / "tf"
+    wrapper.write_text(f"#!/bin/sh\nexec {shutil.which('terraform')} \"$@\"\n")
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("CHROMACTL_TERRAFORM", str(wrapper))
+    assert run_cli("plan", "--env", "tiny").code == 0
+    cache = tiny_project.env_dir("tiny") / ".terraform" / "us-east-1" / "chromactl-engine.json"
+    assert json.loads(cache.read_text())["source"] == "explicit"
+    wrapper.write_text("#!/bin/sh\necho '{\"terraform_version\": \"1.9.8\"}'\n# now a different, older binary\n")
+    res = run_cli("plan", "--env", "tiny")
+    assert_clean_error(res, 2, "1.9.8", "too old")
