@@ -201,6 +201,8 @@ def local_up(env: EnvConfig, output: Output) -> dict[str, Any]:
         argv = [*_chroma_argv(), "run", "--host", "127.0.0.1", "--port", str(cfg.port), "--path", str(ddir)]
         child_env = dict(os.environ)
         child_env.setdefault("ANONYMIZED_TELEMETRY", "False")
+        # Chroma logs every request at INFO (about 3 KB each): the log would grow without bound.
+        child_env.setdefault("RUST_LOG", "warn")
         child_env["NO_COLOR"] = "1"
         with open(log, "ab") as fh:
             os.chmod(log, 0o600)
