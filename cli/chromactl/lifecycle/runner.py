@@ -22,7 +22,6 @@ import re
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,12 +253,11 @@ class Runner:
                             on_event(event)
                 elif stream and not self.output.json:
                     self.output.err.out(line.rstrip("\n"), highlight=False)
-            deadline = time.monotonic() + INTERRUPT_GRACE_S + timeout_s
-            while proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if proc.poll() is None:
+            try:  # stdout is closed: Terraform is exiting (bounded, never a busy wait)
+                proc.wait(INTERRUPT_GRACE_S + timeout_s)
+            except subprocess.TimeoutExpired:
                 proc.kill()
-            proc.wait(10)
+                proc.wait(10)
             t_err.join(10)
         finally:
             timer.cancel()
