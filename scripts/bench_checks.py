@@ -97,6 +97,9 @@ def main() -> int:
     finally:
         if server:
             server.stop()
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
         print(json.dumps(results, indent=2, default=str))
     return 0 if ok else 1
