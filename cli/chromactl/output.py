@@ -91,17 +91,22 @@ class Output:
         if not sys.stdin or not sys.stdin.isatty():
             return False
         self.err.print(prompt)
-        try:
-            answer = input(f"Type {expected!r} to continue: ")
-        except (EOFError, KeyboardInterrupt):
-            return False
-        return answer.strip() == expected
+        answer = _ask(f"Type {expected!r} to continue: ")
+        return answer is not None and answer.strip() == expected
 
     def confirm(self, prompt: str) -> bool:
         if not sys.stdin or not sys.stdin.isatty():
             return False
-        try:
-            answer = input(f"{prompt} [y/N]: ")
-        except (EOFError, KeyboardInterrupt):
-            return False
-        return answer.strip().lower() in ("y", "yes")
+        answer = _ask(f"{prompt} [y/N]: ")
+        return answer is not None and answer.strip().lower() in ("y", "yes")
+
+
+def _ask(prompt: str) -> str | None:
+    """Prompt on stderr (stdout carries results and JSON) and read one line; None on EOF/Ctrl-C."""
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    try:
+        line = sys.stdin.readline()
+    except KeyboardInterrupt:
+        return None
+    return line if line else None

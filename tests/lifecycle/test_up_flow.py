@@ -119,10 +119,21 @@ def test_up_applies_waits_and_smokes(svc_stack) -> None:  # type: ignore[no-unty
     assert data["smoke"]["ok"] is True and data["smoke"]["cleaned_up"] is True
     assert data["smoke"]["target"]["auth"] == "token"
     assert arn not in res.out and "secret" not in json.dumps(data["smoke"]["target"]).lower()
-    # a second up: no changes, still waits and smokes
+    # no state bucket yet: the data manifest cannot be recorded; a warning, not a failed up
+    assert data["manifest"] is None
+    assert "chromactl manifest record --env svc" in res.err
+    import boto3
+
+    s3 = boto3.client("s3", region_name="us-east-2")
+    s3.create_bucket(Bucket="chromactl-test-state-svc", CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
+    # a second up: no changes, still waits and smokes, and records the manifest for the failover gate
     res = run_cli("up", "--env", "svc", "--auto-approve", "--json", "--wait-timeout", "30")
     assert res.code == 0, res.err[-3000:]
-    assert json.loads(res.out)["applied"] is None
+    data = json.loads(res.out)
+    assert data["applied"] is None
+    assert data["manifest"] is not None and data["manifest"]["region"] == "us-east-1"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="chromactl-test-state-svc").get("Contents", [])]
+    assert any(k.endswith("svc/manifest.json") for k in keys), keys
 
 
 def test_up_fails_when_the_service_never_settles(svc_stack) -> None:  # type: ignore[no-untyped-def]

@@ -26,6 +26,7 @@ app = typer.Typer(
     help="Production-grade self-hosted ChromaDB on AWS: plan, apply, check and fail over.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

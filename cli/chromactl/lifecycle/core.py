@@ -111,6 +111,24 @@ def _progress(output: Output, verbose_only: bool) -> Callable[[dict[str, Any]], 
     return on_event
 
 
+def ensure_build_artifacts(env: EnvConfig, output: Output) -> None:
+    """Build what the env root reads from build/ (the rotation Lambda's zip) before a plan.
+
+    The build is reproducible (same sources, same bytes), so rebuilding every
+    time costs milliseconds and never shows as a change; it means `up` works
+    on a fresh clone without a separate build step.
+    """
+    root = env.dir.parent.parent
+    src = root / "functions" / "token_rotation"
+    if not (src / "handler.py").is_file():
+        return  # a checkout without the function: doctor reports a missing zip
+    from chromactl.rotation.package import build_zip
+
+    dest = root / "build" / "token-rotation.zip"
+    build_zip(dest, src)
+    output.debug(f"built {dest}")
+
+
 def plan(
     env: EnvConfig,
     region: str,
@@ -125,6 +143,7 @@ def plan(
 ) -> PlanResult:
     """Plan (env, region) to a saved file with its sidecar; returns the summary."""
     runner = runner or Runner(env, region, output, profile=profile)
+    ensure_build_artifacts(env, output)
     runner.ensure_init(force=reinit)
     path = (out or planfile.default_plan_path(env, region, destroy=destroy)).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -438,7 +457,30 @@ def up(
     output.info(f"Waiting (up to {wait_timeout:.0f} s) for the service of {env.name}/{the_region} to be stable and healthy...")
     data["stable"] = wait_stable(env, the_region, outputs, factory, wait_timeout, output)
     data["smoke"] = _smoke(env.name, the_region, profile, output)
+    data["manifest"] = _record_manifest(env, the_region, profile, factory, output)
     return data
+
+
+def _record_manifest(env: EnvConfig, region: str, profile: str | None, factory: Any, output: Output) -> dict[str, Any] | None:
+    """After a passing smoke check, record collections and counts for the failover's data gate.
+
+    Best effort: the stack is up and checked either way; a failure is a warning
+    naming the command that records it by hand.
+    """
+    from chromactl.checks.target import resolve_target
+    from chromactl.failover.manifest import record_manifest
+
+    try:
+        target = resolve_target(env.name, None, None, region, profile)
+        entry = record_manifest(env, region, target, factory)
+    except Exception as exc:  # noqa: BLE001 - a warning, never a failed `up`
+        output.warn(
+            f"could not record the data manifest ({type(exc).__name__}: {exc}); "
+            f"run `chromactl manifest record --env {env.name}` before relying on the failover's data check."
+        )
+        return None
+    output.info(f"Recorded the data manifest: {len(entry['collections'])} collection(s), {entry['total_records']} record(s).")
+    return entry
 
 
 def _smoke(env_name: str, region: str | None, profile: str | None, output: Output) -> dict[str, Any]:
