@@ -106,7 +106,6 @@ def _ask(prompt: str) -> str | None:
     sys.stderr.write(prompt)
     sys.stderr.flush()
     try:
-        line = sys.stdin.readline()
-    except KeyboardInterrupt:
+        return input()  # no prompt argument: input() would print it on stdout
+    except (EOFError, KeyboardInterrupt):
         return None
-    return line if line else None

@@ -161,7 +161,7 @@ class _Tty:
         return True
 
 
-def test_protected_env_asks_for_its_name(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_protected_env_asks_for_its_name(world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("sys.stdin", _Tty())
     monkeypatch.setattr("builtins.input", lambda prompt="": "staging")
     with pytest.raises(ChromactlError) as exc:
@@ -176,4 +176,6 @@ def test_protected_env_asks_for_its_name(world: World, monkeypatch: pytest.Monke
     world.backup.add_response("list_recovery_points_by_backup_vault", {"RecoveryPoints": []}, None)
     with pytest.raises(ChromactlError, match="No data to fail over from"):  # confirmed: the run went on to its preflight
         run_failover("prod", TARGET, output=Output(), factory=world.factory, root=world.root, ports=make_ports(world, Counting()))
-    assert typed == ["Type 'prod' to continue: "]
+    assert len(typed) == 1  # asked once; the prompt goes to stderr, never to stdout (which carries --json)
+    captured = capsys.readouterr()
+    assert "Type 'prod' to continue: " in captured.err and "continue" not in captured.out
