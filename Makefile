@@ -50,8 +50,14 @@ tools: $(VENV)/.installed .venv-tfprov/.installed .venv-checkov/.installed nginx
 
 setup: tools
 
+# Two phases: everything but the benchmarks in parallel (most tests wait on Terraform,
+# Chroma or moto, so 4 workers on 2 cores pay off), then the benchmark tests alone, so
+# that no other test skews the ratios they assert. Exit non-zero if either phase fails.
+PYTEST_WORKERS ?= 4
 test: tools
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile -m "not bench"; rc1=$$?; \
+	$(VENV)/bin/python -m pytest -q -m bench; rc2=$$?; \
+	test $$rc1 -eq 0 -a $$rc2 -eq 0
 
 # The live suite against a real AWS account: needs credentials and CHROMACTL_LIVE=1.
 ENV ?= dev
@@ -62,7 +68,7 @@ quickstart:
 	./scripts/quickstart
 
 test-fast: tools
-	$(VENV)/bin/python -m pytest -q -m "not slow"
+	$(VENV)/bin/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile -m "not slow"
 
 validate: $(VENV)/.installed .venv-tfprov/.installed
 	PYTHONPATH=tools $(VENV)/bin/python -m tfoffline validate-all

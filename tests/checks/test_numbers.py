@@ -13,7 +13,7 @@ from chromactl.checks import bench
 from chromactl.checks.latency import CLOSED_NOTE, Workload, workload_for
 from chromactl.checks.target import Target
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.bench]
 
 
 @pytest.fixture(scope="module")
