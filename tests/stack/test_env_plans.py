@@ -132,6 +132,17 @@ def test_container_is_pinned_quiet_and_holds_no_secrets(plan: Plan, env: str) ->
     assert c["logConfiguration"]["logDriver"] == "awslogs"
 
 
+def test_scratch_space_is_a_tmpfs_the_non_root_user_can_write(plan: Plan) -> None:
+    # An empty bind-mount volume on Fargate is root-owned 0755: uid 1000 could not write /tmp
+    # (aws/containers-roadmap#938). A tmpfs (Fargate, since 2026-01) is mode 1777.
+    c = container(plan)
+    assert c["linuxParameters"]["tmpfs"] == [
+        {"containerPath": "/tmp", "size": 512, "mountOptions": ["rw", "nosuid", "nodev"]}]
+    assert all(m["containerPath"] != "/tmp" for m in c["mountPoints"])
+    td = plan.values("aws_ecs_task_definition")
+    assert [v["name"] for v in td["volume"]] == ["chroma-data"]
+
+
 def test_task_size_is_a_fargate_pair_that_holds_the_declared_vectors(plan: Plan, env: str) -> None:
     v = tfvars(env)
     td = plan.values("aws_ecs_task_definition")

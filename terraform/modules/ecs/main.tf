@@ -2,6 +2,7 @@ locals {
   container_name = "chroma"
   container_port = 8000
   data_path      = "/data" # persist_path of the image's /config.yaml (rust/frontend/sample_configs/docker_single_node.yaml)
+  tmp_size_mib   = 512
 
   required_memory_mib = ceil(var.expected_vectors / 1000000 / 0.245 * (var.vector_dimensions / 1024) * 1024) + 1024
 
@@ -30,13 +31,17 @@ locals {
 
     mountPoints = [
       { sourceVolume = "chroma-data", containerPath = local.data_path, readOnly = false },
-      { sourceVolume = "tmp", containerPath = "/tmp", readOnly = false },
     ]
 
     ulimits = [{ name = "nofile", softLimit = 65535, hardLimit = 65535 }]
 
     linuxParameters = {
       initProcessEnabled = var.enable_execute_command
+      # Scratch space so the root file system can stay read-only. A tmpfs (Fargate supports
+      # it since January 2026) is world-writable (mode 1777); an empty bind-mount volume on
+      # Fargate is owned by root with mode 0755, so the container's uid 1000 could not write
+      # to it (aws/containers-roadmap#938). Counts against the task's memory only when used.
+      tmpfs = [{ containerPath = "/tmp", size = local.tmp_size_mib, mountOptions = ["rw", "nosuid", "nodev"] }]
     }
 
     logConfiguration = {
@@ -119,11 +124,6 @@ resource "aws_ecs_task_definition" "this" {
         iam             = "ENABLED"
       }
     }
-  }
-
-  # Task-local scratch space so the root file system can stay read-only.
-  volume {
-    name = "tmp"
   }
 
   lifecycle {
