@@ -225,3 +225,13 @@ def make_stack(desired: int = 1, register: bool = False) -> dict[str, str]:
     if register:
         elbv2.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.0.1.10", "Port": 8000}])
     return {"ecs_cluster_name": "chroma-dev", "ecs_service_name": "chroma", "target_group_arn": tg, "endpoint_url": "https://chroma.example.com"}
+
+
+def terraform_exec() -> str:
+    """Shell words that run the engine chromactl resolves here: terraform or tofu on PATH, or
+    the bundled one (a fresh machine has no terraform on PATH; wrappers must work there too)."""
+    import shlex
+
+    from chromactl.terraform.engine import resolve
+
+    return " ".join(shlex.quote(a) for a in resolve().argv)

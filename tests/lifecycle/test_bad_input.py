@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lifecycle.conftest import TinyProject, assert_clean_error, run_cli
+from tests.lifecycle.conftest import TinyProject, assert_clean_error, run_cli, terraform_exec
 
 
 def plans_dir(p: TinyProject, env: str = "tiny") -> Path:
@@ -139,14 +139,11 @@ exec {real} "$@"
 
 
 def test_interrupted_apply_forwards_sigint_and_leaves_nothing_to_trip_on(tiny_project: TinyProject, tmp_path: Path) -> None:
-    import shutil
 
     from tests.fixtures.servers import wait_until
 
-    real = shutil.which("terraform")
-    assert real, "terraform on PATH"
     wrapper = tmp_path / "slow-terraform"
-    wrapper.write_text(FAKE_SLOW_APPLY.format(real=real))
+    wrapper.write_text(FAKE_SLOW_APPLY.format(real=terraform_exec()))
     wrapper.chmod(0o755)
     mark = tmp_path / "mark"
     assert run_cli("plan", "--env", "tiny").code == 0
@@ -254,10 +251,9 @@ def test_interrupted_real_terraform_apply_releases_the_lock(tiny_project: TinyPr
 
 def test_engine_version_cache_follows_the_binary(tiny_project: TinyProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine's version is cached per binary; a changed binary at the same path is probed again."""
-    import shutil
 
     wrapper = tmp_path / "tf"
-    wrapper.write_text(f"#!/bin/sh\nexec {shutil.which('terraform')} \"$@\"\n")
+    wrapper.write_text(f"#!/bin/sh\nexec {terraform_exec()} \"$@\"\n")
     wrapper.chmod(0o755)
     monkeypatch.setenv("CHROMACTL_TERRAFORM", str(wrapper))
     assert run_cli("plan", "--env", "tiny").code == 0

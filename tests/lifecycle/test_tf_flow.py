@@ -14,13 +14,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 
 import pytest
 
 from tests.lifecycle.conftest import TinyProject, assert_clean_error, run_cli
-
-pytestmark = pytest.mark.skipif(shutil.which("terraform") is None and shutil.which("chromactl-terraform") is None, reason="no terraform")
 
 
 def state_resources(path) -> list[str]:
