@@ -143,6 +143,18 @@ def test_scratch_space_is_a_tmpfs_the_non_root_user_can_write(plan: Plan) -> Non
     assert [v["name"] for v in td["volume"]] == ["chroma-data"]
 
 
+def test_roles_are_handed_out_only_after_their_policies_exist(plan: Plan) -> None:
+    # Lambda refuses CreateFunction for a VPC function whose role cannot yet create network
+    # interfaces; an ECS task started before its roles' policies exist cannot pull, log or mount.
+    iam = plan.data["configuration"]["root_module"]["module_calls"]["stack"]["module"]["module_calls"]["iam"]["module"]
+    outputs = iam["outputs"]
+    assert outputs["rotation_role_arn"]["depends_on"] == ["aws_iam_role_policy.rotation"]
+    assert outputs["execution_role_arn"]["depends_on"] == ["aws_iam_role_policy.execution"]
+    assert outputs["task_role_arn"]["depends_on"] == ["aws_iam_role_policy.task"]
+    assert outputs["flow_logs_role_arn"]["depends_on"] == ["aws_iam_role_policy.flow_logs"]
+    assert outputs["backup_role_arn"]["depends_on"] == ["aws_iam_role_policy_attachment.backup"]
+
+
 def test_task_size_is_a_fargate_pair_that_holds_the_declared_vectors(plan: Plan, env: str) -> None:
     v = tfvars(env)
     td = plan.values("aws_ecs_task_definition")
