@@ -112,11 +112,14 @@ resource "aws_secretsmanager_secret_rotation" "token" {
     automatically_after_days = var.token_rotation_days
   }
 
+  # The test step calls the endpoint through the ALB: by the Route 53 name when the stack
+  # manages one, which must exist first (a lookup before it would fail and be cached as NXDOMAIN).
   depends_on = [
     aws_lambda_permission.rotation,
     aws_lambda_function.rotation,
     module.iam,
     module.alb,
     module.ecs,
+    aws_route53_record.endpoint,
   ]
 }

@@ -155,6 +155,12 @@ def test_roles_are_handed_out_only_after_their_policies_exist(plan: Plan) -> Non
     assert outputs["backup_role_arn"]["depends_on"] == ["aws_iam_role_policy_attachment.backup"]
 
 
+def test_first_rotation_waits_for_the_endpoint_it_tests(plan: Plan) -> None:
+    stack = plan.data["configuration"]["root_module"]["module_calls"]["stack"]["module"]
+    rotation = next(r for r in stack["resources"] if r["address"] == "aws_secretsmanager_secret_rotation.token")
+    assert {"aws_route53_record.endpoint", "module.alb", "module.ecs", "aws_lambda_permission.rotation"} <= set(rotation["depends_on"])
+
+
 def test_task_size_is_a_fargate_pair_that_holds_the_declared_vectors(plan: Plan, env: str) -> None:
     v = tfvars(env)
     td = plan.values("aws_ecs_task_definition")
