@@ -174,16 +174,36 @@ def _wait(run: Run) -> dict[str, Any]:
     return {k: v for k, v in (res or {}).items() if k in ("stable", "running", "desired", "healthy", "seconds", "polls")}
 
 
+def gate_endpoint(outputs: dict[str, Any], override: str | None = None) -> tuple[str, bool]:
+    """(URL, verify TLS) the gate checks: the NEW region's ALB.
+
+    Not `endpoint_url`: in the rebuild that is the clients' name (domain_name), which keeps
+    pointing at the old region until the DNS step after the gate, so the gate would test the
+    failed (or fenced) stack. The ALB's own DNS name is not on the certificate, so TLS is not
+    verified there (the name comes from our own apply's outputs).
+    """
+    if override:
+        return override, True
+    alb = outputs.get("alb_dns_name")
+    if alb:
+        return f"https://{str(alb).rstrip('.')}", False
+    return str(outputs["endpoint_url"]), True
+
+
 def _gate(run: Run) -> dict[str, Any]:
     from chromactl.checks.target import Target
     from chromactl.failover import manifest as M
 
     outputs = run.out("apply")["outputs"]
-    url = run.settings.endpoint_override or outputs["endpoint_url"]
+    url, verify_tls = gate_endpoint(outputs, run.settings.endpoint_override)
     if run.settings.endpoint_override:
         run.output.warn(f"gate endpoint overridden by {ENDPOINT_OVERRIDE_ENV} (tests and drills only).")
+    elif not verify_tls:
+        run.output.info(f"gate: checking the new stack through its ALB ({url}); the clients' name still points at the old "
+                        "region until the DNS step, and the ALB's own name is not on the certificate (TLS unverified).")
     token = run.ports.read_token(outputs, run.target, run.profile, run.factory)
-    target = Target(url=url, token=token, timeout_s=run.settings.gate_timeout_s, env=run.env.name, region=run.target)
+    target = Target(url=url, token=token, timeout_s=run.settings.gate_timeout_s, verify_tls=verify_tls, env=run.env.name,
+                    region=run.target)
     promoted = run.out("promote")
     as_of = promoted.get("data_as_of")
     observed = M.snapshot(target)
