@@ -5,6 +5,11 @@ output "endpoint_url" {
   value       = module.stack.endpoint_url
 }
 
+output "endpoint_tls_verifiable" {
+  description = "Whether endpoint_url's host is on the certificate (false: the ALB's own name)."
+  value       = module.stack.endpoint_tls_verifiable
+}
+
 output "alb_dns_name" {
   description = "DNS name of the ALB."
   value       = module.stack.alb_dns_name

@@ -3,6 +3,11 @@ output "endpoint_url" {
   value       = local.endpoint_url
 }
 
+output "endpoint_tls_verifiable" {
+  description = "Whether endpoint_url's host is a name the certificate covers; false when it is the ALB's own DNS name (the CLI's checks then skip TLS verification)."
+  value       = local.verify_tls
+}
+
 output "alb_dns_name" {
   description = "DNS name of the ALB."
   value       = module.alb.dns_name

@@ -49,3 +49,16 @@ def test_aws_env_reads_outputs_and_current_token(aws_env, monkeypatch: pytest.Mo
     monkeypatch.setattr("chromactl.lifecycle.outputs.read_outputs", lambda env, region, **kw: {})
     with pytest.raises(ConfigError, match="no endpoint_url output"):
         resolve_target("dev", None, None, "us-west-2", None)
+
+
+def test_aws_env_on_the_albs_own_name_skips_tls_verification(aws_env, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    # An env without domain_name serves on the ALB's DNS name, which no ACM certificate covers:
+    # verifying would fail every check (`up` ends in a failed smoke), so the stack says so.
+    sm = boto3.client("secretsmanager", region_name="us-east-1")
+    arn = sm.create_secret(Name="chromactl/dev/token2", SecretString="a" * 64)["ARN"]
+    outs = {"endpoint_url": "https://chromactl-dev-1.us-east-1.elb.amazonaws.com", "token_secret_arn": arn,
+            "endpoint_tls_verifiable": False}
+    monkeypatch.setattr("chromactl.lifecycle.outputs.read_outputs", lambda env, region, **kw: outs)
+    assert resolve_target("dev", None, None, None, None).verify_tls is False
+    outs["endpoint_tls_verifiable"] = True
+    assert resolve_target("dev", None, None, None, None).verify_tls is True

@@ -161,6 +161,11 @@ def test_first_rotation_waits_for_the_endpoint_it_tests(plan: Plan) -> None:
     assert {"aws_route53_record.endpoint", "module.alb", "module.ecs", "aws_lambda_permission.rotation"} <= set(rotation["depends_on"])
 
 
+def test_endpoint_says_whether_its_name_is_on_the_certificate(plan: Plan, env: str) -> None:
+    outputs = plan.data["planned_values"]["outputs"]
+    assert outputs["endpoint_tls_verifiable"]["value"] is (tfvars(env).get("domain_name", "") != "")
+
+
 def test_task_size_is_a_fargate_pair_that_holds_the_declared_vectors(plan: Plan, env: str) -> None:
     v = tfvars(env)
     td = plan.values("aws_ecs_task_definition")

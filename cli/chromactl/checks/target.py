@@ -115,6 +115,9 @@ def resolve_target(
             f"Env {env.name!r} in {the_region} has no endpoint_url output (is it applied?).",
             f"Run chromactl up --env {env.name} --region {the_region}, or pass --endpoint.",
         )
+    if outputs.get("endpoint_tls_verifiable") is False:
+        # endpoint_url is the ALB's own DNS name (no domain_name): no certificate covers it.
+        common["verify_tls"] = False
     token: str | None = None
     if token_env:
         token = token_from_env_var(token_env)
