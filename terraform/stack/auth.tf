@@ -55,17 +55,17 @@ resource "aws_vpc_security_group_egress_rule" "rotation_https" {
 resource "aws_lambda_function" "rotation" {
   #checkov:skip=CKV_AWS_116:Secrets Manager invokes the rotation function and records and retries failed steps itself; a DLQ would hold events no one replays.
   #checkov:skip=CKV_AWS_272:The zip is built reproducibly from this repository (make build); no AWS Signer profile exists for it.
-  function_name                  = local.rotation_function_name
-  description                    = "Rotates the ALB token of ${local.name} (create, set, test, finish)"
-  role                           = module.iam.rotation_role_arn
-  runtime                        = "python3.12"
-  handler                        = "handler.lambda_handler"
-  filename                       = var.rotation_lambda_zip
-  source_code_hash               = filebase64sha256(var.rotation_lambda_zip)
-  timeout                        = 60
-  memory_size                    = 256
-  reserved_concurrent_executions = 1
-  kms_key_arn                    = aws_kms_key.token.arn
+  #checkov:skip=CKV_AWS_115:No reserved concurrency: Lambda keeps 100 (new accounts: 10) of the account's concurrency unreserved, so reserving even 1 fails CreateFunction in a new account; Secrets Manager already runs one rotation step at a time per secret.
+  function_name    = local.rotation_function_name
+  description      = "Rotates the ALB token of ${local.name} (create, set, test, finish)"
+  role             = module.iam.rotation_role_arn
+  runtime          = "python3.12"
+  handler          = "handler.lambda_handler"
+  filename         = var.rotation_lambda_zip
+  source_code_hash = filebase64sha256(var.rotation_lambda_zip)
+  timeout          = 60
+  memory_size      = 256
+  kms_key_arn      = aws_kms_key.token.arn
 
   environment {
     variables = {

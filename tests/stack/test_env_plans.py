@@ -282,7 +282,9 @@ def test_token_never_enters_state_and_rotates_at_creation(plan: Plan) -> None:
 def test_rotation_function_wiring(plan: Plan, env: str) -> None:
     fn = plan.one("aws_lambda_function")
     v = fn["values"]
-    assert (v["runtime"], v["handler"], v["timeout"], v["reserved_concurrent_executions"]) == ("python3.12", "handler.lambda_handler", 60, 1)
+    assert (v["runtime"], v["handler"], v["timeout"]) == ("python3.12", "handler.lambda_handler", 60)
+    # Reserving concurrency (even 1) fails in new accounts, whose whole quota is 10 and must stay unreserved.
+    assert v.get("reserved_concurrent_executions") in (None, -1)
     assert v["tracing_config"] == [{"mode": "Active"}]
     env_vars = {**v["environment"][0]["variables"], **plan.unknown(fn["address"])["environment"][0]["variables"]}
     assert set(env_vars) == {"AUTH_RULE_ARNS", "TARGET_GROUP_ARN", "ENDPOINT_URL", "VERIFY_TLS"}
