@@ -166,6 +166,12 @@ def test_endpoint_says_whether_its_name_is_on_the_certificate(plan: Plan, env: s
     assert outputs["endpoint_tls_verifiable"]["value"] is (tfvars(env).get("domain_name", "") != "")
 
 
+def test_task_mounts_only_after_the_mount_targets_exist(plan: Plan) -> None:
+    efs = plan.data["configuration"]["root_module"]["module_calls"]["stack"]["module"]["module_calls"]["efs"]["module"]
+    assert set(efs["outputs"]["access_point_id"]["depends_on"]) == {
+        "aws_efs_mount_target.this", "aws_vpc_security_group_ingress_rule.nfs_from_task"}
+
+
 def test_task_size_is_a_fargate_pair_that_holds_the_declared_vectors(plan: Plan, env: str) -> None:
     v = tfvars(env)
     td = plan.values("aws_ecs_task_definition")

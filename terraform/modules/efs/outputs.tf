@@ -16,6 +16,11 @@ output "created" {
 output "access_point_id" {
   description = "ID of the access point the task mounts through."
   value       = aws_efs_access_point.this.id
+
+  # The ECS task mounts at its first start: the mount targets (available only after a minute
+  # or two) and the NFS rule from the task's security group must exist before the service
+  # starts it, or the launch fails and the circuit breaker counts it.
+  depends_on = [aws_efs_mount_target.this, aws_vpc_security_group_ingress_rule.nfs_from_task]
 }
 
 output "access_point_arn" {
