@@ -172,6 +172,12 @@ def test_task_mounts_only_after_the_mount_targets_exist(plan: Plan) -> None:
         "aws_efs_mount_target.this", "aws_vpc_security_group_ingress_rule.nfs_from_task"}
 
 
+def test_subnets_are_handed_out_only_once_routed(plan: Plan) -> None:
+    vpc = plan.data["configuration"]["root_module"]["module_calls"]["stack"]["module"]["module_calls"]["vpc"]["module"]
+    assert set(vpc["outputs"]["public_subnet_ids"]["depends_on"]) == {"aws_route.public_internet", "aws_route_table_association.public"}
+    assert set(vpc["outputs"]["private_subnet_ids"]["depends_on"]) == {"aws_route.private_nat", "aws_route_table_association.private"}
+
+
 def test_task_size_is_a_fargate_pair_that_holds_the_declared_vectors(plan: Plan, env: str) -> None:
     v = tfvars(env)
     td = plan.values("aws_ecs_task_definition")

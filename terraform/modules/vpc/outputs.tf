@@ -16,11 +16,18 @@ output "azs" {
 output "public_subnet_ids" {
   description = "IDs of the public subnets (ALB and NAT gateways), one per AZ."
   value       = aws_subnet.public[*].id
+
+  # An internet-facing ALB created before the internet gateway is attached is refused
+  # ("InvalidSubnet: VPC ... has no internet gateway").
+  depends_on = [aws_route.public_internet, aws_route_table_association.public]
 }
 
 output "private_subnet_ids" {
   description = "IDs of the private subnets (tasks, EFS mount targets, the rotation function), one per AZ."
   value       = aws_subnet.private[*].id
+
+  # The first task pulls its image from the internet through NAT: its route must exist first.
+  depends_on = [aws_route.private_nat, aws_route_table_association.private]
 }
 
 output "private_route_table_ids" {
