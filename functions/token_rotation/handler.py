@@ -27,6 +27,10 @@ Configuration (environment variables, set by Terraform):
   TARGET_GROUP_ARN   where the rules forward once a token exists
   ENDPOINT_URL       https://... the ALB's endpoint (plain http only for loopback tests)
   VERIFY_TLS         "true" / "false" (false when the URL's host is not on the certificate)
+  TLS_SERVER_NAME    optional: the name on the certificate (the env's domain). The probe then
+                     connects to ENDPOINT_URL's host (the ALB's own DNS name) but sends and
+                     verifies this name in TLS and as Host, so the test reaches this stack's ALB
+                     even while the domain's DNS does not point at it yet (first apply, failover).
 Optional: HTTP_TIMEOUT_SECONDS (5), TEST_ATTEMPTS (5), TEST_RETRY_DELAY_SECONDS (3),
 TEST_BUDGET_SECONDS (40; never more than the invocation's remaining time less 5 s),
 TEST_PATH (/api/v2/version).
@@ -36,6 +40,7 @@ Only the standard library and boto3 (both in the Lambda runtime) are imported.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import re
@@ -85,6 +90,7 @@ _SECRET_ARN_RE = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:s
 _RULE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener-rule/app/.+$")
 _TG_ARN_RE = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/.+$")
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 
 
 class RotationError(Exception):
@@ -124,6 +130,7 @@ class Settings:
     test_retry_delay: float = 3.0
     test_budget: float = 40.0
     test_path: str = DEFAULT_TEST_PATH
+    tls_server_name: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -149,6 +156,12 @@ class Settings:
         verify_raw = env.get("VERIFY_TLS", "true").strip().lower()
         if verify_raw not in ("true", "false", "1", "0", "yes", "no"):
             raise RotationError(f"VERIFY_TLS must be true or false, not {verify_raw!r}.")
+        server_name = env.get("TLS_SERVER_NAME", "").strip().rstrip(".").lower() or None
+        if server_name is not None:
+            if not _HOSTNAME_RE.match(server_name):
+                raise RotationError(f"TLS_SERVER_NAME is not a DNS name: {server_name!r}.")
+            if parts.scheme != "https":
+                raise RotationError("TLS_SERVER_NAME needs an https:// ENDPOINT_URL.")
         path = env.get("TEST_PATH", "").strip() or DEFAULT_TEST_PATH
         if not re.match(r"^/api/v2/[a-z0-9/_-]+$", path) or path.rstrip("/") in OPEN_PATHS:
             raise RotationError(f"TEST_PATH must be an /api/v2/ path behind the token rules, not {path!r}.")
@@ -162,6 +175,7 @@ class Settings:
             test_retry_delay=_env_number(env, "TEST_RETRY_DELAY_SECONDS", 3.0, 0, 60),
             test_budget=_env_number(env, "TEST_BUDGET_SECONDS", 40.0, 1, 840),
             test_path=path,
+            tls_server_name=server_name,
         )
 
 
@@ -396,6 +410,26 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # a redirect is an answer, not something to follow with a token
 
 
+class _ServerNameHTTPSHandler(urllib.request.HTTPSHandler):
+    """HTTPS to the URL's host, with `server_name` as the TLS server name (SNI and the name the
+    certificate is verified against) instead of that host."""
+
+    def __init__(self, context: ssl.SSLContext, server_name: str):
+        super().__init__(context=context)
+        self._tls_context = context
+        self._server_name = server_name
+
+    def https_open(self, req):  # type: ignore[no-untyped-def]
+        context, server_name = self._tls_context, self._server_name
+
+        class _Connection(http.client.HTTPSConnection):
+            def connect(self) -> None:
+                http.client.HTTPConnection.connect(self)  # TCP to the URL's host (the ALB)
+                self.sock = context.wrap_socket(self.sock, server_hostname=server_name)
+
+        return self.do_open(_Connection, req, context=context)
+
+
 class Probe:
     """GET the heartbeat through the ALB with given headers; the status, or None if nothing answered."""
 
@@ -407,7 +441,13 @@ class Probe:
         if not settings.verify_tls:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        self.opener = urllib.request.build_opener(_NoRedirect(), urllib.request.HTTPSHandler(context=context))
+        self.host_header: dict[str, str] = {}
+        if settings.tls_server_name:
+            https: urllib.request.HTTPSHandler = _ServerNameHTTPSHandler(context, settings.tls_server_name)
+            self.host_header = {"Host": settings.tls_server_name}
+        else:
+            https = urllib.request.HTTPSHandler(context=context)
+        self.opener = urllib.request.build_opener(_NoRedirect(), https)
 
     def status(self, headers: dict[str, str]) -> int | None:
         timeout = self.timeout
@@ -415,7 +455,7 @@ class Probe:
             timeout = min(timeout, self.deadline - time.monotonic())
             if timeout <= 0.05:
                 return None
-        request = urllib.request.Request(self.url, headers={"User-Agent": "chromactl-token-rotation", **headers}, method="GET")
+        request = urllib.request.Request(self.url, headers={"User-Agent": "chromactl-token-rotation", **self.host_header, **headers}, method="GET")
         try:
             with self.opener.open(request, timeout=timeout) as response:
                 response.read(4096)

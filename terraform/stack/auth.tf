@@ -67,13 +67,19 @@ resource "aws_lambda_function" "rotation" {
   memory_size      = 256
   kms_key_arn      = aws_kms_key.token.arn
 
+  # testSecret goes to this stack's ALB by its own DNS name: the env's domain may not point at
+  # it yet (first apply; a failover rebuild before the DNS step). Where a domain is on the
+  # certificate, the probe presents it as the TLS server name and Host and verifies it.
   environment {
-    variables = {
-      AUTH_RULE_ARNS   = join(",", module.alb.auth_rule_arns)
-      TARGET_GROUP_ARN = module.alb.target_group_arn
-      ENDPOINT_URL     = local.endpoint_url
-      VERIFY_TLS       = local.verify_tls ? "true" : "false"
-    }
+    variables = merge(
+      {
+        AUTH_RULE_ARNS   = join(",", module.alb.auth_rule_arns)
+        TARGET_GROUP_ARN = module.alb.target_group_arn
+        ENDPOINT_URL     = "https://${module.alb.dns_name}"
+        VERIFY_TLS       = local.verify_tls ? "true" : "false"
+      },
+      local.verify_tls ? { TLS_SERVER_NAME = local.endpoint_host } : {},
+    )
   }
 
   vpc_config {

@@ -87,7 +87,10 @@ def test_rotation_function_environment_names_the_rules_target_group_and_endpoint
     assert variables["AUTH_RULE_ARNS"] == f"{bearer['arn']},{header['arn']}"
     assert bearer["condition"][0]["http_header"][0]["http_header_name"] == "Authorization"
     assert variables["TARGET_GROUP_ARN"] == tg["arn"]
-    assert variables == {**variables, "ENDPOINT_URL": "https://chroma.example.com", "VERIFY_TLS": "true"}
+    lb = prod_state.values("aws_lb", "this")
+    # The ALB's own name, with the domain as TLS server name: the domain may not point at this ALB yet.
+    assert variables == {**variables, "ENDPOINT_URL": f"https://{lb['dns_name']}", "VERIFY_TLS": "true",
+                         "TLS_SERVER_NAME": "chroma.example.com"}
     role = prod_state.values("aws_iam_role", "rotation")
     assert fn["role"] == role["arn"]
     private = {s["values"]["id"] for s in prod_state.of_type("aws_subnet") if s["name"] == "private"}

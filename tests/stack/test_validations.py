@@ -114,7 +114,7 @@ def test_control_the_same_root_plans_internal_alb_without_cidrs_a_dns_record_and
     assert (record["zone_id"], record["name"], record["type"]) == ("Z0123456789ABC", "chroma-dev.example.com.", "A")
     assert record["alias"][0]["evaluate_target_health"] is True
     env_vars = plan.values("aws_lambda_function")["environment"][0]["variables"]
-    assert env_vars["ENDPOINT_URL"] == "https://chroma-dev.example.com" and env_vars["VERIFY_TLS"] == "true"
+    assert env_vars["TLS_SERVER_NAME"] == "chroma-dev.example.com" and env_vars["VERIFY_TLS"] == "true"
     assert plan.data["planned_values"]["outputs"]["endpoint_url"]["value"] == "https://chroma-dev.example.com"
     # ECS Exec: sessions encrypted and logged, the init process on, the root file system writable for the agent
     assert plan.values("aws_ecs_service")["enable_execute_command"] is True
