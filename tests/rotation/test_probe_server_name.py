@@ -57,7 +57,7 @@ def tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
     seen: dict[str, Any] = {"sni": [], "host": []}
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             seen["host"].append(self.headers.get("Host"))
             self.send_response(200)
             self.send_header("Content-Length", "2")
