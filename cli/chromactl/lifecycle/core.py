@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -456,7 +457,7 @@ def up(
         factory = ClientFactory(profile=profile)
     output.info(f"Waiting (up to {wait_timeout:.0f} s) for the service of {env.name}/{the_region} to be stable and healthy...")
     data["stable"] = wait_stable(env, the_region, outputs, factory, wait_timeout, output)
-    data["smoke"] = _smoke(env.name, the_region, profile, output)
+    data["smoke"] = _smoke(env.name, the_region, profile, output, alb_dns_name=outputs.get("alb_dns_name"))
     data["manifest"] = _record_manifest(env, the_region, profile, factory, output)
     return data
 
@@ -483,7 +484,8 @@ def _record_manifest(env: EnvConfig, region: str, profile: str | None, factory: 
     return entry
 
 
-def _smoke(env_name: str, region: str | None, profile: str | None, output: Output) -> dict[str, Any]:
+def _smoke(env_name: str, region: str | None, profile: str | None, output: Output, *,
+           alb_dns_name: str | None = None) -> dict[str, Any]:
     from chromactl.checks.smoke import run_smoke
     from chromactl.checks.target import resolve_target
 
@@ -493,8 +495,11 @@ def _smoke(env_name: str, region: str | None, profile: str | None, output: Outpu
     data = report.to_dict()
     if not report.ok:
         bad = [s.name for s in report.steps if not s.ok]
-        raise OperationFailed(
-            f"The smoke check of {env_name} failed at: {', '.join(bad) or 'cleanup'}.",
-            f"See `chromactl smoke --env {env_name} --json` for each step; the stack itself is applied.",
-        )
+        hint = f"See `chromactl smoke --env {env_name} --json` for each step; the stack itself is applied."
+        host = urllib.parse.urlsplit(target.url).hostname
+        if alb_dns_name and host and host != alb_dns_name.rstrip("."):
+            # First apply with a domain_name but no Route 53 zone: the domain cannot point here yet.
+            hint = (f"If {host} does not point at this stack's ALB yet, point it at {alb_dns_name} (CNAME or alias), "
+                    f"then run `chromactl smoke --env {env_name}`. " + hint)
+        raise OperationFailed(f"The smoke check of {env_name} failed at: {', '.join(bad) or 'cleanup'}.", hint)
     return data
