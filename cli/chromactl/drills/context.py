@@ -41,6 +41,11 @@ class DrillContext:
     data_endpoint: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # endpoint_url is the ALB's own DNS name (env without domain_name): no certificate covers it.
+        if self.endpoint_override is None and self.outputs.get("endpoint_tls_verifiable") is False:
+            self.verify_tls = False
+
     def need(self, *keys: str) -> str:
         for key in keys:
             value = self.outputs.get(key)
