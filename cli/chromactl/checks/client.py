@@ -107,6 +107,14 @@ def encode_embeddings(embeddings: Any, base64_ok: bool) -> list[Any]:
     return arr.tolist()
 
 
+def _server_name_hook(server_name: str) -> Any:
+    def hook(request: Any) -> None:
+        request.extensions["sni_hostname"] = server_name
+        request.headers["Host"] = server_name
+
+    return hook
+
+
 class ChromaClient:
     """Chroma's v2 REST API, the parts chromactl needs. Thread-safe for reads; one per thread is fastest."""
 
@@ -121,7 +129,10 @@ class ChromaClient:
         tenant: str = DEFAULT_TENANT,
         database: str = DEFAULT_DATABASE,
         pool_size: int = 8,
+        server_name: str | None = None,
     ) -> None:
+        """`server_name`: connect to `url`'s host but present and verify this name in TLS (SNI) and
+        send it as Host: reach one ALB by its own DNS name while checking the domain's certificate."""
         import httpx
 
         base = url.rstrip("/")
@@ -142,6 +153,7 @@ class ChromaClient:
             verify=verify_tls,
             follow_redirects=False,
             limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
+            event_hooks={"request": [_server_name_hook(server_name)]} if server_name else None,
         )
 
     def __repr__(self) -> str:

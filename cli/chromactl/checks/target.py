@@ -29,6 +29,7 @@ class Target:
     token_header: str = "authorization"
     env: str | None = None
     region: str | None = None
+    server_name: str | None = None  # TLS server name and Host, when `url` is another name for the same server
 
     def __post_init__(self) -> None:
         if not re.match(r"^https?://[^\s/]+", self.url or ""):
@@ -52,6 +53,7 @@ class Target:
             verify_tls=self.verify_tls,
             timeout_s=timeout_s or self.timeout_s,
             pool_size=pool_size,
+            server_name=self.server_name,
         )
 
     def describe(self) -> dict[str, Any]:

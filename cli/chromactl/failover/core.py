@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -174,20 +175,26 @@ def _wait(run: Run) -> dict[str, Any]:
     return {k: v for k, v in (res or {}).items() if k in ("stable", "running", "desired", "healthy", "seconds", "polls")}
 
 
-def gate_endpoint(outputs: dict[str, Any], override: str | None = None) -> tuple[str, bool]:
-    """(URL, verify TLS) the gate checks: the NEW region's ALB.
+def gate_endpoint(outputs: dict[str, Any], override: str | None = None) -> tuple[str, bool, str | None]:
+    """(URL, verify TLS, TLS server name) the gate checks: the NEW region's ALB.
 
-    Not `endpoint_url`: in the rebuild that is the clients' name (domain_name), which keeps
-    pointing at the old region until the DNS step after the gate, so the gate would test the
-    failed (or fenced) stack. The ALB's own DNS name is not on the certificate, so TLS is not
-    verified there (the name comes from our own apply's outputs).
+    Not `endpoint_url` as such: in the rebuild that is the clients' name (domain_name), which
+    keeps pointing at the old region until the DNS step after the gate, so the gate would test
+    the failed (or fenced) stack. It dials the ALB's own DNS name and, where the endpoint's name
+    is on the certificate (`endpoint_tls_verifiable`), presents and verifies that name (SNI, Host);
+    else (no domain: the endpoint is the ALB's own name) TLS cannot be verified.
     """
     if override:
-        return override, True
+        return override, True, None
     alb = outputs.get("alb_dns_name")
-    if alb:
-        return f"https://{str(alb).rstrip('.')}", False
-    return str(outputs["endpoint_url"]), True
+    endpoint = str(outputs["endpoint_url"])
+    if not alb:
+        return endpoint, outputs.get("endpoint_tls_verifiable") is not False, None
+    url = f"https://{str(alb).rstrip('.')}"
+    host = urllib.parse.urlsplit(endpoint).hostname
+    if outputs.get("endpoint_tls_verifiable") is False or not host or host == str(alb).rstrip("."):
+        return url, False, None
+    return url, True, host
 
 
 def _gate(run: Run) -> dict[str, Any]:
@@ -195,15 +202,16 @@ def _gate(run: Run) -> dict[str, Any]:
     from chromactl.failover import manifest as M
 
     outputs = run.out("apply")["outputs"]
-    url, verify_tls = gate_endpoint(outputs, run.settings.endpoint_override)
+    url, verify_tls, server_name = gate_endpoint(outputs, run.settings.endpoint_override)
     if run.settings.endpoint_override:
         run.output.warn(f"gate endpoint overridden by {ENDPOINT_OVERRIDE_ENV} (tests and drills only).")
-    elif not verify_tls:
-        run.output.info(f"gate: checking the new stack through its ALB ({url}); the clients' name still points at the old "
-                        "region until the DNS step, and the ALB's own name is not on the certificate (TLS unverified).")
+    else:
+        run.output.info(f"gate: checking the new stack through its ALB ({url})"
+                        + (f", verifying the certificate for {server_name}" if server_name else ", TLS unverified (no domain)")
+                        + "; the clients' name still points at the old region until the DNS step.")
     token = run.ports.read_token(outputs, run.target, run.profile, run.factory)
     target = Target(url=url, token=token, timeout_s=run.settings.gate_timeout_s, verify_tls=verify_tls, env=run.env.name,
-                    region=run.target)
+                    region=run.target, server_name=server_name)
     promoted = run.out("promote")
     as_of = promoted.get("data_as_of")
     observed = M.snapshot(target)
