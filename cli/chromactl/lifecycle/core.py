@@ -457,22 +457,42 @@ def up(
         factory = ClientFactory(profile=profile)
     output.info(f"Waiting (up to {wait_timeout:.0f} s) for the service of {env.name}/{the_region} to be stable and healthy...")
     data["stable"] = wait_stable(env, the_region, outputs, factory, wait_timeout, output)
-    data["smoke"] = _smoke(env.name, the_region, profile, output, alb_dns_name=outputs.get("alb_dns_name"))
-    data["manifest"] = _record_manifest(env, the_region, profile, factory, output)
+    alb = outputs.get("alb_dns_name")
+    data["smoke"] = _smoke(env.name, the_region, profile, output, alb_dns_name=alb)
+    data["manifest"] = _record_manifest(env, the_region, profile, factory, output, alb_dns_name=alb)
     return data
 
 
-def _record_manifest(env: EnvConfig, region: str, profile: str | None, factory: Any, output: Output) -> dict[str, Any] | None:
+def _stack_target(env_name: str, region: str | None, profile: str | None, alb_dns_name: str | None) -> Any:
+    """The env's check target, dialled at this stack's ALB.
+
+    `up` checks the stack it just applied. The endpoint's name (domain_name) may not point at
+    this ALB yet (first apply without a Route 53 zone; DNS is the operator's step), so the checks
+    dial the ALB's own DNS name and present the endpoint's name in TLS (verified) and as Host.
+    """
+    import dataclasses
+
+    from chromactl.checks.target import resolve_target
+
+    target = resolve_target(env_name, None, None, region, profile)
+    host = urllib.parse.urlsplit(target.url).hostname
+    alb = (alb_dns_name or "").rstrip(".")
+    if alb and host and host != alb:
+        target = dataclasses.replace(target, url=f"https://{alb}", server_name=host if target.verify_tls else None)
+    return target
+
+
+def _record_manifest(env: EnvConfig, region: str, profile: str | None, factory: Any, output: Output, *,
+                     alb_dns_name: str | None = None) -> dict[str, Any] | None:
     """After a passing smoke check, record collections and counts for the failover's data gate.
 
     Best effort: the stack is up and checked either way; a failure is a warning
     naming the command that records it by hand.
     """
-    from chromactl.checks.target import resolve_target
     from chromactl.failover.manifest import record_manifest
 
     try:
-        target = resolve_target(env.name, None, None, region, profile)
+        target = _stack_target(env.name, region, profile, alb_dns_name)
         entry = record_manifest(env, region, target, factory)
     except Exception as exc:  # noqa: BLE001 - a warning, never a failed `up`
         output.warn(
@@ -487,19 +507,19 @@ def _record_manifest(env: EnvConfig, region: str, profile: str | None, factory: 
 def _smoke(env_name: str, region: str | None, profile: str | None, output: Output, *,
            alb_dns_name: str | None = None) -> dict[str, Any]:
     from chromactl.checks.smoke import run_smoke
-    from chromactl.checks.target import resolve_target
 
-    target = resolve_target(env_name, None, None, region, profile)
-    output.info(f"Smoke check against {target.url} ...")
+    target = _stack_target(env_name, region, profile, alb_dns_name)
+    if target.server_name:
+        output.info(f"Smoke check through this stack's ALB {target.url} as {target.server_name} "
+                    f"(clients reach it once {target.server_name} points at {alb_dns_name}) ...")
+    else:
+        output.info(f"Smoke check against {target.url} ...")
     report = run_smoke(target)
     data = report.to_dict()
     if not report.ok:
         bad = [s.name for s in report.steps if not s.ok]
-        hint = f"See `chromactl smoke --env {env_name} --json` for each step; the stack itself is applied."
-        host = urllib.parse.urlsplit(target.url).hostname
-        if alb_dns_name and host and host != alb_dns_name.rstrip("."):
-            # First apply with a domain_name but no Route 53 zone: the domain cannot point here yet.
-            hint = (f"If {host} does not point at this stack's ALB yet, point it at {alb_dns_name} (CNAME or alias), "
-                    f"then run `chromactl smoke --env {env_name}`. " + hint)
-        raise OperationFailed(f"The smoke check of {env_name} failed at: {', '.join(bad) or 'cleanup'}.", hint)
+        raise OperationFailed(
+            f"The smoke check of {env_name} failed at: {', '.join(bad) or 'cleanup'}.",
+            f"See `chromactl smoke --env {env_name} --json` for each step; the stack itself is applied.",
+        )
     return data
