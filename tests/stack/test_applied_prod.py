@@ -23,6 +23,7 @@ STAR_OK = {
     "secretsmanager:GetRandomPassword",
     "elasticloadbalancing:DescribeRules",
     "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
     "xray:PutTraceSegments", "xray:PutTelemetryRecords",
 }
 

@@ -199,9 +199,10 @@ resource "aws_iam_role_policy" "rotation" {
       },
       {
         # EC2 Describe* and X-Ray segment uploads have no resource-level permissions.
+        # DescribeSubnets is in AWSLambdaVPCAccessExecutionRole: Lambda checks the VPC setup with it.
         Sid      = "DescribeAndTrace"
         Effect   = "Allow"
-        Action   = ["ec2:DescribeNetworkInterfaces", "xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Action   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "xray:PutTraceSegments", "xray:PutTelemetryRecords"]
         Resource = "*"
       },
     ]
