@@ -94,3 +94,18 @@ def test_repo_envs_all_load() -> None:
     assert "local" in names
     for name in names:
         load_env(name, root)
+
+
+def test_aws_envs_share_one_root() -> None:
+    """dev/staging/prod link their .tf files to envs/_root: one root, per-env tfvars and toml."""
+    root = Path(__file__).resolve().parents[2]
+    shared = root / "envs" / "_root"
+    for name in list_envs(root):
+        env = load_env(name, root)
+        if not env.is_aws:
+            continue
+        for tf in ("main.tf", "variables.tf", "outputs.tf", "versions.tf"):
+            path = env.dir / tf
+            assert path.is_symlink(), f"{path} should link to envs/_root/{tf}"
+            assert path.resolve() == (shared / tf).resolve()
+        assert (env.dir / "terraform.tfvars").is_file() and not (env.dir / "terraform.tfvars").is_symlink()

@@ -282,7 +282,9 @@ def copy_root(rel_dir: str, dest: Path, repo: Path | None = None) -> Path:
             shutil.copytree(repo / top, dest / top, ignore=_COPY_IGNORE, symlinks=True)
     target = dest / rel
     if not target.exists():
-        shutil.copytree(src, target, ignore=_COPY_IGNORE, symlinks=True)
+        # symlinks=False: env roots link their .tf files to envs/_root (one copy for every
+        # env); the copy gets the files themselves, so it plans without envs/_root beside it.
+        shutil.copytree(src, target, ignore=_COPY_IGNORE, symlinks=False)
     return target
 
 
