@@ -65,6 +65,29 @@ def test_wrong_planted_neighbour_fails_the_check(chroma_server, monkeypatch: pyt
     monkeypatch.setattr(smoke_mod, "_dataset", shuffled)
     report = smoke_mod.run_smoke(Target(chroma_server.url, None), vectors=50, dims=8)
     assert not report.ok and report.steps[-1].name == "query nearest neighbours"
+    assert f"after {smoke_mod.QUERY_ATTEMPTS} attempts" in report.steps[-1].detail  # a miss that stays fails
+    assert not leftover(chroma_server, smoke_mod.SMOKE_PREFIX)
+
+
+def test_a_miss_that_clears_is_reported_not_hidden(chroma_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index catches up in the background: a first answer missing one planted neighbour,
+    then the right one, passes with the miss named in the step's detail."""
+    real_query = ChromaClient.query
+    calls = {"n": 0}
+
+    def first_answer_misses_one(self, collection_id, queries, n_results=10, **kw):  # type: ignore[no-untyped-def]
+        res = real_query(self, collection_id, queries, n_results=n_results, **kw)
+        calls["n"] += 1
+        if calls["n"] == 1:
+            res["ids"][0] = list(reversed(res["ids"][0]))  # planted neighbour no longer first
+        return res
+
+    monkeypatch.setattr(ChromaClient, "query", first_answer_misses_one)
+    monkeypatch.setattr(smoke_mod, "QUERY_RETRY_S", 0.05)
+    report = smoke_mod.run_smoke(Target(chroma_server.url, None), vectors=100, dims=8)
+    assert report.ok, report.to_dict()
+    step = next(s for s in report.steps if s.name == "query nearest neighbours")
+    assert "attempt 2: the first missed 1" in step.detail
     assert not leftover(chroma_server, smoke_mod.SMOKE_PREFIX)
 
 

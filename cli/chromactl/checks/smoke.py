@@ -27,6 +27,8 @@ SMOKE_PREFIX = "chromactl-smoke-"
 DEFAULT_VECTORS = 500
 DEFAULT_DIMS = 64
 PROBES = 5
+QUERY_ATTEMPTS = 3
+QUERY_RETRY_S = 0.5
 GROUPS = 4
 
 
@@ -188,13 +190,25 @@ def run_smoke(
         return f"{vectors} vectors of {dims} dims in {batches} batches of up to {size}; count {n}"
 
     def query() -> str:
-        res = client.query(state["id"], state["queries"], n_results=3)
-        firsts = [row[0] if row else None for row in res.get("ids", [])]
         expected = [state["ids"][r] for r in state["planted"]]
-        misses = [i for i, (got, want) in enumerate(zip(firsts, expected)) if got != want]
-        if len(firsts) != len(expected) or misses:
-            raise _StepFailed(f"planted neighbours not first for {len(misses) or len(expected)} of {len(expected)} queries")
-        return f"{len(expected)} of {len(expected)} planted nearest neighbours came back first"
+        # Chroma indexes new records in the background; on a loaded server a query right after
+        # the add was seen to miss one planted neighbour and find it a moment later. Ask again
+        # (bounded: QUERY_ATTEMPTS, QUERY_RETRY_S apart) and say so; a miss that stays fails.
+        missed_first: list[int] = []
+        for attempt in range(1, QUERY_ATTEMPTS + 1):
+            res = client.query(state["id"], state["queries"], n_results=3)
+            firsts = [row[0] if row else None for row in res.get("ids", [])]
+            misses = [i for i, (got, want) in enumerate(zip(firsts, expected)) if got != want]
+            if len(firsts) == len(expected) and not misses:
+                note = "" if attempt == 1 else f" (attempt {attempt}: the first missed {len(missed_first)}, index still catching up)"
+                return f"{len(expected)} of {len(expected)} planted nearest neighbours came back first{note}"
+            missed_first = missed_first or misses or list(range(len(expected)))
+            if attempt < QUERY_ATTEMPTS:
+                time.sleep(QUERY_RETRY_S)
+        raise _StepFailed(
+            f"planted neighbours not first for {len(misses) or len(expected)} of {len(expected)} queries "
+            f"(after {QUERY_ATTEMPTS} attempts)"
+        )
 
     def filtered() -> str:
         row = state["planted"][0]
