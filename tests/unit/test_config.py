@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from chromactl.config import list_envs, load_env
 from chromactl.errors import ConfigError
 
