@@ -31,7 +31,7 @@ from chromactl.drills.common import (
     rto_target,
 )
 from chromactl.drills.context import DrillContext
-from chromactl.drills.kill_task import baseline, recovered
+from chromactl.drills.kill_task import baseline, record_recovery_then_smoke, recovered
 from chromactl.errors import OperationFailed
 
 
@@ -97,16 +97,7 @@ def run(ctx: DrillContext) -> DrillResult:
 
         obs, _ = poll_until(check, timeout_s=ctx.timeout_s, poll_s=ctx.poll_s, what=f"{service} to recover outside {lost_az}",
                             clock=ctx.clock, on_change=lambda o: out.info(f"  [{ctx.clock.monotonic() - t0:6.1f}s] {o['why']}"))
-        result.measured_s = ctx.clock.monotonic() - t0
-        result.details.update(marks)
-        result.details["replacement"] = obs["new_tasks"]
-        result.step("recover", result.measured_s, **marks)
-        out.info(f"Recovered outside {lost_az} in {result.measured_s:.1f} s; smoke check ...")
-        s0 = time.monotonic()
-        ok, smoke = ctx.smoke(ctx.target())
-        result.checks["smoke"] = ok
-        result.details["smoke"] = smoke
-        result.step("smoke", time.monotonic() - s0, ok=ok)
+        record_recovery_then_smoke(ctx, result, obs, marks, t0, out, f"Recovered outside {lost_az}")
         result.ok = True
     except BaseException as exc:
         record_failure(result, exc)

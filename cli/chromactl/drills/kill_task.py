@@ -103,16 +103,7 @@ def run(ctx: DrillContext) -> DrillResult:
             timeout_s=ctx.timeout_s, poll_s=ctx.poll_s, what=f"a new healthy task of {service}", clock=ctx.clock,
             on_change=lambda o: out.info(f"  [{ctx.clock.monotonic() - t0:6.1f}s] {o['why']}"),
         )
-        result.measured_s = ctx.clock.monotonic() - t0
-        result.details.update(marks)
-        result.details["replacement"] = obs["new_tasks"]
-        result.step("recover", result.measured_s, **marks)
-        out.info(f"Recovered in {result.measured_s:.1f} s; smoke check ...")
-        s0 = time.monotonic()
-        ok, smoke = ctx.smoke(ctx.target())
-        result.checks["smoke"] = ok
-        result.details["smoke"] = smoke
-        result.step("smoke", time.monotonic() - s0, ok=ok)
+        record_recovery_then_smoke(ctx, result, obs, marks, t0, out, "Recovered")
         result.ok = True
     except BaseException as exc:
         record_failure(result, exc)
@@ -121,3 +112,20 @@ def run(ctx: DrillContext) -> DrillResult:
     finally:
         result.cleanup = cleanup.run(out)
     return result
+
+
+def record_recovery_then_smoke(
+    ctx: DrillContext, result: Any, obs: dict[str, Any], marks: dict[str, float], t0: float, out: Any, label: str
+) -> None:
+    """Record the measured recovery (time since t0, the marks, the replacement tasks), then run
+    the smoke check against the recovered service. kill-task and az-loss end the same way."""
+    result.measured_s = ctx.clock.monotonic() - t0
+    result.details.update(marks)
+    result.details["replacement"] = obs["new_tasks"]
+    result.step("recover", result.measured_s, **marks)
+    out.info(f"{label} in {result.measured_s:.1f} s; smoke check ...")
+    s0 = time.monotonic()
+    ok, smoke = ctx.smoke(ctx.target())
+    result.checks["smoke"] = ok
+    result.details["smoke"] = smoke
+    result.step("smoke", time.monotonic() - s0, ok=ok)
