@@ -7,7 +7,6 @@ A real TLS server on 127.0.0.1 with a certificate for chroma.test stands in for 
 
 from __future__ import annotations
 
-import datetime as dt
 import http.server
 import ssl
 import threading
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.tls import self_signed_cert
 from tests.rotation.harness import load_handler
 
 h = load_handler()
@@ -26,33 +26,9 @@ TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/chromactl-
 NAME = "chroma.test"
 
 
-def _self_signed(tmp: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, NAME)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(NAME)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 @pytest.fixture
 def tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_cert(tmp_path, NAME)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the probe's default context trusts only this CA
     seen: dict[str, Any] = {"sni": [], "host": []}
 
