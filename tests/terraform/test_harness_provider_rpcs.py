@@ -9,8 +9,10 @@ of odd JSON state, a bug turned into a diagnostic, unknown-value encoding).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import textwrap
+from pathlib import Path
 
 import pytest
 from tfoffline import harness
@@ -114,6 +116,8 @@ def answers() -> dict:
         text=True,
         timeout=120,
         check=False,
+        # the whole schema (the cut to a root's types has its own tests below)
+        env={**os.environ, "TFOFFLINE_FULL_SCHEMA": "1"},
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
@@ -169,3 +173,101 @@ def test_errors_become_diagnostics(answers: dict) -> None:
 def test_unknown_value_encoding(answers: dict) -> None:
     assert answers["unknown_bytes"] == "d40000"  # fixext1, extension type 0
     assert answers["refined_is_unknown"] is True
+
+
+SERVED = textwrap.dedent(
+    r"""
+    import json, sys
+    sys.path.insert(0, sys.argv[1])
+    import provider as p
+    from tf.gen import tfplugin_pb2 as pb
+
+    sv = p.make_servicer(p.LazySchema(p.schema_file()))
+    schema = sv.GetProviderSchema(pb.GetProviderSchema.Request(), None)
+    meta = sv.GetMetadata(pb.GetMetadata.Request(), None)
+    print(json.dumps({
+        "resources": sorted(schema.resource_schemas), "data": sorted(schema.data_source_schemas),
+        "meta": sorted(m.type_name for m in meta.resources),
+        "vpc_attrs": len(schema.resource_schemas["aws_vpc"].block.attributes) if "aws_vpc" in schema.resource_schemas else 0,
+    }))
+    """
+)
+
+
+def _served(root: Path, **env: str) -> dict:
+    harness.check_provider_env()
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("TF")}
+    proc = subprocess.run(
+        [str(harness.provider_python()), "-c", SERVED, str(harness.PKG_DIR)],
+        capture_output=True, text=True, timeout=60, check=False, cwd=root, env={**full_env, **env},
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def _root(tmp_path: Path, main_tf: str) -> Path:
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "main.tf").write_text(main_tf)
+    return root
+
+
+MAIN_TF = """
+resource "aws_vpc" "this" {
+  cidr_block = "10.0.0.0/16"
+}
+data "aws_region" "here" {}
+module "m" {
+  source = "./m"
+}
+"""
+
+
+def test_serves_the_types_the_root_its_modules_and_its_state_name(tmp_path: Path) -> None:
+    root = _root(tmp_path, MAIN_TF)
+    (root / "m").mkdir()
+    (root / "m" / "main.tf").write_text('resource "aws_s3_bucket" "b" {}\n')
+    # the module manifest `terraform init` writes; the state still holds a resource removed from the files
+    (root / ".terraform" / "modules").mkdir(parents=True)
+    (root / ".terraform" / "modules" / "modules.json").write_text(json.dumps({"Modules": [{"Key": "", "Dir": "."}, {"Key": "m", "Dir": "m"}]}))
+    (root / "terraform.tfstate").write_text(json.dumps({"resources": [{"mode": "managed", "type": "aws_sqs_queue"}]}))
+    served = _served(root)
+    assert served["resources"] == ["aws_s3_bucket", "aws_sqs_queue", "aws_vpc"]
+    # every aws_* word counts, whatever block it sits in: aws_vpc is a data source too
+    assert served["data"] == ["aws_region", "aws_s3_bucket", "aws_sqs_queue", "aws_vpc"]
+    assert served["meta"] == served["resources"]
+    assert served["vpc_attrs"] >= 15  # a served type carries its whole schema
+
+
+def test_state_of_a_local_backend_elsewhere_is_read(tmp_path: Path) -> None:
+    root = _root(tmp_path, MAIN_TF.replace('module "m" {\n  source = "./m"\n}\n', ""))
+    data = tmp_path / "data"
+    state = tmp_path / "elsewhere.tfstate"
+    state.write_text(json.dumps({"resources": [{"type": "aws_kms_key"}]}))
+    data.mkdir()
+    (data / "terraform.tfstate").write_text(json.dumps({"backend": {"type": "local", "config": {"path": str(state)}}}))
+    assert "aws_kms_key" in _served(root, TF_DATA_DIR=str(data))["resources"]
+
+
+@pytest.mark.parametrize("declared", ['terraform {\n  backend "s3" {}\n}\n', "terraform {\n  cloud {\n  }\n}\n"])
+def test_state_it_cannot_read_means_the_whole_schema(tmp_path: Path, declared: str) -> None:
+    root = _root(tmp_path, MAIN_TF.replace('module "m" {\n  source = "./m"\n}\n', "") + declared)
+    assert len(_served(root)["resources"]) >= 1700
+
+
+def test_an_initialised_remote_backend_means_the_whole_schema(tmp_path: Path) -> None:
+    root = _root(tmp_path, 'resource "aws_vpc" "this" {}\n')
+    (root / ".terraform").mkdir()
+    (root / ".terraform" / "terraform.tfstate").write_text(json.dumps({"backend": {"type": "s3", "config": {}}}))
+    assert len(_served(root)["resources"]) >= 1700
+
+
+def test_local_override_of_a_remote_backend_keeps_the_cut(tmp_path: Path) -> None:
+    root = _root(tmp_path, 'resource "aws_vpc" "this" {}\nterraform {\n  backend "s3" {}\n}\n')
+    (root / "_tfoffline_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+    assert _served(root)["resources"] == ["aws_vpc"]
+
+
+def test_full_schema_switch(tmp_path: Path) -> None:
+    root = _root(tmp_path, 'resource "aws_vpc" "this" {}\n')
+    assert len(_served(root, TFOFFLINE_FULL_SCHEMA="1")["resources"]) >= 1700

@@ -27,8 +27,10 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +146,97 @@ class LazySchema:
         import tempfile
 
         return Path(tempfile.gettempdir()) / f"tfoffline-{os.getuid()}-schema-{self.key}.pb"
+
+
+# --------------------------------------------------------------------------- serving only what a root names
+
+_TYPE_TOKEN = re.compile(rb"\baws_[a-z0-9_]+\b")
+_BACKEND = re.compile(rb'\bbackend\s+"([A-Za-z0-9_-]+)"|^\s*cloud\s*\{', re.MULTILINE)
+_CONFIG_SUFFIXES = (".tf", ".tf.json", ".tftest.hcl", ".tftest.json", ".tfmock.hcl")
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def _tokens(path: Path) -> set[str]:
+    return {m.decode() for m in _TYPE_TOKEN.findall(_read(path))}
+
+
+def _config_files(d: Path) -> list[Path]:
+    try:
+        return [f for f in d.iterdir() if f.name.endswith(_CONFIG_SUFFIXES) and f.is_file()]
+    except OSError:
+        return []
+
+
+def types_named(root: Path, env: Mapping[str, str] | None = None) -> set[str] | None:
+    """Every `aws_*` word in the configuration Terraform reads from `root` (its files, its test files,
+    the modules `init` recorded) and in its local state: a superset of the resource and data source
+    types the command can need. None when that cannot be known (a remote backend's state, no
+    readable module manifest), and then the whole schema is served.
+
+    Serving only these types is the speed-up: Terraform decodes the provider schema at the start of
+    every command, and the full one (2,420 types) costs about 0.35 s of CPU each time; a root's
+    60-odd types cost almost nothing. A type the root names is served with its complete schema, so
+    the checks on it are the same; a misspelt type still gets "does not support resource type"."""
+    env = os.environ if env is None else env
+    if env.get("TFOFFLINE_FULL_SCHEMA"):
+        return None
+    data_dir = Path(env.get("TF_DATA_DIR") or ".terraform")
+    if not data_dir.is_absolute():
+        data_dir = root / data_dir
+    found: set[str] = set()
+    dirs = [root, root / "tests"]
+    manifest = data_dir / "modules" / "modules.json"
+    if manifest.is_file():
+        try:
+            mods = json.loads(manifest.read_text()).get("Modules") or []
+            dirs += [root / m["Dir"] for m in mods if isinstance(m, dict) and m.get("Dir")]
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+    for d in dirs:
+        for f in _config_files(d):
+            found |= _tokens(f)
+    # the state: resources gone from the configuration still need their schema to be planned away
+    backend = _backend_in_use(root, data_dir)
+    if backend is None:
+        return None
+    state = Path(backend)
+    if not state.is_absolute():
+        state = root / state
+    found |= _tokens(state)
+    workspaces = root / "terraform.tfstate.d"
+    if workspaces.is_dir():
+        for f in workspaces.rglob("*.tfstate"):
+            found |= _tokens(f)
+    for f in root.glob("*.tfstate"):
+        found |= _tokens(f)
+    return found
+
+
+def _backend_in_use(root: Path, data_dir: Path) -> str | None:
+    """The local state file's path, or None when the state lives elsewhere (remote backend, cloud)."""
+    initialised = data_dir / "terraform.tfstate"  # the backend `init` configured
+    if initialised.is_file():
+        try:
+            backend = json.loads(initialised.read_text()).get("backend") or {}
+        except (OSError, ValueError):
+            return None
+        if backend.get("type") not in (None, "local"):
+            return None
+        return str((backend.get("config") or {}).get("path") or "terraform.tfstate")
+    overridden_local = any(
+        b'backend "local"' in _read(o) for o in _config_files(root) if o.name.endswith("override.tf")
+    )
+    for f in _config_files(root):  # not initialised (validate): what the files declare
+        for m in _BACKEND.finditer(_read(f)):
+            if m.group(1) != b"local" and not overridden_local:
+                return None
+    return "terraform.tfstate"
 
 
 _NESTING = {"single": 1, "list": 2, "set": 3, "map": 4, "group": 5}
@@ -671,6 +764,7 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
             self.region = DEFAULT_REGION  # the provider block's region when set (deterministic: no env lookup)
             self.default_tags: dict[str, Any] = {}
             self._schema_response: Any = None
+            self._served: Any = None
             self._blocks: dict[tuple[str, str], dict[str, Any] | None] = {}
             self._lock = threading.Lock()
 
@@ -681,7 +775,7 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
             return pb.ServerCapabilities(plan_destroy=True, get_provider_schema_optional=True)
 
         def GetMetadata(self, request: Any, context: Any) -> Any:
-            full = self.GetProviderSchema(None, None)
+            full = self.GetProviderSchema(None, None)  # the types served, as GetProviderSchema lists them
             return pb.GetMetadata.Response(
                 server_capabilities=self._caps(),
                 resources=[
@@ -709,7 +803,22 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
 
         def GetProviderSchema(self, request: Any, context: Any) -> Any:
             with self._lock:
-                return self._schema()
+                if self._served is None:
+                    self._served = self._serve(self._schema())
+                return self._served
+
+        def _serve(self, full: Any) -> Any:
+            """The full answer cut down to the types the root in Terraform's working directory names
+            (types_named); the full answer when that cannot be known."""
+            names = types_named(Path.cwd())
+            if names is None:
+                return full
+            return pb.GetProviderSchema.Response(
+                provider=full.provider,
+                resource_schemas={n: full.resource_schemas[n] for n in sorted(names) if n in full.resource_schemas},
+                data_source_schemas={n: full.data_source_schemas[n] for n in sorted(names) if n in full.data_source_schemas},
+                server_capabilities=full.server_capabilities,
+            )
 
         def _schema(self) -> Any:
             if self._schema_response is not None:
