@@ -99,6 +99,8 @@ def bench_plan(runs: int, tmp: Path, env_name: str = "prod", which: tuple[str, .
     env = harness.offline_env(tmp / "tfrc")
     env.update(CHROMACTL_ROOT=str(root), CHROMACTL_BACKEND="local", NO_COLOR="1")
     env.pop("CHROMACTL_TERRAFORM", None)
+    # the provider starts as `scripts/tf-offline` starts it, not forked from the test suite's zygote
+    env.pop("TFOFFLINE_ZYGOTE", None)
     chromactl = [str(VENV_BIN / "chromactl"), "plan", "--env", env_name]
     # First run: init + plan (not measured). It leaves the data dir initialised.
     timed(chromactl, env=env)

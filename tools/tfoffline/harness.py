@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -127,6 +128,51 @@ def check_provider_env() -> None:
             f"The offline provider's Python environment is missing ({py} not found).",
             "Run `make setup` to create .venv-tfprov.",
         )
+
+
+class Zygote:
+    """A running tools/tfoffline/zygote.py: a warm parent that forks provider processes. Put
+    `socket` in TFOFFLINE_ZYGOTE for the Terraform runs that should use it; stop() ends it."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], socket: Path):
+        self.proc = proc
+        self.socket = socket
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=timeout)
+
+
+def start_zygote(directory: Path, timeout: float = 60.0) -> Zygote:
+    """Start a provider zygote listening on DIRECTORY/zygote.sock; returns once it is ready."""
+    check_provider_env()
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    sock = directory / "zygote.sock"
+    if len(str(sock)) > 100:  # sun_path holds 108 bytes
+        raise ConfigError(f"The zygote socket path {sock} is too long for a unix socket.", "Use a shorter directory.")
+    sock.unlink(missing_ok=True)
+    log = open(directory / "zygote.log", "wb")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen(
+        [str(provider_python()), str(PKG_DIR / "zygote.py"), "serve", str(sock)],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )
+    log.close()
+    deadline = time.monotonic() + timeout
+    while not sock.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            Zygote(proc, sock).stop()
+            raise ConfigError(
+                f"The offline provider zygote did not start: {(directory / 'zygote.log').read_text()[-500:]}",
+                "Run without it (unset TFOFFLINE_ZYGOTE) or check .venv-tfprov.",
+            )
+        time.sleep(0.02)
+    return Zygote(proc, sock)
 
 
 def check_root(root: Path) -> Path:
@@ -598,6 +644,7 @@ __all__ = [
     "ProviderEnvMissing",
     "SchemaUnavailable",
     "TerraformFailed",
+    "Zygote",
     "apply",
     "check_provider_env",
     "check_root",
@@ -614,6 +661,7 @@ __all__ = [
     "planned_resources",
     "resource_changes",
     "run",
+    "start_zygote",
     "state_json",
     "validate",
     "write_cli_config",

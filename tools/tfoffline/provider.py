@@ -30,7 +30,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -823,6 +823,9 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
         def _schema(self) -> Any:
             if self._schema_response is not None:
                 return self._schema_response
+            if lazy is not None and lazy.key in _WARM:  # parsed before a zygote forked us
+                self._schema_response = _WARM[lazy.key]
+                return self._schema_response
             cache = lazy.cache_file() if lazy is not None else None
             if cache is not None and cache.is_file():
                 try:
@@ -1123,9 +1126,10 @@ def _new_certificate() -> tuple[bytes, bytes, bytes]:
     return key_pem, cert_pem, cert.public_bytes(serialization.Encoding.DER)
 
 
-def serve(servicer: Any) -> None:
+def serve(servicer: Any, alive: Callable[[], bool] | None = None) -> None:
     """go-plugin server: the tfplugin6 service plus the controller and stdio services, on a unix
-    socket with AutoMTLS; returns when Terraform shuts the plugin down (or Terraform is gone)."""
+    socket with AutoMTLS; returns when Terraform shuts the plugin down or `alive()` turns false
+    (default: Terraform, our parent, is gone)."""
     import base64
     import tempfile
     from concurrent import futures
@@ -1161,13 +1165,33 @@ def serve(servicer: Any) -> None:
         sys.stdout.write(f"1|6|unix|{sock}|grpc|{cert_b64}\n")
         sys.stdout.flush()
         # Bounded wait per tick; leave when Terraform says so or is gone (no orphaned plugins).
+        if alive is None:
+            alive = lambda: os.getppid() == parent
         while not stopped.wait(0.5):
-            if os.getppid() != parent:
+            if not alive():
                 break
         server.stop(grace=0.2).wait(1.0)
 
 
-def main(argv: list[str] | None = None) -> int:
+_WARM: dict[str, Any] = {}  # schema key -> the parsed GetProviderSchema answer (filled by warm())
+
+
+def warm() -> None:
+    """Import and parse what every provider process needs, so processes forked from this one (the
+    zygote, zygote.py) start serving at once."""
+    import base64  # noqa: F401
+    import tempfile  # noqa: F401
+    from concurrent import futures  # noqa: F401 - imported for the children
+
+    import grpc  # noqa: F401
+    from tf.gen import grpc_controller_pb2_grpc, grpc_stdio_pb2_grpc  # noqa: F401
+
+    # no grpc object is made here: grpc's core must first start in the forked child
+    lazy = LazySchema(schema_file())
+    _WARM[lazy.key] = make_servicer(lazy)._schema()
+
+
+def main(argv: list[str] | None = None, alive: Callable[[], bool] | None = None) -> int:
     try:
         schema = LazySchema(schema_file())
     except OSError as exc:
@@ -1179,7 +1203,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    serve(make_servicer(schema))
+    serve(make_servicer(schema), alive)
     # Terraform has shut us down: skip interpreter teardown (grpc threads), it only costs time.
     sys.stdout.flush()
     sys.stderr.flush()
