@@ -168,6 +168,8 @@ def _fork_provider(conn: socket.socket, others: list[socket.socket], wake: tuple
     if pid:
         for fd in fds:
             os.close(fd)
+        sys.stdout.write(f"forked {pid} in {request['cwd']}\n")  # the log says who used it
+        sys.stdout.flush()
         return pid
     # the child: become the provider process Terraform thinks it started
     code = 1

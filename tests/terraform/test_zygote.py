@@ -1,0 +1,131 @@
+"""The provider zygote (tools/tfoffline/zygote.py): forked providers serve Terraform exactly as
+fresh ones do, a killed client takes its provider with it, and a dead zygote falls back to a
+normal start."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from tfoffline import harness
+
+from tests.fixtures.servers import wait_until
+
+MAIN_TF = """
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = "~> 6.0" }
+  }
+}
+provider "aws" {
+  region = "eu-west-1"
+  default_tags {
+    tags = { Team = "db" }
+  }
+}
+data "aws_region" "here" {}
+resource "aws_vpc" "this" {
+  cidr_block = "10.0.0.0/16"
+  tags       = { Name = "zyg-${data.aws_region.here.region}" }
+}
+resource "aws_subnet" "a" {
+  vpc_id     = aws_vpc.this.id
+  cidr_block = "10.0.1.0/24"
+}
+"""
+
+
+def _children(pid: int) -> set[int]:
+    out: set[int] = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.add(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+@pytest.fixture
+def zygote():  # type: ignore[no-untyped-def]
+    directory = Path(tempfile.mkdtemp(prefix="tfz-test-"))  # short: unix socket paths hold 108 bytes
+    z = harness.start_zygote(directory)
+    try:
+        yield z
+    finally:
+        z.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _plan(tf_offline, tmp_path: Path, name: str, zygote_socket: str | None) -> dict:  # type: ignore[no-untyped-def]
+    root = tf_offline.write_root(tmp_path / name, {"main.tf": MAIN_TF})
+    env = {k: v for k, v in tf_offline.env.items() if k != "TFOFFLINE_ZYGOTE"}
+    if zygote_socket:
+        env["TFOFFLINE_ZYGOTE"] = zygote_socket
+    plan = harness.plan_json(root, env=env)
+    plan.pop("timestamp", None)
+    return plan
+
+
+def test_forked_provider_plans_exactly_like_a_fresh_one(tf_offline, zygote, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    before = _children(zygote.proc.pid)
+    forked = _plan(tf_offline, tmp_path, "forked", str(zygote.socket))
+    fresh = _plan(tf_offline, tmp_path, "fresh", None)
+    assert json.dumps(forked, sort_keys=True) == json.dumps(fresh, sort_keys=True)
+    assert [c["address"] for c in forked["resource_changes"]] == ["aws_subnet.a", "aws_vpc.this"]
+    log = (zygote.socket.parent / "zygote.log").read_text()
+    assert f"in {tmp_path / 'forked'}" in log and f"in {tmp_path / 'fresh'}" not in log
+    # every provider it forked has exited and been reaped
+    wait_until(lambda: _children(zygote.proc.pid) == before, timeout=10, what="forked providers gone")
+
+
+def test_killed_client_takes_its_provider_with_it(zygote, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    env = {**os.environ, "TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+           "PLUGIN_PROTOCOL_VERSIONS": "6"}
+    client = subprocess.Popen(
+        [str(harness.provider_python()), "-I", "-S", str(harness.PKG_DIR / "zygote.py"), "connect", str(zygote.socket)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+    )
+    try:
+        assert client.stdout is not None
+        handshake = client.stdout.readline().decode()
+        assert handshake.startswith("1|6|unix|"), handshake  # the forked child answered on the client's stdout
+        children = _children(zygote.proc.pid)
+        assert len(children) == 1
+        client.send_signal(signal.SIGKILL)  # what Terraform does when a plugin does not stop
+        client.wait(timeout=10)
+        wait_until(lambda: not _children(zygote.proc.pid), timeout=10, what="orphaned provider exits")
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait(timeout=10)
+
+
+def test_without_a_zygote_the_client_starts_the_provider_itself(tmp_path: Path) -> None:
+    env = {**os.environ, "TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+           "PLUGIN_PROTOCOL_VERSIONS": "6"}
+    dead = tmp_path / "no-zygote.sock"
+    client = subprocess.Popen(
+        [str(harness.provider_python()), "-I", "-S", str(harness.PKG_DIR / "zygote.py"), "connect", str(dead)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+    )
+    try:
+        assert client.stdout is not None
+        assert client.stdout.readline().decode().startswith("1|6|unix|")
+    finally:
+        client.kill()
+        client.wait(timeout=10)
+
+
+def test_zygote_stops_cleanly(zygote) -> None:  # type: ignore[no-untyped-def]
+    t0 = time.monotonic()
+    zygote.stop()
+    assert zygote.proc.returncode == 0 and time.monotonic() - t0 < 5
+    assert not zygote.socket.exists()
