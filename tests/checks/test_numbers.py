@@ -27,14 +27,18 @@ def test_measurement_overhead_p50_within_15_percent_of_a_bare_loop(bench_workloa
 def test_load_beats_one_per_request_and_matches_the_best_plain_batch_loop(chroma_server, tmp_path: Path) -> None:
     target = Target(chroma_server.url, None)
     # The server is the bottleneck here (chromactl's client CPU per batch is a quarter of the plain
-    # client's); chromactl's edge is its leaner client. The machine's noise is large: seven
-    # interleaved pairs, median of the pair ratios, the plain loop at its best batch size.
+    # client's), so the two are close to even. The machine's noise is large and only ever takes
+    # throughput away: loads of 12,000 rows (long enough to average out short stalls), three
+    # interleaved pairs, best rate against best rate, the plain loop at its best batch size.
     # Both sides (server and this process) run at raised CPU priority, so other work on a shared
     # machine does not dominate the variance (a no-op without root).
     import os
 
     with bench.priority_boost([chroma_server.proc.pid, os.getpid()]):
-        result = bench.measure_ingest(target, tmp_path, rows=4000, dims=32, rounds=7, batch_sizes=(1000, 5000), singles=30,
+        result = bench.measure_ingest(target, tmp_path, rows=12000, dims=32, rounds=3, batch_sizes=(1000, 5000), singles=30,
                                       pilot_passes=1)
+    print(f"\nload / one per request {result['vs_one_per_request']:.1f}x, load / best plain batch loop "
+          f"(batch {result['best_plain_batch']}) {result['vs_best_plain']:.3f}x; pair ratios "
+          + ", ".join(f"{x:.2f}" for x in result["pair_ratios"]))
     assert result["vs_one_per_request"] >= 15.0, result
     assert result["vs_best_plain"] >= 0.9, result
