@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -22,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.moto_server import FAKE_AWS
-from tests.fixtures.servers import free_port, stop_process, wait_until
+from tests.fixtures.moto_server import FAKE_AWS, start_moto
+from tests.fixtures.servers import stop_process
 
 REGION = "us-east-1"
 
@@ -184,17 +183,9 @@ def cli_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def moto_ecs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A moto server whose ECS services report their tasks running (MOTO_ECS_SERVICE_RUNNING=1)."""
-    import os
-
-    port = free_port()
-    log = tmp_path_factory.mktemp("moto-ecs") / "moto.log"
-    env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": "1"}
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=fh, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
+    proc, server = start_moto(tmp_path_factory.mktemp("moto-ecs") / "moto.log", {"MOTO_ECS_SERVICE_RUNNING": "1"}, what="moto (ecs)")
     try:
-        wait_until(lambda: urllib.request.urlopen(f"{url}/moto-api/", timeout=2).status == 200, timeout=60, what="moto (ecs)")
-        yield url
+        yield server.url
     finally:
         stop_process(proc)
 
