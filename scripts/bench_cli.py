@@ -6,7 +6,8 @@
 2. `chromactl plan --env prod` (offline provider, local backend, initialised
    data dir) against the same `terraform plan` run directly in the same env
    dir, same data dir, same variables, also saving a plan file:
-   budget <= 10 % added.
+   budget <= 10 % added, fastest run against fastest run (noise on a shared
+   machine only adds time); medians are printed next to it.
 
 Usage: .venv/bin/python scripts/bench_cli.py [--runs N] [--help-runs N] [--skip-plan] [--json]
 Exit 1 when a budget is exceeded.
@@ -137,13 +138,20 @@ def bench_plan(runs: int, tmp: Path, env_name: str = "prod", which: tuple[str, .
                     times[name].append(timed(chromactl, env=env))
                 else:
                     times[name].append(timed(chosen[name], env=direct_env, cwd=env_dir, ok=(0, 2)))
+        # Noise on a shared machine only ever adds time, so the fastest of the runs is each side's
+        # own cost: the budget is checked on the fastest runs; medians are reported next to them.
+        best = {k: min(v) for k, v in times.items()}
         med = {k: statistics.median(v) for k, v in times.items()}
-        out: dict[str, object] = {"chromactl_plan_s": med["chromactl"], "runs": runs, "terraform": f"{engine.path} {engine.version}"}
+        out: dict[str, object] = {"chromactl_plan_s": best["chromactl"], "chromactl_plan_median_s": med["chromactl"],
+                                  "runs": runs, "terraform": f"{engine.path} {engine.version}"}
         for name in chosen:
-            out[f"terraform_plan_{name}_s"] = med[name]
-            out[f"overhead_vs_{name}"] = med["chromactl"] / med[name] - 1
+            out[f"terraform_plan_{name}_s"] = best[name]
+            out[f"terraform_plan_{name}_median_s"] = med[name]
+            out[f"overhead_vs_{name}"] = best["chromactl"] / best[name] - 1
+            out[f"median_overhead_vs_{name}"] = med["chromactl"] / med[name] - 1
             out[f"command_{name}"] = " ".join(chosen[name][len(engine.argv):])
         out["overhead"] = out.get("overhead_vs_same", out.get("overhead_vs_plain"))
+        out["median_overhead"] = out.get("median_overhead_vs_same", out.get("median_overhead_vs_plain"))
         return out
 
     results: list[dict[str, object]] = []
@@ -192,10 +200,11 @@ def main(argv: list[str] | None = None) -> int:
         if "plan" in result:
             p = result["plan"]
             assert isinstance(p, dict)
-            print(f"chromactl plan --env prod        median {p['chromactl_plan_s']:6.2f} s   [{p['runs']} runs each, interleaved, {p['terraform']}]")
+            print(f"chromactl plan --env prod        fastest {p['chromactl_plan_s']:6.2f} s (median {p['chromactl_plan_median_s']:.2f} s)   [{p['runs']} runs each, interleaved, {p['terraform']}]")
             for name, label in (("same", "same flags"), ("plain", "plain")):
                 if f"terraform_plan_{name}_s" in p:
-                    print(f"terraform plan direct ({label:10s}) median {p[f'terraform_plan_{name}_s']:6.2f} s   overhead {p[f'overhead_vs_{name}'] * 100:+.1f} %   (terraform {p[f'command_{name}']})")
+                    print(f"terraform plan direct ({label:10s}) fastest {p[f'terraform_plan_{name}_s']:6.2f} s (median {p[f'terraform_plan_{name}_median_s']:.2f} s)   "
+                          f"overhead {p[f'overhead_vs_{name}'] * 100:+.1f} % (medians {p[f'median_overhead_vs_{name}'] * 100:+.1f} %)   (terraform {p[f'command_{name}']})")
             print(f"budget: chromactl adds <= {PLAN_OVERHEAD_BUDGET * 100:.0f} % (vs the same-flags run when measured): {'ok' if ok_plan else 'OVER BUDGET'}")
     return 0 if result["ok"] else 1
 
