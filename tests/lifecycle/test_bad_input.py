@@ -174,6 +174,40 @@ def test_interrupted_apply_forwards_sigint_and_leaves_nothing_to_trip_on(tiny_pr
     assert json.loads(tiny_project.state("tiny").read_text())["resources"]
 
 
+def test_interrupt_while_terraform_starts_is_not_lost(tiny_project: TinyProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C that lands between chromactl starting Terraform and Terraform running is forwarded
+    too (it used to raise KeyboardInterrupt and leave Terraform running in its own process group)."""
+    from chromactl.config import load_env
+    from chromactl.lifecycle import runner as runner_mod
+    from chromactl.output import Output
+
+    from tests.fixtures.servers import wait_until
+
+    wrapper = tmp_path / "slow-terraform"
+    wrapper.write_text(FAKE_SLOW_APPLY.format(real=terraform_exec()))
+    wrapper.chmod(0o755)
+    mark = tmp_path / "mark"
+    monkeypatch.setenv("CHROMACTL_TERRAFORM", str(wrapper))
+    monkeypatch.setenv("MARK", str(mark))
+    real_popen = subprocess.Popen
+
+    def popen_after_a_ctrl_c(argv, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if "apply" not in argv:  # `terraform version` and the like start as usual
+            return real_popen(argv, *args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)  # the user's Ctrl-C, just before the process exists
+        proc = real_popen(argv, *args, **kwargs)
+        wait_until(lambda: Path(str(mark) + ".started").exists(), timeout=30, what="apply started")
+        return proc
+
+    monkeypatch.setattr(runner_mod.subprocess, "Popen", popen_after_a_ctrl_c)
+    run = runner_mod.Runner(load_env("tiny"), "us-east-1", Output(json=True))
+    t0 = time.monotonic()
+    with pytest.raises(runner_mod.Interrupted):
+        run.run(["apply", "-input=false", "nothing.tfplan"], timeout_s=60)
+    assert time.monotonic() - t0 < 20
+    assert mark.read_text().strip() == "interrupted", "terraform got the SIGINT"
+
+
 def test_bad_var_and_local_env_verbs(tiny_project: TinyProject) -> None:
     res = run_cli("plan", "--env", "tiny", "--var", "novalue")
     assert_clean_error(res, 2, "KEY=VALUE")

@@ -181,32 +181,65 @@ class Runner:
 
             self.output.debug(escape(f"$ cd {self.env.dir} && TF_DATA_DIR={self.data_dir} {shlex.join(argv)}"))
         timeout_s = timeout_s or DEFAULT_TIMEOUT_S
-        try:
-            proc = subprocess.Popen(
-                argv,
-                cwd=self.env.dir,
-                env=self.environ(),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
-                process_group=0,
-            )
-        except OSError as exc:
-            raise ConfigError(f"Cannot run Terraform ({argv[0]}): {exc.strerror}.", "Run `chromactl doctor` to check the Terraform engine.") from None
-
         interrupted = {"count": 0, "timeout": False}
+        started: list[subprocess.Popen[str]] = []  # the process, once it exists
 
         def forward(signum: int, _frame: Any) -> None:
             interrupted["count"] += 1
-            if proc.poll() is None:
+            if started and started[0].poll() is None:
                 try:
-                    proc.send_signal(signal.SIGINT)
+                    started[0].send_signal(signal.SIGINT)
                 except OSError:
                     pass
             if interrupted["count"] == 1:
                 self.output.warn("interrupt received: asking Terraform to stop gracefully (it releases the state lock); Ctrl-C again to stop harder.")
+
+        # Terraform runs in its own process group, so a Ctrl-C reaches only us and we forward it. The
+        # handlers go in before the process starts: a signal in between must not be lost (it would
+        # raise KeyboardInterrupt here and leave Terraform running on its own).
+        previous = term_previous = None
+        in_main = threading.current_thread() is threading.main_thread()
+        if in_main:
+            previous = signal.signal(signal.SIGINT, forward)
+            term_previous = signal.signal(signal.SIGTERM, forward)
+        try:
+            try:
+                proc = subprocess.Popen(
+                    argv,
+                    cwd=self.env.dir,
+                    env=self.environ(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    errors="replace",
+                    process_group=0,
+                )
+            except OSError as exc:
+                raise ConfigError(f"Cannot run Terraform ({argv[0]}): {exc.strerror}.", "Run `chromactl doctor` to check the Terraform engine.") from None
+            started.append(proc)
+            if interrupted["count"]:  # interrupted while it was starting
+                proc.send_signal(signal.SIGINT)
+            return self._supervise(proc, args, interrupted, json_events=json_events, on_event=on_event, stream=stream,
+                                   timeout_s=timeout_s, step=step)
+        finally:
+            if in_main:
+                signal.signal(signal.SIGINT, previous)
+                signal.signal(signal.SIGTERM, term_previous)
+
+    def _supervise(
+        self,
+        proc: subprocess.Popen[str],
+        args: list[str],
+        interrupted: dict[str, Any],
+        *,
+        json_events: bool,
+        on_event: Callable[[dict[str, Any]], None] | None,
+        stream: bool,
+        timeout_s: float,
+        step: str | None,
+    ) -> TfResult:
+        """Read Terraform's output until it exits (bounded by timeout_s), then judge the run."""
 
         def on_timeout() -> None:
             interrupted["timeout"] = True
@@ -217,11 +250,6 @@ class Runner:
                 except subprocess.TimeoutExpired:
                     proc.kill()
 
-        previous = None
-        in_main = threading.current_thread() is threading.main_thread()
-        if in_main:
-            previous = signal.signal(signal.SIGINT, forward)
-            term_previous = signal.signal(signal.SIGTERM, forward)
         timer = threading.Timer(timeout_s, on_timeout)
         timer.daemon = True
         timer.start()
@@ -261,9 +289,6 @@ class Runner:
             t_err.join(10)
         finally:
             timer.cancel()
-            if in_main:
-                signal.signal(signal.SIGINT, previous)
-                signal.signal(signal.SIGTERM, term_previous)
         result = TfResult(proc.returncode, "".join(out_lines), "".join(err_lines), events)
         if interrupted["count"] or interrupted["timeout"]:
             what = step or args[0]
