@@ -11,4 +11,5 @@ pytest_plugins = [
     "tests.fixtures.chroma_server",
     "tests.fixtures.nginx_proxy",
     "tests.fixtures.freeze_proxy",
+    "tests.fixtures.longest_first",
 ]
