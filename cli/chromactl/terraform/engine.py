@@ -67,7 +67,7 @@ def probe(argv: tuple[str, ...], source: str) -> Engine:
     env["CHECKPOINT_DISABLE"] = "1"
     try:
         proc = subprocess.run(
-            [*argv, "version", "-json"], capture_output=True, text=True, timeout=_VERSION_TIMEOUT_S, env=env
+            [*argv, "version", "-json"], check=False, capture_output=True, text=True, timeout=_VERSION_TIMEOUT_S, env=env
         )
     except FileNotFoundError:
         raise ConfigError(f"The Terraform binary {argv[0]} does not exist.", "Fix CHROMACTL_TERRAFORM or install Terraform >= 1.10.") from None
