@@ -194,7 +194,12 @@ def test_interrupt_while_terraform_starts_is_not_lost(tiny_project: TinyProject,
     def popen_after_a_ctrl_c(argv, *args, **kwargs):  # type: ignore[no-untyped-def]
         if "apply" not in argv:  # `terraform version` and the like start as usual
             return real_popen(argv, *args, **kwargs)
-        os.kill(os.getpid(), signal.SIGINT)  # the user's Ctrl-C, just before the process exists
+        # The user's Ctrl-C lands just before the process exists. The handler in force is called the
+        # way Python would call it (synchronously, so the test does not depend on when the kernel
+        # delivers a signal): it must be chromactl's forwarder already, not the default.
+        handler = signal.getsignal(signal.SIGINT)
+        assert callable(handler) and getattr(handler, "__name__", "") == "forward", handler
+        handler(signal.SIGINT, None)
         proc = real_popen(argv, *args, **kwargs)
         wait_until(lambda: Path(str(mark) + ".started").exists(), timeout=30, what="apply started")
         return proc
