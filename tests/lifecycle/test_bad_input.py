@@ -126,10 +126,12 @@ def test_plan_file_from_another_env(tiny_project: TinyProject, tmp_path: Path) -
 
 FAKE_SLOW_APPLY = """#!/bin/bash
 # Wraps the real terraform; `apply` hangs until SIGINT, like a long apply being stopped.
+# The sleeper starts first, off our pipes: a SIGINT landing between `sleep &` and `SLEEPER=$!`
+# used to leave it running, holding stdout open for 60 s after the wrapper had exited.
 if [ "$1" = "apply" ]; then
+  sleep 60 >/dev/null 2>&1 & SLEEPER=$!
   trap 'echo interrupted > "$MARK"; kill $SLEEPER 2>/dev/null; exit 1' INT
   echo started > "$MARK.started"
-  sleep 60 & SLEEPER=$!
   wait $SLEEPER
   echo finished > "$MARK"
   exit 0
