@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -129,3 +130,71 @@ def test_zygote_stops_cleanly(zygote) -> None:  # type: ignore[no-untyped-def]
     zygote.stop()
     assert zygote.proc.returncode == 0 and time.monotonic() - t0 < 5
     assert not zygote.socket.exists()
+
+
+COOKIE = {"TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+          "PLUGIN_PROTOCOL_VERSIONS": "6"}
+
+
+def test_killed_terraform_takes_client_and_provider_with_it(zygote, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Terraform (the client's parent) SIGKILLed: the client notices within its 0.5 s tick and the
+    forked provider follows, as a fresh provider would on losing its parent."""
+    fake_terraform = subprocess.Popen(
+        [sys.executable, "-c", "import subprocess, sys; subprocess.Popen(sys.argv[1:]).wait()",
+         str(harness.provider_python()), "-I", "-S", str(harness.PKG_DIR / "zygote.py"), "connect", str(zygote.socket)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, **COOKIE}, cwd=tmp_path,
+    )
+    try:
+        assert fake_terraform.stdout is not None
+        assert fake_terraform.stdout.readline().decode().startswith("1|6|unix|")
+        assert len(_children(zygote.proc.pid)) == 1
+        fake_terraform.kill()
+        fake_terraform.wait(timeout=10)
+        wait_until(lambda: not _children(zygote.proc.pid), timeout=10, what="provider gone with its Terraform")
+    finally:
+        if fake_terraform.poll() is None:
+            fake_terraform.kill()
+            fake_terraform.wait(timeout=10)
+
+
+def test_zygote_leaves_when_its_starter_dies(tmp_path: Path) -> None:
+    directory = Path(tempfile.mkdtemp(prefix="tfz-orphan-"))
+    starter = subprocess.Popen(
+        [sys.executable, "-c",
+         ("import sys, time\nfrom pathlib import Path\nsys.path.insert(0, sys.argv[1])\nfrom tfoffline import harness\n"
+          "z = harness.start_zygote(Path(sys.argv[2]))\nprint(z.proc.pid, flush=True)\ntime.sleep(60)\n"),
+         str(harness.PKG_DIR.parent), str(directory)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert starter.stdout is not None
+        pid = int(starter.stdout.readline())
+        starter.kill()  # no fixture teardown runs
+        starter.wait(timeout=10)
+        wait_until(lambda: not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[1][:3],
+                   timeout=10, what="orphaned zygote exits")
+    finally:
+        if starter.poll() is None:
+            starter.kill()
+            starter.wait(timeout=10)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_bad_request_closes_the_descriptors_and_the_zygote_keeps_serving(zygote, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    fds_before = len(list(Path(f"/proc/{zygote.proc.pid}/fd").iterdir()))
+    for payload in (b"\x00\x00\x00\x05oops!", b"\x00\x00\x00\x02[]"):
+        r, w = os.pipe()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(str(zygote.socket))
+        socket.send_fds(s, [payload], [r, w, w])
+        assert s.recv(16) == b""  # refused: closed without the "+" of a fork
+        s.close()
+        os.close(r)
+        os.close(w)
+    wait_until(lambda: len(list(Path(f"/proc/{zygote.proc.pid}/fd").iterdir())) <= fds_before, timeout=5,
+               what="zygote closed the descriptors it was handed")
+    assert zygote.proc.poll() is None
+    # a refused client starts the provider itself; a good one still gets a forked provider
+    test_without_a_zygote_the_client_starts_the_provider_itself(tmp_path)

@@ -33,26 +33,45 @@ _MAX_MSG = 4 * 1024 * 1024
 
 
 def connect(sock_path: str, args: list[str]) -> int:
+    """Have the zygote fork a provider on our stdio; wait for it and return its exit status."""
+    import select
+
+    terraform = os.getppid()
     request = json.dumps({"cwd": os.getcwd(), "env": dict(os.environ), "args": args}).encode()
+    message = len(request).to_bytes(4, "big") + request
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         s.connect(sock_path)
-        socket.send_fds(s, [len(request).to_bytes(4, "big") + request], [0, 1, 2])
+        sent = socket.send_fds(s, [message], [0, 1, 2])
+        if sent < len(message):
+            s.sendall(message[sent:])
     except OSError:
         s.close()
         return _exec_provider(args)  # no zygote: start the provider the normal way
-    # From here the child serves Terraform; the zygote writes its exit status when it ends.
-    status = b""
+    # The zygote answers "+" once it has forked, then the child's exit status and a newline. EOF
+    # before "+" means it refused or died before forking: start the provider the normal way.
+    # While waiting, watch Terraform: if it is gone (killed), leave, so the child sees our end of
+    # the connection close and stops serving too.
+    reply = b""
+    while not reply.endswith(b"\n"):
+        try:
+            ready, _, _ = select.select([s], [], [], 0.5)
+            chunk = s.recv(64) if ready else None
+        except OSError:
+            chunk = b""
+        if chunk is None:
+            if os.getppid() != terraform:
+                s.close()
+                return 1
+            continue
+        if not chunk:
+            break
+        reply += chunk
+    if not reply.startswith(b"+"):
+        s.close()
+        return _exec_provider(args)
     try:
-        while not status.endswith(b"\n"):  # the status line; EOF without one means the zygote died
-            chunk = s.recv(16)
-            if not chunk:
-                break
-            status += chunk
-    except OSError:
-        pass
-    try:
-        return int(status.decode() or "1")
+        return int(reply[1:].decode() or "1")
     except ValueError:
         return 1
 
@@ -94,7 +113,10 @@ def serve(sock_path: str) -> int:
     signal.signal(signal.SIGINT, on_term)
     sys.stdout.write("ready\n")
     sys.stdout.flush()
+    parent = os.getppid()
     while not stop:
+        if os.getppid() != parent:  # whoever started us (the test session) is gone: so are we
+            break
         ready, _, _ = select.select([listener, wake_r], [], [], 1.0)
         if wake_r in ready:
             try:
@@ -111,6 +133,10 @@ def serve(sock_path: str) -> int:
                 conn = None  # type: ignore[assignment]
             if pid > 0 and conn is not None:
                 clients[pid] = conn
+                try:
+                    conn.sendall(b"+")  # forked: the client must not start a provider itself now
+                except OSError:
+                    pass
         _reap(clients)
     listener.close()
     os.unlink(sock_path)
@@ -130,24 +156,42 @@ def _reap(clients: dict[int, socket.socket]) -> None:
         conn = clients.pop(pid, None)
         if conn is not None:
             try:
-                conn.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+                code = os.waitstatus_to_exitcode(status)
+                conn.sendall(f"{code if code >= 0 else 128 - code}\n".encode())  # killed by N: 128+N
             except OSError:
                 pass
             conn.close()
 
 
 def _recv_request(conn: socket.socket) -> tuple[dict, list[int]]:
+    """The client's request and its three descriptors; on any error the descriptors are closed
+    (holding them would keep Terraform's pipes open) and OSError, ValueError or TypeError raised."""
     conn.settimeout(10)
     msg, fds, _, _ = socket.recv_fds(conn, _MAX_MSG, 3)
-    size = int.from_bytes(msg[:4], "big")
-    body = msg[4:]
-    while len(body) < size:
-        more = conn.recv(size - len(body))
-        if not more:
-            raise OSError("client went away mid-request")
-        body += more
+    try:
+        if len(fds) != 3 or len(msg) < 4:
+            raise ValueError("expected three descriptors and a request")
+        size = int.from_bytes(msg[:4], "big")
+        body = msg[4:]
+        while len(body) < size:
+            more = conn.recv(size - len(body))
+            if not more:
+                raise OSError("client went away mid-request")
+            body += more
+        request = json.loads(body)
+        if not (
+            isinstance(request, dict)
+            and isinstance(request.get("cwd"), str)
+            and isinstance(request.get("env"), dict)
+            and isinstance(request.get("args"), list)
+        ):
+            raise TypeError("malformed request")
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
     conn.settimeout(None)
-    return json.loads(body), fds
+    return request, fds
 
 
 def _fork_provider(conn: socket.socket, others: list[socket.socket], wake: tuple[int, int]) -> int:
@@ -156,12 +200,7 @@ def _fork_provider(conn: socket.socket, others: list[socket.socket], wake: tuple
     from its own child only."""
     try:
         request, fds = _recv_request(conn)
-    except (OSError, ValueError):
-        conn.close()
-        return 0
-    if len(fds) != 3:
-        for fd in fds:
-            os.close(fd)
+    except (OSError, ValueError, TypeError):
         conn.close()
         return 0
     pid = os.fork()
@@ -192,6 +231,9 @@ def _fork_provider(conn: socket.socket, others: list[socket.socket], wake: tuple
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        import tempfile
+
+        tempfile.tempdir = None  # the zygote's answer was cached; follow TMPDIR from Terraform's env
         import provider
 
         code = provider.main(request["args"], alive=lambda: _client_alive(conn))

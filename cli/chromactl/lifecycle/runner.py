@@ -193,12 +193,14 @@ class Runner:
 
             self.output.debug(escape(f"$ cd {self.env.dir} && TF_DATA_DIR={self.data_dir} {shlex.join(argv)}"))
         timeout_s = timeout_s or DEFAULT_TIMEOUT_S
-        interrupted = {"count": 0, "timeout": False}
+        interrupted: dict[str, Any] = {"count": 0, "timeout": False, "pending": False}
         started: list[subprocess.Popen[str]] = []  # the process, once it exists
 
         def forward(signum: int, _frame: Any) -> None:
             interrupted["count"] += 1
-            if started and started[0].poll() is None:
+            if not started:
+                interrupted["pending"] = True  # sent once the process exists
+            elif started[0].poll() is None:
                 try:
                     started[0].send_signal(signal.SIGINT)
                 except OSError:
@@ -230,8 +232,8 @@ class Runner:
             except OSError as exc:
                 raise ConfigError(f"Cannot run Terraform ({argv[0]}): {exc.strerror}.", "Run `chromactl doctor` to check the Terraform engine.") from None
             started.append(proc)
-            if interrupted["count"]:  # interrupted while it was starting
-                proc.send_signal(signal.SIGINT)
+            if interrupted["pending"]:  # interrupted while it was starting (only then: a second
+                proc.send_signal(signal.SIGINT)  # SIGINT makes Terraform stop without unlocking)
             return self._supervise(proc, args, interrupted, json_events=json_events, on_event=on_event, stream=stream,
                                    timeout_s=timeout_s, step=step)
         finally:
