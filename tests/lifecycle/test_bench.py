@@ -30,7 +30,7 @@ def _bench():  # type: ignore[no-untyped-def]
 
 def test_help_is_fast(tmp_path: Path) -> None:
     bench = _bench()
-    r = bench.bench_help(11, tmp_path)
+    r = bench.bench_help(7, tmp_path)
     print(f"\nchromactl --help {r['chromactl_help_s'] * 1000:.0f} ms, typer hello {r['typer_hello_help_s'] * 1000:.0f} ms, ratio {r['ratio']:.2f}x")
     assert r["ratio"] <= bench.HELP_RATIO_BUDGET
     assert r["chromactl_help_s"] <= bench.HELP_BUDGET_S
