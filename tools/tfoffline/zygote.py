@@ -93,9 +93,6 @@ def serve(sock_path: str) -> int:
     import provider  # the point: grpc, protobuf and the provider imported once, here
 
     provider.warm()
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(sock_path)
-    listener.listen(64)
     clients: dict[int, socket.socket] = {}  # child pid -> the connection of the client waiting for it
     stop = False
 
@@ -103,7 +100,9 @@ def serve(sock_path: str) -> int:
         nonlocal stop
         stop = True
 
-    # a child's exit wakes the loop at once (Terraform waits for the plugin process to end)
+    # a child's exit wakes the loop at once (Terraform waits for the plugin process to end). The
+    # handlers go in before the socket exists: its appearing is what tells the starter we are
+    # ready, and a stop() right after must end the loop, not kill us mid-setup.
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
@@ -111,6 +110,9 @@ def serve(sock_path: str) -> int:
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(sock_path)
+    listener.listen(64)
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     parent = os.getppid()
