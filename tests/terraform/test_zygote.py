@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from tfoffline import harness
 
-from tests.fixtures.servers import wait_until
+from tests.fixtures.servers import children_of, wait_until
 
 MAIN_TF = """
 terraform {
@@ -43,15 +43,13 @@ resource "aws_subnet" "a" {
 """
 
 
-def _children(pid: int) -> set[int]:
-    out: set[int] = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                out.add(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return out
+COOKIE = {"TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+          "PLUGIN_PROTOCOL_VERSIONS": "6"}
+
+
+def _client_argv(sock: Path | str) -> list[str]:
+    """What the launcher runs when TFOFFLINE_ZYGOTE names `sock`."""
+    return [str(harness.provider_python()), "-I", "-S", str(harness.PKG_DIR / "zygote.py"), "connect", str(sock)]
 
 
 @pytest.fixture
@@ -76,7 +74,7 @@ def _plan(tf_offline, tmp_path: Path, name: str, zygote_socket: str | None) -> d
 
 
 def test_forked_provider_plans_exactly_like_a_fresh_one(tf_offline, zygote, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    before = _children(zygote.proc.pid)
+    before = children_of(zygote.proc.pid)
     forked = _plan(tf_offline, tmp_path, "forked", str(zygote.socket))
     fresh = _plan(tf_offline, tmp_path, "fresh", None)
     assert json.dumps(forked, sort_keys=True) == json.dumps(fresh, sort_keys=True)
@@ -84,25 +82,22 @@ def test_forked_provider_plans_exactly_like_a_fresh_one(tf_offline, zygote, tmp_
     log = (zygote.socket.parent / "zygote.log").read_text()
     assert f"in {tmp_path / 'forked'}" in log and f"in {tmp_path / 'fresh'}" not in log
     # every provider it forked has exited and been reaped
-    wait_until(lambda: _children(zygote.proc.pid) == before, timeout=10, what="forked providers gone")
+    wait_until(lambda: children_of(zygote.proc.pid) == before, timeout=10, what="forked providers gone")
 
 
 def test_killed_client_takes_its_provider_with_it(zygote, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    env = {**os.environ, "TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-           "PLUGIN_PROTOCOL_VERSIONS": "6"}
     client = subprocess.Popen(
-        [str(harness.provider_python()), "-I", "-S", str(harness.PKG_DIR / "zygote.py"), "connect", str(zygote.socket)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+        _client_argv(zygote.socket), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **COOKIE}, cwd=tmp_path,
     )
     try:
         assert client.stdout is not None
         handshake = client.stdout.readline().decode()
         assert handshake.startswith("1|6|unix|"), handshake  # the forked child answered on the client's stdout
-        children = _children(zygote.proc.pid)
+        children = children_of(zygote.proc.pid)
         assert len(children) == 1
         client.send_signal(signal.SIGKILL)  # what Terraform does when a plugin does not stop
         client.wait(timeout=10)
-        wait_until(lambda: not _children(zygote.proc.pid), timeout=10, what="orphaned provider exits")
+        wait_until(lambda: not children_of(zygote.proc.pid), timeout=10, what="orphaned provider exits")
     finally:
         if client.poll() is None:
             client.kill()
@@ -110,12 +105,9 @@ def test_killed_client_takes_its_provider_with_it(zygote, tmp_path: Path) -> Non
 
 
 def test_without_a_zygote_the_client_starts_the_provider_itself(tmp_path: Path) -> None:
-    env = {**os.environ, "TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-           "PLUGIN_PROTOCOL_VERSIONS": "6"}
     dead = tmp_path / "no-zygote.sock"
     client = subprocess.Popen(
-        [str(harness.provider_python()), "-I", "-S", str(harness.PKG_DIR / "zygote.py"), "connect", str(dead)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path,
+        _client_argv(dead), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **COOKIE}, cwd=tmp_path,
     )
     try:
         assert client.stdout is not None
@@ -132,25 +124,20 @@ def test_zygote_stops_cleanly(zygote) -> None:  # type: ignore[no-untyped-def]
     assert not zygote.socket.exists()
 
 
-COOKIE = {"TF_PLUGIN_MAGIC_COOKIE": "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-          "PLUGIN_PROTOCOL_VERSIONS": "6"}
-
-
 def test_killed_terraform_takes_client_and_provider_with_it(zygote, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Terraform (the client's parent) SIGKILLed: the client notices within its 0.5 s tick and the
     forked provider follows, as a fresh provider would on losing its parent."""
     fake_terraform = subprocess.Popen(
-        [sys.executable, "-c", "import subprocess, sys; subprocess.Popen(sys.argv[1:]).wait()",
-         str(harness.provider_python()), "-I", "-S", str(harness.PKG_DIR / "zygote.py"), "connect", str(zygote.socket)],
+        [sys.executable, "-c", "import subprocess, sys; subprocess.Popen(sys.argv[1:]).wait()", *_client_argv(zygote.socket)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, **COOKIE}, cwd=tmp_path,
     )
     try:
         assert fake_terraform.stdout is not None
         assert fake_terraform.stdout.readline().decode().startswith("1|6|unix|")
-        assert len(_children(zygote.proc.pid)) == 1
+        assert len(children_of(zygote.proc.pid)) == 1
         fake_terraform.kill()
         fake_terraform.wait(timeout=10)
-        wait_until(lambda: not _children(zygote.proc.pid), timeout=10, what="provider gone with its Terraform")
+        wait_until(lambda: not children_of(zygote.proc.pid), timeout=10, what="provider gone with its Terraform")
     finally:
         if fake_terraform.poll() is None:
             fake_terraform.kill()
