@@ -120,10 +120,13 @@ def ensure_build_artifacts(env: EnvConfig, output: Output) -> None:
     on a fresh clone without a separate build step.
     """
     root = env.dir.parent.parent
-    src = root / "functions" / "token_rotation"
-    if not (src / "handler.py").is_file():
-        return  # a checkout without the function: doctor reports a missing zip
-    from chromactl.rotation.package import build_zip
+    from chromactl.errors import ChromactlError
+    from chromactl.rotation.package import build_zip, source_dir
+
+    try:
+        src = source_dir()  # the installed wheel's copy, or this checkout's functions/token_rotation
+    except ChromactlError:
+        return  # no function source at all: doctor reports the missing zip
 
     dest = root / "build" / "token-rotation.zip"
     build_zip(dest, src)
