@@ -33,16 +33,16 @@ _MODULE_STACK = re.compile(r'module\s+"stack"\s*\{(?P<body>.*?)\n\}', re.S)
 _CHANGELOG_HEADING = re.compile(r"^## \[?v?(\d+\.\d+\.\d+)\]?.*$", re.M)
 
 
-def module_ref(version: str = __version__) -> str:
-    """The git tag the modules of `version` are published under."""
-    return f"v{version}"
+def module_ref(version: str | None = None) -> str:
+    """The git tag the modules of `version` (default: this chromactl's) are published under."""
+    return f"v{version or __version__}"
 
 
 def module_repository() -> str:
     return os.environ.get(MODULE_SOURCE_ENV, "").strip() or DEFAULT_MODULE_REPOSITORY
 
 
-def stack_source(repository: str | None = None, version: str = __version__) -> str:
+def stack_source(repository: str | None = None, version: str | None = None) -> str:
     """The stack module's source for a scaffolded root: repository, subdirectory, pinned ref."""
     repo = (repository or module_repository()).rstrip("/")
     if "?ref=" in repo or "//" in repo.split("::", 1)[-1].split("://", 1)[-1]:
