@@ -28,9 +28,9 @@ STACK_SUBDIR = "terraform/stack"
 MODULE_SOURCE_ENV = "CHROMACTL_MODULE_SOURCE"
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
-_SOURCE_LINE = re.compile(r'^\s*source\s*=\s*"([^"]+)"', re.M)
-_MODULE_STACK = re.compile(r'module\s+"stack"\s*\{(?P<body>.*?)\n\}', re.S)
-_CHANGELOG_HEADING = re.compile(r"^## \[?v?(\d+\.\d+\.\d+)\]?.*$", re.M)
+_SOURCE_LINE = re.compile(r'^\s*source\s*=\s*"([^"]+)"', re.MULTILINE)
+_MODULE_STACK = re.compile(r'module\s+"stack"\s*\{(?P<body>.*?)\n\}', re.DOTALL)
+_CHANGELOG_HEADING = re.compile(r"^## \[?v?(\d+\.\d+\.\d+)\]?.*$", re.MULTILINE)
 
 
 def module_ref(version: str | None = None) -> str:

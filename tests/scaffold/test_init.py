@@ -12,10 +12,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from chromactl import __version__
 from chromactl.config import load_env
 from chromactl.modules import DEFAULT_MODULE_REPOSITORY, env_pin
+
 from tests.lifecycle.conftest import assert_clean_error, run_cli
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from chromactl import __version__
 from chromactl.rotation.package import build_zip
 from chromactl.scaffold import InitRequest, init_env

@@ -8,10 +8,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from chromactl import __version__
 from chromactl.aws.doctor import check_module_pin
 from chromactl.modules import changelog_between, module_ref, parse_version, pin_status, stack_source
+
 from tests.lifecycle.conftest import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,7 +79,7 @@ def test_pin_status_current_local_and_unversioned(tmp_path: Path) -> None:
 
 
 def test_older_pin_with_a_given_changelog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import chromactl.modules as modules
+    from chromactl import modules
 
     monkeypatch.setattr(modules, "__version__", "0.3.0")
     env_dir = _env_with_ref(tmp_path, "v0.1.0")
@@ -96,7 +96,7 @@ def test_newer_pin_says_upgrade_the_tool(tmp_path: Path) -> None:
 
 
 def test_doctor_line_for_the_pin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import chromactl.modules as modules
+    from chromactl import modules
 
     class Env:
         name = "prod"

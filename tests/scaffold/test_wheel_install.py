@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from chromactl import __version__
 from chromactl.rotation.package import build_zip
+
 from tests.scaffold.test_init_plan import tagged_module_repo
 
 pytestmark = pytest.mark.slow

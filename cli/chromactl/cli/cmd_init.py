@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from chromactl.cli.context import JSON_OPT, app_context
@@ -15,11 +13,11 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         env: str = typer.Option(..., "--env", "-e", help="Name of the new env (a folder envs/<env>/).", envvar="CHROMACTL_ENV"),
         region: str = typer.Option(..., "--region", "-r", help="Its primary AWS region.", envvar="CHROMACTL_REGION"),
-        failover_region: Optional[str] = typer.Option(None, "--failover-region", help="Where a failover rebuilds it (default: a nearby region)."),
-        account: Optional[str] = typer.Option(None, "--account", help="The AWS account id (12 digits); left as a placeholder if omitted."),
-        domain: Optional[str] = typer.Option(None, "--domain", help="The DNS name clients will use (the certificate must cover it)."),
+        failover_region: str | None = typer.Option(None, "--failover-region", help="Where a failover rebuilds it (default: a nearby region)."),
+        account: str | None = typer.Option(None, "--account", help="The AWS account id (12 digits); left as a placeholder if omitted."),
+        domain: str | None = typer.Option(None, "--domain", help="The DNS name clients will use (the certificate must cover it)."),
         sandbox: bool = typer.Option(False, "--sandbox", help="A sandbox: small, unprotected, and allowed to plan with placeholders."),
-        module_source: Optional[str] = typer.Option(
+        module_source: str | None = typer.Option(
             None, "--module-source", envvar="CHROMACTL_MODULE_SOURCE",
             help="Git repository of the Terraform modules (a fork or internal mirror); the ref is pinned to this chromactl's version.",
         ),
