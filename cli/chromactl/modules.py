@@ -145,3 +145,13 @@ def pin_status(env_dir: Path, changelog: str | None = None) -> PinStatus | None:
         f"{Path(env_dir) / 'main.tf'} and plan to see what changes",
         changes,
     )
+
+
+def pin_warning(env_dir: Path) -> str | None:
+    """One warning for plan/up when the env pins another module version than this chromactl, else None."""
+    status = pin_status(env_dir)
+    if status is None or status.state not in ("older", "newer"):
+        return None
+    if status.changes:
+        return status.message + ". Changed since: " + " | ".join(status.changes)
+    return status.message

@@ -110,3 +110,28 @@ def test_doctor_line_for_the_pin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert check_module_pin(local) is None  # the examples in a checkout call ../../terraform/stack
     monkeypatch.setattr(modules, "__version__", "0.1.0")
     assert check_module_pin(Env()).status == "ok"  # type: ignore[union-attr]
+
+
+def test_plan_warns_about_an_older_pin_before_terraform_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chromactl import modules
+
+    proj = tmp_path / "infra"
+    proj.mkdir()
+    monkeypatch.chdir(proj)
+    for var in ("CHROMACTL_ROOT", "CHROMACTL_ENV", "CHROMACTL_MODULE_SOURCE"):
+        monkeypatch.delenv(var, raising=False)
+    missing = tmp_path / "no-such-repo"
+    assert run_cli("init", "--env", "dev", "--region", "us-east-1", "--sandbox",
+                   "--module-source", f"git::file://{missing}").code == 0
+    monkeypatch.setattr(modules, "__version__", "9.0.0")  # the tool moved on; the env still pins this version
+    monkeypatch.setenv("CHROMACTL_BACKEND", "local")
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(tmp_path / "none.tfrc"))
+    res = run_cli("plan", "--env", "dev")
+    assert res.code != 0  # the module repository does not exist: Terraform's init fails
+    assert f"pins stack module v{__version__}, older than chromactl 9.0.0" in res.err
+    assert res.err.index("older than chromactl") < res.err.index("error:")
+    assert modules.pin_warning(proj / "envs" / "dev") is not None
+    monkeypatch.setattr(modules, "__version__", __version__)
+    assert modules.pin_warning(proj / "envs" / "dev") is None

@@ -147,6 +147,10 @@ def plan(
 ) -> PlanResult:
     """Plan (env, region) to a saved file with its sidecar; returns the summary."""
     runner = runner or Runner(env, region, output, profile=profile)
+    from chromactl.modules import pin_warning
+
+    if (pinned := pin_warning(env.dir)) is not None:
+        output.warn(pinned)  # before Terraform, so a failure below comes with the reason it may have
     ensure_build_artifacts(env, output)
     runner.ensure_init(force=reinit)
     path = (out or planfile.default_plan_path(env, region, destroy=destroy)).resolve()
