@@ -99,14 +99,17 @@ def project_root(start: Path | None = None) -> Path:
         return root
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
-        if (candidate / "envs").is_dir() and (candidate / "terraform").is_dir():
+        # A chromactl checkout (envs/ beside terraform/), or a user's own repository with envs
+        # scaffolded by `chromactl init` (the modules come from a pinned source, no terraform/).
+        envs = candidate / "envs"
+        if envs.is_dir() and ((candidate / "terraform").is_dir() or any(envs.glob(f"*/{CONFIG_NAME}"))):
             return candidate
     packaged = Path(__file__).resolve().parents[2]
     if (packaged / "envs").is_dir():
         return packaged
     raise ConfigError(
         "No chromactl project found here (no envs/ and terraform/ folders in this directory or above).",
-        "Run chromactl from your chromactl checkout, or set CHROMACTL_ROOT.",
+        "Run chromactl in your infrastructure repository (create an env with `chromactl init --env NAME --region R`), or set CHROMACTL_ROOT.",
     )
 
 

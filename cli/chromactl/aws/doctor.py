@@ -57,6 +57,31 @@ def placeholders(env_dir: Path) -> list[str]:
 _BUILD_REF = re.compile(r"(?:\.\./)+(build/[A-Za-z0-9_./-]+)")
 
 
+def _rotation_source_available() -> bool:
+    from chromactl.rotation.package import source_dir
+
+    try:
+        return (source_dir() / "handler.py").is_file()
+    except ChromactlError:
+        return False
+
+
+def check_module_pin(env: Any) -> Check | None:
+    """How the env's pinned stack module compares with this chromactl (scaffolded envs pin one by ref)."""
+    from chromactl.modules import pin_status
+
+    status = pin_status(env.dir)
+    if status is None or status.state == "local":
+        return None
+    name = f"{env.name}: stack module"
+    if status.state == "current":
+        return Check(name, "ok", status.message)
+    if status.state == "older":
+        notes = "; ".join(status.changes) or "see CHANGELOG.md"
+        return Check(name, "warn", status.message, f"What changed since: {notes}")
+    return Check(name, "warn", status.message)
+
+
 def check_local_files(envs: list[Any]) -> list[Check]:
     """The backend switch, and build artefacts the env roots read (e.g. build/token-rotation.zip)."""
     from chromactl.lifecycle.backend import backend_kind
@@ -73,7 +98,9 @@ def check_local_files(envs: list[Any]) -> list[Check]:
         root = env.dir.parent.parent
         missing = sorted({m for p in env.dir.glob("*.tf") for m in _BUILD_REF.findall(p.read_text(encoding="utf-8", errors="replace"))
                           if not (root / m).is_file()})
-        if missing:
+        if missing == ["build/token-rotation.zip"] and _rotation_source_available():
+            out.append(Check(f"{env.name}: build files", "ok", "build/token-rotation.zip is built by `chromactl plan` from the packaged function"))
+        elif missing:
             out.append(Check(f"{env.name}: build files", "fail", "missing " + ", ".join(missing), "Run `make zip` (or `make setup`) in the project."))
     return out
 
@@ -119,6 +146,9 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
                                 f"Replace REPLACE... and the example account 123456789012 in {env.dir} with your values."))
         else:
             checks.append(Check(prefix + "placeholders", "ok", "no placeholders left"))
+        pin = check_module_pin(env)
+        if pin is not None:
+            checks.append(pin)
         if identity is None:
             checks.append(Check(prefix + "aws checks", "skip", "skipped: no working AWS credentials"))
             continue

@@ -16,7 +16,7 @@ from typing import Optional
 import typer
 
 from chromactl import __version__
-from chromactl.cli import cmd_checks, cmd_drill, cmd_envs, cmd_failover, cmd_lifecycle, cmd_token
+from chromactl.cli import cmd_checks, cmd_drill, cmd_envs, cmd_failover, cmd_init, cmd_lifecycle, cmd_token
 from chromactl.cli.context import AppContext
 from chromactl.errors import EXIT_FAILED, ChromactlError
 from chromactl.output import Output
@@ -35,8 +35,9 @@ app = typer.Typer(
 def _version(value: bool) -> None:
     if value:
         from chromactl import CHROMA_VERSION
+        from chromactl.modules import module_ref
 
-        typer.echo(f"chromactl {__version__} (Chroma {CHROMA_VERSION})")
+        typer.echo(f"chromactl {__version__} (Chroma {CHROMA_VERSION}; scaffolds the stack module at {module_ref()})")
         raise typer.Exit(0)
 
 
@@ -57,7 +58,7 @@ def _global(
     ctx.obj = AppContext(output=output, profile=profile, root=None)
 
 
-for _module in (cmd_envs, cmd_lifecycle, cmd_checks, cmd_failover, cmd_token, cmd_drill):
+for _module in (cmd_init, cmd_envs, cmd_lifecycle, cmd_checks, cmd_failover, cmd_token, cmd_drill):
     _module.register(app)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from chromactl.cli.context import JSON_OPT, app_context
@@ -14,7 +16,7 @@ def register(app: typer.Typer) -> None:
         from chromactl.config import list_envs, load_env
 
         actx = app_context(ctx, json_out)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for name in list_envs(actx.root):
             env = load_env(name, actx.root)
             rows.append(

@@ -120,10 +120,13 @@ def ensure_build_artifacts(env: EnvConfig, output: Output) -> None:
     on a fresh clone without a separate build step.
     """
     root = env.dir.parent.parent
-    src = root / "functions" / "token_rotation"
-    if not (src / "handler.py").is_file():
-        return  # a checkout without the function: doctor reports a missing zip
-    from chromactl.rotation.package import build_zip
+    from chromactl.errors import ChromactlError
+    from chromactl.rotation.package import build_zip, source_dir
+
+    try:
+        src = source_dir()  # the installed wheel's copy, or this checkout's functions/token_rotation
+    except ChromactlError:
+        return  # no function source at all: doctor reports the missing zip
 
     dest = root / "build" / "token-rotation.zip"
     build_zip(dest, src)
@@ -144,6 +147,10 @@ def plan(
 ) -> PlanResult:
     """Plan (env, region) to a saved file with its sidecar; returns the summary."""
     runner = runner or Runner(env, region, output, profile=profile)
+    from chromactl.modules import pin_warning
+
+    if (pinned := pin_warning(env.dir)) is not None:
+        output.warn(pinned)  # before Terraform, so a failure below comes with the reason it may have
     ensure_build_artifacts(env, output)
     runner.ensure_init(force=reinit)
     path = (out or planfile.default_plan_path(env, region, destroy=destroy)).resolve()

@@ -21,21 +21,21 @@ from pathlib import Path
 
 from chromactl.errors import ChromactlError, ConfigError, OperationFailed
 
-FUNCTION_DIR = Path("functions") / "token_rotation"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # regular file, rw-r--r--
 
 
 def source_dir() -> Path:
-    """functions/token_rotation in this checkout (the package lives at cli/chromactl/rotation)."""
-    here = Path(__file__).resolve().parents[3] / FUNCTION_DIR
-    if (here / "handler.py").is_file():
-        return here
-    from chromactl.config import project_root
+    """The rotation function's source: the copy an installed wheel carries, else this checkout's
+    functions/token_rotation (see chromactl.resources)."""
+    from chromactl.resources import ROTATION_FUNCTION, bundled
 
-    found = project_root() / FUNCTION_DIR
+    found = bundled(ROTATION_FUNCTION)
     if not (found / "handler.py").is_file():
-        raise ConfigError(f"The rotation function's source is missing ({found / 'handler.py'}).", "Run from a chromactl checkout.")
+        raise ConfigError(
+            f"The rotation function's source is missing ({found / 'handler.py'}).",
+            "Reinstall chromactl (or restore functions/token_rotation in a checkout).",
+        )
     return found
 
 

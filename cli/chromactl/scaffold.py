@@ -1,0 +1,301 @@
+"""`chromactl init`: write an AWS env into the user's own infrastructure repository.
+
+The env is what `envs/dev`, `envs/staging` and `envs/prod` are in this
+repository, with the stack module called by a pinned, versioned source instead
+of a relative path: `main.tf`, `variables.tf`, `outputs.tf`, `versions.tf` (the
+shared env root, `envs/_root`, as this chromactl ships it), `terraform.tfvars`
+(from the sandbox or production example, with the env's regions, account and
+domain filled in and every value the user must still choose marked REPLACE) and
+`chromactl.toml`. It never overwrites: an existing env folder is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chromactl import __version__
+from chromactl.errors import ConfigError, OperationFailed
+from chromactl.modules import stack_source
+from chromactl.regions import check_region
+from chromactl.resources import ENV_ROOT, EXAMPLE_TFVARS, bundled
+
+ROOT_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf")
+_ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+# A domain name as ACM and Route 53 take it: labels of letters, digits and dashes.
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_LOCAL_SOURCE = re.compile(r'(?m)^(\s*source\s*=\s*)"\.\./\.\./terraform/stack"')
+
+# The region a failover goes to when --failover-region is not given: the nearest
+# region of the same partition and geography (a default to review, not a rule).
+FAILOVER_PAIRS = {
+    "us-east-1": "us-west-2", "us-east-2": "us-west-2", "us-west-1": "us-east-1", "us-west-2": "us-east-1",
+    "ca-central-1": "ca-west-1", "ca-west-1": "ca-central-1",
+    "eu-west-1": "eu-central-1", "eu-west-2": "eu-west-1", "eu-west-3": "eu-central-1",
+    "eu-central-1": "eu-west-1", "eu-central-2": "eu-central-1", "eu-north-1": "eu-central-1",
+    "eu-south-1": "eu-central-1", "eu-south-2": "eu-west-3",
+    "ap-northeast-1": "ap-northeast-3", "ap-northeast-3": "ap-northeast-1", "ap-northeast-2": "ap-northeast-1",
+    "ap-southeast-1": "ap-southeast-2", "ap-southeast-2": "ap-southeast-4", "ap-southeast-4": "ap-southeast-2",
+    "ap-south-1": "ap-south-2", "ap-south-2": "ap-south-1", "sa-east-1": "us-east-1",
+    "us-gov-west-1": "us-gov-east-1", "us-gov-east-1": "us-gov-west-1",
+}
+
+# What a repository that holds chromactl envs keeps out of git: Terraform's working
+# directories, chromactl's plans, journals and local state, and the built Lambda zip.
+# The dependency lock file (.terraform.lock.hcl) is meant to be committed (HashiCorp:
+# https://developer.hashicorp.com/terraform/language/files/dependency-lock).
+GITIGNORE_ENTRIES = (".terraform/", ".chromactl/", "build/", "*.tfplan", "*.tfstate", "*.tfstate.*", "chromactl_backend_override.tf")
+
+
+@dataclass(frozen=True)
+class InitRequest:
+    env: str
+    region: str
+    failover_region: str | None = None
+    account_id: str | None = None
+    domain: str | None = None
+    sandbox: bool = False
+    module_repository: str | None = None
+
+
+@dataclass
+class InitResult:
+    env: str
+    project: Path
+    env_dir: Path
+    module_source: str
+    failover_region: str
+    sandbox: bool
+    wrote: list[Path] = field(default_factory=list)
+    gitignore_added: list[str] = field(default_factory=list)
+    to_fill: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "env": self.env,
+            "project": str(self.project),
+            "env_dir": str(self.env_dir),
+            "module_source": self.module_source,
+            "chromactl_version": __version__,
+            "failover_region": self.failover_region,
+            "sandbox": self.sandbox,
+            "wrote": [str(p.relative_to(self.project)) for p in self.wrote],
+            "gitignore_added": self.gitignore_added,
+            "to_fill": self.to_fill,
+            "next": self.next_steps(),
+        }
+
+    def next_steps(self) -> list[str]:
+        return [f"chromactl doctor --env {self.env}", f"chromactl bootstrap --env {self.env}", f"chromactl up --env {self.env}"]
+
+
+def project_for_init(start: Path | None = None, root: Path | None = None) -> Path:
+    """Where `init` writes: --root/CHROMACTL_ROOT, else the nearest folder above holding envs/, else the
+    git repository's top level, else the current directory."""
+    if root is not None:
+        return Path(root).expanduser().resolve()
+    env_root = os.environ.get("CHROMACTL_ROOT")
+    if env_root:
+        return Path(env_root).expanduser().resolve()
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "envs").is_dir():
+            return candidate
+    try:
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=here, capture_output=True, text=True, timeout=10, check=False
+        )
+        if top.returncode == 0 and top.stdout.strip():
+            return Path(top.stdout.strip()).resolve()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return here
+
+
+def check_request(req: InitRequest) -> str:
+    """Refuse bad input before anything is written; return the failover region."""
+    if not _ENV_NAME.match(req.env or "") or req.env in ("local", "_root"):
+        raise ConfigError(
+            f"{req.env!r} is not a name chromactl can give an AWS env.",
+            "Use lowercase letters, digits and dashes, starting with a letter (for example prod); 'local' is the embedded env.",
+        )
+    check_region(req.region)
+    failover = req.failover_region or FAILOVER_PAIRS.get(req.region)
+    if not failover:
+        raise ConfigError(f"chromactl has no default failover region for {req.region}.", "Pass --failover-region REGION.")
+    check_region(failover, where="--failover-region")
+    if failover == req.region:
+        raise ConfigError("The failover region is the primary region.", "A failover needs a second region: pass another --failover-region.")
+    if req.account_id is not None and not _ACCOUNT.match(req.account_id):
+        raise ConfigError(f"{req.account_id!r} is not an AWS account id.", "An account id is 12 digits (aws sts get-caller-identity).")
+    if req.domain is not None and not _DOMAIN.match(req.domain):
+        raise ConfigError(f"{req.domain!r} is not a domain name.", "Give the name clients will use, for example chroma.internal.example.org.")
+    return failover
+
+
+def _root_file(name: str, source: str) -> str:
+    text = (bundled(ENV_ROOT) / name).read_text(encoding="utf-8")
+    if name != "main.tf":
+        return text
+    new, n = _LOCAL_SOURCE.subn(lambda m: f'{m.group(1)}"{source}"', text, count=1)
+    if n != 1:
+        raise OperationFailed(
+            "The env root shipped with chromactl has no module \"stack\" source to pin.",
+            "Reinstall chromactl; report it if it persists.",
+        )
+    header = (
+        f"# Scaffolded by chromactl {__version__} (`chromactl init`). The stack module is pinned by ref:\n"
+        "# to upgrade, install the newer chromactl, change ?ref= below and run `chromactl plan`.\n"
+    )
+    return header + new
+
+
+def _set_value(text: str, key: str, value: str, comment: str = "") -> str:
+    """Replace `key = ...` (a one-line assignment) in a tfvars text; append it when absent."""
+    line = f"{key} = {value}" + (f" # {comment}" if comment else "")
+    pattern = re.compile(rf"(?m)^{re.escape(key)}\s*=.*$")
+    if pattern.search(text):
+        return pattern.sub(lambda _m: line, text, count=1)
+    return text.rstrip("\n") + "\n" + line + "\n"
+
+
+def _set_block(text: str, key: str, body: str) -> str:
+    """Replace a `key = { ... }` map assignment (closing brace alone on a line)."""
+    pattern = re.compile(rf"(?ms)^{re.escape(key)}\s*=\s*\{{.*?^\}}")
+    block = f"{key} = {{\n{body}}}"
+    if pattern.search(text):
+        return pattern.sub(lambda _m: block, text, count=1)
+    return text.rstrip("\n") + "\n" + block + "\n"
+
+
+def _hcl(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_tfvars(req: InitRequest, failover: str) -> str:
+    flavour = "sandbox" if req.sandbox else "production"
+    example = bundled(EXAMPLE_TFVARS[flavour]).read_text(encoding="utf-8")
+    body = re.sub(r"\A(#[^\n]*\n)+", "", example).lstrip("\n")  # the example's own header describes the example
+    account = req.account_id or "123456789012"
+    account_note = "" if req.account_id else "REPLACE with your AWS account ID"
+    nzones = 2 if req.sandbox else 3
+    body = _set_value(body, "env", _hcl(req.env))
+    body = _set_value(body, "account_id", _hcl(account), account_note)
+    body = _set_value(body, "region", _hcl(req.region))
+    body = _set_value(body, "failover_region", _hcl(failover))
+    zones = "".join(
+        f"  {_hcl(r)} = [{', '.join(_hcl(r + z) for z in 'abc'[:nzones])}]\n" for r in (req.region, failover)
+    )
+    body = _set_block(
+        body, "azs_by_region",
+        "  # Zone names as your account sees them: check with\n"
+        "  # aws ec2 describe-availability-zones --region REGION --query 'AvailabilityZones[].ZoneName'\n" + zones,
+    )
+    certs = "".join(
+        f'  {_hcl(r)} = "arn:aws:acm:{r}:{account}:certificate/REPLACE-with-your-certificate-id"\n'
+        for r in (req.region, failover)
+    )
+    body = _set_block(body, "certificate_arns", "  # REPLACE with ACM certificates for domain_name, one per region the env may run in.\n" + certs)
+    if req.domain:
+        body = _set_value(body, "domain_name", _hcl(req.domain), "the certificates above must cover it")
+    header = (
+        f"# {req.env}: scaffolded by chromactl {__version__} `init` from its {flavour} example "
+        f"({'2 AZs, one NAT gateway, no deletion protection' if req.sandbox else '3 AZs, a NAT gateway per AZ, replication and backup copies, deletion protection'}).\n"
+        "# Values marked REPLACE are placeholders: put your own before the first apply;\n"
+        f"# `chromactl doctor --env {req.env}` lists the ones left.\n\n"
+    )
+    return header + body
+
+
+def render_config(req: InitRequest, failover: str) -> str:
+    account = req.account_id or "123456789012"
+    bucket = f"chromactl-state-{req.env}-{req.account_id}" if req.account_id else f"chromactl-state-{req.env}-replace-me"
+    bucket_note = "globally unique; change it if taken" if req.account_id else "REPLACE with a globally unique bucket name"
+    slo = (500, 1000, 60, 1440) if req.sandbox else (100, 250, 15, 15)
+    lines = [
+        f"# What chromactl needs to know about the {req.env} env (scaffolded by chromactl {__version__} `init`).",
+        "# Values marked REPLACE are placeholders.",
+        "",
+        "[env]",
+        'kind = "aws"',
+        f"protected = {'false' if req.sandbox else 'true'}",
+    ]
+    if req.sandbox:
+        lines.append("sandbox = true # placeholders may reach AWS: for trying chromactl out, never for real data")
+    lines += [
+        f'account_id = "{account}"' + ("" if req.account_id else " # REPLACE with your AWS account ID (same as terraform.tfvars)"),
+        "",
+        "[regions]",
+        f'primary = "{req.region}"',
+        f'failover = ["{failover}"]',
+        "",
+        "[state]",
+        "# Versioned, encrypted bucket outside the primary region (chromactl bootstrap creates it); it lives in",
+        "# the failover region so that the state survives the primary's loss.",
+        f'bucket = "{bucket}" # {bucket_note}',
+        f'region = "{failover}"',
+        'key_prefix = "chromactl"',
+        "",
+        "[slo]",
+        f"p95_ms = {slo[0]}",
+        f"p99_ms = {slo[1]}",
+        f"rto_minutes = {slo[2]}",
+        f"rpo_minutes = {slo[3]}",
+        "",
+        "[dns]",
+        "# Route 53 alias record chromactl moves on failover (empty: no record, the endpoint is printed).",
+        'zone_id = ""',
+        'record_name = ""',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _update_gitignore(project: Path) -> tuple[list[str], Path]:
+    path = project / ".gitignore"
+    existing = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    have = {ln.strip() for ln in existing}
+    missing = [e for e in GITIGNORE_ENTRIES if e not in have]
+    if missing:
+        text = "\n".join(existing)
+        if text and not text.endswith("\n"):
+            text += "\n"
+        text += ("\n" if existing else "") + "# chromactl: Terraform working dirs, plans, journals, local state, built zip\n"
+        text += "\n".join(missing) + "\n"
+        path.write_text(text, encoding="utf-8")
+    return missing, path
+
+
+def init_env(req: InitRequest, project: Path) -> InitResult:
+    """Write envs/<env>/ under project (refusing to overwrite) and the .gitignore entries."""
+    failover = check_request(req)
+    env_dir = project / "envs" / req.env
+    if env_dir.exists():
+        raise ConfigError(
+            f"{env_dir} exists already; chromactl init never overwrites an env.",
+            "Pick another --env name, or remove the folder yourself if it is really unused.",
+        )
+    source = stack_source(req.module_repository)
+    files = {name: _root_file(name, source) for name in ROOT_FILES}
+    files["terraform.tfvars"] = render_tfvars(req, failover)
+    files["chromactl.toml"] = render_config(req, failover)
+    result = InitResult(req.env, project, env_dir, source, failover, req.sandbox)
+    try:
+        env_dir.mkdir(parents=True)
+        for name, text in files.items():
+            path = env_dir / name
+            path.write_text(text, encoding="utf-8")
+            result.wrote.append(path)
+        result.gitignore_added, gitignore = _update_gitignore(project)
+        if result.gitignore_added:
+            result.wrote.append(gitignore)
+    except OSError as exc:
+        raise OperationFailed(f"Cannot write the env under {project}: {exc.strerror or exc}.", "Check the folder is writable.") from None
+    from chromactl.aws.doctor import placeholders
+
+    result.to_fill = placeholders(env_dir)
+    return result
