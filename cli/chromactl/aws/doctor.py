@@ -16,9 +16,6 @@ from typing import Any
 
 from chromactl.errors import ChromactlError
 
-PLACEHOLDER = re.compile(r"REPLACE|(?i:replace[-_]?me)|123456789012")
-
-
 @dataclass
 class Check:
     name: str
@@ -41,17 +38,11 @@ def check_engine() -> Check:
 
 
 def placeholders(env_dir: Path) -> list[str]:
-    """`file:line` of every placeholder left in the env's tfvars and chromactl.toml."""
-    hits: list[str] = []
-    for name in ("terraform.tfvars", "chromactl.toml"):
-        path = env_dir / name
-        if not path.is_file():
-            continue
-        for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-            code = line.split("#", 1)[0]
-            if PLACEHOLDER.search(code):
-                hits.append(f"{path.name}:{n}")
-    return hits
+    """`file:line value (why)` of every placeholder left in the env's values (the one detector
+    plan/up/apply also use: chromactl.lifecycle.placeholders)."""
+    from chromactl.lifecycle.placeholders import find_placeholders
+
+    return [h.describe() for h in find_placeholders(env_dir)]
 
 
 _BUILD_REF = re.compile(r"(?:\.\./)+(build/[A-Za-z0-9_./-]+)")
@@ -115,8 +106,12 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
         prefix = f"{env.name}: "
         hits = placeholders(env.dir)
         if hits:
-            checks.append(Check(prefix + "placeholders", "warn", "placeholder values left in " + ", ".join(hits[:6]),
-                                f"Replace REPLACE... and the example account 123456789012 in {env.dir} with your values."))
+            more = f" and {len(hits) - 6} more" if len(hits) > 6 else ""
+            refusal = ("sandbox env: plan/up/apply accept them" if env.sandbox
+                       else "plan/up/apply refuse them unless --sandbox (or sandbox = true under [env])")
+            checks.append(Check(prefix + "placeholders", "warn", f"placeholder values left ({refusal}): " + "; ".join(hits[:6]) + more,
+                                f"Replace the REPLACE markers, documentation account ids, example.com names and documentation "
+                                f"address ranges in {env.dir} with your values."))
         else:
             checks.append(Check(prefix + "placeholders", "ok", "no placeholders left"))
         if identity is None:

@@ -141,8 +141,17 @@ def plan(
     profile: str | None = None,
     reinit: bool = False,
     runner: Runner | None = None,
+    sandbox: bool = False,
 ) -> PlanResult:
-    """Plan (env, region) to a saved file with its sidecar; returns the summary."""
+    """Plan (env, region) to a saved file with its sidecar; returns the summary.
+
+    Before Terraform runs: an env whose files still hold placeholders is refused
+    (naming file, line and value) unless it is a sandbox (`sandbox`, or
+    `sandbox = true` in its chromactl.toml). A destroy plan is never refused:
+    it sends no value to AWS.
+    """
+    if not destroy:
+        guard_placeholders(env, "plan", sandbox=sandbox)
     runner = runner or Runner(env, region, output, profile=profile)
     ensure_build_artifacts(env, output)
     runner.ensure_init(force=reinit)
@@ -178,6 +187,15 @@ def plan(
     return PlanResult(env.name, region, path, changes, summary, destroy)
 
 
+def guard_placeholders(env: EnvConfig, verb: str, *, sandbox: bool = False) -> None:
+    """Refuse (ConfigError, exit 2) an AWS env with placeholders, unless it is a sandbox."""
+    if not env.is_aws or sandbox or env.sandbox:
+        return
+    from chromactl.lifecycle.placeholders import refuse_placeholders
+
+    refuse_placeholders(env.name, env.dir, verb)
+
+
 def show_plan(runner: Runner, path: Path) -> PlanSummary:
     """What a saved plan really does, from `terraform show -json`."""
     result = runner.run(["show", "-json", "-no-color", str(path)], step="show", timeout_s=300)
@@ -209,11 +227,14 @@ def apply_saved(
     profile: str | None = None,
     summary: PlanSummary | None = None,
     runner: Runner | None = None,
+    sandbox: bool = False,
 ) -> dict[str, Any]:
     """Apply a saved plan made by `plan` for this (env, region). Returns what was applied."""
     runner = runner or Runner(env, region, output, profile=profile)
     path = (plan_path or planfile.default_plan_path(env, region)).resolve()
     car = planfile.read_sidecar(path, env, region, runner.backend.state_key, runner.backend.kind)
+    if not car.destroy:
+        guard_placeholders(env, "apply", sandbox=sandbox)
     if car.terraform_version and car.terraform_version != runner.engine.version:
         raise UsageError(
             f"The plan file {path} was made by Terraform {car.terraform_version}; this run uses {runner.engine.version}.",
@@ -266,12 +287,13 @@ def apply_region(
     allow_protected_changes: bool = False,
     profile: str | None = None,
     confirm_env: str | None = None,
+    sandbox: bool = False,
 ) -> dict[str, Any]:
     """init, plan to a file, guard, apply the saved plan; returns the stack's outputs."""
     from chromactl.lifecycle.outputs import read_outputs
 
     runner = Runner(env, region, output, profile=profile)
-    result = plan(env, region, output, extra_vars=extra_vars, runner=runner)
+    result = plan(env, region, output, extra_vars=extra_vars, runner=runner, sandbox=sandbox)
     if result.changes:
         apply_saved(
             env,
@@ -283,6 +305,7 @@ def apply_region(
             confirm_env=confirm_env,
             summary=result.summary,
             runner=runner,
+            sandbox=sandbox,
         )
     else:
         planfile.discard(result.path)
@@ -412,6 +435,7 @@ def up(
     profile: str | None = None,
     factory: Any = None,
     diff: bool = False,
+    sandbox: bool = False,
 ) -> dict[str, Any]:
     """init, plan, summary, confirm, apply, wait until stable, smoke (local env: start Chroma here, smoke)."""
     if not env.is_aws:
@@ -423,8 +447,9 @@ def up(
     from chromactl.lifecycle.outputs import read_outputs
 
     the_region = env.region_or_primary(region)
+    guard_placeholders(env, "up", sandbox=sandbox)
     runner = Runner(env, the_region, output, profile=profile)
-    result = plan(env, the_region, output, runner=runner)
+    result = plan(env, the_region, output, runner=runner, sandbox=sandbox)
     if diff and result.changes and not output.json:
         output.err.out(plan_diff(runner, result.path), highlight=False)
     if not output.json:
@@ -433,7 +458,7 @@ def up(
     if result.changes:
         applied = apply_saved(
             env, the_region, output, plan_path=result.path, auto_approve=auto_approve,
-            confirm_env=confirm_env, summary=result.summary, runner=runner,
+            confirm_env=confirm_env, summary=result.summary, runner=runner, sandbox=sandbox,
         )
     else:
         planfile.discard(result.path)
