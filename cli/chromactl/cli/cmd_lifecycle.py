@@ -188,16 +188,28 @@ def register(app: typer.Typer) -> None:
         confirm_env: str | None = CONFIRM_ENV_OPT,
         diff: bool = typer.Option(False, "--diff", help="Show Terraform's attribute-level diff before the confirmation."),
         sandbox: bool = SANDBOX_OPT,
+        force_delete_secret: bool = typer.Option(
+            False, "--force-delete-secret",
+            help="If the token secret's name is held by a secret scheduled for deletion (destroyed within its recovery window), delete that one for good first (its old token is lost).",
+        ),
+        restore_secret: bool = typer.Option(
+            False, "--restore-secret", help="Instead, restore that secret (and its KMS key) and import it into the state."
+        ),
         json_out: bool = JSON_OPT,
     ) -> None:
         """Init, plan, confirm, apply, wait until stable and healthy, then smoke-check. `--env local` runs Chroma here."""
         from chromactl.lifecycle import core
 
         actx = app_context(ctx, json_out)
+        if force_delete_secret and restore_secret:
+            from chromactl.errors import UsageError
+
+            raise UsageError("--force-delete-secret and --restore-secret exclude each other.", "Pick one: delete the old secret for good, or restore it.")
         e = _load(actx, env)
         data = core.up(
             e, region, actx.output, auto_approve=auto_approve, skip_checks=skip_checks, wait_timeout=wait_timeout,
             confirm_env=confirm_env, profile=actx.profile, diff=diff, sandbox=sandbox,
+            secret_action="force-delete" if force_delete_secret else "restore" if restore_secret else None,
         )
 
         def render(console: Any) -> None:
