@@ -4,7 +4,9 @@ Checks: the Terraform engine and its version; the env's config; its regions
 (known names, and enabled for the account); AWS credentials (STS caller
 identity, and the account equals the env's `account_id` when declared); the
 state bucket reachable and versioned; placeholders still present in the env's
-files (a warning). Any failed check makes the exit code 1; warnings do not.
+files (a warning); per primary region, the Elastic IPs the envs' NAT gateways
+need against the account's quota (aws/eip_quota.py). Any failed check makes
+the exit code 1; warnings do not.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from chromactl.errors import ChromactlError
+
 
 @dataclass
 class Check:
@@ -151,7 +154,40 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
             checks.append(Check(prefix + "state bucket", "fail",
                                 f"s3://{bucket} does not exist in {env.state.region}" if missing else f"s3://{bucket} unreachable: {phrase}",
                                 f"Run `chromactl bootstrap --env {env.name}`." if missing else "Check credentials and network; the bucket must be in [state] region."))
+    if identity is not None:
+        checks.extend(check_eip_quota([e for e in aws_envs if not e.account_id or e.account_id == identity.get("Account")], factory))
     return checks
+
+
+def check_eip_quota(envs: list[Any], factory: Any) -> list[Check]:
+    """Per primary region of the envs in this account: Elastic IPs needed (1 per NAT gateway) against the quota."""
+    from chromactl.aws.eip_quota import QUOTA_CODE, allocated, eip_quota, regional_needs
+    from chromactl.aws.session import describe_aws_error
+
+    out: list[Check] = []
+    names = {e.name for e in envs}
+    for region, need in sorted(regional_needs(envs).items()):
+        name = f"elastic IPs {region}"
+        per_env = ", ".join(f"{k} {v}" for k, v in sorted(need.envs.items())) or "none known"
+        unknown = f"; not counted (no azs_by_region for {region} in terraform.tfvars): {', '.join(need.unknown)}" if need.unknown else ""
+        try:
+            quota, source = eip_quota(factory, region)
+            others, ours = allocated(factory, region, names)
+        except Exception as exc:  # noqa: BLE001 - reported as one phrase
+            out.append(Check(name, "warn", f"could not read the Elastic IP quota or addresses in {region}: {describe_aws_error(exc)}",
+                             "Allow servicequotas:GetServiceQuota and ec2:DescribeAddresses to check it."))
+            continue
+        total = others + need.needed
+        detail = (f"{need.needed} needed by these envs' NAT gateways ({per_env}) + {others} held by other resources = {total} "
+                  f"of {quota} ({source} {QUOTA_CODE}; {ours} already held by these stacks){unknown}")
+        if total <= quota:
+            out.append(Check(name, "ok", detail))
+        else:
+            out.append(Check(name, "fail", detail,
+                             f"Request 'EC2-VPC Elastic IPs' >= {total} in {region}: aws service-quotas request-service-quota-increase "
+                             f"--service-code ec2 --quota-code {QUOTA_CODE} --desired-value {total} --region {region}; "
+                             f"or set single_nat_gateway = true in the non-production envs."))
+    return out
 
 
 def failed(checks: list[Check]) -> bool:
