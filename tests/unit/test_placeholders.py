@@ -20,7 +20,7 @@ def _env(tmp_path: Path, tfvars: str, toml: str = "[env]\nkind = \"aws\"\n") -> 
 
 
 def test_each_kind_is_found_with_file_line_and_value(tmp_path: Path) -> None:
-    d = _env(tmp_path, "\n".join([
+    d = _env(tmp_path, "\n".join([  # noqa: FLY002 - one line per case
         'account_id = "123456789012"',
         'other      = "111122223333"',
         'domain     = "chroma.example.com"',
@@ -42,7 +42,7 @@ def test_each_kind_is_found_with_file_line_and_value(tmp_path: Path) -> None:
 
 
 def test_comments_and_lookalikes_are_not_placeholders(tmp_path: Path) -> None:
-    d = _env(tmp_path, "\n".join([
+    d = _env(tmp_path, "\n".join([  # noqa: FLY002 - one line per case
         'account_id = "210987654321" # REPLACE with your account (123456789012 shown in docs)',
         '// REPLACE: a comment in HCL style',
         '/* example.com in a block comment',
