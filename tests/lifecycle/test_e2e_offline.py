@@ -81,6 +81,7 @@ def test_dev_lifecycle_end_to_end(project: Path) -> None:
     up = json.loads(proc.stdout)
     created = up["plan"]["totals"]["create"]
     assert created > 50 and up["endpoint"].startswith("https://")
+    assert up["second_plan"] == {"converged": True, "changes": {}, "output_changes": 0}  # the real env converges (item 18)
     assert len(resources(state)) == created
     assert any(".aws_ecs_service." in r for r in resources(state))
     # the real backend block is kept; only the override (written because of the switch) makes it local
@@ -92,6 +93,9 @@ def test_dev_lifecycle_end_to_end(project: Path) -> None:
     outs = json.loads(res.out)
     assert outs["endpoint_url"] == up["endpoint"]
     assert outs["cluster_name"] and outs["target_group_arn"].startswith("arn:aws:elasticloadbalancing:us-east-1:")
+    # the outputs the Python reads that the root did not export before (issue 12, item 5), from a real apply
+    assert outs["backup_role_arn"].startswith("arn:aws:iam::") and outs["vpc_id"] and outs["alarm_name_prefix"] == "chromactl-dev"
+    assert outs["account_id"] == "123456789012"
     res = run_cli("output", "endpoint_url", "--env", "dev")
     assert res.code == 0 and up["endpoint"] in res.out
 
@@ -119,6 +123,7 @@ def test_prod_refuses_destroy_without_typed_name(project: Path) -> None:
     state = project / ".chromactl" / "state" / "prod" / "us-east-1" / "terraform.tfstate"
     res = run_cli("up", "--env", "prod", "--sandbox", "--auto-approve", "--skip-checks", "--json")
     assert res.code == 0, res.err[-3000:]
+    assert json.loads(res.out)["second_plan"]["converged"] is True  # prod converges too: one apply, then an empty plan
     before = resources(state)
     assert len(before) > 50
     serial = json.loads(state.read_text())["serial"]
