@@ -163,3 +163,15 @@ def test_up_with_restore_imports_the_secret(sec_project: Path) -> None:
     res = run_cli("up", "--env", "sec", "--auto-approve", "--skip-checks", "--restore-secret")
     assert_clean_error(res, 1, "import", "Import is not supported by the offline test provider")
     assert not _sm().describe_secret(SecretId=NAME).get("DeletedDate")  # restored before the import
+
+
+def test_apply_of_a_saved_plan_checks_too_and_keeps_the_plan_for_the_rerun(sec_project: Path) -> None:
+    assert run_cli("plan", "--env", "sec").code == 0
+    old = _destroyed_secret()
+    res = run_cli("apply", "--env", "sec", "--auto-approve")
+    assert_clean_error(res, 2, "scheduled for deletion", "chromactl apply --env sec --region us-east-1 --force-delete-secret",
+                       "chromactl up --env sec --region us-east-1 --restore-secret")
+    assert _secrets_in_state(sec_project) == [] and _sm().describe_secret(SecretId=old).get("DeletedDate")
+    res = run_cli("apply", "--env", "sec", "--auto-approve", "--force-delete-secret")
+    assert res.code == 0, res.err[-3000:]
+    assert _secrets_in_state(sec_project) == ["aws_secretsmanager_secret.token"]

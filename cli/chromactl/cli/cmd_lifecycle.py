@@ -164,6 +164,10 @@ def register(app: typer.Typer) -> None:
         auto_approve: bool = AUTO_APPROVE_OPT,
         confirm_env: str | None = CONFIRM_ENV_OPT,
         sandbox: bool = SANDBOX_OPT,
+        force_delete_secret: bool = typer.Option(
+            False, "--force-delete-secret",
+            help="If the plan creates a secret whose name one scheduled for deletion holds, delete that one for good first.",
+        ),
         json_out: bool = JSON_OPT,
     ) -> None:
         """Apply a saved plan (never plans again). Protected envs: deletes/replaces need the env's name typed."""
@@ -174,7 +178,7 @@ def register(app: typer.Typer) -> None:
         _aws_only(e, "apply")
         the_region = e.region_or_primary(region)
         data = core.apply_saved(e, the_region, actx.output, plan_path=plan_file, auto_approve=auto_approve, confirm_env=confirm_env, profile=actx.profile,
-                                sandbox=sandbox)
+                                sandbox=sandbox, check_secrets=True, secret_action="force-delete" if force_delete_secret else None)
         actx.output.result(data, lambda c: c.print(f"Applied {e.name}/{the_region} in {data['seconds']} s."))
 
     @app.command("up")

@@ -207,6 +207,7 @@ def settle_pending_secrets(
     factory: Any = None,
     profile: str | None = None,
     sandbox: bool = False,
+    verb: str = "up",
 ) -> tuple[PlanResult, dict[str, Any] | None]:
     """Before the apply: a secret the plan creates must not collide with one scheduled for deletion.
 
@@ -238,8 +239,9 @@ def settle_pending_secrets(
     if not pending:
         return result, None
     if action is None:
-        planfile.discard(result.path)
-        raise S.refusal(pending, env.name, region)
+        if verb == "up":
+            planfile.discard(result.path)  # `up` plans anew next time; a saved plan (apply) stays for the rerun
+        raise S.refusal(pending, env.name, region, verb=verb)
     if action == S.FORCE_DELETE:
         names = S.force_delete(pending, factory)
         output.info(f"Force-deleted {', '.join(names)} without recovery (--force-delete-secret): the apply creates it anew "
@@ -334,8 +336,15 @@ def apply_saved(
     summary: PlanSummary | None = None,
     runner: Runner | None = None,
     sandbox: bool = False,
+    check_secrets: bool = False,
+    secret_action: str | None = None,
 ) -> dict[str, Any]:
-    """Apply a saved plan made by `plan` for this (env, region). Returns what was applied."""
+    """Apply a saved plan made by `plan` for this (env, region). Returns what was applied.
+
+    check_secrets (the `apply` verb; `up` checks before its confirmation): refuse a plan
+    creating a secret whose name one scheduled for deletion holds, unless secret_action is
+    "force-delete" (a restore needs a new plan: `up --restore-secret`).
+    """
     runner = runner or Runner(env, region, output, profile=profile)
     path = (plan_path or planfile.default_plan_path(env, region)).resolve()
     car = planfile.read_sidecar(path, env, region, runner.backend.state_key, runner.backend.kind)
@@ -351,6 +360,12 @@ def apply_saved(
         summary = show_plan(runner, path)
         if not output.json:
             summary.render(output.err, f"saved plan for {env.name}/{region}")
+    if check_secrets and not car.destroy:
+        if secret_action == "restore":
+            raise UsageError("--restore-secret needs a new plan (the restored secret is imported, then planned again).",
+                             f"Use `chromactl up --env {env.name} --region {region} --restore-secret`.")
+        settle_pending_secrets(env, region, output, PlanResult(env.name, region, path, True, summary), runner=runner,
+                               action=secret_action, profile=profile, sandbox=sandbox, verb="apply")
     check_apply(
         env,
         region,
