@@ -18,6 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
+FAILOVER = "us-west-2"
 
 
 @pytest.fixture
@@ -32,11 +33,16 @@ def three_envs(tmp_path: Path) -> Path:
     return root
 
 
-def _factory(quota: float | None) -> tuple[Any, Any]:
+def _factory(quota: float | None, failover_quota: float = 5.0) -> tuple[Any, Any]:
     import boto3
     from botocore.stub import Stubber
     from chromactl.aws.session import ClientFactory
 
+    west = boto3.client("service-quotas", region_name=FAILOVER)  # the envs' failover region: rebuilds land there
+    west_stub = Stubber(west)
+    west_stub.add_response("get_service_quota", {"Quota": {"ServiceCode": "ec2", "QuotaCode": "L-0263D0A3", "QuotaName": "EC2-VPC Elastic IPs",
+                                                           "Value": failover_quota}}, {"ServiceCode": "ec2", "QuotaCode": "L-0263D0A3"})
+    west_stub.activate()
     sq = boto3.client("service-quotas", region_name=REGION)
     stub = Stubber(sq)
     wanted = {"ServiceCode": "ec2", "QuotaCode": "L-0263D0A3"}
@@ -49,14 +55,14 @@ def _factory(quota: float | None) -> tuple[Any, Any]:
         stub.add_response("get_service_quota",
                           {"Quota": {"ServiceCode": "ec2", "QuotaCode": "L-0263D0A3", "QuotaName": "EC2-VPC Elastic IPs", "Value": quota}}, wanted)
     stub.activate()
-    return ClientFactory(overrides={("service-quotas", REGION): sq}), stub
+    return ClientFactory(overrides={("service-quotas", REGION): sq, ("service-quotas", FAILOVER): west}), stub
 
 
-def _eip_check(root: Path, factory: Any) -> dict[str, str]:
+def _eip_check(root: Path, factory: Any, region: str = REGION) -> dict[str, str]:
     from chromactl.aws.doctor import run_doctor
 
     checks = {c.name: c.to_dict() for c in run_doctor(None, factory, root=root)}
-    return checks[f"elastic IPs {REGION}"]
+    return checks[f"elastic IPs {region}"]
 
 
 def _allocate(n: int, tags: dict[str, str] | None = None) -> None:
@@ -95,6 +101,16 @@ def test_other_addresses_can_push_the_region_over(three_envs: Path, aws_env: Any
     check = _eip_check(three_envs, factory)
     stub.assert_no_pending_responses()
     assert check["status"] == "fail" and "= 8 of 7" in check["detail"] and "--desired-value 8" in check["fix"]
+
+
+def test_a_failover_rebuild_of_every_env_would_not_fit_in_the_failover_region(three_envs: Path, aws_env: Any) -> None:
+    factory, _ = _factory(10.0)
+    check = _eip_check(three_envs, factory, FAILOVER)
+    assert check["status"] == "warn", check  # nothing runs there yet: a warning, not a failure
+    assert "a failover rebuild here (dev 1, prod 3, staging 2) would need 6" in check["detail"] and "= 0 of 5" in check["detail"]
+    assert f"--desired-value 6 --region {FAILOVER}" in check["fix"]
+    factory, _ = _factory(10.0, failover_quota=6.0)
+    assert _eip_check(three_envs, factory, FAILOVER)["status"] == "ok"
 
 
 def test_nat_gateways_needed_reads_the_tfvars(tmp_path: Path) -> None:

@@ -180,13 +180,20 @@ def check_eip_quota(envs: list[Any], factory: Any) -> list[Check]:
         total = others + need.needed
         detail = (f"{need.needed} needed by these envs' NAT gateways ({per_env}) + {others} held by other resources = {total} "
                   f"of {quota} ({source} {QUOTA_CODE}; {ours} already held by these stacks){unknown}")
-        if total <= quota:
-            out.append(Check(name, "ok", detail))
+
+        def fix(wanted: int, region: str = region) -> str:
+            return (f"Request 'EC2-VPC Elastic IPs' >= {wanted} in {region}: aws service-quotas request-service-quota-increase "
+                    f"--service-code ec2 --quota-code {QUOTA_CODE} --desired-value {wanted} --region {region}; "
+                    f"or set single_nat_gateway = true in the non-production envs.")
+
+        with_failover = total + need.failover_needed
+        rebuilds = ", ".join(f"{k} {v}" for k, v in sorted(need.failover.items()))
+        if total > quota:
+            out.append(Check(name, "fail", detail, fix(total)))
+        elif with_failover > quota:  # a failover rebuild here would stop at its NAT gateways' addresses
+            out.append(Check(name, "warn", f"{detail}; a failover rebuild here ({rebuilds}) would need {with_failover}", fix(with_failover)))
         else:
-            out.append(Check(name, "fail", detail,
-                             f"Request 'EC2-VPC Elastic IPs' >= {total} in {region}: aws service-quotas request-service-quota-increase "
-                             f"--service-code ec2 --quota-code {QUOTA_CODE} --desired-value {total} --region {region}; "
-                             f"or set single_nat_gateway = true in the non-production envs."))
+            out.append(Check(name, "ok", detail + (f"; failover rebuilds here ({rebuilds}) fit too" if rebuilds else "")))
     return out
 
 

@@ -54,25 +54,30 @@ def nat_gateways_needed(env_dir: Path, region: str) -> int | None:
 @dataclass
 class RegionNeed:
     region: str
-    envs: dict[str, int] = field(default_factory=dict)  # env -> Elastic IPs its stack needs
+    envs: dict[str, int] = field(default_factory=dict)  # env -> Elastic IPs its primary stack here needs
+    failover: dict[str, int] = field(default_factory=dict)  # env -> Elastic IPs a failover rebuild here would need
     unknown: list[str] = field(default_factory=list)  # envs whose need could not be read
 
     @property
     def needed(self) -> int:
         return sum(self.envs.values())
 
+    @property
+    def failover_needed(self) -> int:
+        return sum(self.failover.values())
+
 
 def regional_needs(envs: list[Any]) -> dict[str, RegionNeed]:
-    """Per primary region: the Elastic IPs each env's stack there needs."""
+    """Per region: the Elastic IPs each env's primary stack there needs, and a failover rebuild there would."""
     needs: dict[str, RegionNeed] = {}
     for env in envs:
-        region = str(env.primary_region)
-        need = needs.setdefault(region, RegionNeed(region))
-        count = nat_gateways_needed(env.dir, region)
-        if count is None:
-            need.unknown.append(env.name)
-        else:
-            need.envs[env.name] = count
+        for region, table in ((str(env.primary_region), "envs"), *((str(r), "failover") for r in env.failover_regions)):
+            need = needs.setdefault(region, RegionNeed(region))
+            count = nat_gateways_needed(env.dir, region)
+            if count is None:
+                need.unknown.append(env.name)
+            else:
+                getattr(need, table)[env.name] = count
     return needs
 
 
