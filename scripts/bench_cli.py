@@ -102,7 +102,8 @@ def bench_plan(runs: int, tmp: Path, env_name: str = "prod", which: tuple[str, .
     env.pop("CHROMACTL_TERRAFORM", None)
     # the provider starts as `scripts/tf-offline` starts it, not forked from the test suite's zygote
     env.pop("TFOFFLINE_ZYGOTE", None)
-    chromactl = [str(VENV_BIN / "chromactl"), "plan", "--env", env_name]
+    # --sandbox: the example env still holds its placeholders (the refusal's file scan is skipped with it)
+    chromactl = [str(VENV_BIN / "chromactl"), "plan", "--env", env_name, "--sandbox"]
     # First run: init + plan (not measured). It leaves the data dir initialised.
     timed(chromactl, env=env)
     env_dir = root / "envs" / env_name

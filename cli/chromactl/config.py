@@ -61,6 +61,7 @@ class EnvConfig:
     dir: Path
     config_path: Path
     protected: bool = False
+    sandbox: bool = False  # [env] sandbox = true: placeholders may reach AWS (plan/up/apply do not refuse them)
     account_id: str | None = None
     primary_region: str | None = None
     failover_regions: tuple[str, ...] = ()
@@ -207,6 +208,7 @@ def _parse(name: str, env_dir: Path, path: Path, data: dict[str, Any]) -> EnvCon
     account = r.get("env", "account_id", str, default=None)
     if account is not None and not _ACCOUNT.match(account):
         raise ConfigError(f"{path}: env.account_id must be 12 digits, not {account!r}.", "Fix account_id under [env] or remove it.")
+    sandbox = r.get("env", "sandbox", bool, default=False)
     r.table("regions", required=True)
     primary = r.get("regions", "primary", str, required=True)
     check_region(primary, where=f"{path}: regions.primary")
@@ -238,6 +240,7 @@ def _parse(name: str, env_dir: Path, path: Path, data: dict[str, Any]) -> EnvCon
         dir=env_dir,
         config_path=path,
         protected=protected,
+        sandbox=sandbox,
         account_id=account,
         primary_region=primary,
         failover_regions=tuple(failover),

@@ -124,3 +124,23 @@ output "dr_kms_key_arn" {
   description = "KMS key in the failover region (null when off)."
   value       = module.stack.dr_kms_key_arn
 }
+
+output "backup_role_arn" {
+  description = "AWS Backup role of this stack (failover --from backup and the restore drill restore with it)."
+  value       = module.stack.backup_role_arn
+}
+
+output "vpc_id" {
+  description = "ID of the stack's VPC."
+  value       = module.stack.vpc_id
+}
+
+output "alarm_name_prefix" {
+  description = "Prefix of the stack's CloudWatch alarm names (chromactl status lists those in ALARM)."
+  value       = module.stack.alarm_name_prefix
+}
+
+output "account_id" {
+  description = "AWS account of this stack."
+  value       = var.account_id
+}

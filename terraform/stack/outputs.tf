@@ -142,3 +142,13 @@ output "private_subnet_ids" {
   description = "Private subnets (tasks, mount targets)."
   value       = module.vpc.private_subnet_ids
 }
+
+output "backup_role_arn" {
+  description = "IAM role AWS Backup uses for this stack's backups and restores (a backup failover restores with it)."
+  value       = module.iam.backup_role_arn
+}
+
+output "alarm_name_prefix" {
+  description = "Prefix of every CloudWatch alarm name of this stack (<project>-<env>)."
+  value       = local.name
+}

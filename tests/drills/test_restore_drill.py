@@ -21,6 +21,7 @@ from chromactl.drills.core import run_drill
 from tests.drills.conftest import ACCOUNT, NAME, REGION, World, quiet
 
 VAULT = "chromactl-dev"
+BACKUP_ROLE = f"arn:aws:iam::{ACCOUNT}:role/chromactl-dev-{REGION}-backup"  # the stack names it <project>-<env>-<region>-backup
 
 
 def ts(seconds_ago: float) -> datetime:
@@ -72,7 +73,7 @@ def restore_world(world: World) -> Iterator[dict[str, Any]]:
          "ResourceArn": src_arn, "ResourceType": "EFS", "Status": "PARTIAL", "CreationDate": ts(60)},
     ]}, {"BackupVaultName": VAULT, "ByResourceType": "EFS", "MaxResults": 100})
     stub.add_response("start_restore_job", {"RestoreJobId": "job-0001"},
-                      {"RecoveryPointArn": rp_arn, "Metadata": ANY, "IamRoleArn": ANY, "IdempotencyToken": ANY, "ResourceType": "EFS"})
+                      {"RecoveryPointArn": rp_arn, "Metadata": ANY, "IamRoleArn": BACKUP_ROLE, "IdempotencyToken": ANY, "ResourceType": "EFS"})
     job = {"RestoreJobId": "job-0001", "RecoveryPointArn": rp_arn, "CreationDate": datetime(2026, 11, 25, 19, 0, 1, 250000, tzinfo=UTC)}
     created = f"arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/{restored}"
     stub.add_response("describe_restore_job", {**job, "Status": "RUNNING", "PercentDone": "40%"}, {"RestoreJobId": "job-0001"})
@@ -80,7 +81,7 @@ def restore_world(world: World) -> Iterator[dict[str, Any]]:
     stub.add_response("describe_restore_job", {**job, "Status": "COMPLETED", "CreatedResourceArn": created}, {"RestoreJobId": "job-0001"})  # cleanup
     stub.activate()
     outputs = world.outputs(file_system_id=src, access_point_id=ap, backup_vault_name=VAULT, file_system_root_directory="/chroma")
-    del outputs["vpc_id"]  # the env roots do not export it: the drill reads it from the target group
+    outputs["backup_role_arn"] = BACKUP_ROLE  # the stack's own AWS Backup role (envs/_root exports it)
     try:
         yield {"world": world, "efs": efs, "src": src, "restored": restored, "stub": stub, "backup": backup, "outputs": outputs,
                "counts": counts, "kms": kms}
@@ -172,7 +173,7 @@ def test_restore_job_timeout_is_bounded_and_reported(world: World) -> None:
         stub.add_response("describe_restore_job", {"RestoreJobId": "job-slow", "Status": "RUNNING", "PercentDone": "1%"}, None)
     stub.activate()
     started = time.monotonic()
-    result = run_drill("dev", "restore-test", output=quiet(), outputs=world.outputs(file_system_id=src, backup_vault_name=VAULT),
+    result = run_drill("dev", "restore-test", output=quiet(), outputs=world.outputs(file_system_id=src, backup_vault_name=VAULT, backup_role_arn=BACKUP_ROLE),
                        factory=world.factory(backup=backup), poll_s=0.1, timeout_s=1.0)
     assert time.monotonic() - started < 6
     assert not result.passed and "not finished within 1 s" in result.error

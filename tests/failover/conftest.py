@@ -29,11 +29,13 @@ CLUSTER = "chromactl-prod"
 SERVICE = "chromactl-prod"
 ZONE_NAME = "example.com."
 RECORD = "chroma.example.com."
+BACKUP_ROLE = f"arn:aws:iam::{ACCOUNT}:role/chromactl-prod-{PRIMARY}-backup"  # terraform/modules/iam: aws_iam_role.backup
 LAG_S = 450  # the replica's lag the Stubber reports: RPO must come out at about this
 
 ENV_TOML = """[env]
 kind = "aws"
 protected = {protected}
+sandbox = true
 account_id = "{account}"
 
 [regions]
@@ -62,7 +64,7 @@ def write_env(root: Path, name: str, *, protected: bool, zone_id: str = "") -> N
                                                        bucket=BUCKET, state_region=STATE_REGION, dns=dns))
 
 
-def primary_state(env: str = "prod") -> dict[str, Any]:
+def primary_state(env: str = "prod", *, backup_role_output: bool = True, backup_role_resource: bool = True) -> dict[str, Any]:
     """The primary's last Terraform state, shaped like the stack's (outputs and resources checked against a real
     offline apply of envs/prod: the output names, the access point's root_directory, the task definition's image)."""
     outputs = {
@@ -77,6 +79,17 @@ def primary_state(env: str = "prod") -> dict[str, Any]:
         "failover_region": TARGET,
         "token_secret_arn": f"arn:aws:secretsmanager:{PRIMARY}:{ACCOUNT}:secret:chromactl-prod/alb-token-AbCdEf",
     }
+    if backup_role_output:
+        outputs["backup_role_arn"] = BACKUP_ROLE
+    roles = [
+        {"mode": "managed", "type": "aws_iam_role", "name": "task", "module": "module.stack.module.iam",
+         "instances": [{"attributes": {"arn": f"arn:aws:iam::{ACCOUNT}:role/chromactl-prod-{PRIMARY}-task",
+                                       "assume_role_policy": json.dumps({"Statement": [{"Principal": {"Service": "ecs-tasks.amazonaws.com"}}]})}}]},
+    ]
+    if backup_role_resource:
+        roles.append({"mode": "managed", "type": "aws_iam_role", "name": "backup", "module": "module.stack.module.iam",
+                      "instances": [{"attributes": {"arn": BACKUP_ROLE,
+                                                    "assume_role_policy": json.dumps({"Statement": [{"Principal": {"Service": "backup.amazonaws.com"}}]})}}]})
     return {
         "version": 4,
         "terraform_version": "1.15.5",
@@ -87,6 +100,7 @@ def primary_state(env: str = "prod") -> dict[str, Any]:
                  {"path": "/chroma", "creation_info": [{"owner_gid": 1000, "owner_uid": 1000, "permissions": "0750"}]}]}}]},
             {"mode": "managed", "type": "aws_ecs_task_definition", "name": "this", "module": "module.stack.module.ecs",
              "instances": [{"attributes": {"container_definitions": json.dumps([{"name": "chroma", "image": "chromadb/chroma:1.5.9"}])}}]},
+            *roles,
         ],
     }
 

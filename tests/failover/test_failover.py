@@ -15,6 +15,7 @@ from chromactl.output import Output
 
 from tests.failover.conftest import (
     ACCOUNT,
+    BACKUP_ROLE,
     BUCKET,
     CLUSTER,
     KMS,
@@ -195,7 +196,7 @@ def test_fence_scales_a_live_primary_to_zero(world: World, chroma: Any, monkeypa
     assert ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["desiredCount"] == 0
 
 
-def test_backup_failover_restores_into_new_encrypted_efs(world: World, chroma: Any) -> None:
+def _queue_backup_restore(world: World, role: str) -> Any:
     from datetime import datetime
 
     from botocore.stub import ANY
@@ -206,7 +207,7 @@ def test_backup_failover_restores_into_new_encrypted_efs(world: World, chroma: A
                               {"BackupVaultName": VAULT, "ByResourceType": "EFS", "MaxResults": 100})
     world.backup.add_response("start_restore_job", {"RestoreJobId": "job-1"}, {
         "RecoveryPointArn": newest["RecoveryPointArn"], "ResourceType": "EFS",
-        "IamRoleArn": f"arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole",
+        "IamRoleArn": role,
         "IdempotencyToken": ANY,
         "Metadata": {"file-system-id": SOURCE_FS, "newFileSystem": "true", "Encrypted": "true", "KmsKeyId": KMS,
                      "PerformanceMode": "generalPurpose", "CreationToken": ANY},
@@ -217,6 +218,11 @@ def test_backup_failover_restores_into_new_encrypted_efs(world: World, chroma: A
     world.backup.add_response("describe_restore_job", {**job, "Status": "COMPLETED", "CompletionDate": created,
                                                        "CreatedResourceArn": f"arn:aws:elasticfilesystem:{TARGET}:{ACCOUNT}:file-system/{RESTORED_FS}"},
                               {"RestoreJobId": "job-1"})
+    return newest
+
+
+def test_backup_failover_restores_into_new_encrypted_efs(world: World, chroma: Any) -> None:
+    _queue_backup_restore(world, BACKUP_ROLE)  # the stack's own backup role (output backup_role_arn), not a default role
     counting = Counting()
     res = go(world, chroma, counting, source="backup")
     assert res["status"] == "completed" and res["source"] == "backup"
@@ -226,6 +232,29 @@ def test_backup_failover_restores_into_new_encrypted_efs(world: World, chroma: A
     assert 3 * 3600 - 60 < res["rpo_seconds"] < 3 * 3600 + 120
     world.assert_stubs_used()
     assert ("efs", PRIMARY) not in world.factory._cache  # the source file system is never called
+
+
+def _put_primary_state(world: World, state: dict[str, Any]) -> None:
+    world.boto("s3", STATE_REGION).put_object(Bucket=BUCKET, Key=f"chromactl/prod/{PRIMARY}/terraform.tfstate", Body=json.dumps(state).encode())
+
+
+def test_backup_failover_finds_the_stack_role_in_a_state_without_the_output(world: World, chroma: Any) -> None:
+    # a primary applied before envs/_root exported backup_role_arn: the state's role trusted by AWS Backup
+    _put_primary_state(world, primary_state(backup_role_output=False))
+    _queue_backup_restore(world, BACKUP_ROLE)
+    res = go(world, chroma, Counting(), source="backup")
+    assert res["status"] == "completed" and res["source"] == "backup"
+    world.assert_stubs_used()
+
+
+def test_backup_failover_without_a_stack_role_refuses_instead_of_guessing(world: World, chroma: Any) -> None:
+    _put_primary_state(world, primary_state(backup_role_output=False, backup_role_resource=False))
+    newest = recovery_point("new-2", hours_ago=3)
+    world.backup.add_response("list_recovery_points_by_backup_vault", {"RecoveryPoints": [newest]},
+                              {"BackupVaultName": VAULT, "ByResourceType": "EFS", "MaxResults": 100})
+    with pytest.raises(OperationFailed, match="backup_role_arn"):
+        go(world, chroma, Counting(), source="backup")
+    world.assert_stubs_used()  # no start_restore_job was sent (the Stubber would reject an unqueued call anyway)
 
 
 # --- dry run: the RTO model -------------------------------------------------------------------------------

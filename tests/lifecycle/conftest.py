@@ -215,7 +215,7 @@ def make_stack(desired: int = 1, register: bool = False) -> dict[str, str]:
     ecs.create_service(cluster="chroma-dev", serviceName="chroma", taskDefinition="chroma", desiredCount=desired)
     if register:
         elbv2.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.0.1.10", "Port": 8000}])
-    return {"ecs_cluster_name": "chroma-dev", "ecs_service_name": "chroma", "target_group_arn": tg, "endpoint_url": "https://chroma.example.com"}
+    return {"cluster_name": "chroma-dev", "service_name": "chroma", "target_group_arn": tg, "endpoint_url": "https://chroma.example.com"}
 
 
 def terraform_exec() -> str:

@@ -174,7 +174,7 @@ def test_wait_stable_missing_outputs_is_a_sentence(tiny_project: TinyProject) ->
     from chromactl.lifecycle.core import wait_stable
     from chromactl.output import Output
 
-    with pytest.raises(ConfigError, match="no ECS cluster"):
+    with pytest.raises(ConfigError, match="have no cluster_name"):
         wait_stable(_env(), REGION, {"endpoint_url": "x"}, object(), 5, Output(json=True))
 
 
@@ -229,7 +229,7 @@ def test_status_reports_every_section(tiny_project: TinyProject, ecs_env: str) -
 
     now = datetime.now(UTC)
     outputs = make_stack(register=True)
-    outputs.update(efs_file_system_id="fs-0primary", backup_vault_name="chroma-dev", alarm_name_prefix="chroma-dev-")
+    outputs.update(file_system_id="fs-0primary", backup_vault_name="chroma-dev", alarm_name_prefix="chroma-dev-")
     cw = boto3.client("cloudwatch", region_name=REGION)
     for name in ("chroma-dev-5xx", "chroma-dev-cpu", "other-app-5xx"):
         cw.put_metric_alarm(AlarmName=name, MetricName="X", Namespace="Y", Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
@@ -259,7 +259,7 @@ def test_status_sections_fail_independently(tiny_project: TinyProject, ecs_env: 
     from chromactl.aws.status import collect_status
 
     outputs = make_stack(register=True)
-    outputs.update(efs_file_system_id="fs-0primary", backup_vault_name="missing-vault")
+    outputs.update(file_system_id="fs-0primary", backup_vault_name="missing-vault")
     efs = boto3.client("efs", region_name=REGION)
     backup = boto3.client("backup", region_name=REGION)
     s_efs, s_backup = Stubber(efs), Stubber(backup)

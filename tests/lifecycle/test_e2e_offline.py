@@ -74,13 +74,14 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_dev_lifecycle_end_to_end(project: Path) -> None:
     state = project / ".chromactl" / "state" / "dev" / "us-east-1" / "terraform.tfstate"
     proc = subprocess.run(
-        [sys.executable, "-m", "chromactl.cli.app", "up", "--env", "dev", "--auto-approve", "--skip-checks", "--json"],
+        [sys.executable, "-m", "chromactl.cli.app", "up", "--env", "dev", "--sandbox", "--auto-approve", "--skip-checks", "--json"],
         capture_output=True, text=True, timeout=600, env=dict(os.environ), stdin=subprocess.DEVNULL, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     up = json.loads(proc.stdout)
     created = up["plan"]["totals"]["create"]
     assert created > 50 and up["endpoint"].startswith("https://")
+    assert up["second_plan"] == {"converged": True, "changes": {}, "output_changes": 0}  # the real env converges (item 18)
     assert len(resources(state)) == created
     assert any(".aws_ecs_service." in r for r in resources(state))
     # the real backend block is kept; only the override (written because of the switch) makes it local
@@ -92,10 +93,13 @@ def test_dev_lifecycle_end_to_end(project: Path) -> None:
     outs = json.loads(res.out)
     assert outs["endpoint_url"] == up["endpoint"]
     assert outs["cluster_name"] and outs["target_group_arn"].startswith("arn:aws:elasticloadbalancing:us-east-1:")
+    # the outputs the Python reads that the root did not export before (issue 12, item 5), from a real apply
+    assert outs["backup_role_arn"].startswith("arn:aws:iam::") and outs["vpc_id"] and outs["alarm_name_prefix"] == "chromactl-dev"
+    assert outs["account_id"] == "123456789012"
     res = run_cli("output", "endpoint_url", "--env", "dev")
     assert res.code == 0 and up["endpoint"] in res.out
 
-    res = run_cli("plan", "--env", "dev", "--check", "--json")
+    res = run_cli("plan", "--env", "dev", "--check", "--json", "--sandbox")
     assert res.code == 0, res.err[-3000:]
     data = json.loads(res.out)
     assert data["changes"] is False and data["summary"]["totals"] == {"create": 0, "update": 0, "replace": 0, "delete": 0}
@@ -103,7 +107,7 @@ def test_dev_lifecycle_end_to_end(project: Path) -> None:
     tfvars = project / "envs" / "dev" / "terraform.tfvars"
     original = tfvars.read_text()
     tfvars.write_text(original + "\nlog_retention_days = 60\n" if "log_retention_days" not in original else original.replace("log_retention_days", "log_retention_days = 60 #", 1))
-    res = run_cli("plan", "--env", "dev", "--check")
+    res = run_cli("plan", "--env", "dev", "--check", "--sandbox")
     assert res.code == 1, res.err[-3000:]
     assert "changes present" in res.err and "aws_cloudwatch_log_group" in res.out
     assert re.search(r"[1-9]\d* to update", res.out), res.out
@@ -117,8 +121,9 @@ def test_dev_lifecycle_end_to_end(project: Path) -> None:
 
 def test_prod_refuses_destroy_without_typed_name(project: Path) -> None:
     state = project / ".chromactl" / "state" / "prod" / "us-east-1" / "terraform.tfstate"
-    res = run_cli("up", "--env", "prod", "--auto-approve", "--skip-checks", "--json")
+    res = run_cli("up", "--env", "prod", "--sandbox", "--auto-approve", "--skip-checks", "--json")
     assert res.code == 0, res.err[-3000:]
+    assert json.loads(res.out)["second_plan"]["converged"] is True  # prod converges too: one apply, then an empty plan
     before = resources(state)
     assert len(before) > 50
     serial = json.loads(state.read_text())["serial"]

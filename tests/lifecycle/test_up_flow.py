@@ -109,9 +109,9 @@ def svc_stack(tiny_project: TinyProject, ecs_env: str, chroma_server, make_nginx
 def test_up_applies_waits_and_smokes(svc_stack) -> None:  # type: ignore[no-untyped-def]
     p, arn, proxy = svc_stack
     stack = make_stack(register=True)
-    _svc_env(p, endpoint_url=proxy.url, token_secret_arn=arn, cluster_name=stack["ecs_cluster_name"],
-             service_name=stack["ecs_service_name"], target_group_arn=stack["target_group_arn"])
-    res = run_cli("up", "--env", "svc", "--auto-approve", "--json", "--wait-timeout", "30")
+    _svc_env(p, endpoint_url=proxy.url, token_secret_arn=arn, cluster_name=stack["cluster_name"],
+             service_name=stack["service_name"], target_group_arn=stack["target_group_arn"])
+    res = run_cli("up", "--env", "svc", "--sandbox", "--auto-approve", "--json", "--wait-timeout", "30")
     assert res.code == 0, res.err[-3000:]
     data = json.loads(res.out)
     assert data["applied"]["summary"]["totals"]["create"] == 1
@@ -127,7 +127,7 @@ def test_up_applies_waits_and_smokes(svc_stack) -> None:  # type: ignore[no-unty
     s3 = boto3.client("s3", region_name="us-east-2")
     s3.create_bucket(Bucket="chromactl-test-state-svc", CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
     # a second up: no changes, still waits and smokes, and records the manifest for the failover gate
-    res = run_cli("up", "--env", "svc", "--auto-approve", "--json", "--wait-timeout", "30")
+    res = run_cli("up", "--env", "svc", "--sandbox", "--auto-approve", "--json", "--wait-timeout", "30")
     assert res.code == 0, res.err[-3000:]
     data = json.loads(res.out)
     assert data["applied"] is None
@@ -139,12 +139,12 @@ def test_up_applies_waits_and_smokes(svc_stack) -> None:  # type: ignore[no-unty
 def test_up_fails_when_the_service_never_settles(svc_stack) -> None:  # type: ignore[no-untyped-def]
     p, arn, proxy = svc_stack
     stack = make_stack(register=False)  # no healthy target: never stable
-    _svc_env(p, endpoint_url=proxy.url, token_secret_arn=arn, cluster_name=stack["ecs_cluster_name"],
-             service_name=stack["ecs_service_name"], target_group_arn=stack["target_group_arn"])
-    res = run_cli("up", "--env", "svc", "--auto-approve", "--wait-timeout", "1")
+    _svc_env(p, endpoint_url=proxy.url, token_secret_arn=arn, cluster_name=stack["cluster_name"],
+             service_name=stack["service_name"], target_group_arn=stack["target_group_arn"])
+    res = run_cli("up", "--env", "svc", "--sandbox", "--auto-approve", "--wait-timeout", "1")
     assert_clean_error(res, 1, "was not stable after 1 s", "0 target(s) registered")
     # applied all the same (the wait is after apply), and the next run does not trip
-    res = run_cli("plan", "--env", "svc", "--check")
+    res = run_cli("plan", "--env", "svc", "--check", "--sandbox")
     assert res.code == 0, res.err
 
 

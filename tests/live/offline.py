@@ -69,6 +69,14 @@ output "service_name" {
 """
 
 
+def mark_sandbox(env_dir: Path) -> None:
+    """`sandbox = true` under [env]: the example env's placeholders (moto's account is 123456789012) may be planned."""
+    toml = env_dir / "chromactl.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert "\n[env]\n" in text and "sandbox" not in text
+    toml.write_text(text.replace("\n[env]\n", "\n[env]\nsandbox = true\n", 1), encoding="utf-8")
+
+
 def make_tiny_project(tmp: Path) -> tuple[Path, Path]:
     """A project whose dev env is TINY_DEV (for orchestration tests that need an apply, not the whole stack)."""
     from tfoffline import harness
@@ -79,6 +87,7 @@ def make_tiny_project(tmp: Path) -> tuple[Path, Path]:
     (root / "terraform").mkdir()
     (env_dir / "main.tf").write_text(TINY_DEV)
     (env_dir / "chromactl.toml").write_text((harness.REPO / "envs" / "dev" / "chromactl.toml").read_text())
+    mark_sandbox(env_dir)
     return root, harness.write_cli_config(tmp / "tfrc")
 
 
@@ -88,6 +97,7 @@ def make_project(tmp: Path) -> tuple[Path, Path]:
 
     root = tmp / "proj"
     harness.copy_root("envs/dev", root)
+    mark_sandbox(root / "envs" / "dev")
     zip_path = root / "build" / "token-rotation.zip"
     if not zip_path.is_file():  # `make zip` builds the real one; a stand-in is enough for the offline provider
         zip_path.parent.mkdir(parents=True, exist_ok=True)

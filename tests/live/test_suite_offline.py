@@ -104,3 +104,19 @@ def test_destroy_runs_in_finally_after_a_failure_mid_suite(offline_tiny: Offline
     assert offline.calls[-1] == "destroy"
     assert state_resources(offline.env.dir.parent.parent) == []
     assert offline.proxy is None and offline.plane is None  # the local fakes are stopped too
+
+
+def test_a_perpetual_diff_fails_the_up_step_and_the_stack_is_still_destroyed(offline_tiny: OfflineTarget, tmp_path: Path) -> None:
+    """The suite's `up` plans again after the apply (issue 12, item 18): a resource that changes in every
+    plan (here `timestamp()`, as a provider-normalised task definition would) fails the step, naming it."""
+    offline = offline_tiny
+    main_tf = offline.env.dir / "main.tf"
+    main_tf.write_text(main_tf.read_text() + '\nresource "terraform_data" "clock" {\n  input = timestamp()\n}\n')
+    report_path = tmp_path / "live.json"
+    report = run_suite(offline, report_path=report_path, settings=SMALL)
+    data = json.loads(report_path.read_text())
+    step = {s["name"]: s for s in data["steps"]}
+    assert not report.ok and not step["up"]["ok"]
+    assert "does not converge" in step["up"]["error"] and "terraform_data.clock (update)" in step["up"]["error"], step["up"]
+    assert all(step[n].get("skipped") for n in STEPS if n != "up")
+    assert step["destroy"]["ok"] and state_resources(offline.env.dir.parent.parent) == []

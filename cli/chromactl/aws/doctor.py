@@ -4,7 +4,9 @@ Checks: the Terraform engine and its version; the env's config; its regions
 (known names, and enabled for the account); AWS credentials (STS caller
 identity, and the account equals the env's `account_id` when declared); the
 state bucket reachable and versioned; placeholders still present in the env's
-files (a warning). Any failed check makes the exit code 1; warnings do not.
+files (a warning); per primary region, the Elastic IPs the envs' NAT gateways
+need against the account's quota (aws/eip_quota.py). Any failed check makes
+the exit code 1; warnings do not.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from chromactl.errors import ChromactlError
-
-PLACEHOLDER = re.compile(r"REPLACE|(?i:replace[-_]?me)|123456789012")
 
 
 @dataclass
@@ -41,17 +41,11 @@ def check_engine() -> Check:
 
 
 def placeholders(env_dir: Path) -> list[str]:
-    """`file:line` of every placeholder left in the env's tfvars and chromactl.toml."""
-    hits: list[str] = []
-    for name in ("terraform.tfvars", "chromactl.toml"):
-        path = env_dir / name
-        if not path.is_file():
-            continue
-        for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-            code = line.split("#", 1)[0]
-            if PLACEHOLDER.search(code):
-                hits.append(f"{path.name}:{n}")
-    return hits
+    """`file:line value (why)` of every placeholder left in the env's values (the one detector
+    plan/up/apply also use: chromactl.lifecycle.placeholders)."""
+    from chromactl.lifecycle.placeholders import find_placeholders
+
+    return [h.describe() for h in find_placeholders(env_dir)]
 
 
 _BUILD_REF = re.compile(r"(?:\.\./)+(build/[A-Za-z0-9_./-]+)")
@@ -142,8 +136,12 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
         prefix = f"{env.name}: "
         hits = placeholders(env.dir)
         if hits:
-            checks.append(Check(prefix + "placeholders", "warn", "placeholder values left in " + ", ".join(hits[:6]),
-                                f"Replace REPLACE... and the example account 123456789012 in {env.dir} with your values."))
+            more = f" and {len(hits) - 6} more" if len(hits) > 6 else ""
+            refusal = ("sandbox env: plan/up/apply accept them" if env.sandbox
+                       else "plan/up/apply refuse them unless --sandbox (or sandbox = true under [env])")
+            checks.append(Check(prefix + "placeholders", "warn", f"placeholder values left ({refusal}): " + "; ".join(hits[:6]) + more,
+                                f"Replace the REPLACE markers, documentation account ids, example.com names and documentation "
+                                f"address ranges in {env.dir} with your values."))
         else:
             checks.append(Check(prefix + "placeholders", "ok", "no placeholders left"))
         pin = check_module_pin(env)
@@ -186,7 +184,47 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
             checks.append(Check(prefix + "state bucket", "fail",
                                 f"s3://{bucket} does not exist in {env.state.region}" if missing else f"s3://{bucket} unreachable: {phrase}",
                                 f"Run `chromactl bootstrap --env {env.name}`." if missing else "Check credentials and network; the bucket must be in [state] region."))
+    if identity is not None:
+        checks.extend(check_eip_quota([e for e in aws_envs if not e.account_id or e.account_id == identity.get("Account")], factory))
     return checks
+
+
+def check_eip_quota(envs: list[Any], factory: Any) -> list[Check]:
+    """Per primary region of the envs in this account: Elastic IPs needed (1 per NAT gateway) against the quota."""
+    from chromactl.aws.eip_quota import QUOTA_CODE, allocated, eip_quota, regional_needs
+    from chromactl.aws.session import describe_aws_error
+
+    out: list[Check] = []
+    names = {e.name for e in envs}
+    for region, need in sorted(regional_needs(envs).items()):
+        name = f"elastic IPs {region}"
+        per_env = ", ".join(f"{k} {v}" for k, v in sorted(need.envs.items())) or "none known"
+        unknown = f"; not counted (no azs_by_region for {region} in terraform.tfvars): {', '.join(need.unknown)}" if need.unknown else ""
+        try:
+            quota, source = eip_quota(factory, region)
+            others, ours = allocated(factory, region, names)
+        except Exception as exc:  # noqa: BLE001 - reported as one phrase
+            out.append(Check(name, "warn", f"could not read the Elastic IP quota or addresses in {region}: {describe_aws_error(exc)}",
+                             "Allow servicequotas:GetServiceQuota and ec2:DescribeAddresses to check it."))
+            continue
+        total = others + need.needed
+        detail = (f"{need.needed} needed by these envs' NAT gateways ({per_env}) + {others} held by other resources = {total} "
+                  f"of {quota} ({source} {QUOTA_CODE}; {ours} already held by these stacks){unknown}")
+
+        def fix(wanted: int, region: str = region) -> str:
+            return (f"Request 'EC2-VPC Elastic IPs' >= {wanted} in {region}: aws service-quotas request-service-quota-increase "
+                    f"--service-code ec2 --quota-code {QUOTA_CODE} --desired-value {wanted} --region {region}; "
+                    f"or set single_nat_gateway = true in the non-production envs.")
+
+        with_failover = total + need.failover_needed
+        rebuilds = ", ".join(f"{k} {v}" for k, v in sorted(need.failover.items()))
+        if total > quota:
+            out.append(Check(name, "fail", detail, fix(total)))
+        elif with_failover > quota:  # a failover rebuild here would stop at its NAT gateways' addresses
+            out.append(Check(name, "warn", f"{detail}; a failover rebuild here ({rebuilds}) would need {with_failover}", fix(with_failover)))
+        else:
+            out.append(Check(name, "ok", detail + (f"; failover rebuilds here ({rebuilds}) fit too" if rebuilds else "")))
+    return out
 
 
 def failed(checks: list[Check]) -> bool:

@@ -15,17 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chromactl.config import EnvConfig
-
-_EFS_KEYS = ("efs_file_system_id", "efs_id", "file_system_id")
-_VAULT_KEYS = ("backup_vault_name", "backup_vault")
-_PREFIX_KEYS = ("alarm_name_prefix", "alarm_prefix", "name_prefix")
-
-
-def _first(outputs: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        if outputs.get(key):
-            return outputs[key]
-    return None
+from chromactl.lifecycle.outputs import StackOutputs
 
 
 def _err(exc: Exception) -> dict[str, Any]:
@@ -42,17 +32,21 @@ def _age_s(ts: Any, now: datetime) -> float | None:
     return round((now - ts).total_seconds(), 1)
 
 
+def _stack(env: EnvConfig, region: str, outputs: Any) -> StackOutputs:
+    return StackOutputs.from_values(outputs, where=f"{env.name}/{region}")
+
+
 def service_section(env: EnvConfig, region: str, outputs: dict[str, Any], factory: Any) -> dict[str, Any]:
     from chromactl.aws.wait import observe, stable_reason
-    from chromactl.lifecycle.core import _CLUSTER_KEYS, _SERVICE_KEYS, _TG_KEYS, pick
 
+    stack = _stack(env, region, outputs)
     try:
         obs = observe(
             factory.client("ecs", region),
             factory.client("elbv2", region),
-            pick(outputs, _CLUSTER_KEYS, "ECS cluster", env, region),
-            pick(outputs, _SERVICE_KEYS, "ECS service", env, region),
-            pick(outputs, _TG_KEYS, "target group", env, region),
+            stack.need("cluster_name"),
+            stack.need("service_name"),
+            stack.need("target_group_arn"),
         )
     except Exception as exc:  # noqa: BLE001 - reported as one phrase
         return _err(exc)
@@ -63,7 +57,8 @@ def service_section(env: EnvConfig, region: str, outputs: dict[str, Any], factor
 
 
 def alarms_section(env: EnvConfig, region: str, outputs: dict[str, Any], factory: Any) -> dict[str, Any]:
-    prefix = _first(outputs, _PREFIX_KEYS) or f"chromactl-{env.name}"
+    # alarm_name_prefix: the stack's `<project>-<env>`; stacks applied before it was an output use the default project name
+    prefix = _stack(env, region, outputs).alarm_name_prefix or f"chromactl-{env.name}"
     try:
         cw = factory.client("cloudwatch", region)
         firing: list[dict[str, Any]] = []
@@ -85,8 +80,8 @@ def alarms_section(env: EnvConfig, region: str, outputs: dict[str, Any], factory
     return {"prefix": prefix, "in_alarm": firing}
 
 
-def replication_section(region: str, outputs: dict[str, Any], factory: Any, now: datetime) -> dict[str, Any]:
-    fs_id = _first(outputs, _EFS_KEYS)
+def replication_section(region: str, outputs: Any, factory: Any, now: datetime) -> dict[str, Any]:
+    fs_id = StackOutputs.from_values(outputs).file_system_id
     if not fs_id:
         return {"configured": False, "note": "no EFS file system id in the outputs"}
     try:
@@ -114,8 +109,8 @@ def replication_section(region: str, outputs: dict[str, Any], factory: Any, now:
     return {"file_system_id": fs_id, "configured": bool(dests), "destinations": dests}
 
 
-def recovery_section(region: str, outputs: dict[str, Any], factory: Any, now: datetime) -> dict[str, Any]:
-    vault = _first(outputs, _VAULT_KEYS)
+def recovery_section(region: str, outputs: Any, factory: Any, now: datetime) -> dict[str, Any]:
+    vault = StackOutputs.from_values(outputs).backup_vault_name
     if not vault:
         return {"note": "no backup vault in the outputs"}
     try:
@@ -173,7 +168,7 @@ def collect_status(env: EnvConfig, region: str, outputs: dict[str, Any], factory
     return {
         "env": env.name,
         "region": region,
-        "endpoint": outputs.get("endpoint_url"),
+        "endpoint": _stack(env, region, outputs).endpoint_url,
         "healthy": not problems,
         "problems": problems,
         "service": service,

@@ -18,6 +18,9 @@ import typer
 from chromactl.cli.context import ENV_OPT, JSON_OPT, REGION_OPT, app_context
 
 AUTO_APPROVE_OPT = typer.Option(False, "--auto-approve", help="Apply without the y/N question (CI). Never enough on its own for deletes/replaces on a protected env.")
+SANDBOX_OPT = typer.Option(
+    False, "--sandbox", help="This env is a sandbox: go ahead although its files hold placeholders (REPLACE, 123456789012, example.com). Same as sandbox = true under [env]."
+)
 CONFIRM_ENV_OPT = typer.Option(
     None, "--confirm-env", metavar="NAME", help="Type the env's name here instead of at the prompt (protected envs, non-interactive runs)."
 )
@@ -111,6 +114,7 @@ def register(app: typer.Typer) -> None:
         var: list[str] | None = typer.Option(None, "--var", help="Extra Terraform variable KEY=VALUE (repeatable)."),  # noqa: B008
         reinit: bool = typer.Option(False, "--reinit", help="Run terraform init even if nothing changed."),
         diff: bool = typer.Option(False, "--diff", help="Also print Terraform's attribute-level diff (terraform show)."),
+        sandbox: bool = SANDBOX_OPT,
         json_out: bool = JSON_OPT,
     ) -> None:
         """Plan an env in a region to a saved file, with a summary by action and resource type.
@@ -127,7 +131,7 @@ def register(app: typer.Typer) -> None:
         e = _load(actx, env)
         _aws_only(e, "plan")
         the_region = e.region_or_primary(region)
-        res = core.plan(e, the_region, actx.output, out=out, extra_vars=_vars(var), profile=actx.profile, reinit=reinit)
+        res = core.plan(e, the_region, actx.output, out=out, extra_vars=_vars(var), profile=actx.profile, reinit=reinit, sandbox=sandbox)
         diff_text = ""
         if diff and res.changes:
             from chromactl.lifecycle.runner import Runner
@@ -159,6 +163,11 @@ def register(app: typer.Typer) -> None:
         plan_file: Path | None = typer.Option(None, "--plan", help="The saved plan to apply (default: the env/region's last `chromactl plan`)."),  # noqa: B008
         auto_approve: bool = AUTO_APPROVE_OPT,
         confirm_env: str | None = CONFIRM_ENV_OPT,
+        sandbox: bool = SANDBOX_OPT,
+        force_delete_secret: bool = typer.Option(
+            False, "--force-delete-secret",
+            help="If the plan creates a secret whose name one scheduled for deletion holds, delete that one for good first.",
+        ),
         json_out: bool = JSON_OPT,
     ) -> None:
         """Apply a saved plan (never plans again). Protected envs: deletes/replaces need the env's name typed."""
@@ -168,7 +177,8 @@ def register(app: typer.Typer) -> None:
         e = _load(actx, env)
         _aws_only(e, "apply")
         the_region = e.region_or_primary(region)
-        data = core.apply_saved(e, the_region, actx.output, plan_path=plan_file, auto_approve=auto_approve, confirm_env=confirm_env, profile=actx.profile)
+        data = core.apply_saved(e, the_region, actx.output, plan_path=plan_file, auto_approve=auto_approve, confirm_env=confirm_env, profile=actx.profile,
+                                sandbox=sandbox, check_secrets=True, secret_action="force-delete" if force_delete_secret else None)
         actx.output.result(data, lambda c: c.print(f"Applied {e.name}/{the_region} in {data['seconds']} s."))
 
     @app.command("up")
@@ -181,16 +191,29 @@ def register(app: typer.Typer) -> None:
         wait_timeout: float = typer.Option(900.0, "--wait-timeout", help="Seconds to wait for the service to be stable and healthy."),
         confirm_env: str | None = CONFIRM_ENV_OPT,
         diff: bool = typer.Option(False, "--diff", help="Show Terraform's attribute-level diff before the confirmation."),
+        sandbox: bool = SANDBOX_OPT,
+        force_delete_secret: bool = typer.Option(
+            False, "--force-delete-secret",
+            help="If the token secret's name is held by a secret scheduled for deletion (destroyed within its recovery window), delete that one for good first (its old token is lost).",
+        ),
+        restore_secret: bool = typer.Option(
+            False, "--restore-secret", help="Instead, restore that secret (and its KMS key) and import it into the state."
+        ),
         json_out: bool = JSON_OPT,
     ) -> None:
         """Init, plan, confirm, apply, wait until stable and healthy, then smoke-check. `--env local` runs Chroma here."""
         from chromactl.lifecycle import core
 
         actx = app_context(ctx, json_out)
+        if force_delete_secret and restore_secret:
+            from chromactl.errors import UsageError
+
+            raise UsageError("--force-delete-secret and --restore-secret exclude each other.", "Pick one: delete the old secret for good, or restore it.")
         e = _load(actx, env)
         data = core.up(
             e, region, actx.output, auto_approve=auto_approve, skip_checks=skip_checks, wait_timeout=wait_timeout,
-            confirm_env=confirm_env, profile=actx.profile, diff=diff,
+            confirm_env=confirm_env, profile=actx.profile, diff=diff, sandbox=sandbox,
+            secret_action="force-delete" if force_delete_secret else "restore" if restore_secret else None,
         )
 
         def render(console: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from chromactl.config import EnvConfig
 from chromactl.drills.common import DEFAULT_POLL_S, DEFAULT_TIMEOUT_S, Clock
-from chromactl.errors import ConfigError
+from chromactl.lifecycle.outputs import StackOutputs
 from chromactl.output import Output
 
 
@@ -46,15 +46,14 @@ class DrillContext:
         if self.endpoint_override is None and self.outputs.get("endpoint_tls_verifiable") is False:
             self.verify_tls = False
 
-    def need(self, *keys: str) -> str:
-        for key in keys:
-            value = self.outputs.get(key)
-            if value:
-                return str(value)
-        raise ConfigError(
-            f"The outputs of {self.env.name}/{self.region} have no {keys[0]}.",
-            f"Is the stack applied? Check `chromactl output --env {self.env.name} --region {self.region}`.",
-        )
+    @property
+    def stack(self) -> StackOutputs:
+        """The outputs, typed (one name per output, no alternatives guessed)."""
+        return StackOutputs.from_values(self.outputs, where=f"{self.env.name}/{self.region}")
+
+    def need(self, key: str) -> str:
+        """Output `key`, or a ConfigError naming it."""
+        return self.stack.need(key)
 
     def client(self, service: str) -> Any:
         return self.factory.client(service, self.region)
@@ -79,5 +78,4 @@ class DrillContext:
                       env=self.env.name, region=self.region)
 
     def cluster_service_tg(self) -> tuple[str, str, str]:
-        return (self.need("cluster_name", "ecs_cluster_name"), self.need("service_name", "ecs_service_name"),
-                self.need("target_group_arn", "alb_target_group_arn"))
+        return self.need("cluster_name"), self.need("service_name"), self.need("target_group_arn")

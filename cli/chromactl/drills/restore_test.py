@@ -123,9 +123,7 @@ class AwsTempEndpoint:
 
         info, secs = poll_until(running, timeout_s=ctx.timeout_s, poll_s=ctx.poll_s, what="the restore-test task to run", clock=ctx.clock)
         result.step("temporary task", secs, ip=info["ip"])
-        vpc = ctx.outputs.get("vpc_id") or aws_call(  # the env roots do not all export vpc_id: the service's target group knows it
-            "reading the service's target group", elbv2.describe_target_groups, TargetGroupArns=[ctx.cluster_service_tg()[2]],
-        )["TargetGroups"][0]["VpcId"]
+        vpc = ctx.need("vpc_id")
         nonce = secrets.token_hex(32)
         tg = aws_call("creating the temporary target group", elbv2.create_target_group,
                       Name=f"chromactl-rt-{secrets.token_hex(4)}", Protocol="HTTP", Port=PORT, VpcId=vpc, TargetType="ip",
@@ -248,10 +246,10 @@ def run(ctx: DrillContext) -> DrillResult:
         if not kms:
             raise OperationFailed(f"The source file system {source_fs} reports no KMS key.", "The stack encrypts EFS with a KMS key; check the file system.")
         aps = aws_call("reading the access point", efs.describe_access_points, FileSystemId=source_fs).get("AccessPoints") or []
-        wanted_ap = ctx.outputs.get("access_point_id")
+        wanted_ap = ctx.stack.access_point_id
         ap = next((a for a in aps if a.get("AccessPointId") == wanted_ap), aps[0] if aps else None)
-        root = (ap or {}).get("RootDirectory", {}).get("Path") or ctx.outputs.get("file_system_root_directory") or A.DEFAULT_ROOT
-        account = ctx.outputs.get("account_id") or ctx.env.account_id
+        root = (ap or {}).get("RootDirectory", {}).get("Path") or ctx.stack.file_system_root_directory or A.DEFAULT_ROOT
+        account = ctx.stack.account_id or ctx.env.account_id
 
         def undo_restore() -> str:
             job = journal.checkpoints("promote").get("restore_job_id")
@@ -278,7 +276,7 @@ def run(ctx: DrillContext) -> DrillResult:
         out.info(f"Restoring {found['recovery_point_arn']} into a new file system ...")
         t0 = ctx.clock.monotonic()
         promo = A.promote_backup(ctx.env, ctx.region, ctx.factory, found,
-                                 {"dr_kms_key_arn": kms, "file_system_id": source_fs, "backup_role_arn": ctx.outputs.get("backup_role_arn")},
+                                 {"dr_kms_key_arn": kms, "file_system_id": source_fs, "backup_role_arn": ctx.stack.backup_role_arn},
                                  account, journal, A.Clock(sleep=ctx.clock.sleep, monotonic=ctx.clock.monotonic),
                                  timeout_s=ctx.timeout_s, interval_s=ctx.poll_s, root=root)
         fs_id = promo["file_system_id"]

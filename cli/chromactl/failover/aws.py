@@ -114,6 +114,19 @@ def access_point_root(state: dict[str, Any] | None) -> str:
     return str(value) if value else DEFAULT_ROOT
 
 
+def _backup_role(attrs: dict[str, Any]) -> str | None:
+    policy = attrs.get("assume_role_policy") or ""
+    trusts_backup = isinstance(policy, str) and '"backup.' in policy.replace(" ", "")
+    return str(attrs["arn"]) if trusts_backup and attrs.get("arn") else None
+
+
+def backup_role_arn(state: dict[str, Any] | None) -> str | None:
+    """The stack's AWS Backup role: the `backup_role_arn` output, else (a state from before that output)
+    the state's IAM role trusted by the AWS Backup service."""
+    value = state_outputs(state).get("backup_role_arn") or state_attr(state, "aws_iam_role", _backup_role)
+    return str(value) if value else None
+
+
 def task_images(state: dict[str, Any] | None) -> list[str]:
     raw = state_attr(state, "aws_ecs_task_definition", lambda a: a["container_definitions"])
     if not raw:
@@ -420,7 +433,12 @@ def promote_backup(env: EnvConfig, target: str, factory: Any, found: dict[str, A
     marks = journal.checkpoints("promote")
     job_id = marks.get("restore_job_id")
     if not job_id:
-        role = outputs.get("backup_role_arn") or f"arn:aws:iam::{account or '123456789012'}:role/service-role/AWSBackupDefaultServiceRole"
+        # The stack's own backup role (terraform/modules/iam: AWSBackupServiceRolePolicyForRestores attached);
+        # never AWSBackupDefaultServiceRole, which exists only where the console created it.
+        role = outputs.get("backup_role_arn")
+        if not role:
+            raise OperationFailed("The stack's outputs name no AWS Backup role (backup_role_arn) to restore with.",
+                                  "Apply the env once with this chromactl (its root exports backup_role_arn), then fail over again.")
         token = f"chromactl-{env.name}-{target}-{journal.run_id}"
         metadata = {
             "file-system-id": str(outputs.get("file_system_id") or ""),

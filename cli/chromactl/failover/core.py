@@ -35,7 +35,7 @@ from chromactl.regions import check_region
 
 ENDPOINT_OVERRIDE_ENV = "CHROMACTL_FAILOVER_ENDPOINT"
 
-# Outputs of the primary's state that the failover needs (none of them secret).
+# Outputs of the primary's state that the failover needs (none of them secret); each is a StackOutputs field.
 _PRIMARY_KEYS = ("cluster_name", "service_name", "file_system_id", "replica_file_system_id", "dr_backup_vault_name",
                  "dr_kms_key_arn", "backup_role_arn", "endpoint_url", "failover_region")
 
@@ -84,6 +84,9 @@ def _preflight(run: Run) -> dict[str, Any]:
     state = A.read_primary_state(env, factory)
     outputs = A.state_outputs(state)
     primary = {k: outputs[k] for k in _PRIMARY_KEYS if outputs.get(k) not in (None, "")}
+    role = A.backup_role_arn(state)
+    if role:
+        primary["backup_role_arn"] = role
     root = A.access_point_root(state)
     wanted = run.journal.source  # "auto" | "replica" | "backup"
     replica = rp = None

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from chromactl.config import EnvConfig
-from chromactl.errors import ConfigError, OperationFailed, UsageError
+from chromactl.errors import OperationFailed, UsageError
 from chromactl.lifecycle import planfile
 from chromactl.lifecycle.guard import check_apply
 from chromactl.lifecycle.runner import Runner
@@ -144,8 +144,17 @@ def plan(
     profile: str | None = None,
     reinit: bool = False,
     runner: Runner | None = None,
+    sandbox: bool = False,
 ) -> PlanResult:
-    """Plan (env, region) to a saved file with its sidecar; returns the summary."""
+    """Plan (env, region) to a saved file with its sidecar; returns the summary.
+
+    Before Terraform runs: an env whose files still hold placeholders is refused
+    (naming file, line and value) unless it is a sandbox (`sandbox`, or
+    `sandbox = true` in its chromactl.toml). A destroy plan is never refused:
+    it sends no value to AWS.
+    """
+    if not destroy:
+        guard_placeholders(env, "plan", sandbox=sandbox)
     runner = runner or Runner(env, region, output, profile=profile)
     from chromactl.modules import pin_warning
 
@@ -185,6 +194,123 @@ def plan(
     return PlanResult(env.name, region, path, changes, summary, destroy)
 
 
+def guard_placeholders(env: EnvConfig, verb: str, *, sandbox: bool = False) -> None:
+    """Refuse (ConfigError, exit 2) an AWS env with placeholders, unless it is a sandbox."""
+    if not env.is_aws or sandbox or env.sandbox:
+        return
+    from chromactl.lifecycle.placeholders import refuse_placeholders
+
+    refuse_placeholders(env.name, env.dir, verb)
+
+
+def settle_pending_secrets(
+    env: EnvConfig,
+    region: str,
+    output: Output,
+    result: PlanResult,
+    *,
+    runner: Runner,
+    action: str | None,
+    factory: Any = None,
+    profile: str | None = None,
+    sandbox: bool = False,
+    verb: str = "up",
+) -> tuple[PlanResult, dict[str, Any] | None]:
+    """Before the apply: a secret the plan creates must not collide with one scheduled for deletion.
+
+    Without a flag such a collision is refused (exit 2) naming the secret and both
+    flags; `action` "force-delete" deletes it for good (the plan stands), "restore"
+    brings it back, imports it into the state and plans again. Returns the plan to
+    apply and what was done (None: nothing to do).
+    """
+    from chromactl.lifecycle import secrets as S
+
+    if not any(key in result.summary.counts for key in (("create", S.SECRET_TYPE), ("replace", S.SECRET_TYPE))):
+        return result, None
+    planned = S.planned_secret_creates(_show_json(runner, result.path), region)
+    if not planned:
+        return result, None
+    if factory is None:
+        from chromactl.aws.session import ClientFactory
+
+        factory = ClientFactory(profile=profile, max_attempts=2)
+    try:
+        pending = S.find_pending(planned, factory)
+    except Exception as exc:  # noqa: BLE001 - a warning: the apply says the rest
+        from chromactl.aws.session import describe_aws_error
+
+        output.warn(f"could not check whether the secret name(s) {', '.join(p.name for p in planned)} are free "
+                    f"({describe_aws_error(exc)}); if the apply fails with 'scheduled for deletion', run again with "
+                    f"--force-delete-secret or --restore-secret.")
+        return result, None
+    if not pending:
+        return result, None
+    if action is None:
+        if verb == "up":
+            planfile.discard(result.path)  # `up` plans anew next time; a saved plan (apply) stays for the rerun
+        raise S.refusal(pending, env.name, region, verb=verb)
+    if action == S.FORCE_DELETE:
+        names = S.force_delete(pending, factory)
+        output.info(f"Force-deleted {', '.join(names)} without recovery (--force-delete-secret): the apply creates it anew "
+                    f"and the first rotation writes a new token.")
+        return result, {"action": action, "secrets": names}
+    names = S.restore(pending, factory)
+    output.info(f"Restored {', '.join(names)} (--restore-secret); importing it into the state of {env.name}/{region} and planning again.")
+    planfile.discard(result.path)
+    var_args = _var_args(region_vars(env, region))
+    for p in pending:
+        imported = runner.run(["import", "-input=false", "-no-color", *var_args, p.address, p.arn], step="import", timeout_s=600)
+        if imported.rc != 0:
+            raise runner.failure("import", imported)
+    return plan(env, region, output, runner=runner, sandbox=sandbox), {"action": action, "secrets": names}
+
+
+def _show_json(runner: Runner, path: Path) -> dict[str, Any]:
+    result = runner.run(["show", "-json", "-no-color", str(path)], step="show", timeout_s=300)
+    if result.rc != 0:
+        raise runner.failure("show", result)
+    try:
+        data = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        raise OperationFailed(f"terraform show did not print the plan {path} as JSON.", "Run `chromactl plan` again.") from None
+    return data if isinstance(data, dict) else {}
+
+
+def check_converged(
+    env: EnvConfig, region: str, output: Output, *, runner: Runner, extra_vars: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Plan again right after an apply: the plan must be empty.
+
+    A change in it is a perpetual diff: every later apply changes the same
+    resources again (on the task definition, a new deployment each time: with
+    one writer per data directory, an outage per apply). Returns
+    {"converged", "changes": action -> addresses, "output_changes"}; no plan
+    file is saved (nothing is meant to be applied from it).
+    """
+    all_vars = {**region_vars(env, region), **(extra_vars or {})}
+    args = ["plan", "-input=false", "-json", "-detailed-exitcode", *_var_args(all_vars)]
+    with output.status(f"terraform plan again for {env.name}/{region} (after the apply it must be empty)"):
+        result = runner.run(args, json_events=True, on_event=_progress(output, verbose_only=True), step="second plan")
+    if result.rc not in (0, 2):
+        raise runner.failure("plan", result)
+    summary = from_events(result.events)
+    changes = {action: list(addrs) for action, addrs in summary.addresses.items() if addrs}
+    return {"converged": not summary.has_resource_changes, "changes": changes, "output_changes": summary.output_changes}
+
+
+def require_converged(env: EnvConfig, region: str, second: dict[str, Any]) -> None:
+    """OperationFailed (exit 1) naming the addresses a second plan still changes."""
+    if second["converged"]:
+        return
+    listed = [f"{addr} ({action})" for action, addrs in second["changes"].items() for addr in addrs]
+    shown = ", ".join(listed[:10]) + (f" and {len(listed) - 10} more" if len(listed) > 10 else "")
+    raise OperationFailed(
+        f"{env.name}/{region} does not converge: right after the apply, a second plan still changes {len(listed)} resource(s): {shown}.",
+        f"Every apply would change them again (on the task definition: a new deployment, an outage with one writer); "
+        f"see the attributes with `chromactl plan --env {env.name} --region {region} --diff` and fix the configuration. The apply itself is done.",
+    )
+
+
 def show_plan(runner: Runner, path: Path) -> PlanSummary:
     """What a saved plan really does, from `terraform show -json`."""
     result = runner.run(["show", "-json", "-no-color", str(path)], step="show", timeout_s=300)
@@ -216,11 +342,21 @@ def apply_saved(
     profile: str | None = None,
     summary: PlanSummary | None = None,
     runner: Runner | None = None,
+    sandbox: bool = False,
+    check_secrets: bool = False,
+    secret_action: str | None = None,
 ) -> dict[str, Any]:
-    """Apply a saved plan made by `plan` for this (env, region). Returns what was applied."""
+    """Apply a saved plan made by `plan` for this (env, region). Returns what was applied.
+
+    check_secrets (the `apply` verb; `up` checks before its confirmation): refuse a plan
+    creating a secret whose name one scheduled for deletion holds, unless secret_action is
+    "force-delete" (a restore needs a new plan: `up --restore-secret`).
+    """
     runner = runner or Runner(env, region, output, profile=profile)
     path = (plan_path or planfile.default_plan_path(env, region)).resolve()
     car = planfile.read_sidecar(path, env, region, runner.backend.state_key, runner.backend.kind)
+    if not car.destroy:
+        guard_placeholders(env, "apply", sandbox=sandbox)
     if car.terraform_version and car.terraform_version != runner.engine.version:
         raise UsageError(
             f"The plan file {path} was made by Terraform {car.terraform_version}; this run uses {runner.engine.version}.",
@@ -231,6 +367,12 @@ def apply_saved(
         summary = show_plan(runner, path)
         if not output.json:
             summary.render(output.err, f"saved plan for {env.name}/{region}")
+    if check_secrets and not car.destroy:
+        if secret_action == "restore":
+            raise UsageError("--restore-secret needs a new plan (the restored secret is imported, then planned again).",
+                             f"Use `chromactl up --env {env.name} --region {region} --restore-secret`.")
+        settle_pending_secrets(env, region, output, PlanResult(env.name, region, path, True, summary), runner=runner,
+                               action=secret_action, profile=profile, sandbox=sandbox, verb="apply")
     check_apply(
         env,
         region,
@@ -273,12 +415,13 @@ def apply_region(
     allow_protected_changes: bool = False,
     profile: str | None = None,
     confirm_env: str | None = None,
+    sandbox: bool = False,
 ) -> dict[str, Any]:
     """init, plan to a file, guard, apply the saved plan; returns the stack's outputs."""
     from chromactl.lifecycle.outputs import read_outputs
 
     runner = Runner(env, region, output, profile=profile)
-    result = plan(env, region, output, extra_vars=extra_vars, runner=runner)
+    result = plan(env, region, output, extra_vars=extra_vars, runner=runner, sandbox=sandbox)
     if result.changes:
         apply_saved(
             env,
@@ -290,6 +433,7 @@ def apply_region(
             confirm_env=confirm_env,
             summary=result.summary,
             runner=runner,
+            sandbox=sandbox,
         )
     else:
         planfile.discard(result.path)
@@ -334,26 +478,10 @@ def destroy(
 
 # -- waiting for the service ------------------------------------------------------------------
 
-_CLUSTER_KEYS = ("ecs_cluster_name", "cluster_name", "ecs_cluster_arn", "cluster_arn")
-_SERVICE_KEYS = ("ecs_service_name", "service_name", "ecs_service_arn", "service_arn")
-_TG_KEYS = ("target_group_arn", "alb_target_group_arn", "tg_arn")
-
-
-def pick(outputs: dict[str, Any], keys: tuple[str, ...], what: str, env: EnvConfig, region: str) -> str:
-    for key in keys:
-        value = outputs.get(key)
-        if value:
-            return str(value)
-    raise ConfigError(
-        f"The outputs of {env.name}/{region} have no {what} ({' or '.join(keys[:2])}).",
-        f"Is the stack applied? Check `chromactl output --env {env.name} --region {region}`.",
-    )
-
-
 def wait_stable(
     env: EnvConfig,
     region: str,
-    outputs: dict[str, Any],
+    outputs: Any,
     factory: Any,
     timeout_s: float,
     output: Output,
@@ -368,10 +496,10 @@ def wait_stable(
     once. Own polling, because moto's `services_stable` waiter never settles.
     """
     from chromactl.aws.wait import observe, stable_reason
+    from chromactl.lifecycle.outputs import StackOutputs
 
-    cluster = pick(outputs, _CLUSTER_KEYS, "ECS cluster", env, region)
-    service = pick(outputs, _SERVICE_KEYS, "ECS service", env, region)
-    tg = pick(outputs, _TG_KEYS, "target group", env, region)
+    stack = StackOutputs.from_values(outputs, where=f"{env.name}/{region}")
+    cluster, service, tg = stack.need("cluster_name"), stack.need("service_name"), stack.need("target_group_arn")
     ecs = factory.client("ecs", region)
     elbv2 = factory.client("elbv2", region)
     started = time.monotonic()
@@ -419,8 +547,14 @@ def up(
     profile: str | None = None,
     factory: Any = None,
     diff: bool = False,
+    sandbox: bool = False,
+    secret_action: str | None = None,
 ) -> dict[str, Any]:
-    """init, plan, summary, confirm, apply, wait until stable, smoke (local env: start Chroma here, smoke)."""
+    """init, plan, summary, confirm, apply, wait until stable, smoke (local env: start Chroma here, smoke).
+
+    secret_action: None, "force-delete" or "restore": what to do with a secret scheduled
+    for deletion whose name the plan creates (see settle_pending_secrets).
+    """
     if not env.is_aws:
         from chromactl.local.server import local_up
 
@@ -430,18 +564,27 @@ def up(
     from chromactl.lifecycle.outputs import read_outputs
 
     the_region = env.region_or_primary(region)
+    guard_placeholders(env, "up", sandbox=sandbox)
     runner = Runner(env, the_region, output, profile=profile)
-    result = plan(env, the_region, output, runner=runner)
+    result = plan(env, the_region, output, runner=runner, sandbox=sandbox)
+    secrets_done = None
+    if result.changes:
+        result, secrets_done = settle_pending_secrets(env, the_region, output, result, runner=runner, action=secret_action,
+                                                      factory=factory, profile=profile, sandbox=sandbox)
     if diff and result.changes and not output.json:
         output.err.out(plan_diff(runner, result.path), highlight=False)
     if not output.json:
         result.summary.render(output.err, f"plan {env.name}/{the_region}")
-    applied = None
+    applied = second = None
     if result.changes:
         applied = apply_saved(
             env, the_region, output, plan_path=result.path, auto_approve=auto_approve,
-            confirm_env=confirm_env, summary=result.summary, runner=runner,
+            confirm_env=confirm_env, summary=result.summary, runner=runner, sandbox=sandbox,
         )
+        if not applied.get("destroy"):
+            second = check_converged(env, the_region, output, runner=runner)
+            require_converged(env, the_region, second)
+            output.info(f"{env.name}/{the_region}: a second plan right after the apply is empty (the stack converged).")
     else:
         planfile.discard(result.path)
         output.info(f"{env.name}/{the_region}: no changes to apply.")
@@ -452,6 +595,8 @@ def up(
         "endpoint": outputs.get("endpoint_url"),
         "applied": applied,
         "plan": result.summary.to_dict(),
+        "second_plan": second,
+        "secrets": secrets_done,
         "stable": None,
         "smoke": None,
     }

@@ -1,0 +1,174 @@
+"""Secrets a plan creates whose name is still held by a secret scheduled for deletion.
+
+`destroy` deletes the token secret with a recovery window
+(`recovery_window_in_days`, 30 in prod): for that long the name stays taken,
+and CreateSecret with it fails with InvalidRequestException ("The secret is
+scheduled for deletion", botocore secretsmanager 2017-10-17 service-2.json,
+shape InvalidRequestException). So `up` after a `destroy` of the same env and
+region fails half-way through the apply. Before applying, this module looks
+the planned names up (DescribeSecret: `DeletedDate` is set while a secret is
+scheduled for deletion, DescribeSecretResponse.DeletedDate) and, only on an
+explicit flag:
+
+- force-delete: DeleteSecret with ForceDeleteWithoutRecovery (allowed on a
+  secret already scheduled for deletion; the deletion is asynchronous, "use
+  appropriate back off and retry logic" before creating the same name:
+  DeleteSecretRequest.ForceDeleteWithoutRecovery), then a bounded wait until
+  DescribeSecret says ResourceNotFoundException. The old token is lost; the
+  stack's first rotation makes a new one.
+- restore: RestoreSecret (RestoreSecret: removes DeletedDate), and when the
+  secret's KMS key was scheduled for deletion with the stack, CancelKeyDeletion
+  and EnableKey (a cancelled key is left Disabled: KMS CancelKeyDeletion), so
+  the secret can be read and re-encrypted; the caller imports the secret into
+  the state and plans again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chromactl.errors import OperationFailed, UsageError
+
+SECRET_TYPE = "aws_secretsmanager_secret"
+FORCE_DELETE = "force-delete"
+RESTORE = "restore"
+GONE_TIMEOUT_S = 120.0
+GONE_POLL_S = 2.0
+
+
+@dataclass(frozen=True)
+class PlannedSecret:
+    address: str
+    name: str
+    region: str
+
+
+@dataclass(frozen=True)
+class PendingSecret:
+    address: str
+    name: str
+    region: str
+    arn: str
+    deleted_date: datetime | None
+    kms_key_id: str | None
+
+    def line(self) -> str:
+        when = f"scheduled for deletion on {self.deleted_date:%Y-%m-%d %H:%M} UTC" if self.deleted_date else "scheduled for deletion"
+        return f"{self.name} in {self.region} ({when}; planned as {self.address})"
+
+
+def planned_secret_creates(plan_json: dict[str, Any], default_region: str) -> list[PlannedSecret]:
+    """The secrets a plan (`terraform show -json`) creates, by address, name and region."""
+    found: list[PlannedSecret] = []
+    for rc in plan_json.get("resource_changes") or []:
+        if rc.get("type") != SECRET_TYPE or rc.get("mode", "managed") != "managed":
+            continue
+        change = rc.get("change") or {}
+        if "create" not in (change.get("actions") or []):
+            continue
+        after = change.get("after") or {}
+        name = after.get("name")
+        if not isinstance(name, str) or not name:
+            continue  # name_prefix or unknown at plan: no fixed name to collide with
+        region = after.get("region") if isinstance(after.get("region"), str) and after.get("region") else default_region
+        found.append(PlannedSecret(str(rc.get("address", "?")), name, str(region)))
+    return found
+
+
+def _code(exc: BaseException) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def find_pending(planned: list[PlannedSecret], factory: Any) -> list[PendingSecret]:
+    """Those of the planned secrets whose name a secret scheduled for deletion still holds."""
+    pending: list[PendingSecret] = []
+    for p in planned:
+        sm = factory.client("secretsmanager", p.region)
+        try:
+            desc = sm.describe_secret(SecretId=p.name)
+        except Exception as exc:  # re-raised unless it says the name is free
+            if _code(exc) == "ResourceNotFoundException":
+                continue
+            raise
+        if desc.get("DeletedDate"):
+            pending.append(PendingSecret(p.address, p.name, p.region, str(desc.get("ARN") or p.name), desc.get("DeletedDate"),
+                                         desc.get("KmsKeyId") or None))
+    return pending
+
+
+def refusal(pending: list[PendingSecret], env_name: str, region: str, *, verb: str = "up") -> UsageError:
+    names = "; ".join(p.line() for p in pending)
+    restore = (f"`chromactl up --env {env_name} --region {region} --restore-secret` to bring it back into the stack (a new plan)"
+               if verb == "apply" else "--restore-secret to bring it back into the stack")
+    return UsageError(
+        f"Creating the token secret would fail: its name is held by a secret scheduled for deletion (destroyed within its recovery window): {names}.",
+        f"Run `chromactl {verb} --env {env_name} --region {region} --force-delete-secret` to delete it for good "
+        f"(its old token is lost; the first rotation makes a new one), or {restore}.",
+    )
+
+
+def force_delete(pending: list[PendingSecret], factory: Any, *, timeout_s: float = GONE_TIMEOUT_S, poll_s: float = GONE_POLL_S,
+                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic) -> list[str]:
+    """Delete each secret without recovery and wait (bounded) until its name is free."""
+    done: list[str] = []
+    for p in pending:
+        sm = factory.client("secretsmanager", p.region)
+        try:
+            sm.delete_secret(SecretId=p.arn, ForceDeleteWithoutRecovery=True)
+        except Exception as exc:  # noqa: BLE001 - boto errors become one sentence (or re-raised)
+            raise OperationFailed(f"Secrets Manager refused to force-delete {p.name} in {p.region}: {_phrase(exc)}.",
+                                  "Check secretsmanager:DeleteSecret on it, or wait until its recovery window ends.") from None
+        deadline = monotonic() + timeout_s
+        while True:
+            try:
+                sm.describe_secret(SecretId=p.name)
+            except Exception as exc:  # noqa: BLE001 - boto errors become one sentence (or re-raised)
+                if _code(exc) == "ResourceNotFoundException":
+                    break
+                raise OperationFailed(f"Cannot tell whether {p.name} in {p.region} is gone: {_phrase(exc)}.", "Run again in a minute.") from None
+            if monotonic() + poll_s > deadline:
+                raise OperationFailed(f"{p.name} in {p.region} was force-deleted but still exists after {timeout_s:.0f} s.",
+                                      "Secrets Manager deletes in the background; run the same command again in a minute.")
+            sleep(poll_s)
+        done.append(p.name)
+    return done
+
+
+def restore(pending: list[PendingSecret], factory: Any) -> list[str]:
+    """RestoreSecret each one; re-enable its KMS key when that was scheduled for deletion too."""
+    done: list[str] = []
+    for p in pending:
+        if p.kms_key_id:
+            kms = factory.client("kms", p.region)
+            try:
+                meta = kms.describe_key(KeyId=p.kms_key_id)["KeyMetadata"]
+                if meta.get("KeyState") == "PendingDeletion":
+                    kms.cancel_key_deletion(KeyId=p.kms_key_id)
+                    kms.enable_key(KeyId=p.kms_key_id)
+                elif meta.get("KeyState") not in ("Enabled", "Disabled"):
+                    raise OperationFailed(f"The KMS key of {p.name} is {meta.get('KeyState')}: the restored secret could not be read.",
+                                          "Use --force-delete-secret instead (the first rotation makes a new token).")
+                elif meta.get("KeyState") == "Disabled":
+                    kms.enable_key(KeyId=p.kms_key_id)
+            except OperationFailed:
+                raise
+            except Exception as exc:  # noqa: BLE001 - boto errors become one sentence (or re-raised)
+                raise OperationFailed(f"Cannot bring back the KMS key of {p.name} ({p.kms_key_id}): {_phrase(exc)}.",
+                                      "Use --force-delete-secret instead (the first rotation makes a new token).") from None
+        try:
+            factory.client("secretsmanager", p.region).restore_secret(SecretId=p.arn)
+        except Exception as exc:  # noqa: BLE001 - boto errors become one sentence (or re-raised)
+            raise OperationFailed(f"Secrets Manager refused to restore {p.name} in {p.region}: {_phrase(exc)}.",
+                                  "Check secretsmanager:RestoreSecret on it, or use --force-delete-secret.") from None
+        done.append(p.name)
+    return done
+
+
+def _phrase(exc: BaseException) -> str:
+    from chromactl.aws.session import describe_aws_error
+
+    return describe_aws_error(exc)

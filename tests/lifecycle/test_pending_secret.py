@@ -1,0 +1,177 @@
+"""`up` after a `destroy` within the secret's recovery window (issue 12, item 7).
+
+A temp root holding the stack's secret (`aws_secretsmanager_secret`, fixed name)
+is planned and applied by real Terraform with the offline provider; the Secrets
+Manager side is moto's server, where the previous stack's secret is scheduled
+for deletion. Checked against moto 5.2.5 here: DescribeSecret reports
+`DeletedDate`, DeleteSecret with ForceDeleteWithoutRecovery removes a secret
+already scheduled for deletion, RestoreSecret clears `DeletedDate`. (moto's
+CreateSecret on such a name answers ResourceExistsException where AWS answers
+InvalidRequestException "scheduled for deletion", which is one more reason to
+detect it before the apply instead of parsing the apply's error.)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.lifecycle.conftest import TOML, assert_clean_error, run_cli
+
+harness = pytest.importorskip("tfoffline.harness")
+
+NAME = "chromactl-sec/alb-token"
+REGION = "us-east-1"
+
+ROOT_TF = f"""\
+terraform {{
+  required_version = ">= 1.10"
+  required_providers {{
+    aws = {{ source = "hashicorp/aws", version = "~> 6.0" }}
+  }}
+  backend "s3" {{
+    use_lockfile = true
+    encrypt      = true
+  }}
+}}
+
+variable "region" {{
+  type        = string
+  description = "Region of the stack."
+}}
+
+variable "failover_region" {{
+  type        = string
+  description = "Unused here."
+  default     = ""
+}}
+
+provider "aws" {{
+  region = var.region
+}}
+
+resource "aws_secretsmanager_secret" "token" {{
+  name                    = "{NAME}"
+  recovery_window_in_days = 30
+}}
+
+output "token_secret_arn" {{
+  value       = aws_secretsmanager_secret.token.arn
+  description = "The token's secret."
+}}
+"""
+
+
+@pytest.fixture
+def sec_project(tmp_path: Path, aws_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    root = tmp_path / "proj"
+    (root / "terraform").mkdir(parents=True)
+    d = root / "envs" / "sec"
+    d.mkdir(parents=True)
+    (d / "main.tf").write_text(ROOT_TF, encoding="utf-8")
+    (d / "chromactl.toml").write_text(TOML.format(protected="false", name="sec"), encoding="utf-8")
+    monkeypatch.setenv("CHROMACTL_ROOT", str(root))
+    monkeypatch.setenv("CHROMACTL_BACKEND", "local")
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(harness.write_cli_config(tmp_path / "tfrc")))
+    monkeypatch.setenv("NO_COLOR", "1")
+    for var in ("CHROMACTL_ENV", "CHROMACTL_REGION", "CHROMACTL_JSON", "CHROMACTL_TERRAFORM"):
+        monkeypatch.delenv(var, raising=False)
+    yield root
+
+
+def _sm() -> Any:
+    import boto3
+
+    return boto3.client("secretsmanager", region_name=REGION)
+
+
+def _destroyed_secret(kms_key: str | None = None) -> str:
+    """The previous stack's secret, deleted with a recovery window (what `destroy` leaves behind)."""
+    sm = _sm()
+    kwargs = {"KmsKeyId": kms_key} if kms_key else {}
+    arn = sm.create_secret(Name=NAME, **kwargs)["ARN"]
+    sm.delete_secret(SecretId=arn, RecoveryWindowInDays=30)
+    assert sm.describe_secret(SecretId=NAME).get("DeletedDate")  # moto reports the pending deletion like AWS
+    return str(arn)
+
+
+def _secrets_in_state(root: Path) -> list[str]:
+    path = root / ".chromactl" / "state" / "sec" / REGION / "terraform.tfstate"
+    if not path.exists():
+        return []
+    return [f"{r['type']}.{r['name']}" for r in json.loads(path.read_text()).get("resources", []) if r["type"] == "aws_secretsmanager_secret"]
+
+
+def test_up_refuses_a_name_held_by_a_secret_scheduled_for_deletion(sec_project: Path) -> None:
+    arn = _destroyed_secret()
+    res = run_cli("up", "--env", "sec", "--auto-approve", "--skip-checks")
+    assert_clean_error(res, 2, "scheduled for deletion", NAME, "--force-delete-secret", "--restore-secret")
+    assert _secrets_in_state(sec_project) == []  # refused before the apply
+    assert _sm().describe_secret(SecretId=arn).get("DeletedDate")  # and nothing was done to the old secret
+
+
+def test_force_delete_secret_frees_the_name_then_applies(sec_project: Path) -> None:
+    old = _destroyed_secret()
+    res = run_cli("up", "--env", "sec", "--auto-approve", "--skip-checks", "--force-delete-secret", "--json")
+    assert res.code == 0, res.err[-3000:]
+    data = json.loads(res.out)
+    assert data["secrets"] == {"action": "force-delete", "secrets": [NAME]}
+    assert data["second_plan"]["converged"] is True
+    import botocore.exceptions
+
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        _sm().describe_secret(SecretId=old)
+    assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert _secrets_in_state(sec_project) == ["aws_secretsmanager_secret.token"]
+
+
+def test_without_a_pending_secret_the_flags_change_nothing(sec_project: Path) -> None:
+    res = run_cli("up", "--env", "sec", "--auto-approve", "--skip-checks", "--force-delete-secret", "--json")
+    assert res.code == 0, res.err[-3000:]
+    assert json.loads(res.out)["secrets"] is None
+
+
+def test_the_two_flags_exclude_each_other(sec_project: Path) -> None:
+    res = run_cli("up", "--env", "sec", "--force-delete-secret", "--restore-secret")
+    assert_clean_error(res, 2, "exclude each other")
+
+
+def test_restore_brings_back_the_secret_and_its_kms_key(aws_env: Any) -> None:
+    import boto3
+    from chromactl.aws.session import ClientFactory
+    from chromactl.lifecycle import secrets as S
+
+    kms = boto3.client("kms", region_name=REGION)
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    arn = _destroyed_secret(kms_key=key)
+    kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=30)  # destroyed with the stack, like the secret
+    pending = S.find_pending([S.PlannedSecret("module.stack.aws_secretsmanager_secret.token", NAME, REGION)], ClientFactory())
+    assert [(p.arn, p.kms_key_id) for p in pending] == [(arn, key)]
+    assert S.restore(pending, ClientFactory()) == [NAME]
+    assert "DeletedDate" not in _sm().describe_secret(SecretId=NAME) or not _sm().describe_secret(SecretId=NAME)["DeletedDate"]
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"  # cancelled (Disabled), then enabled
+
+
+def test_up_with_restore_imports_the_secret(sec_project: Path) -> None:
+    # The offline provider cannot import (it has no account to read from): the restore is done in moto,
+    # then `terraform import` of the planned address is what fails, with Terraform's own reason.
+    _destroyed_secret()
+    res = run_cli("up", "--env", "sec", "--auto-approve", "--skip-checks", "--restore-secret")
+    assert_clean_error(res, 1, "import", "Import is not supported by the offline test provider")
+    assert not _sm().describe_secret(SecretId=NAME).get("DeletedDate")  # restored before the import
+
+
+def test_apply_of_a_saved_plan_checks_too_and_keeps_the_plan_for_the_rerun(sec_project: Path) -> None:
+    assert run_cli("plan", "--env", "sec").code == 0
+    old = _destroyed_secret()
+    res = run_cli("apply", "--env", "sec", "--auto-approve")
+    assert_clean_error(res, 2, "scheduled for deletion", "chromactl apply --env sec --region us-east-1 --force-delete-secret",
+                       "chromactl up --env sec --region us-east-1 --restore-secret")
+    assert _secrets_in_state(sec_project) == [] and _sm().describe_secret(SecretId=old).get("DeletedDate")
+    res = run_cli("apply", "--env", "sec", "--auto-approve", "--force-delete-secret")
+    assert res.code == 0, res.err[-3000:]
+    assert _secrets_in_state(sec_project) == ["aws_secretsmanager_secret.token"]
