@@ -73,22 +73,22 @@ def test_init_writes_a_pinned_env_and_gitignore(repo: Path) -> None:
 def test_init_fills_account_and_domain_and_sandbox(repo: Path) -> None:
     (repo / ".gitignore").write_text("node_modules/\n.terraform/\n")
     res = run_cli(
-        "init", "--env", "try-it", "--region", "eu-west-1", "--account", "111122223333",
-        "--domain", "chroma.internal.example.org", "--sandbox", "--json",
+        "init", "--env", "try-it", "--region", "eu-west-1", "--account", "000000000000",
+        "--domain", "chroma.internal.acme.test", "--sandbox", "--json",
     )
     assert res.code == 0, res.err
     data = json.loads(res.out)
     assert data["failover_region"] == "eu-central-1" and data["sandbox"] is True
     env_dir = repo / "envs" / "try-it"
     tfvars = (env_dir / "terraform.tfvars").read_text()
-    assert re.search(r'(?m)^account_id\s*=\s*"111122223333"', tfvars)
-    assert re.search(r'(?m)^domain_name\s*=\s*"chroma.internal.example.org"', tfvars)
+    assert re.search(r'(?m)^account_id\s*=\s*"000000000000"', tfvars)
+    assert re.search(r'(?m)^domain_name\s*=\s*"chroma.internal.acme.test"', tfvars)
     assert '"eu-west-1" = ["eu-west-1a", "eu-west-1b"]' in tfvars  # the sandbox example: 2 AZs
     assert re.search(r"(?m)^single_nat_gateway\s*=\s*true", tfvars)
     toml = tomllib.loads((env_dir / "chromactl.toml").read_text())
     assert toml["env"]["protected"] is False and toml["env"]["sandbox"] is True
-    assert toml["env"]["account_id"] == "111122223333"
-    assert toml["state"]["bucket"] == "chromactl-state-try-it-111122223333"
+    assert toml["env"]["account_id"] == "000000000000"
+    assert toml["state"]["bucket"] == "chromactl-state-try-it-000000000000"
     # the account is no longer a placeholder; the certificates still are
     assert not any("account_id" in ln for ln in tfvars.splitlines() if "REPLACE" in ln.split("#")[0])
     assert data["to_fill"] and all(f.startswith("terraform.tfvars:") for f in data["to_fill"])
