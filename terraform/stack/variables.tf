@@ -91,6 +91,14 @@ variable "vpc_cidr" {
     condition     = can(cidrhost(var.vpc_cidr, 0)) && can(regex("/(1[6-9]|2[0-2])$", var.vpc_cidr))
     error_message = "vpc_cidr must be a valid IPv4 CIDR block with a prefix between /16 and /22 (for example 10.40.0.0/16)."
   }
+
+  # The provider refuses a CIDR with host bits at plan (internal/service/ec2/vpc_security_group_ingress_rule.go:
+  # cidr_ipv4 uses fwvalidators.IPv4CIDRNetworkAddress; internal/service/ec2/vpc_.go: cidr_block uses
+  # verify.ValidIPv4CIDRNetworkAddress): cidrsubnet(c, 0, 0) is c exactly when no host bit is set.
+  validation {
+    condition     = try(cidrnetmask(var.vpc_cidr) != "" && cidrsubnet(var.vpc_cidr, 0, 0) == var.vpc_cidr, false)
+    error_message = "vpc_cidr ${jsonencode(var.vpc_cidr)} must be an IPv4 network address, with no host bits set (for example 10.40.0.0/16)."
+  }
 }
 
 variable "azs" {
@@ -131,6 +139,14 @@ variable "allowed_cidrs" {
   validation {
     condition     = alltrue([for c in var.allowed_cidrs : can(cidrhost(c, 0))])
     error_message = "allowed_cidrs must hold valid IPv4 CIDR blocks such as 203.0.113.0/24."
+  }
+
+  # The provider refuses a CIDR with host bits at plan (internal/service/ec2/vpc_security_group_ingress_rule.go:
+  # cidr_ipv4 uses fwvalidators.IPv4CIDRNetworkAddress; internal/service/ec2/vpc_.go: cidr_block uses
+  # verify.ValidIPv4CIDRNetworkAddress): cidrsubnet(c, 0, 0) is c exactly when no host bit is set.
+  validation {
+    condition     = alltrue([for c in var.allowed_cidrs : try(cidrnetmask(c) != "" && cidrsubnet(c, 0, 0) == c, false)])
+    error_message = "allowed_cidrs must hold IPv4 network addresses with no host bits set; not: ${join(", ", [for c in var.allowed_cidrs : c if !try(cidrnetmask(c) != "" && cidrsubnet(c, 0, 0) == c, false)])} (for example 198.51.100.0/24, or 198.51.100.7/32 for one address)."
   }
 
   validation {

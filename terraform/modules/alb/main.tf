@@ -181,11 +181,11 @@ resource "aws_vpc_security_group_ingress_rule" "https_extra_cidrs" {
   security_group_id = aws_security_group.alb.id
   # EC2 allows only a-zA-Z0-9, spaces and ._-:/()#,@[]+=&;{}!$* in rule descriptions (botocore ec2
   # model, IpRange.Description) and the provider does not check it at plan: no apostrophes here.
-  description       = "HTTPS from the NAT gateways (test step of the rotation function)"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = var.extra_ingress_cidrs[count.index]
+  description = "HTTPS from the NAT gateways (test step of the rotation function)"
+  ip_protocol = "tcp"
+  from_port   = 443
+  to_port     = 443
+  cidr_ipv4   = var.extra_ingress_cidrs[count.index]
 }
 
 resource "aws_vpc_security_group_ingress_rule" "https_security_groups" {

@@ -52,6 +52,14 @@ variable "vpc_cidr" {
     condition     = can(cidrhost(var.vpc_cidr, 0))
     error_message = "vpc_cidr must be a valid IPv4 CIDR block."
   }
+
+  # The provider refuses a CIDR with host bits at plan (internal/service/ec2/vpc_security_group_ingress_rule.go:
+  # cidr_ipv4 uses fwvalidators.IPv4CIDRNetworkAddress; internal/service/ec2/vpc_.go: cidr_block uses
+  # verify.ValidIPv4CIDRNetworkAddress): cidrsubnet(c, 0, 0) is c exactly when no host bit is set.
+  validation {
+    condition     = try(cidrnetmask(var.vpc_cidr) != "" && cidrsubnet(var.vpc_cidr, 0, 0) == var.vpc_cidr, false)
+    error_message = "vpc_cidr must be an IPv4 network address, with no host bits set."
+  }
 }
 
 variable "subnet_ids" {
@@ -79,6 +87,14 @@ variable "allowed_cidrs" {
     error_message = "allowed_cidrs must hold valid IPv4 CIDR blocks such as 203.0.113.0/24."
   }
 
+  # The provider refuses a CIDR with host bits at plan (internal/service/ec2/vpc_security_group_ingress_rule.go:
+  # cidr_ipv4 uses fwvalidators.IPv4CIDRNetworkAddress; internal/service/ec2/vpc_.go: cidr_block uses
+  # verify.ValidIPv4CIDRNetworkAddress): cidrsubnet(c, 0, 0) is c exactly when no host bit is set.
+  validation {
+    condition     = alltrue([for c in var.allowed_cidrs : try(cidrnetmask(c) != "" && cidrsubnet(c, 0, 0) == c, false)])
+    error_message = "allowed_cidrs must hold IPv4 network addresses with no host bits set; not: ${join(", ", [for c in var.allowed_cidrs : c if !try(cidrnetmask(c) != "" && cidrsubnet(c, 0, 0) == c, false)])}."
+  }
+
   validation {
     condition     = var.internal || length(var.allowed_cidrs) > 0
     error_message = "allowed_cidrs must not be empty for an internet-facing ALB: list the client networks (for example your office or VPN egress /32s)."
@@ -89,6 +105,14 @@ variable "extra_ingress_cidrs" {
   type        = list(string)
   description = "More CIDRs allowed on 443 (for example the NAT gateways' /32s, so the rotation function can test through an internet-facing ALB)."
   default     = []
+
+  # The provider refuses a CIDR with host bits at plan (internal/service/ec2/vpc_security_group_ingress_rule.go:
+  # cidr_ipv4 uses fwvalidators.IPv4CIDRNetworkAddress; internal/service/ec2/vpc_.go: cidr_block uses
+  # verify.ValidIPv4CIDRNetworkAddress): cidrsubnet(c, 0, 0) is c exactly when no host bit is set.
+  validation {
+    condition     = alltrue([for c in var.extra_ingress_cidrs : try(cidrnetmask(c) != "" && cidrsubnet(c, 0, 0) == c, false)])
+    error_message = "extra_ingress_cidrs must hold IPv4 network addresses with no host bits set; not: ${join(", ", [for c in var.extra_ingress_cidrs : c if !try(cidrnetmask(c) != "" && cidrsubnet(c, 0, 0) == c, false)])}."
+  }
 }
 
 variable "ingress_security_group_ids" {

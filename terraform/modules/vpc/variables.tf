@@ -26,6 +26,14 @@ variable "cidr" {
     condition     = can(cidrhost(var.cidr, 0)) && can(regex("/(1[6-9]|2[0-2])$", var.cidr))
     error_message = "cidr must be a valid IPv4 CIDR block with a prefix between /16 and /22 (for example 10.40.0.0/16)."
   }
+
+  # The provider refuses a CIDR with host bits at plan (internal/service/ec2/vpc_security_group_ingress_rule.go:
+  # cidr_ipv4 uses fwvalidators.IPv4CIDRNetworkAddress; internal/service/ec2/vpc_.go: cidr_block uses
+  # verify.ValidIPv4CIDRNetworkAddress): cidrsubnet(c, 0, 0) is c exactly when no host bit is set.
+  validation {
+    condition     = try(cidrnetmask(var.cidr) != "" && cidrsubnet(var.cidr, 0, 0) == var.cidr, false)
+    error_message = "cidr ${jsonencode(var.cidr)} must be an IPv4 network address, with no host bits set (for example 10.40.0.0/16)."
+  }
 }
 
 variable "azs" {
