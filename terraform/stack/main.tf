@@ -36,6 +36,7 @@ module "observability" {
   service_name            = module.ecs.service_name
   file_system_id          = module.efs.file_system_id
   replication_enabled     = local.replicate
+  replica_file_system_id  = module.efs.replica_file_system_id
   rpo_minutes             = var.rpo_minutes
   latency_p95_slo_ms      = var.latency_p95_slo_ms
   tags                    = local.tags

@@ -92,3 +92,133 @@ def test_item1_every_ec2_description_is_one_ec2_accepts(plan: Plan) -> None:
         if not _allowed_chars(shape).fullmatch(description):
             bad.append((address, shape, description))
     assert not bad, bad
+
+
+# ---------------------------------------------------------------- item 3: replication lag
+
+
+def test_item3_replication_lag_alarm_names_both_file_systems(plans: dict[str, Plan]) -> None:
+    p = plans["prod"]
+    (alarm,) = [a for a in p.of_type("aws_cloudwatch_metric_alarm") if a["name"] == "replication_lag"]
+    # TimeSinceLastSync carries FileSystemId and DestinationFileSystemId (EFS metrics docs); the
+    # destination is the replica, known once the replication configuration exists.
+    dims = {**alarm["values"].get("dimensions", {}), **p.unknown(alarm["address"]).get("dimensions", {})}
+    assert set(dims) == {"FileSystemId", "DestinationFileSystemId"}
+    assert p.unknown(alarm["address"])["dimensions"]["DestinationFileSystemId"] is True
+
+
+# ---------------------------------------------------------------- item 9: trust policies
+
+
+def test_item9_only_the_task_role_trust_carries_source_conditions(plan: Plan, env: str) -> None:
+    roles = {r["name"]: json.loads(r["values"]["assume_role_policy"]) for r in plan.of_type("aws_iam_role")}
+    (task,) = roles["task"]["Statement"]
+    assert set(task["Condition"]) == {"StringEquals", "ArnLike"}
+    assert task["Condition"]["StringEquals"] == {"aws:SourceAccount": tfvars(env)["account_id"]}
+    (execution,) = roles["execution"]["Statement"]
+    assert execution == {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+
+
+# ---------------------------------------------------------------- item 4: account-global names
+
+# A failover rebuild: the env built in its failover region on an attached file system, nothing
+# flowing back (what `chromactl failover` plans; see test_failover_rebuild.py).
+REBUILD_VARS = {
+    "region": "us-west-2",
+    "failover_region": "us-east-1",
+    "existing_file_system_id": "fs-0123456789abcdef0",
+    "existing_root_directory": "/aws-backup-restore_2026-11-25T03-00-00-000Z/chroma",
+    "enable_cross_region_dr": False,
+    "dns_zone_id": "",
+}
+
+# Names in one namespace per account, whatever the region (AWS "global services":
+# https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/global-services.html, and
+# "all dashboards in your account are global": CloudWatch_Dashboards.html). S3 bucket names are even
+# global across accounts. Route 53 records live in a global zone.
+GLOBAL_NAMES = {
+    "aws_iam_role": "name",
+    "aws_iam_policy": "name",
+    "aws_iam_instance_profile": "name",
+    "aws_s3_bucket": "bucket",
+    "aws_cloudwatch_dashboard": "dashboard_name",
+    "aws_route53_record": "name",
+}
+# Names unique per account and region: they collide only with what the other stack put in the same region
+# (the primary's DR vault and key alias live in the failover region).
+REGIONAL_NAMES = {
+    "aws_lb": "name",
+    "aws_lb_target_group": "name",
+    "aws_ecs_cluster": "name",
+    "aws_ecs_task_definition": "family",
+    "aws_cloudwatch_log_group": "name",
+    "aws_cloudwatch_metric_alarm": "alarm_name",
+    "aws_cloudwatch_event_rule": "name",
+    "aws_sns_topic": "name",
+    "aws_kms_alias": "name",
+    "aws_secretsmanager_secret": "name",
+    "aws_lambda_function": "function_name",
+    "aws_backup_vault": "name",
+    "aws_backup_plan": "name",
+    "aws_efs_file_system": "creation_token",
+    "aws_ecr_pull_through_cache_rule": "ecr_repository_prefix",
+}
+# Named inside a parent that is itself checked above, or not named at all (IDs chosen by AWS).
+SCOPED_OR_UNNAMED = {
+    "aws_iam_role_policy", "aws_iam_role_policy_attachment", "aws_ecs_service", "aws_backup_selection",
+    "aws_security_group", "aws_cloudwatch_query_definition", "aws_lambda_permission", "aws_cloudwatch_event_target",
+    "aws_backup_vault_notifications", "aws_backup_vault_lock_configuration", "aws_sns_topic_policy",
+    "aws_sns_topic_subscription", "aws_s3_bucket_lifecycle_configuration", "aws_s3_bucket_ownership_controls",
+    "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block", "aws_s3_bucket_server_side_encryption_configuration",
+    "aws_s3_bucket_versioning", "aws_secretsmanager_secret_rotation", "aws_kms_key", "aws_efs_access_point",
+    "aws_efs_backup_policy", "aws_efs_file_system_policy", "aws_efs_mount_target", "aws_efs_replication_configuration",
+    "aws_ecs_cluster_capacity_providers", "aws_lb_listener", "aws_lb_listener_rule", "aws_default_security_group",
+    "aws_eip", "aws_flow_log", "aws_internet_gateway", "aws_nat_gateway", "aws_route", "aws_route_table",
+    "aws_route_table_association", "aws_subnet", "aws_vpc", "aws_vpc_endpoint", "aws_vpc_security_group_egress_rule",
+    "aws_vpc_security_group_ingress_rule", "aws_wafv2_web_acl_association", "terraform_data",
+}
+
+
+def _provider_keys(plan: Plan) -> dict[str, str]:
+    """Resource address (no index) -> provider config key, from the plan's configuration."""
+    keys: dict[str, str] = {}
+
+    def walk(module: dict[str, Any], prefix: str) -> None:
+        for r in module.get("resources", []):
+            keys[prefix + r["address"]] = r.get("provider_config_key", "aws")
+        for name, call in module.get("module_calls", {}).items():
+            walk(call["module"], f"{prefix}module.{name}.")
+
+    walk(plan.data["configuration"]["root_module"], "")
+    return keys
+
+
+def _names(plan: Plan) -> set[tuple[str, str, str]]:
+    """(namespace, type, name) of every named resource; namespace is "global" or the resource's region."""
+    variables = plan.data["variables"]
+    region, failover = variables["region"]["value"], variables["failover_region"]["value"]
+    keys = _provider_keys(plan)
+    out = set()
+    for r in plan.resources:
+        t = r["type"]
+        if t in GLOBAL_NAMES:
+            namespace, attr = "global", GLOBAL_NAMES[t]
+        elif t in REGIONAL_NAMES:
+            key = keys[re.sub(r"\[[^\]]*\]$", "", r["address"])]
+            namespace, attr = (failover if key.endswith("aws.failover") else region), REGIONAL_NAMES[t]
+        else:
+            assert t in SCOPED_OR_UNNAMED, f"{t}: say whether its name is account-global, regional, or scoped"
+            continue
+        name = r["values"].get(attr)
+        assert isinstance(name, str) and name, (r["address"], attr, name)  # known at plan, so comparable
+        out.add((namespace, t, name))
+    return out
+
+
+def test_item4_primary_and_failover_stacks_share_no_name(env_plan: Any, env: str, plans: dict[str, Plan]) -> None:
+    primary = plans[env]
+    rebuild = Plan(env_plan(env, vars=REBUILD_VARS))
+    ours, theirs = _names(rebuild), _names(primary)
+    assert {n for n in ours if n[0] == "global"} and {n for n in theirs if n[0] == "global"}
+    assert {n[1] for n in theirs} >= {"aws_iam_role", "aws_s3_bucket", "aws_cloudwatch_dashboard"}
+    assert not ours & theirs, sorted(ours & theirs)

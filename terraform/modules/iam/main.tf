@@ -2,7 +2,21 @@ locals {
   dns_suffix = var.partition == "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com"
   arn_prefix = "arn:${var.partition}"
 
-  ecs_trust = jsonencode({
+  # The task role carries the confused-deputy conditions (ECS passes aws:SourceArn/aws:SourceAccount
+  # when it assumes the task role: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html).
+  # The execution role's trust policy is the plain one AWS documents, with no conditions
+  # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html), as in
+  # terraform-aws-modules/terraform-aws-ecs modules/service/main.tf (conditions on the tasks role only).
+  ecs_execution_trust = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "ecs-tasks.${local.dns_suffix}" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+
+  ecs_task_trust = jsonencode({
     Version = "2012-10-17"
     Statement = [{
       Effect    = "Allow"
@@ -21,7 +35,7 @@ locals {
 resource "aws_iam_role" "execution" {
   name                 = "${var.name}-exec"
   description          = "ECS pulls the ChromaDB image and writes its logs"
-  assume_role_policy   = local.ecs_trust
+  assume_role_policy   = local.ecs_execution_trust
   permissions_boundary = var.permissions_boundary_arn
 
   tags = var.tags
@@ -64,7 +78,7 @@ resource "aws_iam_role_policy" "execution" {
 resource "aws_iam_role" "task" {
   name                 = "${var.name}-task"
   description          = "The ChromaDB task: mounts its EFS access point"
-  assume_role_policy   = local.ecs_trust
+  assume_role_policy   = local.ecs_task_trust
   permissions_boundary = var.permissions_boundary_arn
 
   tags = var.tags

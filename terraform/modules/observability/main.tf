@@ -21,6 +21,14 @@ locals {
     ClusterName = var.cluster_name
     ServiceName = var.service_name
   }
+
+  # TimeSinceLastSync is published with two dimensions, the source and the destination file system
+  # (https://docs.aws.amazon.com/efs/latest/ug/efs-metrics.html): a query naming only FileSystemId matches
+  # no data point at all.
+  replication_dimensions = {
+    FileSystemId            = var.file_system_id
+    DestinationFileSystemId = var.replica_file_system_id
+  }
 }
 
 # One customer managed key for the stack's logs and alarm topic.
@@ -341,15 +349,17 @@ resource "aws_cloudwatch_metric_alarm" "replication_lag" {
   alarm_description   = "EFS replication TimeSinceLastSync above the RPO target of ${var.rpo_minutes} minutes."
   namespace           = "AWS/EFS"
   metric_name         = "TimeSinceLastSync"
-  dimensions          = { FileSystemId = var.file_system_id }
+  dimensions          = local.replication_dimensions
   statistic           = "Maximum"
   period              = 300
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.rpo_minutes * 60
-  treat_missing_data  = "breaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
+  # With both dimensions the metric exists once the first sync is done; no data after that means
+  # replication stopped reporting, which is as bad as lag.
+  treat_missing_data = "breaching"
+  alarm_actions      = local.alarm_actions
+  ok_actions         = local.alarm_actions
 
   tags = var.tags
 }
@@ -376,8 +386,12 @@ resource "aws_cloudwatch_metric_alarm" "cli_latency_p95" {
 
 # ---------------------------------------------------------------- dashboard
 
+# "All dashboards in your account are global, not region-specific"
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Dashboards.html): the name
+# carries the region, so a failover rebuild of this env neither overwrites nor, on destroy, deletes
+# the primary's dashboard.
 resource "aws_cloudwatch_dashboard" "this" {
-  dashboard_name = var.name
+  dashboard_name = "${var.name}-${var.region}"
 
   dashboard_body = jsonencode({
     widgets = [
@@ -459,10 +473,13 @@ resource "aws_cloudwatch_dashboard" "this" {
           title  = "chromactl latency p95 (ms) and replication lag (s)"
           region = var.region
           period = 300
-          metrics = [
-            ["Chromactl", "LatencyP95", "Env", var.env, "Region", var.region, { stat = "Maximum" }],
-            ["AWS/EFS", "TimeSinceLastSync", "FileSystemId", var.file_system_id, { stat = "Maximum", yAxis = "right" }],
-          ]
+          metrics = concat(
+            [["Chromactl", "LatencyP95", "Env", var.env, "Region", var.region, { stat = "Maximum" }]],
+            var.replication_enabled ? [[
+              "AWS/EFS", "TimeSinceLastSync", "FileSystemId", var.file_system_id, "DestinationFileSystemId", var.replica_file_system_id,
+              { stat = "Maximum", yAxis = "right" },
+            ]] : [],
+          )
           annotations = { horizontal = [{ label = "p95 SLO", value = var.latency_p95_slo_ms }] }
         }
       },

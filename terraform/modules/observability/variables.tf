@@ -107,6 +107,12 @@ variable "replication_enabled" {
   default     = false
 }
 
+variable "replica_file_system_id" {
+  type        = string
+  description = "ID of the replica in the failover region: the DestinationFileSystemId dimension of TimeSinceLastSync (null when replication is off)."
+  default     = null
+}
+
 variable "rpo_minutes" {
   type        = number
   description = "Recovery point objective in minutes: the replication lag (TimeSinceLastSync) alarm threshold."
