@@ -191,3 +191,14 @@ def test_service_waits_for_a_listener_rule_to_forward_to_its_target_group(prod_s
     tg = prod_state.values("aws_lb_target_group", "this")
     assert hb["action"][0]["target_group_arn"] == tg["arn"]
     assert svc["values"]["load_balancer"][0]["target_group_arn"] == tg["arn"]
+
+
+def test_replication_lag_alarm_and_dashboard_name_source_and_replica(prod_state: State) -> None:
+    """Issue 12 item 3: TimeSinceLastSync is published per (FileSystemId, DestinationFileSystemId)."""
+    fs = prod_state.values("aws_efs_file_system", "this")["id"]
+    replica = prod_state.values("aws_efs_replication_configuration", "this")["destination"][0]["file_system_id"]
+    alarm = prod_state.values("aws_cloudwatch_metric_alarm", "replication_lag")
+    assert alarm["dimensions"] == {"FileSystemId": fs, "DestinationFileSystemId": replica}
+    body = json.loads(prod_state.values("aws_cloudwatch_dashboard", "this")["dashboard_body"])
+    rows = [m for w in body["widgets"] for m in w["properties"].get("metrics", []) if "TimeSinceLastSync" in m]
+    assert rows and all(m[2:6] == ["FileSystemId", fs, "DestinationFileSystemId", replica] for m in rows)

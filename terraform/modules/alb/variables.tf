@@ -105,14 +105,6 @@ variable "extra_ingress_cidrs" {
   type        = list(string)
   description = "More CIDRs allowed on 443 (for example the NAT gateways' /32s, so the rotation function can test through an internet-facing ALB)."
   default     = []
-
-  # The provider refuses a CIDR with host bits at plan (internal/service/ec2/vpc_security_group_ingress_rule.go:
-  # cidr_ipv4 uses fwvalidators.IPv4CIDRNetworkAddress; internal/service/ec2/vpc_.go: cidr_block uses
-  # verify.ValidIPv4CIDRNetworkAddress): cidrsubnet(c, 0, 0) is c exactly when no host bit is set.
-  validation {
-    condition     = alltrue([for c in var.extra_ingress_cidrs : try(cidrnetmask(c) != "" && cidrsubnet(c, 0, 0) == c, false)])
-    error_message = "extra_ingress_cidrs must hold IPv4 network addresses with no host bits set; not: ${join(", ", [for c in var.extra_ingress_cidrs : c if !try(cidrnetmask(c) != "" && cidrsubnet(c, 0, 0) == c, false)])}."
-  }
 }
 
 variable "ingress_security_group_ids" {
