@@ -76,10 +76,12 @@ module "stack" {
   enable_backup_copy         = var.enable_backup_copy
   enable_cross_region_dr     = var.enable_cross_region_dr
 
-  log_retention_days = var.log_retention_days
-  alarm_emails       = var.alarm_emails
-  latency_p95_slo_ms = var.latency_p95_slo_ms
-  rpo_minutes        = var.rpo_minutes
+  log_retention_days                 = var.log_retention_days
+  flow_logs_retention_days           = var.flow_logs_retention_days
+  flow_logs_max_aggregation_interval = var.flow_logs_max_aggregation_interval
+  alarm_emails                       = var.alarm_emails
+  latency_p95_slo_ms                 = var.latency_p95_slo_ms
+  rpo_minutes                        = var.rpo_minutes
 
   permissions_boundary_arn = var.permissions_boundary_arn
 }

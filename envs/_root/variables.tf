@@ -219,6 +219,18 @@ variable "log_retention_days" {
   description = "Log retention in days."
 }
 
+variable "flow_logs_retention_days" {
+  type        = number
+  description = "VPC flow log retention in days."
+  default     = 30
+}
+
+variable "flow_logs_max_aggregation_interval" {
+  type        = number
+  description = "VPC flow log aggregation interval in seconds (60 or 600)."
+  default     = 600
+}
+
 variable "alarm_emails" {
   type        = list(string)
   description = "Alarm e-mail subscribers."

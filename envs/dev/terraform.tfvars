@@ -44,5 +44,8 @@ enable_replication    = false
 enable_backup_copy    = false
 
 log_retention_days = 30
-latency_p95_slo_ms = 500
-rpo_minutes        = 1440
+# Flow logs: bulky and for investigations only, so kept shorter; prod records at 1-minute resolution.
+flow_logs_retention_days           = 7
+flow_logs_max_aggregation_interval = 600
+latency_p95_slo_ms                 = 500
+rpo_minutes                        = 1440

@@ -45,6 +45,9 @@ enable_replication         = true
 enable_backup_copy         = true
 
 log_retention_days = 365
-alarm_emails       = ["oncall@example.com"] # REPLACE with your on-call address
-latency_p95_slo_ms = 100
-rpo_minutes        = 15
+# Flow logs: bulky and for investigations only, so kept shorter; prod records at 1-minute resolution.
+flow_logs_retention_days           = 90
+flow_logs_max_aggregation_interval = 60
+alarm_emails                       = ["oncall@example.com"] # REPLACE with your on-call address
+latency_p95_slo_ms                 = 100
+rpo_minutes                        = 15

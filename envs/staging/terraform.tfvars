@@ -42,6 +42,9 @@ enable_replication         = false
 enable_backup_copy         = true
 
 log_retention_days = 90
-alarm_emails       = ["oncall@example.com"] # REPLACE with your on-call address
-latency_p95_slo_ms = 300
-rpo_minutes        = 60
+# Flow logs: bulky and for investigations only, so kept shorter; prod records at 1-minute resolution.
+flow_logs_retention_days           = 30
+flow_logs_max_aggregation_interval = 600
+alarm_emails                       = ["oncall@example.com"] # REPLACE with your on-call address
+latency_p95_slo_ms                 = 300
+rpo_minutes                        = 60

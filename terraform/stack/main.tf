@@ -22,24 +22,25 @@ locals {
 module "observability" {
   source = "../modules/observability"
 
-  name                    = local.name
-  env                     = var.env
-  region                  = var.region
-  account_id              = var.account_id
-  partition               = local.partition
-  log_retention_days      = var.log_retention_days
-  lambda_function_name    = local.rotation_function_name
-  alarm_emails            = var.alarm_emails
-  alb_arn_suffix          = module.alb.arn_suffix
-  target_group_arn_suffix = module.alb.target_group_arn_suffix
-  cluster_name            = module.ecs.cluster_name
-  service_name            = module.ecs.service_name
-  file_system_id          = module.efs.file_system_id
-  replication_enabled     = local.replicate
-  replica_file_system_id  = module.efs.replica_file_system_id
-  rpo_minutes             = var.rpo_minutes
-  latency_p95_slo_ms      = var.latency_p95_slo_ms
-  tags                    = local.tags
+  name                     = local.name
+  env                      = var.env
+  region                   = var.region
+  account_id               = var.account_id
+  partition                = local.partition
+  log_retention_days       = var.log_retention_days
+  flow_logs_retention_days = var.flow_logs_retention_days
+  lambda_function_name     = local.rotation_function_name
+  alarm_emails             = var.alarm_emails
+  alb_arn_suffix           = module.alb.arn_suffix
+  target_group_arn_suffix  = module.alb.target_group_arn_suffix
+  cluster_name             = module.ecs.cluster_name
+  service_name             = module.ecs.service_name
+  file_system_id           = module.efs.file_system_id
+  replication_enabled      = local.replicate
+  replica_file_system_id   = module.efs.replica_file_system_id
+  rpo_minutes              = var.rpo_minutes
+  latency_p95_slo_ms       = var.latency_p95_slo_ms
+  tags                     = local.tags
 }
 
 module "iam" {
@@ -70,15 +71,16 @@ module "iam" {
 module "vpc" {
   source = "../modules/vpc"
 
-  name                    = local.name
-  region                  = var.region
-  cidr                    = var.vpc_cidr
-  azs                     = var.azs
-  single_nat_gateway      = var.single_nat_gateway
-  enable_vpc_endpoints    = var.enable_vpc_endpoints
-  flow_logs_log_group_arn = module.observability.log_group_arns["flow_logs"]
-  flow_logs_role_arn      = module.iam.flow_logs_role_arn
-  tags                    = local.tags
+  name                               = local.name
+  region                             = var.region
+  cidr                               = var.vpc_cidr
+  azs                                = var.azs
+  single_nat_gateway                 = var.single_nat_gateway
+  enable_vpc_endpoints               = var.enable_vpc_endpoints
+  flow_logs_log_group_arn            = module.observability.log_group_arns["flow_logs"]
+  flow_logs_role_arn                 = module.iam.flow_logs_role_arn
+  flow_logs_max_aggregation_interval = var.flow_logs_max_aggregation_interval
+  tags                               = local.tags
 }
 
 module "alb" {

@@ -167,8 +167,8 @@ variable "certificate_arn" {
 
 variable "ssl_policy" {
   type        = string
-  description = "TLS 1.3 policy of the HTTPS listener."
-  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  description = "TLS 1.3 policy of the HTTPS listener (default: the hybrid post-quantum policy AWS recommends)."
+  default     = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 }
 
 variable "alb_deletion_protection" {
@@ -402,6 +402,18 @@ variable "log_retention_days" {
   type        = number
   description = "Retention of the stack's log groups in days (a CloudWatch allowed value)."
   default     = 90
+}
+
+variable "flow_logs_retention_days" {
+  type        = number
+  description = "Retention of the VPC flow logs in days (a CloudWatch allowed value; usually shorter than log_retention_days)."
+  default     = 30
+}
+
+variable "flow_logs_max_aggregation_interval" {
+  type        = number
+  description = "Aggregation interval of the VPC flow logs in seconds: 60 or 600."
+  default     = 600
 }
 
 variable "alarm_emails" {

@@ -20,7 +20,6 @@ STAR_OK = {
     "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
     "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
     "logs:DescribeLogGroups",
-    "secretsmanager:GetRandomPassword",
     "elasticloadbalancing:DescribeRules",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeSubnets",
@@ -202,3 +201,16 @@ def test_replication_lag_alarm_and_dashboard_name_source_and_replica(prod_state:
     body = json.loads(prod_state.values("aws_cloudwatch_dashboard", "this")["dashboard_body"])
     rows = [m for w in body["widgets"] for m in w["properties"].get("metrics", []) if "TimeSinceLastSync" in m]
     assert rows and all(m[2:6] == ["FileSystemId", fs, "DestinationFileSystemId", replica] for m in rows)
+
+
+def test_rotation_role_has_no_unused_grants_and_manages_only_its_own_enis(prod_state: State) -> None:
+    """Issue 12 item 17: GetRandomPassword is not called (the function draws the token itself), and
+    DeleteNetworkInterface and friends are limited to ENIs in the function's subnets."""
+    by_sid = {st["Sid"]: st for st in statements(prod_state.policy("aws_iam_role_policy", "rotation"))}
+    actions = {a for st in by_sid.values() for a in as_list(st["Action"])}
+    assert "secretsmanager:GetRandomPassword" not in actions
+    fn = prod_state.values("aws_lambda_function", "rotation")
+    subnets = sorted(f"arn:aws:ec2:us-east-1:123456789012:subnet/{s}" for s in fn["vpc_config"][0]["subnet_ids"])
+    eni = by_sid["VpcEniManage"]
+    assert "ec2:DeleteNetworkInterface" in as_list(eni["Action"])
+    assert sorted(eni["Condition"]["ArnEquals"]["ec2:Subnet"]) == subnets

@@ -222,3 +222,51 @@ def test_item4_primary_and_failover_stacks_share_no_name(env_plan: Any, env: str
     assert {n for n in ours if n[0] == "global"} and {n for n in theirs if n[0] == "global"}
     assert {n[1] for n in theirs} >= {"aws_iam_role", "aws_s3_bucket", "aws_cloudwatch_dashboard"}
     assert not ours & theirs, sorted(ours & theirs)
+
+
+# ---------------------------------------------------------------- item 11: one backup plan
+
+
+def test_item11_efs_automatic_backups_are_off_beside_the_stacks_plan(plan: Plan) -> None:
+    # ENABLED would add EFS automatic backups: a second daily plan, AWS managed key, no copy.
+    assert plan.values("aws_efs_backup_policy")["backup_policy"] == [{"status": "DISABLED"}]
+    assert len(plan.of_type("aws_backup_plan")) == 1
+
+
+# ---------------------------------------------------------------- item 17: the smaller ones
+
+
+def test_item17_flow_logs_have_their_own_retention_and_interval(plan: Plan, env: str) -> None:
+    v = tfvars(env)
+    flow_group = next(g for g in plan.of_type("aws_cloudwatch_log_group") if g["index"] == "flow_logs")
+    assert flow_group["values"]["retention_in_days"] == v["flow_logs_retention_days"] < v["log_retention_days"]
+    assert plan.values("aws_flow_log")["max_aggregation_interval"] == v["flow_logs_max_aggregation_interval"]
+    assert {tfvars(e)["flow_logs_max_aggregation_interval"] for e in ENVS} == {60, 600}  # per env, not one value
+
+
+def test_item17_listener_uses_the_post_quantum_policy_aws_recommends(plan: Plan) -> None:
+    https = next(lst["values"] for lst in plan.of_type("aws_lb_listener") if lst["name"] == "https")
+    assert https["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
+
+
+def test_item17_efs_throughput_alarm_measures_writes_against_the_elastic_ceiling(plan: Plan) -> None:
+    alarms = {a["name"]: a["values"] for a in plan.of_type("aws_cloudwatch_metric_alarm")}
+    assert "efs_throughput" not in alarms  # MeteredIOBytes vs PermittedThroughput: no meaning under Elastic
+    queries = {q["id"]: q for q in alarms["efs_write_throughput"]["metric_query"]}
+    assert queries["written"]["metric"][0]["metric_name"] == "DataWriteIOBytes"
+    assert queries["permitted"]["metric"][0]["metric_name"] == "PermittedThroughput"
+    assert queries["utilisation"]["expression"] == "100 * (written / PERIOD(written)) / permitted"
+
+
+def test_item17_log_bucket_expires_its_delete_markers(plan: Plan) -> None:
+    rules = {r["id"]: r for r in plan.values("aws_s3_bucket_lifecycle_configuration")["rule"]}
+    assert rules["expire-delete-markers"]["status"] == "Enabled"
+    assert rules["expire-delete-markers"]["expiration"][0]["expired_object_delete_marker"] is True
+    # S3 refuses ExpiredObjectDeleteMarker beside Days in one expiration: the markers have a rule of their own
+    assert rules["expire-access-logs"]["expiration"][0].get("expired_object_delete_marker") in (None, False)
+
+
+def test_item17_tmp_is_mounted_noexec(plan: Plan) -> None:
+    c = json.loads(plan.values("aws_ecs_task_definition", "this")["container_definitions"])[0]
+    (tmp,) = c["linuxParameters"]["tmpfs"]
+    assert tmp["containerPath"] == "/tmp" and {"noexec", "nosuid", "nodev"} <= set(tmp["mountOptions"])

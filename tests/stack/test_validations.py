@@ -67,6 +67,12 @@ BATCHES: list[dict[str, Any]] = [
         # issue 12 item 8: valid CIDR syntax that the provider's cidr_ipv4 / cidr_block validators refuse
         "vpc_cidr": "10.40.0.1/16",
         "allowed_cidrs": ["203.0.113.0/24", "198.51.100.7/24", "2001:db8::/32"],
+        # item 17: EFS's access point path rule (at most 4 components)
+        "existing_file_system_id": "fs-0123456789abcdef0", "existing_root_directory": "/a/b/c/d/e",
+    },
+    {
+        # item 17: no trailing slash
+        "existing_file_system_id": "fs-0123456789abcdef0", "existing_root_directory": "/aws-backup-restore_2026-11-25T03-00-00-000Z/chroma/",
     },
 ]
 
@@ -93,6 +99,9 @@ CASES: dict[str, tuple[int, list[str]]] = {
     "vpc cidr with host bits": (3, ['vpc_cidr "10.40.0.1/16" must be an IPv4 network address, with no host bits set']),
     "allowed cidrs with host bits or ipv6": (
         3, ["allowed_cidrs must hold IPv4 network addresses with no host bits set; not: 198.51.100.7/24, 2001:db8::/32"]),
+    "access point path with 5 components": (3, ['existing_root_directory "/a/b/c/d/e" must be an absolute path EFS accepts']),
+    "access point path with a trailing slash": (
+        4, ['existing_root_directory "/aws-backup-restore_2026-11-25T03-00-00-000Z/chroma/" must be an absolute path EFS accepts']),
 }
 
 

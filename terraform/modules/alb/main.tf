@@ -111,6 +111,20 @@ resource "aws_s3_bucket_lifecycle_configuration" "logs" {
     }
   }
 
+  # Expiring a current version of a versioned bucket leaves a delete marker; once its noncurrent version
+  # has expired too, only this removes it. It needs a rule of its own: ExpiredObjectDeleteMarker "cannot
+  # be specified with Days or Date" (botocore s3 model, LifecycleExpiration.ExpiredObjectDeleteMarker).
+  rule {
+    id     = "expire-delete-markers"
+    status = "Enabled"
+
+    filter {}
+
+    expiration {
+      expired_object_delete_marker = true
+    }
+  }
+
   depends_on = [aws_s3_bucket_versioning.logs]
 }
 

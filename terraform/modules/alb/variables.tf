@@ -125,12 +125,20 @@ variable "certificate_arn" {
 
 variable "ssl_policy" {
   type        = string
-  description = "TLS policy of the HTTPS listener (a TLS 1.3 policy)."
-  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  description = "TLS policy of the HTTPS listener (a TLS 1.3 policy; the default is the hybrid post-quantum one AWS recommends)."
+  default     = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 
+  # TLS 1.3 policies of https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html,
+  # including the 2025-09 hybrid post-quantum (ML-KEM) ones, which AWS recommends. The Ext* variants, which
+  # add legacy TLS 1.2 ciphers, are left out.
   validation {
-    condition     = contains(["ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04", "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04"], var.ssl_policy)
-    error_message = "ssl_policy must be a TLS 1.3 policy such as ELBSecurityPolicy-TLS13-1-2-2021-06 or ELBSecurityPolicy-TLS13-1-3-2021-06."
+    condition = contains([
+      "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+      "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-FIPS-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
+      "ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+      "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04", "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    ], var.ssl_policy)
+    error_message = "ssl_policy must be a TLS 1.3 policy such as ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 (post-quantum, recommended) or ELBSecurityPolicy-TLS13-1-3-PQ-2025-09."
   }
 }
 

@@ -172,13 +172,16 @@ resource "aws_efs_replication_configuration" "this" {
 
 # ---------------------------------------------------------------- backup
 
+# One backup plan: ours (below). ENABLED here would turn on EFS automatic backups as well, a second
+# daily AWS Backup plan into aws/efs/automatic-backup-vault with the AWS managed key and no copy to the
+# failover region (https://docs.aws.amazon.com/efs/latest/ug/automatic-backups.html; botocore efs model,
+# BackupPolicy.Status). DISABLED is stated, not left to the default, so an attached file system (a
+# restored one, or a promoted replica) does not keep automatic backups either.
 resource "aws_efs_backup_policy" "this" {
-  count = var.enable_backup ? 1 : 0
-
   file_system_id = local.file_system_id
 
   backup_policy {
-    status = "ENABLED"
+    status = "DISABLED"
   }
 }
 

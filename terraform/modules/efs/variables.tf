@@ -111,9 +111,13 @@ variable "root_directory" {
   description = "Root directory of the access point on a new file system; created with the POSIX owner on first mount."
   default     = "/chroma"
 
+  # EFS's own rule for an access point path (botocore efs model, shape Path: max 100, pattern
+  # ^(\/|(\/(?!\.)+[^$#<>;`|&?{}^*/\n]+){1,4})$): "/" or 1 to 4 components, none starting with a dot,
+  # none holding $#<>;`|&?{}^* or a newline, and no trailing slash. RE2 has no lookahead, so the
+  # leading-dot rule is checked per component.
   validation {
-    condition     = can(regex("^/[A-Za-z0-9._/-]*$", var.root_directory)) && length(var.root_directory) <= 100
-    error_message = "root_directory must be an absolute path (letters, digits, . _ - /), at most 100 characters."
+    condition     = var.root_directory == "/" || (length(var.root_directory) <= 100 && can(regex("^(/[^/$#<>;`|&?{}^*\n]+){1,4}$", var.root_directory)) && !anytrue([for c in split("/", var.root_directory) : startswith(c, ".")]))
+    error_message = "root_directory ${jsonencode(var.root_directory)} must be an absolute path EFS accepts for an access point: at most 4 components and 100 characters, no trailing slash, no component starting with a dot, none of $#<>;`|&?{}^*."
   }
 }
 
@@ -144,9 +148,13 @@ variable "existing_root_directory" {
   description = "Root directory of the data on the attached file system (for a backup restore: /aws-backup-restore_<time>/chroma). Required with existing_file_system_id."
   default     = null
 
+  # EFS's own rule for an access point path (botocore efs model, shape Path: max 100, pattern
+  # ^(\/|(\/(?!\.)+[^$#<>;`|&?{}^*/\n]+){1,4})$): "/" or 1 to 4 components, none starting with a dot,
+  # none holding $#<>;`|&?{}^* or a newline, and no trailing slash. RE2 has no lookahead, so the
+  # leading-dot rule is checked per component.
   validation {
-    condition     = var.existing_root_directory == null || (can(regex("^/[A-Za-z0-9._:/-]*$", var.existing_root_directory)) && length(coalesce(var.existing_root_directory, "/")) <= 100)
-    error_message = "existing_root_directory must be an absolute path of at most 100 characters."
+    condition     = var.existing_root_directory == null || try(var.existing_root_directory == "/" || (length(var.existing_root_directory) <= 100 && can(regex("^(/[^/$#<>;`|&?{}^*\n]+){1,4}$", var.existing_root_directory)) && !anytrue([for c in split("/", var.existing_root_directory) : startswith(c, ".")])), false)
+    error_message = "existing_root_directory ${jsonencode(coalesce(var.existing_root_directory, "null"))} must be an absolute path EFS accepts for an access point: at most 4 components and 100 characters, no trailing slash, no component starting with a dot, none of $#<>;`|&?{}^*."
   }
 
   validation {

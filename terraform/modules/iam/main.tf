@@ -164,13 +164,6 @@ resource "aws_iam_role_policy" "rotation" {
         Resource = var.token_secret_arn
       },
       {
-        # GetRandomPassword acts on no resource.
-        Sid      = "GenerateToken"
-        Effect   = "Allow"
-        Action   = "secretsmanager:GetRandomPassword"
-        Resource = "*"
-      },
-      {
         Sid      = "TokenKey"
         Effect   = "Allow"
         Action   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
@@ -206,10 +199,16 @@ resource "aws_iam_role_policy" "rotation" {
         )
       },
       {
+        # Only the function's own ENIs: those in its subnets (ec2:Subnet is a condition key of the
+        # network-interface resource for these actions: Service Authorization Reference, Amazon EC2,
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
         Sid      = "VpcEniManage"
         Effect   = "Allow"
         Action   = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
         Resource = "${local.arn_prefix}:ec2:${var.region}:${var.account_id}:network-interface/*"
+        Condition = {
+          ArnEquals = { "ec2:Subnet" = [for s in var.rotation_subnet_ids : "${local.arn_prefix}:ec2:${var.region}:${var.account_id}:subnet/${s}"] }
+        }
       },
       {
         # EC2 Describe* and X-Ray segment uploads have no resource-level permissions.

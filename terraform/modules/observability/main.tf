@@ -85,7 +85,7 @@ resource "aws_cloudwatch_log_group" "this" {
   for_each = local.log_groups
 
   name              = each.value
-  retention_in_days = var.log_retention_days
+  retention_in_days = each.key == "flow_logs" ? var.flow_logs_retention_days : var.log_retention_days
   kms_key_id        = aws_kms_key.logs.arn
 
   tags = merge(var.tags, { Purpose = each.key })
@@ -300,9 +300,14 @@ resource "aws_cloudwatch_metric_alarm" "efs_io_limit" {
   tags = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "efs_throughput" {
-  alarm_name          = "${var.name}-efs-throughput-utilisation"
-  alarm_description   = "EFS metered throughput above ${var.efs_utilisation_threshold_percent}% of the permitted throughput."
+# Under Elastic throughput there is no provisioned or burst limit to measure MeteredIOBytes against;
+# PermittedThroughput is then "the maximum write throughput of the file system"
+# (https://docs.aws.amazon.com/efs/latest/ug/efs-metrics.html). So the alarm compares what the task
+# writes (DataWriteIOBytes per second) with that ceiling: near it, writes (index flushes, compaction)
+# are throttled.
+resource "aws_cloudwatch_metric_alarm" "efs_write_throughput" {
+  alarm_name          = "${var.name}-efs-write-throughput"
+  alarm_description   = "EFS write throughput above ${var.efs_utilisation_threshold_percent}% of the maximum Elastic throughput permits (PermittedThroughput)."
   comparison_operator = "GreaterThanThreshold"
   evaluation_periods  = 5
   threshold           = var.efs_utilisation_threshold_percent
@@ -312,16 +317,16 @@ resource "aws_cloudwatch_metric_alarm" "efs_throughput" {
 
   metric_query {
     id          = "utilisation"
-    expression  = "100 * (metered / PERIOD(metered)) / permitted"
-    label       = "Throughput utilisation (%)"
+    expression  = "100 * (written / PERIOD(written)) / permitted"
+    label       = "Write throughput / permitted (%)"
     return_data = true
   }
 
   metric_query {
-    id = "metered"
+    id = "written"
     metric {
       namespace   = "AWS/EFS"
-      metric_name = "MeteredIOBytes"
+      metric_name = "DataWriteIOBytes"
       dimensions  = { FileSystemId = var.file_system_id }
       period      = 60
       stat        = "Sum"

@@ -123,7 +123,7 @@ resource "aws_flow_log" "this" {
   log_destination_type     = "cloud-watch-logs"
   log_destination          = var.flow_logs_log_group_arn
   iam_role_arn             = var.flow_logs_role_arn
-  max_aggregation_interval = 60
+  max_aggregation_interval = var.flow_logs_max_aggregation_interval
 
   tags = merge(var.tags, { Name = "${var.name}-flow-logs" })
 }

@@ -84,6 +84,18 @@ variable "flow_logs_traffic_type" {
   }
 }
 
+variable "flow_logs_max_aggregation_interval" {
+  type        = number
+  description = "Seconds over which a flow log record aggregates packets: 60 (finer, more records and cost) or 600."
+  default     = 600
+
+  # The only two values EC2 accepts (botocore ec2 model, CreateFlowLogsRequest.MaxAggregationInterval).
+  validation {
+    condition     = contains([60, 600], var.flow_logs_max_aggregation_interval)
+    error_message = "flow_logs_max_aggregation_interval must be 60 or 600."
+  }
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags added to every resource of the module."
