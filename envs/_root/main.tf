@@ -70,6 +70,7 @@ module "stack" {
   existing_file_system_id    = var.existing_file_system_id
   existing_root_directory    = var.existing_root_directory
   existing_kms_key_arn       = var.existing_kms_key_arn
+  efs_break_glass_role_arns  = var.efs_break_glass_role_arns
   backup_retention_days      = var.backup_retention_days
   backup_copy_retention_days = var.backup_copy_retention_days
   enable_replication         = var.enable_replication

@@ -193,6 +193,12 @@ variable "enable_execute_command" {
   default     = false
 }
 
+variable "efs_break_glass_role_arns" {
+  type        = list(string)
+  description = "IAM roles allowed to mount the data besides the task (repairs)."
+  default     = []
+}
+
 variable "backup_retention_days" {
   type        = number
   description = "Days recovery points are kept locally."

@@ -124,6 +124,7 @@ module "efs" {
   task_security_group_id     = module.ecs.task_security_group_id
   task_role_arn              = module.iam.task_role_arn
   backup_role_arn            = module.iam.backup_role_arn
+  break_glass_role_arns      = var.efs_break_glass_role_arns
   posix_uid                  = var.posix_uid
   posix_gid                  = var.posix_gid
   root_directory             = var.root_directory

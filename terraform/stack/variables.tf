@@ -354,6 +354,12 @@ variable "existing_kms_key_arn" {
   default     = null
 }
 
+variable "efs_break_glass_role_arns" {
+  type        = list(string)
+  description = "IAM roles allowed to mount the data besides the task role (repairs; through the access point, over TLS). Empty: none."
+  default     = []
+}
+
 variable "enable_backup" {
   type        = bool
   description = "EFS backup policy and the AWS Backup plan."

@@ -7,6 +7,7 @@ real IAM and resource policy documents with ARNs filled in; these tests read the
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -53,10 +54,11 @@ def test_file_system_policy_denies_plain_nfs_and_admits_only_the_task_role_via_t
     task_role = prod_state.values("aws_iam_role", "task")
     policy = prod_state.policy("aws_efs_file_system_policy", "this")
     assert prod_state.values("aws_efs_file_system_policy", "this")["file_system_id"] == fs["id"]
-    deny, allow = statements(policy)
+    by_sid = {st["Sid"]: st for st in statements(policy)}
+    deny, allow = by_sid["DenyInsecureTransport"], by_sid["TaskMountsThroughAccessPoint"]
     assert deny["Effect"] == "Deny" and deny["Principal"] == {"AWS": "*"} and deny["Action"] == "*"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert allow["Effect"] == "Allow" and allow["Principal"] == {"AWS": task_role["arn"]}
+    assert allow["Effect"] == "Allow" and allow["Principal"] == {"AWS": [task_role["arn"]]}
     assert sorted(allow["Action"]) == ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
     assert allow["Condition"]["StringEquals"] == {"elasticfilesystem:AccessPointArn": ap["arn"]}
     assert ap["file_system_id"] == fs["id"]
@@ -214,3 +216,37 @@ def test_rotation_role_has_no_unused_grants_and_manages_only_its_own_enis(prod_s
     eni = by_sid["VpcEniManage"]
     assert "ec2:DeleteNetworkInterface" in as_list(eni["Action"])
     assert sorted(eni["Condition"]["ArnEquals"]["ec2:Subnet"]) == subnets
+
+
+CLIENT_ACTIONS = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientRootAccess", "elasticfilesystem:ClientWrite"]
+
+
+def _mount_denials(policy: dict[str, object], ap_arn: str) -> tuple[list[str], dict[str, object]]:
+    by_sid = {st["Sid"]: st for st in statements(policy)}  # type: ignore[arg-type]
+    who, bypass = by_sid["DenyClientsButTheTaskAndBreakGlassRoles"], by_sid["DenyMountsBypassingTheAccessPoint"]
+    for st in (who, bypass):
+        assert st["Effect"] == "Deny" and st["Principal"] == {"AWS": "*"} and sorted(st["Action"]) == CLIENT_ACTIONS
+    assert bypass["Condition"] == {"StringNotEquals": {"elasticfilesystem:AccessPointArn": ap_arn}}
+    return sorted(who["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]), by_sid
+
+
+def test_file_system_policy_denies_every_other_principal_even_with_client_grants(prod_state: State) -> None:
+    """Issue 12 item 13: an in-account identity policy with elasticfilesystem:Client* cannot mount."""
+    task_role = prod_state.values("aws_iam_role", "task")["arn"]
+    ap = prod_state.values("aws_efs_access_point", "this")["arn"]
+    allowed, _ = _mount_denials(prod_state.policy("aws_efs_file_system_policy", "this"), ap)
+    assert allowed == [task_role]
+
+
+def test_break_glass_roles_may_mount_through_the_access_point_over_tls(tf_offline: Any) -> None:
+    root = tf_offline.copy("envs/dev")
+    glass = "arn:aws:iam::123456789012:role/chroma-break-glass"
+    tf_offline.apply(root, vars={"efs_break_glass_role_arns": [glass]})
+    state = State(tf_offline.state(root))
+    task_role = state.values("aws_iam_role", "task")["arn"]
+    ap = state.values("aws_efs_access_point", "this")["arn"]
+    policy = state.policy("aws_efs_file_system_policy", "this")
+    allowed, by_sid = _mount_denials(policy, ap)
+    assert allowed == sorted([task_role, glass])
+    assert sorted(by_sid["TaskMountsThroughAccessPoint"]["Principal"]["AWS"]) == sorted([task_role, glass])
+    assert by_sid["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

@@ -10,6 +10,9 @@ locals {
   file_system_arn = "${local.arn_prefix}:elasticfilesystem:${var.region}:${var.account_id}:file-system/${local.file_system_id}"
   root_directory  = local.create ? var.root_directory : var.existing_root_directory
 
+  client_actions   = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"]
+  mount_principals = concat([var.task_role_arn], var.break_glass_role_arns)
+
   # Regional names in the failover region carry the source region, so a later
   # rebuild of this env in that region (same name) never collides with them.
   dr_name = "${var.name}-dr-from-${var.region}"
@@ -126,6 +129,11 @@ resource "aws_efs_access_point" "this" {
   tags = merge(var.tags, { Name = "${var.name}-chroma" })
 }
 
+# In the same account an identity policy alone is enough to mount: any role granted
+# elasticfilesystem:Client* could (https://docs.aws.amazon.com/efs/latest/ug/iam-access-control-nfs-efs.html).
+# So the policy denies every NFS client action to every principal but the task role and the documented
+# break-glass roles (aws:PrincipalArn is the role's ARN for its sessions), denies any mount that does not
+# go through the access point, and denies plain NFS. Backups and replication use no Client* action.
 resource "aws_efs_file_system_policy" "this" {
   file_system_id = local.file_system_id
 
@@ -143,9 +151,29 @@ resource "aws_efs_file_system_policy" "this" {
         }
       },
       {
+        Sid       = "DenyClientsButTheTaskAndBreakGlassRoles"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = local.client_actions
+        Resource  = local.file_system_arn
+        Condition = {
+          ArnNotEquals = { "aws:PrincipalArn" = local.mount_principals }
+        }
+      },
+      {
+        Sid       = "DenyMountsBypassingTheAccessPoint"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = local.client_actions
+        Resource  = local.file_system_arn
+        Condition = {
+          StringNotEquals = { "elasticfilesystem:AccessPointArn" = aws_efs_access_point.this.arn }
+        }
+      },
+      {
         Sid       = "TaskMountsThroughAccessPoint"
         Effect    = "Allow"
-        Principal = { AWS = var.task_role_arn }
+        Principal = { AWS = local.mount_principals }
         Action    = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
         Resource  = local.file_system_arn
         Condition = {

@@ -79,6 +79,17 @@ variable "task_role_arn" {
   description = "ARN of the task role: the only principal the file system policy lets mount and write, through the access point."
 }
 
+variable "break_glass_role_arns" {
+  type        = list(string)
+  description = "IAM roles besides the task role allowed to mount the file system (through the access point, over TLS) for repairs; every other principal is denied. Empty: the task role only."
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.break_glass_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", a))])
+    error_message = "break_glass_role_arns must hold IAM role ARNs (arn:aws:iam::<account>:role/<name>)."
+  }
+}
+
 variable "backup_role_arn" {
   type        = string
   description = "ARN of the IAM role AWS Backup uses for the selection."
