@@ -67,15 +67,18 @@ module "stack" {
   vector_dimensions      = var.vector_dimensions
   enable_execute_command = var.enable_execute_command
 
-  existing_file_system_id    = var.existing_file_system_id
-  existing_root_directory    = var.existing_root_directory
-  existing_kms_key_arn       = var.existing_kms_key_arn
-  efs_break_glass_role_arns  = var.efs_break_glass_role_arns
-  backup_retention_days      = var.backup_retention_days
-  backup_copy_retention_days = var.backup_copy_retention_days
-  enable_replication         = var.enable_replication
-  enable_backup_copy         = var.enable_backup_copy
-  enable_cross_region_dr     = var.enable_cross_region_dr
+  existing_file_system_id           = var.existing_file_system_id
+  existing_root_directory           = var.existing_root_directory
+  existing_kms_key_arn              = var.existing_kms_key_arn
+  efs_break_glass_role_arns         = var.efs_break_glass_role_arns
+  backup_retention_days             = var.backup_retention_days
+  backup_copy_retention_days        = var.backup_copy_retention_days
+  backup_vault_lock_mode            = var.backup_vault_lock_mode
+  backup_vault_lock_changeable_days = var.backup_vault_lock_changeable_days
+  protect_data                      = var.protect_data
+  enable_replication                = var.enable_replication
+  enable_backup_copy                = var.enable_backup_copy
+  enable_cross_region_dr            = var.enable_cross_region_dr
 
   log_retention_days                 = var.log_retention_days
   flow_logs_retention_days           = var.flow_logs_retention_days

@@ -210,6 +210,24 @@ variable "backup_copy_retention_days" {
   default     = 35
 }
 
+variable "backup_vault_lock_mode" {
+  type        = string
+  description = "Vault Lock on the backup vaults: none, governance or compliance."
+  default     = "none"
+}
+
+variable "backup_vault_lock_changeable_days" {
+  type        = number
+  description = "Compliance lock: days it stays removable after it is set."
+  default     = 3
+}
+
+variable "protect_data" {
+  type        = bool
+  description = "Fail any plan that would destroy or replace the file system or its keys."
+  default     = true
+}
+
 variable "enable_replication" {
   type        = bool
   description = "EFS replication to the failover region."

@@ -41,7 +41,10 @@ task_memory = 2048
 
 backup_retention_days = 7
 enable_replication    = false
-enable_backup_copy    = false
+# A sandbox: no vault lock, and destroy may remove the data.
+backup_vault_lock_mode = "none"
+protect_data           = false
+enable_backup_copy     = false
 
 log_retention_days = 30
 # Flow logs: bulky and for investigations only, so kept shorter; prod records at 1-minute resolution.

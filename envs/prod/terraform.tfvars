@@ -42,7 +42,12 @@ task_memory = 40960
 backup_retention_days      = 35
 backup_copy_retention_days = 35
 enable_replication         = true
-enable_backup_copy         = true
+# Compliance lock: after 7 days nobody (root included) can shorten or delete a recovery point before its
+# retention ends, nor delete the vaults while they hold any. Destroying the env's data needs protect_data = false first.
+backup_vault_lock_mode            = "compliance"
+backup_vault_lock_changeable_days = 7
+protect_data                      = true
+enable_backup_copy                = true
 
 log_retention_days = 365
 # Flow logs: bulky and for investigations only, so kept shorter; prod records at 1-minute resolution.

@@ -39,7 +39,10 @@ task_memory = 8192
 backup_retention_days      = 14
 backup_copy_retention_days = 14
 enable_replication         = false
-enable_backup_copy         = true
+# Governance lock: removable by a principal allowed backup:DeleteBackupVaultLockConfiguration.
+backup_vault_lock_mode = "governance"
+protect_data           = true
+enable_backup_copy     = true
 
 log_retention_days = 90
 # Flow logs: bulky and for investigations only, so kept shorter; prod records at 1-minute resolution.

@@ -38,6 +38,7 @@ module "observability" {
   file_system_id           = module.efs.file_system_id
   replication_enabled      = local.replicate
   replica_file_system_id   = module.efs.replica_file_system_id
+  backup_notifications     = var.enable_backup
   rpo_minutes              = var.rpo_minutes
   latency_p95_slo_ms       = var.latency_p95_slo_ms
   tags                     = local.tags
@@ -114,30 +115,33 @@ module "efs" {
     aws.failover = aws.failover
   }
 
-  name                       = local.name
-  region                     = var.region
-  failover_region            = var.failover_region
-  account_id                 = var.account_id
-  partition                  = local.partition
-  vpc_id                     = module.vpc.vpc_id
-  subnet_ids                 = module.vpc.private_subnet_ids
-  task_security_group_id     = module.ecs.task_security_group_id
-  task_role_arn              = module.iam.task_role_arn
-  backup_role_arn            = module.iam.backup_role_arn
-  break_glass_role_arns      = var.efs_break_glass_role_arns
-  posix_uid                  = var.posix_uid
-  posix_gid                  = var.posix_gid
-  root_directory             = var.root_directory
-  existing_file_system_id    = var.existing_file_system_id
-  existing_root_directory    = var.existing_root_directory
-  existing_kms_key_arn       = var.existing_kms_key_arn
-  enable_backup              = var.enable_backup
-  backup_schedule            = var.backup_schedule
-  backup_retention_days      = var.backup_retention_days
-  enable_backup_copy         = local.backup_copy
-  backup_copy_retention_days = var.backup_copy_retention_days
-  enable_replication         = local.replicate
-  tags                       = local.tags
+  name                              = local.name
+  region                            = var.region
+  failover_region                   = var.failover_region
+  account_id                        = var.account_id
+  partition                         = local.partition
+  vpc_id                            = module.vpc.vpc_id
+  subnet_ids                        = module.vpc.private_subnet_ids
+  task_security_group_id            = module.ecs.task_security_group_id
+  task_role_arn                     = module.iam.task_role_arn
+  backup_role_arn                   = module.iam.backup_role_arn
+  break_glass_role_arns             = var.efs_break_glass_role_arns
+  posix_uid                         = var.posix_uid
+  posix_gid                         = var.posix_gid
+  root_directory                    = var.root_directory
+  existing_file_system_id           = var.existing_file_system_id
+  existing_root_directory           = var.existing_root_directory
+  existing_kms_key_arn              = var.existing_kms_key_arn
+  enable_backup                     = var.enable_backup
+  backup_schedule                   = var.backup_schedule
+  backup_retention_days             = var.backup_retention_days
+  enable_backup_copy                = local.backup_copy
+  backup_copy_retention_days        = var.backup_copy_retention_days
+  backup_vault_lock_mode            = var.backup_vault_lock_mode
+  backup_vault_lock_changeable_days = var.backup_vault_lock_changeable_days
+  prevent_destroy                   = var.protect_data
+  enable_replication                = local.replicate
+  tags                              = local.tags
 }
 
 module "ecs" {

@@ -384,6 +384,24 @@ variable "backup_copy_retention_days" {
   default     = 35
 }
 
+variable "backup_vault_lock_mode" {
+  type        = string
+  description = "AWS Backup Vault Lock on the backup vaults: none, governance or compliance (immutable once backup_vault_lock_changeable_days have passed)."
+  default     = "none"
+}
+
+variable "backup_vault_lock_changeable_days" {
+  type        = number
+  description = "Compliance lock: days it can still be removed after the first apply (at least 3)."
+  default     = 3
+}
+
+variable "protect_data" {
+  type        = bool
+  description = "Protected env: a plan that would destroy or replace the file system or its KMS keys fails."
+  default     = true
+}
+
 variable "enable_replication" {
   type        = bool
   description = "Replicate the file system to the failover region (only with enable_cross_region_dr)."

@@ -270,3 +270,25 @@ def test_item17_tmp_is_mounted_noexec(plan: Plan) -> None:
     c = json.loads(plan.values("aws_ecs_task_definition", "this")["container_definitions"])[0]
     (tmp,) = c["linuxParameters"]["tmpfs"]
     assert tmp["containerPath"] == "/tmp" and {"noexec", "nosuid", "nodev"} <= set(tmp["mountOptions"])
+
+
+# ---------------------------------------------------------------- item 12: backups hard to lose
+
+
+def test_item12_vault_lock_and_data_guard_follow_the_env(plan: Plan, env: str) -> None:
+    v = tfvars(env)
+    locks = plan.of_type("aws_backup_vault_lock_configuration")
+    if v["backup_vault_lock_mode"] == "none":
+        assert not locks
+    else:
+        assert {lk["name"] for lk in locks} == ({"this", "dr"} if v["enable_backup_copy"] else {"this"})
+        for lk in locks:
+            governance = v["backup_vault_lock_mode"] == "governance"
+            assert lk["values"].get("changeable_for_days") == (None if governance else v["backup_vault_lock_changeable_days"])
+    assert v["backup_vault_lock_mode"] == {"dev": "none", "staging": "governance", "prod": "compliance"}[env]
+    guards = plan.of_type("terraform_data")
+    assert [g["name"] for g in guards] == (["protect"] if v["protect_data"] else [])
+    assert v["protect_data"] is (env != "dev")
+    # the vaults have keys of their own, apart from the data's
+    assert {k["name"] for k in plan.of_type("aws_kms_key")} >= {"this", "backup", "alarms", "logs"}
+    assert plan.of_type("aws_cloudwatch_event_rule") and plan.of_type("aws_cloudwatch_event_target")

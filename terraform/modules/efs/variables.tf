@@ -230,6 +230,34 @@ variable "backup_copy_retention_days" {
   }
 }
 
+variable "backup_vault_lock_mode" {
+  type        = string
+  description = "AWS Backup Vault Lock on the vaults: none, governance (removable by a privileged principal) or compliance (immutable after backup_vault_lock_changeable_days)."
+  default     = "none"
+
+  validation {
+    condition     = contains(["none", "governance", "compliance"], var.backup_vault_lock_mode)
+    error_message = "backup_vault_lock_mode must be none, governance or compliance."
+  }
+}
+
+variable "backup_vault_lock_changeable_days" {
+  type        = number
+  description = "Compliance mode: days the lock can still be changed or removed after it is set (AWS Backup's minimum is 3)."
+  default     = 3
+
+  validation {
+    condition     = var.backup_vault_lock_changeable_days >= 3 && var.backup_vault_lock_changeable_days <= 36500 && floor(var.backup_vault_lock_changeable_days) == var.backup_vault_lock_changeable_days
+    error_message = "backup_vault_lock_changeable_days must be a whole number of days, at least 3."
+  }
+}
+
+variable "prevent_destroy" {
+  type        = bool
+  description = "Protected env: any plan that would destroy or replace the file system or its keys fails (a prevent_destroy guard)."
+  default     = false
+}
+
 variable "enable_replication" {
   type        = bool
   description = "Replicate the new file system to the failover region (EFS replication, RPO about 15 minutes). Ignored when attaching an existing file system."

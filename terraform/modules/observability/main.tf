@@ -31,9 +31,9 @@ locals {
   }
 }
 
-# One customer managed key for the stack's logs and alarm topic.
+# One customer managed key for the stack's logs; the alarm topic has its own (below).
 resource "aws_kms_key" "logs" {
-  description             = "${var.name}: CloudWatch Logs and the alarm SNS topic"
+  description             = "${var.name}: CloudWatch Logs"
   enable_key_rotation     = true
   deletion_window_in_days = 30
 
@@ -59,10 +59,39 @@ resource "aws_kms_key" "logs" {
           }
         }
       },
+    ]
+  })
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "logs" {
+  name          = "alias/${var.name}-logs"
+  target_key_id = aws_kms_key.logs.key_id
+}
+
+# The alarm topic's own key: only what publishes to the topic may use it, not every log group's
+# writer. CloudWatch alarms and EventBridge need Decrypt and GenerateDataKey on an encrypted topic's key
+# (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+resource "aws_kms_key" "alarms" {
+  description             = "${var.name}: the alarm SNS topic"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
       {
-        Sid       = "CloudWatchAlarmsPublishToEncryptedTopic"
+        Sid       = "AccountAdministration"
         Effect    = "Allow"
-        Principal = { Service = "cloudwatch.${local.dns_suffix}" }
+        Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "AlarmAndEventPublishersUse"
+        Effect    = "Allow"
+        Principal = { Service = ["cloudwatch.${local.dns_suffix}", "events.${local.dns_suffix}"] }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
         Resource  = "*"
         Condition = {
@@ -75,9 +104,9 @@ resource "aws_kms_key" "logs" {
   tags = var.tags
 }
 
-resource "aws_kms_alias" "logs" {
-  name          = "alias/${var.name}-logs"
-  target_key_id = aws_kms_key.logs.key_id
+resource "aws_kms_alias" "alarms" {
+  name          = "alias/${var.name}-alarms"
+  target_key_id = aws_kms_key.alarms.key_id
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -93,7 +122,7 @@ resource "aws_cloudwatch_log_group" "this" {
 
 resource "aws_sns_topic" "alarms" {
   name              = "${var.name}-alarms"
-  kms_master_key_id = aws_kms_key.logs.arn
+  kms_master_key_id = aws_kms_key.alarms.arn
 
   tags = var.tags
 }
@@ -103,7 +132,7 @@ resource "aws_sns_topic_policy" "alarms" {
 
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid       = "CloudWatchAlarmsPublish"
         Effect    = "Allow"
@@ -124,8 +153,47 @@ resource "aws_sns_topic_policy" "alarms" {
           Bool = { "aws:SecureTransport" = "false" }
         }
       },
-    ]
+      ], [for s in [{
+        Sid       = "BackupFailureEventsPublish"
+        Effect    = "Allow"
+        Principal = { Service = "events.${local.dns_suffix}" }
+        Action    = "sns:Publish"
+        Resource  = aws_sns_topic.alarms.arn
+        Condition = {
+          ArnEquals = { "aws:SourceArn" = try(aws_cloudwatch_event_rule.backup_failures[0].arn, "") }
+        }
+    }] : s if var.backup_notifications])
   })
+}
+
+# ---------------------------------------------------------------- backup and copy job failures
+
+# Failed, aborted or expired backup jobs and failed copy jobs of this region reach the alarm topic.
+# EventBridge, not the vault notification API: that API's BACKUP_JOB_FAILED is a deprecated event that no
+# longer sends anything (its only backup-job event is BACKUP_JOB_COMPLETED, every success included; see
+# https://docs.aws.amazon.com/aws-backup/latest/devguide/API_PutBackupVaultNotifications.html), while
+# EventBridge carries each job's state (https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html).
+# Copy jobs run in the source region, so their failures are seen here too.
+resource "aws_cloudwatch_event_rule" "backup_failures" {
+  count = var.backup_notifications ? 1 : 0
+
+  name        = "${var.name}-backup-failures"
+  description = "AWS Backup backup and copy jobs that did not complete"
+  event_pattern = jsonencode({
+    source        = ["aws.backup"]
+    "detail-type" = ["Backup Job State Change", "Copy Job State Change"]
+    detail        = { state = ["FAILED", "ABORTED", "EXPIRED"] }
+  })
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "backup_failures" {
+  count = var.backup_notifications ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.backup_failures[0].name
+  target_id = "alarm-topic"
+  arn       = aws_sns_topic.alarms.arn
 }
 
 resource "aws_sns_topic_subscription" "email" {

@@ -118,6 +118,12 @@ variable "replication_enabled" {
   default     = false
 }
 
+variable "backup_notifications" {
+  type        = bool
+  description = "Send failed, aborted or expired AWS Backup jobs and failed copy jobs of this region to the alarm topic (EventBridge)."
+  default     = true
+}
+
 variable "replica_file_system_id" {
   type        = string
   description = "ID of the replica in the failover region: the DestinationFileSystemId dimension of TimeSinceLastSync (null when replication is off)."
