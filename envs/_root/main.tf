@@ -45,6 +45,7 @@ module "stack" {
   azs                  = lookup(var.azs_by_region, var.region, [])
   single_nat_gateway   = var.single_nat_gateway
   enable_vpc_endpoints = var.enable_vpc_endpoints
+  endpoint_service_azs = var.endpoint_service_azs
 
   internal_alb               = var.internal_alb
   allowed_cidrs              = var.allowed_cidrs
@@ -60,12 +61,13 @@ module "stack" {
   token_recovery_window_days = var.token_recovery_window_days
   rotation_lambda_zip        = "${path.root}/../../build/token-rotation.zip"
 
-  image                  = var.image
-  task_cpu               = var.task_cpu
-  task_memory            = var.task_memory
-  expected_vectors       = var.expected_vectors
-  vector_dimensions      = var.vector_dimensions
-  enable_execute_command = var.enable_execute_command
+  image                    = var.image
+  image_pull_through_cache = var.image_pull_through_cache
+  task_cpu                 = var.task_cpu
+  task_memory              = var.task_memory
+  expected_vectors         = var.expected_vectors
+  vector_dimensions        = var.vector_dimensions
+  enable_execute_command   = var.enable_execute_command
 
   existing_file_system_id           = var.existing_file_system_id
   existing_root_directory           = var.existing_root_directory

@@ -163,8 +163,23 @@ variable "token_recovery_window_days" {
 
 variable "image" {
   type        = string
-  description = "Pinned Chroma image."
-  default     = "chromadb/chroma:1.5.9"
+  description = "Chroma image, pinned by tag and digest (repo:tag@sha256:...)."
+  default     = "chromadb/chroma:1.5.9@sha256:1e0b73a187a28757c572acba508c46f48c9e8b0acaf5c20e6d95cdedce1acdf6"
+}
+
+variable "image_pull_through_cache" {
+  type = object({
+    upstream               = string
+    credential_secret_name = optional(string)
+  })
+  description = "Pull the image through an ECR pull-through cache rule (null: from the image's registry)."
+  default     = null
+}
+
+variable "endpoint_service_azs" {
+  type        = map(list(string))
+  description = "AZs where an interface endpoint service is offered, by service (overrides the lookup)."
+  default     = {}
 }
 
 variable "task_cpu" {

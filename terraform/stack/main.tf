@@ -16,6 +16,47 @@ locals {
 
   rotation_function_name = "${local.name}-token-rotation"
 
+  # ---- the image (issue 12 item 15): from an ECR pull-through cache rule, a mirrored ECR repository, or
+  # its upstream registry directly. `{region}` in var.image stands for this stack's region (a mirror
+  # replicated to the failover region).
+  image_ref     = replace(var.image, "{region}", var.region)
+  ecr_host      = "${var.account_id}.dkr.ecr.${var.region}.amazonaws.com"
+  ptc           = var.image_pull_through_cache
+  ptc_prefix    = local.ptc == null ? null : "${local.name}-${local.ptc.upstream}"
+  ptc_upstreams = { dockerhub = "registry-1.docker.io", ghcr = "ghcr.io", quay = "quay.io", ecrpublic = "public.ecr.aws" }
+  # A first path component with a dot or a colon is a registry host (docker.io/..., ghcr.io/...).
+  image_parts    = split("/", local.image_ref)
+  image_has_host = length(local.image_parts) > 1 && can(regex("[.:]", local.image_parts[0]))
+  # Docker Hub's official images live under library/ (nginx -> library/nginx).
+  upstream_path = (
+    local.image_has_host ? join("/", slice(local.image_parts, 1, length(local.image_parts))) :
+    (length(local.image_parts) == 1 ? "library/${local.image_ref}" : local.image_ref)
+  )
+  # The cache rule's own prefix (known at plan) so that the task definition waits for the rule.
+  task_image     = local.ptc == null ? local.image_ref : "${local.ecr_host}/${one(aws_ecr_pull_through_cache_rule.image[*].ecr_repository_prefix)}/${local.upstream_path}"
+  ecr_mirror     = local.ptc == null ? try(regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([^:@]+)", local.task_image), null) : null
+  image_from_ecr = local.ptc != null || local.ecr_mirror != null
+  # The ECR repositories the execution role pulls from: the cache's prefix, or the mirror's repository.
+  ecr_pull_repository_arns = concat(
+    var.ecr_repository_arns,
+    local.ptc != null ? ["arn:${local.partition}:ecr:${var.region}:${var.account_id}:repository/${local.ptc_prefix}/*"] : [],
+    local.ecr_mirror != null ? ["arn:${local.partition}:ecr:${local.ecr_mirror[1]}:${local.ecr_mirror[0]}:repository/${local.ecr_mirror[2]}"] : [],
+  )
+
+  # ---- interface endpoints (issue 12 item 14): only services something in the private subnets calls.
+  # The S3 gateway endpoint (free) always: ECR serves image layers from S3.
+  interface_endpoints = concat(
+    # the awslogs driver of the task (execution role: logs:CreateLogStream/PutLogEvents)
+    ["logs"],
+    # the rotation function (in the VPC): Secrets Manager's four steps, and ELBv2 DescribeRules/ModifyRule
+    ["secretsmanager", "elasticloadbalancing"],
+    # image pulls, when the image comes from ECR (a pull-through cache or a mirror); layers come through S3
+    local.image_from_ecr ? ["ecr.api", "ecr.dkr"] : [],
+    # ECS Exec: the agent in the container opens its channels with ssmmessages and gets the session data
+    # key from KMS (the task role's kms:Decrypt/GenerateDataKey in the iam module)
+    var.enable_execute_command ? ["ssmmessages", "kms"] : [],
+  )
+
   tags = merge(var.tags, { Stack = local.name })
 }
 
@@ -53,7 +94,8 @@ module "iam" {
   partition                  = local.partition
   permissions_boundary_arn   = var.permissions_boundary_arn
   app_log_group_arn          = module.observability.log_group_arns["app"]
-  ecr_repository_arns        = var.ecr_repository_arns
+  ecr_repository_arns        = local.ecr_pull_repository_arns
+  ecr_pull_through_cache     = local.ptc != null
   file_system_arn            = module.efs.file_system_arn
   access_point_arn           = module.efs.access_point_arn
   enable_execute_command     = var.enable_execute_command
@@ -78,6 +120,8 @@ module "vpc" {
   azs                                = var.azs
   single_nat_gateway                 = var.single_nat_gateway
   enable_vpc_endpoints               = var.enable_vpc_endpoints
+  interface_endpoints                = local.interface_endpoints
+  endpoint_service_azs               = var.endpoint_service_azs
   flow_logs_log_group_arn            = module.observability.log_group_arns["flow_logs"]
   flow_logs_role_arn                 = module.iam.flow_logs_role_arn
   flow_logs_max_aggregation_interval = var.flow_logs_max_aggregation_interval
@@ -154,7 +198,7 @@ module "ecs" {
   private_subnet_ids     = module.vpc.private_subnet_ids
   alb_security_group_id  = module.alb.security_group_id
   target_group_arn       = module.alb.target_group_arn
-  image                  = var.image
+  image                  = local.task_image
   cpu                    = var.task_cpu
   memory                 = var.task_memory
   cpu_architecture       = var.cpu_architecture
@@ -186,4 +230,25 @@ resource "aws_route53_record" "endpoint" {
     zone_id                = module.alb.zone_id
     evaluate_target_health = true
   }
+}
+
+# ---------------------------------------------------------------- image pull-through cache
+
+# Docker Hub limits anonymous pulls per source IP, and every task of the account's NAT gateways shares
+# one; a failover that cannot pull cannot start. A pull-through cache rule makes ECR fetch the image once
+# per region and serve it from then on (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html).
+# Docker Hub and GitHub need credentials: a Secrets Manager secret named ecr-pullthroughcache/<...>,
+# in this region (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-secret.html).
+data "aws_secretsmanager_secret" "image_registry_credential" {
+  count = try(local.ptc.credential_secret_name, null) != null ? 1 : 0
+
+  name = local.ptc.credential_secret_name
+}
+
+resource "aws_ecr_pull_through_cache_rule" "image" {
+  count = local.ptc != null ? 1 : 0
+
+  ecr_repository_prefix = local.ptc_prefix
+  upstream_registry_url = local.ptc_upstreams[local.ptc.upstream]
+  credential_arn        = try(data.aws_secretsmanager_secret.image_registry_credential[0].arn, null)
 }

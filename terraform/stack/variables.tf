@@ -117,9 +117,15 @@ variable "single_nat_gateway" {
   default     = false
 }
 
+variable "endpoint_service_azs" {
+  type        = map(list(string))
+  description = "AZs where an interface endpoint service is offered in this account, by service short name (overrides the lookup; see the vpc module)."
+  default     = {}
+}
+
 variable "enable_vpc_endpoints" {
   type        = bool
-  description = "Create the S3 gateway endpoint and the interface endpoints for ECR, Logs, Secrets Manager, EFS, STS and KMS."
+  description = "Create the S3 gateway endpoint and the interface endpoints for what the stack calls: Logs, Secrets Manager and ELB (the rotation function), ECR when the image comes from ECR, SSM messages and KMS with ECS Exec."
   default     = true
 }
 
@@ -264,8 +270,37 @@ variable "rotation_lambda_zip" {
 
 variable "image" {
   type        = string
-  description = "Chroma image, pinned (never :latest)."
-  default     = "chromadb/chroma:1.5.9"
+  description = "Chroma image as its upstream reference, pinned by tag AND digest (repo:tag@sha256:...): the tag says which release, the digest makes it immutable. `{region}` stands for the stack's region (a mirror replicated per region)."
+  default     = "chromadb/chroma:1.5.9@sha256:1e0b73a187a28757c572acba508c46f48c9e8b0acaf5c20e6d95cdedce1acdf6"
+
+  validation {
+    condition     = can(regex("^[^\\s@]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}@sha256:[a-f0-9]{64}$", var.image)) && !can(regex(":latest@", var.image))
+    error_message = "image must be pinned by tag and digest, as repo:tag@sha256:<64 hex> (the tag not latest), for example chromadb/chroma:1.5.9@sha256:1e0b73a1...: get the digest with `docker buildx imagetools inspect chromadb/chroma:1.5.9`."
+  }
+}
+
+variable "image_pull_through_cache" {
+  type = object({
+    upstream               = string
+    credential_secret_name = optional(string)
+  })
+  description = "Pull the image through an ECR pull-through cache rule of this stack (upstream: dockerhub, ghcr, quay or ecrpublic; dockerhub and ghcr need credential_secret_name, a Secrets Manager secret named ecr-pullthroughcache/... in each region the env runs in). null: pull from image as written (its registry, or a mirrored ECR repository)."
+  default     = null
+
+  validation {
+    condition     = var.image_pull_through_cache == null || contains(["dockerhub", "ghcr", "quay", "ecrpublic"], try(var.image_pull_through_cache.upstream, ""))
+    error_message = "image_pull_through_cache.upstream must be dockerhub, ghcr, quay or ecrpublic."
+  }
+
+  # ECR: upstream registries that require authentication (Docker Hub, GitHub Container Registry) take a
+  # secret whose name starts with ecr-pullthroughcache/ (pull-through-cache-creating-secret.html).
+  validation {
+    condition = var.image_pull_through_cache == null || (
+      try(var.image_pull_through_cache.credential_secret_name, null) == null ? !contains(["dockerhub", "ghcr"], try(var.image_pull_through_cache.upstream, "")) :
+      startswith(try(var.image_pull_through_cache.credential_secret_name, ""), "ecr-pullthroughcache/")
+    )
+    error_message = "image_pull_through_cache: dockerhub and ghcr need credential_secret_name, and its name must start with ecr-pullthroughcache/."
+  }
 }
 
 variable "ecr_repository_arns" {

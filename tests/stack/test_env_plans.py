@@ -15,6 +15,7 @@ from tests.stack._tfplan import ENVS, Plan, chromactl_toml, required_memory_mib,
 
 TLS13_POLICIES = {"ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06"}
 OPEN_CIDRS = {"0.0.0.0/0", "::/0"}
+DIGEST_PINNED = "chromadb/chroma:1.5.9@sha256:1e0b73a187a28757c572acba508c46f48c9e8b0acaf5c20e6d95cdedce1acdf6"
 
 
 @pytest.fixture(params=ENVS)
@@ -128,7 +129,10 @@ def test_service_is_a_single_writer(plan: Plan) -> None:
 
 def test_container_is_pinned_quiet_and_holds_no_secrets(plan: Plan, env: str) -> None:
     c = container(plan)
-    assert c["image"] == tfvars(env)["image"] == "chromadb/chroma:1.5.9"
+    assert tfvars(env)["image"] == DIGEST_PINNED
+    # staging and prod pull through their ECR pull-through cache (issue 12 item 15), dev from Docker Hub
+    assert c["image"] == (DIGEST_PINNED if env == "dev" else
+                          f"123456789012.dkr.ecr.us-east-1.amazonaws.com/chromactl-{env}-dockerhub/{DIGEST_PINNED}")
     assert "healthCheck" not in c  # no curl in the image; the ALB checks the heartbeat
     assert "secrets" not in c
     env_vars = {e["name"]: e["value"] for e in c["environment"]}
@@ -379,7 +383,7 @@ def test_prod_has_deletion_protection_replication_and_backup_copies(plans: dict[
     assert len(p.of_type("aws_nat_gateway")) == 3
     assert len(p.of_type("aws_efs_mount_target")) == 3
     endpoints = {e["values"]["service_name"].split("us-east-1.", 1)[1] for e in p.of_type("aws_vpc_endpoint")}
-    assert endpoints == {"ecr.api", "ecr.dkr", "logs", "secretsmanager", "elasticfilesystem", "sts", "kms", "s3"}
+    assert endpoints == {"ecr.api", "ecr.dkr", "logs", "secretsmanager", "elasticloadbalancing", "s3"}
 
 
 def test_dev_is_a_small_sandbox(plans: dict[str, Plan]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.stack._tfplan import ENVS, Plan, tfvars
+from tests.stack._tfplan import ENVS, REPO, Plan, flat, tfvars
 
 
 @pytest.fixture(params=ENVS)
@@ -292,3 +292,109 @@ def test_item12_vault_lock_and_data_guard_follow_the_env(plan: Plan, env: str) -
     # the vaults have keys of their own, apart from the data's
     assert {k["name"] for k in plan.of_type("aws_kms_key")} >= {"this", "backup", "alarms", "logs"}
     assert plan.of_type("aws_cloudwatch_event_rule") and plan.of_type("aws_cloudwatch_event_target")
+
+
+# ---------------------------------------------------------------- items 14 and 10: interface endpoints
+
+README_VPC = REPO / "terraform" / "modules" / "vpc" / "README.md"
+
+
+def _interface_endpoints(plan: Plan) -> dict[str, dict[str, Any]]:
+    region = plan.data["variables"]["region"]["value"]
+    return {e["values"]["service_name"].split(f".{region}.", 1)[1]: e for e in plan.of_type("aws_vpc_endpoint")
+            if e["values"]["vpc_endpoint_type"] == "Interface"}
+
+
+def test_item14_interface_endpoints_are_the_services_the_stack_calls(plan: Plan, env: str) -> None:
+    v = tfvars(env)
+    found = set(_interface_endpoints(plan))
+    if not v["enable_vpc_endpoints"]:
+        assert not found
+        return
+    want = {"logs", "secretsmanager", "elasticloadbalancing"}  # awslogs; the rotation function's two APIs
+    if v.get("image_pull_through_cache"):
+        want |= {"ecr.api", "ecr.dkr"}  # the image comes from ECR
+    assert found == want
+    assert not found & {"sts", "kms", "elasticfilesystem"}  # nothing in the VPC calls them (no ECS Exec here)
+    gateways = [e for e in plan.of_type("aws_vpc_endpoint") if e["values"]["vpc_endpoint_type"] == "Gateway"]
+    assert [g["values"]["service_name"] for g in gateways] == ["com.amazonaws.us-east-1.s3"]
+
+
+def test_item14_ecs_exec_adds_ssmmessages_and_kms(env_plan: Any) -> None:
+    p = Plan(env_plan("staging", vars={"enable_execute_command": True}))
+    assert {"ssmmessages", "kms"} <= set(_interface_endpoints(p))
+
+
+def test_item14_readme_prices_the_endpoints_each_env_plans(plans: dict[str, Plan]) -> None:
+    """The vpc README's cost table states, per env, endpoints x AZs and the monthly hours cost they imply
+    at $0.01 per endpoint per AZ-hour and 730 hours (AWS PrivateLink pricing, us-east-1)."""
+    text = README_VPC.read_text(encoding="utf-8")
+    assert "https://aws.amazon.com/privatelink/pricing/" in text
+    for env in ENVS:
+        p = plans[env]
+        n = len(_interface_endpoints(p))
+        azs = len(tfvars(env)["azs_by_region"][tfvars(env)["region"]])
+        monthly = n * azs * 0.01 * 730
+        row = re.search(rf"^\| `{env}` \| (\d+) \| (\d+) \| \$([0-9.,]+) \|", text, re.MULTILINE)
+        assert row, f"no cost row for {env}"
+        assert (int(row.group(1)), int(row.group(2))) == (n, azs), env
+        assert float(row.group(3).replace(",", "")) == pytest.approx(monthly, abs=0.01), env
+
+
+def test_item10_endpoints_only_in_zones_where_the_service_is_offered(env_plan: Any) -> None:
+    """The zones come from the account (DescribeVpcEndpointServices) or endpoint_service_azs; a subnet in a
+    zone without the service would fail CreateVpcEndpoint."""
+    p = Plan(env_plan("prod", vars={"endpoint_service_azs": {"elasticloadbalancing": ["us-east-1a", "us-east-1c"]}}))
+    elb = _interface_endpoints(p)["elasticloadbalancing"]
+    subnets = {s["index"]: s for s in p.of_type("aws_subnet") if s["name"] == "private"}
+    assert [subnets[i]["values"]["availability_zone"] for i in (0, 2)] == ["us-east-1a", "us-east-1c"]
+    # two subnets (the a and c ones), each known only after apply
+    unknown = p.unknown(elb["address"]).get("subnet_ids")
+    assert unknown == [True, True] or (isinstance(unknown, list) and len(unknown) == 2), unknown
+    logs = _interface_endpoints(p)["logs"]
+    assert len(p.unknown(logs["address"]).get("subnet_ids") or []) == 3  # offered everywhere: all three zones
+
+
+def test_item10_a_service_offered_in_none_of_the_zones_fails_the_plan(tf_offline: Any, scratch_dev: Any) -> None:
+    from tfoffline import harness
+
+    with pytest.raises(harness.TerraformFailed) as failed:
+        tf_offline.plan(scratch_dev, vars={"enable_vpc_endpoints": True, "endpoint_service_azs": {"logs": ["us-east-1f"]}})
+    assert "The logs interface endpoint service is offered in none of us-east-1a, us-east-1b" in flat(failed.value.output)
+
+
+# ---------------------------------------------------------------- item 15: the image
+
+
+def test_item15_image_is_pinned_by_tag_and_digest_and_pulled_through_ecr(plan: Plan, env: str) -> None:
+    v = tfvars(env)
+    assert re.fullmatch(r"chromadb/chroma:1\.5\.9@sha256:[0-9a-f]{64}", v["image"])
+    c = json.loads(plan.values("aws_ecs_task_definition", "this")["container_definitions"])[0]
+    rules = plan.of_type("aws_ecr_pull_through_cache_rule")
+    if env == "dev":
+        assert not rules and c["image"] == v["image"]
+        return
+    (rule,) = rules
+    prefix = f"chromactl-{env}-dockerhub"
+    assert rule["values"]["ecr_repository_prefix"] == prefix
+    assert rule["values"]["upstream_registry_url"] == "registry-1.docker.io"
+    assert plan.is_set(rule, "credential_arn")  # Docker Hub needs a credential
+    assert c["image"] == f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{prefix}/{v['image']}"
+    policy = json.loads(plan.values("aws_iam_role_policy", "execution")["policy"])
+    by_sid = {st["Sid"]: st for st in policy["Statement"]}
+    repo = f"arn:aws:ecr:us-east-1:123456789012:repository/{prefix}/*"
+    assert by_sid["EcrPull"]["Resource"] == [repo]
+    assert sorted(by_sid["EcrPullThroughCacheImport"]["Action"]) == ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]
+    assert by_sid["EcrPullThroughCacheImport"]["Resource"] == [repo]
+
+
+def test_item15_a_mirrored_repository_per_region_is_pulled_with_its_own_grant(env_plan: Any) -> None:
+    mirror = "111122223333.dkr.ecr.{region}.amazonaws.com/mirror/chroma:1.5.9@sha256:" + "a" * 64
+    p = Plan(env_plan("dev", vars={"image": mirror, "enable_vpc_endpoints": True}))
+    c = json.loads(p.values("aws_ecs_task_definition", "this")["container_definitions"])[0]
+    assert c["image"] == mirror.replace("{region}", "us-east-1")
+    policy = json.loads(p.values("aws_iam_role_policy", "execution")["policy"])
+    pull = next(st for st in policy["Statement"] if st["Sid"] == "EcrPull")
+    assert pull["Resource"] == ["arn:aws:ecr:us-east-1:111122223333:repository/mirror/chroma"]
+    assert {"ecr.api", "ecr.dkr"} <= set(_interface_endpoints(p))
+    assert not p.of_type("aws_ecr_pull_through_cache_rule")

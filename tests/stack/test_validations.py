@@ -73,6 +73,8 @@ BATCHES: list[dict[str, Any]] = [
     {
         # item 17: no trailing slash
         "existing_file_system_id": "fs-0123456789abcdef0", "existing_root_directory": "/aws-backup-restore_2026-11-25T03-00-00-000Z/chroma/",
+        # item 15: a tag alone is not enough
+        "image": "chromadb/chroma:1.5.9",
     },
 ]
 
@@ -102,6 +104,7 @@ CASES: dict[str, tuple[int, list[str]]] = {
     "access point path with 5 components": (3, ['existing_root_directory "/a/b/c/d/e" must be an absolute path EFS accepts']),
     "access point path with a trailing slash": (
         4, ['existing_root_directory "/aws-backup-restore_2026-11-25T03-00-00-000Z/chroma/" must be an absolute path EFS accepts']),
+    "image with a tag but no digest": (4, ["image must be pinned by tag and digest"]),
 }
 
 

@@ -63,12 +63,12 @@ variable "target_group_arn" {
 
 variable "image" {
   type        = string
-  description = "Container image, pinned by tag or digest (never :latest). Chroma 1.5.9 matches the CLI's client."
-  default     = "chromadb/chroma:1.5.9"
+  description = "Container image, pinned by tag and digest (repo:tag@sha256:..., never latest). Chroma 1.5.9 matches the CLI's client."
+  default     = "chromadb/chroma:1.5.9@sha256:1e0b73a187a28757c572acba508c46f48c9e8b0acaf5c20e6d95cdedce1acdf6"
 
   validation {
-    condition     = can(regex("^[^\\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$", var.image)) && !endswith(var.image, ":latest")
-    error_message = "image must be pinned with a tag or a sha256 digest, and the tag must not be latest (for example chromadb/chroma:1.5.9)."
+    condition     = can(regex("^[^\\s@]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}@sha256:[a-f0-9]{64}$", var.image)) && !can(regex(":latest@", var.image))
+    error_message = "image must be pinned by tag and digest (repo:tag@sha256:<64 hex>), and the tag must not be latest."
   }
 }
 

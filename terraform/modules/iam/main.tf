@@ -69,6 +69,14 @@ resource "aws_iam_role_policy" "execution" {
         Action   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
         Resource = var.ecr_repository_arns
       }] : s if length(var.ecr_repository_arns) > 0],
+      # The principal whose pull misses the cache creates the cached repository and imports the image
+      # (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html).
+      [for s in [{
+        Sid      = "EcrPullThroughCacheImport"
+        Effect   = "Allow"
+        Action   = ["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"]
+        Resource = var.ecr_repository_arns
+      }] : s if var.ecr_pull_through_cache && length(var.ecr_repository_arns) > 0],
     )
   })
 }

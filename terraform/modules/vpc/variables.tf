@@ -59,8 +59,31 @@ variable "single_nat_gateway" {
 
 variable "enable_vpc_endpoints" {
   type        = bool
-  description = "Create the S3 gateway endpoint and the interface endpoints (ecr.api, ecr.dkr, logs, secretsmanager, elasticfilesystem, sts, kms) so AWS traffic stays off the NAT."
+  description = "Create the S3 gateway endpoint and the interface endpoints in interface_endpoints so AWS traffic stays off the NAT."
   default     = true
+}
+
+variable "interface_endpoints" {
+  type        = list(string)
+  description = "Short names of the AWS services to reach through interface endpoints (com.amazonaws.<region>.<name>): the ones the workload calls. Each costs per AZ-hour (see README)."
+  default     = ["logs", "secretsmanager", "elasticloadbalancing"]
+
+  validation {
+    condition     = alltrue([for s in var.interface_endpoints : can(regex("^[a-z0-9]+([.-][a-z0-9]+)*$", s))]) && length(distinct(var.interface_endpoints)) == length(var.interface_endpoints)
+    error_message = "interface_endpoints must hold distinct service short names such as logs, ecr.api or secretsmanager."
+  }
+}
+
+variable "lookup_endpoint_service_azs" {
+  type        = bool
+  description = "Look up, per interface service, the AZs where this account is offered it, and place each endpoint only there."
+  default     = true
+}
+
+variable "endpoint_service_azs" {
+  type        = map(list(string))
+  description = "AZs where an interface service is offered, by service short name: overrides the lookup for that service."
+  default     = {}
 }
 
 variable "flow_logs_log_group_arn" {
