@@ -51,7 +51,8 @@ backup_retention_days      = 35
 backup_copy_retention_days = 35
 enable_replication         = true
 # Compliance lock: after 7 days nobody (root included) can shorten or delete a recovery point before its
-# retention ends, nor delete the vaults while they hold any. Destroying the env's data needs protect_data = false first.
+# retention ends, nor delete the vaults while they hold any. protect_data: any plan destroying or replacing the file
+# system or its keys fails (to destroy on purpose: terraform state rm the guard, see terraform/modules/efs/README.md).
 backup_vault_lock_mode            = "compliance"
 backup_vault_lock_changeable_days = 7
 protect_data                      = true
