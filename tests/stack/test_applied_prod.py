@@ -226,8 +226,8 @@ def test_rotation_role_has_no_unused_grants_and_manages_only_its_own_enis(prod_s
 CLIENT_ACTIONS = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientRootAccess", "elasticfilesystem:ClientWrite"]
 
 
-def _mount_denials(policy: dict[str, object], ap_arn: str) -> tuple[list[str], dict[str, object]]:
-    by_sid = {st["Sid"]: st for st in statements(policy)}  # type: ignore[arg-type]
+def _mount_denials(policy: dict[str, Any], ap_arn: str) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    by_sid = {st["Sid"]: st for st in statements(policy)}
     who, bypass = by_sid["DenyClientsButTheTaskAndBreakGlassRoles"], by_sid["DenyMountsBypassingTheAccessPoint"]
     for st in (who, bypass):
         assert st["Effect"] == "Deny" and st["Principal"] == {"AWS": "*"} and sorted(st["Action"]) == CLIENT_ACTIONS
