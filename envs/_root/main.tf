@@ -45,6 +45,7 @@ module "stack" {
   azs                  = lookup(var.azs_by_region, var.region, [])
   single_nat_gateway   = var.single_nat_gateway
   enable_vpc_endpoints = var.enable_vpc_endpoints
+  endpoint_service_azs = var.endpoint_service_azs
 
   internal_alb               = var.internal_alb
   allowed_cidrs              = var.allowed_cidrs
@@ -60,26 +61,33 @@ module "stack" {
   token_recovery_window_days = var.token_recovery_window_days
   rotation_lambda_zip        = "${path.root}/../../build/token-rotation.zip"
 
-  image                  = var.image
-  task_cpu               = var.task_cpu
-  task_memory            = var.task_memory
-  expected_vectors       = var.expected_vectors
-  vector_dimensions      = var.vector_dimensions
-  enable_execute_command = var.enable_execute_command
+  image                    = var.image
+  image_pull_through_cache = var.image_pull_through_cache
+  task_cpu                 = var.task_cpu
+  task_memory              = var.task_memory
+  expected_vectors         = var.expected_vectors
+  vector_dimensions        = var.vector_dimensions
+  enable_execute_command   = var.enable_execute_command
 
-  existing_file_system_id    = var.existing_file_system_id
-  existing_root_directory    = var.existing_root_directory
-  existing_kms_key_arn       = var.existing_kms_key_arn
-  backup_retention_days      = var.backup_retention_days
-  backup_copy_retention_days = var.backup_copy_retention_days
-  enable_replication         = var.enable_replication
-  enable_backup_copy         = var.enable_backup_copy
-  enable_cross_region_dr     = var.enable_cross_region_dr
+  existing_file_system_id           = var.existing_file_system_id
+  existing_root_directory           = var.existing_root_directory
+  existing_kms_key_arn              = var.existing_kms_key_arn
+  efs_break_glass_role_arns         = var.efs_break_glass_role_arns
+  backup_retention_days             = var.backup_retention_days
+  backup_copy_retention_days        = var.backup_copy_retention_days
+  backup_vault_lock_mode            = var.backup_vault_lock_mode
+  backup_vault_lock_changeable_days = var.backup_vault_lock_changeable_days
+  protect_data                      = var.protect_data
+  enable_replication                = var.enable_replication
+  enable_backup_copy                = var.enable_backup_copy
+  enable_cross_region_dr            = var.enable_cross_region_dr
 
-  log_retention_days = var.log_retention_days
-  alarm_emails       = var.alarm_emails
-  latency_p95_slo_ms = var.latency_p95_slo_ms
-  rpo_minutes        = var.rpo_minutes
+  log_retention_days                 = var.log_retention_days
+  flow_logs_retention_days           = var.flow_logs_retention_days
+  flow_logs_max_aggregation_interval = var.flow_logs_max_aggregation_interval
+  alarm_emails                       = var.alarm_emails
+  latency_p95_slo_ms                 = var.latency_p95_slo_ms
+  rpo_minutes                        = var.rpo_minutes
 
   permissions_boundary_arn = var.permissions_boundary_arn
 }

@@ -163,8 +163,23 @@ variable "token_recovery_window_days" {
 
 variable "image" {
   type        = string
-  description = "Pinned Chroma image."
-  default     = "chromadb/chroma:1.5.9"
+  description = "Chroma image, pinned by tag and digest (repo:tag@sha256:...)."
+  default     = "chromadb/chroma:1.5.9@sha256:1e0b73a187a28757c572acba508c46f48c9e8b0acaf5c20e6d95cdedce1acdf6"
+}
+
+variable "image_pull_through_cache" {
+  type = object({
+    upstream               = string
+    credential_secret_name = optional(string)
+  })
+  description = "Pull the image through an ECR pull-through cache rule (null: from the image's registry)."
+  default     = null
+}
+
+variable "endpoint_service_azs" {
+  type        = map(list(string))
+  description = "AZs where an interface endpoint service is offered, by service (overrides the lookup)."
+  default     = {}
 }
 
 variable "task_cpu" {
@@ -193,6 +208,12 @@ variable "enable_execute_command" {
   default     = false
 }
 
+variable "efs_break_glass_role_arns" {
+  type        = list(string)
+  description = "IAM roles allowed to mount the data besides the task (repairs)."
+  default     = []
+}
+
 variable "backup_retention_days" {
   type        = number
   description = "Days recovery points are kept locally."
@@ -202,6 +223,24 @@ variable "backup_copy_retention_days" {
   type        = number
   description = "Days copies are kept in the failover region."
   default     = 35
+}
+
+variable "backup_vault_lock_mode" {
+  type        = string
+  description = "Vault Lock on the backup vaults: none, governance or compliance."
+  default     = "none"
+}
+
+variable "backup_vault_lock_changeable_days" {
+  type        = number
+  description = "Compliance lock: days it stays removable after it is set."
+  default     = 3
+}
+
+variable "protect_data" {
+  type        = bool
+  description = "Fail any plan that would destroy or replace the file system or its keys."
+  default     = true
 }
 
 variable "enable_replication" {
@@ -217,6 +256,18 @@ variable "enable_backup_copy" {
 variable "log_retention_days" {
   type        = number
   description = "Log retention in days."
+}
+
+variable "flow_logs_retention_days" {
+  type        = number
+  description = "VPC flow log retention in days."
+  default     = 30
+}
+
+variable "flow_logs_max_aggregation_interval" {
+  type        = number
+  description = "VPC flow log aggregation interval in seconds (60 or 600)."
+  default     = 600
 }
 
 variable "alarm_emails" {

@@ -32,7 +32,8 @@ domain_name                = "" # the ALB's own DNS name (TLS verification off i
 
 token_recovery_window_days = 0
 
-image             = "chromadb/chroma:1.5.9"
+# Tag and digest (the 1.5.9 multi-arch index; check: docker buildx imagetools inspect chromadb/chroma:1.5.9).
+image             = "chromadb/chroma:1.5.9@sha256:1e0b73a187a28757c572acba508c46f48c9e8b0acaf5c20e6d95cdedce1acdf6"
 expected_vectors  = 100000
 vector_dimensions = 1536
 # Capacity rule: 100k x 1536 needs 1,651 MiB.
@@ -41,8 +42,14 @@ task_memory = 2048
 
 backup_retention_days = 7
 enable_replication    = false
-enable_backup_copy    = false
+# A sandbox: no vault lock, and destroy may remove the data.
+backup_vault_lock_mode = "none"
+protect_data           = false
+enable_backup_copy     = false
 
 log_retention_days = 30
-latency_p95_slo_ms = 500
-rpo_minutes        = 1440
+# Flow logs: bulky and for investigations only, so kept shorter; prod records at 1-minute resolution.
+flow_logs_retention_days           = 7
+flow_logs_max_aggregation_interval = 600
+latency_p95_slo_ms                 = 500
+rpo_minutes                        = 1440

@@ -32,7 +32,15 @@ domain_name                = "chroma.example.com" # REPLACE with your domain (th
 token_rotation_days        = 30
 token_recovery_window_days = 30
 
-image             = "chromadb/chroma:1.5.9"
+# Tag and digest (the 1.5.9 multi-arch index; check: docker buildx imagetools inspect chromadb/chroma:1.5.9).
+image = "chromadb/chroma:1.5.9@sha256:1e0b73a187a28757c572acba508c46f48c9e8b0acaf5c20e6d95cdedce1acdf6"
+# Pulled through an ECR pull-through cache, so no task depends on Docker Hub's anonymous pull limit
+# (shared by every task behind the NAT IPs) during a failover. Create the secret (your Docker Hub user
+# and access token) in every region the env may run in before the first apply.
+image_pull_through_cache = {
+  upstream               = "dockerhub"
+  credential_secret_name = "ecr-pullthroughcache/docker-hub" # REPLACE if you named it otherwise
+}
 expected_vectors  = 5000000
 vector_dimensions = 1536
 # Capacity rule: 5M x 1536 needs 32,371 MiB; 8 vCPU / 40 GiB leaves ~20 % headroom under the 80 % memory alarm.
@@ -42,9 +50,18 @@ task_memory = 40960
 backup_retention_days      = 35
 backup_copy_retention_days = 35
 enable_replication         = true
-enable_backup_copy         = true
+# Compliance lock: after 7 days nobody (root included) can shorten or delete a recovery point before its
+# retention ends, nor delete the vaults while they hold any. protect_data: any plan destroying or replacing the file
+# system or its keys fails (to destroy on purpose: terraform state rm the guard, see terraform/modules/efs/README.md).
+backup_vault_lock_mode            = "compliance"
+backup_vault_lock_changeable_days = 7
+protect_data                      = true
+enable_backup_copy                = true
 
 log_retention_days = 365
-alarm_emails       = ["oncall@example.com"] # REPLACE with your on-call address
-latency_p95_slo_ms = 100
-rpo_minutes        = 15
+# Flow logs: bulky and for investigations only, so kept shorter; prod records at 1-minute resolution.
+flow_logs_retention_days           = 90
+flow_logs_max_aggregation_interval = 60
+alarm_emails                       = ["oncall@example.com"] # REPLACE with your on-call address
+latency_p95_slo_ms                 = 100
+rpo_minutes                        = 15

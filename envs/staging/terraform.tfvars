@@ -29,7 +29,15 @@ alb_deletion_protection    = true
 access_logs_retention_days = 90
 domain_name                = "chroma-staging.example.com" # REPLACE with your domain
 
-image             = "chromadb/chroma:1.5.9"
+# Tag and digest (the 1.5.9 multi-arch index; check: docker buildx imagetools inspect chromadb/chroma:1.5.9).
+image = "chromadb/chroma:1.5.9@sha256:1e0b73a187a28757c572acba508c46f48c9e8b0acaf5c20e6d95cdedce1acdf6"
+# Pulled through an ECR pull-through cache, so no task depends on Docker Hub's anonymous pull limit
+# (shared by every task behind the NAT IPs) during a failover. Create the secret (your Docker Hub user
+# and access token) in every region the env may run in before the first apply.
+image_pull_through_cache = {
+  upstream               = "dockerhub"
+  credential_secret_name = "ecr-pullthroughcache/docker-hub" # REPLACE if you named it otherwise
+}
 expected_vectors  = 1000000
 vector_dimensions = 1536
 # Capacity rule: 1M x 1536 needs 7,294 MiB.
@@ -39,9 +47,15 @@ task_memory = 8192
 backup_retention_days      = 14
 backup_copy_retention_days = 14
 enable_replication         = false
-enable_backup_copy         = true
+# Governance lock: removable by a principal allowed backup:DeleteBackupVaultLockConfiguration.
+backup_vault_lock_mode = "governance"
+protect_data           = true
+enable_backup_copy     = true
 
 log_retention_days = 90
-alarm_emails       = ["oncall@example.com"] # REPLACE with your on-call address
-latency_p95_slo_ms = 300
-rpo_minutes        = 60
+# Flow logs: bulky and for investigations only, so kept shorter; prod records at 1-minute resolution.
+flow_logs_retention_days           = 30
+flow_logs_max_aggregation_interval = 600
+alarm_emails                       = ["oncall@example.com"] # REPLACE with your on-call address
+latency_p95_slo_ms                 = 300
+rpo_minutes                        = 60

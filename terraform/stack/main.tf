@@ -16,29 +16,73 @@ locals {
 
   rotation_function_name = "${local.name}-token-rotation"
 
+  # ---- the image (issue 12 item 15): from an ECR pull-through cache rule, a mirrored ECR repository, or
+  # its upstream registry directly. `{region}` in var.image stands for this stack's region (a mirror
+  # replicated to the failover region).
+  image_ref     = replace(var.image, "{region}", var.region)
+  ecr_host      = "${var.account_id}.dkr.ecr.${var.region}.amazonaws.com"
+  ptc           = var.image_pull_through_cache
+  ptc_prefix    = local.ptc == null ? null : "${local.name}-${local.ptc.upstream}"
+  ptc_upstreams = { dockerhub = "registry-1.docker.io", ghcr = "ghcr.io", quay = "quay.io", ecrpublic = "public.ecr.aws" }
+  # A first path component with a dot or a colon is a registry host (docker.io/..., ghcr.io/...).
+  image_parts    = split("/", local.image_ref)
+  image_has_host = length(local.image_parts) > 1 && can(regex("[.:]", local.image_parts[0]))
+  # Docker Hub's official images live under library/ (nginx -> library/nginx).
+  upstream_path = (
+    local.image_has_host ? join("/", slice(local.image_parts, 1, length(local.image_parts))) :
+    (length(local.image_parts) == 1 ? "library/${local.image_ref}" : local.image_ref)
+  )
+  # The cache rule's own prefix (known at plan) so that the task definition waits for the rule.
+  task_image     = local.ptc == null ? local.image_ref : "${local.ecr_host}/${one(aws_ecr_pull_through_cache_rule.image[*].ecr_repository_prefix)}/${local.upstream_path}"
+  ecr_mirror     = local.ptc == null ? try(regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([^:@]+)", local.task_image), null) : null
+  image_from_ecr = local.ptc != null || local.ecr_mirror != null
+  # The ECR repositories the execution role pulls from: the cache's prefix, or the mirror's repository.
+  ecr_pull_repository_arns = concat(
+    var.ecr_repository_arns,
+    local.ptc != null ? ["arn:${local.partition}:ecr:${var.region}:${var.account_id}:repository/${local.ptc_prefix}/*"] : [],
+    local.ecr_mirror != null ? ["arn:${local.partition}:ecr:${local.ecr_mirror[1]}:${local.ecr_mirror[0]}:repository/${local.ecr_mirror[2]}"] : [],
+  )
+
+  # ---- interface endpoints (issue 12 item 14): only services something in the private subnets calls.
+  # The S3 gateway endpoint (free) always: ECR serves image layers from S3.
+  interface_endpoints = concat(
+    # the awslogs driver of the task (execution role: logs:CreateLogStream/PutLogEvents)
+    ["logs"],
+    # the rotation function (in the VPC): Secrets Manager's four steps, and ELBv2 DescribeRules/ModifyRule
+    ["secretsmanager", "elasticloadbalancing"],
+    # image pulls, when the image comes from ECR (a pull-through cache or a mirror); layers come through S3
+    local.image_from_ecr ? ["ecr.api", "ecr.dkr"] : [],
+    # ECS Exec: the agent in the container opens its channels with ssmmessages and gets the session data
+    # key from KMS (the task role's kms:Decrypt/GenerateDataKey in the iam module)
+    var.enable_execute_command ? ["ssmmessages", "kms"] : [],
+  )
+
   tags = merge(var.tags, { Stack = local.name })
 }
 
 module "observability" {
   source = "../modules/observability"
 
-  name                    = local.name
-  env                     = var.env
-  region                  = var.region
-  account_id              = var.account_id
-  partition               = local.partition
-  log_retention_days      = var.log_retention_days
-  lambda_function_name    = local.rotation_function_name
-  alarm_emails            = var.alarm_emails
-  alb_arn_suffix          = module.alb.arn_suffix
-  target_group_arn_suffix = module.alb.target_group_arn_suffix
-  cluster_name            = module.ecs.cluster_name
-  service_name            = module.ecs.service_name
-  file_system_id          = module.efs.file_system_id
-  replication_enabled     = local.replicate
-  rpo_minutes             = var.rpo_minutes
-  latency_p95_slo_ms      = var.latency_p95_slo_ms
-  tags                    = local.tags
+  name                     = local.name
+  env                      = var.env
+  region                   = var.region
+  account_id               = var.account_id
+  partition                = local.partition
+  log_retention_days       = var.log_retention_days
+  flow_logs_retention_days = var.flow_logs_retention_days
+  lambda_function_name     = local.rotation_function_name
+  alarm_emails             = var.alarm_emails
+  alb_arn_suffix           = module.alb.arn_suffix
+  target_group_arn_suffix  = module.alb.target_group_arn_suffix
+  cluster_name             = module.ecs.cluster_name
+  service_name             = module.ecs.service_name
+  file_system_id           = module.efs.file_system_id
+  replication_enabled      = local.replicate
+  replica_file_system_id   = module.efs.replica_file_system_id
+  backup_notifications     = var.enable_backup
+  rpo_minutes              = var.rpo_minutes
+  latency_p95_slo_ms       = var.latency_p95_slo_ms
+  tags                     = local.tags
 }
 
 module "iam" {
@@ -50,7 +94,8 @@ module "iam" {
   partition                  = local.partition
   permissions_boundary_arn   = var.permissions_boundary_arn
   app_log_group_arn          = module.observability.log_group_arns["app"]
-  ecr_repository_arns        = var.ecr_repository_arns
+  ecr_repository_arns        = local.ecr_pull_repository_arns
+  ecr_pull_through_cache     = local.ptc != null
   file_system_arn            = module.efs.file_system_arn
   access_point_arn           = module.efs.access_point_arn
   enable_execute_command     = var.enable_execute_command
@@ -69,15 +114,18 @@ module "iam" {
 module "vpc" {
   source = "../modules/vpc"
 
-  name                    = local.name
-  region                  = var.region
-  cidr                    = var.vpc_cidr
-  azs                     = var.azs
-  single_nat_gateway      = var.single_nat_gateway
-  enable_vpc_endpoints    = var.enable_vpc_endpoints
-  flow_logs_log_group_arn = module.observability.log_group_arns["flow_logs"]
-  flow_logs_role_arn      = module.iam.flow_logs_role_arn
-  tags                    = local.tags
+  name                               = local.name
+  region                             = var.region
+  cidr                               = var.vpc_cidr
+  azs                                = var.azs
+  single_nat_gateway                 = var.single_nat_gateway
+  enable_vpc_endpoints               = var.enable_vpc_endpoints
+  interface_endpoints                = local.interface_endpoints
+  endpoint_service_azs               = var.endpoint_service_azs
+  flow_logs_log_group_arn            = module.observability.log_group_arns["flow_logs"]
+  flow_logs_role_arn                 = module.iam.flow_logs_role_arn
+  flow_logs_max_aggregation_interval = var.flow_logs_max_aggregation_interval
+  tags                               = local.tags
 }
 
 module "alb" {
@@ -111,29 +159,33 @@ module "efs" {
     aws.failover = aws.failover
   }
 
-  name                       = local.name
-  region                     = var.region
-  failover_region            = var.failover_region
-  account_id                 = var.account_id
-  partition                  = local.partition
-  vpc_id                     = module.vpc.vpc_id
-  subnet_ids                 = module.vpc.private_subnet_ids
-  task_security_group_id     = module.ecs.task_security_group_id
-  task_role_arn              = module.iam.task_role_arn
-  backup_role_arn            = module.iam.backup_role_arn
-  posix_uid                  = var.posix_uid
-  posix_gid                  = var.posix_gid
-  root_directory             = var.root_directory
-  existing_file_system_id    = var.existing_file_system_id
-  existing_root_directory    = var.existing_root_directory
-  existing_kms_key_arn       = var.existing_kms_key_arn
-  enable_backup              = var.enable_backup
-  backup_schedule            = var.backup_schedule
-  backup_retention_days      = var.backup_retention_days
-  enable_backup_copy         = local.backup_copy
-  backup_copy_retention_days = var.backup_copy_retention_days
-  enable_replication         = local.replicate
-  tags                       = local.tags
+  name                              = local.name
+  region                            = var.region
+  failover_region                   = var.failover_region
+  account_id                        = var.account_id
+  partition                         = local.partition
+  vpc_id                            = module.vpc.vpc_id
+  subnet_ids                        = module.vpc.private_subnet_ids
+  task_security_group_id            = module.ecs.task_security_group_id
+  task_role_arn                     = module.iam.task_role_arn
+  backup_role_arn                   = module.iam.backup_role_arn
+  break_glass_role_arns             = var.efs_break_glass_role_arns
+  posix_uid                         = var.posix_uid
+  posix_gid                         = var.posix_gid
+  root_directory                    = var.root_directory
+  existing_file_system_id           = var.existing_file_system_id
+  existing_root_directory           = var.existing_root_directory
+  existing_kms_key_arn              = var.existing_kms_key_arn
+  enable_backup                     = var.enable_backup
+  backup_schedule                   = var.backup_schedule
+  backup_retention_days             = var.backup_retention_days
+  enable_backup_copy                = local.backup_copy
+  backup_copy_retention_days        = var.backup_copy_retention_days
+  backup_vault_lock_mode            = var.backup_vault_lock_mode
+  backup_vault_lock_changeable_days = var.backup_vault_lock_changeable_days
+  prevent_destroy                   = var.protect_data
+  enable_replication                = local.replicate
+  tags                              = local.tags
 }
 
 module "ecs" {
@@ -146,7 +198,7 @@ module "ecs" {
   private_subnet_ids     = module.vpc.private_subnet_ids
   alb_security_group_id  = module.alb.security_group_id
   target_group_arn       = module.alb.target_group_arn
-  image                  = var.image
+  image                  = local.task_image
   cpu                    = var.task_cpu
   memory                 = var.task_memory
   cpu_architecture       = var.cpu_architecture
@@ -178,4 +230,25 @@ resource "aws_route53_record" "endpoint" {
     zone_id                = module.alb.zone_id
     evaluate_target_health = true
   }
+}
+
+# ---------------------------------------------------------------- image pull-through cache
+
+# Docker Hub limits anonymous pulls per source IP, and every task of the account's NAT gateways shares
+# one; a failover that cannot pull cannot start. A pull-through cache rule makes ECR fetch the image once
+# per region and serve it from then on (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html).
+# Docker Hub and GitHub need credentials: a Secrets Manager secret named ecr-pullthroughcache/<...>,
+# in this region (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-secret.html).
+data "aws_secretsmanager_secret" "image_registry_credential" {
+  count = try(local.ptc.credential_secret_name, null) != null ? 1 : 0
+
+  name = local.ptc.credential_secret_name
+}
+
+resource "aws_ecr_pull_through_cache_rule" "image" {
+  count = local.ptc != null ? 1 : 0
+
+  ecr_repository_prefix = local.ptc_prefix
+  upstream_registry_url = local.ptc_upstreams[local.ptc.upstream]
+  credential_arn        = try(data.aws_secretsmanager_secret.image_registry_credential[0].arn, null)
 }

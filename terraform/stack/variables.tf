@@ -91,6 +91,14 @@ variable "vpc_cidr" {
     condition     = can(cidrhost(var.vpc_cidr, 0)) && can(regex("/(1[6-9]|2[0-2])$", var.vpc_cidr))
     error_message = "vpc_cidr must be a valid IPv4 CIDR block with a prefix between /16 and /22 (for example 10.40.0.0/16)."
   }
+
+  # The provider refuses a CIDR with host bits at plan (internal/service/ec2/vpc_security_group_ingress_rule.go:
+  # cidr_ipv4 uses fwvalidators.IPv4CIDRNetworkAddress; internal/service/ec2/vpc_.go: cidr_block uses
+  # verify.ValidIPv4CIDRNetworkAddress): cidrsubnet(c, 0, 0) is c exactly when no host bit is set.
+  validation {
+    condition     = try(cidrnetmask(var.vpc_cidr) != "" && cidrsubnet(var.vpc_cidr, 0, 0) == var.vpc_cidr, false)
+    error_message = "vpc_cidr ${jsonencode(var.vpc_cidr)} must be an IPv4 network address, with no host bits set (for example 10.40.0.0/16)."
+  }
 }
 
 variable "azs" {
@@ -109,9 +117,15 @@ variable "single_nat_gateway" {
   default     = false
 }
 
+variable "endpoint_service_azs" {
+  type        = map(list(string))
+  description = "AZs where an interface endpoint service is offered in this account, by service short name (overrides the lookup; see the vpc module)."
+  default     = {}
+}
+
 variable "enable_vpc_endpoints" {
   type        = bool
-  description = "Create the S3 gateway endpoint and the interface endpoints for ECR, Logs, Secrets Manager, EFS, STS and KMS."
+  description = "Create the S3 gateway endpoint and the interface endpoints for what the stack calls: Logs, Secrets Manager and ELB (the rotation function), ECR when the image comes from ECR, SSM messages and KMS with ECS Exec."
   default     = true
 }
 
@@ -133,6 +147,14 @@ variable "allowed_cidrs" {
     error_message = "allowed_cidrs must hold valid IPv4 CIDR blocks such as 203.0.113.0/24."
   }
 
+  # The provider refuses a CIDR with host bits at plan (internal/service/ec2/vpc_security_group_ingress_rule.go:
+  # cidr_ipv4 uses fwvalidators.IPv4CIDRNetworkAddress; internal/service/ec2/vpc_.go: cidr_block uses
+  # verify.ValidIPv4CIDRNetworkAddress): cidrsubnet(c, 0, 0) is c exactly when no host bit is set.
+  validation {
+    condition     = alltrue([for c in var.allowed_cidrs : try(cidrnetmask(c) != "" && cidrsubnet(c, 0, 0) == c, false)])
+    error_message = "allowed_cidrs must hold IPv4 network addresses with no host bits set; not: ${join(", ", [for c in var.allowed_cidrs : c if !try(cidrnetmask(c) != "" && cidrsubnet(c, 0, 0) == c, false)])} (for example 198.51.100.0/24, or 198.51.100.7/32 for one address)."
+  }
+
   validation {
     condition     = var.internal_alb || length(var.allowed_cidrs) > 0
     error_message = "allowed_cidrs must not be empty for an internet-facing ALB (internal_alb = false): list the client networks."
@@ -151,8 +173,8 @@ variable "certificate_arn" {
 
 variable "ssl_policy" {
   type        = string
-  description = "TLS 1.3 policy of the HTTPS listener."
-  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  description = "TLS 1.3 policy of the HTTPS listener (default: the hybrid post-quantum policy AWS recommends)."
+  default     = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 }
 
 variable "alb_deletion_protection" {
@@ -248,8 +270,37 @@ variable "rotation_lambda_zip" {
 
 variable "image" {
   type        = string
-  description = "Chroma image, pinned (never :latest)."
-  default     = "chromadb/chroma:1.5.9"
+  description = "Chroma image as its upstream reference, pinned by tag AND digest (repo:tag@sha256:...): the tag says which release, the digest makes it immutable. `{region}` stands for the stack's region (a mirror replicated per region)."
+  default     = "chromadb/chroma:1.5.9@sha256:1e0b73a187a28757c572acba508c46f48c9e8b0acaf5c20e6d95cdedce1acdf6"
+
+  validation {
+    condition     = can(regex("^[^\\s@]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}@sha256:[a-f0-9]{64}$", var.image)) && !can(regex(":latest@", var.image))
+    error_message = "image must be pinned by tag and digest, as repo:tag@sha256:<64 hex> (the tag not latest), for example chromadb/chroma:1.5.9@sha256:1e0b73a1...: get the digest with `docker buildx imagetools inspect chromadb/chroma:1.5.9`."
+  }
+}
+
+variable "image_pull_through_cache" {
+  type = object({
+    upstream               = string
+    credential_secret_name = optional(string)
+  })
+  description = "Pull the image through an ECR pull-through cache rule of this stack (upstream: dockerhub, ghcr, quay or ecrpublic; dockerhub and ghcr need credential_secret_name, a Secrets Manager secret named ecr-pullthroughcache/... in each region the env runs in). null: pull from image as written (its registry, or a mirrored ECR repository)."
+  default     = null
+
+  validation {
+    condition     = var.image_pull_through_cache == null || contains(["dockerhub", "ghcr", "quay", "ecrpublic"], try(var.image_pull_through_cache.upstream, ""))
+    error_message = "image_pull_through_cache.upstream must be dockerhub, ghcr, quay or ecrpublic."
+  }
+
+  # ECR: upstream registries that require authentication (Docker Hub, GitHub Container Registry) take a
+  # secret whose name starts with ecr-pullthroughcache/ (pull-through-cache-creating-secret.html).
+  validation {
+    condition = var.image_pull_through_cache == null || (
+      try(var.image_pull_through_cache.credential_secret_name, null) == null ? !contains(["dockerhub", "ghcr"], try(var.image_pull_through_cache.upstream, "")) :
+      startswith(try(var.image_pull_through_cache.credential_secret_name, ""), "ecr-pullthroughcache/")
+    )
+    error_message = "image_pull_through_cache: dockerhub and ghcr need credential_secret_name, and its name must start with ecr-pullthroughcache/."
+  }
 }
 
 variable "ecr_repository_arns" {
@@ -338,6 +389,12 @@ variable "existing_kms_key_arn" {
   default     = null
 }
 
+variable "efs_break_glass_role_arns" {
+  type        = list(string)
+  description = "IAM roles allowed to mount the data besides the task role (repairs; through the access point, over TLS). Empty: none."
+  default     = []
+}
+
 variable "enable_backup" {
   type        = bool
   description = "EFS backup policy and the AWS Backup plan."
@@ -360,6 +417,24 @@ variable "backup_copy_retention_days" {
   type        = number
   description = "Days copied recovery points are kept in the failover region."
   default     = 35
+}
+
+variable "backup_vault_lock_mode" {
+  type        = string
+  description = "AWS Backup Vault Lock on the backup vaults: none, governance or compliance (immutable once backup_vault_lock_changeable_days have passed)."
+  default     = "none"
+}
+
+variable "backup_vault_lock_changeable_days" {
+  type        = number
+  description = "Compliance lock: days it can still be removed after the first apply (at least 3)."
+  default     = 3
+}
+
+variable "protect_data" {
+  type        = bool
+  description = "Protected env: a plan that would destroy or replace the file system or its KMS keys fails."
+  default     = true
 }
 
 variable "enable_replication" {
@@ -386,6 +461,18 @@ variable "log_retention_days" {
   type        = number
   description = "Retention of the stack's log groups in days (a CloudWatch allowed value)."
   default     = 90
+}
+
+variable "flow_logs_retention_days" {
+  type        = number
+  description = "Retention of the VPC flow logs in days (a CloudWatch allowed value; usually shorter than log_retention_days)."
+  default     = 30
+}
+
+variable "flow_logs_max_aggregation_interval" {
+  type        = number
+  description = "Aggregation interval of the VPC flow logs in seconds: 60 or 600."
+  default     = 600
 }
 
 variable "alarm_emails" {

@@ -121,6 +121,13 @@ def test_dev_lifecycle_end_to_end(project: Path) -> None:
 
 def test_prod_refuses_destroy_without_typed_name(project: Path) -> None:
     state = project / ".chromactl" / "state" / "prod" / "us-east-1" / "terraform.tfstate"
+    # The CLI's own refusal (protected env: type its name) is what this test is about. prod's data guard
+    # (protect_data, issue 12 item 12) would refuse the destroy even earlier, at plan time (checked in
+    # tests/stack/test_applied_prod.py), so it is off in this copy.
+    tfvars = project / "envs" / "prod" / "terraform.tfvars"
+    text, n = re.subn(r"(?m)^protect_data\s*=\s*true", "protect_data = false", tfvars.read_text())
+    assert n == 1
+    tfvars.write_text(text)
     res = run_cli("up", "--env", "prod", "--sandbox", "--auto-approve", "--skip-checks", "--json")
     assert res.code == 0, res.err[-3000:]
     assert json.loads(res.out)["second_plan"]["converged"] is True  # prod converges too: one apply, then an empty plan

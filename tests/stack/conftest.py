@@ -30,12 +30,18 @@ def plans(env_plan: Any) -> dict[str, Plan]:
 
 
 @pytest.fixture(scope="session")
-def prod_state(tf_offline: Any) -> State:
-    """envs/prod planned and applied into a local state with the offline provider, so every
-    ARN is filled in and the IAM and resource policies can be read whole."""
+def prod_root(tf_offline: Any) -> Path:
+    """envs/prod planned and applied into a local state with the offline provider (never changed
+    afterwards: tests only read it or plan against it)."""
     root = tf_offline.copy("envs/prod")
     tf_offline.apply(root)
-    return State(tf_offline.state(root))
+    return root
+
+
+@pytest.fixture(scope="session")
+def prod_state(tf_offline: Any, prod_root: Path) -> State:
+    """The applied prod state: every ARN is filled in and the IAM and resource policies can be read whole."""
+    return State(tf_offline.state(prod_root))
 
 
 @pytest.fixture(scope="session")

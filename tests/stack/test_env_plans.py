@@ -13,8 +13,9 @@ import pytest
 
 from tests.stack._tfplan import ENVS, Plan, chromactl_toml, required_memory_mib, tfvars
 
-TLS13_POLICIES = {"ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06"}
+TLS13_POLICIES = {"ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06"}
 OPEN_CIDRS = {"0.0.0.0/0", "::/0"}
+DIGEST_PINNED = "chromadb/chroma:1.5.9@sha256:1e0b73a187a28757c572acba508c46f48c9e8b0acaf5c20e6d95cdedce1acdf6"
 
 
 @pytest.fixture(params=ENVS)
@@ -70,7 +71,10 @@ def test_logs_topic_and_secret_are_encrypted(plan: Plan) -> None:
 def test_log_retention_is_the_envs(plan: Plan, env: str) -> None:
     want = tfvars(env)["log_retention_days"]
     for g in plan.of_type("aws_cloudwatch_log_group"):
-        assert g["values"]["retention_in_days"] == want, g["address"]
+        if g["index"] == "flow_logs":  # issue 12 item 17: its own, shorter retention
+            assert g["values"]["retention_in_days"] == tfvars(env)["flow_logs_retention_days"] < want, g["address"]
+        else:
+            assert g["values"]["retention_in_days"] == want, g["address"]
 
 
 # ---------------------------------------------------------------- EFS access point and mount auth
@@ -96,11 +100,13 @@ def test_task_mounts_through_the_access_point_with_iam_and_tls(plan: Plan) -> No
     assert {"sourceVolume": "chroma-data", "containerPath": "/data", "readOnly": False} in c["mountPoints"]
 
 
-def test_mount_target_in_every_private_subnet_and_backup_policy_on(plan: Plan, env: str) -> None:
+def test_mount_target_in_every_private_subnet_and_one_backup_plan(plan: Plan, env: str) -> None:
     azs = tfvars(env)["azs_by_region"][tfvars(env)["region"]]
     assert len(plan.of_type("aws_efs_mount_target")) == len(azs)
     assert len([s for s in plan.of_type("aws_subnet") if s["name"] == "private"]) == len(azs)
-    assert plan.values("aws_efs_backup_policy")["backup_policy"][0]["status"] == "ENABLED"
+    # issue 12 item 11: EFS automatic backups (a second plan, AWS managed key, no copy) stay off
+    assert plan.values("aws_efs_backup_policy")["backup_policy"][0]["status"] == "DISABLED"
+    assert len(plan.of_type("aws_backup_plan")) == len(plan.of_type("aws_backup_selection")) == 1
     rule = plan.values("aws_backup_plan")["rule"][0]
     assert rule["schedule"].startswith("cron(") and rule["lifecycle"][0]["delete_after"] == tfvars(env)["backup_retention_days"]
     assert plan.is_set(plan.one("aws_backup_vault", "this"), "kms_key_arn")
@@ -123,7 +129,10 @@ def test_service_is_a_single_writer(plan: Plan) -> None:
 
 def test_container_is_pinned_quiet_and_holds_no_secrets(plan: Plan, env: str) -> None:
     c = container(plan)
-    assert c["image"] == tfvars(env)["image"] == "chromadb/chroma:1.5.9"
+    assert tfvars(env)["image"] == DIGEST_PINNED
+    # staging and prod pull through their ECR pull-through cache (issue 12 item 15), dev from Docker Hub
+    assert c["image"] == (DIGEST_PINNED if env == "dev" else
+                          f"123456789012.dkr.ecr.us-east-1.amazonaws.com/chromactl-{env}-dockerhub/{DIGEST_PINNED}")
     assert "healthCheck" not in c  # no curl in the image; the ALB checks the heartbeat
     assert "secrets" not in c
     env_vars = {e["name"]: e["value"] for e in c["environment"]}
@@ -137,7 +146,7 @@ def test_scratch_space_is_a_tmpfs_the_non_root_user_can_write(plan: Plan) -> Non
     # (aws/containers-roadmap#938). A tmpfs (Fargate, since 2026-01) is mode 1777.
     c = container(plan)
     assert c["linuxParameters"]["tmpfs"] == [
-        {"containerPath": "/tmp", "size": 512, "mountOptions": ["rw", "nosuid", "nodev"]}]
+        {"containerPath": "/tmp", "size": 512, "mountOptions": ["rw", "nosuid", "nodev", "noexec"]}]
     assert all(m["containerPath"] != "/tmp" for m in c["mountPoints"])
     td = plan.values("aws_ecs_task_definition")
     assert [v["name"] for v in td["volume"]] == ["chroma-data"]
@@ -334,8 +343,8 @@ def test_alarms_carry_the_articles_thresholds(plan: Plan) -> None:
         "HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count", "RequestCount"}
     assert queries["error_rate"]["return_data"] is True
     assert a["efs_io_limit"]["metric_name"] == "PercentIOLimit"
-    assert {q["metric"][0]["metric_name"] for q in a["efs_throughput"]["metric_query"] if q["metric"]} == {
-        "MeteredIOBytes", "PermittedThroughput"}
+    assert {q["metric"][0]["metric_name"] for q in a["efs_write_throughput"]["metric_query"] if q["metric"]} == {
+        "DataWriteIOBytes", "PermittedThroughput"}
     for name in a:
         assert plan.unknown(plan.one("aws_cloudwatch_metric_alarm", name)["address"])["alarm_actions"], name
 
@@ -374,7 +383,7 @@ def test_prod_has_deletion_protection_replication_and_backup_copies(plans: dict[
     assert len(p.of_type("aws_nat_gateway")) == 3
     assert len(p.of_type("aws_efs_mount_target")) == 3
     endpoints = {e["values"]["service_name"].split("us-east-1.", 1)[1] for e in p.of_type("aws_vpc_endpoint")}
-    assert endpoints == {"ecr.api", "ecr.dkr", "logs", "secretsmanager", "elasticfilesystem", "sts", "kms", "s3"}
+    assert endpoints == {"ecr.api", "ecr.dkr", "logs", "secretsmanager", "elasticloadbalancing", "s3"}
 
 
 def test_dev_is_a_small_sandbox(plans: dict[str, Plan]) -> None:

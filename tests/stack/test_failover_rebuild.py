@@ -46,7 +46,7 @@ def test_attaches_the_file_system_instead_of_creating_one(rebuild: Plan) -> None
 def test_nothing_flows_back_to_the_lost_region(rebuild: Plan) -> None:
     assert {v["name"] for v in rebuild.of_type("aws_backup_vault")} == {"this"}
     assert rebuild.values("aws_backup_plan")["rule"][0]["copy_action"] == []
-    assert {k["name"] for k in rebuild.of_type("aws_kms_key")} == {"logs", "this", "token"}
+    assert {k["name"] for k in rebuild.of_type("aws_kms_key")} == {"logs", "alarms", "this", "backup", "token"}
     names = {a["values"]["alarm_name"] for a in rebuild.of_type("aws_cloudwatch_metric_alarm")}
     assert not any(n.endswith("replication-lag") for n in names)
     # the attached file system is still backed up, in the new region

@@ -111,6 +111,20 @@ resource "aws_s3_bucket_lifecycle_configuration" "logs" {
     }
   }
 
+  # Expiring a current version of a versioned bucket leaves a delete marker; once its noncurrent version
+  # has expired too, only this removes it. It needs a rule of its own: ExpiredObjectDeleteMarker "cannot
+  # be specified with Days or Date" (botocore s3 model, LifecycleExpiration.ExpiredObjectDeleteMarker).
+  rule {
+    id     = "expire-delete-markers"
+    status = "Enabled"
+
+    filter {}
+
+    expiration {
+      expired_object_delete_marker = true
+    }
+  }
+
   depends_on = [aws_s3_bucket_versioning.logs]
 }
 
@@ -179,11 +193,13 @@ resource "aws_vpc_security_group_ingress_rule" "https_extra_cidrs" {
   count = length(var.extra_ingress_cidrs)
 
   security_group_id = aws_security_group.alb.id
-  description       = "HTTPS from the NAT gateways (the rotation function's test step)"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = var.extra_ingress_cidrs[count.index]
+  # EC2 allows only a-zA-Z0-9, spaces and ._-:/()#,@[]+=&;{}!$* in rule descriptions (botocore ec2
+  # model, IpRange.Description) and the provider does not check it at plan: no apostrophes here.
+  description = "HTTPS from the NAT gateways (test step of the rotation function)"
+  ip_protocol = "tcp"
+  from_port   = 443
+  to_port     = 443
+  cidr_ipv4   = var.extra_ingress_cidrs[count.index]
 }
 
 resource "aws_vpc_security_group_ingress_rule" "https_security_groups" {

@@ -52,6 +52,14 @@ variable "vpc_cidr" {
     condition     = can(cidrhost(var.vpc_cidr, 0))
     error_message = "vpc_cidr must be a valid IPv4 CIDR block."
   }
+
+  # The provider refuses a CIDR with host bits at plan (internal/service/ec2/vpc_security_group_ingress_rule.go:
+  # cidr_ipv4 uses fwvalidators.IPv4CIDRNetworkAddress; internal/service/ec2/vpc_.go: cidr_block uses
+  # verify.ValidIPv4CIDRNetworkAddress): cidrsubnet(c, 0, 0) is c exactly when no host bit is set.
+  validation {
+    condition     = try(cidrnetmask(var.vpc_cidr) != "" && cidrsubnet(var.vpc_cidr, 0, 0) == var.vpc_cidr, false)
+    error_message = "vpc_cidr must be an IPv4 network address, with no host bits set."
+  }
 }
 
 variable "subnet_ids" {
@@ -77,6 +85,14 @@ variable "allowed_cidrs" {
   validation {
     condition     = alltrue([for c in var.allowed_cidrs : can(cidrhost(c, 0))])
     error_message = "allowed_cidrs must hold valid IPv4 CIDR blocks such as 203.0.113.0/24."
+  }
+
+  # The provider refuses a CIDR with host bits at plan (internal/service/ec2/vpc_security_group_ingress_rule.go:
+  # cidr_ipv4 uses fwvalidators.IPv4CIDRNetworkAddress; internal/service/ec2/vpc_.go: cidr_block uses
+  # verify.ValidIPv4CIDRNetworkAddress): cidrsubnet(c, 0, 0) is c exactly when no host bit is set.
+  validation {
+    condition     = alltrue([for c in var.allowed_cidrs : try(cidrnetmask(c) != "" && cidrsubnet(c, 0, 0) == c, false)])
+    error_message = "allowed_cidrs must hold IPv4 network addresses with no host bits set; not: ${join(", ", [for c in var.allowed_cidrs : c if !try(cidrnetmask(c) != "" && cidrsubnet(c, 0, 0) == c, false)])}."
   }
 
   validation {
@@ -109,12 +125,20 @@ variable "certificate_arn" {
 
 variable "ssl_policy" {
   type        = string
-  description = "TLS policy of the HTTPS listener (a TLS 1.3 policy)."
-  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  description = "TLS policy of the HTTPS listener (a TLS 1.3 policy; the default is the hybrid post-quantum one AWS recommends)."
+  default     = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 
+  # TLS 1.3 policies of https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html,
+  # including the 2025-09 hybrid post-quantum (ML-KEM) ones, which AWS recommends. The Ext* variants, which
+  # add legacy TLS 1.2 ciphers, are left out.
   validation {
-    condition     = contains(["ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04", "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04"], var.ssl_policy)
-    error_message = "ssl_policy must be a TLS 1.3 policy such as ELBSecurityPolicy-TLS13-1-2-2021-06 or ELBSecurityPolicy-TLS13-1-3-2021-06."
+    condition = contains([
+      "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+      "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-FIPS-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
+      "ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+      "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04", "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    ], var.ssl_policy)
+    error_message = "ssl_policy must be a TLS 1.3 policy such as ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 (post-quantum, recommended) or ELBSecurityPolicy-TLS13-1-3-PQ-2025-09."
   }
 }
 

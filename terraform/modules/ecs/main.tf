@@ -40,8 +40,9 @@ locals {
       # Scratch space so the root file system can stay read-only. A tmpfs (Fargate supports
       # it since January 2026) is world-writable (mode 1777); an empty bind-mount volume on
       # Fargate is owned by root with mode 0755, so the container's uid 1000 could not write
-      # to it (aws/containers-roadmap#938). Counts against the task's memory only when used.
-      tmpfs = [{ containerPath = "/tmp", size = local.tmp_size_mib, mountOptions = ["rw", "nosuid", "nodev"] }]
+      # to it (aws/containers-roadmap#938). Counts against the task's memory only when used. noexec: scratch
+      # space for data, never for programs (the image runs nothing from /tmp).
+      tmpfs = [{ containerPath = "/tmp", size = local.tmp_size_mib, mountOptions = ["rw", "nosuid", "nodev", "noexec"] }]
     }
 
     logConfiguration = {

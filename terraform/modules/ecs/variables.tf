@@ -31,6 +31,14 @@ variable "vpc_cidr" {
     condition     = can(cidrhost(var.vpc_cidr, 0))
     error_message = "vpc_cidr must be a valid IPv4 CIDR block."
   }
+
+  # The provider refuses a CIDR with host bits at plan (internal/service/ec2/vpc_security_group_ingress_rule.go:
+  # cidr_ipv4 uses fwvalidators.IPv4CIDRNetworkAddress; internal/service/ec2/vpc_.go: cidr_block uses
+  # verify.ValidIPv4CIDRNetworkAddress): cidrsubnet(c, 0, 0) is c exactly when no host bit is set.
+  validation {
+    condition     = try(cidrnetmask(var.vpc_cidr) != "" && cidrsubnet(var.vpc_cidr, 0, 0) == var.vpc_cidr, false)
+    error_message = "vpc_cidr must be an IPv4 network address, with no host bits set."
+  }
 }
 
 variable "private_subnet_ids" {
@@ -55,12 +63,12 @@ variable "target_group_arn" {
 
 variable "image" {
   type        = string
-  description = "Container image, pinned by tag or digest (never :latest). Chroma 1.5.9 matches the CLI's client."
-  default     = "chromadb/chroma:1.5.9"
+  description = "Container image, pinned by tag and digest (repo:tag@sha256:..., never latest). Chroma 1.5.9 matches the CLI's client."
+  default     = "chromadb/chroma:1.5.9@sha256:1e0b73a187a28757c572acba508c46f48c9e8b0acaf5c20e6d95cdedce1acdf6"
 
   validation {
-    condition     = can(regex("^[^\\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$", var.image)) && !endswith(var.image, ":latest")
-    error_message = "image must be pinned with a tag or a sha256 digest, and the tag must not be latest (for example chromadb/chroma:1.5.9)."
+    condition     = can(regex("^[^\\s@]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}@sha256:[a-f0-9]{64}$", var.image)) && !can(regex(":latest@", var.image))
+    error_message = "image must be pinned by tag and digest (repo:tag@sha256:<64 hex>), and the tag must not be latest."
   }
 }
 

@@ -10,6 +10,9 @@ locals {
   file_system_arn = "${local.arn_prefix}:elasticfilesystem:${var.region}:${var.account_id}:file-system/${local.file_system_id}"
   root_directory  = local.create ? var.root_directory : var.existing_root_directory
 
+  client_actions   = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"]
+  mount_principals = concat([var.task_role_arn], var.break_glass_role_arns)
+
   # Regional names in the failover region carry the source region, so a later
   # rebuild of this env in that region (same name) never collides with them.
   dr_name = "${var.name}-dr-from-${var.region}"
@@ -30,9 +33,10 @@ locals {
 
 # ---------------------------------------------------------------- encryption
 
-# Encrypts a new file system and the local backup vault (also when attaching).
+# Encrypts a new file system. The recovery points have keys of their own (below): a data key that is
+# disabled or scheduled for deletion must not take the backups with it.
 resource "aws_kms_key" "this" {
-  description             = "${var.name}: EFS data and AWS Backup recovery points"
+  description             = "${var.name}: EFS data"
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = jsonencode(local.key_policy)
@@ -45,12 +49,54 @@ resource "aws_kms_alias" "this" {
   target_key_id = aws_kms_key.this.key_id
 }
 
-# The failover region's key: encrypts the replica and the copied recovery points.
+# The backup vaults' keys. EFS is a resource type fully managed by AWS Backup, so its recovery points are
+# encrypted with the vault's key, independent of the file system's
+# (https://docs.aws.amazon.com/aws-backup/latest/devguide/encryption.html).
+resource "aws_kms_key" "backup" {
+  count = var.enable_backup ? 1 : 0
+
+  description             = "${var.name}: AWS Backup recovery points"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = jsonencode(local.key_policy)
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "backup" {
+  count = var.enable_backup ? 1 : 0
+
+  name          = "alias/${var.name}-backup"
+  target_key_id = aws_kms_key.backup[0].key_id
+}
+
+resource "aws_kms_key" "dr_backup" {
+  count    = local.backup_copy ? 1 : 0
+  provider = aws.failover
+
+  description             = "${var.name}: AWS Backup copies from ${var.region}"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = jsonencode(local.key_policy)
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "dr_backup" {
+  count    = local.backup_copy ? 1 : 0
+  provider = aws.failover
+
+  name          = "alias/${local.dr_name}-backup"
+  target_key_id = aws_kms_key.dr_backup[0].key_id
+}
+
+# The failover region's data key: encrypts the replica, and the file system a backup is restored
+# into there during a failover.
 resource "aws_kms_key" "dr" {
   count    = local.need_dr_key ? 1 : 0
   provider = aws.failover
 
-  description             = "${var.name}: EFS replica and backup copies from ${var.region}"
+  description             = "${var.name}: EFS replica and restores from ${var.region}"
   enable_key_rotation     = true
   deletion_window_in_days = 30
   policy                  = jsonencode(local.key_policy)
@@ -126,6 +172,11 @@ resource "aws_efs_access_point" "this" {
   tags = merge(var.tags, { Name = "${var.name}-chroma" })
 }
 
+# In the same account an identity policy alone is enough to mount: any role granted
+# elasticfilesystem:Client* could (https://docs.aws.amazon.com/efs/latest/ug/iam-access-control-nfs-efs.html).
+# So the policy denies every NFS client action to every principal but the task role and the documented
+# break-glass roles (aws:PrincipalArn is the role's ARN for its sessions), denies any mount that does not
+# go through the access point, and denies plain NFS. Backups and replication use no Client* action.
 resource "aws_efs_file_system_policy" "this" {
   file_system_id = local.file_system_id
 
@@ -143,9 +194,29 @@ resource "aws_efs_file_system_policy" "this" {
         }
       },
       {
+        Sid       = "DenyClientsButTheTaskAndBreakGlassRoles"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = local.client_actions
+        Resource  = local.file_system_arn
+        Condition = {
+          ArnNotEquals = { "aws:PrincipalArn" = local.mount_principals }
+        }
+      },
+      {
+        Sid       = "DenyMountsBypassingTheAccessPoint"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = local.client_actions
+        Resource  = local.file_system_arn
+        Condition = {
+          StringNotEquals = { "elasticfilesystem:AccessPointArn" = aws_efs_access_point.this.arn }
+        }
+      },
+      {
         Sid       = "TaskMountsThroughAccessPoint"
         Effect    = "Allow"
-        Principal = { AWS = var.task_role_arn }
+        Principal = { AWS = local.mount_principals }
         Action    = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
         Resource  = local.file_system_arn
         Condition = {
@@ -155,6 +226,27 @@ resource "aws_efs_file_system_policy" "this" {
       },
     ]
   })
+}
+
+# ---------------------------------------------------------------- protection
+
+# prevent_destroy takes no variable, so a protected env gets a guard that carries it. The guard is
+# replaced whenever the file system or one of its keys would be replaced or removed (triggers_replace
+# changes) and destroyed with the stack; either fails the plan ("Instance cannot be destroyed").
+resource "terraform_data" "protect" {
+  count = var.prevent_destroy ? 1 : 0
+
+  triggers_replace = [
+    local.file_system_id,
+    aws_kms_key.this.arn,
+    try(aws_kms_key.backup[0].arn, ""),
+    try(aws_kms_key.dr[0].arn, ""),
+    try(aws_kms_key.dr_backup[0].arn, ""),
+  ]
+
+  lifecycle {
+    prevent_destroy = true
+  }
 }
 
 # ---------------------------------------------------------------- replication
@@ -172,13 +264,16 @@ resource "aws_efs_replication_configuration" "this" {
 
 # ---------------------------------------------------------------- backup
 
+# One backup plan: ours (below). ENABLED here would turn on EFS automatic backups as well, a second
+# daily AWS Backup plan into aws/efs/automatic-backup-vault with the AWS managed key and no copy to the
+# failover region (https://docs.aws.amazon.com/efs/latest/ug/automatic-backups.html; botocore efs model,
+# BackupPolicy.Status). DISABLED is stated, not left to the default, so an attached file system (a
+# restored one, or a promoted replica) does not keep automatic backups either.
 resource "aws_efs_backup_policy" "this" {
-  count = var.enable_backup ? 1 : 0
-
   file_system_id = local.file_system_id
 
   backup_policy {
-    status = "ENABLED"
+    status = "DISABLED"
   }
 }
 
@@ -186,9 +281,30 @@ resource "aws_backup_vault" "this" {
   count = var.enable_backup ? 1 : 0
 
   name        = var.name
-  kms_key_arn = aws_kms_key.this.arn
+  kms_key_arn = aws_kms_key.backup[0].arn
 
   tags = var.tags
+}
+
+# Vault Lock (https://docs.aws.amazon.com/aws-backup/latest/devguide/vault-lock.html): governance mode can
+# be removed by a principal allowed backup:DeleteBackupVaultLockConfiguration; compliance mode becomes
+# immutable once changeable_for_days (at least 3) have passed. The minimum retention is the plan's, so
+# no recovery point can be deleted or shortened before it.
+resource "aws_backup_vault_lock_configuration" "this" {
+  count = var.enable_backup && var.backup_vault_lock_mode != "none" ? 1 : 0
+
+  backup_vault_name   = aws_backup_vault.this[0].name
+  min_retention_days  = var.backup_retention_days
+  changeable_for_days = var.backup_vault_lock_mode == "compliance" ? var.backup_vault_lock_changeable_days : null
+}
+
+resource "aws_backup_vault_lock_configuration" "dr" {
+  count    = local.backup_copy && var.backup_vault_lock_mode != "none" ? 1 : 0
+  provider = aws.failover
+
+  backup_vault_name   = aws_backup_vault.dr[0].name
+  min_retention_days  = var.backup_copy_retention_days
+  changeable_for_days = var.backup_vault_lock_mode == "compliance" ? var.backup_vault_lock_changeable_days : null
 }
 
 resource "aws_backup_vault" "dr" {
@@ -196,7 +312,7 @@ resource "aws_backup_vault" "dr" {
   provider = aws.failover
 
   name        = local.dr_name
-  kms_key_arn = aws_kms_key.dr[0].arn
+  kms_key_arn = aws_kms_key.dr_backup[0].arn
 
   tags = var.tags
 }

@@ -50,7 +50,7 @@ output "kms_key_arn" {
 
 output "backup_kms_key_arn" {
   description = "ARN of the KMS key of the local backup vault."
-  value       = aws_kms_key.this.arn
+  value       = try(aws_kms_key.backup[0].arn, null)
 }
 
 output "backup_vault_name" {

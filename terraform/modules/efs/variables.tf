@@ -79,6 +79,17 @@ variable "task_role_arn" {
   description = "ARN of the task role: the only principal the file system policy lets mount and write, through the access point."
 }
 
+variable "break_glass_role_arns" {
+  type        = list(string)
+  description = "IAM roles besides the task role allowed to mount the file system (through the access point, over TLS) for repairs; every other principal is denied. Empty: the task role only."
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.break_glass_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", a))])
+    error_message = "break_glass_role_arns must hold IAM role ARNs (arn:aws:iam::<account>:role/<name>)."
+  }
+}
+
 variable "backup_role_arn" {
   type        = string
   description = "ARN of the IAM role AWS Backup uses for the selection."
@@ -111,9 +122,13 @@ variable "root_directory" {
   description = "Root directory of the access point on a new file system; created with the POSIX owner on first mount."
   default     = "/chroma"
 
+  # EFS's own rule for an access point path (botocore efs model, shape Path: max 100, pattern
+  # ^(\/|(\/(?!\.)+[^$#<>;`|&?{}^*/\n]+){1,4})$): "/" or 1 to 4 components, none starting with a dot,
+  # none holding $#<>;`|&?{}^* or a newline, and no trailing slash. RE2 has no lookahead, so the
+  # leading-dot rule is checked per component.
   validation {
-    condition     = can(regex("^/[A-Za-z0-9._/-]*$", var.root_directory)) && length(var.root_directory) <= 100
-    error_message = "root_directory must be an absolute path (letters, digits, . _ - /), at most 100 characters."
+    condition     = var.root_directory == "/" || (length(var.root_directory) <= 100 && can(regex("^(/[^/$#<>;`|&?{}^*\n]+){1,4}$", var.root_directory)) && !anytrue([for c in split("/", var.root_directory) : startswith(c, ".")]))
+    error_message = "root_directory ${jsonencode(var.root_directory)} must be an absolute path EFS accepts for an access point: at most 4 components and 100 characters, no trailing slash, no component starting with a dot, none of $#<>;`|&?{}^*."
   }
 }
 
@@ -144,9 +159,13 @@ variable "existing_root_directory" {
   description = "Root directory of the data on the attached file system (for a backup restore: /aws-backup-restore_<time>/chroma). Required with existing_file_system_id."
   default     = null
 
+  # EFS's own rule for an access point path (botocore efs model, shape Path: max 100, pattern
+  # ^(\/|(\/(?!\.)+[^$#<>;`|&?{}^*/\n]+){1,4})$): "/" or 1 to 4 components, none starting with a dot,
+  # none holding $#<>;`|&?{}^* or a newline, and no trailing slash. RE2 has no lookahead, so the
+  # leading-dot rule is checked per component.
   validation {
-    condition     = var.existing_root_directory == null || (can(regex("^/[A-Za-z0-9._:/-]*$", var.existing_root_directory)) && length(coalesce(var.existing_root_directory, "/")) <= 100)
-    error_message = "existing_root_directory must be an absolute path of at most 100 characters."
+    condition     = var.existing_root_directory == null || try(var.existing_root_directory == "/" || (length(var.existing_root_directory) <= 100 && can(regex("^(/[^/$#<>;`|&?{}^*\n]+){1,4}$", var.existing_root_directory)) && !anytrue([for c in split("/", var.existing_root_directory) : startswith(c, ".")])), false)
+    error_message = "existing_root_directory ${jsonencode(coalesce(var.existing_root_directory, "null"))} must be an absolute path EFS accepts for an access point: at most 4 components and 100 characters, no trailing slash, no component starting with a dot, none of $#<>;`|&?{}^*."
   }
 
   validation {
@@ -209,6 +228,34 @@ variable "backup_copy_retention_days" {
     condition     = var.backup_copy_retention_days >= 1 && var.backup_copy_retention_days <= 36500
     error_message = "backup_copy_retention_days must be between 1 and 36500."
   }
+}
+
+variable "backup_vault_lock_mode" {
+  type        = string
+  description = "AWS Backup Vault Lock on the vaults: none, governance (removable by a privileged principal) or compliance (immutable after backup_vault_lock_changeable_days)."
+  default     = "none"
+
+  validation {
+    condition     = contains(["none", "governance", "compliance"], var.backup_vault_lock_mode)
+    error_message = "backup_vault_lock_mode must be none, governance or compliance."
+  }
+}
+
+variable "backup_vault_lock_changeable_days" {
+  type        = number
+  description = "Compliance mode: days the lock can still be changed or removed after it is set (AWS Backup's minimum is 3)."
+  default     = 3
+
+  validation {
+    condition     = var.backup_vault_lock_changeable_days >= 3 && var.backup_vault_lock_changeable_days <= 36500 && floor(var.backup_vault_lock_changeable_days) == var.backup_vault_lock_changeable_days
+    error_message = "backup_vault_lock_changeable_days must be a whole number of days, at least 3."
+  }
+}
+
+variable "prevent_destroy" {
+  type        = bool
+  description = "Protected env: any plan that would destroy or replace the file system or its keys fails (a prevent_destroy guard)."
+  default     = false
 }
 
 variable "enable_replication" {

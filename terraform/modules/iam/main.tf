@@ -2,7 +2,21 @@ locals {
   dns_suffix = var.partition == "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com"
   arn_prefix = "arn:${var.partition}"
 
-  ecs_trust = jsonencode({
+  # The task role carries the confused-deputy conditions (ECS passes aws:SourceArn/aws:SourceAccount
+  # when it assumes the task role: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html).
+  # The execution role's trust policy is the plain one AWS documents, with no conditions
+  # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html), as in
+  # terraform-aws-modules/terraform-aws-ecs modules/service/main.tf (conditions on the tasks role only).
+  ecs_execution_trust = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "ecs-tasks.${local.dns_suffix}" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+
+  ecs_task_trust = jsonencode({
     Version = "2012-10-17"
     Statement = [{
       Effect    = "Allow"
@@ -21,7 +35,7 @@ locals {
 resource "aws_iam_role" "execution" {
   name                 = "${var.name}-exec"
   description          = "ECS pulls the ChromaDB image and writes its logs"
-  assume_role_policy   = local.ecs_trust
+  assume_role_policy   = local.ecs_execution_trust
   permissions_boundary = var.permissions_boundary_arn
 
   tags = var.tags
@@ -55,6 +69,14 @@ resource "aws_iam_role_policy" "execution" {
         Action   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
         Resource = var.ecr_repository_arns
       }] : s if length(var.ecr_repository_arns) > 0],
+      # The principal whose pull misses the cache creates the cached repository and imports the image
+      # (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html).
+      [for s in [{
+        Sid      = "EcrPullThroughCacheImport"
+        Effect   = "Allow"
+        Action   = ["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"]
+        Resource = var.ecr_repository_arns
+      }] : s if var.ecr_pull_through_cache && length(var.ecr_repository_arns) > 0],
     )
   })
 }
@@ -64,7 +86,7 @@ resource "aws_iam_role_policy" "execution" {
 resource "aws_iam_role" "task" {
   name                 = "${var.name}-task"
   description          = "The ChromaDB task: mounts its EFS access point"
-  assume_role_policy   = local.ecs_trust
+  assume_role_policy   = local.ecs_task_trust
   permissions_boundary = var.permissions_boundary_arn
 
   tags = var.tags
@@ -150,13 +172,6 @@ resource "aws_iam_role_policy" "rotation" {
         Resource = var.token_secret_arn
       },
       {
-        # GetRandomPassword acts on no resource.
-        Sid      = "GenerateToken"
-        Effect   = "Allow"
-        Action   = "secretsmanager:GetRandomPassword"
-        Resource = "*"
-      },
-      {
         Sid      = "TokenKey"
         Effect   = "Allow"
         Action   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
@@ -192,10 +207,16 @@ resource "aws_iam_role_policy" "rotation" {
         )
       },
       {
+        # Only the function's own ENIs: those in its subnets (ec2:Subnet is a condition key of the
+        # network-interface resource for these actions: Service Authorization Reference, Amazon EC2,
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
         Sid      = "VpcEniManage"
         Effect   = "Allow"
         Action   = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
         Resource = "${local.arn_prefix}:ec2:${var.region}:${var.account_id}:network-interface/*"
+        Condition = {
+          ArnEquals = { "ec2:Subnet" = [for s in var.rotation_subnet_ids : "${local.arn_prefix}:ec2:${var.region}:${var.account_id}:subnet/${s}"] }
+        }
       },
       {
         # EC2 Describe* and X-Ray segment uploads have no resource-level permissions.

@@ -61,6 +61,12 @@ variable "ecr_repository_arns" {
   default     = []
 }
 
+variable "ecr_pull_through_cache" {
+  type        = bool
+  description = "The image comes through an ECR pull-through cache: the first pull of each image also creates its repository and imports it."
+  default     = false
+}
+
 variable "file_system_arn" {
   type        = string
   description = "ARN of the EFS file system the task mounts."

@@ -21,11 +21,19 @@ locals {
     ClusterName = var.cluster_name
     ServiceName = var.service_name
   }
+
+  # TimeSinceLastSync is published with two dimensions, the source and the destination file system
+  # (https://docs.aws.amazon.com/efs/latest/ug/efs-metrics.html): a query naming only FileSystemId matches
+  # no data point at all.
+  replication_dimensions = {
+    FileSystemId            = var.file_system_id
+    DestinationFileSystemId = var.replica_file_system_id
+  }
 }
 
-# One customer managed key for the stack's logs and alarm topic.
+# One customer managed key for the stack's logs; the alarm topic has its own (below).
 resource "aws_kms_key" "logs" {
-  description             = "${var.name}: CloudWatch Logs and the alarm SNS topic"
+  description             = "${var.name}: CloudWatch Logs"
   enable_key_rotation     = true
   deletion_window_in_days = 30
 
@@ -51,10 +59,39 @@ resource "aws_kms_key" "logs" {
           }
         }
       },
+    ]
+  })
+
+  tags = var.tags
+}
+
+resource "aws_kms_alias" "logs" {
+  name          = "alias/${var.name}-logs"
+  target_key_id = aws_kms_key.logs.key_id
+}
+
+# The alarm topic's own key: only what publishes to the topic may use it, not every log group's
+# writer. CloudWatch alarms and EventBridge need Decrypt and GenerateDataKey on an encrypted topic's key
+# (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+resource "aws_kms_key" "alarms" {
+  description             = "${var.name}: the alarm SNS topic"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
       {
-        Sid       = "CloudWatchAlarmsPublishToEncryptedTopic"
+        Sid       = "AccountAdministration"
         Effect    = "Allow"
-        Principal = { Service = "cloudwatch.${local.dns_suffix}" }
+        Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "AlarmAndEventPublishersUse"
+        Effect    = "Allow"
+        Principal = { Service = ["cloudwatch.${local.dns_suffix}", "events.${local.dns_suffix}"] }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
         Resource  = "*"
         Condition = {
@@ -67,9 +104,9 @@ resource "aws_kms_key" "logs" {
   tags = var.tags
 }
 
-resource "aws_kms_alias" "logs" {
-  name          = "alias/${var.name}-logs"
-  target_key_id = aws_kms_key.logs.key_id
+resource "aws_kms_alias" "alarms" {
+  name          = "alias/${var.name}-alarms"
+  target_key_id = aws_kms_key.alarms.key_id
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -77,7 +114,7 @@ resource "aws_cloudwatch_log_group" "this" {
   for_each = local.log_groups
 
   name              = each.value
-  retention_in_days = var.log_retention_days
+  retention_in_days = each.key == "flow_logs" ? var.flow_logs_retention_days : var.log_retention_days
   kms_key_id        = aws_kms_key.logs.arn
 
   tags = merge(var.tags, { Purpose = each.key })
@@ -85,7 +122,7 @@ resource "aws_cloudwatch_log_group" "this" {
 
 resource "aws_sns_topic" "alarms" {
   name              = "${var.name}-alarms"
-  kms_master_key_id = aws_kms_key.logs.arn
+  kms_master_key_id = aws_kms_key.alarms.arn
 
   tags = var.tags
 }
@@ -95,7 +132,7 @@ resource "aws_sns_topic_policy" "alarms" {
 
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid       = "CloudWatchAlarmsPublish"
         Effect    = "Allow"
@@ -116,8 +153,47 @@ resource "aws_sns_topic_policy" "alarms" {
           Bool = { "aws:SecureTransport" = "false" }
         }
       },
-    ]
+      ], [for s in [{
+        Sid       = "BackupFailureEventsPublish"
+        Effect    = "Allow"
+        Principal = { Service = "events.${local.dns_suffix}" }
+        Action    = "sns:Publish"
+        Resource  = aws_sns_topic.alarms.arn
+        Condition = {
+          ArnEquals = { "aws:SourceArn" = try(aws_cloudwatch_event_rule.backup_failures[0].arn, "") }
+        }
+    }] : s if var.backup_notifications])
   })
+}
+
+# ---------------------------------------------------------------- backup and copy job failures
+
+# Failed, aborted or expired backup jobs and failed copy jobs of this region reach the alarm topic.
+# EventBridge, not the vault notification API: that API's BACKUP_JOB_FAILED is a deprecated event that no
+# longer sends anything (its only backup-job event is BACKUP_JOB_COMPLETED, every success included; see
+# https://docs.aws.amazon.com/aws-backup/latest/devguide/API_PutBackupVaultNotifications.html), while
+# EventBridge carries each job's state (https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html).
+# Copy jobs run in the source region, so their failures are seen here too.
+resource "aws_cloudwatch_event_rule" "backup_failures" {
+  count = var.backup_notifications ? 1 : 0
+
+  name        = "${var.name}-backup-failures"
+  description = "AWS Backup backup and copy jobs that did not complete"
+  event_pattern = jsonencode({
+    source        = ["aws.backup"]
+    "detail-type" = ["Backup Job State Change", "Copy Job State Change"]
+    detail        = { state = ["FAILED", "ABORTED", "EXPIRED"] }
+  })
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "backup_failures" {
+  count = var.backup_notifications ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.backup_failures[0].name
+  target_id = "alarm-topic"
+  arn       = aws_sns_topic.alarms.arn
 }
 
 resource "aws_sns_topic_subscription" "email" {
@@ -292,9 +368,14 @@ resource "aws_cloudwatch_metric_alarm" "efs_io_limit" {
   tags = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "efs_throughput" {
-  alarm_name          = "${var.name}-efs-throughput-utilisation"
-  alarm_description   = "EFS metered throughput above ${var.efs_utilisation_threshold_percent}% of the permitted throughput."
+# Under Elastic throughput there is no provisioned or burst limit to measure MeteredIOBytes against;
+# PermittedThroughput is then "the maximum write throughput of the file system"
+# (https://docs.aws.amazon.com/efs/latest/ug/efs-metrics.html). So the alarm compares what the task
+# writes (DataWriteIOBytes per second) with that ceiling: near it, writes (index flushes, compaction)
+# are throttled.
+resource "aws_cloudwatch_metric_alarm" "efs_write_throughput" {
+  alarm_name          = "${var.name}-efs-write-throughput"
+  alarm_description   = "EFS write throughput above ${var.efs_utilisation_threshold_percent}% of the maximum Elastic throughput permits (PermittedThroughput)."
   comparison_operator = "GreaterThanThreshold"
   evaluation_periods  = 5
   threshold           = var.efs_utilisation_threshold_percent
@@ -304,16 +385,16 @@ resource "aws_cloudwatch_metric_alarm" "efs_throughput" {
 
   metric_query {
     id          = "utilisation"
-    expression  = "100 * (metered / PERIOD(metered)) / permitted"
-    label       = "Throughput utilisation (%)"
+    expression  = "100 * (written / PERIOD(written)) / permitted"
+    label       = "Write throughput / permitted (%)"
     return_data = true
   }
 
   metric_query {
-    id = "metered"
+    id = "written"
     metric {
       namespace   = "AWS/EFS"
-      metric_name = "MeteredIOBytes"
+      metric_name = "DataWriteIOBytes"
       dimensions  = { FileSystemId = var.file_system_id }
       period      = 60
       stat        = "Sum"
@@ -341,15 +422,17 @@ resource "aws_cloudwatch_metric_alarm" "replication_lag" {
   alarm_description   = "EFS replication TimeSinceLastSync above the RPO target of ${var.rpo_minutes} minutes."
   namespace           = "AWS/EFS"
   metric_name         = "TimeSinceLastSync"
-  dimensions          = { FileSystemId = var.file_system_id }
+  dimensions          = local.replication_dimensions
   statistic           = "Maximum"
   period              = 300
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.rpo_minutes * 60
-  treat_missing_data  = "breaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
+  # With both dimensions the metric exists once the first sync is done; no data after that means
+  # replication stopped reporting, which is as bad as lag.
+  treat_missing_data = "breaching"
+  alarm_actions      = local.alarm_actions
+  ok_actions         = local.alarm_actions
 
   tags = var.tags
 }
@@ -376,8 +459,12 @@ resource "aws_cloudwatch_metric_alarm" "cli_latency_p95" {
 
 # ---------------------------------------------------------------- dashboard
 
+# "All dashboards in your account are global, not region-specific"
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Dashboards.html): the name
+# carries the region, so a failover rebuild of this env neither overwrites nor, on destroy, deletes
+# the primary's dashboard.
 resource "aws_cloudwatch_dashboard" "this" {
-  dashboard_name = var.name
+  dashboard_name = "${var.name}-${var.region}"
 
   dashboard_body = jsonencode({
     widgets = [
@@ -459,10 +546,13 @@ resource "aws_cloudwatch_dashboard" "this" {
           title  = "chromactl latency p95 (ms) and replication lag (s)"
           region = var.region
           period = 300
-          metrics = [
-            ["Chromactl", "LatencyP95", "Env", var.env, "Region", var.region, { stat = "Maximum" }],
-            ["AWS/EFS", "TimeSinceLastSync", "FileSystemId", var.file_system_id, { stat = "Maximum", yAxis = "right" }],
-          ]
+          metrics = concat(
+            [["Chromactl", "LatencyP95", "Env", var.env, "Region", var.region, { stat = "Maximum" }]],
+            var.replication_enabled ? [[
+              "AWS/EFS", "TimeSinceLastSync", "FileSystemId", var.file_system_id, "DestinationFileSystemId", var.replica_file_system_id,
+              { stat = "Maximum", yAxis = "right" },
+            ]] : [],
+          )
           annotations = { horizontal = [{ label = "p95 SLO", value = var.latency_p95_slo_ms }] }
         }
       },

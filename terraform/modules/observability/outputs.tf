@@ -39,7 +39,7 @@ output "alarm_names" {
       cpu_high                 = aws_cloudwatch_metric_alarm.cpu_high.alarm_name
       memory_high              = aws_cloudwatch_metric_alarm.memory_high.alarm_name
       efs_io_limit             = aws_cloudwatch_metric_alarm.efs_io_limit.alarm_name
-      efs_throughput           = aws_cloudwatch_metric_alarm.efs_throughput.alarm_name
+      efs_write_throughput     = aws_cloudwatch_metric_alarm.efs_write_throughput.alarm_name
       cli_latency_p95          = aws_cloudwatch_metric_alarm.cli_latency_p95.alarm_name
     },
     var.replication_enabled ? { replication_lag = aws_cloudwatch_metric_alarm.replication_lag[0].alarm_name } : {},

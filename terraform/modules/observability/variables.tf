@@ -60,6 +60,17 @@ variable "log_retention_days" {
   }
 }
 
+variable "flow_logs_retention_days" {
+  type        = number
+  description = "Retention of the VPC flow logs log group in days (shorter than the app logs: flow logs are bulky and only for investigations)."
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.flow_logs_retention_days)
+    error_message = "flow_logs_retention_days must be one of CloudWatch's allowed values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
 variable "lambda_function_name" {
   type        = string
   description = "Name of the token-rotation Lambda function; its log group /aws/lambda/<name> is created here so it is encrypted and retained."
@@ -105,6 +116,18 @@ variable "replication_enabled" {
   type        = bool
   description = "Whether the file system replicates to the failover region (adds the replication lag alarm)."
   default     = false
+}
+
+variable "backup_notifications" {
+  type        = bool
+  description = "Send failed, aborted or expired AWS Backup jobs and failed copy jobs of this region to the alarm topic (EventBridge)."
+  default     = true
+}
+
+variable "replica_file_system_id" {
+  type        = string
+  description = "ID of the replica in the failover region: the DestinationFileSystemId dimension of TimeSinceLastSync (null when replication is off)."
+  default     = null
 }
 
 variable "rpo_minutes" {

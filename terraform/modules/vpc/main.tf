@@ -6,9 +6,28 @@ locals {
   public_cidrs  = [for i in range(local.az_count) : cidrsubnet(var.cidr, 4, i)]
   private_cidrs = [for i in range(local.az_count) : cidrsubnet(var.cidr, 4, i + 8)]
 
-  interface_endpoints = var.enable_vpc_endpoints ? toset([
-    "ecr.api", "ecr.dkr", "logs", "secretsmanager", "elasticfilesystem", "sts", "kms",
-  ]) : toset([])
+  interface_endpoints = var.enable_vpc_endpoints ? toset(var.interface_endpoints) : toset([])
+
+  # Interface endpoint services are not offered in every AZ (and AZ names map to different physical zones
+  # in each account), so where each is offered is looked up in the account (DescribeVpcEndpointServices,
+  # ServiceDetail.AvailabilityZones) unless endpoint_service_azs states it. An offered service is never
+  # answered with an empty zone list (the data source fails when the service does not exist in the region),
+  # so an empty answer means "not looked up" (as with the offline test provider) and every AZ is used.
+  offered_azs = {
+    for s in local.interface_endpoints : s => (
+      contains(keys(var.endpoint_service_azs), s) ? var.endpoint_service_azs[s] :
+      length(try(data.aws_vpc_endpoint_service.interface[s].availability_zones, [])) > 0 ? tolist(data.aws_vpc_endpoint_service.interface[s].availability_zones) :
+      var.azs
+    )
+  }
+  endpoint_azs = { for s, offered in local.offered_azs : s => [for az in var.azs : az if contains(offered, az)] }
+}
+
+data "aws_vpc_endpoint_service" "interface" {
+  for_each = var.lookup_endpoint_service_azs ? setsubtract(local.interface_endpoints, keys(var.endpoint_service_azs)) : toset([])
+
+  service_name = "com.amazonaws.${var.region}.${each.key}"
+  service_type = "Interface"
 }
 
 resource "aws_vpc" "this" {
@@ -123,7 +142,7 @@ resource "aws_flow_log" "this" {
   log_destination_type     = "cloud-watch-logs"
   log_destination          = var.flow_logs_log_group_arn
   iam_role_arn             = var.flow_logs_role_arn
-  max_aggregation_interval = 60
+  max_aggregation_interval = var.flow_logs_max_aggregation_interval
 
   tags = merge(var.tags, { Name = "${var.name}-flow-logs" })
 }
@@ -156,10 +175,19 @@ resource "aws_vpc_endpoint" "interface" {
   service_name        = "com.amazonaws.${var.region}.${each.key}"
   vpc_endpoint_type   = "Interface"
   private_dns_enabled = true
-  subnet_ids          = aws_subnet.private[*].id
-  security_group_ids  = [aws_security_group.endpoints[0].id]
+  # Only the private subnets of zones where the service is offered: CreateVpcEndpoint fails for a subnet
+  # in any other zone. Clients in the other zones reach the endpoint's network interfaces across zones.
+  subnet_ids         = [for i, az in var.azs : aws_subnet.private[i].id if contains(local.endpoint_azs[each.key], az)]
+  security_group_ids = [aws_security_group.endpoints[0].id]
 
   tags = merge(var.tags, { Name = "${var.name}-${each.key}" })
+
+  lifecycle {
+    precondition {
+      condition     = length(local.endpoint_azs[each.key]) > 0
+      error_message = "The ${each.key} interface endpoint service is offered in none of ${join(", ", var.azs)} in this account: choose other zones in azs_by_region, or turn the endpoints off (enable_vpc_endpoints = false: traffic goes through NAT)."
+    }
+  }
 }
 
 resource "aws_vpc_endpoint" "s3" {

@@ -54,3 +54,8 @@ output "flow_log_id" {
   description = "ID of the VPC flow log."
   value       = aws_flow_log.this.id
 }
+
+output "interface_endpoint_azs" {
+  description = "Map of interface endpoint service short name to the AZs its endpoint has network interfaces in."
+  value       = local.endpoint_azs
+}

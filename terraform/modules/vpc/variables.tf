@@ -26,6 +26,14 @@ variable "cidr" {
     condition     = can(cidrhost(var.cidr, 0)) && can(regex("/(1[6-9]|2[0-2])$", var.cidr))
     error_message = "cidr must be a valid IPv4 CIDR block with a prefix between /16 and /22 (for example 10.40.0.0/16)."
   }
+
+  # The provider refuses a CIDR with host bits at plan (internal/service/ec2/vpc_security_group_ingress_rule.go:
+  # cidr_ipv4 uses fwvalidators.IPv4CIDRNetworkAddress; internal/service/ec2/vpc_.go: cidr_block uses
+  # verify.ValidIPv4CIDRNetworkAddress): cidrsubnet(c, 0, 0) is c exactly when no host bit is set.
+  validation {
+    condition     = try(cidrnetmask(var.cidr) != "" && cidrsubnet(var.cidr, 0, 0) == var.cidr, false)
+    error_message = "cidr ${jsonencode(var.cidr)} must be an IPv4 network address, with no host bits set (for example 10.40.0.0/16)."
+  }
 }
 
 variable "azs" {
@@ -51,8 +59,31 @@ variable "single_nat_gateway" {
 
 variable "enable_vpc_endpoints" {
   type        = bool
-  description = "Create the S3 gateway endpoint and the interface endpoints (ecr.api, ecr.dkr, logs, secretsmanager, elasticfilesystem, sts, kms) so AWS traffic stays off the NAT."
+  description = "Create the S3 gateway endpoint and the interface endpoints in interface_endpoints so AWS traffic stays off the NAT."
   default     = true
+}
+
+variable "interface_endpoints" {
+  type        = list(string)
+  description = "Short names of the AWS services to reach through interface endpoints (com.amazonaws.<region>.<name>): the ones the workload calls. Each costs per AZ-hour (see README)."
+  default     = ["logs", "secretsmanager", "elasticloadbalancing"]
+
+  validation {
+    condition     = alltrue([for s in var.interface_endpoints : can(regex("^[a-z0-9]+([.-][a-z0-9]+)*$", s))]) && length(distinct(var.interface_endpoints)) == length(var.interface_endpoints)
+    error_message = "interface_endpoints must hold distinct service short names such as logs, ecr.api or secretsmanager."
+  }
+}
+
+variable "lookup_endpoint_service_azs" {
+  type        = bool
+  description = "Look up, per interface service, the AZs where this account is offered it, and place each endpoint only there."
+  default     = true
+}
+
+variable "endpoint_service_azs" {
+  type        = map(list(string))
+  description = "AZs where an interface service is offered, by service short name: overrides the lookup for that service."
+  default     = {}
 }
 
 variable "flow_logs_log_group_arn" {
@@ -73,6 +104,18 @@ variable "flow_logs_traffic_type" {
   validation {
     condition     = contains(["ACCEPT", "REJECT", "ALL"], var.flow_logs_traffic_type)
     error_message = "flow_logs_traffic_type must be ACCEPT, REJECT or ALL."
+  }
+}
+
+variable "flow_logs_max_aggregation_interval" {
+  type        = number
+  description = "Seconds over which a flow log record aggregates packets: 60 (finer, more records and cost) or 600."
+  default     = 600
+
+  # The only two values EC2 accepts (botocore ec2 model, CreateFlowLogsRequest.MaxAggregationInterval).
+  validation {
+    condition     = contains([60, 600], var.flow_logs_max_aggregation_interval)
+    error_message = "flow_logs_max_aggregation_interval must be 60 or 600."
   }
 }
 
