@@ -16,6 +16,8 @@ from typing import Any
 
 import boto3
 
+from tests.fixtures.nginx_proxy import UNAUTHORIZED_BODY
+
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER_PATH = ROOT / "functions" / "token_rotation" / "handler.py"
 REGION = "us-east-1"
@@ -75,7 +77,7 @@ UNAUTHORIZED = {
     "FixedResponseConfig": {
         "StatusCode": "401",
         "ContentType": "application/json",
-        "MessageBody": '{"error":"AuthorizationError","message":"A valid token is required."}',
+        "MessageBody": UNAUTHORIZED_BODY,
     },
 }
 

@@ -41,7 +41,7 @@ locals {
   # The listener's 401. `"error": "AuthorizationError"` makes the official Python client raise its
   # AuthorizationError (chromadb maps the body's error name to its exception classes) instead of
   # a bare Exception; tests/fixtures/nginx_proxy.py answers with the same bytes.
-  unauthorized_body = jsonencode({ error = "AuthorizationError", message = "A valid token is required: send Authorization: Bearer <token> or X-Chroma-Token: <token>." })
+  unauthorized_body = jsonencode({ error = "AuthorizationError", message = "A valid token is required: send the header Authorization: Bearer TOKEN or X-Chroma-Token: TOKEN." })
 }
 
 # ---------------------------------------------------------------- access logs
