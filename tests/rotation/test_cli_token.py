@@ -179,6 +179,7 @@ def test_stuck_rotation_times_out_then_is_abandoned(cli: SecretsManagerPart, rig
     texts += [out, err]
     cli.join()
     assert code == 1 and "did not finish within 3 s" in err and "AWSPENDING" in err and "hint:" in err
+    assert "/aws/lambda/chromactl-dev-token-rotation" in err  # issue 14: says where to look
     assert "Traceback" not in err
     assert elapsed < 6, f"the wait overran its bound: {elapsed:.1f} s"
     assert len(cli.errors) == 1 and "testSecret failed" in str(cli.errors[0])
