@@ -61,6 +61,10 @@ module "stack" {
   token_recovery_window_days = var.token_recovery_window_days
   rotation_lambda_zip        = "${path.root}/../../build/token-rotation.zip"
 
+  token_grace_period_minutes  = var.token_grace_period_minutes
+  enable_auth_rule_read_guard = var.enable_auth_rule_read_guard
+  auth_rule_reader_arns       = var.auth_rule_reader_arns
+
   image                    = var.image
   image_pull_through_cache = var.image_pull_through_cache
   task_cpu                 = var.task_cpu

@@ -30,11 +30,6 @@ output "https_listener_arn" {
   value       = module.stack.https_listener_arn
 }
 
-output "auth_rule_arns" {
-  description = "Token rules: [bearer, header]."
-  value       = module.stack.auth_rule_arns
-}
-
 output "target_group_arn" {
   description = "ARN of the target group."
   value       = module.stack.target_group_arn

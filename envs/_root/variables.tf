@@ -161,6 +161,24 @@ variable "token_recovery_window_days" {
   default     = 7
 }
 
+variable "token_grace_period_minutes" {
+  type        = number
+  description = "Minutes the previous token stays accepted after a rotation (0: none)."
+  default     = 60
+}
+
+variable "enable_auth_rule_read_guard" {
+  type        = bool
+  description = "Create the managed policy that denies DescribeRules (it shows the token) to all but the rotation role and auth_rule_reader_arns."
+  default     = false
+}
+
+variable "auth_rule_reader_arns" {
+  type        = list(string)
+  description = "Principal ARN patterns allowed DescribeRules under the read guard (the Terraform and chromactl roles)."
+  default     = []
+}
+
 variable "image" {
   type        = string
   description = "Chroma image, pinned by tag and digest (repo:tag@sha256:...)."

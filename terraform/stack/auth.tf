@@ -1,6 +1,8 @@
-# Token auth at the ALB (DESIGN.md #2, issue 7). Terraform creates the secret, its
-# key, the rotation function and its schedule; the function creates every token
-# value, so no value ever enters Terraform state (there is no secret version here).
+# Token auth at the ALB (DESIGN.md #2, issues 7 and 14). Terraform creates the secret, its key,
+# the rotation function, its schedules and alarms, and the listener (default 401) with the open
+# heartbeat rule (terraform/modules/alb). The function creates every token value AND the two
+# token rules on the listener: neither is a Terraform resource, so no value ever enters Terraform
+# state or a plan, not even after a refresh (there is no secret version and no token rule here).
 
 resource "aws_kms_key" "token" {
   description             = "${local.name}: ALB token secret and the rotation function's environment"
@@ -73,10 +75,13 @@ resource "aws_lambda_function" "rotation" {
   environment {
     variables = merge(
       {
-        AUTH_RULE_ARNS   = join(",", module.alb.auth_rule_arns)
-        TARGET_GROUP_ARN = module.alb.target_group_arn
-        ENDPOINT_URL     = "https://${module.alb.dns_name}"
-        VERIFY_TLS       = local.verify_tls ? "true" : "false"
+        LISTENER_ARN        = module.alb.https_listener_arn
+        SECRET_ARN          = aws_secretsmanager_secret.token.arn
+        TARGET_GROUP_ARN    = module.alb.target_group_arn
+        ENDPOINT_URL        = "https://${module.alb.dns_name}"
+        VERIFY_TLS          = local.verify_tls ? "true" : "false"
+        GRACE_SECONDS       = tostring(var.token_grace_period_minutes * 60)
+        STUCK_AFTER_SECONDS = tostring(var.token_stuck_after_minutes * 60)
       },
       local.verify_tls ? { TLS_SERVER_NAME = local.endpoint_host } : {},
     )
@@ -108,7 +113,7 @@ resource "aws_lambda_permission" "rotation" {
   source_account = var.account_id
 }
 
-# Rotates once at creation (the rules start matching nothing), then every N days.
+# Rotates once at creation (until then the listener has no token rule: closed), then every N days.
 resource "aws_secretsmanager_secret_rotation" "token" {
   secret_id           = aws_secretsmanager_secret.token.id
   rotation_lambda_arn = aws_lambda_function.rotation.arn
@@ -128,4 +133,121 @@ resource "aws_secretsmanager_secret_rotation" "token" {
     module.ecs,
     aws_route53_record.endpoint,
   ]
+}
+
+# ---------------------------------------------------------------- reconcile schedule
+
+# Every few minutes the function reconciles the token rules with the secret: it re-creates rules
+# that are missing (a replaced listener or ALB is closed at most this long, never for good), ends
+# the previous token's grace period, and logs ROTATION_STUCK for a version left AWSPENDING.
+resource "aws_cloudwatch_event_rule" "token_maintenance" {
+  name                = "${local.name}-token-maintenance"
+  description         = "Reconciles the ALB token rules of ${local.name} (missing rules, grace period, stuck rotation)"
+  schedule_expression = var.token_maintenance_minutes == 1 ? "rate(1 minute)" : "rate(${var.token_maintenance_minutes} minutes)"
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "token_maintenance" {
+  rule  = aws_cloudwatch_event_rule.token_maintenance.name
+  arn   = aws_lambda_function.rotation.arn
+  input = jsonencode({ chromactl = "maintain" })
+
+  # The next run comes soon anyway: a missed one is not replayed.
+  retry_policy {
+    maximum_event_age_in_seconds = 60
+    maximum_retry_attempts       = 0
+  }
+}
+
+resource "aws_lambda_permission" "token_maintenance" {
+  statement_id   = "AllowEventBridgeMaintenance"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.rotation.function_name
+  principal      = "events.amazonaws.com"
+  source_arn     = aws_cloudwatch_event_rule.token_maintenance.arn
+  source_account = var.account_id
+}
+
+# ---------------------------------------------------------------- alarms
+
+# A failed rotation step (Secrets Manager retries it) or a failed maintenance run: the current
+# token keeps working; the log group says why. AWS/Lambda publishes Errors per FunctionName.
+resource "aws_cloudwatch_metric_alarm" "rotation_failed" {
+  alarm_name          = "${local.name}-token-rotation-failed"
+  alarm_description   = "The token rotation function failed (a rotation step or the scheduled maintenance). The current token still works. Read ${module.observability.log_group_names["rotation"]}, fix the cause, then run chromactl token rotate --env ${var.env} --abandon-pending."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.rotation.function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [module.observability.alarm_topic_arn]
+  ok_actions          = [module.observability.alarm_topic_arn]
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_log_metric_filter" "rotation_stuck" {
+  name           = "${local.name}-token-rotation-stuck"
+  log_group_name = module.observability.log_group_names["rotation"]
+  pattern        = "\"ROTATION_STUCK\""
+
+  metric_transformation {
+    name          = "TokenRotationStuck"
+    namespace     = "chromactl/${local.name}"
+    value         = "1"
+    default_value = "0"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "rotation_stuck" {
+  alarm_name          = "${local.name}-token-rotation-stuck"
+  alarm_description   = "A token rotation has stayed AWSPENDING for over ${var.token_stuck_after_minutes} minutes. The current token still works. Read ${module.observability.log_group_names["rotation"]}, then run chromactl token rotate --env ${var.env} --abandon-pending."
+  namespace           = "chromactl/${local.name}"
+  metric_name         = aws_cloudwatch_log_metric_filter.rotation_stuck.metric_transformation[0].name
+  statistic           = "Sum"
+  period              = max(300, var.token_maintenance_minutes * 60)
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [module.observability.alarm_topic_arn]
+  ok_actions          = [module.observability.alarm_topic_arn]
+
+  tags = local.tags
+}
+
+# ---------------------------------------------------------------- who may read the token rules
+
+# The token is readable by anyone allowed elasticloadbalancing:DescribeRules (ReadOnlyAccess
+# includes it; the action has no resource-level permissions, so it cannot be denied for one
+# listener only). The guard denies it to every principal but the rotation role and the listed
+# operators; use the document as an SCP, or the managed policy on roles with ReadOnlyAccess.
+locals {
+  auth_rule_read_guard = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "DenyReadingTokenRules"
+      Effect   = "Deny"
+      Action   = "elasticloadbalancing:DescribeRules"
+      Resource = "*"
+      Condition = {
+        ArnNotLike = { "aws:PrincipalArn" = concat([module.iam.rotation_role_arn], var.auth_rule_reader_arns) }
+      }
+    }]
+  })
+}
+
+resource "aws_iam_policy" "auth_rule_read_guard" {
+  count = var.enable_auth_rule_read_guard ? 1 : 0
+
+  name        = "${local.global_name}-deny-auth-rule-read"
+  description = "Denies elasticloadbalancing:DescribeRules (it shows the ALB token) to all but the rotation role and the operators"
+  policy      = local.auth_rule_read_guard
+
+  tags = local.tags
 }

@@ -104,7 +104,7 @@ module "iam" {
   flow_logs_log_group_arn    = module.observability.log_group_arns["flow_logs"]
   token_secret_arn           = aws_secretsmanager_secret.token.arn
   token_kms_key_arn          = aws_kms_key.token.arn
-  auth_rule_arns             = module.alb.auth_rule_arns
+  https_listener_arn         = module.alb.https_listener_arn
   rotation_log_group_arn     = module.observability.log_group_arns["rotation"]
   rotation_subnet_ids        = module.vpc.private_subnet_ids
   rotation_security_group_id = aws_security_group.rotation.id

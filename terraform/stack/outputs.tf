@@ -28,11 +28,6 @@ output "https_listener_arn" {
   value       = module.alb.https_listener_arn
 }
 
-output "auth_rule_arns" {
-  description = "ARNs of the token rules: [Authorization bearer rule, X-Chroma-Token rule]."
-  value       = module.alb.auth_rule_arns
-}
-
 output "target_group_arn" {
   description = "ARN of the target group."
   value       = module.alb.target_group_arn
@@ -151,4 +146,24 @@ output "backup_role_arn" {
 output "alarm_name_prefix" {
   description = "Prefix of every CloudWatch alarm name of this stack (<project>-<env>)."
   value       = local.name
+}
+
+output "token_rotation_log_group_name" {
+  description = "Log group of the token-rotation function (where a failed or stuck rotation explains itself)."
+  value       = module.observability.log_group_names["rotation"]
+}
+
+output "token_alarm_names" {
+  description = "Alarms on the token rotation (to the alarm topic): failed invocation, stuck AWSPENDING."
+  value       = { rotation_failed = aws_cloudwatch_metric_alarm.rotation_failed.alarm_name, rotation_stuck = aws_cloudwatch_metric_alarm.rotation_stuck.alarm_name }
+}
+
+output "auth_rule_read_guard_policy_json" {
+  description = "Deny-DescribeRules policy document (except the rotation role and auth_rule_reader_arns): use it as an SCP or attach the managed policy (auth_rule_read_guard_policy_arn) to roles that hold ReadOnlyAccess."
+  value       = local.auth_rule_read_guard
+}
+
+output "auth_rule_read_guard_policy_arn" {
+  description = "ARN of the managed deny-DescribeRules policy (null unless enable_auth_rule_read_guard)."
+  value       = try(aws_iam_policy.auth_rule_read_guard[0].arn, null)
 }

@@ -245,6 +245,56 @@ variable "token_rotation_days" {
   }
 }
 
+variable "token_grace_period_minutes" {
+  type        = number
+  description = "Minutes the previous token stays accepted after a rotation finishes (0: refused at once), so long-running clients are not cut off mid-job."
+  default     = 60
+
+  validation {
+    condition     = var.token_grace_period_minutes >= 0 && var.token_grace_period_minutes <= 10080 && floor(var.token_grace_period_minutes) == var.token_grace_period_minutes
+    error_message = "token_grace_period_minutes must be a whole number between 0 and 10080 (7 days)."
+  }
+}
+
+variable "token_maintenance_minutes" {
+  type        = number
+  description = "Minutes between the rotation function's reconcile runs (re-create missing token rules, end the grace period, flag a stuck rotation)."
+  default     = 5
+
+  validation {
+    condition     = var.token_maintenance_minutes >= 1 && var.token_maintenance_minutes <= 60 && floor(var.token_maintenance_minutes) == var.token_maintenance_minutes
+    error_message = "token_maintenance_minutes must be a whole number between 1 and 60."
+  }
+}
+
+variable "token_stuck_after_minutes" {
+  type        = number
+  description = "Minutes a rotation may stay AWSPENDING before the stuck-rotation alarm fires."
+  default     = 60
+
+  validation {
+    condition     = var.token_stuck_after_minutes >= 5 && var.token_stuck_after_minutes <= 10080 && floor(var.token_stuck_after_minutes) == var.token_stuck_after_minutes
+    error_message = "token_stuck_after_minutes must be a whole number between 5 and 10080."
+  }
+}
+
+variable "enable_auth_rule_read_guard" {
+  type        = bool
+  description = "Create a managed policy denying elasticloadbalancing:DescribeRules (which shows the token) to all but the rotation role and auth_rule_reader_arns."
+  default     = false
+}
+
+variable "auth_rule_reader_arns" {
+  type        = list(string)
+  description = "Principal ARN patterns still allowed DescribeRules under the read guard: the roles that run Terraform and chromactl (the provider refreshes the heartbeat rule with it)."
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.auth_rule_reader_arns : can(regex("^arn:aws[a-z-]*:(iam|sts)::[0-9*]{12}:", a))])
+    error_message = "auth_rule_reader_arns must hold IAM principal ARNs (patterns) such as arn:aws:iam::123456789012:role/operator."
+  }
+}
+
 variable "token_recovery_window_days" {
   type        = number
   description = "Days a deleted token secret can be restored (0 deletes at once; 7-30 otherwise)."

@@ -1,4 +1,5 @@
-"""The auth path through a real nginx that enforces the ALB's token-header rule, both ways."""
+"""The auth path through a real nginx that does what the stack's ALB does (token rules, the open
+GET heartbeat, the ALB's 401), both ways."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from chromactl.checks.smoke import run_smoke
 from chromactl.checks.target import Target
 
 from tests.checks.helpers import run_cli
+from tests.fixtures.nginx_proxy import UNAUTHORIZED_BODY, UNAUTHORIZED_CONTENT_TYPE
 
 
 def new_token() -> str:
@@ -38,6 +40,52 @@ def test_proxy_rule_matches_the_alb(proxy, token) -> None:  # type: ignore[no-un
     assert proxy.status_for(new_token()) == 401
 
 
+def _request(proxy, method: str, path: str, headers: list[tuple[str, str]]) -> tuple[int, str | None, bytes]:  # type: ignore[no-untyped-def]
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+    try:
+        conn.putrequest(method, path)
+        for name, value in headers:
+            conn.putheader(name, value)
+        conn.endheaders()
+        resp = conn.getresponse()
+        return resp.status, resp.getheader("Content-Type"), resp.read()
+    finally:
+        conn.close()
+
+
+def test_heartbeat_is_open_for_get_only(proxy, token) -> None:  # type: ignore[no-untyped-def]
+    """The ALB's heartbeat rule matches path and method exactly: GET passes without a token,
+    HEAD (and POST) get the listener's 401 unless they carry the token."""
+    assert _request(proxy, "GET", "/api/v2/heartbeat", [])[0] == 200
+    assert _request(proxy, "GET", "/api/v2/heartbeat?probe=1", [])[0] == 200  # the path condition ignores the query
+    assert _request(proxy, "HEAD", "/api/v2/heartbeat", [])[0] == 401
+    assert _request(proxy, "POST", "/api/v2/heartbeat", [])[0] == 401
+    assert _request(proxy, "HEAD", "/api/v2/heartbeat", [("Authorization", f"Bearer {token}")])[0] == 200
+    assert _request(proxy, "GET", "/api/v2/heartbeat/", [])[0] == 401  # another path
+    assert _request(proxy, "GET", "/api/v2/version", [])[0] == 401
+
+
+def test_401_is_the_albs(proxy) -> None:  # type: ignore[no-untyped-def]
+    """Same content type and bytes as the listener's fixed response (asserted against the plan in
+    tests/stack): a body the Python client turns into its AuthorizationError."""
+    status, ctype, body = _request(proxy, "GET", "/api/v2/collections", [])
+    assert (status, ctype, body.decode()) == (401, UNAUTHORIZED_CONTENT_TYPE, UNAUTHORIZED_BODY)
+    assert json.loads(body)["error"] == "AuthorizationError"
+
+
+def test_repeated_header_is_searched_in_order(proxy, token) -> None:  # type: ignore[no-untyped-def]
+    """The ALB searches a header sent more than once in order until one matches."""
+    assert _request(proxy, "GET", "/api/v2/version", [("X-Chroma-Token", "nope"), ("X-Chroma-Token", token)])[0] == 200
+    assert _request(proxy, "GET", "/api/v2/version", [("X-Chroma-Token", token), ("X-Chroma-Token", "nope")])[0] == 200
+    assert _request(proxy, "GET", "/api/v2/version", [("X-Chroma-Token", "nope"), ("X-Chroma-Token", "no")])[0] == 401
+    assert _request(proxy, "GET", "/api/v2/version", [("X-Not-X-Chroma-Token", token)])[0] == 401
+    # Known difference: nginx 1.22 refuses a repeated Authorization header itself (400) before any
+    # rule runs, where the ALB would search it. Pinned here so that a change shows.
+    assert _request(proxy, "GET", "/api/v2/version", [("Authorization", "Bearer x"), ("Authorization", f"Bearer {token}")])[0] == 400
+
+
 def test_smoke_through_proxy_with_token(proxy, token) -> None:  # type: ignore[no-untyped-def]
     report = run_smoke(Target(proxy.url, token), vectors=100, dims=8)
     assert report.ok, report.to_dict()
@@ -51,9 +99,12 @@ def test_smoke_with_x_chroma_token_header(proxy, token) -> None:  # type: ignore
 
 
 def test_smoke_without_token_is_refused(proxy) -> None:  # type: ignore[no-untyped-def]
+    """The ALB forwards GET /api/v2/heartbeat without a token, so the heartbeat step passes; the
+    auth step is where a missing token shows."""
     report = run_smoke(Target(proxy.url, None), vectors=100, dims=8)
     assert not report.ok
-    assert report.steps[0].name == "heartbeat" and "HTTP 401: it requires a token" in report.steps[0].detail
+    assert report.steps[0].name == "heartbeat" and report.steps[0].ok
+    assert report.steps[1].name == "auth" and "refuses requests without a token (HTTP 401)" in report.steps[1].detail
     assert report.collection is None  # nothing was created
 
 

@@ -27,7 +27,7 @@ def rig(aws_env: Any, chroma_server: Any, make_nginx_proxy: Any, tmp_path: Any, 
     proxy = make_nginx_proxy(chroma_server.url, [])
     stack = harness.build_alb()
     secret = harness.create_secret()
-    for key, value in {"AUTH_RULE_ARNS": ",".join(stack.rule_arns), "TARGET_GROUP_ARN": stack.target_group_arn,
+    for key, value in {"LISTENER_ARN": stack.listener_arn, "SECRET_ARN": secret, "GRACE_SECONDS": "0", "TARGET_GROUP_ARN": stack.target_group_arn,
                        "ENDPOINT_URL": proxy.url, "VERIFY_TLS": "false", "HTTP_TIMEOUT_SECONDS": "3", "TEST_ATTEMPTS": "3",
                        "TEST_RETRY_DELAY_SECONDS": "0.2"}.items():
         monkeypatch.setenv(key, value)

@@ -143,7 +143,7 @@ class OfflineTarget:
         self.proxy = start_nginx(self.nginx_dir, self.chroma_url, [])
         alb = rotation.build_alb()
         secret = rotation.create_secret()
-        for key, value in {"AUTH_RULE_ARNS": ",".join(alb.rule_arns), "TARGET_GROUP_ARN": alb.target_group_arn,
+        for key, value in {"LISTENER_ARN": alb.listener_arn, "SECRET_ARN": secret, "GRACE_SECONDS": "0", "TARGET_GROUP_ARN": alb.target_group_arn,
                            "ENDPOINT_URL": self.proxy.url, "VERIFY_TLS": "false", "HTTP_TIMEOUT_SECONDS": "3",
                            "TEST_ATTEMPTS": "3", "TEST_RETRY_DELAY_SECONDS": "0.2"}.items():
             self.mp.setenv(key, value)
@@ -152,7 +152,7 @@ class OfflineTarget:
         self.plane = ControlPlane(self.stack, start_delay=self.start_delay, health_delay=self.health_delay).__enter__()
         self.ecs = SimulatedEcs(self.stack.boto("ecs"), self.plane, self.stack)
         return {**self.terraform_outputs, "target_group_arn": self.stack.outputs["target_group_arn"], "token_secret_arn": secret,
-                "auth_rule_arns": alb.rule_arns, "https_listener_arn": alb.listener_arn, "endpoint_url": self.proxy.url}
+                "https_listener_arn": alb.listener_arn, "endpoint_url": self.proxy.url}
 
     def wait(self, outputs: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         from chromactl.lifecycle.core import wait_stable

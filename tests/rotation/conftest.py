@@ -20,7 +20,7 @@ from tests.rotation import harness
 def rotation_endpoint(chroma_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NginxProxy]:
     """nginx as the ALB: the token rule (accepting nothing until the first rotation) and the
     open heartbeat."""
-    proxy = start_nginx(tmp_path_factory.mktemp("rotation-nginx"), chroma_server.url, [], open_heartbeat=True)
+    proxy = start_nginx(tmp_path_factory.mktemp("rotation-nginx"), chroma_server.url, [])
     try:
         yield proxy
     finally:
@@ -50,11 +50,14 @@ def handler_mod() -> Any:
 
 @pytest.fixture
 def rig(aws_env: Any, rotation_endpoint: NginxProxy, handler_mod: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[harness.Rotator]:
-    """A fresh moto ALB + secret (as Terraform leaves them), the handler configured for them,
-    and the proxy reset to accept nothing (the rules start uninitialised)."""
+    """A fresh moto ALB + secret (as Terraform leaves them), the handler configured for them
+    (grace period 0 unless a test sets GRACE_SECONDS), and the proxy reset to accept nothing
+    (no token rule exists before the first rotation)."""
     stack = harness.build_alb()
     secret = harness.create_secret()
-    monkeypatch.setenv("AUTH_RULE_ARNS", ",".join(stack.rule_arns))
+    monkeypatch.setenv("LISTENER_ARN", stack.listener_arn)
+    monkeypatch.setenv("SECRET_ARN", secret)
+    monkeypatch.setenv("GRACE_SECONDS", "0")
     monkeypatch.setenv("TARGET_GROUP_ARN", stack.target_group_arn)
     monkeypatch.setenv("ENDPOINT_URL", rotation_endpoint.url)
     monkeypatch.setenv("VERIFY_TLS", "false")

@@ -1,5 +1,6 @@
-"""A stand-in for what Terraform builds (ALB, HTTPS listener, target group, the two
-auth rules, the secret with rotation on) in moto, and a driver that runs the real
+"""A stand-in for what Terraform builds (ALB, HTTPS listener with its 401 default, the
+heartbeat rule, target group, the secret with rotation on; not the token rules, which the
+rotation function owns) in moto, and a driver that runs the real
 rotation handler's steps against it the way Secrets Manager would."""
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+
+from tests.fixtures.nginx_proxy import UNAUTHORIZED_BODY
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER_PATH = ROOT / "functions" / "token_rotation" / "handler.py"
@@ -39,17 +42,50 @@ def load_handler() -> ModuleType:
 class AlbStack:
     listener_arn: str
     target_group_arn: str
-    bearer_rule_arn: str
-    header_rule_arn: str
+    heartbeat_rule_arn: str
+    region: str = REGION
+
+    def auth_rules(self) -> dict[str, dict[str, Any]]:
+        """{"authorization"|"x-chroma-token": rule} as the rotation function left them (none at first)."""
+        rules = boto3.client("elbv2", self.region).describe_rules(ListenerArn=self.listener_arn)["Rules"]
+        found: dict[str, dict[str, Any]] = {}
+        for rule in rules:
+            for cond in rule.get("Conditions", []):
+                name = str((cond.get("HttpHeaderConfig") or {}).get("HttpHeaderName", "")).lower()
+                if cond.get("Field") == "http-header" and name in UNINITIALISED:
+                    assert name not in found, f"two {name} rules on the listener"
+                    found[name] = rule
+        return found
+
+    @property
+    def bearer_rule_arn(self) -> str:
+        return str(self.auth_rules()["authorization"]["RuleArn"])
+
+    @property
+    def header_rule_arn(self) -> str:
+        return str(self.auth_rules()["x-chroma-token"]["RuleArn"])
 
     @property
     def rule_arns(self) -> list[str]:
-        return [self.bearer_rule_arn, self.header_rule_arn]
+        rules = self.auth_rules()
+        return [str(rules[h]["RuleArn"]) for h in ("authorization", "x-chroma-token") if h in rules]
+
+
+# The listener's default action and the rules' shape as terraform/modules/alb writes them.
+UNAUTHORIZED = {
+    "Type": "fixed-response",
+    "FixedResponseConfig": {
+        "StatusCode": "401",
+        "ContentType": "application/json",
+        "MessageBody": UNAUTHORIZED_BODY,
+    },
+}
 
 
 def build_alb(region: str = REGION) -> AlbStack:
-    """VPC, two subnets, an ALB, an HTTPS listener whose default action is 401, a target
-    group, and the two auth rules as Terraform creates them (matching nothing useful)."""
+    """VPC, two subnets, an ALB, a target group, an HTTPS listener whose default action is 401
+    and the open GET /api/v2/heartbeat rule: what Terraform creates. The token rules are not
+    Terraform's: the rotation function creates them."""
     ec2 = boto3.client("ec2", region)
     elb = boto3.client("elbv2", region)
     acm = boto3.client("acm", region)
@@ -58,25 +94,23 @@ def build_alb(region: str = REGION) -> AlbStack:
         ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{az}")["Subnet"]["SubnetId"]
         for i, az in ((1, "a"), (2, "b"))
     ]
-    lb = elb.create_load_balancer(Name="chromactl-dev", Subnets=subnets, Scheme="internet-facing")["LoadBalancers"][0]
-    tg = elb.create_target_group(Name="chromactl-dev", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip")
+    lb = elb.create_load_balancer(Name=f"chromactl-dev-{uuid.uuid4().hex[:6]}", Subnets=subnets, Scheme="internet-facing")["LoadBalancers"][0]
+    tg = elb.create_target_group(Name=f"chromactl-dev-{uuid.uuid4().hex[:6]}", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip")
     tg_arn = tg["TargetGroups"][0]["TargetGroupArn"]
     cert = acm.request_certificate(DomainName="chroma.example.com")["CertificateArn"]
-    unauthorised = {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "401", "ContentType": "text/plain", "MessageBody": "unauthorized"}}
     listener = elb.create_listener(
         LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=443, Certificates=[{"CertificateArn": cert}],
-        SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06", DefaultActions=[unauthorised],
+        SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06", DefaultActions=[UNAUTHORIZED],
     )["Listeners"][0]["ListenerArn"]
-    not_initialised = {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "401", "ContentType": "text/plain", "MessageBody": "token not initialised"}}
-    rules = []
-    for priority, header in ((10, "Authorization"), (20, "X-Chroma-Token")):
-        rule = elb.create_rule(
-            ListenerArn=listener, Priority=priority,
-            Conditions=[{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": header, "Values": [UNINITIALISED[header.lower()]]}}],
-            Actions=[not_initialised],
-        )["Rules"][0]["RuleArn"]
-        rules.append(rule)
-    return AlbStack(listener_arn=listener, target_group_arn=tg_arn, bearer_rule_arn=rules[0], header_rule_arn=rules[1])
+    heartbeat = elb.create_rule(
+        ListenerArn=listener, Priority=1,
+        Conditions=[
+            {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/v2/heartbeat"]}},
+            {"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["GET"]}},
+        ],
+        Actions=[{"Type": "forward", "TargetGroupArn": tg_arn}],
+    )["Rules"][0]["RuleArn"]
+    return AlbStack(listener_arn=listener, target_group_arn=tg_arn, heartbeat_rule_arn=heartbeat, region=region)
 
 
 def create_secret(region: str = REGION, name: str = SECRET_NAME) -> str:
@@ -102,13 +136,16 @@ def rule_state(rule_arn: str, region: str = REGION) -> RuleState:
     return RuleState(action=rule["Actions"][0]["Type"], values=list(cond["HttpHeaderConfig"]["Values"]))
 
 
-def accepted_tokens(stack: AlbStack, region: str = REGION) -> list[str]:
-    """The tokens the (moto) ALB would let through, read from the two rules; they must agree."""
-    bearer = rule_state(stack.bearer_rule_arn, region)
-    header = rule_state(stack.header_rule_arn, region)
-    if bearer.action != "forward" or header.action != "forward":
-        assert bearer.action == header.action == "fixed-response"
+def accepted_tokens(stack: AlbStack) -> list[str]:
+    """The tokens the (moto) ALB would let through, read from the two rules; they must agree.
+    No rules (before the first rotation): none, the listener's 401 answers."""
+    rules = stack.auth_rules()
+    if not rules:
         return []
+    assert set(rules) == {"authorization", "x-chroma-token"}, f"only one token rule exists: {sorted(rules)}"
+    bearer = rule_state(rules["authorization"]["RuleArn"], stack.region)
+    header = rule_state(rules["x-chroma-token"]["RuleArn"], stack.region)
+    assert bearer.action == header.action == "forward"
     from_bearer = sorted(v[len("Bearer "):] for v in bearer.values)
     assert all(v.startswith("Bearer ") for v in bearer.values)
     assert from_bearer == sorted(header.values), "the two rules accept different tokens"
@@ -157,6 +194,13 @@ class Rotator:
         self.calls.append(step)
         try:
             self.handler.lambda_handler({"SecretId": self.secret_arn, "ClientRequestToken": version, "Step": step}, None)
+        finally:
+            self.sync(accepted_tokens(self.stack))
+
+    def maintain(self) -> Any:
+        """The scheduled reconcile, as EventBridge invokes it."""
+        try:
+            return self.handler.lambda_handler(dict(self.handler.MAINTAIN_EVENT), None)
         finally:
             self.sync(accepted_tokens(self.stack))
 

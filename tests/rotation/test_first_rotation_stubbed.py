@@ -1,6 +1,10 @@
 """The first rotation when Secrets Manager does NOT give the first version AWSCURRENT on its
 own (moto always does, and its UpdateSecretVersionStage fails with no current version): set
-and finish against botocore Stubbers, which check every call against the real API models."""
+and finish against botocore Stubbers, which check every call against the real API models
+(botocore/data/secretsmanager/2017-10-17/service-2.json, elbv2/2015-12-01/service-2.json).
+
+Before the first rotation the listener holds only its default 401 and the heartbeat rule:
+setSecret creates the two token rules (CreateRule at priorities 10 and 20)."""
 
 from __future__ import annotations
 
@@ -13,14 +17,14 @@ from tests.rotation.harness import load_handler
 
 h = load_handler()
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:chromactl-dev/alb-token-AbCdEf"
-RULES = (
-    "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/chromactl-dev/50dc6c495c0c9188/f2f7dc8efc522ab2/1111111111111111",
-    "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/chromactl-dev/50dc6c495c0c9188/f2f7dc8efc522ab2/2222222222222222",
-)
+LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/chromactl-dev/50dc6c495c0c9188/f2f7dc8efc522ab2"
+RULE_PREFIX = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/chromactl-dev/50dc6c495c0c9188/f2f7dc8efc522ab2/"
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/chromactl-dev/73e2d6bc24d8a067"
 VERSION = "0f8c2f7e-6f5a-4d2b-9f3e-1a2b3c4d5e6f"
 TOKEN = "k" * 32 + "7" * 32
-SETTINGS = h.Settings(rule_arns=RULES, target_group_arn=TG, endpoint_url="https://chroma.example.com")
+SETTINGS = h.Settings(listener_arn=LISTENER, target_group_arn=TG, endpoint_url="https://chroma.example.com")
+NOW = 1_800_000_000.0
+FORWARD = [{"Type": "forward", "TargetGroupArn": TG}]
 
 
 def clients() -> tuple[Any, Any, Stubber, Stubber]:
@@ -29,67 +33,75 @@ def clients() -> tuple[Any, Any, Stubber, Stubber]:
     return sm, elb, Stubber(sm), Stubber(elb)
 
 
-def uninitialised_rule(arn: str, header: str, value: str) -> dict[str, Any]:
-    return {
-        "RuleArn": arn, "Priority": "10", "IsDefault": False,
-        "Conditions": [{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": header, "Values": [value]}}],
-        "Actions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "401", "ContentType": "application/json"}}],
-    }
+def default_and_heartbeat() -> list[dict[str, Any]]:
+    return [
+        {"RuleArn": RULE_PREFIX + "0000000000000001", "Priority": "1", "IsDefault": False,
+         "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/v2/heartbeat"]}},
+                        {"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["GET"]}}],
+         "Actions": FORWARD},
+        {"RuleArn": RULE_PREFIX + "000000000000dfdf", "Priority": "default", "IsDefault": True, "Conditions": [],
+         "Actions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "401", "ContentType": "application/json"}}]},
+    ]
 
 
-def expect_rules_set(elb: Stubber, values: dict[str, list[str]], before: dict[str, dict[str, Any]]) -> None:
-    for arn, header in ((RULES[0], "Authorization"), (RULES[1], "X-Chroma-Token")):
-        elb.add_response("describe_rules", {"Rules": [before[arn]]}, {"RuleArns": [arn]})
-        elb.add_response(
-            "modify_rule",
-            {"Rules": []},
-            {
-                "RuleArn": arn,
-                "Conditions": [{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": header, "Values": values[arn]}}],
-                "Actions": [{"Type": "forward", "TargetGroupArn": TG}],
-            },
-        )
+def token_rule(n: int, header: str, values: list[str]) -> dict[str, Any]:
+    return {"RuleArn": RULE_PREFIX + f"{n:016x}", "Priority": str(n), "IsDefault": False,
+            "Conditions": [{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": header, "Values": values}}],
+            "Actions": FORWARD}
 
 
 def not_found(stub: Stubber, method: str, params: dict[str, Any]) -> None:
     stub.add_client_error(method, service_error_code="ResourceNotFoundException", http_status_code=400, expected_params=params)
 
 
-def test_set_and_finish_with_no_current_version() -> None:
+def describe(elb: Stubber, rules: list[dict[str, Any]]) -> None:
+    elb.add_response("describe_rules", {"Rules": rules}, {"ListenerArn": LISTENER, "PageSize": 400})
+
+
+def test_set_creates_the_rules_and_finish_completes_with_no_current_version() -> None:
     sm, elb, sms, elbs = clients()
     pending_only = {"ARN": ARN, "RotationEnabled": True, "VersionIdsToStages": {VERSION: ["AWSPENDING"]}}
-    before = {RULES[0]: uninitialised_rule(RULES[0], "Authorization", "Bearer uninitialised"),
-              RULES[1]: uninitialised_rule(RULES[1], "X-Chroma-Token", "uninitialised")}
-    wanted = {RULES[0]: [f"Bearer {TOKEN}"], RULES[1]: [TOKEN]}
+    wanted = {10: ("Authorization", [f"Bearer {TOKEN}"]), 20: ("X-Chroma-Token", [TOKEN])}
 
-    # setSecret: no AWSCURRENT anywhere -> the rules accept the pending token only.
+    # setSecret: no AWSCURRENT anywhere -> the rules, created now, accept the pending token only.
     sms.add_response("describe_secret", pending_only, {"SecretId": ARN})
     sms.add_response("get_secret_value", {"ARN": ARN, "SecretString": TOKEN, "VersionId": VERSION},
                      {"SecretId": ARN, "VersionId": VERSION, "VersionStage": "AWSPENDING"})
     not_found(sms, "get_secret_value", {"SecretId": ARN, "VersionStage": "AWSCURRENT"})
-    expect_rules_set(elbs, wanted, before)
+    sms.add_response("describe_secret", pending_only, {"SecretId": ARN})
+    describe(elbs, default_and_heartbeat())
+    for priority, (header, values) in wanted.items():
+        elbs.add_response(
+            "create_rule", {"Rules": [token_rule(priority, header, values)]},
+            {"ListenerArn": LISTENER, "Priority": priority, "Actions": FORWARD,
+             "Conditions": [{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": header, "Values": values}}]},
+        )
     with sms, elbs:
-        h.Rotation(ARN, VERSION, SETTINGS, sm, elb).run("setSecret")
+        h.Rotation(ARN, VERSION, SETTINGS, sm, elb, clock=lambda: NOW).run("setSecret")
         sms.assert_no_pending_responses()
         elbs.assert_no_pending_responses()
 
-    # finishSecret: AWSCURRENT is attached with no version to remove it from.
+    # finishSecret: AWSCURRENT is attached with no version to remove it from; there is no
+    # previous token, so the rules keep the one token; the grace tags are written all the same.
     sm, elb, sms, elbs = clients()
-    forwarding = {arn: {**before[arn], "Conditions": [{"Field": "http-header", "HttpHeaderConfig": {
-        "HttpHeaderName": before[arn]["Conditions"][0]["HttpHeaderConfig"]["HttpHeaderName"], "Values": wanted[arn]}}],
-        "Actions": [{"Type": "forward", "TargetGroupArn": TG}]} for arn in RULES}
+    created = [token_rule(p, hv[0], hv[1]) for p, hv in wanted.items()] + default_and_heartbeat()
     sms.add_response("describe_secret", pending_only, {"SecretId": ARN})
     sms.add_response("describe_secret", pending_only, {"SecretId": ARN})
     sms.add_response("update_secret_version_stage", {"ARN": ARN},
                      {"SecretId": ARN, "VersionStage": "AWSCURRENT", "MoveToVersionId": VERSION})
+    describe(elbs, created)  # the grace record: none yet
+    elbs.add_response("describe_tags", {"TagDescriptions": []}, {"ResourceArns": ANY})
+    not_found(sms, "get_secret_value", {"SecretId": ARN, "VersionStage": "AWSPREVIOUS"})
     sms.add_response("get_secret_value", {"ARN": ARN, "SecretString": TOKEN, "VersionId": VERSION},
                      {"SecretId": ARN, "VersionStage": "AWSCURRENT"})
-    for arn in RULES:  # already exact: described, not modified
-        elbs.add_response("describe_rules", {"Rules": [forwarding[arn]]}, {"RuleArns": [arn]})
+    describe(elbs, created)  # already exact: described, not modified
+    elbs.add_response("add_tags", {}, {"ResourceArns": [RULE_PREFIX + f"{10:016x}", RULE_PREFIX + f"{20:016x}"],
+                                       "Tags": [{"Key": "chromactl:grace-until", "Value": str(int(NOW + 3600))},
+                                                {"Key": "chromactl:grace-for", "Value": VERSION}]})
     sms.add_response("update_secret_version_stage", {"ARN": ARN},
                      {"SecretId": ARN, "VersionStage": "AWSPENDING", "RemoveFromVersionId": VERSION})
     with sms, elbs:
-        h.Rotation(ARN, VERSION, SETTINGS, sm, elb).run("finishSecret")
+        h.Rotation(ARN, VERSION, SETTINGS, sm, elb, clock=lambda: NOW).run("finishSecret")
         sms.assert_no_pending_responses()
         elbs.assert_no_pending_responses()
 

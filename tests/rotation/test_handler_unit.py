@@ -12,6 +12,7 @@ h = load_handler()
 
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:chromactl/dev/api-token-AbCdEf"
 RULE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/chromactl-dev/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
+LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/chromactl-dev/50dc6c495c0c9188/f2f7dc8efc522ab2"
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/chromactl-dev/73e2d6bc24d8a067"
 VERSION = "0f8c2f7e-6f5a-4d2b-9f3e-1a2b3c4d5e6f"
 
@@ -58,14 +59,15 @@ def test_good_event() -> None:
 
 
 def _env(**over: str) -> dict[str, str]:
-    base = {"AUTH_RULE_ARNS": f"{RULE},{RULE[:-1]}f", "TARGET_GROUP_ARN": TG, "ENDPOINT_URL": "https://chroma.example.com/", "VERIFY_TLS": "true"}
+    base = {"LISTENER_ARN": LISTENER, "TARGET_GROUP_ARN": TG, "ENDPOINT_URL": "https://chroma.example.com/", "VERIFY_TLS": "true"}
     base.update(over)
     return {k: v for k, v in base.items() if v is not None}
 
 
 def test_settings_from_env() -> None:
     s = h.Settings.from_env(_env(VERIFY_TLS="false", TEST_ATTEMPTS="2"))
-    assert s.rule_arns == (RULE, RULE[:-1] + "f")
+    assert s.listener_arn == LISTENER
+    assert s.grace_seconds == 3600 and s.stuck_after_seconds == 3600 and s.secret_arn is None
     assert s.endpoint_url == "https://chroma.example.com"
     assert s.verify_tls is False and s.test_attempts == 2 and s.http_timeout == 5.0
     # Not the heartbeat: the stack forwards GET /api/v2/heartbeat without a token.
@@ -75,9 +77,12 @@ def test_settings_from_env() -> None:
 @pytest.mark.parametrize(
     "over, fragment",
     [
-        ({"AUTH_RULE_ARNS": ""}, "AUTH_RULE_ARNS"),
-        ({"AUTH_RULE_ARNS": TG}, "listener-rule"),
-        ({"AUTH_RULE_ARNS": f"{RULE},{RULE}"}, "twice"),
+        ({"LISTENER_ARN": ""}, "LISTENER_ARN"),
+        ({"LISTENER_ARN": RULE}, "listener ARN"),
+        ({"LISTENER_ARN": TG}, "listener ARN"),
+        ({"SECRET_ARN": "chromactl-dev/alb-token"}, "SECRET_ARN"),
+        ({"GRACE_SECONDS": "-1"}, "GRACE_SECONDS"),
+        ({"GRACE_SECONDS": str(8 * 86400)}, "GRACE_SECONDS"),
         ({"TARGET_GROUP_ARN": RULE}, "target group"),
         ({"ENDPOINT_URL": "http://chroma.example.com"}, "https"),
         ({"ENDPOINT_URL": "ftp://chroma.example.com"}, "http(s)"),
@@ -118,3 +123,25 @@ def test_handler_refuses_a_bad_event_before_any_aws_call(monkeypatch: pytest.Mon
     monkeypatch.setattr(h, "_client", boom)
     with pytest.raises(h.RotationError):
         h.lambda_handler({"SecretId": ARN, "ClientRequestToken": VERSION, "Step": "rotateEverything"}, None)
+
+
+def test_condition_values_are_counted_as_the_alb_counts_them() -> None:
+    """ELB quotas: 5 condition values per rule; rule-condition-types: 3 per condition."""
+    header = {"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Chroma-Token", "Values": ["a", "b"]}}
+    path = {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/x"]}}
+    legacy = {"Field": "path-pattern", "Values": ["/y", "/z"]}
+    assert h.condition_value_count([header, path]) == 3
+    assert h.condition_value_count([legacy]) == 2
+    assert h.ALB_CONDITION_VALUES_MAX == 5 and h.ALB_VALUES_PER_CONDITION_MAX == 3
+
+
+def test_a_fourth_token_is_refused_before_any_call() -> None:
+    class NoCalls:
+        def __getattr__(self, name: str) -> object:
+            if name == "describe_rules":
+                return lambda **_k: {"Rules": []}
+            raise AssertionError(f"{name} must not be called")
+
+    rules = h.AuthRules(NoCalls(), LISTENER, TG)
+    with pytest.raises(h.RotationError, match="at most 3"):
+        rules.ensure([c * 64 for c in "abcd"])

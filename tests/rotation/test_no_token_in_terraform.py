@@ -57,8 +57,10 @@ def test_plan_holds_no_token(env: str, env_plan: Any, zip_hash: str, tmp_path: A
     assert "aws_secretsmanager_secret_version" not in types
     assert "secret_string" not in text and "secret_binary" not in text
     assert token_shaped(text) == []
-    # The rules are planned with the placeholders only.
-    assert "Bearer uninitialised" in text
+    # No token rule at all: the rotation function owns them (issue 14).
+    assert "uninitialised" not in text
+    rules = [rc for rc in plan["resource_changes"] if rc["type"] == "aws_lb_listener_rule"]
+    assert [rc["name"] for rc in rules] == ["heartbeat"]
     # Terraform ships the zip this project builds, byte for byte.
     fns = [rc for rc in plan["resource_changes"] if rc["type"] == "aws_lambda_function"]
     assert len(fns) == 1

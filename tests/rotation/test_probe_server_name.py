@@ -21,7 +21,7 @@ from tests.rotation.harness import load_handler
 
 h = load_handler()
 
-RULE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/chromactl-dev/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
+LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/chromactl-dev/50dc6c495c0c9188/f2f7dc8efc522ab2"
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/chromactl-dev/73e2d6bc24d8a067"
 NAME = "chroma.test"
 
@@ -58,7 +58,7 @@ def tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
 
 
 def _settings(url: str, **over: str) -> Any:
-    env = {"AUTH_RULE_ARNS": RULE, "TARGET_GROUP_ARN": TG, "ENDPOINT_URL": url, "VERIFY_TLS": "true",
+    env = {"LISTENER_ARN": LISTENER, "TARGET_GROUP_ARN": TG, "ENDPOINT_URL": url, "VERIFY_TLS": "true",
            "HTTP_TIMEOUT_SECONDS": "3", **over}
     return h.Settings.from_env(env)
 

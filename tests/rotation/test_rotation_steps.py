@@ -24,11 +24,14 @@ def both(url: str, token: str | None) -> tuple[int, int]:
 
 
 def test_first_rotation_with_no_current_version(rig: harness.Rotator, endpoint_url: str) -> None:
-    """Terraform leaves an empty secret and rules that match nothing: the first rotation
-    creates the first token (AWSCURRENT from the start, as AWS does for a first version)."""
+    """Terraform leaves an empty secret and a listener with no token rule (its default 401 and
+    the GET heartbeat rule only): closed, no known value forwards. The first rotation creates
+    the first token (AWSCURRENT from the start, as AWS does for a first version) and the rules."""
     stack, arn = rig.stack, rig.secret_arn
-    assert harness.rule_state(stack.bearer_rule_arn).values == ["Bearer uninitialised"]
-    assert both(endpoint_url, "uninitialised") == (401, 401)
+    assert stack.auth_rules() == {}
+    for known in ("uninitialised", "Bearer uninitialised", "", "*"):
+        assert heartbeat(endpoint_url, known) == 401 and heartbeat(endpoint_url, known, "header") == 401
+    assert both(endpoint_url, None) == (401, 401)
     # Like the stack's ALB, the heartbeat is open: a probe of it would prove nothing.
     assert heartbeat(endpoint_url, None, path="/api/v2/heartbeat") == 200
     version = "11111111-2222-4333-8444-555555555555"
@@ -37,10 +40,12 @@ def test_first_rotation_with_no_current_version(rig: harness.Rotator, endpoint_u
     token = harness.value(arn, version, PENDING)
     assert harness.handler_mod_is_token(rig.handler, token)
     assert harness.stages(arn) == {version: [CURRENT, PENDING]}
-    assert harness.rule_state(stack.bearer_rule_arn).action == "fixed-response"  # nothing opened yet
+    assert stack.auth_rules() == {}  # nothing opened yet
     assert both(endpoint_url, token) == (401, 401)
 
     rig.step("setSecret", version)
+    rules = stack.auth_rules()
+    assert {h: r["Priority"] for h, r in rules.items()} == {"authorization": "10", "x-chroma-token": "20"}
     assert harness.rule_state(stack.bearer_rule_arn) == harness.RuleState("forward", [f"Bearer {token}"])
     assert harness.rule_state(stack.header_rule_arn) == harness.RuleState("forward", [token])
     assert both(endpoint_url, token) == (200, 200)
@@ -51,6 +56,25 @@ def test_first_rotation_with_no_current_version(rig: harness.Rotator, endpoint_u
     assert harness.value(arn) == token
     assert harness.accepted_tokens(stack) == [token]
     assert both(endpoint_url, token) == (200, 200)
+    assert both(endpoint_url, None) == (401, 401)
+
+
+def test_a_failed_first_rotation_leaves_the_env_closed(rig: harness.Rotator, endpoint_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """createSecret ran, then setSecret failed (ELB API down): still no rule, still 401 for all;
+    and the scheduled maintenance does not open anything while no token is current... nor after."""
+    version = "21111111-2222-4333-8444-555555555555"
+    rig.step("createSecret", version)
+    real = rig.handler.AuthRules.ensure
+
+    def down(*_a: Any, **_k: Any) -> Any:
+        raise urllib.error.URLError("injected: ELB API unavailable")
+
+    monkeypatch.setattr(rig.handler.AuthRules, "ensure", down)
+    with pytest.raises(urllib.error.URLError):
+        rig.step("setSecret", version)
+    monkeypatch.setattr(rig.handler.AuthRules, "ensure", real)
+    assert rig.stack.auth_rules() == {}
+    assert both(endpoint_url, harness.value(rig.secret_arn, version, PENDING)) == (401, 401)
     assert both(endpoint_url, None) == (401, 401)
 
 
@@ -211,17 +235,17 @@ def test_failure_inside_finish_is_retried_to_completion(rig: harness.Rotator, ha
     for step in ("createSecret", "setSecret", "testSecret"):
         rig.step(step, version)
     new = harness.value(rig.secret_arn, version, PENDING)
-    real_ensure = handler_mod.ensure_rule
+    real_ensure = handler_mod.AuthRules.ensure
 
-    def flaky(*a: Any, **k: Any) -> bool:
+    def flaky(*a: Any, **k: Any) -> Any:
         raise urllib.error.URLError("injected: ELB API unavailable")
 
-    monkeypatch.setattr(handler_mod, "ensure_rule", flaky)
+    monkeypatch.setattr(handler_mod.AuthRules, "ensure", flaky)
     with pytest.raises(urllib.error.URLError):
         rig.step("finishSecret", version)
     assert harness.stages(rig.secret_arn)[version] == [CURRENT, PENDING]
     assert both(endpoint_url, old) == (200, 200) and both(endpoint_url, new) == (200, 200)
-    monkeypatch.setattr(handler_mod, "ensure_rule", real_ensure)
+    monkeypatch.setattr(handler_mod.AuthRules, "ensure", real_ensure)
     rig.step("finishSecret", version)
     assert harness.stages(rig.secret_arn)[version] == [CURRENT]
     assert harness.accepted_tokens(rig.stack) == [new]

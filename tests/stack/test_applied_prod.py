@@ -21,7 +21,7 @@ STAR_OK = {
     "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
     "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
     "logs:DescribeLogGroups",
-    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeSubnets",
     "xray:PutTraceSegments", "xray:PutTelemetryRecords",
@@ -64,30 +64,32 @@ def test_file_system_policy_denies_plain_nfs_and_admits_only_the_task_role_via_t
     assert ap["file_system_id"] == fs["id"]
 
 
-def test_rotation_role_edits_only_the_two_auth_rules_and_the_one_secret(prod_state: State) -> None:
+def test_rotation_role_owns_only_this_listeners_rules_and_the_one_secret(prod_state: State) -> None:
     secret = prod_state.values("aws_secretsmanager_secret", "token")
-    bearer = prod_state.values("aws_lb_listener_rule", "auth_bearer")
-    header = prod_state.values("aws_lb_listener_rule", "auth_header")
+    listener = next(r["values"] for r in prod_state.of_type("aws_lb_listener") if r["values"]["port"] == 443)
     token_key = prod_state.values("aws_kms_key", "token")
     by_sid = {st["Sid"]: st for st in statements(prod_state.policy("aws_iam_role_policy", "rotation"))}
-    assert by_sid["EditAuthRules"]["Action"] == "elasticloadbalancing:ModifyRule"
-    assert sorted(by_sid["EditAuthRules"]["Resource"]) == sorted([bearer["arn"], header["arn"]])
+    assert sorted(by_sid["OwnAuthRules"]["Action"]) == [
+        "elasticloadbalancing:AddTags", "elasticloadbalancing:CreateRule", "elasticloadbalancing:ModifyRule"]
+    rules_of_listener = listener["arn"].replace(":listener/", ":listener-rule/") + "/*"
+    assert by_sid["OwnAuthRules"]["Resource"] == [listener["arn"], rules_of_listener]
+    assert sorted(by_sid["ReadRules"]["Action"]) == ["elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags"]
     assert by_sid["TokenSecret"]["Resource"] == secret["arn"]
     assert sorted(by_sid["TokenSecret"]["Action"]) == [
-        "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds",
         "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
     assert by_sid["TokenKey"]["Resource"] == token_key["arn"]
     assert secret["kms_key_id"] == token_key["arn"]
 
 
-def test_rotation_function_environment_names_the_rules_target_group_and_endpoint(prod_state: State) -> None:
+def test_rotation_function_environment_names_the_listener_target_group_and_endpoint(prod_state: State) -> None:
     fn = prod_state.values("aws_lambda_function", "rotation")
-    bearer = prod_state.values("aws_lb_listener_rule", "auth_bearer")
-    header = prod_state.values("aws_lb_listener_rule", "auth_header")
+    listener = next(r["values"] for r in prod_state.of_type("aws_lb_listener") if r["values"]["port"] == 443)
     tg = prod_state.values("aws_lb_target_group", "this")
     variables = fn["environment"][0]["variables"]
-    assert variables["AUTH_RULE_ARNS"] == f"{bearer['arn']},{header['arn']}"
-    assert bearer["condition"][0]["http_header"][0]["http_header_name"] == "Authorization"
+    assert variables["LISTENER_ARN"] == listener["arn"]
+    assert variables["SECRET_ARN"] == prod_state.values("aws_secretsmanager_secret", "token")["arn"]
+    assert (variables["GRACE_SECONDS"], variables["STUCK_AFTER_SECONDS"]) == ("3600", "3600")
     assert variables["TARGET_GROUP_ARN"] == tg["arn"]
     lb = prod_state.values("aws_lb", "this")
     # The ALB's own name, with the domain as TLS server name: the domain may not point at this ALB yet.
@@ -102,11 +104,13 @@ def test_rotation_function_environment_names_the_rules_target_group_and_endpoint
     assert (perm["source_arn"], perm["function_name"]) == (secret["arn"], fn["function_name"])
 
 
-def test_rotation_waits_for_its_function_permission_rules_and_service(prod_state: State) -> None:
+def test_rotation_waits_for_its_function_permission_listener_and_service(prod_state: State) -> None:
     rot = prod_state.one("aws_secretsmanager_secret_rotation", "token")
     deps = set(rot.get("depends_on", []))
     assert {"module.stack.aws_lambda_permission.rotation", "module.stack.aws_lambda_function.rotation"} <= deps
-    assert any(d.startswith("module.stack.module.alb.aws_lb_listener_rule.auth_") for d in deps)
+    # the listener and heartbeat rule (the function creates the token rules on the listener)
+    assert "module.stack.module.alb.aws_lb_listener.https" in deps
+    assert "module.stack.module.alb.aws_lb_listener_rule.heartbeat" in deps
     assert "module.stack.module.ecs.aws_ecs_service.this" in deps
     assert "aws_secretsmanager_secret_version" not in {r["type"] for r in prod_state.resources}
 
@@ -305,3 +309,10 @@ def test_a_protected_env_refuses_any_plan_that_destroys_its_data(tf_offline: Any
     out = flat(proc.stdout + proc.stderr)
     assert proc.returncode != 0 and "Instance cannot be destroyed" in out, out[-1500:]
     assert "terraform_data.protect" in out
+
+
+def test_the_listener_goes_before_the_target_group_on_destroy(prod_state: State) -> None:
+    """The function's token rules forward to the target group; they die with the listener (AWS
+    deletes a listener's rules with it), so the listener must be destroyed first."""
+    listener = next(r for r in prod_state.of_type("aws_lb_listener") if r["values"]["port"] == 443)
+    assert "module.stack.module.alb.aws_lb_target_group.this" in listener.get("depends_on", [])

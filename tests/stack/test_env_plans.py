@@ -271,23 +271,49 @@ def test_alb_hardening(plan: Plan, env: str) -> None:
     assert (hc["path"], hc["matcher"], hc["port"]) == ("/api/v2/heartbeat", "200", "8000")
 
 
-def test_token_rules_match_nothing_until_the_first_rotation(plan: Plan) -> None:
+def test_no_token_rule_is_terraforms_and_the_listener_is_closed(plan: Plan) -> None:
+    """Issue 14: the token rules belong to the rotation function, never to Terraform (a refresh
+    would write the token into state). Until the first rotation the listener's 401 answers
+    everything but GET /api/v2/heartbeat, with the AuthorizationError body the nginx fixture
+    answers with too."""
+    from tests.fixtures.nginx_proxy import UNAUTHORIZED_BODY, UNAUTHORIZED_CONTENT_TYPE
+
     rules = {r["name"]: r["values"] for r in plan.of_type("aws_lb_listener_rule")}
-    assert set(rules) == {"heartbeat", "auth_bearer", "auth_header"}
-    for name, header, value in (("auth_bearer", "Authorization", "Bearer uninitialised"), ("auth_header", "X-Chroma-Token", "uninitialised")):
-        rule = rules[name]
-        cond = rule["condition"][0]["http_header"][0]
-        assert (cond["http_header_name"], cond["values"]) == (header, [value])
-        action = rule["action"][0]
-        assert action["type"] == "fixed-response"
-        assert action["fixed_response"][0]["status_code"] == "401"
-        assert "token not initialised" in action["fixed_response"][0]["message_body"]
+    assert set(rules) == {"heartbeat"}
+    assert not any(c.get("http_header") for c in rules["heartbeat"]["condition"])
     hb = rules["heartbeat"]
-    assert hb["action"][0]["type"] == "forward"
+    assert hb["action"][0]["type"] == "forward" and hb["priority"] == 1
     paths = [v for c in hb["condition"] for pp in c.get("path_pattern") or [] for v in pp["values"]]
     methods = [v for c in hb["condition"] for m in c.get("http_request_method") or [] for v in m["values"]]
     assert (paths, methods) == (["/api/v2/heartbeat"], ["GET"])
-    assert rules["heartbeat"]["priority"] < rules["auth_bearer"]["priority"] < rules["auth_header"]["priority"]
+    https = [lst["values"] for lst in plan.of_type("aws_lb_listener") if lst["values"]["port"] == 443]
+    (default,) = https[0]["default_action"]
+    fixed = default["fixed_response"][0]
+    assert (default["type"], fixed["status_code"], fixed["content_type"]) == ("fixed-response", "401", UNAUTHORIZED_CONTENT_TYPE)
+    assert fixed["message_body"] == UNAUTHORIZED_BODY
+    assert json.loads(fixed["message_body"])["error"] == "AuthorizationError"
+
+
+def test_token_rotation_is_reconciled_and_alarmed(plan: Plan) -> None:
+    rule = plan.values("aws_cloudwatch_event_rule")
+    assert rule["schedule_expression"] == "rate(5 minutes)"
+    target = plan.values("aws_cloudwatch_event_target")
+    assert json.loads(target["input"]) == {"chromactl": "maintain"}
+    perms = {p["name"]: p["values"] for p in plan.of_type("aws_lambda_permission")}
+    assert perms["token_maintenance"]["principal"] == "events.amazonaws.com"
+    found = alarms(plan)
+    failed, stuck = found["rotation_failed"], found["rotation_stuck"]
+    assert (failed["namespace"], failed["metric_name"], failed["threshold"]) == ("AWS/Lambda", "Errors", 0)
+    assert "--abandon-pending" in failed["alarm_description"] and "/aws/lambda/" in failed["alarm_description"]
+    mf = plan.values("aws_cloudwatch_log_metric_filter")
+    assert mf["pattern"] == '"ROTATION_STUCK"'
+    assert stuck["metric_name"] == mf["metric_transformation"][0]["name"] == "TokenRotationStuck"
+    assert stuck["namespace"] == mf["metric_transformation"][0]["namespace"]
+    for name in ("rotation_failed", "rotation_stuck"):
+        (res,) = [a for a in plan.of_type("aws_cloudwatch_metric_alarm") if a["name"] == name]
+        assert res["values"]["treat_missing_data"] == "notBreaching"
+        # the env's SNS topic (its ARN is known after apply)
+        assert plan.unknown(res["address"])["alarm_actions"] == [True]
 
 
 def test_token_never_enters_state_and_rotates_at_creation(plan: Plan) -> None:
@@ -296,8 +322,11 @@ def test_token_never_enters_state_and_rotates_at_creation(plan: Plan) -> None:
     rot = plan.values("aws_secretsmanager_secret_rotation")
     assert rot["rotate_immediately"] is True
     assert rot["rotation_rules"][0]["automatically_after_days"] == 30
-    perm = plan.values("aws_lambda_permission")
+    perm = {p["name"]: p["values"] for p in plan.of_type("aws_lambda_permission")}["rotation"]
     assert perm["principal"] == "secretsmanager.amazonaws.com" and perm["action"] == "lambda:InvokeFunction"
+
+
+ROTATION_ENV = {"LISTENER_ARN", "SECRET_ARN", "TARGET_GROUP_ARN", "ENDPOINT_URL", "VERIFY_TLS", "GRACE_SECONDS", "STUCK_AFTER_SECONDS"}
 
 
 def test_rotation_function_wiring(plan: Plan, env: str) -> None:
@@ -312,11 +341,11 @@ def test_rotation_function_wiring(plan: Plan, env: str) -> None:
     # The probe always dials the ALB's own name (known after apply): the domain may not point at it yet.
     assert plan.unknown(fn["address"])["environment"][0]["variables"]["ENDPOINT_URL"] is True
     if domain:
-        assert set(env_vars) == {"AUTH_RULE_ARNS", "TARGET_GROUP_ARN", "ENDPOINT_URL", "VERIFY_TLS", "TLS_SERVER_NAME"}
+        assert set(env_vars) == {*ROTATION_ENV, "TLS_SERVER_NAME"}
         assert v["environment"][0]["variables"]["TLS_SERVER_NAME"] == domain
         assert v["environment"][0]["variables"]["VERIFY_TLS"] == "true"
     else:
-        assert set(env_vars) == {"AUTH_RULE_ARNS", "TARGET_GROUP_ARN", "ENDPOINT_URL", "VERIFY_TLS"}
+        assert set(env_vars) == ROTATION_ENV
         assert v["environment"][0]["variables"]["VERIFY_TLS"] == "false"
     assert plan.unknown(fn["address"])["vpc_config"][0]["subnet_ids"]  # in the private subnets (known after apply)
 
@@ -406,7 +435,7 @@ def test_staging_copies_backups_but_does_not_replicate(plans: dict[str, Plan]) -
 
 def test_plan_outputs_give_the_cli_what_it_reads(plan: Plan, env: str) -> None:
     outputs = plan.data["planned_values"]["outputs"]
-    for name in ("endpoint_url", "alb_dns_name", "alb_arn", "https_listener_arn", "auth_rule_arns", "target_group_arn",
+    for name in ("endpoint_url", "alb_dns_name", "alb_arn", "https_listener_arn", "target_group_arn",
                  "cluster_name", "service_name", "task_definition_family", "file_system_id", "access_point_id",
                  "file_system_root_directory", "token_secret_arn", "log_group_name", "dashboard_name", "alarm_topic_arn",
                  "backup_vault_name", "region", "replica_file_system_id", "dr_backup_vault_name", "dr_kms_key_arn",

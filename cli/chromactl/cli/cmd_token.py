@@ -65,6 +65,7 @@ def register(app: typer.Typer) -> None:
                 timeout=timeout,
                 abandon_stuck=abandon_pending,
                 on_progress=actx.output.info,
+                log_group=tok.default_log_group(cfg.name),
             )
         data = {"env": cfg.name, "region": where, **result.to_dict()}
 
@@ -118,6 +119,56 @@ def register(app: typer.Typer) -> None:
             raise OperationFailed(
                 f"The token of {cfg.name} is {info.age_days:.1f} days old, over the {max_age_days:g}-day limit.",
                 f"Rotate it: chromactl token rotate --env {cfg.name}.",
+            )
+
+    @token_app.command("check")
+    def check(
+        ctx: typer.Context,
+        env: str = ENV_OPT,
+        region: str | None = REGION_OPT,
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """Drift check of the token rules (not Terraform's, so `plan` cannot see them): exit 1 on drift."""
+        from chromactl.aws.session import ClientFactory
+        from chromactl.config import load_env
+        from chromactl.errors import ConfigError, OperationFailed
+        from chromactl.lifecycle.outputs import read_outputs
+        from chromactl.rotation import token as tok
+        from chromactl.rotation.rules import check_rules
+
+        actx = app_context(ctx, json_out)
+        cfg = load_env(env, actx.root)
+        tok.require_aws(cfg)
+        where = cfg.region_or_primary(region)
+        outputs = read_outputs(cfg, where, profile=actx.profile)
+        missing = [k for k in ("https_listener_arn", "target_group_arn", "token_secret_arn") if not outputs.get(k)]
+        if missing:
+            raise ConfigError(f"The outputs of {cfg.name}/{where} lack {', '.join(missing)}.", "Apply the stack first.")
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from chromactl.aws.session import describe_aws_error
+
+        factory = ClientFactory(profile=actx.profile)
+        try:
+            report = check_rules(factory.client("elbv2", where), factory.client("secretsmanager", where),
+                                 str(outputs["https_listener_arn"]), str(outputs["target_group_arn"]), str(outputs["token_secret_arn"]))
+        except (ClientError, BotoCoreError) as exc:
+            raise OperationFailed(
+                f"Could not read the token rules of {cfg.name}/{where}: {describe_aws_error(exc)}.",
+                "Use credentials allowed elasticloadbalancing:DescribeRules and secretsmanager:GetSecretValue.",
+            ) from None
+        data = {"env": cfg.name, "region": where, **report.to_dict()}
+
+        def render(console) -> None:  # type: ignore[no-untyped-def]
+            state = "in shape" if report.ok else "DRIFTED: " + "; ".join(report.problems)
+            console.print(f"token rules of {cfg.name} ({where}): {state}")
+
+        actx.output.result(data, render)
+        if not report.ok:
+            raise OperationFailed(
+                f"The token rules of {cfg.name} have drifted: {report.problems[0]}.",
+                "Wait for the scheduled maintenance (every few minutes), or run `chromactl token rotate`; "
+                "never edit the rules by hand.",
             )
 
     app.add_typer(token_app, name="token")

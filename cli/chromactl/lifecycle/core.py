@@ -609,6 +609,10 @@ def up(
         factory = ClientFactory(profile=profile)
     output.info(f"Waiting (up to {wait_timeout:.0f} s) for the service of {env.name}/{the_region} to be stable and healthy...")
     data["stable"] = wait_stable(env, the_region, outputs, factory, wait_timeout, output)
+    # issue 12.2: the first rotation is asynchronous; the smoke check needs its token
+    from chromactl.rotation.wait import wait_for_stack_token
+
+    data["token"] = wait_for_stack_token(outputs, the_region, factory, wait_timeout, output.info)
     alb = outputs.get("alb_dns_name")
     data["smoke"] = _smoke(env.name, the_region, profile, output, alb_dns_name=alb)
     data["manifest"] = _record_manifest(env, the_region, profile, factory, output, alb_dns_name=alb)

@@ -35,6 +35,11 @@ SECRET_NAME_TEMPLATE = "{project}-{env}/alb-token"
 DEFAULT_PROJECT = "chromactl"
 
 
+def default_log_group(env: str, project: str = DEFAULT_PROJECT) -> str:
+    """The rotation function's log group as terraform/stack names it."""
+    return f"/aws/lambda/{project}-{env}-token-rotation"
+
+
 def default_secret_name(env: str, project: str = DEFAULT_PROJECT) -> str:
     """The secret's name as terraform/stack creates it (`<project>-<env>/alb-token`, per region)."""
     return SECRET_NAME_TEMPLATE.format(project=project, env=env)
@@ -282,6 +287,7 @@ def start_rotation_and_wait(
     on_progress: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    log_group: str | None = None,
 ) -> RotationResult:
     """Start a rotation (RotateSecret) and wait, at most `timeout` seconds, until it finished.
 
@@ -337,14 +343,14 @@ def start_rotation_and_wait(
         if seen_pending and not now_stages:
             raise OperationFailed(
                 f"The rotation of {arn} was abandoned (version {version} lost AWSPENDING before becoming current).",
-                "The current token still works; see the rotation function's logs and rotate again.",
+                f"The current token still works; see the rotation function's log group {log_group or '(/aws/lambda/<project>-<env>-token-rotation)'} and rotate again.",
             )
         remaining = deadline - clock()
         if remaining <= 0:
             state = ", ".join(now_stages) or "no stage"
             raise OperationFailed(
                 f"The rotation of {arn} did not finish within {timeout:g} s (version {version}: {state}).",
-                "The current token still works. See the rotation function's CloudWatch logs; "
+                f"The current token still works. See the rotation function's log group {log_group or '(/aws/lambda/<project>-<env>-token-rotation)'}; "
                 "wait and check `chromactl token age`, or rotate again with --abandon-pending.",
             )
         sleep(max(0.05, min(poll, remaining)))

@@ -38,8 +38,10 @@ locals {
     Service = "logdelivery.elasticloadbalancing.amazonaws.com"
   }
 
-  unauthorized_body  = jsonencode({ error = "Unauthorized", message = "A valid token is required: send Authorization: Bearer <token> or X-Chroma-Token: <token>." })
-  uninitialised_body = jsonencode({ error = "Unauthorized", message = "token not initialised" })
+  # The listener's 401. `"error": "AuthorizationError"` makes the official Python client raise its
+  # AuthorizationError (chromadb maps the body's error name to its exception classes) instead of
+  # a bare Exception; tests/fixtures/nginx_proxy.py answers with the same bytes.
+  unauthorized_body = jsonencode({ error = "AuthorizationError", message = "A valid token is required: send the header Authorization: Bearer TOKEN or X-Chroma-Token: TOKEN." })
 }
 
 # ---------------------------------------------------------------- access logs
@@ -297,7 +299,13 @@ resource "aws_lb_listener" "http" {
   tags = var.tags
 }
 
-# Everything without a valid token ends here: 401.
+# Everything without a valid token ends here: 401. The token rules (priority 10: Authorization:
+# Bearer <token>, priority 20: X-Chroma-Token: <token>) are not Terraform's: the rotation function
+# creates and edits them (terraform/stack/auth.tf), so no token value is ever in state or a plan.
+# Until the first rotation only the heartbeat rule below forwards. "When you delete a listener, all
+# its rules are deleted" (ELB, Delete a listener rule:
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/delete-rule.html), so a
+# destroy or a replaced listener leaves none behind.
 resource "aws_lb_listener" "https" {
   load_balancer_arn = aws_lb.this.arn
   port              = 443
@@ -316,10 +324,15 @@ resource "aws_lb_listener" "https" {
   }
 
   tags = var.tags
+
+  # Destroyed before the target group: the function's rules forward to it, and a target group
+  # a rule still uses cannot be deleted (ResourceInUse).
+  depends_on = [aws_lb_target_group.this]
 }
 
 # Chroma's heartbeat needs no token (health probes, `chromactl status`). This rule also
 # ties the target group to the load balancer, which ECS requires before the first token exists.
+# The method is matched exactly: HEAD /api/v2/heartbeat gets the 401.
 resource "aws_lb_listener_rule" "heartbeat" {
   listener_arn = aws_lb_listener.https.arn
   priority     = 1
@@ -342,63 +355,4 @@ resource "aws_lb_listener_rule" "heartbeat" {
   }
 
   tags = var.tags
-}
-
-# Token rules (DESIGN.md #2). Created matching nothing useful; the rotation function
-# sets the values to the current and pending tokens and switches the action to forward.
-# Terraform never touches action or condition again.
-resource "aws_lb_listener_rule" "auth_bearer" {
-  listener_arn = aws_lb_listener.https.arn
-  priority     = 10
-
-  action {
-    type = "fixed-response"
-
-    fixed_response {
-      content_type = "application/json"
-      status_code  = "401"
-      message_body = local.uninitialised_body
-    }
-  }
-
-  condition {
-    http_header {
-      http_header_name = "Authorization"
-      values           = ["Bearer uninitialised"]
-    }
-  }
-
-  tags = merge(var.tags, { AuthRule = "bearer" })
-
-  lifecycle {
-    ignore_changes = [action, condition]
-  }
-}
-
-resource "aws_lb_listener_rule" "auth_header" {
-  listener_arn = aws_lb_listener.https.arn
-  priority     = 20
-
-  action {
-    type = "fixed-response"
-
-    fixed_response {
-      content_type = "application/json"
-      status_code  = "401"
-      message_body = local.uninitialised_body
-    }
-  }
-
-  condition {
-    http_header {
-      http_header_name = "X-Chroma-Token"
-      values           = ["uninitialised"]
-    }
-  }
-
-  tags = merge(var.tags, { AuthRule = "header" })
-
-  lifecycle {
-    ignore_changes = [action, condition]
-  }
 }

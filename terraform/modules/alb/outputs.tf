@@ -37,7 +37,7 @@ output "target_group_arn_suffix" {
 }
 
 output "https_listener_arn" {
-  description = "ARN of the HTTPS listener (default action: 401)."
+  description = "ARN of the HTTPS listener (default action: 401; the rotation function owns its token rules)."
   value       = aws_lb_listener.https.arn
 }
 
@@ -46,19 +46,9 @@ output "http_listener_arn" {
   value       = aws_lb_listener.http.arn
 }
 
-output "auth_rule_arns" {
-  description = "ARNs of the token rules, in this order: Authorization bearer rule, X-Chroma-Token rule."
-  value       = [aws_lb_listener_rule.auth_bearer.arn, aws_lb_listener_rule.auth_header.arn]
-}
-
-output "auth_bearer_rule_arn" {
-  description = "ARN of the Authorization: Bearer <token> rule."
-  value       = aws_lb_listener_rule.auth_bearer.arn
-}
-
-output "auth_header_rule_arn" {
-  description = "ARN of the X-Chroma-Token: <token> rule."
-  value       = aws_lb_listener_rule.auth_header.arn
+output "auth_rule_priorities" {
+  description = "Priorities the rotation function gives its token rules on the HTTPS listener (they are not Terraform resources)."
+  value       = { authorization = 10, x_chroma_token = 20 }
 }
 
 output "heartbeat_rule_arn" {

@@ -144,7 +144,7 @@ resource "aws_iam_role_policy" "task" {
 
 resource "aws_iam_role" "rotation" {
   name        = "${var.name}-token-rotation"
-  description = "Rotates the ALB token: writes the secret, edits the two auth rules"
+  description = "Rotates the ALB token: writes the secret, owns the two token rules"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -168,7 +168,7 @@ resource "aws_iam_role_policy" "rotation" {
       {
         Sid      = "TokenSecret"
         Effect   = "Allow"
-        Action   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
+        Action   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
         Resource = var.token_secret_arn
       },
       {
@@ -178,16 +178,24 @@ resource "aws_iam_role_policy" "rotation" {
         Resource = var.token_kms_key_arn
       },
       {
-        Sid      = "EditAuthRules"
-        Effect   = "Allow"
-        Action   = "elasticloadbalancing:ModifyRule"
-        Resource = var.auth_rule_arns
+        # The function owns the token rules of this one listener: it creates them (first
+        # rotation, replaced listener), edits them and tags them (the grace period's end).
+        # Service Authorization Reference, Elastic Load Balancing V2: CreateRule is authorized
+        # on the listener and the new listener-rule, ModifyRule and AddTags on the listener-rule
+        # (listener-rule/app/<lb-name>/<lb-id>/<listener-id>/<rule-id>).
+        Sid    = "OwnAuthRules"
+        Effect = "Allow"
+        Action = ["elasticloadbalancing:CreateRule", "elasticloadbalancing:ModifyRule", "elasticloadbalancing:AddTags"]
+        Resource = [
+          var.https_listener_arn,
+          "${replace(var.https_listener_arn, ":listener/", ":listener-rule/")}/*",
+        ]
       },
       {
         # Describe* calls of ELBv2 have no resource-level permissions.
         Sid      = "ReadRules"
         Effect   = "Allow"
-        Action   = "elasticloadbalancing:DescribeRules"
+        Action   = ["elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags"]
         Resource = "*"
       },
       {

@@ -108,13 +108,13 @@ variable "token_kms_key_arn" {
   description = "ARN of the KMS key encrypting the token secret and the rotation function's environment."
 }
 
-variable "auth_rule_arns" {
-  type        = list(string)
-  description = "ARNs of the two ALB listener rules (bearer, header) the rotation function may modify."
+variable "https_listener_arn" {
+  type        = string
+  description = "ARN of the HTTPS listener whose token rules the rotation function creates and edits."
 
   validation {
-    condition     = length(var.auth_rule_arns) == 2
-    error_message = "auth_rule_arns must hold exactly the bearer and the header rule ARNs."
+    condition     = can(regex("^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/", var.https_listener_arn))
+    error_message = "https_listener_arn must be an Application Load Balancer listener ARN (arn:aws:elasticloadbalancing:<region>:<account>:listener/app/<name>/<id>/<id>)."
   }
 }
 
