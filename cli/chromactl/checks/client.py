@@ -130,11 +130,17 @@ class ChromaClient:
         database: str = DEFAULT_DATABASE,
         pool_size: int = 8,
         server_name: str | None = None,
+        basic_auth: tuple[str, str] | None = None,
     ) -> None:
         """`server_name`: connect to `url`'s host but present and verify this name in TLS (SNI) and
-        send it as Host: reach one ALB by its own DNS name while checking the domain's certificate."""
+        send it as Host: reach one ALB by its own DNS name while checking the domain's certificate.
+        User info in `url` (http://user:pw@host) is sent as basic auth and never kept in `self.url`."""
         import httpx
 
+        from chromactl.checks.target import split_userinfo
+
+        url, in_url = split_userinfo(url)
+        basic_auth = basic_auth or in_url
         base = url.rstrip("/")
         for suffix in ("/api/v2", "/api/v1"):
             base = base.removesuffix(suffix)
@@ -147,6 +153,8 @@ class ChromaClient:
         self._preflight: dict[str, Any] | None = None
         headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "chromactl"}
         headers.update(auth_headers(token, token_header))
+        if basic_auth and "Authorization" not in headers:
+            headers["Authorization"] = "Basic " + base64.b64encode(f"{basic_auth[0]}:{basic_auth[1]}".encode()).decode("ascii")
         self._http = httpx.Client(
             headers=headers,
             timeout=httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 5.0)),

@@ -264,7 +264,12 @@ class Checkpoint:
         data = {"version": CHECKPOINT_VERSION, **self.header, "done": _ranges(self.done), "complete": complete,
                 "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(data) + "\n", encoding="utf-8")
+        # 0600 from the first byte: the checkpoint names the endpoint and the collection (never a secret:
+        # Target.url carries no user info), and it is nobody else's business on a shared machine.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), 0o600)  # an existing tmp keeps its old mode otherwise
+            fh.write(json.dumps(data) + "\n")
         os.replace(tmp, self.path)
         self._saved_at = now
 
