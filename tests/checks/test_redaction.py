@@ -13,7 +13,7 @@ from chromactl.checks.target import Target, redact_url
 from tests.checks.helpers import run_cli
 from tests.fixtures.servers import free_port
 
-PASSWORD = "pw-Zq83xK"  # noqa: S105 - a test value
+PASSWORD = "pw-Zq83xK"  # a test value, not a secret
 
 
 def _with_creds(url: str) -> str:
