@@ -18,6 +18,11 @@ Routes used (checked against `chroma run` 1.5.9 and its /openapi.json):
   POST .../collections/{id}/add     {"ids", "embeddings" (float lists or base64 little-endian f32), "metadatas", "documents"}
   POST .../collections/{id}/query   {"query_embeddings", "n_results", "where", "include"}
   POST .../collections/{id}/get     {"ids", "where", "limit", "offset", "include"}
+  POST .../collections/{id}/upsert  (as add; an existing id is overwritten)
+  POST .../collections/{id}/delete  {"ids", "where"}
+  PUT  .../collections/{id}         {"new_metadata"}
+(upsert, delete and the PUT as the chromadb Python client sends them: chroma-core/chroma,
+chromadb/api/fastapi.py `_upsert`, `_delete`, `_modify`.)
 `add` with an id that already exists is a no-op on the server (the record is
 kept, the count does not change): re-sending a batch never duplicates.
 
@@ -297,13 +302,32 @@ class ChromaClient:
         embeddings: Any,
         metadatas: Sequence[dict[str, Any] | None] | None = None,
         documents: Sequence[str | None] | None = None,
+        *,
+        upsert: bool = False,
     ) -> None:
+        """`add` (an existing id is kept as it is) or, with upsert, `upsert` (an existing id is overwritten)."""
         body: dict[str, Any] = {"ids": list(ids), "embeddings": encode_embeddings(embeddings, self.supports_base64())}
         if metadatas is not None and any(m for m in metadatas):
             body["metadatas"] = list(metadatas)
         if documents is not None and any(d is not None for d in documents):
             body["documents"] = list(documents)
-        self.request("POST", f"{self.db_path}/collections/{collection_id}/add", body=body, what=f"add {len(ids)} records")
+        verb = "upsert" if upsert else "add"
+        self.request("POST", f"{self.db_path}/collections/{collection_id}/{verb}", body=body, what=f"{verb} {len(ids)} records")
+
+    def upsert(self, collection_id: str, ids: Sequence[str], embeddings: Any,
+               metadatas: Sequence[dict[str, Any] | None] | None = None, documents: Sequence[str | None] | None = None) -> None:
+        self.add(collection_id, ids, embeddings, metadatas, documents, upsert=True)
+
+    def delete_records(self, collection_id: str, *, ids: Sequence[str] | None = None, where: dict[str, Any] | None = None) -> None:
+        body: dict[str, Any] = {}
+        if ids is not None:
+            body["ids"] = list(ids)
+        if where:
+            body["where"] = where
+        self.request("POST", f"{self.db_path}/collections/{collection_id}/delete", body=body, what="delete records")
+
+    def modify_collection(self, collection_id: str, metadata: dict[str, Any]) -> None:
+        self.request("PUT", f"{self.db_path}/collections/{collection_id}", body={"new_metadata": metadata}, what="update collection metadata")
 
     def query_body(
         self, embeddings: Any, n_results: int = 10, where: dict[str, Any] | None = None, include: Sequence[str] = ("distances",)
