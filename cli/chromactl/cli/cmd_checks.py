@@ -74,7 +74,10 @@ def register(app: typer.Typer) -> None:
             if report.interrupted:
                 console.print("[yellow]interrupted[/yellow]")
             if report.collection and not report.cleaned_up:
-                console.print(f"[red]could not delete the temporary collection {report.collection}[/red]; delete it by hand")
+                what = "release the check collection" if report.collection_kept else "delete the temporary collection"
+                console.print(f"[red]could not {what} {report.collection}[/red]; the next run recovers it after an hour")
+            elif report.collection and report.collection_kept:
+                console.print(f"check collection {report.collection} kept for the next run (no orphaned index directory)")
             elif report.collection:
                 console.print(f"temporary collection {report.collection} removed")
             verdict = "[green]smoke check passed[/green]" if report.ok else "[red]smoke check failed[/red]"
