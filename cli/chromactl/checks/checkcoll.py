@@ -210,10 +210,10 @@ def interrupt_once() -> Iterator[list[int]]:
     """Ctrl-C and SIGTERM raise KeyboardInterrupt once; any later one inside is only recorded, so the
     cleanup that the first started (releasing a check collection) cannot be cut short by a second
     (a second Ctrl-C during `latency --seed-vectors` leaked the collection 4 times in 4). Main thread only."""
-    got: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield got
+    if threading.current_thread() is not threading.main_thread() or _ACTIVE:
+        yield _ACTIVE[-1] if _ACTIVE else []  # nested: the outermost one's handler stays in charge
         return
+    got: list[int] = []
 
     def handler(signum: int, frame: Any) -> None:
         got.append(signum)
@@ -221,9 +221,14 @@ def interrupt_once() -> Iterator[list[int]]:
             raise KeyboardInterrupt
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    _ACTIVE.append(got)
     try:
         yield got
     finally:
+        _ACTIVE.pop()
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+_ACTIVE: list[list[int]] = []  # the signals seen by the active interrupt_once (main thread only)
 
