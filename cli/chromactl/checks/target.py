@@ -60,6 +60,11 @@ class Target:
             object.__setattr__(self, "basic_auth", creds)
         if not re.match(r"^https?://[^\s/@]+", self.url or ""):
             raise UsageError(f"{self.url!r} is not an http(s) URL.", "Pass --endpoint like https://chroma.example.com or http://127.0.0.1:8000.")
+        if self.token is not None and not _header_safe(self.token):
+            raise UsageError(
+                "The token holds characters an HTTP header cannot carry (non-ASCII, spaces or control characters).",
+                "Check the token's value (chromactl's own tokens are lowercase letters and digits); it was not sent anywhere.",
+            )
         if self.timeout_s <= 0:
             raise UsageError("The timeout must be positive.", "Pass --timeout in seconds, e.g. 10.")
         if self.token_header.lower() not in ("authorization", "x-chroma-token"):
@@ -88,6 +93,11 @@ class Target:
         return {"url": self.url, "auth": "token" if self.token else "none", "env": self.env, "region": self.region}
 
 
+def _header_safe(token: str) -> bool:
+    """Visible ASCII only (RFC 9110 field values; httpx and http.client encode headers as ASCII/latin-1)."""
+    return all(33 <= ord(ch) <= 126 for ch in token)
+
+
 def token_from_env_var(var: str | None) -> str | None:
     if not var:
         return None
@@ -99,7 +109,13 @@ def token_from_env_var(var: str | None) -> str | None:
     value = os.environ.get(var)
     if not value:
         raise UsageError(f"The environment variable {var} is not set or empty.", f"export {var}=<token> first.")
-    return value.strip()
+    token = value.strip()
+    if not _header_safe(token):
+        raise UsageError(
+            f"The token in {var} holds characters an HTTP header cannot carry (non-ASCII, spaces or control characters).",
+            f"Check the value of {var}; it was not sent anywhere.",
+        )
+    return token
 
 
 def resolve_target(
