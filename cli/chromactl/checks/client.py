@@ -283,9 +283,11 @@ class ChromaClient:
 
     # -- collections ----------------------------------------------------------
     def create_collection(
-        self, name: str, *, metadata: dict[str, Any] | None = None, space: str = "l2", get_or_create: bool = False
+        self, name: str, *, metadata: dict[str, Any] | None = None, space: str = "l2", get_or_create: bool = False,
+        hnsw: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"name": name, "get_or_create": get_or_create, "configuration": {"hnsw": {"space": space}}}
+        """`hnsw`: more of the collection's HNSW configuration (ef_search, ef_construction, max_neighbors)."""
+        body: dict[str, Any] = {"name": name, "get_or_create": get_or_create, "configuration": {"hnsw": {"space": space, **(hnsw or {})}}}
         if metadata:
             body["metadata"] = metadata
         return self.request("POST", f"{self.db_path}/collections", body=body, what=f"create collection {name}")
