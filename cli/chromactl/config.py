@@ -6,6 +6,8 @@ user can fix it without reading code.
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import re
 import tomllib
@@ -20,6 +22,17 @@ CONFIG_NAME = "chromactl.toml"
 _ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ACCOUNT = re.compile(r"^\d{12}$")
+
+# Every table and key chromactl.toml may hold. Anything else is an error: a misspelled key would
+# otherwise be ignored and silently turn a guard off (`protcted = true` leaves prod unprotected).
+SCHEMA: dict[str, tuple[str, ...]] = {
+    "env": ("kind", "protected", "account_id"),
+    "regions": ("primary", "failover"),
+    "state": ("bucket", "region", "key_prefix"),
+    "slo": ("p95_ms", "p99_ms", "rto_minutes", "rpo_minutes"),
+    "dns": ("zone_id", "record_name"),
+    "local": ("host", "port", "data_dir"),
+}
 
 
 @dataclass(frozen=True)
@@ -136,12 +149,73 @@ def load_env(name: str, root: Path | None = None) -> EnvConfig:
     if not path.is_file():
         raise ConfigError(f"Env {name!r} has no {CONFIG_NAME} ({path} is missing).", "Copy one from envs/dev and edit it.")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}.", "Fix the syntax at the line named.") from None
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"Cannot read {path}: {exc.strerror}.", "Check the file's permissions.") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}:{line}: the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be decoded).",
+            "Save it as UTF-8 (TOML files must be UTF-8).",
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}.", "Fix the syntax at the line named.") from None
+    check_known_keys(path, text, data)
     return _parse(name, env_dir, path, data)
+
+
+def _line_of(text: str, table: str | None, key: str | None) -> int | None:
+    """The line of `[table]` (key None) or of `key = ...` inside `[table]` (table None: top level)."""
+    current: str | None = None
+    header = re.compile(r"^\s*\[\s*([^\]\s]+)\s*\]")
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        m = header.match(line)
+        if m:
+            current = m.group(1).strip("\"'")
+            if key is None and current == table:
+                return lineno
+            continue
+        if key is not None and current == table:
+            km = re.match(r"^\s*[\"']?([^\"'=\s]+)[\"']?\s*=", line)
+            if km and km.group(1) == key:
+                return lineno
+    return None
+
+
+def _unknown(path: Path, text: str, table: str | None, key: str | None, known: tuple[str, ...] | list[str]) -> ConfigError:
+    name = key if key is not None else table or ""
+    line = _line_of(text, table, key)
+    where = f"{path}:{line}" if line else str(path)
+    what = f"unknown key {name!r} in [{table}]" if key is not None and table else f"unknown table [{name}]"
+    if key is not None and table is None:
+        what = f"unknown top-level key {name!r}"
+    close = difflib.get_close_matches(name, [k.strip("[]") for k in known], n=1, cutoff=0.6)
+    if close:
+        suggestion = f"[{close[0]}]" if key is None or table is None and close[0] in SCHEMA else repr(close[0])
+        what += f" (did you mean {suggestion}?)"
+    listed = ", ".join(f"[{k.strip('[]')}]" if key is None or table is None else k for k in known)
+    return ConfigError(
+        f"{where}: {what}.",
+        f"Fix or remove it; known here: {listed}. chromactl refuses names it does not know rather than ignore them.",
+    )
+
+
+def check_known_keys(path: Path, text: str, data: dict[str, Any]) -> None:
+    """Refuse any table or key outside SCHEMA, naming file, line and the closest known name."""
+    for table, value in data.items():
+        if table not in SCHEMA:
+            if not isinstance(value, dict):
+                raise _unknown(path, text, None, table, [f"[{t}]" for t in SCHEMA])
+            raise _unknown(path, text, table, None, list(SCHEMA))
+        if not isinstance(value, dict):
+            continue  # _Reader.table reports "must be a table"
+        for key in value:
+            if key not in SCHEMA[table]:
+                raise _unknown(path, text, table, key, SCHEMA[table])
 
 
 class _Reader:
@@ -252,6 +326,6 @@ def _parse(name: str, env_dir: Path, path: Path, data: dict[str, Any]) -> EnvCon
 
 def _positive(r: _Reader, table: str, key: str) -> float | None:
     value = r.get(table, key, (int, float), default=None)
-    if value is not None and value <= 0:
-        raise ConfigError(f"{r.path}: {table}.{key} must be positive.", f"Fix {key} under [{table}].")
+    if value is not None and (not math.isfinite(value) or value <= 0):
+        raise ConfigError(f"{r.path}: {table}.{key} must be a positive finite number, not {value!r}.", f"Fix {key} under [{table}].")
     return float(value) if value is not None else None

@@ -51,11 +51,17 @@ def test_open_loop_keeps_its_schedule(workload) -> None:  # type: ignore[no-unty
     assert time.monotonic() - start < 10
 
 
-def test_seeded_collection_is_removed(chroma_server) -> None:
+def test_seeded_collection_is_released(chroma_server) -> None:
+    """The seeded collection is the long-lived check collection, leased and released (issue 16.2)."""
+    from chromactl.checks.client import ChromaClient
+
     target = Target(chroma_server.url, None)
     rep = run_closed(target, 20, 1, seed_vectors=100, dims=8)
-    assert rep.ok and rep.collection["seeded"] and rep.collection["name"].startswith(BENCH_PREFIX)
-    assert rep.collection["name"] not in chroma_server.collection_names()
+    assert rep.ok and rep.collection["seeded"] and rep.collection["name"] == "chromactl-check-latency-d8"
+    assert not leftover(chroma_server, BENCH_PREFIX)
+    with ChromaClient(chroma_server.url) as c:
+        col = c.get_collection("chromactl-check-latency-d8")
+        assert col["metadata"]["lease_until"] == 0 and c.count(col["id"]) == 100
 
 
 def test_existing_collection_is_only_read(chroma_server) -> None:
@@ -107,7 +113,7 @@ def test_server_killed_mid_run_reports_errors_and_exits_nonzero(make_chroma_serv
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        wait_until(lambda: bool(leftover(server, BENCH_PREFIX)), timeout=30, what="benchmark collection")
+        wait_until(lambda: "chromactl-check-latency-d8" in server.collection_names(), timeout=30, what="benchmark collection")
         time.sleep(1.0)  # measuring now
         server.kill()
         killed = time.monotonic()

@@ -137,7 +137,7 @@ def test_failed_batch_is_recorded_and_resume_completes_without_duplicates(chroma
     with pytest.raises(OperationFailed) as err:
         run_load(target, "load-resume", npy, workers=1, batch_size=100)
     assert "batch 6 (rows 600-699)" in err.value.message and "resume" in err.value.hint
-    ckpt = json.loads(load_mod.default_checkpoint(npy).read_text())
+    ckpt = json.loads(load_mod.default_checkpoint(npy, "load-resume", chroma_server.url).read_text())
     done = load_mod._unranges(ckpt["done"])
     assert 6 not in done and ckpt["complete"] is False
     assert _count(chroma_server, "load-resume") == len(done) * 100
@@ -148,16 +148,120 @@ def test_failed_batch_is_recorded_and_resume_completes_without_duplicates(chroma
     _drop(chroma_server, "load-resume")
 
 
-def test_checkpoint_for_another_file_is_refused(chroma_server, tmp_path: Path) -> None:
+def _half_done(target: Target, name: str, npy: Path, ck: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A load of `npy` into `name` whose second batch fails: an incomplete checkpoint is left in `ck`."""
+    real_add = ChromaClient.add
+
+    def fail_second(self, cid, ids, *a, **k):  # type: ignore[no-untyped-def]
+        if ids[0].endswith("-10"):
+            raise ChromaError("add: HTTP 400: injected.", status=400)
+        return real_add(self, cid, ids, *a, **k)
+
+    monkeypatch.setattr(ChromaClient, "add", fail_second)
+    with pytest.raises(OperationFailed):
+        run_load(target, name, npy, checkpoint=ck, batch_size=10, workers=1)
+    monkeypatch.setattr(ChromaClient, "add", real_add)
+
+
+def test_refused_load_creates_nothing(chroma_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16.5: a checkpoint for another file/collection is refused before the target collection exists."""
     a, b = tmp_path / "a.npy", tmp_path / "b.npy"
-    np.save(a, np.ones((20, 4), dtype="float32"))
+    np.save(a, np.arange(80, dtype="float32").reshape(20, 4))
     np.save(b, np.ones((30, 4), dtype="float32"))
     ck = tmp_path / "shared.json"
     target = Target(chroma_server.url, None)
-    run_load(target, "load-ck", a, checkpoint=ck)
+    _half_done(target, "load-ck", a, ck, monkeypatch)
     with pytest.raises(UsageError, match="another input file"):
         run_load(target, "load-ck", b, checkpoint=ck)
+    res = run_cli("load", "--endpoint", chroma_server.url, "--collection", "load-ck-other", "--file", str(a), "--checkpoint", str(ck))
+    assert res.returncode == 2 and "another collection" in res.stderr, res.stderr
+    assert "load-ck-other" not in chroma_server.collection_names()  # refused before anything was created
     _drop(chroma_server, "load-ck")
+
+
+def test_default_checkpoint_is_per_file_collection_and_endpoint(chroma_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a = tmp_path / "a.npy"
+    np.save(a, np.arange(80, dtype="float32").reshape(20, 4))
+    target = Target(chroma_server.url, None)
+    _half_done(target, "load-per-a", a, None, monkeypatch)  # type: ignore[arg-type]
+    first = load_mod.default_checkpoint(a, "load-per-a", chroma_server.url)
+    assert first.is_file() and json.loads(first.read_text())["complete"] is False
+    # the same file into another collection: its own checkpoint, no refusal, nothing mixed up
+    rep = run_load(target, "load-per-b", a, batch_size=10)
+    assert rep.complete and rep.inserted == 20 and rep.collection_count == 20
+    second = load_mod.default_checkpoint(a, "load-per-b", chroma_server.url)
+    assert second != first and second.is_file()
+    assert load_mod.default_checkpoint(a, "load-per-b", "http://127.0.0.1:1") != second
+    rep = run_load(target, "load-per-a", a, batch_size=10)  # the first one still resumes
+    assert rep.complete and rep.skipped_batches == 1 and rep.inserted == 10 and rep.collection_count == 20
+    _drop(chroma_server, "load-per-a")
+    _drop(chroma_server, "load-per-b")
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        ('{"id": "d", "embedding": [1e300, 0.5]}', "1e+300, not a finite float32 number"),
+        ('{"id": "d", "embedding": [123456789012345678901234567890123456789012, 0.5]}', "not a finite float32 number"),
+        ('{"id": "d", "embedding": [0.5, -3.5e38]}', "-3.5e+38, not a finite float32 number"),
+    ],
+)
+def test_values_beyond_float32_are_refused_before_anything_is_created(chroma_server, tmp_path: Path, line: str, needle: str) -> None:
+    """Issue 20.3: validation in float64 let 1e300 through; the server failed mid-load, leaving a half-loaded collection."""
+    f = tmp_path / "big.jsonl"
+    good = [json.dumps({"id": f"g{i}", "embedding": [float(i), 1.0]}) for i in range(3)]
+    f.write_text("\n".join([*good, line]) + "\n")
+    res = run_cli("load", "--endpoint", chroma_server.url, "--collection", "load-f32", "--file", str(f), "--batch-size", "1")
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert "big.jsonl:4:" in res.stderr and needle in res.stderr and "Traceback" not in res.stderr
+    assert "load-f32" not in chroma_server.collection_names()
+    assert not list(tmp_path.glob("*checkpoint*"))
+
+
+def test_npy_float64_beyond_float32_is_refused(chroma_server, tmp_path: Path) -> None:
+    arr = np.ones((6, 3), dtype="float64")
+    arr[4, 2] = 1e300
+    np.save(tmp_path / "f64.npy", arr)
+    with pytest.raises(UsageError, match="row 4 holds NaN, infinity or a value beyond float32"):
+        run_load(Target(chroma_server.url, None), "load-f64", tmp_path / "f64.npy", batch_size=2)
+    assert "load-f64" not in chroma_server.collection_names()
+
+
+def test_corrected_reload_add_keeps_and_says_so_upsert_updates(chroma_server, tmp_path: Path) -> None:
+    """Issue 20.4: reloading corrected records printed "loaded 100 vectors" while Chroma kept the old ones."""
+    rows = [{"id": f"r{i}", "embedding": [float(i), 1.0, 0.0], "metadata": {"v": 1}} for i in range(100)]
+    f = tmp_path / "recs.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    base = ("--json", "load", "--endpoint", chroma_server.url, "--collection", "load-modes", "--file", str(f), "--batch-size", "30")
+    res = run_cli(*base)
+    assert res.returncode == 0, res.stderr
+    first = json.loads(res.stdout)
+    assert (first["inserted"], first["updated"], first["unchanged"], first["kept_existing"]) == (100, 0, 0, 0)
+    for i in range(10):  # ten corrected vectors, five corrected metadata
+        rows[i]["embedding"] = [float(i), 2.0, 0.0]
+    for i in range(50, 55):
+        rows[i]["metadata"] = {"v": 2}
+    f.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    res = run_cli(*base)  # add: the stored records stay; the report says so
+    assert res.returncode == 0, res.stderr
+    added = json.loads(res.stdout)
+    assert (added["inserted"], added["unchanged"], added["kept_existing"]) == (0, 85, 15)
+    text = run_cli(*base[1:], "--mode", "add", "--checkpoint", str(tmp_path / "text.ckpt"))  # a fresh checkpoint: not all skipped
+    assert "inserted 0, unchanged 85, kept (differ, not overwritten) 15" in text.stdout, text.stdout
+    assert "--mode upsert" in text.stderr
+    res = run_cli(*base, "--mode", "upsert")
+    assert res.returncode == 0, res.stderr
+    up = json.loads(res.stdout)
+    assert (up["inserted"], up["updated"], up["unchanged"]) == (0, 15, 85) and up["collection_count"] == 100
+    with ChromaClient(chroma_server.url) as c:
+        col = c.get_collection("load-modes")
+        got = c.get(col["id"], ids=["r3", "r52", "r80"], include=("embeddings", "metadatas"))
+        by_id = {i: (e, m) for i, e, m in zip(got["ids"], got["embeddings"], got["metadatas"])}
+        assert list(by_id["r3"][0]) == [3.0, 2.0, 0.0] and by_id["r52"][1] == {"v": 2} and by_id["r80"][1] == {"v": 1}
+    res = run_cli(*base, "--mode", "upsert", "--checkpoint", str(tmp_path / "again.ckpt"))  # the same file again: all unchanged
+    again = json.loads(res.stdout)
+    assert (again["inserted"], again["updated"], again["unchanged"], again["sent_vectors"]) == (0, 0, 100, 0)
+    _drop(chroma_server, "load-modes")
 
 
 def test_interrupted_cli_load_resumes_exactly(chroma_server, tmp_path: Path) -> None:

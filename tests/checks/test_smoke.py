@@ -15,7 +15,12 @@ from chromactl.checks.target import Target
 from tests.checks.helpers import CHROMACTL, leftover, run_cli
 from tests.fixtures.servers import wait_until
 
-STEPS = ["heartbeat", "auth", "create collection", "add vectors", "query nearest neighbours", "metadata filter", "delete collection"]
+STEPS = ["heartbeat", "auth", "check collection", "upsert vectors", "query nearest neighbours", "metadata filter", "release collection"]
+
+
+def lease_released(server, name: str) -> bool:  # type: ignore[no-untyped-def]
+    with ChromaClient(server.url) as c:
+        return c.get_collection(name)["metadata"].get("lease_until") == 0
 
 
 def test_smoke_passes_and_leaves_nothing(chroma_server) -> None:
@@ -27,6 +32,8 @@ def test_smoke_passes_and_leaves_nothing(chroma_server) -> None:
     assert "5 of 5 planted" in report.steps[4].detail
     assert "3 batches" in report.steps[3].detail
     assert report.cleaned_up and not leftover(chroma_server, smoke_mod.SMOKE_PREFIX)
+    assert report.collection == "chromactl-check-smoke-d16" and report.collection_kept
+    assert lease_released(chroma_server, report.collection)
 
 
 def test_cli_json_and_text(chroma_server) -> None:
@@ -101,19 +108,38 @@ def test_unreachable_endpoint_fails_fast_with_exit_1() -> None:
     assert time.monotonic() - start < 30
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_mid_run_removes_the_collection(chroma_server, sig: signal.Signals) -> None:
+@pytest.mark.parametrize(("sig", "twice"), [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)])
+def test_interrupt_mid_run_releases_the_collection(chroma_server, sig: signal.Signals, twice: bool) -> None:
+    """Ctrl-C, SIGTERM, and a second Ctrl-C during the cleanup: the lease is released, nothing is left (issue 20.6)."""
+    name = "chromactl-check-smoke-d32"
+
+    def leased() -> bool:
+        try:
+            with ChromaClient(chroma_server.url) as c:
+                col = c.get_collection(name)
+                return bool(col["metadata"].get("lease_until")) and c.count(col["id"]) > 0
+        except ChromaError:
+            return False
+
     proc = subprocess.Popen(
         [CHROMACTL, "smoke", "--endpoint", chroma_server.url, "--vectors", "200000", "--dims", "32"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        wait_until(lambda: bool(leftover(chroma_server, smoke_mod.SMOKE_PREFIX)), timeout=30, what="smoke collection")
+        wait_until(leased, timeout=60, what="smoke collection leased and filling")
         proc.send_signal(sig)
-        out, err = proc.communicate(timeout=30)
+        if twice:
+            proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 130, (out, err)
-    assert "interrupted" in out
-    assert not leftover(chroma_server, smoke_mod.SMOKE_PREFIX)
+    # 130; with a second Ctrl-C that lands after the cleanup, on the way out, the process may end by
+    # SIGINT itself (-2), which a shell reports as 130 too
+    assert proc.returncode == 130 or (twice and proc.returncode == -signal.SIGINT), out + err
+    assert "interrupted" in out or twice
+    assert not leftover(chroma_server, smoke_mod.SMOKE_PREFIX) and lease_released(chroma_server, name)
+    report = smoke_mod.run_smoke(Target(chroma_server.url, None), vectors=40, dims=32)  # the next run trims the rest
+    assert report.ok and report.collection == name, report.to_dict()
+    with ChromaClient(chroma_server.url) as c:
+        assert c.count(c.get_collection(name)["id"]) == 40

@@ -41,3 +41,27 @@ def test_rto_model_within_target_and_every_figure_sourced() -> None:
     assert modelled_rto_s("replica") <= RTO_TARGET_REPLICA_S
     assert modelled_rto_s("backup") > modelled_rto_s("replica")
     assert all(m.source and m.seconds > 0 for m in step_model("backup"))
+
+
+def test_journal_never_stores_a_sensitive_output_here_or_in_its_mirror(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 20.9: the journal records each step's outputs, locally and in the S3 mirror; never a secret."""
+    import json
+
+    from chromactl.failover.journal import Journal
+
+    mirrored: list[bytes] = []
+    j = Journal(path=tmp_path / "j.json", env="prod", target_region="us-west-2", primary_region="us-east-1",
+                source="replica", mirror=mirrored.append)
+    secret = "s3cr3t-value-9f8e7d"
+    j.begin("apply")
+    j.finish("apply", {"outputs": {"endpoint_url": "https://chroma.example.com", "token_secret_arn": "arn:aws:secretsmanager:us-west-2:123456789012:secret:x",
+                                   "bootstrap_token": secret, "admin": {"value": secret, "type": "string", "sensitive": True},
+                                   "db_password": secret}}, 1.0)
+    j.save()
+    local = (tmp_path / "j.json").read_text()
+    for text in (local, mirrored[-1].decode()):
+        assert secret not in text
+        data = json.loads(text)
+        out = data["steps"]["apply"]["outputs"]["outputs"]
+        assert out["endpoint_url"] == "https://chroma.example.com" and out["token_secret_arn"].startswith("arn:aws:")
+    assert oct((tmp_path / "j.json").stat().st_mode & 0o777) == "0o600"

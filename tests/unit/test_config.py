@@ -108,3 +108,47 @@ def test_aws_envs_share_one_root() -> None:
             assert path.is_symlink(), f"{path} should link to envs/_root/{tf}"
             assert path.resolve() == (shared / tf).resolve()
         assert (env.dir / "terraform.tfvars").is_file() and not (env.dir / "terraform.tfvars").is_symlink()
+
+
+@pytest.mark.parametrize(
+    ("mutate", "line", "needle"),
+    [
+        # issue 20.2: a misspelled guard must not silently turn the guard off
+        (lambda t: t.replace("protected = true", "protcted = true"), 4, "unknown key 'protcted' in [env] (did you mean 'protected'?)"),
+        (lambda t: t + "\n[dnss]\nzone_id = \"Z1\"\n", 19, "unknown table [dnss] (did you mean [dns]?)"),
+        (lambda t: t.replace("p99_ms = 250", "p59_ms = 250"), 17, "unknown key 'p59_ms' in [slo] (did you mean 'p99_ms'?)"),
+        (lambda t: "color = true\n" + t, 1, "unknown top-level key 'color'"),
+    ],
+)
+def test_unknown_keys_and_tables_are_errors_with_line_and_closest_name(tmp_path: Path, mutate, line: int, needle: str) -> None:
+    root = make_root(tmp_path, "prod", mutate(GOOD))
+    with pytest.raises(ConfigError) as info:
+        load_env("prod", root)
+    path = root / "envs" / "prod" / "chromactl.toml"
+    assert info.value.message.startswith(f"{path}:{line}: "), info.value.message
+    assert needle in info.value.message and info.value.exit_code == 2
+
+
+def test_misspelled_protected_is_refused_by_the_cli(tmp_path: Path) -> None:
+    """`envs --json` used to show "protected": false for `protcted = true`; now it is an error, exit 2."""
+    from tests.checks.helpers import run_cli
+
+    root = make_root(tmp_path, "prod", GOOD.replace("protected = true", "protcted = true"))
+    res = run_cli("--json", "envs", env={"CHROMACTL_ROOT": str(root)})
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert "protcted" in res.stderr and "protected" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "+nan"])
+def test_non_finite_slos_are_refused(tmp_path: Path, value: str) -> None:
+    root = make_root(tmp_path, "prod", GOOD.replace("p95_ms = 100", f"p95_ms = {value}"))
+    with pytest.raises(ConfigError, match="slo.p95_ms must be a positive finite number"):
+        load_env("prod", root)
+
+
+def test_non_utf8_file_gets_a_sentence(tmp_path: Path) -> None:
+    root = make_root(tmp_path, "prod", "x")
+    (root / "envs" / "prod" / "chromactl.toml").write_bytes(GOOD.encode().replace(b"[slo]", b"# caf\xe9\n[slo]"))
+    with pytest.raises(ConfigError) as info:
+        load_env("prod", root)
+    assert ":15: the file is not UTF-8 text (byte 0xe9" in info.value.message and info.value.exit_code == 2

@@ -18,6 +18,11 @@ Routes used (checked against `chroma run` 1.5.9 and its /openapi.json):
   POST .../collections/{id}/add     {"ids", "embeddings" (float lists or base64 little-endian f32), "metadatas", "documents"}
   POST .../collections/{id}/query   {"query_embeddings", "n_results", "where", "include"}
   POST .../collections/{id}/get     {"ids", "where", "limit", "offset", "include"}
+  POST .../collections/{id}/upsert  (as add; an existing id is overwritten)
+  POST .../collections/{id}/delete  {"ids", "where"}
+  PUT  .../collections/{id}         {"new_metadata"}
+(upsert, delete and the PUT as the chromadb Python client sends them: chroma-core/chroma,
+chromadb/api/fastapi.py `_upsert`, `_delete`, `_modify`.)
 `add` with an id that already exists is a no-op on the server (the record is
 kept, the count does not change): re-sending a batch never duplicates.
 
@@ -31,6 +36,8 @@ import base64
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from chromactl.checks.deadline import DeadlineHTTPConnection, DeadlineHTTPSConnection, deadline
+from chromactl.checks.deadline import install as install_deadline
 from chromactl.errors import OperationFailed
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -130,11 +137,17 @@ class ChromaClient:
         database: str = DEFAULT_DATABASE,
         pool_size: int = 8,
         server_name: str | None = None,
+        basic_auth: tuple[str, str] | None = None,
     ) -> None:
         """`server_name`: connect to `url`'s host but present and verify this name in TLS (SNI) and
-        send it as Host: reach one ALB by its own DNS name while checking the domain's certificate."""
+        send it as Host: reach one ALB by its own DNS name while checking the domain's certificate.
+        User info in `url` (http://user:pw@host) is sent as basic auth and never kept in `self.url`."""
         import httpx
 
+        from chromactl.checks.target import split_userinfo
+
+        url, in_url = split_userinfo(url)
+        basic_auth = basic_auth or in_url
         base = url.rstrip("/")
         for suffix in ("/api/v2", "/api/v1"):
             base = base.removesuffix(suffix)
@@ -147,6 +160,8 @@ class ChromaClient:
         self._preflight: dict[str, Any] | None = None
         headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "chromactl"}
         headers.update(auth_headers(token, token_header))
+        if basic_auth and "Authorization" not in headers:
+            headers["Authorization"] = "Basic " + base64.b64encode(f"{basic_auth[0]}:{basic_auth[1]}".encode()).decode("ascii")
         self._http = httpx.Client(
             headers=headers,
             timeout=httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 5.0)),
@@ -155,6 +170,7 @@ class ChromaClient:
             limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
             event_hooks={"request": [_server_name_hook(server_name)]} if server_name else None,
         )
+        install_deadline(self._http)  # timeout_s bounds each request in total, not each socket read
 
     def __repr__(self) -> str:
         return f"ChromaClient({self.url!r}, token={'set' if self._has_token else 'none'})"
@@ -191,7 +207,8 @@ class ChromaClient:
             content = _dumps(body)
         label = what or f"{method} {url.removeprefix(self.url)}"
         try:
-            resp = self._http.request(method, url, content=content, params=params, headers=headers)
+            with deadline(self.timeout_s):
+                resp = self._http.request(method, url, content=content, params=params, headers=headers)
         except httpx.TimeoutException:
             raise ChromaUnavailable(
                 f"{label}: no answer within {self.timeout_s:g} s.",
@@ -266,9 +283,11 @@ class ChromaClient:
 
     # -- collections ----------------------------------------------------------
     def create_collection(
-        self, name: str, *, metadata: dict[str, Any] | None = None, space: str = "l2", get_or_create: bool = False
+        self, name: str, *, metadata: dict[str, Any] | None = None, space: str = "l2", get_or_create: bool = False,
+        hnsw: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"name": name, "get_or_create": get_or_create, "configuration": {"hnsw": {"space": space}}}
+        """`hnsw`: more of the collection's HNSW configuration (ef_search, ef_construction, max_neighbors)."""
+        body: dict[str, Any] = {"name": name, "get_or_create": get_or_create, "configuration": {"hnsw": {"space": space, **(hnsw or {})}}}
         if metadata:
             body["metadata"] = metadata
         return self.request("POST", f"{self.db_path}/collections", body=body, what=f"create collection {name}")
@@ -289,13 +308,32 @@ class ChromaClient:
         embeddings: Any,
         metadatas: Sequence[dict[str, Any] | None] | None = None,
         documents: Sequence[str | None] | None = None,
+        *,
+        upsert: bool = False,
     ) -> None:
+        """`add` (an existing id is kept as it is) or, with upsert, `upsert` (an existing id is overwritten)."""
         body: dict[str, Any] = {"ids": list(ids), "embeddings": encode_embeddings(embeddings, self.supports_base64())}
         if metadatas is not None and any(m for m in metadatas):
             body["metadatas"] = list(metadatas)
         if documents is not None and any(d is not None for d in documents):
             body["documents"] = list(documents)
-        self.request("POST", f"{self.db_path}/collections/{collection_id}/add", body=body, what=f"add {len(ids)} records")
+        verb = "upsert" if upsert else "add"
+        self.request("POST", f"{self.db_path}/collections/{collection_id}/{verb}", body=body, what=f"{verb} {len(ids)} records")
+
+    def upsert(self, collection_id: str, ids: Sequence[str], embeddings: Any,
+               metadatas: Sequence[dict[str, Any] | None] | None = None, documents: Sequence[str | None] | None = None) -> None:
+        self.add(collection_id, ids, embeddings, metadatas, documents, upsert=True)
+
+    def delete_records(self, collection_id: str, *, ids: Sequence[str] | None = None, where: dict[str, Any] | None = None) -> None:
+        body: dict[str, Any] = {}
+        if ids is not None:
+            body["ids"] = list(ids)
+        if where:
+            body["where"] = where
+        self.request("POST", f"{self.db_path}/collections/{collection_id}/delete", body=body, what="delete records")
+
+    def modify_collection(self, collection_id: str, metadata: dict[str, Any]) -> None:
+        self.request("PUT", f"{self.db_path}/collections/{collection_id}", body={"new_metadata": metadata}, what="update collection metadata")
 
     def query_body(
         self, embeddings: Any, n_results: int = 10, where: dict[str, Any] | None = None, include: Sequence[str] = ("distances",)
@@ -331,7 +369,8 @@ class ChromaClient:
         import httpx
 
         try:
-            resp = self._http.post(url, content=content)
+            with deadline(self.timeout_s):
+                resp = self._http.post(url, content=content)
         except httpx.TimeoutException:
             raise ChromaUnavailable(f"query: no answer within {self.timeout_s:g} s.", None, kind="timeout") from None
         except httpx.HTTPError as exc:
@@ -371,7 +410,8 @@ class ChromaClient:
                 del req.headers[name]
         req.headers.update(auth_headers(token, header))
         try:
-            resp = self._http.send(req)
+            with deadline(self.timeout_s):
+                resp = self._http.send(req)
         except httpx.TimeoutException:
             raise ChromaUnavailable(f"auth probe: no answer within {self.timeout_s:g} s.", None, kind="timeout") from None
         except httpx.HTTPError as exc:
@@ -383,9 +423,10 @@ class RawPoster:
     """One keep-alive HTTP/1.1 connection that POSTs prebuilt bodies: the latency loop's sender.
 
     Built on http.client, not httpx: per request it costs about 0.3 ms less on
-    this hardware, which matters when the thing measured takes 1-2 ms. Every
-    socket operation has the timeout; a keep-alive connection the server closed
-    is reopened once (a fresh connection that fails is an error).
+    this hardware, which matters when the thing measured takes 1-2 ms. Each
+    request must finish within timeout_s in total (chromactl.checks.deadline); a
+    keep-alive connection the server closed is reopened once (a fresh connection
+    that fails is an error).
     """
 
     def __init__(
@@ -409,8 +450,6 @@ class RawPoster:
         return f"RawPoster({self.host}:{self.port}{self.path})"
 
     def _connect(self) -> Any:
-        import http.client
-
         if self.https:
             import ssl
 
@@ -418,11 +457,15 @@ class RawPoster:
             if not self.verify_tls:
                 ctx.check_hostname = False
                 ctx.verify_mode = ssl.CERT_NONE
-            return http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout_s, context=ctx)
-        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
+            return DeadlineHTTPSConnection(self.host, self.port, timeout=self.timeout_s, context=ctx)
+        return DeadlineHTTPConnection(self.host, self.port, timeout=self.timeout_s)
 
     def post(self, body: bytes) -> int:
         """POST `body`; returns the HTTP status. Raises ChromaUnavailable when no answer comes."""
+        with deadline(self.timeout_s):  # the whole request, reconnect included, within timeout_s
+            return self._post(body)
+
+    def _post(self, body: bytes) -> int:
         import http.client
 
         for attempt in (0, 1):

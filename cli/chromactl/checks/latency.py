@@ -19,9 +19,12 @@ is reported in seconds, not after the whole run). Queries are prebuilt bodies
 sent over a bare keep-alive connection (client.RawPoster), so measurement
 overhead stays small next to the query itself.
 
-The collection: seeded (`--seed-vectors K --dims D`, created with a unique
-name and removed afterwards, on error and Ctrl-C too) or an existing one
-(`--collection NAME`: only read; query vectors are sampled from it).
+The collection: seeded (`--seed-vectors K --dims D`: the env's long-lived
+check collection `chromactl-check-latency-d<D>`, leased for the run and
+refilled by upsert of the same ids, so runs do not grow the data directory:
+chromactl.checks.checkcoll; the lease is released on error and Ctrl-C too, a
+second Ctrl-C included) or an existing one (`--collection NAME`: only read;
+query vectors are sampled from it).
 """
 
 from __future__ import annotations
@@ -36,11 +39,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from chromactl.checks import checkcoll
 from chromactl.checks.client import ChromaError, ChromaNotFound, RawPoster
 from chromactl.checks.target import Target
 from chromactl.errors import OperationFailed, UsageError
 
-BENCH_PREFIX = "chromactl-bench-"
+BENCH_PREFIX = "chromactl-bench-"  # temporary collections (fallback when every check slot is busy)
+CHECK_KIND = "latency"
 DEFAULT_SEED_VECTORS = 5000
 DEFAULT_DIMS = 128
 DEFAULT_N_RESULTS = 10
@@ -165,6 +170,7 @@ class Workload:
     vectors: int
     url: str
     bodies: list[bytes] = field(repr=False, default_factory=list)
+    lease: checkcoll.Lease | None = field(default=None, repr=False)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.collection_name, "seeded": self.seeded, "dims": self.dims, "vectors": self.vectors}
@@ -209,51 +215,49 @@ def prepare_workload(
 
         if seed_vectors < 1 or dims < 1:
             raise UsageError("--seed-vectors and --dims must be positive.", "e.g. --seed-vectors 5000 --dims 128.")
-        name = bench_collection_name()
-        col = client.create_collection(name, metadata={"chromactl": "latency", "temporary": True})
-        workload = Workload(col["id"], name, True, dims, seed_vectors, client.query_url(col["id"]))
-        try:
-            size = min(client.max_batch_size(), 1000)
-            if on_info:
-                on_info(f"seeding {name}: {seed_vectors} vectors of {dims} dims")
-            for lo in range(0, seed_vectors, size):
-                hi = min(seed_vectors, lo + size)
-                data = rng.standard_normal((hi - lo, dims)).astype("float32")
-                client.add(col["id"], [f"b{i:08d}" for i in range(lo, hi)], data)
-            queries = rng.standard_normal((DISTINCT_QUERIES, dims)).astype("float32")
-            workload.bodies = [client.query_body(queries[i : i + 1], n_results) for i in range(DISTINCT_QUERIES)]
-        except BaseException:
-            remove_workload(target, workload)
-            raise
+        stale = checkcoll.remove_stale(client)
+        if stale and on_info:
+            on_info(f"removed {len(stale)} stale temporary check collection(s): {', '.join(stale[:5])}")
+        workload: Workload | None = None
+        with checkcoll.interrupt_once():  # a second Ctrl-C cannot cut the release short
+            try:
+                lease = checkcoll.acquire(client, CHECK_KIND, dims, temp_prefix=BENCH_PREFIX)
+                workload = Workload(lease.collection_id, lease.name, True, dims, seed_vectors,
+                                    client.query_url(lease.collection_id), lease=lease)
+                size = min(client.max_batch_size(), 1000)
+                if on_info:
+                    on_info(f"seeding {lease.describe()}: {seed_vectors} vectors of {dims} dims")
+                for lo in range(0, seed_vectors, size):
+                    hi = min(seed_vectors, lo + size)
+                    data = rng.standard_normal((hi - lo, dims)).astype("float32")
+                    client.upsert(lease.collection_id, [_seed_id(i) for i in range(lo, hi)], data)
+                checkcoll.trim(client, lease, _seed_id, seed_vectors, client.max_batch_size())
+                queries = rng.standard_normal((DISTINCT_QUERIES, dims)).astype("float32")
+                workload.bodies = [client.query_body(queries[i : i + 1], n_results) for i in range(DISTINCT_QUERIES)]
+            except BaseException:
+                if workload is not None:
+                    remove_workload(target, workload)
+                raise
         return workload
 
 
+def _seed_id(i: int) -> str:
+    return f"b{i:08d}"
+
+
 def remove_workload(target: Target, workload: Workload) -> bool:
-    """Delete a seeded collection (never an existing one). True when gone."""
-    if not workload.seeded:
+    """Release a seeded check collection (a temporary one is deleted; never an existing one). True when done."""
+    if not workload.seeded or workload.lease is None:
         return True
-    try:
-        with target.client() as client:
-            client.delete_collection(workload.collection_name)
-        return True
-    except ChromaNotFound:
-        return True
-    except ChromaError:
-        return False
+    with checkcoll.interrupt_once(), target.client() as client:
+        return checkcoll.release(client, workload.lease)
 
 
 @contextlib.contextmanager
 def workload_for(target: Target, **kwargs: Any) -> Iterator[Workload]:
-    """prepare_workload ... remove_workload, also on error and Ctrl-C/SIGTERM."""
-    import signal
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, handler)
-    try:
+    """prepare_workload ... remove_workload, also on error and Ctrl-C/SIGTERM (once: a second signal
+    while the collection is released is recorded, not raised)."""
+    with checkcoll.interrupt_once():
         wl = prepare_workload(target, **kwargs)
         try:
             yield wl
@@ -261,10 +265,7 @@ def workload_for(target: Target, **kwargs: Any) -> Iterator[Workload]:
             if not remove_workload(target, wl):
                 note = kwargs.get("on_info")
                 if note:
-                    note(f"warning: could not remove the benchmark collection {wl.collection_name}; delete it by hand")
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+                    note(f"warning: could not release the benchmark collection {wl.collection_name}; the next run recovers it after an hour")
 
 
 # ---------------------------------------------------------------------------

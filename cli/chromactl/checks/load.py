@@ -6,8 +6,17 @@ Input
   .jsonl  one object per line: {"id": str, "embedding": [float, ...],
           "metadata": {...}?, "document": str?}. Blank lines are skipped.
 The whole file is validated before the first request (dimensions, numbers,
-JSON syntax, keys, duplicate ids); an error names the line. So bad input never
-leaves a half-loaded collection behind.
+JSON syntax, keys, duplicate ids); an error names the line. Numbers are checked
+as the server receives them, float32: 1e300 or a 42-digit integer is finite in
+Python but infinite in float32, and is refused with its line. So bad input
+never leaves a half-loaded (or an empty) collection behind, and nothing is
+created until the input and the checkpoint are known good.
+
+Modes: `add` (the default) keeps a record whose id exists (Chroma's add);
+`upsert` overwrites it (a corrected file). Each batch first asks which of its
+ids exist (`get(ids=...)`), and only for those fetches embeddings, metadata
+and documents, so the report counts honestly: inserted, updated, unchanged,
+and (add mode) kept though the file differs.
 
 Batches: size = min(server max_batch_size, --batch-size); without
 --batch-size, as many vectors as fit in about 8 MB of embeddings (5461, the
@@ -17,9 +26,9 @@ bigger batches load faster on a single node (fewer write transactions); see
 docs/checks.md. Sent by `workers` threads, each with its own connection;
 embeddings travel as base64 float32 when the server supports it.
 
-Checkpoint: a JSON file (default `<file>.chromactl-checkpoint.json`) records
-which batches are done, for this file (path, size, mtime), this endpoint, this
-collection (by id) and batch size. A rerun skips recorded batches. It is
+Checkpoint: a JSON file (default `<file>.<collection>-<endpoint hash>.chromactl-checkpoint.json`,
+mode 0600) records which batches are done, for this file (path, size, mtime), this endpoint, this
+collection (by id) and batch size: loading one file into two collections or endpoints keeps two. A rerun skips recorded batches. It is
 written at most every 0.5 s and always on exit, failure and Ctrl-C; a batch
 that was sent but not yet recorded (a hard kill) is sent again on resume, which
 cannot duplicate anything: Chroma's `add` leaves an existing id untouched.
@@ -118,15 +127,32 @@ def _read_npy(p: Path, prefix: str) -> Source:
         raise UsageError(f"{p.name}: vectors have 0 dimensions.", "Check the array's shape.")
     step = max(1, 1_000_000 // max(1, arr.shape[1]))
     for lo in range(0, arr.shape[0], step):
-        chunk = np.asarray(arr[lo : lo + step], dtype="float64")
+        # float32, what the server receives: a float64 1e300 is finite here and infinite there
+        with np.errstate(over="ignore", invalid="ignore"):
+            chunk = np.asarray(arr[lo : lo + step], dtype="float32")
         if not np.isfinite(chunk).all():
             bad = lo + int(np.argwhere(~np.isfinite(chunk))[0][0])
-            raise UsageError(f"{p.name}: row {bad} holds NaN or infinity.", "Chroma stores finite numbers only; fix or drop that row.")
+            raise UsageError(
+                f"{p.name}: row {bad} holds NaN, infinity or a value beyond float32 (about ±3.4e38).",
+                "Chroma stores finite float32 numbers only; fix or drop that row. Nothing was loaded.",
+            )
     return Source(path=p.resolve(), kind="npy", rows=int(arr.shape[0]), dims=int(arr.shape[1]), embeddings=arr, id_prefix=prefix)
 
 
 def _bad(p: Path, lineno: int, what: str) -> UsageError:
     return UsageError(f"{p.name}:{lineno}: {what}.", "Fix that line (each line: {\"id\", \"embedding\", \"metadata\"?, \"document\"?}) and run again; nothing was loaded.")
+
+
+F32_MAX = 3.4028234663852886e38
+
+
+def _fits_float32(v: float) -> bool:
+    """Finite once sent as float32 (values within half an ulp above the maximum round down to it)."""
+    try:
+        f = float(v)
+    except OverflowError:  # an integer beyond float64
+        return False
+    return math.isfinite(f) and abs(f) <= F32_MAX * (1 + 2**-25)
 
 
 def _read_jsonl(p: Path) -> Source:
@@ -175,8 +201,9 @@ def _read_jsonl(p: Path) -> Source:
             if len(emb) != dims:
                 raise _bad(p, lineno, f"embedding has {len(emb)} dimensions, earlier lines have {dims}")
             for v in emb:
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                    raise _bad(p, lineno, f"embedding holds {v!r}, not a finite number")
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not _fits_float32(v):
+                    shown = repr(v) if len(repr(v)) <= 40 else repr(v)[:37] + "..."
+                    raise _bad(p, lineno, f"embedding holds {shown}, not a finite float32 number (at most about ±3.4e38)")
             meta = obj.get("metadata")
             if meta is not None:
                 if not isinstance(meta, dict):
@@ -194,7 +221,11 @@ def _read_jsonl(p: Path) -> Source:
             metas.append(meta)
             docs.append(doc)
             lines.append(lineno)
-    arr = np.asarray(vecs, dtype="float32") if vecs else np.zeros((0, 0), dtype="float32")
+    with np.errstate(over="ignore"):
+        arr = np.asarray(vecs, dtype="float32") if vecs else np.zeros((0, 0), dtype="float32")
+    if arr.size and not np.isfinite(arr).all():  # belt and braces: what the server would receive
+        bad = int(np.argwhere(~np.isfinite(arr))[0][0])
+        raise _bad(p, lines[bad], "embedding holds a value beyond float32")
     return Source(
         path=p.resolve(), kind="jsonl", rows=len(ids), dims=dims or 0, embeddings=arr, ids=ids,
         metadatas=metas if any(m is not None for m in metas) else None,
@@ -205,9 +236,14 @@ def _read_jsonl(p: Path) -> Source:
 # ---------------------------------------------------------------------------
 # Checkpoint
 # ---------------------------------------------------------------------------
-def default_checkpoint(path: str | Path) -> Path:
+def default_checkpoint(path: str | Path, collection: str, endpoint: str) -> Path:
+    """One checkpoint per (file, collection, endpoint): the same file loaded elsewhere never collides."""
+    import hashlib
+
     p = Path(path).expanduser()
-    return p.with_name(p.name + ".chromactl-checkpoint.json")
+    key = hashlib.sha256(f"{endpoint}\n{collection}".encode()).hexdigest()[:10]
+    label = collection if len(collection) <= 64 else collection[:64]
+    return p.with_name(f"{p.name}.{label}-{key}.chromactl-checkpoint.json")
 
 
 def _ranges(done: set[int]) -> list[list[int]]:
@@ -246,11 +282,14 @@ class Checkpoint:
             done = _unranges(data.get("done"))
         except (OSError, ValueError, TypeError, IndexError, AttributeError):
             raise UsageError(f"Checkpoint {path} is unreadable.", "Delete it to start over (records already loaded are kept: add never duplicates).") from None
-        for key in ("source", "endpoint", "collection", "collection_id", "batch_size"):
-            if data.get(key) != header.get(key):
+        for key in ("source", "endpoint", "collection", "collection_id", "batch_size", "mode"):
+            if data.get(key, "add" if key == "mode" else None) != header.get(key):
+                if data.get("complete") is True:
+                    return cls(path, header)  # a finished load of something else: nothing to resume, start over  # checked before the collection is created: a refusal creates nothing
                 what = {"source": "another input file (or the file changed)", "endpoint": "another endpoint",
-                        "collection": "another collection", "collection_id": "an earlier collection of the same name (it was recreated)",
-                        "batch_size": f"batch size {data.get('batch_size')}"}[key]
+                        "collection": "another collection", "collection_id": "an earlier collection of the same name (it was deleted or recreated)",
+                        "batch_size": f"batch size {data.get('batch_size')}",
+                        "mode": f"--mode {data.get('mode', 'add')} (batches it recorded were not loaded the way --mode {header.get('mode')} would)"}[key]
                 raise UsageError(
                     f"Checkpoint {path} was written for {what}.",
                     "Pass --checkpoint with another file, or delete this one to start over (add never duplicates an id).",
@@ -264,7 +303,12 @@ class Checkpoint:
         data = {"version": CHECKPOINT_VERSION, **self.header, "done": _ranges(self.done), "complete": complete,
                 "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(data) + "\n", encoding="utf-8")
+        # 0600 from the first byte: the checkpoint names the endpoint and the collection (never a secret:
+        # Target.url carries no user info), and it is nobody else's business on a shared machine.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), 0o600)  # an existing tmp keeps its old mode otherwise
+            fh.write(json.dumps(data) + "\n")
         os.replace(tmp, self.path)
         self._saved_at = now
 
@@ -272,6 +316,18 @@ class Checkpoint:
 # ---------------------------------------------------------------------------
 # The load
 # ---------------------------------------------------------------------------
+MODES = ("add", "upsert")
+
+
+@dataclass
+class BatchResult:
+    rows: int
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    kept: int = 0  # add mode: the id exists with other values, and add keeps the stored record
+
+
 @dataclass
 class LoadReport:
     file: str
@@ -288,6 +344,11 @@ class LoadReport:
     checkpoint: str
     complete: bool
     collection_count: int | None = None
+    mode: str = "add"
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    kept: int = 0
 
     @property
     def vectors_per_s(self) -> float:
@@ -299,8 +360,21 @@ class LoadReport:
             "batch_size": self.batch_size, "batches": self.batches, "skipped_batches": self.skipped_batches,
             "sent_batches": self.sent_batches, "sent_vectors": self.sent_vectors, "seconds": round(self.seconds, 3),
             "vectors_per_s": round(self.vectors_per_s, 1), "workers": self.workers, "checkpoint": self.checkpoint,
-            "complete": self.complete, "collection_count": self.collection_count,
+            "complete": self.complete, "collection_count": self.collection_count, "mode": self.mode,
+            "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
+            "kept_existing": self.kept,
         }
+
+
+def describe_counts(report: LoadReport) -> str:
+    """`inserted 90, updated 10, unchanged 0`: what the load changed, not what it sent."""
+    parts = [f"inserted {report.inserted}"]
+    if report.mode == "upsert":
+        parts.append(f"updated {report.updated}")
+    parts.append(f"unchanged {report.unchanged}")
+    if report.mode == "add":
+        parts.append(f"kept (differ, not overwritten) {report.kept}")
+    return ", ".join(parts)
 
 
 def auto_batch_size(dims: int) -> int:
@@ -311,6 +385,42 @@ def auto_batch_size(dims: int) -> int:
 
 def _retryable(exc: ChromaError) -> bool:
     return isinstance(exc, ChromaUnavailable) or (exc.status is not None and exc.status >= 500)
+
+
+def _same_record(stored: tuple[Any, Any, Any], ours: tuple[Any, Any, Any]) -> bool:
+    import numpy as np
+
+    s_emb, s_meta, s_doc = stored
+    o_emb, o_meta, o_doc = ours
+    if s_emb is None or not np.array_equal(np.asarray(s_emb, dtype="float32"), np.asarray(o_emb, dtype="float32")):
+        return False
+    return (s_meta or None) == (o_meta or None) and s_doc == o_doc
+
+
+def classify(client: Any, collection_id: str, ids: list[str], emb: Any, metas: list[Any] | None,
+             docs: list[Any] | None) -> tuple[list[int], list[int], list[int]]:
+    """Rows of a batch that are new, stored with the same values, and stored with other values."""
+    found = client.get(collection_id, ids=ids, include=())
+    existing = set(found.get("ids") or [])
+    if not existing:
+        return list(range(len(ids))), [], []
+    stored_ids = [i for i in ids if i in existing]
+    got = client.get(collection_id, ids=stored_ids, include=("embeddings", "metadatas", "documents"))
+    g_ids = got.get("ids") or []
+    g_emb = got.get("embeddings") or [None] * len(g_ids)
+    g_meta = got.get("metadatas") or [None] * len(g_ids)
+    g_doc = got.get("documents") or [None] * len(g_ids)
+    stored = {rid: (g_emb[k], g_meta[k], g_doc[k]) for k, rid in enumerate(g_ids)}
+    new: list[int] = []
+    same: list[int] = []
+    diff: list[int] = []
+    for k, rid in enumerate(ids):
+        if rid not in stored:
+            new.append(k)
+            continue
+        ours = (emb[k], metas[k] if metas is not None else None, docs[k] if docs is not None else None)
+        (same if _same_record(stored[rid], ours) else diff).append(k)
+    return new, same, diff
 
 
 def run_load(
@@ -325,24 +435,29 @@ def run_load(
     create: bool = True,
     space: str = "l2",
     retries: int = 2,
+    mode: str = "add",
     on_progress: Callable[[int, int], None] | None = None,
     on_info: Callable[[str], None] | None = None,
 ) -> LoadReport:
-    """Load `path` into `collection`; resumable through the checkpoint. Raises OperationFailed on a failed batch."""
+    """Load `path` into `collection`; resumable through the checkpoint. Raises OperationFailed on a failed batch.
+
+    Order: validate the whole file; look the collection up (never create it yet); open the checkpoint
+    (a refusal leaves nothing behind); only then create the collection."""
     if workers < 1 or (batch_size is not None and batch_size < 1):
         raise UsageError("--workers and --batch-size must be at least 1.", "e.g. --workers 4 --batch-size 1000.")
+    if mode not in MODES:
+        raise UsageError(f"Unknown --mode {mode!r}.", "Use --mode add (keep existing ids) or --mode upsert (overwrite them).")
     src = read_source(path, id_prefix=id_prefix)
-    ckpt_path = Path(checkpoint).expanduser() if checkpoint else default_checkpoint(src.path)
+    ckpt_path = Path(checkpoint).expanduser() if checkpoint else default_checkpoint(src.path, collection, target.url)
     with target.client() as client:
+        col: dict[str, Any] | None
         try:
             col = client.get_collection(collection)
         except ChromaNotFound:
             if not create:
                 raise OperationFailed(f"Collection {collection!r} does not exist on {target.url}.", "Drop --no-create to create it.") from None
-            col = client.create_collection(collection, metadata={"chromactl": "load"}, space=space, get_or_create=True)
-            if on_info:
-                on_info(f"created collection {collection}")
-        dim = col.get("dimension")
+            col = None
+        dim = col.get("dimension") if col else None
         if isinstance(dim, int) and dim != src.dims:
             raise UsageError(
                 f"{src.path.name} has {src.dims}-dimension vectors but collection {collection!r} holds {dim}-dimension ones.",
@@ -353,9 +468,16 @@ def run_load(
         size = max(1, min(batch_size or auto_batch_size(src.dims), client.max_batch_size()))
         client.preflight()
         base64_ok = client.supports_base64()
+        header = {"source": src.identity(), "endpoint": target.url, "collection": collection,
+                  "collection_id": col["id"] if col else None, "batch_size": size, "mode": mode}
+        ckpt = Checkpoint.open(ckpt_path, header)  # refuses before anything is created
+        if col is None:
+            col = client.create_collection(collection, metadata={"chromactl": "load"}, space=space, get_or_create=True)
+            header["collection_id"] = col["id"]
+            if on_info:
+                on_info(f"created collection {collection}")
     n_batches = math.ceil(src.rows / size)
-    header = {"source": src.identity(), "endpoint": target.url, "collection": collection, "collection_id": col["id"], "batch_size": size}
-    ckpt = Checkpoint.open(ckpt_path, header)
+    col_id = str(col["id"])
     todo = [b for b in range(n_batches) if b not in ckpt.done]
     skipped = n_batches - len(todo)
     if skipped and on_info:
@@ -367,31 +489,58 @@ def run_load(
     clients: list[Any] = [shared]
     stop = threading.Event()
 
-    def send(b: int) -> int:
+    def send(b: int) -> BatchResult | None:
         if stop.is_set():
-            return -1
+            return None
         c = shared
         lo, hi = b * size, min(src.rows, (b + 1) * size)
         ids, emb, metas, docs = src.batch(lo, hi)
         for attempt in range(retries + 1):
             try:
-                c.add(col["id"], ids, emb, metas, docs)
-                return hi - lo
+                new, same, diff = classify(c, col_id, ids, emb, metas, docs)
+                rows = new + diff if mode == "upsert" else new
+                if rows:
+                    pick = rows if len(rows) < len(ids) else None
+                    c.add(
+                        col_id,
+                        [ids[k] for k in pick] if pick else ids,
+                        emb[pick] if pick else emb,
+                        [metas[k] for k in pick] if pick and metas is not None else metas,
+                        [docs[k] for k in pick] if pick and docs is not None else docs,
+                        upsert=mode == "upsert",
+                    )
+                if mode == "upsert":
+                    return BatchResult(hi - lo, inserted=len(new), updated=len(diff), unchanged=len(same))
+                return BatchResult(hi - lo, inserted=len(new), unchanged=len(same), kept=len(diff))
             except ChromaError as exc:
                 if attempt >= retries or not _retryable(exc) or stop.is_set():
                     raise ChromaError(f"batch {b} ({src.where(lo, hi)}): {exc.message}", exc.hint, status=exc.status) from None
                 time.sleep(0.5 * (attempt + 1))
-        return hi - lo  # pragma: no cover
+        return None  # pragma: no cover
 
     done_rows = sum(min(src.rows, (b + 1) * size) - b * size for b in ckpt.done if b < n_batches)
     if on_progress:
         on_progress(done_rows, src.rows)
     sent_batches = sent_vectors = 0
+    totals = BatchResult(0)
     failure: ChromaError | None = None
     interrupted = False
+
+    def record(b: int, res: BatchResult) -> None:
+        nonlocal sent_batches, sent_vectors, done_rows
+        ckpt.done.add(b)
+        sent_batches += 1
+        sent_vectors += res.inserted + res.updated
+        done_rows += res.rows
+        totals.rows += res.rows
+        totals.inserted += res.inserted
+        totals.updated += res.updated
+        totals.unchanged += res.unchanged
+        totals.kept += res.kept
+
     start = time.perf_counter()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load")
-    pending: dict[Future[int], int] = {}
+    pending: dict[Future[BatchResult | None], int] = {}
     queue_iter = iter(todo)
     try:
         try:
@@ -407,17 +556,14 @@ def run_load(
                 for fut in finished:
                     b = pending.pop(fut)
                     try:
-                        n = fut.result()
+                        res = fut.result()
                     except ChromaError as exc:
                         failure = failure or exc
                         stop.set()
                         continue
-                    if n < 0:
+                    if res is None:
                         continue
-                    ckpt.done.add(b)
-                    sent_batches += 1
-                    sent_vectors += n
-                    done_rows += n
+                    record(b, res)
                     ckpt.save()
                     if on_progress:
                         on_progress(done_rows, src.rows)
@@ -426,17 +572,15 @@ def run_load(
             stop.set()
             for fut in pending:
                 fut.cancel()
-            # batches on the wire finish (bounded by the client timeout and retries) and are recorded
+            # batches on the wire finish (bounded by the client's total deadline and retries) and are recorded
             deadline = time.monotonic() + target.timeout_s * (retries + 1) + 5
             for fut, b in list(pending.items()):
                 try:
-                    n = fut.result(timeout=max(0.1, deadline - time.monotonic()))
+                    res = fut.result(timeout=max(0.1, deadline - time.monotonic()))
                 except Exception:  # noqa: BLE001, S112 - unrecorded: it is resent on resume, add never duplicates
                     continue
-                if n >= 0:
-                    ckpt.done.add(b)
-                    sent_batches += 1
-                    sent_vectors += n
+                if res is not None:
+                    record(b, res)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         complete = len(ckpt.done) >= n_batches
@@ -459,11 +603,12 @@ def run_load(
     count = None
     try:
         with target.client() as client:
-            count = client.count(col["id"])
+            count = client.count(col_id)
     except ChromaError:
         count = None
     return LoadReport(
         file=str(src.path), collection=collection, rows=src.rows, dims=src.dims, batch_size=size, batches=n_batches,
         skipped_batches=skipped, sent_batches=sent_batches, sent_vectors=sent_vectors, seconds=seconds, workers=workers,
-        checkpoint=str(ckpt_path), complete=complete, collection_count=count,
+        checkpoint=str(ckpt_path), complete=complete, collection_count=count, mode=mode,
+        inserted=totals.inserted, updated=totals.updated, unchanged=totals.unchanged, kept=totals.kept,
     )

@@ -2,28 +2,29 @@
 
 Steps, in order, each timed: heartbeat; auth (a request without the token and
 one with a wrong token must be refused, ours accepted; a target with no token
-reports honestly whether the endpoint enforces anything); create a uniquely
-named temporary collection; add vectors in batches (and count them); query
-planted nearest neighbours, which must come back first; a metadata-filtered
-query; delete the collection. The collection is removed on success, on failure
-and on Ctrl-C/SIGTERM (try/finally), and the report says so.
+reports honestly whether the endpoint enforces anything); check collection
+(lease the env's long-lived smoke collection, chromactl.checks.checkcoll, and
+remove stale temporary ones); upsert vectors in batches (the same ids every
+run, so the data directory does not grow) and count them; query planted
+nearest neighbours, which must come back first; a metadata-filtered query;
+release the collection. The lease is released on success, on failure and on
+Ctrl-C/SIGTERM, a second interrupt included, and the report says so.
 """
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from chromactl.checks import checkcoll
 from chromactl.checks.client import ChromaAuthError, ChromaError, ChromaNotFound
 from chromactl.checks.target import Target
 
-SMOKE_PREFIX = "chromactl-smoke-"
+SMOKE_PREFIX = "chromactl-smoke-"  # temporary collections (fallback when every check slot is busy)
+CHECK_KIND = "smoke"
 DEFAULT_VECTORS = 500
 DEFAULT_DIMS = 64
 PROBES = 5
@@ -50,6 +51,7 @@ class SmokeReport:
     collection: str | None = None
     cleaned_up: bool = True
     interrupted: bool = False
+    collection_kept: bool = False  # the long-lived check collection (not a temporary one)
 
     @property
     def ok(self) -> bool:
@@ -65,6 +67,7 @@ class SmokeReport:
             "target": self.target,
             "collection": self.collection,
             "cleaned_up": self.cleaned_up,
+            "collection_kept": self.collection_kept,
             "interrupted": self.interrupted,
             "seconds": round(self.seconds, 3),
             "steps": [s.to_dict() for s in self.steps],
@@ -73,23 +76,6 @@ class SmokeReport:
 
 class _StepFailed(Exception):
     pass
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM behaves like Ctrl-C so the finally-cleanup runs (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def smoke_collection_name() -> str:
@@ -106,7 +92,7 @@ def _dataset(vectors: int, dims: int) -> tuple[Any, Any, list[str], list[dict[st
     planted_rows = [int(i) for i in rng.choice(vectors, size=PROBES, replace=False)]
     for q, row in enumerate(planted_rows):
         data[row] = queries[q] + rng.standard_normal(dims).astype("float32") * 1e-3
-    ids = [f"v{i:07d}" for i in range(vectors)]
+    ids = [_vector_id(i) for i in range(vectors)]
     planted = set(planted_rows)
     metas = [{"group": i % GROUPS, "planted": i in planted} for i in range(vectors)]
     return data, queries, ids, metas, planted_rows
@@ -168,13 +154,17 @@ def run_smoke(
         return f"without token: HTTP {without}; wrong token: HTTP {wrong}; our token: accepted"
 
     def create() -> str:
-        name = smoke_collection_name()
-        state["name"] = name
-        report.collection = name
+        stale = checkcoll.remove_stale(client)
         report.cleaned_up = False
-        col = client.create_collection(name, metadata={"chromactl": "smoke", "temporary": True})
-        state["id"] = col["id"]
-        return f"created {name}"
+        lease = checkcoll.acquire(client, CHECK_KIND, dims, temp_prefix=SMOKE_PREFIX)
+        state["lease"] = lease
+        state["id"] = lease.collection_id
+        report.collection = lease.name
+        report.collection_kept = not lease.temporary
+        note = f"; removed {len(stale)} stale temporary collection(s)" if stale else ""
+        if lease.temporary:
+            return f"every check collection is leased by another run: using the temporary collection {lease.name}{note}"
+        return f"leased {lease.name} (kept between runs: the data directory does not grow){note}"
 
     def add() -> str:
         data, queries, ids, metas, planted = _dataset(vectors, dims)
@@ -182,11 +172,11 @@ def run_smoke(
         size = max(1, min(batch_size, client.max_batch_size()))
         batches = 0
         for lo in range(0, vectors, size):
-            client.add(state["id"], ids[lo : lo + size], data[lo : lo + size], metas[lo : lo + size])
+            client.upsert(state["id"], ids[lo : lo + size], data[lo : lo + size], metas[lo : lo + size])
             batches += 1
-        n = client.count(state["id"])
+        n = checkcoll.trim(client, state["lease"], _vector_id, vectors, client.max_batch_size())
         if n != vectors:
-            raise _StepFailed(f"added {vectors} vectors but the collection counts {n}")
+            raise _StepFailed(f"upserted {vectors} vectors but the collection counts {n}")
         return f"{vectors} vectors of {dims} dims in {batches} batches of up to {size}; count {n}"
 
     def query() -> str:
@@ -228,47 +218,50 @@ def run_smoke(
         return f"where group={group}: neighbour first, {len(same_ids)} of group {group}; $ne filter excludes it"
 
     def delete() -> str:
-        client.delete_collection(state["name"])
-        try:
-            client.get_collection(state["name"])
-        except ChromaNotFound:
-            report.cleaned_up = True
-            state.pop("name", None)
-            return "deleted; the collection is gone"
-        raise _StepFailed("the collection still exists after delete")
+        lease = state["lease"]
+        if not checkcoll.release(client, lease):
+            raise _StepFailed(f"could not release {lease.describe()}")
+        state.pop("lease", None)
+        report.cleaned_up = True
+        if lease.temporary:
+            try:
+                client.get_collection(lease.name)
+            except ChromaNotFound:
+                return "deleted the temporary collection"
+            raise _StepFailed("the temporary collection still exists after delete")
+        return f"released {lease.name} for the next run"
 
     try:
-        with _sigterm_as_interrupt():
+        with checkcoll.interrupt_once():  # SIGTERM too; a second signal cannot cut the cleanup short
             try:
                 step("heartbeat", heartbeat)
                 step("auth", auth)
-                step("create collection", create)
-                step("add vectors", add)
+                step("check collection", create)
+                step("upsert vectors", add)
                 step("query nearest neighbours", query)
                 step("metadata filter", filtered)
-                step("delete collection", delete)
+                step("release collection", delete)
             except _StepFailed:
                 pass
             except KeyboardInterrupt:
                 report.interrupted = True
             finally:
-                if state.get("name"):
-                    report.cleaned_up = _cleanup(client, state["name"])
+                if state.get("lease"):
+                    report.cleaned_up = _cleanup(client, state["lease"], report)
     finally:
         client.close()
     return report
 
 
-def _cleanup(client: Any, name: str) -> bool:
-    """Best-effort delete of the temporary collection (bounded by the client's timeout)."""
+def _vector_id(i: int) -> str:
+    return f"v{i:07d}"
+
+
+def _cleanup(client: Any, lease: checkcoll.Lease, report: SmokeReport) -> bool:
+    """Release the lease (delete a temporary collection), bounded by the client's deadline. Runs inside
+    checkcoll.interrupt_once: a second Ctrl-C or SIGTERM is recorded, not raised."""
     for _ in range(2):
-        try:
-            client.delete_collection(name)
+        if checkcoll.release(client, lease):
             return True
-        except ChromaNotFound:
-            return True
-        except ChromaError:
-            time.sleep(0.2)
-        except KeyboardInterrupt:
-            continue  # a second Ctrl-C: still try once more
+        time.sleep(0.2)
     return False

@@ -74,7 +74,10 @@ def register(app: typer.Typer) -> None:
             if report.interrupted:
                 console.print("[yellow]interrupted[/yellow]")
             if report.collection and not report.cleaned_up:
-                console.print(f"[red]could not delete the temporary collection {report.collection}[/red]; delete it by hand")
+                what = "release the check collection" if report.collection_kept else "delete the temporary collection"
+                console.print(f"[red]could not {what} {report.collection}[/red]; the next run recovers it after an hour")
+            elif report.collection and report.collection_kept:
+                console.print(f"check collection {report.collection} kept for the next run (no orphaned index directory)")
             elif report.collection:
                 console.print(f"temporary collection {report.collection} removed")
             verdict = "[green]smoke check passed[/green]" if report.ok else "[red]smoke check failed[/red]"
@@ -195,6 +198,7 @@ def register(app: typer.Typer) -> None:
         ),
         checkpoint: Path | None = CHECKPOINT_OPT,
         id_prefix: str | None = typer.Option(None, "--id-prefix", help=".npy: ids are <prefix><row> (default: the file's stem and a dash)."),
+        mode: str = typer.Option("add", "--mode", help="add: keep records whose id exists; upsert: overwrite them (a corrected file)."),
         json_out: bool = JSON_OPT,
     ) -> None:
         """Bulk-load vectors in parallel batches; rerun the same command to resume after an interruption."""
@@ -227,17 +231,23 @@ def register(app: typer.Typer) -> None:
             if progress:
                 progress.start()
             report = run_load(target, collection, file, workers=workers, batch_size=batch_size, checkpoint=checkpoint,
-                              id_prefix=id_prefix, on_progress=progress_cb, on_info=out.info)
+                              id_prefix=id_prefix, mode=mode, on_progress=progress_cb, on_info=out.info)
         finally:
             if progress:
                 progress.stop()
 
         def render(console: Any) -> None:
+            from chromactl.checks.load import describe_counts
+
             console.print(
-                f"loaded {report.sent_vectors} vectors into {report.collection} in {report.seconds:.1f} s "
-                f"({report.vectors_per_s:.0f} vectors/s, {report.sent_batches} batches of up to {report.batch_size}, "
-                f"{report.workers} workers); {report.skipped_batches} batches were already done"
+                f"{describe_counts(report)} into {report.collection} in {report.seconds:.1f} s "
+                f"({report.sent_batches} batches of up to {report.batch_size}, {report.workers} workers); "
+                f"{report.skipped_batches} batches were already done",
+                markup=False,
             )
-            console.print(f"collection count: {report.collection_count}; checkpoint: {report.checkpoint}")
+            if report.kept:
+                out.warn(f"{report.kept} records exist with other values and were kept (add keeps existing ids); "
+                         "load with --mode upsert to overwrite them")
+            console.print(f"collection count: {report.collection_count}; checkpoint: {report.checkpoint}", markup=False)
 
         out.result(report.to_dict(), render)

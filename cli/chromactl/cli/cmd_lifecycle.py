@@ -230,17 +230,17 @@ def register(app: typer.Typer) -> None:
         region: str | None = REGION_OPT,
         auto_approve: bool = AUTO_APPROVE_OPT,
         confirm_env: str | None = CONFIRM_ENV_OPT,
-        delete_data: bool = typer.Option(False, "--delete-data", help="local env only: also delete the local data directory."),
+        delete_data: bool = typer.Option(False, "--delete-data", help="local env only: also delete the local data directory (asks first)."),
+        yes: bool = typer.Option(False, "--yes", "-y", help="local env: delete the data without asking (--delete-data)."),
         json_out: bool = JSON_OPT,
     ) -> None:
         """Destroy an env's stack in a region. Protected envs need the env's name typed (--auto-approve is not enough)."""
         actx = app_context(ctx, json_out)
         e = _load(actx, env)
         if not e.is_aws:
-            from chromactl.local.server import local_destroy
+            from chromactl.local.cli import destroy_local
 
-            data = local_destroy(e, delete_data=delete_data)
-            actx.output.result(data, lambda c: c.print(f"local server of {e.name} stopped."))
+            destroy_local(e, actx.output, delete_data=delete_data, yes=yes or auto_approve)
             return
         from chromactl.lifecycle import core
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -22,6 +23,27 @@ from chromactl.errors import ConfigError, UsageError
 from chromactl.failover.model import STEPS
 
 JOURNAL_VERSION = 1
+REDACTED = "(sensitive: not stored)"
+# Output names that carry secrets; an ARN, a name or an id that points at one is not the secret itself.
+_SECRET_NAME = re.compile(r"(token|secret|password|passwd|private_key|credential|api_key)", re.IGNORECASE)
+_POINTER_NAME = re.compile(r"(_arn|_name|_id|_ids|_arns|_names|_url|_header)$", re.IGNORECASE)
+
+
+def scrub(value: Any, key: str = "") -> Any:
+    """The journal's view of a value: never a sensitive output, here or in the S3 mirror (issue 20.9).
+
+    Terraform marks outputs `"sensitive": true` in `output -json` ({"value", "type", "sensitive"}):
+    such a value is dropped; and a string under a secret-looking name (token, password, ...) is
+    dropped too, whoever produced it, unless the name says it is a pointer (`token_secret_arn`)."""
+    if isinstance(value, dict):
+        if value.get("sensitive") is True and "value" in value:
+            return {**{k: v for k, v in value.items() if k != "value"}, "value": REDACTED}
+        return {k: scrub(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, key) for v in value]
+    if isinstance(value, str) and key and _SECRET_NAME.search(key) and not _POINTER_NAME.search(key):
+        return REDACTED
+    return value
 
 
 def _now() -> str:
@@ -60,8 +82,8 @@ class Journal:
             "status": self.status,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
-            "inputs": self.inputs,
-            "steps": self.steps,
+            "inputs": scrub(self.inputs),
+            "steps": scrub(self.steps),
         }
 
     def save(self) -> None:

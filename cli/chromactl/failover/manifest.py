@@ -44,13 +44,20 @@ def _parse_time(value: str) -> datetime:
 
 
 def snapshot(target: Any) -> dict[str, int]:
-    """Collections and their record counts on a live endpoint (chromactl.checks.target.Target)."""
+    """Collections and their record counts on a live endpoint (chromactl.checks.target.Target).
+
+    chromactl's own check collections (smoke, latency) are not the user's data: never recorded, so
+    deleting one can never make the failover gate report it missing (issue 20.6)."""
+    from chromactl.checks.checkcoll import is_check_collection
+
     counts: dict[str, int] = {}
     with target.client() as client:
         offset = 0
         while offset < MAX_COLLECTIONS:
             page = client.list_collections(limit=PAGE, offset=offset)
             for col in page:
+                if is_check_collection(str(col["name"])):
+                    continue
                 counts[str(col["name"])] = client.count(str(col["id"]))
             if len(page) < PAGE:
                 break
@@ -154,7 +161,16 @@ class DataCheck:
 
 
 def compare(manifest: dict[str, Any] | None, observed: dict[str, int], data_as_of: datetime | None) -> DataCheck:
-    """Apply the rule in this module's docstring."""
+    """Apply the rule in this module's docstring. Check collections are ignored on both sides: a
+    manifest recorded by an older chromactl may list them, and they come and go with every check."""
+    from chromactl.checks.checkcoll import is_check_collection
+
+    observed = {k: v for k, v in observed.items() if not is_check_collection(k)}
+    if manifest and manifest.get("entries"):
+        manifest = {**manifest, "entries": [
+            {**e, "collections": {k: v for k, v in e["collections"].items() if not is_check_collection(k)}}
+            for e in manifest["entries"]
+        ]}
     if not manifest or not manifest.get("entries"):
         return DataCheck(ok=True, baseline_at=None, data_as_of=_iso(data_as_of),
                          note="no manifest recorded for this env: data check has no baseline (record one with `chromactl manifest record`)")

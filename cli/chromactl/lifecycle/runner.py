@@ -61,6 +61,16 @@ class TfResult:
         return "\n".join(p for p in parts if p and p.strip())
 
 
+def _located(diag: dict[str, Any]) -> str:
+    """`terraform.tfvars:3: The given value is not suitable for var.x ...` from a JSON diagnostic's range and detail."""
+    rng = diag.get("range") or {}
+    filename, line = rng.get("filename"), (rng.get("start") or {}).get("line")
+    detail = " ".join(str(diag.get("detail") or "").split())
+    if not filename or not line:
+        return ""
+    return f"{filename}:{line}: {detail.rstrip('.')}" if detail else f"{filename}:{line}"
+
+
 class Interrupted(OperationFailed):
     """Terraform was stopped by Ctrl-C (forwarded) or by the time limit."""
 
@@ -437,6 +447,12 @@ class Runner:
         first = ""
         for d in result.diagnostics():
             first = d.get("summary", "")
+            located = _located(d)
+            if first == "Invalid value for input variable" and located:
+                # a tfvars type error is a configuration error: name the file, the line and the variable (issue 20.9)
+                return ConfigError(f"{located}.", "Fix that value in the env's terraform.tfvars (or the --var given).")
+            if located:
+                first = f"{first.rstrip('.')} ({located})"
             break
         if not first:
             lines = [ln.strip(" │╷╵") for ln in text.splitlines() if ln.strip(" │╷╵")]

@@ -7,10 +7,12 @@ twice (even at once): the second call finds the first server and leaves it be.
 The data directory is mode 0700 and survives `local_destroy` unless asked.
 
 Layout under the project root (default `local.data_dir = .chromactl/local`):
-  .chromactl/local/            Chroma's data (0700)
-  .chromactl/local-server.json state: pid, port, data_dir, log, started_at
-  .chromactl/local-server.log  the server's output
-  .chromactl/local-server.lock serialises up/destroy
+  .chromactl/local/              Chroma's data (0700, marked as chromactl's: see chromactl.local.datadir)
+  .chromactl/<env>-server.json   state: pid, port, data_dir, log, started_at
+  .chromactl/<env>-server.log    the server's output
+  .chromactl/<env>-server.lock   serialises up/destroy
+The state files stay in the project's own .chromactl/ wherever data_dir points, so nothing is
+written, chmod-ed or deleted beside or above a user-chosen data directory.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 
 from chromactl.config import EnvConfig, LocalConfig
 from chromactl.errors import ConfigError, OperationFailed
+from chromactl.local import datadir
 from chromactl.output import Output
 
 START_TIMEOUT_S = 60.0
@@ -44,18 +47,27 @@ def _local(env: EnvConfig) -> LocalConfig:
     return env.local
 
 
+def _root(env: EnvConfig) -> Path:
+    return env.dir.parent.parent  # envs/<name>/ -> project root
+
+
 def data_dir(env: EnvConfig) -> Path:
-    raw = Path(_local(env).data_dir).expanduser()
-    root = env.dir.parent.parent  # envs/<name>/ -> project root
-    return raw if raw.is_absolute() else (root / raw).resolve()
+    """The configured data directory, absolute and symlink-free; refused when it is /, home, the checkout or above."""
+    path = datadir.resolve(_local(env).data_dir, _root(env))
+    datadir.check_path(path, _root(env), env.config_path)
+    return path
+
+
+def _own_dir(env: EnvConfig) -> Path:
+    return _root(env) / ".chromactl"
 
 
 def _state_path(env: EnvConfig) -> Path:
-    return data_dir(env).parent / "local-server.json"
+    return _own_dir(env) / f"{env.name}-server.json"
 
 
 def _log_path(env: EnvConfig) -> Path:
-    return data_dir(env).parent / "local-server.log"
+    return _own_dir(env) / f"{env.name}-server.log"
 
 
 def _read_state(env: EnvConfig) -> dict[str, Any] | None:
@@ -78,9 +90,9 @@ def _write_state(env: EnvConfig, state: dict[str, Any]) -> None:
 def _locked(env: EnvConfig) -> Iterator[None]:
     import fcntl
 
-    parent = data_dir(env).parent
-    parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(parent / "local-server.lock", "a+") as fh:
+    own = _own_dir(env)
+    own.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(own / f"{env.name}-server.lock", "a+") as fh:
         deadline = time.monotonic() + START_TIMEOUT_S + STOP_TIMEOUT_S
         while True:
             try:
@@ -194,9 +206,7 @@ def local_up(env: EnvConfig, output: Output) -> dict[str, Any]:
                 f"Port {cfg.port} on 127.0.0.1 is already in use by another process.",
                 f"Stop that process or set a free port under [local] in {env.config_path}.",
             )
-        ddir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(ddir, 0o700)
-        os.chmod(ddir.parent, 0o700)
+        datadir.prepare(ddir, _root(env), env.config_path, env.name)  # refuses a directory that is not chromactl's
         log = _log_path(env)
         argv = [*_chroma_argv(), "run", "--host", "127.0.0.1", "--port", str(cfg.port), "--path", str(ddir)]
         child_env = dict(os.environ)
@@ -307,18 +317,36 @@ def _stop_pid(pid: int) -> bool:
     return True
 
 
+def data_to_delete(env: EnvConfig) -> dict[str, Any]:
+    """What `destroy --delete-data` would delete: the data directory (size, files) and, when the
+    server answers, the collections in it. Raises when chromactl would refuse to delete it."""
+    ddir = data_dir(env)
+    info = datadir.inspect(ddir)
+    result: dict[str, Any] = {**info.to_dict(), "description": info.describe(), "collections": None}
+    if info.exists and not info.marked:
+        datadir.delete(ddir, _root(env), env.config_path)  # raises: not chromactl's directory
+    state = _running_state(env)
+    if info.exists and state:
+        try:
+            url = f"http://127.0.0.1:{state['port']}/api/v2/tenants/default_tenant/databases/default_database/collections?limit=1000"
+            with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as resp:
+                result["collections"] = sorted(str(c.get("name")) for c in json.loads(resp.read()))
+        except (OSError, ValueError, AttributeError):
+            result["collections"] = None
+    return result
+
+
 def local_destroy(env: EnvConfig, *, delete_data: bool = False) -> dict[str, Any]:
-    """Stop the local server; keep its data unless delete_data."""
+    """Stop the local server if it runs; delete its data directory only when asked (and only chromactl's own)."""
     ddir = data_dir(env)
     with _locked(env):
         state = _running_state(env)
         was_running = state is not None
         if state:
             _stop_pid(state["pid"])
+        stale_state = state is None and _state_path(env).exists()
         _state_path(env).unlink(missing_ok=True)
-        deleted = False
-        if delete_data and ddir.exists():
-            shutil.rmtree(ddir)
-            deleted = True
+        deleted = datadir.delete(ddir, _root(env), env.config_path) if delete_data else False
     return {"env": env.name, "was_running": was_running, "stopped": was_running, "pid": state["pid"] if state else None,
-            "data_dir": str(ddir), "data_deleted": deleted}
+            "stale_state_removed": stale_state, "data_dir": str(ddir), "data_deleted": deleted,
+            "data_kept": ddir.exists()}
