@@ -40,9 +40,13 @@ def read(path: Path, type_name: str, current: Any) -> Any:
     try:
         doc = json.loads(path.read_text()) if path.exists() else {}
     except (OSError, ValueError) as exc:
-        raise RemoteFileError(f"The remote side file {path} (TFOFFLINE_REMOTE) is unreadable ({exc}).") from None
+        raise RemoteFileError(
+            f"The remote side file {path} (TFOFFLINE_REMOTE) is unreadable ({exc})."
+        ) from None
     if not isinstance(doc, dict):
-        raise RemoteFileError(f"The remote side file {path} (TFOFFLINE_REMOTE) must hold a JSON object.")
+        raise RemoteFileError(
+            f"The remote side file {path} (TFOFFLINE_REMOTE) must hold a JSON object."
+        )
     by_id = doc.get(type_name)
     if not isinstance(by_id, dict) or current.get("id") not in by_id:
         return UNCHANGED
@@ -50,7 +54,9 @@ def read(path: Path, type_name: str, current: Any) -> Any:
     if change is None:
         return None
     if not isinstance(change, dict):
-        raise RemoteFileError(f"The remote side file {path}: {type_name}.{current.get('id')} must be an object or null.")
+        raise RemoteFileError(
+            f"The remote side file {path}: {type_name}.{current.get('id')} must be an object or null."
+        )
     out = dict(current)
     out.update(change)
     return out

@@ -92,11 +92,15 @@ def _set_value(v: Any) -> bool:
     return True
 
 
-def values_at(obj: Any, path: str, sets: frozenset[str] = frozenset()) -> Iterator[tuple[list[str | int], Any]]:
+def values_at(
+    obj: Any, path: str, sets: frozenset[str] = frozenset()
+) -> Iterator[tuple[list[str | int], Any]]:
     """Every (concrete path, value) a dotted rule path names: list and set elements are walked
     (a `*` segment is implied at each list); unknown and null values are skipped."""
 
-    def walk(node: Any, segs: list[str], done: list[str | int], dotted: str) -> Iterator[tuple[list[str | int], Any]]:
+    def walk(
+        node: Any, segs: list[str], done: list[str | int], dotted: str
+    ) -> Iterator[tuple[list[str | int], Any]]:
         if node is None or _is_unknown(node):
             return
         if not segs:
@@ -148,9 +152,13 @@ def _read_table(name: str, rules_dir: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise RuleTableError(f"The offline provider's rule table {path} is missing.") from None
     except (OSError, ValueError) as exc:
-        raise RuleTableError(f"The offline provider's rule table {path} is corrupt ({exc}).") from None
+        raise RuleTableError(
+            f"The offline provider's rule table {path} is corrupt ({exc})."
+        ) from None
     if not isinstance(doc, dict) or doc.get("version") != 1:
-        raise RuleTableError(f"The offline provider's rule table {path} is corrupt (no \"version\": 1).")
+        raise RuleTableError(
+            f'The offline provider\'s rule table {path} is corrupt (no "version": 1).'
+        )
     return doc
 
 
@@ -160,9 +168,13 @@ def botocore_data_dir(env: Mapping[str, str] | None = None) -> Path:
     if named:
         p = Path(named)
         if not (p / "endpoints.json").is_file():
-            raise RuleTableError(f"TFOFFLINE_BOTOCORE_DATA={named} is not a botocore data directory (no endpoints.json).")
+            raise RuleTableError(
+                f"TFOFFLINE_BOTOCORE_DATA={named} is not a botocore data directory (no endpoints.json)."
+            )
         return p
-    for cand in sorted(glob.glob(str(REPO / ".venv" / "lib" / "python3*" / "site-packages" / "botocore" / "data"))):
+    for cand in sorted(
+        glob.glob(str(REPO / ".venv" / "lib" / "python3*" / "site-packages" / "botocore" / "data"))
+    ):
         if (Path(cand) / "endpoints.json").is_file():
             return Path(cand)
     raise RuleTableError(
@@ -194,7 +206,9 @@ class _Models:
     def shape(self, service: str, shape: str) -> dict[str, Any]:
         shapes = self.service(service)["shapes"]
         if shape not in shapes:
-            raise RuleTableError(f"botocore {_botocore_version(self.data)} has no shape {service}:{shape} that a rule needs.")
+            raise RuleTableError(
+                f"botocore {_botocore_version(self.data)} has no shape {service}:{shape} that a rule needs."
+            )
         return shapes[shape]
 
     def member(self, service: str, operation: str, member_path: str) -> tuple[str, dict[str, Any]]:
@@ -202,7 +216,9 @@ class _Models:
         model = self.service(service)
         op = model["operations"].get(operation)
         if op is None:
-            raise RuleTableError(f"botocore {_botocore_version(self.data)} has no operation {service}:{operation} that a rule needs.")
+            raise RuleTableError(
+                f"botocore {_botocore_version(self.data)} has no operation {service}:{operation} that a rule needs."
+            )
         shape_name = op["input"]["shape"]
         wire: list[str] = []
         for seg in member_path.split("."):
@@ -225,7 +241,9 @@ def _constraints(shape: dict[str, Any]) -> dict[str, Any]:
     return {k: shape[k] for k in ("type", "min", "max", "pattern", "enum") if k in shape}
 
 
-def compile_tables(rules_dir: Path = RULES_DIR, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def compile_tables(
+    rules_dir: Path = RULES_DIR, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The three tables with every botocore reference resolved (JSON-serialisable)."""
     provider = _read_table("provider.json", rules_dir)
     api = _read_table("api.json", rules_dir)
@@ -239,20 +257,31 @@ def compile_tables(rules_dir: Path = RULES_DIR, env: Mapping[str, str] | None = 
                     svc, shape = ref.split(":", 1)
                     values = models.shape(svc, shape).get("enum")
                     if not values:
-                        raise RuleTableError(f"botocore shape {ref} named by rules/provider.json ({type_name}) has no enum.")
+                        raise RuleTableError(
+                            f"botocore shape {ref} named by rules/provider.json ({type_name}) has no enum."
+                        )
                     rule["values"] = list(values)
         for type_name, spec in (api.get("resources") or {}).items():
             svc, op = spec["service"], spec["operation"]
             resolved = []
             for tf_path, member_path in (spec.get("members") or {}).items():
                 wire, shape = models.member(svc, op, member_path)
-                resolved.append({"tf": tf_path, "member": member_path, "wire": wire, **_constraints(shape)})
+                resolved.append(
+                    {"tf": tf_path, "member": member_path, "wire": wire, **_constraints(shape)}
+                )
             spec["resolved"] = resolved
             spec["service_id"] = models.service(svc)["metadata"].get("serviceId", svc)
         api["endpoint_services"] = _endpoint_services(models.data)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise RuleTableError(f"The offline provider's rule tables in {rules_dir} are corrupt ({type(exc).__name__}: {exc}).") from None
-    return {"provider": provider, "api": api, "metrics": metrics, "botocore": _botocore_version(models.data)}
+        raise RuleTableError(
+            f"The offline provider's rule tables in {rules_dir} are corrupt ({type(exc).__name__}: {exc})."
+        ) from None
+    return {
+        "provider": provider,
+        "api": api,
+        "metrics": metrics,
+        "botocore": _botocore_version(models.data),
+    }
 
 
 def _endpoint_services(data: Path) -> dict[str, list[str]]:
@@ -260,7 +289,9 @@ def _endpoint_services(data: Path) -> dict[str, list[str]]:
     try:
         doc = json.loads((data / "endpoints.json").read_text())
     except (OSError, ValueError) as exc:
-        raise RuleTableError(f"botocore's {data / 'endpoints.json'} is unreadable ({exc}).") from None
+        raise RuleTableError(
+            f"botocore's {data / 'endpoints.json'} is unreadable ({exc})."
+        ) from None
     out: dict[str, set[str]] = {}
     for part in doc.get("partitions", []):
         if part.get("partition") != "aws":
@@ -340,7 +371,9 @@ def _stat_key(rules_dir: Path, env: Mapping[str, str]) -> tuple[Any, ...]:
         try:
             st = (rules_dir / name).stat()
         except OSError:
-            raise RuleTableError(f"The offline provider's rule table {rules_dir / name} is missing.") from None
+            raise RuleTableError(
+                f"The offline provider's rule table {rules_dir / name} is missing."
+            ) from None
         parts.append((st.st_mtime_ns, st.st_size))
     return tuple(parts)
 
@@ -424,18 +457,26 @@ def _rule_message(rule: dict[str, Any], framework: bool, key: str, value: Any) -
 
     if kind == "enum":
         values = rule["values"]
-        ok = value in values or (rule.get("ignore_case") and str(value).lower() in [str(x).lower() for x in values])
+        ok = value in values or (
+            rule.get("ignore_case") and str(value).lower() in [str(x).lower() for x in values]
+        )
         if ok:
             return None
         if framework:
-            return Finding("Invalid Attribute Value Match", f'Attribute {key} value must be one of: {goq(values)}, got: "{value}"')
+            return Finding(
+                "Invalid Attribute Value Match",
+                f'Attribute {key} value must be one of: {goq(values)}, got: "{value}"',
+            )
         return sdk(f"expected {key} to be one of {goq(values)}, got {value}")
     if kind == "int_in":
         n = _num(value)
         if n is not None and n in rule["values"]:
             return None
         if framework:
-            return Finding("Invalid Attribute Value", f"Attribute {key} value must be one of: {gov(rule['values'])}, got: {_fmt_num(value)}")
+            return Finding(
+                "Invalid Attribute Value",
+                f"Attribute {key} value must be one of: {gov(rule['values'])}, got: {_fmt_num(value)}",
+            )
         return sdk(f"expected {key} to be one of {gov(rule['values'])}, got {_fmt_num(value)}")
     if kind == "int_in_or_divisible":
         n = _num(value)
@@ -452,8 +493,14 @@ def _rule_message(rule: dict[str, Any], framework: bool, key: str, value: Any) -
             return None
         if framework:
             if hi is None:
-                return Finding("Invalid Attribute Value", f"Attribute {key} value must be at least {lo}, got: {_fmt_num(value)}")
-            return Finding("Invalid Attribute Value", f"Attribute {key} value must be between {lo} and {hi}, got: {_fmt_num(value)}")
+                return Finding(
+                    "Invalid Attribute Value",
+                    f"Attribute {key} value must be at least {lo}, got: {_fmt_num(value)}",
+                )
+            return Finding(
+                "Invalid Attribute Value",
+                f"Attribute {key} value must be between {lo} and {hi}, got: {_fmt_num(value)}",
+            )
         if hi is None:
             return sdk(f"expected {key} to be at least ({lo}), got {_fmt_num(value)}")
         if lo is None:
@@ -466,13 +513,18 @@ def _rule_message(rule: dict[str, Any], framework: bool, key: str, value: Any) -
         if lo <= len(value) <= hi:
             return None
         if framework:
-            return Finding("Invalid Attribute Value Length", f"Attribute {key} string length must be between {lo} and {hi}, got: {len(value)}")
+            return Finding(
+                "Invalid Attribute Value Length",
+                f"Attribute {key} string length must be between {lo} and {hi}, got: {len(value)}",
+            )
         return sdk(f"expected length of {key} to be in the range ({lo} - {hi}), got {value}")
     if kind in ("pattern", "not_pattern"):
         if not isinstance(value, str):
             return None
         rx = re.compile(rule["pattern"], re.DOTALL)
-        hit = rx.search(value) is not None if rule.get("search") else rx.fullmatch(value) is not None
+        hit = (
+            rx.search(value) is not None if rule.get("search") else rx.fullmatch(value) is not None
+        )
         if (kind == "pattern") == hit:
             return None
         if msg:
@@ -480,7 +532,9 @@ def _rule_message(rule: dict[str, Any], framework: bool, key: str, value: Any) -
             if framework:
                 return Finding(rule.get("summary", "Invalid Attribute Value Match"), text)
             return sdk(text)
-        return sdk(f"expected value of {key} to match regular expression {json.dumps(rule['pattern'])}, got {value}")
+        return sdk(
+            f"expected value of {key} to match regular expression {json.dumps(rule['pattern'])}, got {value}"
+        )
     if kind == "max_len":
         if not isinstance(value, str) or len(value) <= rule["max"]:
             return None
@@ -505,26 +559,48 @@ def _rule_message(rule: dict[str, Any], framework: bool, key: str, value: Any) -
             )
         if rule.get("style") == "is_cidr_network":
             if err == "":
-                return sdk(f"expected {key} to contain a valid CIDR, got: {value} with err: invalid CIDR address: {value}")
-            return sdk(f"expected {key} to contain a valid network Value, expected {err}, got {value}")
+                return sdk(
+                    f"expected {key} to contain a valid CIDR, got: {value} with err: invalid CIDR address: {value}"
+                )
+            return sdk(
+                f"expected {key} to contain a valid network Value, expected {err}, got {value}"
+            )
         if err == "":
-            return sdk(f'"{key}" is not a valid IPv4 CIDR network address: invalid CIDR address: {value}')
-        return sdk(f'"{key}" is not a valid IPv4 CIDR network address: "{value}" is not a valid CIDR block; did you mean "{err}"?')
+            return sdk(
+                f'"{key}" is not a valid IPv4 CIDR network address: invalid CIDR address: {value}'
+            )
+        return sdk(
+            f'"{key}" is not a valid IPv4 CIDR network address: "{value}" is not a valid CIDR block; did you mean "{err}"?'
+        )
     if kind == "json":
         if not isinstance(value, str):
             return None
         try:
             parsed = json.loads(value)
         except ValueError as exc:
-            return sdk(rule.get("message", '"{key}" contains an invalid JSON: {err}').format(key=key, err=exc))
+            return sdk(
+                rule.get("message", '"{key}" contains an invalid JSON: {err}').format(
+                    key=key, err=exc
+                )
+            )
         if rule.get("must_be") == "array" and not isinstance(parsed, list):
-            return sdk(rule.get("message", '"{key}" contains an invalid JSON: {err}').format(key=key, err="not a JSON array"))
+            return sdk(
+                rule.get("message", '"{key}" contains an invalid JSON: {err}').format(
+                    key=key, err="not a JSON array"
+                )
+            )
         return None
     if kind == "arn":
         if not isinstance(value, str):
             return None
         parts = value.split(":", 5)
-        if len(parts) == 6 and parts[0] == "arn" and parts[1].startswith("aws") and parts[2] and parts[5]:
+        if (
+            len(parts) == 6
+            and parts[0] == "arn"
+            and parts[1].startswith("aws")
+            and parts[2]
+            and parts[5]
+        ):
             return None
         why = "arn: invalid prefix" if not value.startswith("arn:") else "arn: not enough sections"
         return sdk(f'"{key}" ({value}) is an invalid ARN: {why}')
@@ -547,9 +623,21 @@ def _cross_check(rule: dict[str, Any], framework: bool, obj: dict[str, Any]) -> 
         for o in others:
             if o in present:
                 if framework:
-                    out.append(Finding("Invalid Attribute Combination", f'Attribute "{o}" cannot be specified when "{first}" is specified', [first]))
+                    out.append(
+                        Finding(
+                            "Invalid Attribute Combination",
+                            f'Attribute "{o}" cannot be specified when "{first}" is specified',
+                            [first],
+                        )
+                    )
                 else:
-                    out.append(Finding("Conflicting configuration arguments", f'"{first}": conflicts with {o}', [first]))
+                    out.append(
+                        Finding(
+                            "Conflicting configuration arguments",
+                            f'"{first}": conflicts with {o}',
+                            [first],
+                        )
+                    )
         return out
     if kind == "exactly_one_of":
         if unknown and len(present) <= 1:
@@ -559,22 +647,53 @@ def _cross_check(rule: dict[str, Any], framework: bool, obj: dict[str, Any]) -> 
         joined = ",".join(keys)
         if framework:
             if not present:
-                return [Finding("Invalid Attribute Combination", f"No attribute specified when one (and only one) of [{joined}] is required")]
-            return [Finding("Invalid Attribute Combination", f"{len(present)} attributes specified when one (and only one) of [{joined}] is required")]
+                return [
+                    Finding(
+                        "Invalid Attribute Combination",
+                        f"No attribute specified when one (and only one) of [{joined}] is required",
+                    )
+                ]
+            return [
+                Finding(
+                    "Invalid Attribute Combination",
+                    f"{len(present)} attributes specified when one (and only one) of [{joined}] is required",
+                )
+            ]
         if not present:
-            return [Finding("Missing required argument", f'"{keys[0]}": one of `{joined}` must be specified')]
-        return [Finding("Invalid combination of arguments", f'"{present[0]}": only one of `{joined}` can be specified, but `{",".join(present)}` were specified.', [present[0]])]
+            return [
+                Finding(
+                    "Missing required argument", f'"{keys[0]}": one of `{joined}` must be specified'
+                )
+            ]
+        return [
+            Finding(
+                "Invalid combination of arguments",
+                f'"{present[0]}": only one of `{joined}` can be specified, but `{",".join(present)}` were specified.',
+                [present[0]],
+            )
+        ]
     if kind == "at_least_one_of":
         if present or unknown:
             return []
-        return [Finding("Missing required argument", f'"{keys[0]}": one of `{",".join(keys)}` must be specified')]
+        return [
+            Finding(
+                "Missing required argument",
+                f'"{keys[0]}": one of `{",".join(keys)}` must be specified',
+            )
+        ]
     if kind == "required_with":
         if keys[0] not in present or unknown:
             return []
         missing = [k for k in keys[1:] if k not in present]
         if not missing:
             return []
-        return [Finding("Missing required argument", f'"{keys[0]}": all of `{",".join(keys)}` must be specified', [keys[0]])]
+        return [
+            Finding(
+                "Missing required argument",
+                f'"{keys[0]}": all of `{",".join(keys)}` must be specified',
+                [keys[0]],
+            )
+        ]
     return []
 
 
@@ -599,7 +718,13 @@ def _when(rule: dict[str, Any], obj: dict[str, Any]) -> bool:
     return True
 
 
-def check_provider(rules: Rules, type_name: str, obj: Any, stage: str = "validate", sets: frozenset[str] = frozenset()) -> list[Finding]:
+def check_provider(
+    rules: Rules,
+    type_name: str,
+    obj: Any,
+    stage: str = "validate",
+    sets: frozenset[str] = frozenset(),
+) -> list[Finding]:
     """Provider-side findings for one resource configuration (`stage` validate or plan)."""
     spec = rules.provider.get(type_name)
     if spec is None or not isinstance(obj, dict):
@@ -615,7 +740,10 @@ def check_provider(rules: Rules, type_name: str, obj: Any, stage: str = "validat
         rule_fw = framework if "framework" not in rule else bool(rule["framework"])
         for path, value in values_at(obj, rule["path"], sets):
             if isinstance(value, list) and rule["kind"] not in ("json",):
-                items = [(path + ([i] if rule["path"] not in sets else []), v) for i, v in enumerate(value)]
+                items = [
+                    (path + ([i] if rule["path"] not in sets else []), v)
+                    for i, v in enumerate(value)
+                ]
             else:
                 items = [(path, value)]
             for p, v in items:
@@ -646,7 +774,9 @@ def _dims_ok(ns: dict[str, Any], metric: str, dims: list[str]) -> list[list[str]
     return [sorted(s) for s in sets]
 
 
-def _metric_finding(rules: Rules, namespace: str, metric: str, dims: list[str], where: str, path: list[str | int]) -> Finding | None:
+def _metric_finding(
+    rules: Rules, namespace: str, metric: str, dims: list[str], where: str, path: list[str | int]
+) -> Finding | None:
     ns = rules.metrics.get(namespace)
     if ns is None:
         return None
@@ -674,7 +804,14 @@ def check_metrics(rules: Rules, type_name: str, obj: dict[str, Any]) -> list[Fin
     if type_name == "aws_cloudwatch_metric_alarm":
         ns, metric, dims = obj.get("namespace"), obj.get("metric_name"), obj.get("dimensions")
         if isinstance(ns, str) and isinstance(metric, str) and not _is_unknown(dims):
-            f = _metric_finding(rules, ns, metric, list((dims or {}).keys()), f"alarm {obj.get('alarm_name')}", ["metric_name"])
+            f = _metric_finding(
+                rules,
+                ns,
+                metric,
+                list((dims or {}).keys()),
+                f"alarm {obj.get('alarm_name')}",
+                ["metric_name"],
+            )
             if f:
                 out.append(f)
         for i, q in enumerate(obj.get("metric_query") or []):
@@ -685,7 +822,14 @@ def check_metrics(rules: Rules, type_name: str, obj: dict[str, Any]) -> list[Fin
                     continue
                 ns, metric, dims = m.get("namespace"), m.get("metric_name"), m.get("dimensions")
                 if isinstance(ns, str) and isinstance(metric, str) and not _is_unknown(dims):
-                    f = _metric_finding(rules, ns, metric, list((dims or {}).keys()), f"alarm {obj.get('alarm_name')} query {q.get('id')}", ["metric_query"])
+                    f = _metric_finding(
+                        rules,
+                        ns,
+                        metric,
+                        list((dims or {}).keys()),
+                        f"alarm {obj.get('alarm_name')} query {q.get('id')}",
+                        ["metric_query"],
+                    )
                     if f:
                         out.append(f)
     elif type_name == "aws_cloudwatch_dashboard":
@@ -700,7 +844,14 @@ def check_metrics(rules: Rules, type_name: str, obj: dict[str, Any]) -> list[Fin
                 if not isinstance(props, dict):
                     continue
                 for ns, metric, dims in _widget_metrics(props.get("metrics") or []):
-                    f = _metric_finding(rules, ns, metric, dims, f"dashboard widget {wi} ({props.get('title', '')})", ["dashboard_body"])
+                    f = _metric_finding(
+                        rules,
+                        ns,
+                        metric,
+                        dims,
+                        f"dashboard widget {wi} ({props.get('title', '')})",
+                        ["dashboard_body"],
+                    )
                     if f:
                         out.append(f)
     return out
@@ -720,7 +871,7 @@ def _widget_metrics(rows: list[Any]) -> Iterator[tuple[str, str, list[str]]]:
         full: list[Any] = []
         for i, x in enumerate(items):
             if x == "...":
-                full += prev[len(full):]
+                full += prev[len(full) :]
                 continue
             if x == ".":
                 full.append(prev[i] if i < len(prev) else x)
@@ -769,7 +920,9 @@ def _member_error(rules: Rules, m: dict[str, Any], value: Any) -> str | None:
     return None
 
 
-def _api_error(spec: dict[str, Any], code: str, message: str, framework: bool, what: str) -> Finding:
+def _api_error(
+    spec: dict[str, Any], code: str, message: str, framework: bool, what: str
+) -> Finding:
     svc_id = spec.get("service_id", spec["service"])
     status = spec.get("status", 400)
     err = (
@@ -782,7 +935,14 @@ def _api_error(spec: dict[str, Any], code: str, message: str, framework: bool, w
     return Finding(f"{action}: {err}")
 
 
-def check_api(rules: Rules, type_name: str, planned: Any, region: str, creating: bool, provider_spec: dict[str, Any] | None = None) -> list[Finding]:
+def check_api(
+    rules: Rules,
+    type_name: str,
+    planned: Any,
+    region: str,
+    creating: bool,
+    provider_spec: dict[str, Any] | None = None,
+) -> list[Finding]:
     """What the AWS API refuses for this planned object: the first error only, as AWS returns it."""
     if not isinstance(planned, dict):
         return []
@@ -810,23 +970,33 @@ def check_api(rules: Rules, type_name: str, planned: Any, region: str, creating:
         f = _curated(rules, rule, type_name, planned, region)
         if f is not None:
             code, message = f
-            target = spec or {"service": rule.get("service", type_name), "operation": rule.get("operation", "?"), "service_id": rule.get("service_id", "")}
+            target = spec or {
+                "service": rule.get("service", type_name),
+                "operation": rule.get("operation", "?"),
+                "service_id": rule.get("service_id", ""),
+            }
             if "action" in rule:
                 target = {**target, "action": rule["action"]}
             return [_api_error(target, code, message, framework, type_name)]
     return []
 
 
-def _curated(rules: Rules, rule: dict[str, Any], type_name: str, obj: dict[str, Any], region: str) -> tuple[str, str] | None:
+def _curated(
+    rules: Rules, rule: dict[str, Any], type_name: str, obj: dict[str, Any], region: str
+) -> tuple[str, str] | None:
     kind = rule["kind"]
     if kind == "charset":
         allowed = re.compile(rule["allowed"])
         for _, v in values_at(obj, rule["path"]):
-            if isinstance(v, str) and (allowed.fullmatch(v) is None or len(v) > rule.get("max", 10**9)):
+            if isinstance(v, str) and (
+                allowed.fullmatch(v) is None or len(v) > rule.get("max", 10**9)
+            ):
                 return rule["code"], rule["message"].format(value=v)
         return None
     if kind == "forbid_combo":
-        if all(any(val == want for _, val in values_at(obj, k)) for k, want in rule["when"].items()):
+        if all(
+            any(val == want for _, val in values_at(obj, k)) for k, want in rule["when"].items()
+        ):
             return rule["code"], rule["message"]
         return None
     if kind == "forbid_prefix":
@@ -878,7 +1048,7 @@ def _curated(rules: Rules, rule: dict[str, Any], type_name: str, obj: dict[str, 
             if name.startswith("com.amazonaws.vpce."):
                 return None  # an endpoint service of another account: not knowable here
             return rule["code"], rule["message"].format(value=name)
-        svc = name[len(prefix):]
+        svc = name[len(prefix) :]
         svc = rules.vpce_aliases.get(svc, svc)
         if svc not in rules.endpoint_services.get(obj.get("region") or region, []):
             return rule["code"], rule["message"].format(value=name)
