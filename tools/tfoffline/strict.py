@@ -87,9 +87,7 @@ def _set_value(v: Any) -> bool:
     """Configured: not null, not unknown, not an empty collection (the SDK's GetOk)."""
     if v is None or _is_unknown(v):
         return False
-    if isinstance(v, (list, dict, str)) and len(v) == 0:
-        return False
-    return True
+    return not (isinstance(v, (list, dict, str)) and len(v) == 0)
 
 
 def values_at(
@@ -199,7 +197,7 @@ class _Models:
             if not files:
                 raise RuleTableError(f"botocore in {self.data} has no service model for '{name}'.")
             f = files[-1]
-            raw = gzip.open(f, "rb").read() if f.endswith(".gz") else Path(f).read_bytes()
+            raw = gzip.decompress(Path(f).read_bytes()) if f.endswith(".gz") else Path(f).read_bytes()
             self._cache[name] = json.loads(raw)
         return self._cache[name]
 
