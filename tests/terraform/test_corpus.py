@@ -11,6 +11,7 @@ from its mutation alone. Runs are parallel (each is Terraform plus providers).
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -39,17 +40,26 @@ CONTROLS = sorted({c.env for c in CASES})
 
 
 @pytest.fixture(scope="module")
-def outcomes(tf_offline: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+def outcomes(
+    tf_offline: Any, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> dict[str, Outcome]:
+    """Runs the controls and the cases this session selected (all of them unless -k narrows)."""
     base = tmp_path_factory.mktemp("corpus")
     env = tf_offline.env
+    wanted = {
+        item.callspec.id
+        for item in request.session.items
+        if getattr(item, "module", None) is request.module and hasattr(item, "callspec")
+    }
     jobs: dict[str, Any] = {}
     with ThreadPoolExecutor(max_workers=3) as pool:
         for name in CONTROLS:
-            jobs[f"control-{name}"] = pool.submit(
-                run_steps, copy_for(name, base / f"control-{name}"), env
-            )
+            if name in wanted:
+                root = copy_for(name, base / f"control-{name}")
+                jobs[f"control-{name}"] = pool.submit(run_steps, root, env)
         for case in CASES:
-            jobs[case.id] = pool.submit(run_case, case, base / case.id, env)
+            if case.id in wanted:
+                jobs[case.id] = pool.submit(run_case, case, base / case.id, env)
         return {k: f.result() for k, f in jobs.items()}
 
 
@@ -80,3 +90,18 @@ def test_mistake_is_caught_at_its_step(case: Case, outcomes: dict[str, Outcome])
     assert matching(case, out.errors), (
         f"{case.id}: no diagnostic matching {case.summaries} {case.fragments}: {got}"
     )
+
+
+def test_every_mutation_applies_exactly_once() -> None:
+    """Cheap guard run before the Terraform runs: each case still names one place in the tree."""
+    import re
+
+    from .corpus.cases import BASELINE
+
+    repo = Path(__file__).resolve().parents[2]
+    for case in CASES:
+        text = (repo / case.file).read_text()
+        for file, pattern, repl in BASELINE:
+            if file == case.file:
+                text = re.sub(pattern, repl, text, flags=re.S)
+        assert len(re.findall(case.pattern, text, flags=re.S)) == 1, case.id

@@ -236,7 +236,9 @@ def _backend_in_use(root: Path, data_dir: Path) -> str | None:
             return None
         return str((backend.get("config") or {}).get("path") or "terraform.tfstate")
     overridden_local = any(
-        b'backend "local"' in _read(o) for o in _config_files(root) if o.name.endswith("override.tf")
+        b'backend "local"' in _read(o)
+        for o in _config_files(root)
+        if o.name.endswith("override.tf")
     )
     for f in _config_files(root):  # not initialised (validate): what the files declare
         for m in _BACKEND.finditer(_read(f)):
@@ -819,7 +821,9 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
             return pb.ServerCapabilities(plan_destroy=True, get_provider_schema_optional=True)
 
         def GetMetadata(self, request: Any, context: Any) -> Any:
-            full = self.GetProviderSchema(None, None)  # the types served, as GetProviderSchema lists them
+            full = self.GetProviderSchema(
+                None, None
+            )  # the types served, as GetProviderSchema lists them
             return pb.GetMetadata.Response(
                 server_capabilities=self._caps(),
                 resources=[
@@ -859,8 +863,14 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
                 return full
             return pb.GetProviderSchema.Response(
                 provider=full.provider,
-                resource_schemas={n: full.resource_schemas[n] for n in sorted(names) if n in full.resource_schemas},
-                data_source_schemas={n: full.data_source_schemas[n] for n in sorted(names) if n in full.data_source_schemas},
+                resource_schemas={
+                    n: full.resource_schemas[n] for n in sorted(names) if n in full.resource_schemas
+                },
+                data_source_schemas={
+                    n: full.data_source_schemas[n]
+                    for n in sorted(names)
+                    if n in full.data_source_schemas
+                },
                 server_capabilities=full.server_capabilities,
             )
 
@@ -912,12 +922,19 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
                 )
             )
 
-        def _strict(self, type_name: str, check: Callable[[Any, frozenset[str]], list[Any]]) -> list[Any]:
+        def _strict(
+            self, type_name: str, check: Callable[[Any, frozenset[str]], list[Any]]
+        ) -> list[Any]:
             """Run one strict check; findings (or a rule table that cannot load) as diagnostics."""
             try:
                 rules = strict.load()
             except strict.RuleTableError as exc:
-                return [diag(str(exc), "The offline provider cannot check AWS's value rules without it (TFOFFLINE_STRICT=0 turns the checks off).")]
+                return [
+                    diag(
+                        str(exc),
+                        "The offline provider cannot check AWS's value rules without it (TFOFFLINE_STRICT=0 turns the checks off).",
+                    )
+                ]
             block = self._block(type_name, "resource_schemas") or {}
             return [_finding_to_diag(pb, f) for f in check(rules, set_paths(block))]
 
@@ -987,10 +1004,14 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
             else:
                 keep_prior_computed(block, proposed, prior)
             self._plan_region_and_tags(block, proposed, config)
-            if strict.enabled():  # the provider's plan-time checks (CustomizeDiff) and the metric catalog
+            if (
+                strict.enabled()
+            ):  # the provider's plan-time checks (CustomizeDiff) and the metric catalog
                 diags = self._strict(
                     request.type_name,
-                    lambda rules, sets: strict.check_provider(rules, request.type_name, config, "plan", sets),
+                    lambda rules, sets: strict.check_provider(
+                        rules, request.type_name, config, "plan", sets
+                    ),
                 )
                 if diags:
                     return pb.PlanResourceChange.Response(diagnostics=diags)
@@ -1007,7 +1028,9 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
             planned = decode(request.planned_state)
             if planned is None:  # destroy
                 return pb.ApplyResourceChange.Response(new_state=request.planned_state)
-            if strict.enabled():  # what the AWS API itself refuses (rules/api.json, botocore models)
+            if (
+                strict.enabled()
+            ):  # what the AWS API itself refuses (rules/api.json, botocore models)
                 prior = decode(request.prior_state)
                 diags = self._strict(
                     request.type_name,
@@ -1017,7 +1040,9 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
                 )
                 if diags:  # nothing was created or changed: the prior state stands
                     return pb.ApplyResourceChange.Response(
-                        new_state=request.prior_state, private=request.planned_private, diagnostics=diags
+                        new_state=request.prior_state,
+                        private=request.planned_private,
+                        diagnostics=diags,
                     )
             ctx = Context(request.type_name, planned, self.region)
             fill_block(block, planned, ctx)
@@ -1030,15 +1055,21 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
             # remote.py), as the rotation function changes a listener rule; read returns that.
             side = remote.side_file()
             if side is None:
-                return pb.ReadResource.Response(new_state=request.current_state, private=request.private)
+                return pb.ReadResource.Response(
+                    new_state=request.current_state, private=request.private
+                )
             block = self._block(request.type_name, "resource_schemas")
             current = decode(request.current_state)
             try:
                 changed = remote.read(side, request.type_name, current)
             except remote.RemoteFileError as exc:
-                return pb.ReadResource.Response(new_state=request.current_state, diagnostics=[diag(str(exc))])
+                return pb.ReadResource.Response(
+                    new_state=request.current_state, diagnostics=[diag(str(exc))]
+                )
             if changed is remote.UNCHANGED:
-                return pb.ReadResource.Response(new_state=request.current_state, private=request.private)
+                return pb.ReadResource.Response(
+                    new_state=request.current_state, private=request.private
+                )
             if changed is None:  # deleted out of band: Terraform plans to create it again
                 return pb.ReadResource.Response(new_state=encode(pb, None), private=request.private)
             return pb.ReadResource.Response(

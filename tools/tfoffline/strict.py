@@ -197,7 +197,9 @@ class _Models:
             if not files:
                 raise RuleTableError(f"botocore in {self.data} has no service model for '{name}'.")
             f = files[-1]
-            raw = gzip.decompress(Path(f).read_bytes()) if f.endswith(".gz") else Path(f).read_bytes()
+            raw = (
+                gzip.decompress(Path(f).read_bytes()) if f.endswith(".gz") else Path(f).read_bytes()
+            )
             self._cache[name] = json.loads(raw)
         return self._cache[name]
 
@@ -1024,12 +1026,13 @@ def _curated(
             return rule["code"], rule["message_pair"].format(cpu=int(cpu), memory=int(mem))
         return None
     if kind == "backup_cold_storage":
-        for _, lc in values_at(obj, rule["path"]):
-            if not isinstance(lc, dict):
-                continue
-            cold, delete = _num(lc.get("cold_storage_after")), _num(lc.get("delete_after"))
-            if cold and delete is not None and delete > 0 and delete < cold + rule["min_days"]:
-                return rule["code"], rule["message"].format(cold=int(cold), delete=int(delete))
+        for _, found in values_at(obj, rule["path"]):
+            for lc in found if isinstance(found, list) else [found]:
+                if not isinstance(lc, dict):
+                    continue
+                cold, delete = _num(lc.get("cold_storage_after")), _num(lc.get("delete_after"))
+                if cold and delete is not None and delete > 0 and delete < cold + rule["min_days"]:
+                    return rule["code"], rule["message"].format(cold=int(cold), delete=int(delete))
         return None
     if kind == "lambda_runtime":
         rt = obj.get("runtime")
