@@ -11,8 +11,8 @@ from its mutation alone. Runs are parallel (each is Terraform plus providers).
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,5 +103,5 @@ def test_every_mutation_applies_exactly_once() -> None:
         text = (repo / case.file).read_text()
         for file, pattern, repl in BASELINE:
             if file == case.file:
-                text = re.sub(pattern, repl, text, flags=re.S)
-        assert len(re.findall(case.pattern, text, flags=re.S)) == 1, case.id
+                text = re.sub(pattern, repl, text, flags=re.DOTALL)
+        assert len(re.findall(case.pattern, text, flags=re.DOTALL)) == 1, case.id
