@@ -386,8 +386,7 @@ def load(env: Mapping[str, str] | None = None) -> Rules:
     memo = _stat_key(rules_dir, env)
     if memo in _MEMO:
         return _MEMO[memo]
-    for name in TABLES:  # a missing or corrupt table fails even with a cache present
-        _read_table(name, rules_dir)
+    # a corrupt table changes the cache key (its bytes are hashed), so it is compiled, and fails
     data = botocore_data_dir(env)
     key = _cache_key(rules_dir, data)
     cache = Path(tempfile.gettempdir()) / f"tfoffline-{os.getuid()}-rules-{key}.json"
