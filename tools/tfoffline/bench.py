@@ -53,7 +53,7 @@ def repaired_copy(dest: Path, env_dir: str, repairs: tuple[tuple[str, str, str],
         shutil.copytree(REPO / "build", dest / "build")
     for file, pattern, repl in repairs:
         path = dest / file
-        path.write_text(re.sub(pattern, repl, path.read_text(), flags=re.S))
+        path.write_text(re.sub(pattern, repl, path.read_text(), flags=re.DOTALL))
     return dest
 
 

@@ -537,7 +537,8 @@ def _rule_message(rule: dict[str, Any], framework: bool, key: str, value: Any) -
     if kind == "max_len":
         if not isinstance(value, str) or len(value) <= rule["max"]:
             return None
-        return sdk(msg.format(key=key, value=value, qkey=json.dumps(key), qvalue=json.dumps(value)))
+        text = msg or "{qkey} cannot be longer than {max} characters"
+        return sdk(text.format(key=key, value=value, qkey=json.dumps(key), qvalue=json.dumps(value), max=rule["max"]))
     if kind == "cidr_network":
         if not isinstance(value, str):
             return None
@@ -1020,8 +1021,8 @@ def _curated(
         cpu, mem = _num(obj.get("cpu")), _num(obj.get("memory"))
         if cpu is None or mem is None:
             return rule["code"], rule["message_missing"]
-        allowed = rules.fargate.get(str(int(cpu)))
-        if allowed is None or int(mem) not in allowed:
+        sizes = rules.fargate.get(str(int(cpu)))
+        if sizes is None or int(mem) not in sizes:
             return rule["code"], rule["message_pair"].format(cpu=int(cpu), memory=int(mem))
         return None
     if kind == "backup_cold_storage":
