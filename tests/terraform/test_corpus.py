@@ -39,6 +39,11 @@ FAMILIES = {
 CONTROLS = sorted({c.env for c in CASES})
 
 
+# The whole corpus is ~60 Terraform runs (3 controls and 9 cases apply a whole env): several
+# minutes on a loaded 2-core host, more than the suite's default per-test timeout.
+pytestmark = pytest.mark.timeout(1800)
+
+
 @pytest.fixture(scope="module")
 def outcomes(
     tf_offline: Any, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
