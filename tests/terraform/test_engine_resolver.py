@@ -214,10 +214,22 @@ def test_bundled_engine_runs_through_the_library_entry_point_or_the_package(path
         + ("b._run_direct = lambda args: None\n" if path == "package" else "")
         + "raise SystemExit(b.main(['version', '-json']))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False,
-                          env={"TF_CLI_CONFIG_FILE": "/dev/null", "PATH": "/usr/bin:/bin", "CHECKPOINT_DISABLE": "1"})
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"TF_CLI_CONFIG_FILE": "/dev/null", "PATH": "/usr/bin:/bin", "CHECKPOINT_DISABLE": "1"},
+    )
     assert proc.returncode == 0, proc.stderr
     assert '"terraform_version": "1.15.5"' in proc.stdout
-    bad = subprocess.run([sys.executable, "-c", code.replace("'version', '-json'", "'no-such-command'")],
-                         capture_output=True, text=True, timeout=60, check=False, env={"TF_CLI_CONFIG_FILE": "/dev/null"})
+    bad = subprocess.run(
+        [sys.executable, "-c", code.replace("'version', '-json'", "'no-such-command'")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"TF_CLI_CONFIG_FILE": "/dev/null"},
+    )
     assert bad.returncode != 0 and "no command named" in bad.stdout + bad.stderr

@@ -199,7 +199,12 @@ def _served(root: Path, **env: str) -> dict:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TF")}
     proc = subprocess.run(
         [str(harness.provider_python()), "-c", SERVED, str(harness.PKG_DIR)],
-        capture_output=True, text=True, timeout=60, check=False, cwd=root, env={**full_env, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=root,
+        env={**full_env, **env},
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
@@ -229,8 +234,12 @@ def test_serves_the_types_the_root_its_modules_and_its_state_name(tmp_path: Path
     (root / "m" / "main.tf").write_text('resource "aws_s3_bucket" "b" {}\n')
     # the module manifest `terraform init` writes; the state still holds a resource removed from the files
     (root / ".terraform" / "modules").mkdir(parents=True)
-    (root / ".terraform" / "modules" / "modules.json").write_text(json.dumps({"Modules": [{"Key": "", "Dir": "."}, {"Key": "m", "Dir": "m"}]}))
-    (root / "terraform.tfstate").write_text(json.dumps({"resources": [{"mode": "managed", "type": "aws_sqs_queue"}]}))
+    (root / ".terraform" / "modules" / "modules.json").write_text(
+        json.dumps({"Modules": [{"Key": "", "Dir": "."}, {"Key": "m", "Dir": "m"}]})
+    )
+    (root / "terraform.tfstate").write_text(
+        json.dumps({"resources": [{"mode": "managed", "type": "aws_sqs_queue"}]})
+    )
     served = _served(root)
     assert served["resources"] == ["aws_s3_bucket", "aws_sqs_queue", "aws_vpc"]
     # every aws_* word counts, whatever block it sits in: aws_vpc is a data source too
@@ -245,11 +254,15 @@ def test_state_of_a_local_backend_elsewhere_is_read(tmp_path: Path) -> None:
     state = tmp_path / "elsewhere.tfstate"
     state.write_text(json.dumps({"resources": [{"type": "aws_kms_key"}]}))
     data.mkdir()
-    (data / "terraform.tfstate").write_text(json.dumps({"backend": {"type": "local", "config": {"path": str(state)}}}))
+    (data / "terraform.tfstate").write_text(
+        json.dumps({"backend": {"type": "local", "config": {"path": str(state)}}})
+    )
     assert "aws_kms_key" in _served(root, TF_DATA_DIR=str(data))["resources"]
 
 
-@pytest.mark.parametrize("declared", ['terraform {\n  backend "s3" {}\n}\n', "terraform {\n  cloud {\n  }\n}\n"])
+@pytest.mark.parametrize(
+    "declared", ['terraform {\n  backend "s3" {}\n}\n', "terraform {\n  cloud {\n  }\n}\n"]
+)
 def test_state_it_cannot_read_means_the_whole_schema(tmp_path: Path, declared: str) -> None:
     root = _root(tmp_path, MAIN_TF.replace('module "m" {\n  source = "./m"\n}\n', "") + declared)
     assert len(_served(root)["resources"]) >= 1700
@@ -258,7 +271,9 @@ def test_state_it_cannot_read_means_the_whole_schema(tmp_path: Path, declared: s
 def test_an_initialised_remote_backend_means_the_whole_schema(tmp_path: Path) -> None:
     root = _root(tmp_path, 'resource "aws_vpc" "this" {}\n')
     (root / ".terraform").mkdir()
-    (root / ".terraform" / "terraform.tfstate").write_text(json.dumps({"backend": {"type": "s3", "config": {}}}))
+    (root / ".terraform" / "terraform.tfstate").write_text(
+        json.dumps({"backend": {"type": "s3", "config": {}}})
+    )
     assert len(_served(root)["resources"]) >= 1700
 
 

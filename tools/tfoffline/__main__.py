@@ -21,7 +21,7 @@ from typing import Any
 
 USAGE = (
     "usage: python -m tfoffline {run DIR ARGS...|validate-all|gen-schema [--wheel PATH] [--out PATH]"
-    "|compare-schema DUMP.json [--show N]}"
+    "|compare-schema DUMP.json [--show N]|rules|bench-strict [ENV_DIR] [PAIRS]}"
 )
 
 
@@ -252,6 +252,27 @@ def cmd_compare_schema(argv: list[str]) -> int:
     return 0
 
 
+def cmd_rules(args: list[str]) -> int:
+    """Compile the strict rule tables (rules/*.json + botocore) and print what they hold."""
+    from tfoffline import strict
+
+    try:
+        rules = strict.load()
+    except strict.RuleTableError as exc:
+        _err(str(exc), "Fix the file named, or set TFOFFLINE_STRICT=0 to run without the checks.")
+        return 2
+    for k, v in rules.counts().items():
+        print(f"{k:28} {v}")
+    print(f"{'botocore':28} {rules.doc.get('botocore')}")
+    return 0
+
+
+def cmd_bench_strict(args: list[str]) -> int:
+    from tfoffline import bench
+
+    return bench.main(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from chromactl.errors import ChromactlError
@@ -265,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         "validate-all": cmd_validate_all,
         "gen-schema": cmd_gen_schema,
         "compare-schema": cmd_compare_schema,
+        "rules": cmd_rules,
+        "bench-strict": cmd_bench_strict,
     }
     if cmd not in handlers:
         _err(f"Unknown command {cmd!r}.", USAGE)

@@ -155,12 +155,17 @@ def start_zygote(directory: Path, timeout: float = 60.0) -> Zygote:
     directory.mkdir(parents=True, exist_ok=True)
     sock = directory / "zygote.sock"
     if len(str(sock)) > 100:  # sun_path holds 108 bytes
-        raise ConfigError(f"The zygote socket path {sock} is too long for a unix socket.", "Use a shorter directory.")
+        raise ConfigError(
+            f"The zygote socket path {sock} is too long for a unix socket.",
+            "Use a shorter directory.",
+        )
     sock.unlink(missing_ok=True)
     log = open(directory / "zygote.log", "wb")  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen(
         [str(provider_python()), str(PKG_DIR / "zygote.py"), "serve", str(sock)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
     )
     log.close()
     deadline = time.monotonic() + timeout
@@ -218,8 +223,14 @@ def terraform_platform() -> str:
     import sys
 
     machine = platform.machine().lower()
-    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
-    system = "darwin" if sys.platform == "darwin" else ("windows" if sys.platform.startswith("win") else "linux")
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        machine, machine
+    )
+    system = (
+        "darwin"
+        if sys.platform == "darwin"
+        else ("windows" if sys.platform.startswith("win") else "linux")
+    )
     return f"{system}_{arch}"
 
 
@@ -227,7 +238,14 @@ def write_cli_config(dest_dir: Path) -> Path:
     """Write the offline CLI config (and its provider mirror) into dest_dir; return the config file."""
     dest_dir = Path(dest_dir)
     mirror = dest_dir / "mirror"
-    plat = mirror / "registry.terraform.io" / "hashicorp" / "aws" / PROVIDER_VERSION / terraform_platform()
+    plat = (
+        mirror
+        / "registry.terraform.io"
+        / "hashicorp"
+        / "aws"
+        / PROVIDER_VERSION
+        / terraform_platform()
+    )
     plat.mkdir(parents=True, exist_ok=True)
     launcher = plat / "terraform-provider-aws"
     text = _mirror_launcher(REPO)

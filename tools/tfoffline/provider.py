@@ -36,6 +36,12 @@ from typing import Any
 
 import msgpack
 
+try:  # run as a script (Terraform, the zygote) or imported as tfoffline.provider (tests)
+    import remote
+    import strict
+except ImportError:  # pragma: no cover - package import
+    from tfoffline import remote, strict  # type: ignore[no-redef]
+
 ACCOUNT_ID = "123456789012"
 PARTITION = "aws"
 DEFAULT_REGION = "us-east-1"
@@ -230,7 +236,9 @@ def _backend_in_use(root: Path, data_dir: Path) -> str | None:
             return None
         return str((backend.get("config") or {}).get("path") or "terraform.tfstate")
     overridden_local = any(
-        b'backend "local"' in _read(o) for o in _config_files(root) if o.name.endswith("override.tf")
+        b'backend "local"' in _read(o)
+        for o in _config_files(root)
+        if o.name.endswith("override.tf")
     )
     for f in _config_files(root):  # not initialised (validate): what the files declare
         for m in _BACKEND.finditer(_read(f)):
@@ -447,6 +455,13 @@ def fill_string(name: str, ctx: Context) -> str:
     if name.endswith("_arn"):
         kind = name[: -len("_arn")].replace("_", "-")
         return ctx.arn(f"{kind}/{digest(ctx.hash, name, n=12)}")
+    if name == "public_ip" or name.endswith("_public_ip") or name == "carrier_ip":
+        # an address, not a placeholder word: configurations build CIDRs from it ("${ip}/32")
+        # that the strict checks then parse (documentation range, RFC 5737)
+        return f"203.0.113.{int(digest(ctx.hash, name, n=4), 16) % 254 + 1}"
+    if name in ("private_ip", "ip_address") or name.endswith("_private_ip"):
+        h = int(digest(ctx.hash, name, n=4), 16)
+        return f"10.{h % 256}.{(h >> 8) % 256}.{(h >> 16) % 254 + 1}"
     if name == "dns_name":
         return f"{ctx.name()}-{digest(ctx.hash, name, n=8)}.{ctx.region}.elb.amazonaws.com"
     if name in ("zone_id", "hosted_zone_id"):
@@ -717,6 +732,37 @@ def answer_data_source(type_name: str, state: dict[str, Any], region: str) -> No
         state["region"] = r
 
 
+# --------------------------------------------------------------------------- strict checks
+
+
+def set_paths(block: dict[str, Any], prefix: str = "") -> frozenset[str]:
+    """Dotted paths of the set-typed nested blocks and attributes: Terraform cannot address a set
+    element by index, so a diagnostic's attribute path stops at the set."""
+    out: set[str] = set()
+    for name, a in block.get("attributes", {}).items():
+        t = a.get("type")
+        if isinstance(t, list) and t and t[0] == "set":
+            out.add(prefix + name)
+    for name, nb in block.get("block_types", {}).items():
+        if nb.get("nesting_mode") == "set":
+            out.add(prefix + name)
+        out |= set_paths(nb["block"], f"{prefix}{name}.")
+    return frozenset(out)
+
+
+def _finding_to_diag(pb: Any, f: Any) -> Any:
+    steps = []
+    for p in f.path:
+        if isinstance(p, int):
+            steps.append(pb.AttributePath.Step(element_key_int=p))
+        else:
+            steps.append(pb.AttributePath.Step(attribute_name=p))
+    d = pb.Diagnostic(severity=pb.Diagnostic.ERROR, summary=f.summary, detail=f.detail)
+    if steps:
+        d.attribute.CopyFrom(pb.AttributePath(steps=steps))
+    return d
+
+
 # --------------------------------------------------------------------------- the servicer
 
 
@@ -775,7 +821,9 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
             return pb.ServerCapabilities(plan_destroy=True, get_provider_schema_optional=True)
 
         def GetMetadata(self, request: Any, context: Any) -> Any:
-            full = self.GetProviderSchema(None, None)  # the types served, as GetProviderSchema lists them
+            full = self.GetProviderSchema(
+                None, None
+            )  # the types served, as GetProviderSchema lists them
             return pb.GetMetadata.Response(
                 server_capabilities=self._caps(),
                 resources=[
@@ -815,8 +863,14 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
                 return full
             return pb.GetProviderSchema.Response(
                 provider=full.provider,
-                resource_schemas={n: full.resource_schemas[n] for n in sorted(names) if n in full.resource_schemas},
-                data_source_schemas={n: full.data_source_schemas[n] for n in sorted(names) if n in full.data_source_schemas},
+                resource_schemas={
+                    n: full.resource_schemas[n] for n in sorted(names) if n in full.resource_schemas
+                },
+                data_source_schemas={
+                    n: full.data_source_schemas[n]
+                    for n in sorted(names)
+                    if n in full.data_source_schemas
+                },
                 server_capabilities=full.server_capabilities,
             )
 
@@ -854,7 +908,35 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
             return pb.ValidateProviderConfig.Response()
 
         def ValidateResourceConfig(self, request: Any, context: Any) -> Any:
-            return pb.ValidateResourceConfig.Response()
+            # Terraform core has checked names, types and shapes; these are the provider's own
+            # validators (rules/provider.json), run like the SDK does: unknown values are skipped,
+            # so `validate` sees the literals and `plan` (which calls this again) the variables.
+            if not strict.enabled():
+                return pb.ValidateResourceConfig.Response()
+            return pb.ValidateResourceConfig.Response(
+                diagnostics=self._strict(
+                    request.type_name,
+                    lambda rules, sets: strict.check_provider(
+                        rules, request.type_name, decode(request.config), "validate", sets
+                    ),
+                )
+            )
+
+        def _strict(
+            self, type_name: str, check: Callable[[Any, frozenset[str]], list[Any]]
+        ) -> list[Any]:
+            """Run one strict check; findings (or a rule table that cannot load) as diagnostics."""
+            try:
+                rules = strict.load()
+            except strict.RuleTableError as exc:
+                return [
+                    diag(
+                        str(exc),
+                        "The offline provider cannot check AWS's value rules without it (TFOFFLINE_STRICT=0 turns the checks off).",
+                    )
+                ]
+            block = self._block(type_name, "resource_schemas") or {}
+            return [_finding_to_diag(pb, f) for f in check(rules, set_paths(block))]
 
         def ValidateDataResourceConfig(self, request: Any, context: Any) -> Any:
             return pb.ValidateDataResourceConfig.Response()
@@ -922,6 +1004,17 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
             else:
                 keep_prior_computed(block, proposed, prior)
             self._plan_region_and_tags(block, proposed, config)
+            if (
+                strict.enabled()
+            ):  # the provider's plan-time checks (CustomizeDiff) and the metric catalog
+                diags = self._strict(
+                    request.type_name,
+                    lambda rules, sets: strict.check_provider(
+                        rules, request.type_name, config, "plan", sets
+                    ),
+                )
+                if diags:
+                    return pb.PlanResourceChange.Response(diagnostics=diags)
             return pb.PlanResourceChange.Response(
                 planned_state=encode(pb, proposed), planned_private=request.prior_private
             )
@@ -935,6 +1028,22 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
             planned = decode(request.planned_state)
             if planned is None:  # destroy
                 return pb.ApplyResourceChange.Response(new_state=request.planned_state)
+            if (
+                strict.enabled()
+            ):  # what the AWS API itself refuses (rules/api.json, botocore models)
+                prior = decode(request.prior_state)
+                diags = self._strict(
+                    request.type_name,
+                    lambda rules, sets: strict.check_api(
+                        rules, request.type_name, planned, self.region, creating=prior is None
+                    ),
+                )
+                if diags:  # nothing was created or changed: the prior state stands
+                    return pb.ApplyResourceChange.Response(
+                        new_state=request.prior_state,
+                        private=request.planned_private,
+                        diagnostics=diags,
+                    )
             ctx = Context(request.type_name, planned, self.region)
             fill_block(block, planned, ctx)
             return pb.ApplyResourceChange.Response(
@@ -942,8 +1051,29 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
             )
 
         def ReadResource(self, request: Any, context: Any) -> Any:
+            # The "remote" side: a test may have changed the object in AWS (TFOFFLINE_REMOTE,
+            # remote.py), as the rotation function changes a listener rule; read returns that.
+            side = remote.side_file()
+            if side is None:
+                return pb.ReadResource.Response(
+                    new_state=request.current_state, private=request.private
+                )
+            block = self._block(request.type_name, "resource_schemas")
+            current = decode(request.current_state)
+            try:
+                changed = remote.read(side, request.type_name, current)
+            except remote.RemoteFileError as exc:
+                return pb.ReadResource.Response(
+                    new_state=request.current_state, diagnostics=[diag(str(exc))]
+                )
+            if changed is remote.UNCHANGED:
+                return pb.ReadResource.Response(
+                    new_state=request.current_state, private=request.private
+                )
+            if changed is None:  # deleted out of band: Terraform plans to create it again
+                return pb.ReadResource.Response(new_state=encode(pb, None), private=request.private)
             return pb.ReadResource.Response(
-                new_state=request.current_state, private=request.private
+                new_state=encode(pb, conform(block or {}, changed)), private=request.private
             )
 
         def UpgradeResourceState(self, request: Any, context: Any) -> Any:
@@ -1189,6 +1319,11 @@ def warm() -> None:
     # no grpc object is made here: grpc's core must first start in the forked child
     lazy = LazySchema(schema_file())
     _WARM[lazy.key] = make_servicer(lazy)._schema()
+    if strict.enabled():
+        try:  # the compiled rule tables, shared by every forked child
+            strict.load()
+        except strict.RuleTableError:
+            pass  # each child reports it as a diagnostic
 
 
 def main(argv: list[str] | None = None, alive: Callable[[], bool] | None = None) -> int:

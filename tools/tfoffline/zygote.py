@@ -93,7 +93,9 @@ def serve(sock_path: str) -> int:
     import provider  # the point: grpc, protobuf and the provider imported once, here
 
     provider.warm()
-    clients: dict[int, socket.socket] = {}  # child pid -> the connection of the client waiting for it
+    clients: dict[
+        int, socket.socket
+    ] = {}  # child pid -> the connection of the client waiting for it
     stop = False
 
     def on_term(signum: int, frame: object) -> None:
@@ -159,7 +161,9 @@ def _reap(clients: dict[int, socket.socket]) -> None:
         if conn is not None:
             try:
                 code = os.waitstatus_to_exitcode(status)
-                conn.sendall(f"{code if code >= 0 else 128 - code}\n".encode())  # killed by N: 128+N
+                conn.sendall(
+                    f"{code if code >= 0 else 128 - code}\n".encode()
+                )  # killed by N: 128+N
             except OSError:
                 pass
             conn.close()
@@ -235,7 +239,9 @@ def _fork_provider(conn: socket.socket, others: list[socket.socket], wake: tuple
         os.environ.update(request["env"])
         import tempfile
 
-        tempfile.tempdir = None  # the zygote's answer was cached; follow TMPDIR from Terraform's env
+        tempfile.tempdir = (
+            None  # the zygote's answer was cached; follow TMPDIR from Terraform's env
+        )
         import provider
 
         code = provider.main(request["args"], alive=lambda: _client_alive(conn))
