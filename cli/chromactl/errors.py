@@ -44,3 +44,12 @@ class OperationFailed(ChromactlError):
     """An operation (Terraform, AWS, a check) failed: exit 1."""
 
     exit_code = EXIT_FAILED
+
+
+class Cancelled(ChromactlError):
+    """The user declined a confirmation at a terminal: "cancelled", exit 1, nothing changed."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str = "cancelled") -> None:
+        super().__init__(message, None)

@@ -50,6 +50,8 @@ class SmokeReport:
     collection: str | None = None
     cleaned_up: bool = True
     interrupted: bool = False
+    interrupted_in: str | None = None  # the step that was running when Ctrl-C/SIGTERM came
+    elapsed_s: float = 0.0  # wall time of the whole run (steps, an unfinished one and the cleanup)
 
     @property
     def ok(self) -> bool:
@@ -66,7 +68,9 @@ class SmokeReport:
             "collection": self.collection,
             "cleaned_up": self.cleaned_up,
             "interrupted": self.interrupted,
+            "interrupted_in": self.interrupted_in,
             "seconds": round(self.seconds, 3),
+            "elapsed_s": round(self.elapsed_s, 3),
             "steps": [s.to_dict() for s in self.steps],
         }
 
@@ -125,9 +129,12 @@ def run_smoke(
     if vectors < PROBES * 2:
         raise ValueError(f"vectors must be at least {PROBES * 2}")
     report = SmokeReport(target=target.describe())
+    began = time.perf_counter()
     client = target.client(timeout_s=timeout_s)
+    current: list[str] = []
 
     def step(name: str, fn: Callable[[], str]) -> None:
+        current[:] = [name]
         start = time.perf_counter()
         try:
             detail = fn()
@@ -251,11 +258,13 @@ def run_smoke(
                 pass
             except KeyboardInterrupt:
                 report.interrupted = True
+                report.interrupted_in = current[0] if current else None
             finally:
                 if state.get("name"):
                     report.cleaned_up = _cleanup(client, state["name"])
     finally:
         client.close()
+        report.elapsed_s = time.perf_counter() - began
     return report
 
 
