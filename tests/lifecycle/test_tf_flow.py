@@ -1,7 +1,7 @@
 """The lifecycle with real Terraform on a tiny project (built-in resources, local state).
 
 Proves: the local-backend switch keeps one state per env/region; plan saves a
-plan with a sidecar and a summary; --check exit codes (0 none, 1 changes);
+plan with a sidecar and a summary; --check exit codes (terraform -detailed-exitcode: 0 none, 2 changes, 1 error);
 apply applies the saved plan only; output hides sensitive values; a
 protected env refuses deletes/replaces and destroy without the typed name
 (and changes nothing); --confirm-env works; a plan file from another env is
@@ -61,7 +61,7 @@ def test_plan_apply_output_check_destroy(tiny_project: TinyProject) -> None:
 
     p.set_tfvar("tiny", 'size = "large"\n')
     res = run_cli("plan", "--env", "tiny", "--check", "--json")
-    assert res.code == 1, res.err
+    assert res.code == 2, res.err  # terraform -detailed-exitcode: 2 = changes present
     assert json.loads(res.out)["summary"]["totals"]["update"] == 1
 
     # apply never plans again: a plan made before a further change is what gets applied
@@ -203,7 +203,7 @@ def test_held_lock_names_force_unlock(tiny_project: TinyProject) -> None:
         fcntl.lockf(fd, fcntl.LOCK_UN)
         os.close(fd)
         info.unlink(missing_ok=True)
-    assert run_cli("plan", "--env", "tiny", "--check").code == 1  # works again once the lock is gone
+    assert run_cli("plan", "--env", "tiny", "--check").code == 2  # works again once the lock is gone (2: changes)
 
 
 def test_apply_region_contract_for_failover(tiny_project: TinyProject) -> None:

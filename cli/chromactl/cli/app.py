@@ -115,8 +115,14 @@ def _print_error(exc: ChromactlError, json_mode: bool) -> None:
     if json_mode:
         import json
 
-        sys.stdout.write(json.dumps({"error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}) + "\n")
+        payload = {"error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}
+        if getattr(exc, "detail", None):
+            payload["detail"] = exc.detail
+        sys.stdout.write(json.dumps(payload) + "\n")
     sys.stderr.write(f"error: {exc.message}\n")
+    detail = getattr(exc, "detail", None)
+    if detail:
+        sys.stderr.write("".join(f"  {line}\n" for line in detail.splitlines()))
     if exc.hint:
         sys.stderr.write(f"hint: {exc.hint}\n")
 
