@@ -18,11 +18,12 @@ from typing import Any
 
 import typer
 
-from chromactl.cli.context import JSON_OPT, app_context
+from chromactl.cli.context import JSON_OPT, app_context, complete_env
 from chromactl.cli.validate import from_environment, refuse_together, request_timeout
 from chromactl.errors import EXIT_FAILED, UsageError
 
-ENV_OPT = typer.Option(None, "--env", "-e", help="Environment name (local, or an AWS env under envs/).", envvar="CHROMACTL_ENV")
+ENV_OPT = typer.Option(None, "--env", "-e", help="Environment name (local, or an AWS env under envs/).", envvar="CHROMACTL_ENV",
+                       shell_complete=complete_env)
 ENDPOINT_OPT = typer.Option(None, "--endpoint", help="Chroma URL, e.g. https://chroma.example.com (instead of --env).")
 TOKEN_ENV_OPT = typer.Option(None, "--token-env", help="NAME of the environment variable that holds the token.")
 TOKEN_HEADER_OPT = typer.Option("authorization", "--token-header", help="Send the token as 'authorization' (Bearer) or 'x-chroma-token'.")

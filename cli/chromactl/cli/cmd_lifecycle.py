@@ -20,7 +20,7 @@ from typing import Any
 
 import typer
 
-from chromactl.cli.context import ENV_OPT, JSON_OPT, REGION_OPT, app_context
+from chromactl.cli.context import ENV_OPT, JSON_OPT, REGION_OPT, app_context, complete_env
 
 YES_OPT = typer.Option(False, "--yes", "-y", help="Do not ask y/N (CI). Never enough on its own for deletes/replaces on a protected env.")
 AUTO_APPROVE_OPT = typer.Option(False, "--auto-approve", hidden=True, help="Old name of --yes.")
@@ -64,7 +64,8 @@ def register(app: typer.Typer) -> None:
     @app.command("doctor")
     def doctor(
         ctx: typer.Context,
-        env: str | None = typer.Option(None, "--env", "-e", help="Check this env (default: every env).", envvar="CHROMACTL_ENV"),
+        env: str | None = typer.Option(None, "--env", "-e", help="Check this env (default: every env).", envvar="CHROMACTL_ENV",
+                                        shell_complete=complete_env),
         json_out: bool = JSON_OPT,
     ) -> None:
         """Check Terraform, credentials, regions, state bucket and config: each line ok or a fix.
