@@ -21,7 +21,7 @@ from chromactl.checks.target import Target
 from chromactl.errors import UsageError
 
 from tests.checks.helpers import CHROMACTL, leftover, run_cli
-from tests.fixtures.servers import wait_until
+from tests.fixtures.servers import hang_guard, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_open_loop_keeps_its_schedule(workload) -> None:  # type: ignore[no-unty
     assert rep.count == 100 and rep.errors == 0
     assert 40 <= rep.throughput <= 55  # the arrival rate, not the server's capacity
     assert "scheduled" in rep.note and "coordinated omission" in rep.note
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < hang_guard(2)
 
 
 def test_seeded_collection_is_removed(chroma_server) -> None:
@@ -120,7 +120,7 @@ def test_server_killed_mid_run_reports_errors_and_exits_nonzero(make_chroma_serv
     data = json.loads(out)
     assert data["count"] > 0 and data["errors"] > 0 and data["aborted"]
     assert any(("cannot reach" in s or "connection lost" in s) for s in data["error_samples"]), data["error_samples"]
-    assert took < 3 + 15  # within its timeout, not after 1e8 queries
+    assert took < hang_guard(3)  # within about its timeout, not after 1e8 queries
 
 
 def test_stalled_server_open_loop_ends_within_its_bound(chroma_server, make_freeze_proxy, workload) -> None:  # type: ignore[no-untyped-def]
@@ -133,4 +133,4 @@ def test_stalled_server_open_loop_ends_within_its_bound(chroma_server, make_free
     rep = run_open(target, 20, 2, workload=wl_proxy, warmup=1)
     elapsed = time.monotonic() - start
     assert rep.errors > 0 and not rep.ok
-    assert elapsed < 2 + 1.5 + 5, elapsed
+    assert elapsed < hang_guard(2 + 1.5), elapsed  # ends at about duration + timeout, not after the 60 s freeze
