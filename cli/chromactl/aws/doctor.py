@@ -113,6 +113,8 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
         phrase = exc.message if isinstance(exc, ChromactlError) else describe_aws_error(exc)
         checks.append(
             Check("aws credentials", "fail", f"STS get_caller_identity failed: {phrase}",
+                  "Check the network, a proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL: AWS did not answer, so the credentials were not checked."
+                  if phrase.startswith("cannot reach AWS") else
                   "Set --profile / AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (e.g. `aws sso login`).")
         )
     for env in aws_envs:

@@ -155,7 +155,7 @@ def run_smoke(
         try:
             beat = client.heartbeat()
         except ChromaAuthError as exc:
-            hint = "pass --token-env VAR" if not target.has_token else "the token was not accepted"
+            hint = "pass --token-env VAR" if not target.has_token else "the token was sent and not accepted: wrong or rotated"
             raise _StepFailed(f"the endpoint answered HTTP {exc.status}: it requires a token ({hint})") from None
         return f"server answered (heartbeat {beat})"
 

@@ -473,7 +473,7 @@ class Runner:
                 f"Create it with `chromactl bootstrap --env {self.env.name}`.",
             )
         if "No valid credential sources" in text or "NoCredentialProviders" in text or "failed to refresh cached credentials" in text:
-            return OperationFailed("Terraform found no AWS credentials.", "Set AWS_PROFILE / --profile or AWS_ACCESS_KEY_ID, then run `chromactl doctor`.")
+            return ConfigError("Terraform found no AWS credentials.", "Set AWS_PROFILE / --profile or AWS_ACCESS_KEY_ID, then run `chromactl doctor`.")
         if step == "init" and _registry_unreachable(text):
             return OperationFailed(
                 f"terraform init for {where} could not reach the provider registry to download the providers (this machine looks offline).",
