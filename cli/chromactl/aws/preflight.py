@@ -8,7 +8,7 @@ from chromactl.config import EnvConfig
 from chromactl.errors import ChromactlError, ConfigError, OperationFailed
 
 
-def NETWORK_ERRORS(bex: Any) -> tuple[type[BaseException], ...]:  # noqa: N802 - used like a constant
+def NETWORK_ERRORS(bex: Any) -> tuple[type[BaseException], ...]:
     """botocore's connection failures (botocore/exceptions.py: EndpointConnectionError, ConnectTimeoutError,
     ReadTimeoutError, ConnectionClosedError, ProxyConnectionError): no answer, so nothing is known about the credentials."""
     return (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError, bex.ConnectionClosedError,
