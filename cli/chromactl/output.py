@@ -84,6 +84,7 @@ class Output:
     color: bool = field(default_factory=lambda: not no_color_env())
     _out: Console | None = None
     _err: Console | None = None
+    _said: float = 0.0  # when info()/warn() last printed (keepalive stays quiet then)
 
     @property
     def out(self) -> Console:
@@ -126,7 +127,42 @@ class Output:
         """A progress reporter for one long step (see the module's docstring)."""
         return Progress(self, label, total, unit=unit)
 
+    @contextmanager
+    def keepalive(self, label: str, every_s: float | None = None) -> Iterator[None]:
+        """While the body runs, off a terminal: `label: still running (N s)` when nothing was said for `every_s`.
+
+        For long steps whose own output comes only on change (Terraform applies, ECS and EFS waits,
+        drills, failovers), so a CI log never goes silent for minutes. Nothing on a terminal (the
+        spinners and bars are there) and nothing with --json.
+        """
+        if self.json or sys.stderr.isatty():
+            yield
+            return
+        import threading
+
+        every = progress_every_s() if every_s is None else every_s
+        stop = threading.Event()
+        started = time.monotonic()
+        self._said = started
+
+        def tick() -> None:
+            while not stop.wait(min(every, 1.0) if every >= 1.0 else every / 2):
+                now = time.monotonic()
+                if now - self._said >= every:
+                    self._said = now
+                    sys.stderr.write(f"{label}: still running ({now - started:.0f} s)\n")
+                    sys.stderr.flush()
+
+        thread = threading.Thread(target=tick, daemon=True, name="chromactl-keepalive")
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(2.0)
+
     def info(self, message: str) -> None:
+        self._said = time.monotonic()
         if not self.json:
             self.err.print(message)
 
@@ -135,6 +171,7 @@ class Output:
             self.err.print(f"[dim]{message}[/dim]")
 
     def warn(self, message: str) -> None:
+        self._said = time.monotonic()
         self.err.print(f"[yellow]warning:[/yellow] {message}")
 
     @contextmanager
@@ -237,7 +274,8 @@ class Progress:
         return text + (f", {self.detail}" if self.detail else "")
 
     def _line(self, what: str) -> None:
-        elapsed = self.clock() - (self.started or self.clock())
+        now = self.clock()
+        elapsed = now - (self.started if self.started is not None else now)
         suffix = "" if what == "started" else f" ({elapsed:.0f} s)"
         sys.stderr.write(f"{self.label}: {what}{suffix}\n")
         sys.stderr.flush()

@@ -54,3 +54,13 @@ def test_offline_init_says_the_registry_is_unreachable_and_points_at_tf_offline(
     res = run_cli("plan", "--env", "tiny")
     assert_clean_error(res, 1, "could not reach the provider registry", "scripts/tf-offline")
     assert "Error: Failed to query available provider packages" in res.err, res.err
+
+
+def test_long_terraform_step_off_a_terminal_prints_keepalive_lines(tiny_project: TinyProject, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16 item 14: stderr is not a terminal here; a plan that runs quietly still says it is running."""
+    monkeypatch.setenv("CHROMACTL_PROGRESS_EVERY", "0.05")
+    res = run_cli("plan", "--env", "tiny")
+    assert res.code == 0, res.err
+    assert "plan tiny/us-east-1: still running (" in res.err, res.err
+    quiet = run_cli("plan", "--env", "tiny", "--json")
+    assert "still running" not in quiet.err and json.loads(quiet.out)  # --json: stdout stays one document, stderr quiet

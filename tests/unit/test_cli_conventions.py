@@ -183,3 +183,38 @@ def test_no_color_means_no_escape_codes_on_a_terminal(how: str) -> None:
 def test_colour_on_a_terminal_by_default() -> None:  # the counter-test: the pty does show styles when allowed
     code, text = run_pty("envs")
     assert code == 0 and ESC in text
+
+
+# -- 14: a long step off a terminal never goes silent ----------------------------------------------------------
+def test_keepalive_lines_when_nothing_else_is_said(capsys: pytest.CaptureFixture[str]) -> None:
+    from chromactl.output import Output
+
+    out = Output(color=False)
+    with out.keepalive("up dev", every_s=0.2):
+        time.sleep(0.9)
+    quiet = capsys.readouterr().err.splitlines()
+    assert len(quiet) >= 2 and all(ln.startswith("up dev: still running (") for ln in quiet), quiet
+    out.err  # noqa: B018 - build the console first (importing rich takes a moment)
+    with out.keepalive("up dev", every_s=2.0):
+        for _ in range(9):
+            out.info("applying ...")  # the step speaks for itself: no keepalive lines between
+            time.sleep(0.1)
+    talking = capsys.readouterr().err.splitlines()
+    assert talking.count("applying ...") == 9 and not [ln for ln in talking if "still running" in ln], talking
+    with Output(json=True).keepalive("up dev", every_s=0.1):
+        time.sleep(0.4)
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_lines_off_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from chromactl.output import Output, Progress
+
+    now = [0.0]
+    with Progress(Output(color=False), "loading docs.npy", unit="vectors", every_s=10, clock=lambda: now[0]) as bar:
+        for done in range(0, 60001, 1000):
+            now[0] = done / 1000.0  # 1000 vectors a second: 60 s in all
+            bar.update(done, 60000)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "loading docs.npy: started"
+    assert lines[1] == "loading docs.npy: 10000/60000 vectors (17 %) (10 s)"
+    assert len(lines) == 1 + 6 + 1 and lines[-1] == "loading docs.npy: done: 60000/60000 vectors (100 %) (60 s)", lines

@@ -63,8 +63,9 @@ def register(app: typer.Typer) -> None:
             return
         from chromactl.drills.core import run_drill
 
-        result = run_drill(env, scenario, output=actx.output, region=region, timeout_s=timeout, poll_s=poll_seconds, target_s=target_seconds,
-                           allow_protected=protected, yes=yes, profile=actx.profile)
+        with actx.output.keepalive(f"drill {scenario} on {env}"):
+            result = run_drill(env, scenario, output=actx.output, region=region, timeout_s=timeout, poll_s=poll_seconds,
+                               target_s=target_seconds, allow_protected=protected, yes=yes, profile=actx.profile)
         data = result.to_dict()
         actx.output.result(data, lambda c: _render(c, result))
         if not result.passed:

@@ -70,8 +70,9 @@ def register(app: typer.Typer) -> None:
         from chromactl.failover.core import run_failover
 
         actx = app_context(ctx, json_out)
-        res = run_failover(env, region, output=actx.output, source=source, recovery_point=recovery_point, restore_dir=restore_dir,
-                           dry_run=dry_run, resume=resume, yes=yes, accept_data_diff=accept_data_diff, profile=actx.profile)
+        with actx.output.keepalive(f"failover {env} -> {region}"):
+            res = run_failover(env, region, output=actx.output, source=source, recovery_point=recovery_point, restore_dir=restore_dir,
+                               dry_run=dry_run, resume=resume, yes=yes, accept_data_diff=accept_data_diff, profile=actx.profile)
         actx.output.result(res, _render_plan(res) if dry_run else _render_summary(res, actx.output))
         if not dry_run and res.get("status") != "completed":
             raise typer.Exit(EXIT_FAILED)

@@ -145,7 +145,8 @@ def register(app: typer.Typer) -> None:
         e = _load(actx, env)
         _aws_only(e, "plan")
         the_region = e.region_or_primary(region)
-        res = core.plan(e, the_region, actx.output, out=out, extra_vars=_vars(var), profile=actx.profile, reinit=reinit)
+        with actx.output.keepalive(f"plan {e.name}/{the_region}"):
+            res = core.plan(e, the_region, actx.output, out=out, extra_vars=_vars(var), profile=actx.profile, reinit=reinit)
         diff_text = ""
         if diff and res.changes:
             from chromactl.lifecycle.runner import Runner
@@ -187,7 +188,9 @@ def register(app: typer.Typer) -> None:
         e = _load(actx, env)
         _aws_only(e, "apply")
         the_region = e.region_or_primary(region)
-        data = core.apply_saved(e, the_region, actx.output, plan_path=plan_file, auto_approve=yes or auto_approve, confirm_env=confirm_env, profile=actx.profile)
+        with actx.output.keepalive(f"apply {e.name}/{the_region}"):
+            data = core.apply_saved(e, the_region, actx.output, plan_path=plan_file, auto_approve=yes or auto_approve, confirm_env=confirm_env,
+                                    profile=actx.profile)
         actx.output.result(data, lambda c: c.print(f"Applied {e.name}/{the_region} in {data['seconds']} s."))
 
     @app.command("up")
@@ -206,12 +209,16 @@ def register(app: typer.Typer) -> None:
         """Init, plan, confirm, apply, wait until stable and healthy, then smoke-check. `--env local` runs Chroma here."""
         from chromactl.lifecycle import core
 
+        from chromactl.cli.validate import bounded
+
         actx = app_context(ctx, json_out)
+        bounded("--wait-timeout", wait_timeout, 0.0, 6 * 3600.0, "900")
         e = _load(actx, env)
-        data = core.up(
-            e, region, actx.output, auto_approve=yes or auto_approve, skip_checks=skip_checks, wait_timeout=wait_timeout,
-            confirm_env=confirm_env, profile=actx.profile, diff=diff,
-        )
+        with actx.output.keepalive(f"up {e.name}"):
+            data = core.up(
+                e, region, actx.output, auto_approve=yes or auto_approve, skip_checks=skip_checks, wait_timeout=wait_timeout,
+                confirm_env=confirm_env, profile=actx.profile, diff=diff,
+            )
 
         def render(console: Any) -> None:
             console.print(f"{e.name} is up: {data.get('endpoint') or '(no endpoint output)'}")
@@ -243,7 +250,8 @@ def register(app: typer.Typer) -> None:
         from chromactl.lifecycle import core
 
         the_region = e.region_or_primary(region)
-        data = core.destroy(e, the_region, actx.output, auto_approve=yes or auto_approve, confirm_env=confirm_env, profile=actx.profile)
+        with actx.output.keepalive(f"destroy {e.name}/{the_region}"):
+            data = core.destroy(e, the_region, actx.output, auto_approve=yes or auto_approve, confirm_env=confirm_env, profile=actx.profile)
         actx.output.result(data, lambda c: c.print(f"Destroyed {e.name}/{the_region}: {data.get('destroyed', 0)} resource(s)."))
 
     @app.command("output")
