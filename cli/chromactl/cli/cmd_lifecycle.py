@@ -207,9 +207,8 @@ def register(app: typer.Typer) -> None:
         json_out: bool = JSON_OPT,
     ) -> None:
         """Init, plan, confirm, apply, wait until stable and healthy, then smoke-check. `--env local` runs Chroma here."""
-        from chromactl.lifecycle import core
-
         from chromactl.cli.validate import bounded
+        from chromactl.lifecycle import core
 
         actx = app_context(ctx, json_out)
         bounded("--wait-timeout", wait_timeout, 0.0, 6 * 3600.0, "900")
