@@ -178,4 +178,4 @@ def test_protected_env_asks_for_its_name(world: World, monkeypatch: pytest.Monke
         run_failover("prod", TARGET, output=Output(), factory=world.factory, root=world.root, ports=make_ports(world, Counting()))
     assert len(typed) == 1  # asked once; the prompt goes to stderr, never to stdout (which carries --json)
     captured = capsys.readouterr()
-    assert "Type 'prod' to continue: " in captured.err and "continue" not in captured.out
+    assert "Type the env's name, prod, to continue: " in captured.err and "continue" not in captured.out

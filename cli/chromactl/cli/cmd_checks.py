@@ -23,7 +23,7 @@ from chromactl.cli.validate import from_environment, refuse_together, request_ti
 from chromactl.errors import EXIT_FAILED, UsageError
 
 ENV_OPT = typer.Option(None, "--env", "-e", help="Environment name (local, or an AWS env under envs/).", envvar="CHROMACTL_ENV",
-                       shell_complete=complete_env)
+                       autocompletion=complete_env)
 ENDPOINT_OPT = typer.Option(None, "--endpoint", help="Chroma URL, e.g. https://chroma.example.com (instead of --env).")
 TOKEN_ENV_OPT = typer.Option(None, "--token-env", help="NAME of the environment variable that holds the token.")
 TOKEN_HEADER_OPT = typer.Option("authorization", "--token-header", help="Send the token as 'authorization' (Bearer) or 'x-chroma-token'.")

@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
     def doctor(
         ctx: typer.Context,
         env: str | None = typer.Option(None, "--env", "-e", help="Check this env (default: every env).", envvar="CHROMACTL_ENV",
-                                        shell_complete=complete_env),
+                                        autocompletion=complete_env),
         json_out: bool = JSON_OPT,
     ) -> None:
         """Check Terraform, credentials, regions, state bucket and config: each line ok or a fix.

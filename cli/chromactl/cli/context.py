@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
 import typer
 
 from chromactl.output import Output
@@ -29,7 +28,7 @@ def app_context(ctx: typer.Context, json_flag: bool = False) -> AppContext:
     return obj
 
 
-def complete_env(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+def complete_env(incomplete: str) -> list[str]:
     """Shell completion for --env: the env names under envs/ (nothing when the project is not found)."""
     try:
         from chromactl.config import list_envs
@@ -41,5 +40,5 @@ def complete_env(ctx: click.Context, param: click.Parameter, incomplete: str) ->
 
 # Shared option declarations, so every verb spells them the same way.
 JSON_OPT = typer.Option(False, "--json", help="Print the result as JSON on stdout.", envvar="CHROMACTL_JSON")
-ENV_OPT = typer.Option(..., "--env", "-e", help="Environment name (a folder under envs/).", envvar="CHROMACTL_ENV", shell_complete=complete_env)
+ENV_OPT = typer.Option(..., "--env", "-e", help="Environment name (a folder under envs/).", envvar="CHROMACTL_ENV", autocompletion=complete_env)
 REGION_OPT = typer.Option(None, "--region", "-r", help="AWS region (default: the env's primary).", envvar="CHROMACTL_REGION")
