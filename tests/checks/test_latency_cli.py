@@ -191,3 +191,24 @@ def test_input_that_cannot_run_is_refused_before_any_request(counting_server, ar
     err_lines = [ln for ln in res.stderr.splitlines() if ln.startswith(("error:", "Error:"))]
     assert len(err_lines) == 1, res.stderr
     assert hits == [], hits
+
+
+def test_redirected_load_prints_progress_lines(chroma_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """16.14: a redirected `load` printed nothing until it ended; now a line at the start, periodically and at the end."""
+    import numpy as np
+
+    path = tmp_path / "vecs.npy"
+    np.save(path, np.random.default_rng(5).standard_normal((3000, 16)).astype("float32"))
+    res = run_cli("load", "--endpoint", chroma_server.url, "--collection", "progress-lines", "--file", str(path), "--batch-size", "100",
+                  "--workers", "1", env={"CHROMACTL_PROGRESS_EVERY": "0.05"}, timeout=HANG_GUARD_S)
+    try:
+        assert res.returncode == 0, res.stderr
+        lines = [ln for ln in res.stderr.splitlines() if ln.startswith("loading vecs.npy: ")]
+        assert lines[0] == "loading vecs.npy: started", res.stderr
+        assert lines[-1].startswith("loading vecs.npy: done: 3000/3000 vectors (100 %)"), lines
+        assert len(lines) >= 3, lines  # at least one periodic line in between (30 batches)
+    finally:
+        from chromactl.checks.client import ChromaClient
+
+        with ChromaClient(chroma_server.url) as c:
+            c.delete_collection("progress-lines")

@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
     def failover(
         ctx: typer.Context,
         env: str = ENV_OPT,
-        region: str = typer.Option(..., "--region", "-r", help="The target region to rebuild in (one of the env's failover regions)."),
+        region: str = typer.Option(..., "--region", "-r", help="The target region to rebuild in (one of the env's failover regions; never taken from CHROMACTL_REGION)."),
         source: str | None = typer.Option(None, "--from", help="Data source: replica (EFS replica) or backup (AWS Backup recovery point). "
                                                                   "Default: the replica if present, else the newest recovery point."),
         recovery_point: str | None = typer.Option(None, "--recovery-point", help="Restore this recovery point ARN (implies --from backup)."),
@@ -84,7 +84,8 @@ def register(app: typer.Typer) -> None:
     def record(
         ctx: typer.Context,
         env: str = ENV_OPT,
-        region: str | None = typer.Option(None, "--region", "-r", help="Region of the endpoint (default: the env's primary)."),
+        region: str | None = typer.Option(None, "--region", "-r", help="Region of the endpoint (default: the env's primary).",
+                                             envvar="CHROMACTL_REGION"),
         endpoint: str | None = typer.Option(None, "--endpoint", help="Endpoint URL (default: the stack's endpoint_url output)."),
         token_env: str | None = typer.Option(None, "--token-env", help="Name of an env variable holding the token (with --endpoint)."),
         json_out: bool = JSON_OPT,
