@@ -511,6 +511,11 @@ class Runner:
                 self.output.err.out(text, highlight=False)
 
 
+# What `terraform init` prints when it cannot fetch providers, as seen here with Terraform 1.11 and 1.15
+# offline: "Error: Failed to query available provider packages ... could not connect to
+# registry.terraform.io: failed to request discovery document: ... dial tcp: lookup
+# registry.terraform.io ...: no such host" (tests/lifecycle/test_tf_diagnostics.py reproduces it
+# with a CLI config whose registry host points at a closed port).
 _REGISTRY_FAILURES = (
     "Failed to query available provider packages",
     "could not connect to registry",
