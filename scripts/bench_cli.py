@@ -2,7 +2,10 @@
 """The lifecycle's two numbers, measured in one run (interleaved, medians).
 
 1. `chromactl --help` wall time, against a bare Typer hello-world's `--help`
-   run by the same interpreter: budget median <= 0.25 s and <= 2x the bare app.
+   run by the same interpreter, interleaved: budget median <= 1.3x the bare
+   app's median. A ratio measured in one run, never an absolute time: on a busy
+   machine both slow down together (an absolute 0.25 s failed at 0.38 s while
+   the bare app took 0.34 s, ratio 1.11).
 2. `chromactl plan --env prod` (offline provider, local backend, initialised
    data dir) against the same `terraform plan` run directly in the same env
    dir, same data dir, same variables, also saving a plan file:
@@ -28,8 +31,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-HELP_BUDGET_S = 0.25
-HELP_RATIO_BUDGET = 2.0
+HELP_RATIO_BUDGET = 1.3
 PLAN_OVERHEAD_BUDGET = 0.10
 
 HELLO = '''import typer
@@ -183,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     h = result["help"]
     assert isinstance(h, dict)
-    ok_help = h["chromactl_help_s"] <= HELP_BUDGET_S and h["ratio"] <= HELP_RATIO_BUDGET
+    ok_help = h["ratio"] <= HELP_RATIO_BUDGET
     ok_plan = True
     if "plan" in result:
         p = result["plan"]
@@ -193,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"chromactl --help        median {h['chromactl_help_s'] * 1000:7.1f} ms  (budget {HELP_BUDGET_S * 1000:.0f} ms)")
+        print(f"chromactl --help        median {h['chromactl_help_s'] * 1000:7.1f} ms")
         print(f"typer hello --help      median {h['typer_hello_help_s'] * 1000:7.1f} ms")
         if "chromactl_help_plain_s" in h:
             print(f"(chromactl --help without rich formatting, TYPER_USE_RICH=0: median {h['chromactl_help_plain_s'] * 1000:.1f} ms)")

@@ -17,10 +17,11 @@ class ChromactlError(Exception):
 
     exit_code: int = EXIT_FAILED
 
-    def __init__(self, message: str, hint: str | None = None, *, exit_code: int | None = None):
+    def __init__(self, message: str, hint: str | None = None, *, exit_code: int | None = None, detail: str | None = None):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.detail = detail  # optional lines shown between the sentence and the hint (e.g. Terraform's Error: block)
         if exit_code is not None:
             self.exit_code = exit_code
 
@@ -44,3 +45,12 @@ class OperationFailed(ChromactlError):
     """An operation (Terraform, AWS, a check) failed: exit 1."""
 
     exit_code = EXIT_FAILED
+
+
+class Cancelled(ChromactlError):
+    """The user declined a confirmation at a terminal: "cancelled", exit 1, nothing changed."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str = "cancelled") -> None:
+        super().__init__(message, None)

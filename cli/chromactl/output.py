@@ -2,17 +2,33 @@
 
 Results go to stdout (rich text, or one JSON document with --json); progress,
 prompts and errors go to stderr. rich is imported only when something is drawn,
-so `chromactl --help` stays fast. NO_COLOR is honoured.
+so `chromactl --help` stays fast.
+
+- NO_COLOR (any non-empty value, https://no-color.org) or --no-color: no escape
+  codes at all, bold, dim and italic included (rich's `color_system=None`;
+  `no_color=True` alone still emits styles).
+- Tables: on a terminal a rich table whose cells wrap instead of being cut
+  (`overflow="fold"`), so identifiers are never truncated; piped, one line per
+  row, cells separated by tabs, no title and no header, as `gh` does.
+- Progress of a long step (`Output.progress`): a bar on a terminal; when stderr
+  is not a terminal, a plain line when the step starts, every
+  CHROMACTL_PROGRESS_EVERY seconds (default 10) and when it ends, so a CI log
+  never goes silent.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Self
+
+from chromactl.errors import Cancelled
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -32,33 +48,57 @@ def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=False, default=_default)
 
 
+def no_color_env() -> bool:
+    """NO_COLOR set to any non-empty value (https://no-color.org)."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def progress_every_s() -> float:
+    """Seconds between plain progress lines when stderr is not a terminal (CHROMACTL_PROGRESS_EVERY)."""
+    try:
+        value = float(os.environ.get("CHROMACTL_PROGRESS_EVERY", "10"))
+    except ValueError:
+        return 10.0
+    return value if math.isfinite(value) and value > 0 else 10.0
+
+
+def _console(file: Any, color: bool) -> Console:
+    from rich.console import Console
+
+    if color:
+        return Console(file=file, highlight=False, soft_wrap=True)
+    return Console(file=file, color_system=None, no_color=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def tsv_cell(value: Any) -> str:
+    """One table cell on a piped line: tabs and newlines would break the columns."""
+    return str(value).replace("\t", " ").replace("\n", " ")
+
+
 @dataclass
 class Output:
     """How this invocation prints: JSON or text, verbose or not, colour or not."""
 
     json: bool = False
     verbose: bool = False
-    color: bool = field(default_factory=lambda: "NO_COLOR" not in os.environ)
-    _out: "Console | None" = None
-    _err: "Console | None" = None
+    color: bool = field(default_factory=lambda: not no_color_env())
+    _out: Console | None = None
+    _err: Console | None = None
+    _said: float = 0.0  # when info()/warn() last printed (keepalive stays quiet then)
 
     @property
-    def out(self) -> "Console":
+    def out(self) -> Console:
         if self._out is None:
-            from rich.console import Console
-
-            self._out = Console(file=sys.stdout, no_color=not self.color, highlight=False, soft_wrap=True)
+            self._out = _console(sys.stdout, self.color)
         return self._out
 
     @property
-    def err(self) -> "Console":
+    def err(self) -> Console:
         if self._err is None:
-            from rich.console import Console
-
-            self._err = Console(file=sys.stderr, no_color=not self.color, highlight=False, soft_wrap=True)
+            self._err = _console(sys.stderr, self.color)
         return self._err
 
-    def result(self, data: Any, render: Callable[["Console"], None] | None = None) -> None:
+    def result(self, data: Any, render: Callable[[Console], None] | None = None) -> None:
         """Print the command's result: JSON with --json, else `render` (or the JSON)."""
         if self.json or render is None:
             sys.stdout.write(dumps(data) + "\n")
@@ -66,7 +106,63 @@ class Output:
         else:
             render(self.out)
 
+    def table(self, console: Console, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+              *, right: Sequence[str] = ()) -> None:
+        """A table for people on a terminal (cells wrap, never cut); tab-separated lines when piped."""
+        if not console.is_terminal:
+            for row in rows:
+                console.file.write("\t".join(tsv_cell(c) for c in row) + "\n")
+            console.file.flush()
+            return
+        from rich.table import Table
+
+        table = Table(title=title)
+        for col in columns:
+            table.add_column(col, overflow="fold", justify="right" if col in right else "left")
+        for row in rows:
+            table.add_row(*(str(c) for c in row))
+        console.print(table)
+
+    def progress(self, label: str, total: float | None = None, *, unit: str = "") -> Progress:
+        """A progress reporter for one long step (see the module's docstring)."""
+        return Progress(self, label, total, unit=unit)
+
+    @contextmanager
+    def keepalive(self, label: str, every_s: float | None = None) -> Iterator[None]:
+        """While the body runs, off a terminal: `label: still running (N s)` when nothing was said for `every_s`.
+
+        For long steps whose own output comes only on change (Terraform applies, ECS and EFS waits,
+        drills, failovers), so a CI log never goes silent for minutes. Nothing on a terminal (the
+        spinners and bars are there) and nothing with --json.
+        """
+        if self.json or sys.stderr.isatty():
+            yield
+            return
+        import threading
+
+        every = progress_every_s() if every_s is None else every_s
+        stop = threading.Event()
+        started = time.monotonic()
+        self._said = started
+
+        def tick() -> None:
+            while not stop.wait(min(every, 1.0) if every >= 1.0 else every / 2):
+                now = time.monotonic()
+                if now - self._said >= every:
+                    self._said = now
+                    sys.stderr.write(f"{label}: still running ({now - started:.0f} s)\n")
+                    sys.stderr.flush()
+
+        thread = threading.Thread(target=tick, daemon=True, name="chromactl-keepalive")
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(2.0)
+
     def info(self, message: str) -> None:
+        self._said = time.monotonic()
         if not self.json:
             self.err.print(message)
 
@@ -75,6 +171,7 @@ class Output:
             self.err.print(f"[dim]{message}[/dim]")
 
     def warn(self, message: str) -> None:
+        self._said = time.monotonic()
         self.err.print(f"[yellow]warning:[/yellow] {message}")
 
     @contextmanager
@@ -87,18 +184,27 @@ class Output:
             yield
 
     def confirm_text(self, prompt: str, expected: str) -> bool:
-        """Ask the user to type `expected` (for protected envs). False when stdin is not a terminal."""
+        """Ask the user to type `expected` (protected envs): True when typed.
+
+        False when stdin is not a terminal (nobody to ask: the caller refuses with a hint);
+        anything else typed at a terminal raises Cancelled ("cancelled", exit 1).
+        """
         if not sys.stdin or not sys.stdin.isatty():
             return False
         self.err.print(prompt)
-        answer = _ask(f"Type {expected!r} to continue: ")
-        return answer is not None and answer.strip() == expected
+        answer = _ask(f"Type the env's name, {expected}, to continue: ")
+        if answer is not None and answer.strip() == expected:
+            return True
+        raise Cancelled()
 
     def confirm(self, prompt: str) -> bool:
+        """A y/N question: True on yes; False with no terminal; Cancelled on anything else."""
         if not sys.stdin or not sys.stdin.isatty():
             return False
         answer = _ask(f"{prompt} [y/N]: ")
-        return answer is not None and answer.strip().lower() in ("y", "yes")
+        if answer is not None and answer.strip().lower() in ("y", "yes"):
+            return True
+        raise Cancelled()
 
 
 def _ask(prompt: str) -> str | None:
@@ -109,3 +215,100 @@ def _ask(prompt: str) -> str | None:
         return input()  # no prompt argument: input() would print it on stdout
     except (EOFError, KeyboardInterrupt):
         return None
+
+
+class Progress:
+    """Progress of one long step on stderr: a rich bar on a terminal, periodic plain lines otherwise.
+
+    Silent with --json. `update(done, total, detail)` may be called as often as wanted (the
+    first call starts it, if the `with` did not); plain lines come at most every `every_s`
+    seconds, plus one when it starts and one when it ends. `close()` may be called twice.
+    """
+
+    def __init__(self, output: Output, label: str, total: float | None = None, *, unit: str = "",
+                 every_s: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.output = output
+        self.label = label
+        self.total = total
+        self.unit = unit
+        self.done: float = 0
+        self.detail = ""
+        self.every_s = progress_every_s() if every_s is None else every_s
+        self.clock = clock
+        self.started: float | None = None
+        self.closed = False
+        self.last_line = 0.0
+        self.lines = 0
+        self.quiet = output.json
+        self.tty = not self.quiet and sys.stderr.isatty()
+        self._bar: Any = None
+        self._task: Any = None
+
+    def start(self) -> Self:
+        if self.started is not None or self.closed:
+            return self
+        self.started = self.last_line = self.clock()
+        if self.quiet:
+            return self
+        if self.tty:
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as Bar
+
+            self._bar = Bar(TextColumn(self.label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            TextColumn("{task.description}"), console=self.output.err, transient=False)
+            self._task = self._bar.add_task("", total=self.total)
+            self._bar.start()
+        else:
+            self._line("started")
+        return self
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def _text(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        if self.total:
+            text = f"{self.done:g}/{self.total:g}{unit} ({100.0 * self.done / self.total:.0f} %)"
+        else:
+            text = f"{self.done:g}{unit}"
+        return text + (f", {self.detail}" if self.detail else "")
+
+    def _line(self, what: str) -> None:
+        now = self.clock()
+        elapsed = now - (self.started if self.started is not None else now)
+        suffix = "" if what == "started" else f" ({elapsed:.0f} s)"
+        sys.stderr.write(f"{self.label}: {what}{suffix}\n")
+        sys.stderr.flush()
+        self.lines += 1
+
+    def update(self, done: float, total: float | None = None, detail: str = "") -> None:
+        if self.closed:
+            return
+        self.start()
+        self.done = done
+        if total is not None:
+            self.total = total
+        self.detail = detail
+        if self.quiet:
+            return
+        if self._bar is not None:
+            self._bar.update(self._task, completed=done, total=self.total, description=detail)
+            return
+        now = self.clock()
+        if now - self.last_line >= self.every_s:
+            self.last_line = now
+            self._line(self._text())
+
+    def close(self, interrupted: bool = False) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.started is None or self.quiet:
+            return
+        if self._bar is not None:
+            self._bar.stop()
+            return
+        self._line(("interrupted: " if interrupted else "done: ") + self._text())
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(interrupted=exc_type is KeyboardInterrupt)

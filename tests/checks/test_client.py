@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from chromactl.checks.client import ChromaClient, ChromaNotFound, ChromaUnavailable, RawPoster
 
-from tests.fixtures.servers import free_port
+from tests.fixtures.servers import free_port, hang_guard
 
 
 def test_routes_round_trip(chroma_server) -> None:
@@ -54,7 +54,7 @@ def test_refused_connection_is_a_clear_error_fast() -> None:
     start = time.monotonic()
     with ChromaClient(f"http://127.0.0.1:{port}", timeout_s=5) as c, pytest.raises(ChromaUnavailable) as err:
         c.heartbeat()
-    assert time.monotonic() - start < 3
+    assert time.monotonic() - start < hang_guard(0.1)  # refused at once, not after the 5 s timeout x retries
     assert "cannot reach" in err.value.message and err.value.hint
 
 
@@ -71,7 +71,7 @@ def test_silent_server_times_out_within_the_timeout() -> None:
         poster = RawPoster(url + "/api/v2/x", timeout_s=1.0)
         with pytest.raises(ChromaUnavailable):
             poster.post(b"{}")
-        assert time.monotonic() - start < 5
+        assert time.monotonic() - start < hang_guard(2)
 
 
 def test_token_not_in_repr() -> None:

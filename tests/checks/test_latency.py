@@ -21,7 +21,7 @@ from chromactl.checks.target import Target
 from chromactl.errors import UsageError
 
 from tests.checks.helpers import CHROMACTL, leftover, run_cli
-from tests.fixtures.servers import wait_until
+from tests.fixtures.servers import hang_guard, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_open_loop_keeps_its_schedule(workload) -> None:  # type: ignore[no-unty
     assert rep.count == 100 and rep.errors == 0
     assert 40 <= rep.throughput <= 55  # the arrival rate, not the server's capacity
     assert "scheduled" in rep.note and "coordinated omission" in rep.note
-    assert time.monotonic() - start < 10
+    assert time.monotonic() - start < hang_guard(2)
 
 
 def test_seeded_collection_is_released(chroma_server) -> None:
@@ -114,7 +114,7 @@ def test_server_killed_mid_run_reports_errors_and_exits_nonzero(make_chroma_serv
     )
     try:
         wait_until(lambda: "chromactl-check-latency-d8" in server.collection_names(), timeout=30, what="benchmark collection")
-        time.sleep(1.0)  # measuring now
+        time.sleep(3.0)  # measuring now (3 s: on a busy machine warm-up alone took over 1 s)
         server.kill()
         killed = time.monotonic()
         out, err = proc.communicate(timeout=60)
@@ -126,7 +126,7 @@ def test_server_killed_mid_run_reports_errors_and_exits_nonzero(make_chroma_serv
     data = json.loads(out)
     assert data["count"] > 0 and data["errors"] > 0 and data["aborted"]
     assert any(("cannot reach" in s or "connection lost" in s) for s in data["error_samples"]), data["error_samples"]
-    assert took < 3 + 15  # within its timeout, not after 1e8 queries
+    assert took < hang_guard(3)  # within about its timeout, not after 1e8 queries
 
 
 def test_stalled_server_open_loop_ends_within_its_bound(chroma_server, make_freeze_proxy, workload) -> None:  # type: ignore[no-untyped-def]
@@ -139,4 +139,4 @@ def test_stalled_server_open_loop_ends_within_its_bound(chroma_server, make_free
     rep = run_open(target, 20, 2, workload=wl_proxy, warmup=1)
     elapsed = time.monotonic() - start
     assert rep.errors > 0 and not rep.ok
-    assert elapsed < 2 + 1.5 + 5, elapsed
+    assert elapsed < hang_guard(2 + 1.5), elapsed  # ends at about duration + timeout, not after the 60 s freeze

@@ -16,6 +16,7 @@ import pytest
 from chromactl.drills.core import run_drill
 
 from tests.drills.conftest import NAME, REGION, ControlPlane, SimulatedEcs, World, quiet, run_cli
+from tests.fixtures.servers import hang_guard
 
 FAST = {"poll_s": 0.05, "timeout_s": 20.0}
 
@@ -39,7 +40,7 @@ def test_kill_task_measures_the_replacement_then_smokes(world: World) -> None:
     data = result.to_dict()
     assert result.passed, data
     # the measured recovery covers the control plane's delays (start 0.8 s + health 0.5 s), not a constant
-    assert 1.3 <= result.measured_s < 8, data
+    assert 1.3 <= result.measured_s < hang_guard(1.3), data
     assert result.details["new_task_running_s"] >= 0.8
     assert result.details["target_healthy_s"] >= result.details["new_task_running_s"]
     assert data["target_seconds"] == 15 * 60 and data["within_target"] is True
@@ -61,7 +62,7 @@ def test_kill_task_wait_is_bounded(world: World) -> None:
     elapsed = time.monotonic() - started
     assert not result.passed and result.measured_s is None
     assert "Gave up waiting" in result.error and "1.5 s" in result.error
-    assert elapsed < 5, elapsed
+    assert elapsed < hang_guard(1.5), elapsed
     assert result.to_dict()["cleanup_ok"]
 
 
@@ -102,7 +103,7 @@ def test_az_loss_recovers_outside_the_lost_az_and_restores_subnets(world: World)
     (replacement,) = result.details["replacement"]
     assert replacement["az"] != lost and replacement["subnet"] in result.details["remaining_subnets"]
     assert replacement["arn"] != before["taskArn"]
-    assert 0.9 <= result.measured_s < 8 and result.details["service_stable_s"] <= result.measured_s + 0.5
+    assert 0.9 <= result.measured_s < hang_guard(0.9) and result.details["service_stable_s"] <= result.measured_s + 0.5
     # update_service was called twice: narrowed, then restored (both forcing a deployment)
     assert ecs.calls.count("update_service") == 2
     assert stack.service_subnets() == original
@@ -150,7 +151,7 @@ def test_protected_env_refused_before_anything_changes(world: World) -> None:
 
 def test_bad_input_is_a_usage_error(world: World) -> None:
     res = run_cli("drill", "meteor-strike", "--env", "dev")
-    assert res.code == 2 and "Unknown drill" in res.err and "kill-task" in res.err
+    assert res.code == 2 and "meteor-strike" in res.err and "kill-task" in res.err  # Click names the choices (a Choice: completable)
     res = run_cli("drill", "kill-task", "--env", "dev", "--timeout", "0")
     assert res.code == 2 and "--timeout" in res.err
     res = run_cli("drill", "kill-task", "--env", "nope")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from chromactl.config import load_env
 from chromactl.drills.common import check_timeout, guard_protected
-from chromactl.errors import UsageError
+from chromactl.errors import Cancelled, UsageError
 from chromactl.output import Output
 
 from tests.drills.conftest import write_env
@@ -44,7 +44,7 @@ def test_flag_alone_is_not_enough_without_a_terminal(prod, monkeypatch: pytest.M
 def test_typed_name_must_match(prod, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("sys.stdin", Tty("staging\n"))
     monkeypatch.setattr("builtins.input", lambda prompt="": "staging")
-    with pytest.raises(UsageError, match="not confirmed"):
+    with pytest.raises(Cancelled):  # a wrong name typed at the prompt: "cancelled", exit 1 (issue 16 item 12)
         guard_protected(prod, "restore-test", Output(), allow_protected=True, yes=False)
     monkeypatch.setattr("builtins.input", lambda prompt="": "prod")
     guard_protected(prod, "restore-test", Output(), allow_protected=True, yes=False)

@@ -166,7 +166,7 @@ def test_protected_env_asks_for_its_name(world: World, monkeypatch: pytest.Monke
     monkeypatch.setattr("builtins.input", lambda prompt="": "staging")
     with pytest.raises(ChromactlError) as exc:
         run_failover("prod", TARGET, output=Output(), factory=world.factory, root=world.root, ports=make_ports(world, Counting()))
-    assert exc.value.exit_code == 2 and "not confirmed" in exc.value.message
+    assert exc.value.exit_code == 1 and exc.value.message == "cancelled"  # a wrong name typed: cancelled, exit 1 (issue 16 item 12)
     assert not journal_dir(world).exists()
     world.assert_stubs_used()  # refused before any EFS or Backup call
 
@@ -178,4 +178,4 @@ def test_protected_env_asks_for_its_name(world: World, monkeypatch: pytest.Monke
         run_failover("prod", TARGET, output=Output(), factory=world.factory, root=world.root, ports=make_ports(world, Counting()))
     assert len(typed) == 1  # asked once; the prompt goes to stderr, never to stdout (which carries --json)
     captured = capsys.readouterr()
-    assert "Type 'prod' to continue: " in captured.err and "continue" not in captured.out
+    assert "Type the env's name, prod, to continue: " in captured.err and "continue" not in captured.out

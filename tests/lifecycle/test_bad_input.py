@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.servers import hang_guard
 from tests.lifecycle.conftest import TinyProject, assert_clean_error, run_cli, terraform_exec
 
 
@@ -90,11 +91,11 @@ def test_no_aws_credentials(tiny_project: TinyProject, aws_env, monkeypatch: pyt
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("CHROMACTL_BACKEND", "s3")
     res = run_cli("plan", "--env", "tiny")
-    assert_clean_error(res, 1, "No AWS credentials found", "--profile")
+    assert_clean_error(res, 2, "No AWS credentials found", "--profile")  # configuration: exit 2 (issue 16 item 16)
     assert not plans_dir(tiny_project).exists()
     assert not (tiny_project.env_dir("tiny") / "chromactl_backend_override.tf").exists()
     res = run_cli("bootstrap", "--env", "tiny")
-    assert_clean_error(res, 1, "No AWS credentials found")
+    assert_clean_error(res, 2, "No AWS credentials found")
     res = run_cli("doctor", "--env", "tiny", "--json")
     checks = {c["name"]: c for c in json.loads(res.out)["checks"]}
     assert res.code == 1 and checks["aws credentials"]["status"] == "fail" and checks["aws credentials"]["fix"]
@@ -162,7 +163,7 @@ def test_interrupted_apply_forwards_sigint_and_leaves_nothing_to_trip_on(tiny_pr
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < hang_guard(1)
     assert mark.read_text().strip() == "interrupted", "terraform got the SIGINT"
     assert proc.returncode == 1, err
     assert "Traceback" not in err and "error: Terraform apply for tiny/us-east-1 was interrupted" in err
@@ -211,7 +212,7 @@ def test_interrupt_while_terraform_starts_is_not_lost(tiny_project: TinyProject,
     t0 = time.monotonic()
     with pytest.raises(runner_mod.Interrupted):
         run.run(["apply", "-input=false", "nothing.tfplan"], timeout_s=60)
-    assert time.monotonic() - t0 < 20
+    assert time.monotonic() - t0 < hang_guard(2)
     assert mark.read_text().strip() == "interrupted", "terraform got the SIGINT"
 
 
@@ -286,7 +287,7 @@ def test_interrupted_real_terraform_apply_releases_the_lock(tiny_project: TinyPr
     assert not (state_file.parent / ".terraform.tfstate.lock.info").exists(), "the lock was released"
     assert not list(plans_dir(tiny_project, "slow").glob("*"))
     res = run_cli("plan", "--env", "slow", "--check", "--json")
-    assert res.code == 1, res.err
+    assert res.code == 2, res.err  # changes present
     assert json.loads(res.out)["summary"]["totals"]["replace"] == 1  # the tainted resource is replaced next time
 
 
@@ -329,3 +330,18 @@ def test_bundled_engine_version_is_cached_too(tiny_project: TinyProject, tmp_pat
     assert run_cli("plan", "--env", "tiny").code == 0  # the stale "1.9.0" would have been refused
     fresh = json.loads(cache.read_text())
     assert fresh["key"] != data["key"] and fresh["version"] != "1.9.0"
+
+
+def test_unreachable_aws_is_not_reported_as_bad_credentials(tiny_project: TinyProject, aws_env, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16 item 16: no answer from AWS says so (exit 1), and does not blame the credentials."""
+    from tests.fixtures.servers import free_port
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nobody listens: connection refused
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("CHROMACTL_BACKEND", "s3")
+    res = run_cli("bootstrap", "--env", "tiny")
+    assert_clean_error(res, 1, "Cannot reach AWS STS", "network")
+    assert "credentials do not work" not in res.err
+    res = run_cli("doctor", "--env", "tiny", "--json")
+    creds = {c["name"]: c for c in json.loads(res.out)["checks"]}["aws credentials"]
+    assert creds["status"] == "fail" and "network" in creds["fix"] and "aws sso login" not in creds["fix"]

@@ -1,7 +1,7 @@
 """The issue's two numbers, measured by scripts/bench_cli.py in the test run and asserted.
 
-- `chromactl --help`: median <= 0.25 s and <= 2x a bare Typer hello-world's `--help`
-  (same interpreter, interleaved runs).
+- `chromactl --help`: median <= 1.3x a bare Typer hello-world's `--help` (same interpreter,
+  interleaved runs): a ratio measured in one run, no absolute time (issue 16 item 6).
 - `chromactl plan --env prod` (offline provider, local backend, initialised): fastest run
   <= 10 % above the fastest of the same `terraform plan` call run directly (same flags,
   data dir and variables), interleaved runs; medians printed too.
@@ -33,7 +33,6 @@ def test_help_is_fast(tmp_path: Path) -> None:
     r = bench.bench_help(7, tmp_path)
     print(f"\nchromactl --help {r['chromactl_help_s'] * 1000:.0f} ms, typer hello {r['typer_hello_help_s'] * 1000:.0f} ms, ratio {r['ratio']:.2f}x")
     assert r["ratio"] <= bench.HELP_RATIO_BUDGET
-    assert r["chromactl_help_s"] <= bench.HELP_BUDGET_S
 
 
 def test_plan_overhead_is_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -108,7 +108,7 @@ def test_dev_lifecycle_end_to_end(project: Path) -> None:
     original = tfvars.read_text()
     tfvars.write_text(original + "\nlog_retention_days = 60\n" if "log_retention_days" not in original else original.replace("log_retention_days", "log_retention_days = 60 #", 1))
     res = run_cli("plan", "--env", "dev", "--check", "--sandbox")
-    assert res.code == 1, res.err[-3000:]
+    assert res.code == 2, res.err[-3000:]  # terraform -detailed-exitcode: 2 = changes present
     assert "changes present" in res.err and "aws_cloudwatch_log_group" in res.out
     assert re.search(r"[1-9]\d* to update", res.out), res.out
     tfvars.write_text(original)

@@ -1,7 +1,7 @@
 """The lifecycle with real Terraform on a tiny project (built-in resources, local state).
 
 Proves: the local-backend switch keeps one state per env/region; plan saves a
-plan with a sidecar and a summary; --check exit codes (0 none, 1 changes);
+plan with a sidecar and a summary; --check exit codes (terraform -detailed-exitcode: 0 none, 2 changes, 1 error);
 apply applies the saved plan only; output hides sensitive values; a
 protected env refuses deletes/replaces and destroy without the typed name
 (and changes nothing); --confirm-env works; a plan file from another env is
@@ -61,7 +61,7 @@ def test_plan_apply_output_check_destroy(tiny_project: TinyProject) -> None:
 
     p.set_tfvar("tiny", 'size = "large"\n')
     res = run_cli("plan", "--env", "tiny", "--check", "--json")
-    assert res.code == 1, res.err
+    assert res.code == 2, res.err  # terraform -detailed-exitcode: 2 = changes present
     assert json.loads(res.out)["summary"]["totals"]["update"] == 1
 
     # apply never plans again: a plan made before a further change is what gets applied
@@ -151,7 +151,7 @@ def test_protected_prompt_accepts_typed_name(tiny_project: TinyProject, monkeypa
 def test_non_protected_without_auto_approve_and_no_tty_refuses(tiny_project: TinyProject) -> None:
     assert run_cli("plan", "--env", "tiny").code == 0
     res = run_cli("apply", "--env", "tiny")
-    assert_clean_error(res, 2, "--auto-approve")
+    assert_clean_error(res, 2, "--yes")  # the one don't-ask flag (--auto-approve is its hidden alias)
     assert not tiny_project.state("tiny").exists() or state_resources(tiny_project.state("tiny")) == []
     # the plan is kept, so it can still be applied
     assert run_cli("apply", "--env", "tiny", "--auto-approve").code == 0
@@ -203,7 +203,7 @@ def test_held_lock_names_force_unlock(tiny_project: TinyProject) -> None:
         fcntl.lockf(fd, fcntl.LOCK_UN)
         os.close(fd)
         info.unlink(missing_ok=True)
-    assert run_cli("plan", "--env", "tiny", "--check").code == 1  # works again once the lock is gone
+    assert run_cli("plan", "--env", "tiny", "--check").code == 2  # works again once the lock is gone (2: changes)
 
 
 def test_apply_region_contract_for_failover(tiny_project: TinyProject) -> None:
@@ -264,7 +264,8 @@ def _run_at_terminal(args: list[str], typed: str) -> tuple[int, str]:
 def test_protected_destroy_at_a_terminal(tiny_project: TinyProject) -> None:
     assert run_cli("up", "--env", "tinyprod", "--auto-approve", "--skip-checks").code == 0
     code, out = _run_at_terminal(["destroy", "--env", "tinyprod"], "tiny")  # the wrong name
-    assert code == 2 and "the env's name was not typed" in out and "Traceback" not in out
+    assert code == 1 and "cancelled" in out and "Traceback" not in out  # issue 16 item 12: cancelled, exit 1
+    assert "Type the env's name, tinyprod, to continue" in out
     assert state_resources(tiny_project.state("tinyprod")) == ["terraform_data.disk", "terraform_data.svc"]
     code, out = _run_at_terminal(["destroy", "--env", "tinyprod"], "tinyprod")
     assert code == 0, out
@@ -305,7 +306,7 @@ def test_changed_backend_is_reinitialised_with_reconfigure(tiny_project: TinyPro
 def test_yes_no_question_at_a_terminal(tiny_project: TinyProject) -> None:
     assert run_cli("plan", "--env", "tiny").code == 0
     code, out = _run_at_terminal(["apply", "--env", "tiny"], "n")
-    assert code == 2 and "needs a yes" in out
+    assert code == 1 and out.rstrip().endswith("cancelled") and "--yes" not in out  # issue 16 item 12
     assert (tiny_project.env_dir("tiny") / ".chromactl" / "plans" / "us-east-1.tfplan").is_file(), "a declined plan is kept"
     code, out = _run_at_terminal(["apply", "--env", "tiny"], "y")
     assert code == 0, out

@@ -13,6 +13,7 @@ from typing import Any, Self
 import boto3
 import pytest
 
+from tests.fixtures.servers import hang_guard
 from tests.rotation import harness
 from tests.rotation.conftest import heartbeat
 
@@ -193,7 +194,7 @@ def test_failure_in_test_step_keeps_old_token_and_pending_is_removable(
     t0 = time.monotonic()
     with pytest.raises(rig.handler.RotationError, match="testSecret failed after 3 attempts"):
         rig.step("testSecret", failed)
-    assert time.monotonic() - t0 < 15
+    assert time.monotonic() - t0 < hang_guard(1.5)
     assert harness.value(rig.secret_arn) == old
     assert both(endpoint_url, old) == (200, 200)
 
@@ -315,5 +316,5 @@ def test_test_step_is_bounded_by_its_budget_and_the_invocation_time(rig: harness
         with pytest.raises(rig.handler.RotationError, match="no answer"):
             rig.handler.lambda_handler({"SecretId": rig.secret_arn, "ClientRequestToken": version, "Step": "testSecret"}, Context())
         elapsed = time.monotonic() - t0
-    assert elapsed < 4.5, f"testSecret overran its 3 s budget: {elapsed:.1f} s"
+    assert elapsed < hang_guard(3), f"testSecret overran its 3 s budget: {elapsed:.1f} s"
     assert PENDING in harness.stages(rig.secret_arn)[version]

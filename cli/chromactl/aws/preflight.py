@@ -8,6 +8,13 @@ from chromactl.config import EnvConfig
 from chromactl.errors import ChromactlError, ConfigError, OperationFailed
 
 
+def NETWORK_ERRORS(bex: Any) -> tuple[type[BaseException], ...]:
+    """botocore's connection failures (botocore/exceptions.py: EndpointConnectionError, ConnectTimeoutError,
+    ReadTimeoutError, ConnectionClosedError, ProxyConnectionError): no answer, so nothing is known about the credentials."""
+    return (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError, bex.ConnectionClosedError,
+            bex.ProxyConnectionError)
+
+
 def caller_identity(factory: Any, region: str) -> dict[str, Any]:
     """STS get_caller_identity, or a clear error when there are no (valid) credentials."""
     import botocore.exceptions as bex
@@ -17,12 +24,16 @@ def caller_identity(factory: Any, region: str) -> dict[str, Any]:
     try:
         return dict(factory.client("sts", region).get_caller_identity())
     except (bex.NoCredentialsError, bex.PartialCredentialsError):
-        raise OperationFailed(
+        # configuration, not a failed operation: exit 2, as the README says configuration errors do
+        raise ConfigError(
             "No AWS credentials found.",
             "Set --profile / AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then run `chromactl doctor`.",
         ) from None
     except ChromactlError:
         raise
+    except NETWORK_ERRORS(bex) as exc:  # the network, not the credentials
+        raise OperationFailed(f"Cannot reach AWS STS in {region}: {describe_aws_error(exc)}.",
+                              "Check the network, a proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL; the credentials were not checked.") from None
     except Exception as exc:  # noqa: BLE001 - reported as one phrase
         raise OperationFailed(f"The AWS credentials do not work: {describe_aws_error(exc)}.", "Refresh them (e.g. `aws sso login`), then run `chromactl doctor`.") from None
 

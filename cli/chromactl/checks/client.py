@@ -240,8 +240,16 @@ class ChromaClient:
         except ValueError:
             detail = ""
         if status in (401, 403):
+            if self._has_token:  # a token was sent and refused: wrong, old (rotated) or for another env
+                raise ChromaAuthError(
+                    f"{label}: refused with HTTP {status}: the token was sent and not accepted.",
+                    "The token is wrong or was rotated: check the variable --token-env names holds this endpoint's "
+                    "current token (`chromactl token age --env E` shows the last rotation), and --token-header.",
+                    status=status,
+                    kind="auth",
+                )
             raise ChromaAuthError(
-                f"{label}: refused with HTTP {status} (the token is missing or not accepted).",
+                f"{label}: refused with HTTP {status}: the endpoint needs a token and none was sent.",
                 "Pass the token through --token-env VAR (the variable's name, not the value).",
                 status=status,
                 kind="auth",

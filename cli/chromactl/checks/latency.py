@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import contextlib
 import math
-import queue
 import secrets
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +52,8 @@ DEFAULT_N_RESULTS = 10
 DISTINCT_QUERIES = 64
 PERCENTILES: tuple[tuple[str, float], ...] = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("p99.9", 99.9))
 SLO_KEYS = ("p50", "p90", "p95", "p99", "p99.9", "max")
+MAX_DURATION_S = 24 * 3600.0
+MAX_RATE = 1e9  # requests/s: 1 ns apart, the resolution of time.perf_counter_ns(); above it no schedule exists
 
 CLOSED_NOTE = (
     "closed loop: each worker waits for its previous answer before sending again, so a stalled server "
@@ -79,7 +81,8 @@ class LatencyReport:
     collection: dict[str, Any] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
     aborted: str | None = None
-    lag_ms: float = 0.0  # open loop: how late the scheduler sent at worst (already inside the latencies)
+    lag_ms: float = 0.0  # open loop: how late a request left at worst (already inside the latencies)
+    interrupted: bool = False  # Ctrl-C/SIGTERM: the figures are of the part that ran
 
     def __post_init__(self) -> None:
         self._pcts = _percentiles(self.latencies_ms)
@@ -100,7 +103,7 @@ class LatencyReport:
 
     @property
     def ok(self) -> bool:
-        return self.errors == 0 and self.count > 0 and self.aborted is None
+        return self.errors == 0 and self.count > 0 and self.aborted is None and not self.interrupted
 
     def breaches(self, slos: dict[str, float]) -> list[dict[str, Any]]:
         """Each SLO (e.g. {"p95": 100}) the measured value exceeds; no data counts as a breach."""
@@ -125,6 +128,7 @@ class LatencyReport:
             "error_samples": self.error_samples,
             "aborted": self.aborted,
             "scheduler_lag_ms": round(self.lag_ms, 3) if self.mode == "open" else None,
+            "interrupted": self.interrupted,
         }
 
 
@@ -188,6 +192,7 @@ def prepare_workload(
     dims: int = DEFAULT_DIMS,
     n_results: int = DEFAULT_N_RESULTS,
     on_info: Callable[[str], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
     seed: int | None = None,
 ) -> Workload:
     """Seed a benchmark collection, or look up an existing one (read-only); build the query bodies."""
@@ -231,6 +236,8 @@ def prepare_workload(
                     hi = min(seed_vectors, lo + size)
                     data = rng.standard_normal((hi - lo, dims)).astype("float32")
                     client.upsert(lease.collection_id, [_seed_id(i) for i in range(lo, hi)], data)
+                    if on_progress:
+                        on_progress(hi, seed_vectors)
                 checkcoll.trim(client, lease, _seed_id, seed_vectors, client.max_batch_size())
                 queries = rng.standard_normal((DISTINCT_QUERIES, dims)).astype("float32")
                 workload.bodies = [client.query_body(queries[i : i + 1], n_results) for i in range(DISTINCT_QUERIES)]
@@ -329,6 +336,7 @@ def run_closed(
     duration_s: float | None = None,
     max_seconds: float = 600.0,
     abort_after_errors: int = 20,
+    on_tick: Callable[[dict[str, Any]], None] | None = None,
     **workload_kwargs: Any,
 ) -> LatencyReport:
     """`queries` queries from `concurrency` workers, each waiting for its answer before the next.
@@ -384,28 +392,39 @@ def run_closed(
                 poster.close()
 
         threads = [threading.Thread(target=worker, args=(s,), daemon=True, name=f"latency-{s}") for s in range(concurrency)]
-        for t in threads:
-            t.start()
+        interrupted = False
         start = time.perf_counter()
-        deadline_box[0] = start + barrier_timeout + limit_s  # replaced once warm-up is over
         try:
-            ready.wait(timeout=barrier_timeout)
-        except threading.BrokenBarrierError:
-            pass
-        start = time.perf_counter()
-        deadline_box[0] = start + limit_s
-        hard = start + limit_s + target.timeout_s + 5
-        for t in threads:
-            t.join(timeout=max(0.0, hard - time.perf_counter()))
+            for t in threads:
+                t.start()
+            deadline_box[0] = start + barrier_timeout + limit_s  # replaced once warm-up is over
+            try:
+                ready.wait(timeout=barrier_timeout)
+            except threading.BrokenBarrierError:
+                pass
+            start = time.perf_counter()
+            deadline_box[0] = start + limit_s
+            hard = start + limit_s + target.timeout_s + 5
+            last_tick = start
+            for t in threads:
+                while t.is_alive() and time.perf_counter() < hard:  # joined in slices: Ctrl-C and ticks get through
+                    t.join(timeout=min(0.2, max(0.0, hard - time.perf_counter())))
+                    now = time.perf_counter()
+                    if on_tick is not None and now - last_tick >= 1.0:
+                        last_tick = now
+                        on_tick({"elapsed_s": now - start, "queries": queries, "sent": taken[0], "errors": run.errors,
+                                 "answered": sum(len(r) for r in results)})
+        except KeyboardInterrupt:
+            interrupted = True
         elapsed = time.perf_counter() - start
         run.stop.set()
         lat = [x for r in results for x in r]
         in_flight = max(0, taken[0] - len(lat) - run.errors)  # sent, no answer by the hard bound
-        errors = run.errors + in_flight
+        errors = run.errors + (0 if interrupted else in_flight)
         aborted = run.aborted
-        if aborted is None and in_flight:
+        if aborted is None and in_flight and not interrupted:
             aborted = f"{in_flight} requests had no answer by the run's bound"
-        if duration_s is None and taken[0] < queries:
+        if duration_s is None and taken[0] < queries and not interrupted:
             errors += queries - taken[0]
             if aborted is None:
                 aborted = f"stopped at the {max_seconds:g} s bound with {queries - taken[0]} queries not sent"
@@ -421,6 +440,7 @@ def run_closed(
             collection=wl.describe(),
             error_samples=run.samples,
             aborted=aborted,
+            interrupted=interrupted,
         )
     finally:
         if owned:
@@ -439,6 +459,30 @@ def _n_results(wl: Workload) -> int | None:
 # ---------------------------------------------------------------------------
 # Open loop
 # ---------------------------------------------------------------------------
+# How long the open loop watches before judging that the rate is out of reach, and how far
+# behind its schedule it may fall (as a share of the requests due so far) before it stops.
+REACH_GRACE_S = 0.5
+REACH_BEHIND_SHARE = 0.5
+MONITOR_S = 0.05
+
+
+def check_rate_duration(rate: float, duration_s: float) -> int:
+    """The number of requests `rate` x `duration_s` schedules; a UsageError for what cannot be run."""
+    for flag, value in (("--rate", rate), ("--duration", duration_s)):
+        if not math.isfinite(value) or value <= 0:
+            raise UsageError(f"{flag} must be a positive, finite number (got {value!r}).", "e.g. --rate 100 --duration 30.")
+    if rate > MAX_RATE:
+        raise UsageError(f"--rate {rate:g} is above {MAX_RATE:g} req/s: requests cannot be scheduled less than a nanosecond apart.",
+                         "e.g. --rate 1000; the run reports the rate it reached.")
+    if duration_s > MAX_DURATION_S:
+        raise UsageError(f"--duration {duration_s:g} is longer than the {MAX_DURATION_S / 3600:g} hours a latency run may last.",
+                         "Run several shorter runs, e.g. --duration 600.")
+    total = rate * duration_s
+    if not math.isfinite(total) or total < 1:
+        raise UsageError("--rate x --duration gives no request at all.", "Raise --rate or --duration.")
+    return int(total)
+
+
 def run_open(
     target: Target,
     rate: float,
@@ -448,99 +492,150 @@ def run_open(
     max_in_flight: int = 64,
     warmup: int = 3,
     abort_after_errors: int = 50,
+    on_tick: Callable[[dict[str, Any]], None] | None = None,
     **workload_kwargs: Any,
 ) -> LatencyReport:
-    """`rate` requests/s for `duration_s` s; latency from each request's scheduled send time."""
-    if rate <= 0 or duration_s <= 0:
-        raise UsageError("--rate and --duration must be positive.", "e.g. --rate 100 --duration 30.")
-    total = round(rate * duration_s)
-    if total < 1:
-        raise UsageError("--rate x --duration gives no request at all.", "Raise --rate or --duration.")
+    """`rate` requests/s for `duration_s` s; latency from each request's scheduled send time.
+
+    Nothing is scheduled ahead: request i is due at start + i/rate, and each of at most
+    `max_in_flight` senders claims the next due request when it is free (waiting for its time
+    when early). A request that waits for a free sender still counts from its scheduled time.
+    Memory stays flat (a counter, not a queue of rate x duration entries). When the senders fall
+    more than half of the due requests behind after REACH_GRACE_S, the rate is out of reach
+    (server, network or this client): the run stops and says the rate it reached. Ctrl-C/SIGTERM
+    stop it at once with the partial figures (`interrupted`).
+    """
+    total = check_rate_duration(rate, duration_s)
     if max_in_flight < 1:
         raise UsageError("--max-in-flight must be at least 1.", "e.g. --max-in-flight 64.")
     wl, owned = _resolve_workload(target, workload, workload_kwargs)
     try:
         run = _Run(abort_after_errors)
         senders = min(max_in_flight, total)
-        work: queue.SimpleQueue[tuple[int, float] | None] = queue.SimpleQueue()
-        results: list[list[float]] = [[] for _ in range(senders)]
+        results: list[array[float]] = [array("d") for _ in range(senders)]
+        lags = [0.0] * senders  # per sender: how late it sent at worst
         bodies = wl.bodies
         nb = len(bodies)
-        done_box = {"late": 0}
+        interval = 1.0 / rate
+        claim_lock = threading.Lock()
+        box: dict[str, int] = {"next": 0, "late": 0, "in_flight": 0}
+        start_box = [math.inf]
         end_box = [math.inf]
+
+        def claim() -> tuple[int, float] | None:
+            with claim_lock:
+                i = box["next"]
+                if i >= total or run.stop.is_set():
+                    return None
+                box["next"] = i + 1
+                box["in_flight"] += 1
+                return i, start_box[0] + i * interval
 
         def sender(slot: int) -> None:
             poster = _poster(target, wl)
             try:
                 for i in range(warmup):  # not measured
+                    if run.stop.is_set():
+                        break
                     _send(poster, bodies[(slot + i) % nb])
             finally:
                 try:
                     ready.wait(timeout=barrier_timeout)
                 except threading.BrokenBarrierError:
                     pass
+                go.wait(timeout=barrier_timeout)  # the start time is set
             out = results[slot]
             perf = time.perf_counter
             try:
                 while True:
-                    item = work.get()
+                    item = claim()
                     if item is None:
                         return
                     i, scheduled = item
-                    if perf() > end_box[0]:
-                        with run.lock:
-                            done_box["late"] += 1
-                        continue
-                    err = _send(poster, bodies[i % nb])
-                    t1 = perf()
-                    if err is None:
-                        out.append((t1 - scheduled) * 1000.0)
-                        run.ok()
-                    else:
-                        run.error(err)
+                    try:
+                        wait = scheduled - perf()
+                        while wait > 0 and not run.stop.is_set():  # early: wait for its time (in slices, to see a stop)
+                            time.sleep(min(wait, 0.1))
+                            wait = scheduled - perf()
+                        if run.stop.is_set():
+                            return
+                        now = perf()
+                        if now > end_box[0]:
+                            with run.lock:
+                                box["late"] += 1
+                            continue
+                        lags[slot] = max(lags[slot], now - scheduled)
+                        err = _send(poster, bodies[i % nb])
+                        t1 = perf()
+                        if err is None:
+                            out.append((t1 - scheduled) * 1000.0)
+                            run.ok()
+                        else:
+                            run.error(err)
+                    finally:
+                        with claim_lock:
+                            box["in_flight"] -= 1
             finally:
                 poster.close()
 
         barrier_timeout = max(30.0, target.timeout_s * (warmup + 1))
         ready = threading.Barrier(senders + 1)
+        go = threading.Event()
         threads = [threading.Thread(target=sender, args=(s,), daemon=True, name=f"open-{s}") for s in range(senders)]
-        for t in threads:
-            t.start()
-        try:
-            ready.wait(timeout=barrier_timeout)
-        except threading.BrokenBarrierError:
-            pass
-        start = time.perf_counter()
-        end_box[0] = start + duration_s + target.timeout_s
-        interval = 1.0 / rate
-        sent = 0
-        lag = 0.0
+        interrupted = False
+        unreached: str | None = None
         perf = time.perf_counter
-        for i in range(total):
-            if run.stop.is_set():
-                break
-            scheduled = start + i * interval
-            now = perf()
-            if scheduled > now:
-                time.sleep(scheduled - now)
-            else:
-                lag = max(lag, now - scheduled)
-            work.put((i, scheduled))
-            sent += 1
-        for _ in threads:
-            work.put(None)
-        for t in threads:
-            t.join(timeout=max(0.0, end_box[0] + 1.0 - perf()))
-        elapsed = perf() - start
+        start = perf()
+        try:
+            for t in threads:
+                t.start()
+            try:
+                ready.wait(timeout=barrier_timeout)
+            except threading.BrokenBarrierError:
+                pass
+            start = perf()
+            with claim_lock:
+                start_box[0] = start
+            end_box[0] = start + duration_s + target.timeout_s
+            go.set()
+            last_tick = start
+            while any(t.is_alive() for t in threads):
+                now = perf()
+                if now > end_box[0] + 1.0:
+                    break  # senders stuck past the bound: what they hold counts as unanswered
+                t_run = now - start
+                due = min(total, int(t_run * rate) + 1)
+                claimed = box["next"]
+                if (unreached is None and not run.stop.is_set() and t_run >= REACH_GRACE_S and claimed < total
+                        and due - claimed > max(senders, REACH_BEHIND_SHARE * due)):
+                    reached = claimed / t_run
+                    unreached = (f"could not keep {rate:g} req/s: reached {reached:.1f} req/s in {t_run:.1f} s with at most "
+                                 f"{senders} requests in flight (the server, the network or this client is the limit)")
+                    run.stop.set()
+                if on_tick is not None and now - last_tick >= 1.0:
+                    last_tick = now
+                    on_tick({"elapsed_s": t_run, "duration_s": duration_s, "sent": claimed, "errors": run.errors,
+                             "answered": sum(len(r) for r in results)})
+                time.sleep(MONITOR_S)
+        except KeyboardInterrupt:
+            interrupted = True
+            run.stop.set()
+        elapsed = max(perf() - start, 1e-9)
+        run.stop.set()
+        go.set()
         lat = [x for r in results for x in r]
+        sent = box["next"] - box["late"]
         finished = len(lat) + run.errors
-        unfinished = sent - finished  # still on the wire or dropped at the bound
-        errors = run.errors + max(0, unfinished)
+        unfinished = max(0, sent - finished)  # still on the wire at the bound (or at the interrupt)
+        errors = run.errors + (0 if interrupted else unfinished) + box["late"]
         aborted = run.aborted
-        if aborted is None and unfinished > 0:
+        if unreached is not None:
+            aborted = unreached
+        elif aborted is None and not interrupted and unfinished > 0:
             aborted = f"{unfinished} requests had no answer within duration + timeout ({duration_s + target.timeout_s:g} s)"
-        if unfinished > 0 and len(run.samples) < 5:
+        if not interrupted and unfinished > 0 and len(run.samples) < 5:
             run.samples.append(f"no answer within the run's bound ({unfinished} requests)")
+        lag_ms = max(lags) * 1000.0 if lags else 0.0
         return LatencyReport(
             mode="open",
             count=len(lat),
@@ -549,11 +644,12 @@ def run_open(
             latencies_ms=lat,
             note=OPEN_NOTE,
             params={"rate": rate, "duration_s": duration_s, "scheduled": total, "sent": sent, "max_in_flight": senders,
-                    "n_results": _n_results(wl)},
+                    "n_results": _n_results(wl), "reached_rate": round(sent / elapsed, 2)},
             collection=wl.describe(),
             error_samples=run.samples,
             aborted=aborted,
-            lag_ms=lag * 1000.0,
+            lag_ms=lag_ms,
+            interrupted=interrupted,
         )
     finally:
         if owned:

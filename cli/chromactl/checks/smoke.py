@@ -52,6 +52,8 @@ class SmokeReport:
     cleaned_up: bool = True
     interrupted: bool = False
     collection_kept: bool = False  # the long-lived check collection (not a temporary one)
+    interrupted_in: str | None = None  # the step that was running when Ctrl-C/SIGTERM came
+    elapsed_s: float = 0.0  # wall time of the whole run (steps, an unfinished one and the cleanup)
 
     @property
     def ok(self) -> bool:
@@ -69,7 +71,9 @@ class SmokeReport:
             "cleaned_up": self.cleaned_up,
             "collection_kept": self.collection_kept,
             "interrupted": self.interrupted,
+            "interrupted_in": self.interrupted_in,
             "seconds": round(self.seconds, 3),
+            "elapsed_s": round(self.elapsed_s, 3),
             "steps": [s.to_dict() for s in self.steps],
         }
 
@@ -111,9 +115,12 @@ def run_smoke(
     if vectors < PROBES * 2:
         raise ValueError(f"vectors must be at least {PROBES * 2}")
     report = SmokeReport(target=target.describe())
+    began = time.perf_counter()
     client = target.client(timeout_s=timeout_s)
+    current: list[str] = []
 
     def step(name: str, fn: Callable[[], str]) -> None:
+        current[:] = [name]
         start = time.perf_counter()
         try:
             detail = fn()
@@ -134,7 +141,7 @@ def run_smoke(
         try:
             beat = client.heartbeat()
         except ChromaAuthError as exc:
-            hint = "pass --token-env VAR" if not target.has_token else "the token was not accepted"
+            hint = "pass --token-env VAR" if not target.has_token else "the token was sent and not accepted: wrong or rotated"
             raise _StepFailed(f"the endpoint answered HTTP {exc.status}: it requires a token ({hint})") from None
         return f"server answered (heartbeat {beat})"
 
@@ -245,11 +252,13 @@ def run_smoke(
                 pass
             except KeyboardInterrupt:
                 report.interrupted = True
+                report.interrupted_in = current[0] if current else None
             finally:
                 if state.get("lease"):
                     report.cleaned_up = _cleanup(client, state["lease"], report)
     finally:
         client.close()
+        report.elapsed_s = time.perf_counter() - began
     return report
 
 

@@ -11,15 +11,22 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
+import typer.core
 
 from chromactl import __version__
 from chromactl.cli import cmd_checks, cmd_drill, cmd_envs, cmd_failover, cmd_init, cmd_lifecycle, cmd_token
 from chromactl.cli.context import AppContext
-from chromactl.errors import EXIT_FAILED, ChromactlError
-from chromactl.output import Output
+from chromactl.errors import EXIT_FAILED, Cancelled, ChromactlError
+from chromactl.output import Output, no_color_env
+
+# Help is plain Click text (rich_markup_mode=None: faster, and what a pipe wants), but Typer 0.19
+# still escapes the "[default: ...]" and "[env var: ...]" brackets for rich whenever rich is
+# importable (typer/core.py, TyperOption.get_help_record and TyperArgument: `if HAS_RICH:
+# rich_utils.escape_before_html_export`), so they showed as "\[default: ...]". Nothing else in
+# Typer reads HAS_RICH when the markup mode is None (usage errors use Click's own formatter).
+typer.core.HAS_RICH = False
 
 app = typer.Typer(
     name="chromactl",
@@ -46,13 +53,16 @@ def _global(
     ctx: typer.Context,
     json_out: bool = typer.Option(False, "--json", help="Print results as JSON on stdout.", envvar="CHROMACTL_JSON"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show what runs (commands, AWS calls).", envvar="CHROMACTL_VERBOSE"),
-    no_color: bool = typer.Option(False, "--no-color", help="No colour (also NO_COLOR=1).", envvar="NO_COLOR"),
-    profile: Optional[str] = typer.Option(None, "--profile", help="AWS profile to use.", envvar="CHROMACTL_PROFILE"),
-    root: Optional[Path] = typer.Option(None, "--root", help="The chromactl project folder (holding envs/).", envvar="CHROMACTL_ROOT"),
+    no_color: bool = typer.Option(False, "--no-color", help="No colour and no other escape codes (also NO_COLOR set to anything)."),
+    profile: str | None = typer.Option(None, "--profile", help="AWS profile to use.", envvar="CHROMACTL_PROFILE"),
+    root: Path | None = typer.Option(None, "--root", help="The chromactl project folder (holding envs/).", envvar="CHROMACTL_ROOT"),  # noqa: B008
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
-    """chromactl: production-grade self-hosted ChromaDB on AWS."""
-    output = Output(json=json_out, verbose=verbose, color=not no_color and "NO_COLOR" not in os.environ)
+    """chromactl: production-grade self-hosted ChromaDB on AWS.
+
+    Global options (--json, --verbose, --no-color, --profile, --root) go before or after the verb.
+    """
+    output = Output(json=json_out, verbose=verbose, color=not no_color and not no_color_env())
     if root is not None:
         os.environ["CHROMACTL_ROOT"] = str(root)
     ctx.obj = AppContext(output=output, profile=profile, root=None)
@@ -62,19 +72,65 @@ for _module in (cmd_init, cmd_envs, cmd_lifecycle, cmd_checks, cmd_failover, cmd
     _module.register(app)
 
 
+# Global options, accepted before or after the verb (as gh, aws and copilot do): hoisted in front of
+# the verb before Click parses, so each verb does not have to declare them. FLAG takes no value.
+GLOBAL_FLAGS = frozenset({"--json", "--verbose", "-v", "--no-color"})
+GLOBAL_VALUED = frozenset({"--profile", "--root"})
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options found after the verb to the front; `--` ends the options (kept as is)."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if arg in GLOBAL_FLAGS:
+            front.append(arg)
+        elif name in GLOBAL_VALUED:
+            if "=" in arg:
+                front.append(arg)
+            elif i + 1 < len(args):
+                front.extend(args[i : i + 2])
+                i += 1
+            else:
+                rest.append(arg)  # no value: Click reports it
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def _print_error(exc: ChromactlError, json_mode: bool) -> None:
+    if isinstance(exc, Cancelled):  # the user said no at a prompt: that is all there is to say
+        if json_mode:
+            import json
+
+            sys.stdout.write(json.dumps({"error": "cancelled", "hint": None, "exit_code": exc.exit_code}) + "\n")
+        sys.stderr.write("cancelled\n")
+        return
     if json_mode:
         import json
 
-        sys.stdout.write(json.dumps({"error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}) + "\n")
+        payload = {"error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}
+        if getattr(exc, "detail", None):
+            payload["detail"] = exc.detail
+        sys.stdout.write(json.dumps(payload) + "\n")
     sys.stderr.write(f"error: {exc.message}\n")
+    detail = getattr(exc, "detail", None)
+    if detail:
+        sys.stderr.write("".join(f"  {line}\n" for line in detail.splitlines()))
     if exc.hint:
         sys.stderr.write(f"hint: {exc.hint}\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `chromactl` console script."""
-    args = sys.argv[1:] if argv is None else argv
+    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     json_mode = "--json" in args or os.environ.get("CHROMACTL_JSON", "") in ("1", "true")
     verbose = "--verbose" in args or "-v" in args
     try:

@@ -32,17 +32,12 @@ def register(app: typer.Typer) -> None:
             )
 
         def render(console) -> None:  # type: ignore[no-untyped-def]
-            from rich.table import Table
-
-            table = Table(title="chromactl environments")
-            for col in ("env", "kind", "primary", "failover", "state bucket (region)", "protected"):
-                table.add_column(col)
+            table_rows = []
             for r in rows:
                 state = f"{r['state_bucket']} ({r['state_region']})" if r["state_bucket"] else "-"
-                table.add_row(
-                    r["name"], r["kind"], r["primary_region"] or "127.0.0.1", ", ".join(r["failover_regions"]) or "-",
-                    state, "yes" if r["protected"] else "no",
-                )
-            console.print(table)
+                table_rows.append((r["name"], r["kind"], r["primary_region"] or "127.0.0.1", ", ".join(r["failover_regions"]) or "-",
+                                   state, "yes" if r["protected"] else "no"))
+            actx.output.table(console, "chromactl environments",
+                              ("env", "kind", "primary", "failover", "state bucket (region)", "protected"), table_rows)
 
         actx.output.result({"envs": rows}, render)

@@ -27,17 +27,12 @@ def _render_plan(plan: dict[str, Any]) -> Any:
     return render
 
 
-def _render_summary(res: dict[str, Any]) -> Any:
+def _render_summary(res: dict[str, Any], output: Any) -> Any:
     def render(console: Any) -> None:
-        from rich.table import Table
-
         head = "already completed earlier" if res.get("already_completed") else res["status"]
-        table = Table(title=f"failover {res['env']}: {res['primary_region']} -> {res['target_region']} ({head})")
-        for col in ("step", "status", "attempts", "seconds"):
-            table.add_column(col)
-        for name, s in res["steps"].items():
-            table.add_row(name, str(s["status"]), str(s["attempts"]), f"{s['seconds'] or 0:.1f}")
-        console.print(table)
+        rows = [(name, str(s["status"]), str(s["attempts"]), f"{s['seconds'] or 0:.1f}") for name, s in res["steps"].items()]
+        output.table(console, f"failover {res['env']}: {res['primary_region']} -> {res['target_region']} ({head})",
+                     ("step", "status", "attempts", "seconds"), rows)
         rpo = res.get("rpo_seconds")
         console.print(f"Data from: {res['source']} ({res['file_system_id']}, root {res['root_directory']}); "
                       f"data as of {res.get('data_as_of')}; RPO {'unknown' if rpo is None else f'{rpo:.0f} s'}")
@@ -57,7 +52,7 @@ def register(app: typer.Typer) -> None:
     def failover(
         ctx: typer.Context,
         env: str = ENV_OPT,
-        region: str = typer.Option(..., "--region", "-r", help="The target region to rebuild in (one of the env's failover regions)."),
+        region: str = typer.Option(..., "--region", "-r", help="The target region to rebuild in (one of the env's failover regions; never taken from CHROMACTL_REGION)."),
         source: str | None = typer.Option(None, "--from", help="Data source: replica (EFS replica) or backup (AWS Backup recovery point). "
                                                                   "Default: the replica if present, else the newest recovery point."),
         recovery_point: str | None = typer.Option(None, "--recovery-point", help="Restore this recovery point ARN (implies --from backup)."),
@@ -75,9 +70,10 @@ def register(app: typer.Typer) -> None:
         from chromactl.failover.core import run_failover
 
         actx = app_context(ctx, json_out)
-        res = run_failover(env, region, output=actx.output, source=source, recovery_point=recovery_point, restore_dir=restore_dir,
-                           dry_run=dry_run, resume=resume, yes=yes, accept_data_diff=accept_data_diff, profile=actx.profile)
-        actx.output.result(res, _render_plan(res) if dry_run else _render_summary(res))
+        with actx.output.keepalive(f"failover {env} -> {region}"):
+            res = run_failover(env, region, output=actx.output, source=source, recovery_point=recovery_point, restore_dir=restore_dir,
+                               dry_run=dry_run, resume=resume, yes=yes, accept_data_diff=accept_data_diff, profile=actx.profile)
+        actx.output.result(res, _render_plan(res) if dry_run else _render_summary(res, actx.output))
         if not dry_run and res.get("status") != "completed":
             raise typer.Exit(EXIT_FAILED)
 
@@ -88,7 +84,8 @@ def register(app: typer.Typer) -> None:
     def record(
         ctx: typer.Context,
         env: str = ENV_OPT,
-        region: str | None = typer.Option(None, "--region", "-r", help="Region of the endpoint (default: the env's primary)."),
+        region: str | None = typer.Option(None, "--region", "-r", help="Region of the endpoint (default: the env's primary).",
+                                             envvar="CHROMACTL_REGION"),
         endpoint: str | None = typer.Option(None, "--endpoint", help="Endpoint URL (default: the stack's endpoint_url output)."),
         token_env: str | None = typer.Option(None, "--token-env", help="Name of an env variable holding the token (with --endpoint)."),
         json_out: bool = JSON_OPT,

@@ -3,9 +3,14 @@
 Thin: parse options, call chromactl.lifecycle / chromactl.aws, print. Heavy
 imports stay inside the functions so `chromactl --help` is fast.
 
-Exit codes: 0 ok; 1 an operation or check failed, or `plan --check` found
-changes; 2 usage or config error (including a refused confirmation: nothing
-was changed).
+Exit codes: 0 ok; 1 an operation or check failed, or a prompt was answered
+no ("cancelled"); 2 usage or config error (including a confirmation that could
+not be asked: nothing was changed). `plan --check` follows Terraform's
+-detailed-exitcode: 0 no changes, 1 error, 2 changes present.
+
+"Don't ask" is `--yes`/`-y` everywhere (`--auto-approve` stays as a hidden
+alias); a protected env's deletes and replaces still need its name, typed at
+the prompt or given as `--confirm-env NAME`.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from typing import Any
 
 import typer
 
-from chromactl.cli.context import ENV_OPT, JSON_OPT, REGION_OPT, app_context
+from chromactl.cli.context import ENV_OPT, JSON_OPT, REGION_OPT, app_context, complete_env
 
-AUTO_APPROVE_OPT = typer.Option(False, "--auto-approve", help="Apply without the y/N question (CI). Never enough on its own for deletes/replaces on a protected env.")
+YES_OPT = typer.Option(False, "--yes", "-y", help="Do not ask y/N (CI). Never enough on its own for deletes/replaces on a protected env.")
+AUTO_APPROVE_OPT = typer.Option(False, "--auto-approve", hidden=True, help="Old name of --yes.")
 SANDBOX_OPT = typer.Option(
     False, "--sandbox", help="This env is a sandbox: go ahead although its files hold placeholders (REPLACE, 123456789012, example.com). Same as sandbox = true under [env]."
 )
@@ -61,15 +67,27 @@ def register(app: typer.Typer) -> None:
     @app.command("doctor")
     def doctor(
         ctx: typer.Context,
-        env: str | None = typer.Option(None, "--env", "-e", help="Check this env (default: every env).", envvar="CHROMACTL_ENV"),
+        env: str | None = typer.Option(None, "--env", "-e", help="Check this env (default: every env).", envvar="CHROMACTL_ENV",
+                                        autocompletion=complete_env),
         json_out: bool = JSON_OPT,
     ) -> None:
-        """Check Terraform, credentials, regions, state bucket and config: each line ok or a fix."""
-        from chromactl.aws.doctor import failed, run_doctor
+        """Check Terraform, credentials, regions, state bucket and config: each line ok or a fix.
 
+        `--env local` checks the chroma command, the local server and its port (no Terraform, no AWS).
+        """
         actx = app_context(ctx, json_out)
-        checks = run_doctor(env, _factory(actx), root=actx.root)
-        data = {"ok": not failed(checks), "checks": [c.to_dict() for c in checks]}
+        local = _load(actx, env) if env else None
+        if local is not None and not local.is_aws:
+            from chromactl.local.health import local_doctor
+
+            checks: list[Any] = local_doctor(local)
+            ok = not any(c.status == "fail" for c in checks)
+        else:
+            from chromactl.aws.doctor import failed, run_doctor
+
+            checks = run_doctor(env, _factory(actx), root=actx.root)
+            ok = not failed(checks)
+        data = {"ok": ok, "checks": [c.to_dict() for c in checks]}
 
         def render(console: Any) -> None:
             marks = {"ok": "[green]ok[/]  ", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]", "skip": "[dim]skip[/]"}
@@ -110,7 +128,7 @@ def register(app: typer.Typer) -> None:
         env: str = ENV_OPT,
         region: str | None = REGION_OPT,
         out: Path | None = typer.Option(None, "--out", help="Where to save the plan (default: envs/<env>/.chromactl/plans/<region>.tfplan)."),  # noqa: B008
-        check: bool = typer.Option(False, "--check", help="Drift mode: exit 0 when there are no changes, 1 when changes are present."),
+        check: bool = typer.Option(False, "--check", help="Drift mode, like terraform -detailed-exitcode: exit 0 no changes, 2 changes present, 1 error."),
         var: list[str] | None = typer.Option(None, "--var", help="Extra Terraform variable KEY=VALUE (repeatable)."),  # noqa: B008
         reinit: bool = typer.Option(False, "--reinit", help="Run terraform init even if nothing changed."),
         diff: bool = typer.Option(False, "--diff", help="Also print Terraform's attribute-level diff (terraform show)."),
@@ -123,7 +141,7 @@ def register(app: typer.Typer) -> None:
         key prefix/env/region/terraform.tfstate, lockfile and encryption on.
         CHROMACTL_BACKEND=local keeps the state under .chromactl/state/ (tests, demos).
 
-        --check: exit 0 no changes, 1 changes present, 2 usage or config error.
+        --check (Terraform's -detailed-exitcode): exit 0 no changes, 2 changes present, 1 error.
         """
         from chromactl.lifecycle import core
 
@@ -131,7 +149,8 @@ def register(app: typer.Typer) -> None:
         e = _load(actx, env)
         _aws_only(e, "plan")
         the_region = e.region_or_primary(region)
-        res = core.plan(e, the_region, actx.output, out=out, extra_vars=_vars(var), profile=actx.profile, reinit=reinit, sandbox=sandbox)
+        with actx.output.keepalive(f"plan {e.name}/{the_region}"):
+            res = core.plan(e, the_region, actx.output, out=out, extra_vars=_vars(var), profile=actx.profile, reinit=reinit, sandbox=sandbox)
         diff_text = ""
         if diff and res.changes:
             from chromactl.lifecycle.runner import Runner
@@ -152,8 +171,8 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(text)
             sys.stdout.flush()
         if check and res.changes:
-            actx.output.info(f"drift check: changes present in {e.name}/{the_region} (exit 1).")
-            raise typer.Exit(1)
+            actx.output.info(f"drift check: changes present in {e.name}/{the_region} (exit 2).")
+            raise typer.Exit(2)
 
     @app.command("apply")
     def apply(
@@ -161,6 +180,7 @@ def register(app: typer.Typer) -> None:
         env: str = ENV_OPT,
         region: str | None = REGION_OPT,
         plan_file: Path | None = typer.Option(None, "--plan", help="The saved plan to apply (default: the env/region's last `chromactl plan`)."),  # noqa: B008
+        yes: bool = YES_OPT,
         auto_approve: bool = AUTO_APPROVE_OPT,
         confirm_env: str | None = CONFIRM_ENV_OPT,
         sandbox: bool = SANDBOX_OPT,
@@ -177,8 +197,10 @@ def register(app: typer.Typer) -> None:
         e = _load(actx, env)
         _aws_only(e, "apply")
         the_region = e.region_or_primary(region)
-        data = core.apply_saved(e, the_region, actx.output, plan_path=plan_file, auto_approve=auto_approve, confirm_env=confirm_env, profile=actx.profile,
-                                sandbox=sandbox, check_secrets=True, secret_action="force-delete" if force_delete_secret else None)
+        with actx.output.keepalive(f"apply {e.name}/{the_region}"):
+            data = core.apply_saved(e, the_region, actx.output, plan_path=plan_file, auto_approve=yes or auto_approve, confirm_env=confirm_env,
+                                    profile=actx.profile, sandbox=sandbox, check_secrets=True,
+                                    secret_action="force-delete" if force_delete_secret else None)
         actx.output.result(data, lambda c: c.print(f"Applied {e.name}/{the_region} in {data['seconds']} s."))
 
     @app.command("up")
@@ -186,6 +208,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         env: str = ENV_OPT,
         region: str | None = REGION_OPT,
+        yes: bool = YES_OPT,
         auto_approve: bool = AUTO_APPROVE_OPT,
         skip_checks: bool = typer.Option(False, "--skip-checks", help="Skip the wait for a stable service and the smoke check."),
         wait_timeout: float = typer.Option(900.0, "--wait-timeout", help="Seconds to wait for the service to be stable and healthy."),
@@ -202,6 +225,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = JSON_OPT,
     ) -> None:
         """Init, plan, confirm, apply, wait until stable and healthy, then smoke-check. `--env local` runs Chroma here."""
+        from chromactl.cli.validate import bounded
         from chromactl.lifecycle import core
 
         actx = app_context(ctx, json_out)
@@ -209,12 +233,14 @@ def register(app: typer.Typer) -> None:
             from chromactl.errors import UsageError
 
             raise UsageError("--force-delete-secret and --restore-secret exclude each other.", "Pick one: delete the old secret for good, or restore it.")
+        bounded("--wait-timeout", wait_timeout, 0.0, 6 * 3600.0, "900")
         e = _load(actx, env)
-        data = core.up(
-            e, region, actx.output, auto_approve=auto_approve, skip_checks=skip_checks, wait_timeout=wait_timeout,
-            confirm_env=confirm_env, profile=actx.profile, diff=diff, sandbox=sandbox,
-            secret_action="force-delete" if force_delete_secret else "restore" if restore_secret else None,
-        )
+        with actx.output.keepalive(f"up {e.name}"):
+            data = core.up(
+                e, region, actx.output, auto_approve=yes or auto_approve, skip_checks=skip_checks, wait_timeout=wait_timeout,
+                confirm_env=confirm_env, profile=actx.profile, diff=diff, sandbox=sandbox,
+                secret_action="force-delete" if force_delete_secret else "restore" if restore_secret else None,
+            )
 
         def render(console: Any) -> None:
             console.print(f"{e.name} is up: {data.get('endpoint') or '(no endpoint output)'}")
@@ -228,13 +254,15 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         env: str = ENV_OPT,
         region: str | None = REGION_OPT,
+        yes: bool = YES_OPT,
         auto_approve: bool = AUTO_APPROVE_OPT,
         confirm_env: str | None = CONFIRM_ENV_OPT,
-        delete_data: bool = typer.Option(False, "--delete-data", help="local env only: also delete the local data directory (asks first)."),
-        yes: bool = typer.Option(False, "--yes", "-y", help="local env: delete the data without asking (--delete-data)."),
+        delete_data: bool = typer.Option(
+            False, "--delete-data", help="local env only: also delete the local data directory (asks first; --yes does not ask)."
+        ),
         json_out: bool = JSON_OPT,
     ) -> None:
-        """Destroy an env's stack in a region. Protected envs need the env's name typed (--auto-approve is not enough)."""
+        """Destroy an env's stack in a region. Protected envs need the env's name typed (--yes is not enough)."""
         actx = app_context(ctx, json_out)
         e = _load(actx, env)
         if not e.is_aws:
@@ -245,7 +273,8 @@ def register(app: typer.Typer) -> None:
         from chromactl.lifecycle import core
 
         the_region = e.region_or_primary(region)
-        data = core.destroy(e, the_region, actx.output, auto_approve=auto_approve, confirm_env=confirm_env, profile=actx.profile)
+        with actx.output.keepalive(f"destroy {e.name}/{the_region}"):
+            data = core.destroy(e, the_region, actx.output, auto_approve=yes or auto_approve, confirm_env=confirm_env, profile=actx.profile)
         actx.output.result(data, lambda c: c.print(f"Destroyed {e.name}/{the_region}: {data.get('destroyed', 0)} resource(s)."))
 
     @app.command("output")
@@ -302,16 +331,11 @@ def register(app: typer.Typer) -> None:
         actx = app_context(ctx, json_out)
         e = _load(actx, env)
         if not e.is_aws:
-            from chromactl.local.server import local_status
+            from chromactl.local.health import local_report, render_local_status
 
-            data = local_status(e)
-
-            def render_local(console: Any) -> None:
-                for key, value in data.items():
-                    console.print(f"{key}: {value}", markup=False)
-
-            actx.output.result(data, render_local)
-            if not data.get("running"):
+            data = local_report(e)
+            actx.output.result(data, lambda c: render_local_status(c, data))
+            if not data["healthy"]:  # stopped, stale or hung: exit 1, as for an unhealthy AWS stack
                 raise typer.Exit(1)
             return
         from chromactl.aws.status import collect_status

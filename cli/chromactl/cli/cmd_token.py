@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
                 raise UsageError(f"Not confirmed: env {cfg.name!r} is protected.", "Type the env's name when asked, or pass --yes.")
         sid = tok.resolve_secret_id(cfg, secret_id, region=where, profile=actx.profile, on_info=actx.output.debug)
         actx.output.info(f"rotating the token of {cfg.name} in {where} (waiting up to {timeout:g} s)")
-        with actx.output.status("rotating the token"):
+        with actx.output.status("rotating the token"), actx.output.keepalive(f"token rotate {cfg.name}"):
             result = tok.start_rotation_and_wait(
                 sid,
                 where,

@@ -28,7 +28,17 @@ def app_context(ctx: typer.Context, json_flag: bool = False) -> AppContext:
     return obj
 
 
+def complete_env(incomplete: str) -> list[str]:
+    """Shell completion for --env: the env names under envs/ (nothing when the project is not found)."""
+    try:
+        from chromactl.config import list_envs
+
+        return [name for name in list_envs(None) if name.startswith(incomplete)]
+    except Exception:  # noqa: BLE001 - completion must never print an error into the shell
+        return []
+
+
 # Shared option declarations, so every verb spells them the same way.
 JSON_OPT = typer.Option(False, "--json", help="Print the result as JSON on stdout.", envvar="CHROMACTL_JSON")
-ENV_OPT = typer.Option(..., "--env", "-e", help="Environment name (a folder under envs/).", envvar="CHROMACTL_ENV")
+ENV_OPT = typer.Option(..., "--env", "-e", help="Environment name (a folder under envs/).", envvar="CHROMACTL_ENV", autocompletion=complete_env)
 REGION_OPT = typer.Option(None, "--region", "-r", help="AWS region (default: the env's primary).", envvar="CHROMACTL_REGION")

@@ -3,11 +3,11 @@
 Rules (also in `chromactl apply --help`):
 - A protected env: any plan that deletes or replaces something, and every
   destroy, needs the env's name typed at a terminal (or passed as
-  `--confirm-env <name>`). `--auto-approve` alone is never enough.
+  `--confirm-env <name>`). `--yes` (old name `--auto-approve`) alone is never enough.
 - With no terminal to ask and no `--confirm-env`, chromactl refuses with exit
   code 2 (a usage error: nothing was changed; the saved plan is kept so it can
   be applied from a terminal).
-- Anything else: `--auto-approve` proceeds; otherwise a y/N question at a
+- Anything else: `--yes` proceeds; otherwise a y/N question at a
   terminal, and a refusal (exit 2) with no terminal.
 """
 
@@ -50,7 +50,7 @@ def check_apply(
             return
         raise UsageError(
             f"Refusing: this plan {what} in protected env {where}, and the env's name was not typed.",
-            f"Run it at a terminal and type {env.name!r} when asked, or pass --confirm-env {env.name}; --auto-approve alone is not enough. Nothing was changed.",
+            f"Run it at a terminal and type {env.name!r} when asked, or pass --confirm-env {env.name}; --yes alone is not enough. Nothing was changed.",
         )
     if auto_approve:
         return
@@ -58,5 +58,5 @@ def check_apply(
         return
     raise UsageError(
         f"Not applied: {where} needs a yes to apply and none was given.",
-        "Answer y at a terminal, or pass --auto-approve (CI). Nothing was changed.",
+        "Pass --yes to apply without asking (CI). Nothing was changed.",
     )

@@ -45,6 +45,7 @@ class TfResult:
     stdout: str
     stderr: str
     events: list[dict[str, Any]] = field(default_factory=list)
+    argv: list[str] = field(default_factory=list)
 
     def diagnostics(self, severity: str = "error") -> list[dict[str, Any]]:
         return [
@@ -59,6 +60,45 @@ class TfResult:
         if not self.events:
             parts.append(self.stdout)
         return "\n".join(p for p in parts if p and p.strip())
+
+    def error_block(self, limit: int = 20) -> str:
+        """Terraform's own first `Error:` diagnostic: summary, `on FILE line N`, the source line, detail.
+
+        From the JSON diagnostic when there is one (plan/apply run with -json: `range.filename`,
+        `range.start.line`, `snippet.code`, as Terraform's machine-readable UI documents them:
+        https://developer.hashicorp.com/terraform/internals/machine-readable-ui#diagnostic), else
+        the first `Error:` block of the human output, box-drawing characters stripped.
+        """
+        diags = self.diagnostics()
+        if diags:
+            d = diags[0]
+            lines = [f"Error: {d.get('summary', '').strip()}"]
+            rng = d.get("range") or {}
+            snippet = d.get("snippet") or {}
+            if rng.get("filename"):
+                where = f"on {rng['filename']} line {(rng.get('start') or {}).get('line', '?')}"
+                if snippet.get("context"):
+                    where += f", in {snippet['context']}"
+                lines.append(where + ":")
+            if snippet.get("code"):
+                lines.append(f"  {snippet.get('start_line', '')}: {snippet['code'].strip()}")
+            lines.extend(ln for ln in str(d.get("detail", "")).strip().splitlines())
+            if len(diags) > 1:
+                lines.append(f"(and {len(diags) - 1} more error(s); --verbose shows them all)")
+            return "\n".join(lines[:limit])
+        raw = [ln.rstrip() for ln in (self.stderr + "\n" + (self.stdout if not self.events else "")).splitlines()]
+        clean = [ln.lstrip("│╷╵ ").rstrip() if ln.lstrip().startswith(("│", "╷", "╵")) else ln for ln in raw]
+        for i, ln in enumerate(clean):
+            if ln.startswith("Error: "):
+                block = [ln]
+                for nxt in clean[i + 1 : i + limit]:
+                    if nxt.startswith(("Error: ", "Warning: ")):
+                        break
+                    block.append(nxt)
+                while block and not block[-1].strip():
+                    block.pop()
+                return "\n".join(block)
+        return ""
 
 
 def _located(diag: dict[str, Any]) -> str:
@@ -313,7 +353,7 @@ class Runner:
             t_err.join(10)
         finally:
             timer.cancel()
-        result = TfResult(proc.returncode, "".join(out_lines), "".join(err_lines), events)
+        result = TfResult(proc.returncode, "".join(out_lines), "".join(err_lines), events, list(proc.args))  # type: ignore[arg-type]
         if interrupted["count"] or interrupted["timeout"]:
             what = step or args[0]
             why = "was interrupted" if interrupted["count"] else f"did not finish within {timeout_s:.0f} s and was stopped"
@@ -443,7 +483,15 @@ class Runner:
                 f"Create it with `chromactl bootstrap --env {self.env.name}`.",
             )
         if "No valid credential sources" in text or "NoCredentialProviders" in text or "failed to refresh cached credentials" in text:
-            return OperationFailed("Terraform found no AWS credentials.", "Set AWS_PROFILE / --profile or AWS_ACCESS_KEY_ID, then run `chromactl doctor`.")
+            return ConfigError("Terraform found no AWS credentials.", "Set AWS_PROFILE / --profile or AWS_ACCESS_KEY_ID, then run `chromactl doctor`.")
+        if step == "init" and _registry_unreachable(text):
+            return OperationFailed(
+                f"terraform init for {where} could not reach the provider registry to download the providers (this machine looks offline).",
+                "Without registry access, run Terraform through the offline provider: scripts/tf-offline "
+                f"envs/{self.env.name} plan (see tools/tfoffline/README.md), or point TF_CLI_CONFIG_FILE at a CLI config "
+                "with a provider mirror.",
+                detail=result.error_block() or None,
+            )
         first = ""
         for d in result.diagnostics():
             first = d.get("summary", "")
@@ -459,9 +507,17 @@ class Runner:
             errs = [ln for ln in lines if ln.startswith("Error")]
             first = (errs or lines or [f"exit code {result.rc}"])[0]
         first = first.rstrip(".")
+        if self.output.verbose:
+            import shlex
+
+            self.output.err.out(f"$ cd {self.env.dir} && TF_DATA_DIR={self.data_dir} {shlex.join(result.argv)}", highlight=False)
+            self.output.err.out(f"terraform {step} exited {result.rc}; its full output:", highlight=False)
+            self.output.err.out(text, highlight=False)
         return OperationFailed(
             f"terraform {step} failed for {where}: {first}.",
-            "Run again with --verbose to see the Terraform commands and their full output.",
+            "Fix the configuration Terraform points at above"
+            + ("." if self.output.verbose else "; run again with --verbose for the command line and Terraform's full log."),
+            detail=result.error_block() or None,
         )
 
     def show_output_on_failure(self, result: TfResult) -> None:
@@ -469,3 +525,25 @@ class Runner:
             text = result.error_text()
             if text:
                 self.output.err.out(text, highlight=False)
+
+
+# What `terraform init` prints when it cannot fetch providers, as seen here with Terraform 1.11 and 1.15
+# offline: "Error: Failed to query available provider packages ... could not connect to
+# registry.terraform.io: failed to request discovery document: ... dial tcp: lookup
+# registry.terraform.io ...: no such host" (tests/lifecycle/test_tf_diagnostics.py reproduces it
+# with a CLI config whose registry host points at a closed port).
+_REGISTRY_FAILURES = (
+    "Failed to query available provider packages",
+    "could not connect to registry",
+    "Failed to install provider",
+    "Failed to resolve provider packages",
+)
+
+
+def _registry_unreachable(text: str) -> bool:
+    """init's messages when providers cannot be fetched (registry or network unreachable, not a typo in a version)."""
+    if not any(m in text for m in _REGISTRY_FAILURES):
+        return False
+    network = ("registry.terraform.io", "registry.opentofu.org", "dial tcp", "no such host", "connection refused",
+               "i/o timeout", "network is unreachable", "Temporary failure in name resolution", "context deadline exceeded")
+    return any(n in text for n in network)
