@@ -74,7 +74,8 @@ class LatencyReport:
     collection: dict[str, Any] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
     aborted: str | None = None
-    lag_ms: float = 0.0  # open loop: how late the scheduler sent at worst (already inside the latencies)
+    lag_ms: float = 0.0  # open loop: how late a request was handed to the senders at worst (queueing, inside the latencies)
+    send_rate: float | None = None  # open loop: requests handed to the senders per second (the achieved send rate)
 
     def __post_init__(self) -> None:
         self._pcts = _percentiles(self.latencies_ms)
@@ -119,7 +120,11 @@ class LatencyReport:
             "collection": self.collection,
             "error_samples": self.error_samples,
             "aborted": self.aborted,
-            "scheduler_lag_ms": round(self.lag_ms, 3) if self.mode == "open" else None,
+            # open loop (issue 21): the rate asked for, the rate requests left at, the rate answers came back at
+            "scheduled_rate": self.params.get("rate") if self.mode == "open" else None,
+            "achieved_send_rate": round(self.send_rate, 2) if self.mode == "open" and self.send_rate is not None else None,
+            "completion_rate": round(self.throughput, 2),
+            "max_queueing_delay_ms": round(self.lag_ms, 3) if self.mode == "open" else None,
         }
 
 
@@ -526,6 +531,7 @@ def run_open(
                 lag = max(lag, now - scheduled)
             work.put((i, scheduled))
             sent += 1
+        send_s = perf() - start
         for _ in threads:
             work.put(None)
         for t in threads:
@@ -553,6 +559,7 @@ def run_open(
             error_samples=run.samples,
             aborted=aborted,
             lag_ms=lag * 1000.0,
+            send_rate=(sent - 1) / send_s if sent > 1 and send_s > 0 else None,
         )
     finally:
         if owned:

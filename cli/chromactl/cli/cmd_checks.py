@@ -152,7 +152,7 @@ def register(app: typer.Typer) -> None:
 
             lat = data["latency_ms"]
             table = Table(title=f"{report.mode} loop latency, {data['collection']['name']}", show_header=True)
-            for col in ("count", "errors", "req/s", "p50", "p90", "p95", "p99", "p99.9", "max"):
+            for col in ("count", "errors", "completed/s", "p50", "p90", "p95", "p99", "p99.9", "max"):
                 table.add_column(col, justify="right")
 
             def ms(v: Any) -> str:
@@ -161,6 +161,9 @@ def register(app: typer.Typer) -> None:
             table.add_row(str(report.count), str(report.errors), f"{report.throughput:.1f}",
                           *(ms(lat[k]) for k in ("p50", "p90", "p95", "p99", "p99.9", "max")))
             console.print(table)
+            if report.mode == "open":
+                console.print(f"scheduled rate {data['scheduled_rate']:g}/s, achieved send rate {data['achieved_send_rate'] or 0:.1f}/s, "
+                              f"completion rate {data['completion_rate']:.1f}/s, max queueing delay {data['max_queueing_delay_ms']:.1f} ms")
             console.print(f"[dim]{report.note}[/dim]")
             if report.aborted:
                 console.print(f"[red]{report.aborted}[/red]")
