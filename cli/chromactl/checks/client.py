@@ -266,9 +266,12 @@ class ChromaClient:
 
     # -- collections ----------------------------------------------------------
     def create_collection(
-        self, name: str, *, metadata: dict[str, Any] | None = None, space: str = "l2", get_or_create: bool = False
+        self, name: str, *, metadata: dict[str, Any] | None = None, space: str = "l2", get_or_create: bool = False,
+        hnsw: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"name": name, "get_or_create": get_or_create, "configuration": {"hnsw": {"space": space}}}
+        # hnsw: build options of the collection's index (chromadb 1.5.9 CreateHNSWConfiguration: ef_construction,
+        # max_neighbors, ef_search, num_threads, batch_size, sync_threshold, resize_factor)
+        body: dict[str, Any] = {"name": name, "get_or_create": get_or_create, "configuration": {"hnsw": {**(hnsw or {}), "space": space}}}
         if metadata:
             body["metadata"] = metadata
         return self.request("POST", f"{self.db_path}/collections", body=body, what=f"create collection {name}")

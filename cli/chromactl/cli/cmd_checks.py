@@ -38,6 +38,10 @@ def _target(actx: Any, env: str | None, endpoint: str | None, token_env: str | N
                           token_header=token_header, root=actx.root)
 
 
+HNSW_OPT = typer.Option(None, "--hnsw", help="HNSW build option of a new collection, KEY=VALUE (repeatable): ef_construction, "
+                        "max_neighbors, ef_search, num_threads, batch_size, sync_threshold, resize_factor (default: chromactl's, docs/checks.md).")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("smoke")
     def smoke(
@@ -198,12 +202,13 @@ def register(app: typer.Typer) -> None:
         ),
         checkpoint: Path | None = CHECKPOINT_OPT,
         id_prefix: str | None = typer.Option(None, "--id-prefix", help=".npy: ids are <prefix><row> (default: the file's stem and a dash)."),
+        hnsw: list[str] | None = HNSW_OPT,
         json_out: bool = JSON_OPT,
     ) -> None:
         """Bulk-load vectors in parallel batches; rerun the same command to resume after an interruption."""
         import sys
 
-        from chromactl.checks.load import run_load
+        from chromactl.checks.load import parse_hnsw, run_load
 
         actx = app_context(ctx, json_out)
         out = actx.output
@@ -230,7 +235,7 @@ def register(app: typer.Typer) -> None:
             if progress:
                 progress.start()
             report = run_load(target, collection, file, workers=workers, batch_size=batch_size, checkpoint=checkpoint,
-                              id_prefix=id_prefix, on_progress=progress_cb, on_info=out.info)
+                              id_prefix=id_prefix, hnsw=parse_hnsw(hnsw), on_progress=progress_cb, on_info=out.info)
         finally:
             if progress:
                 progress.stop()
