@@ -59,6 +59,7 @@ def _global(
 
 for _module in (cmd_envs, cmd_lifecycle, cmd_checks, cmd_failover, cmd_token, cmd_drill):
     _module.register(app)
+__import__("chromactl.cli.cmd_size", fromlist=["register"]).register(app)  # chromactl size (issue 21)
 
 
 def _print_error(exc: ChromactlError, json_mode: bool) -> None:
