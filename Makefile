@@ -7,7 +7,7 @@ VENV := .venv
 UV := $(VENV)/bin/uv
 export UV_NO_PROGRESS := 1
 
-.PHONY: setup test test-fast test-live validate fmt lint bench quickstart clean tools nginx zip
+.PHONY: setup test test-fast test-live validate fmt lint bench bench-capacity quickstart clean tools nginx wrk zip
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ nginx:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null) \
 	  || { echo "could not install nginx: run 'apt-get install nginx-light' as root" >&2; exit 1; }; }
 
+# wrk (Debian package) is the independent reference of the latency-overhead benchmark (issue 21).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "installing wrk (Debian package) for the latency-overhead benchmark"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+	  || { echo "could not install wrk: run 'apt-get install wrk' as root" >&2; exit 1; }; }
+
 # The token-rotation Lambda's zip, built reproducibly; the env roots plan with it.
 ROTATION_SRC := $(wildcard functions/token_rotation/*.py) cli/chromactl/rotation/package.py
 build/token-rotation.zip: $(VENV)/.installed $(ROTATION_SRC)
@@ -46,7 +53,7 @@ build/token-rotation.zip: $(VENV)/.installed $(ROTATION_SRC)
 
 zip: build/token-rotation.zip
 
-tools: $(VENV)/.installed .venv-tfprov/.installed .venv-checkov/.installed nginx build/token-rotation.zip
+tools: $(VENV)/.installed .venv-tfprov/.installed .venv-checkov/.installed nginx wrk build/token-rotation.zip
 
 setup: tools
 
@@ -81,6 +88,11 @@ lint: $(VENV)/.installed
 
 bench: tools
 	$(VENV)/bin/python scripts/bench_all.py
+
+# Measured RSS of a real Chroma server at three sizes and two dims beside the capacity rule (issue 21);
+# ~15 minutes on a busy 2-core machine. Not part of make test or make bench.
+bench-capacity: $(VENV)/.installed
+	PYTHONPATH=. $(VENV)/bin/python scripts/bench_capacity.py
 
 clean:
 	rm -rf $(VENV) .venv-tfprov .venv-checkov .pytest_cache

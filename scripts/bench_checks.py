@@ -5,10 +5,14 @@ Starts its own Chroma server (`chroma run`, 127.0.0.1, a temp dir) unless
 --endpoint is given, and a freeze proxy in front of it for the tail test.
 Prints ratios, never a single absolute time as a claim (the raw figures are
 shown for context). Bounds from issue 5:
-  1. chromactl latency p50 <= 1.15x a bare HTTP loop, same requests, same server
+  1. chromactl latency p50 <= 1.15x a bare HTTP loop, same requests, same server; wrk (an
+     independent C client, Debian's package) is measured beside them and its ratio printed
   2. behind a proxy that freezes 1 s every 10 s: open loop at 100 req/s p99 >= 500 ms,
      closed loop at concurrency 1 hides most of it
-  3. chromactl load >= 15x one vector per request, >= 0.9x the best plain batch loop
+  3. ingest, 50,000 x 384 (issue 21): chromactl load / the official client's plain loop at fixed
+     batch sizes, and / one vector per request: medians of interleaved per-round ratios
+  4. HNSW build options (issue 21 part 3): load rate with chromactl's defaults / Chroma's, and the
+     recall each keeps (planted neighbours must come back)
 
 Exit status 1 when a bound is missed. Usage: .venv/bin/python scripts/bench_checks.py [--quick] [--json]
 """
@@ -23,6 +27,12 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+WRK_BOUND = 1.40  # chromactl p50 / wrk p50, one connection: a quiet run gave 1.28 with the bare Python loop itself at 1.15 x wrk (a C client)
+ONE_BOUND = 8.0  # load / one vector per request at 384 dims (issue 21: 11-16x measured there, not 44-65x)
+PLAIN_BOUND = 0.85  # load / the official client's plain loop at a fixed batch size: parity, the server does the work
+PLAIN_BATCHES = (5000,)  # fixed (issue 21): near the server's max_batch_size (5461), as a plain loop would send
+RECALL_SLACK = 0.05  # chromactl's HNSW defaults keep Chroma's recall@10 and planted neighbours within this
+HNSW_VARIANTS: dict[str, dict] = {"ef64": {"ef_construction": 64}, "batch5k": {"batch_size": 5000, "sync_threshold": 50000}}
 sys.path.insert(0, str(ROOT))  # tests.fixtures (server and proxy helpers)
 
 
@@ -48,19 +58,27 @@ def main() -> int:
         server = start_chroma(tmp / "chroma")
         url = server.url
     target = Target(url, None)
+    import os
+    import platform
+    import time
+
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, {os.cpu_count()} cores, load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     seed = (2000, 64) if args.quick else (10000, 128)
     results: dict[str, dict] = {}
     ok = True
     try:
         with workload_for(target, seed_vectors=seed[0], dims=seed[1], seed=11) as wl:
-            r = bench.measure_overhead(target, wl, rounds=5 if args.quick else 9, queries=300 if args.quick else 500)
+            r = bench.measure_overhead(target, wl, rounds=5 if args.quick else 9, queries=300 if args.quick else 500,
+                                       wrk_s=2 if args.quick else 4, workdir=tmp)
             results["overhead"] = r
-            good = r["ratio"] <= 1.15
+            good = r["ratio"] <= 1.15 and r["vs_wrk"] <= WRK_BOUND
             ok &= good
-            print(f"1. measurement overhead: chromactl latency p50 / bare HTTP loop p50 = {r['ratio']:.3f}  (bound <= 1.15) "
-                  f"{'PASS' if good else 'FAIL'}")
-            print(f"   medians over {r['rounds']} interleaved rounds of {r['queries']} queries: "
-                  f"chromactl {statistics.median(r['chromactl_p50_ms']):.2f} ms, bare {statistics.median(r['bare_p50_ms']):.2f} ms")
+            print(f"1. measurement overhead: chromactl latency p50 / bare HTTP loop p50 = {r['ratio']:.3f}  (bound <= 1.15); "
+                  f"/ wrk p50 = {r['vs_wrk']:.3f} (bound <= {WRK_BOUND}) {'PASS' if good else 'FAIL'}")
+            print(f"   medians over {r['rounds']} interleaved rounds of {r['queries']} queries (wrk: {'2' if args.quick else '4'} s a round, "
+                  f"1 thread, 1 connection): chromactl {statistics.median(r['chromactl_p50_ms']):.2f} ms, bare "
+                  f"{statistics.median(r['bare_p50_ms']):.2f} ms, wrk {statistics.median(r['wrk_p50_ms']):.2f} ms")
 
             proxy = start_freeze_proxy(url, period_s=10.0, freeze_s=1.0, first_freeze_in=4.0)
             try:
@@ -78,22 +96,46 @@ def main() -> int:
             print(f"   open loop: {t['open_count']} requests, p99 {t['open_p99_ms']:.0f} ms; closed loop: {t['closed_count']} requests, "
                   f"p99 {t['closed_p99_ms']:.1f} ms, max {t['closed_max_ms']:.0f} ms (the stall it met, counted once)")
 
-        import os
-
         pids = [os.getpid()] + ([server.proc.pid] if server else [])
+        rows, dims = (20_000, 384) if args.quick else (50_000, 384)
         with bench.priority_boost(pids) as boosted:
-            i = bench.measure_ingest(target, tmp, rows=4000 if args.quick else 6000, dims=32 if args.quick else 128,
-                                     rounds=7 if args.quick else 9,
-                                     batch_sizes=(1000, 5000) if args.quick else (500, 1000, 2000, 5000),
-                                     singles=30 if args.quick else 100, pilot_passes=1 if args.quick else 2)
+            i = bench.measure_ingest(target, tmp, rows=rows, dims=dims, pairs=3, plain_batches=PLAIN_BATCHES,
+                                     singles=100 if args.quick else 200)
         results["ingest"] = i
-        good = i["vs_one_per_request"] >= 15 and i["vs_best_plain"] >= 0.9
+        vs_plain = i["vs_plain"]
+        good = i["vs_one_per_request"] >= ONE_BOUND and all(v >= PLAIN_BOUND for v in vs_plain.values())
         ok &= good
-        print(f"3. ingestion: chromactl load / one vector per request = {i['vs_one_per_request']:.1f}x (bound >= 15); "
-              f"chromactl load / best plain batch loop (batch {i['best_plain_batch']}) = {i['vs_best_plain']:.2f}x (bound >= 0.9) "
-              f"{'PASS' if good else 'FAIL'}")
-        print(f"   median of {i['rounds']} interleaved pairs{' at raised CPU priority (both sides)' if boosted else ''}; load: batch {i['load_batch_size']}, {i['load_workers']} workers; "
-              "pair ratios " + ", ".join(f"{x:.2f}" for x in i["pair_ratios"]) + f" (median {i['pair_median_ratio']:.2f})")
+        print(f"3. ingestion, {rows:,} x {dims}: chromactl load / one vector per request = {i['vs_one_per_request']:.1f}x (bound >= {ONE_BOUND}); "
+              + "; ".join(f"/ plain client loop at batch {b} = {v:.2f}x" for b, v in vs_plain.items())
+              + f" (bound >= {PLAIN_BOUND}) {'PASS' if good else 'FAIL'}")
+        print(f"   median of {i['pairs']} interleaved rounds{' at raised CPU priority (both sides)' if boosted else ''}; load: batch "
+              f"{i['load_batch_size']}, {i['load_workers']} workers; load {', '.join(f'{x:.0f}' for x in i['load_vectors_per_s'])} vectors/s; "
+              + "; ".join(f"plain {b}: {', '.join(f'{x:.0f}' for x in v)}" for b, v in i["plain_vectors_per_s"].items())
+              + f"; one per request: {', '.join(f'{x:.0f}' for x in i['one_per_request_vectors_per_s'])} vectors/s")
+        print("   per-round ratios: " + "; ".join(f"batch {b}: {', '.join(f'{x:.2f}' for x in v)}" for b, v in i["pair_ratios"].items())
+              + "; one per request: " + ", ".join(f"{x:.1f}" for x in i["vs_one_per_request_ratios"]))
+
+        from chromactl.checks.load import DEFAULT_HNSW
+
+        # chromactl's defaults (DEFAULT_HNSW) beside Chroma's, when they differ, and the candidates
+        variants = {"chroma": {}, **({"chromactl": dict(DEFAULT_HNSW)} if DEFAULT_HNSW else {}), **HNSW_VARIANTS}
+        ours = "chromactl" if DEFAULT_HNSW else "chroma"
+        with bench.priority_boost(pids):
+            h = bench.measure_hnsw(target, tmp, variants, rows=rows, dims=dims, rounds=2)
+        results["hnsw"] = h
+        rec = h["recall"]
+        # random Gaussian vectors are HNSW's hardest case (no clusters): the bound is relative, chromactl's
+        # defaults keep the recall of Chroma's
+        good = (rec[ours]["recall_at_k"] >= rec["chroma"]["recall_at_k"] - RECALL_SLACK
+                and rec[ours]["planted_found"] >= rec["chroma"]["planted_found"] - round(RECALL_SLACK * rec[ours]["planted"]))
+        ok &= good
+        print(f"4. HNSW build options, {rows:,} x {dims}, load rate / Chroma's defaults (median of {h['rounds']} rotating rounds) and recall "
+              f"(planted neighbours found; recall@10 of random queries vs exact): {'PASS' if good else 'FAIL'}")
+        for name, opts in variants.items():
+            r_ = rec[name]
+            print(f"   {name:10s} {json.dumps(opts) if opts else '(Chroma defaults)':70s} {h['speedup'][name]:.2f}x  "
+                  f"planted {r_['planted_found']}/{r_['planted']}  recall@10 {r_['recall_at_k']:.3f}  "
+                  f"({', '.join(f'{x:.0f}' for x in h['vectors_per_s'][name])} vectors/s)")
     finally:
         if server:
             server.stop()

@@ -73,6 +73,8 @@ module "stack" {
   vector_dimensions        = var.vector_dimensions
   enable_execute_command   = var.enable_execute_command
 
+  health_check_grace_period_seconds = var.health_check_grace_period_seconds
+
   existing_file_system_id           = var.existing_file_system_id
   existing_root_directory           = var.existing_root_directory
   existing_kms_key_arn              = var.existing_kms_key_arn

@@ -220,6 +220,12 @@ variable "vector_dimensions" {
   description = "Embedding dimensions."
 }
 
+variable "health_check_grace_period_seconds" {
+  type        = number
+  description = "Health-check grace after a task starts (s); null sizes it from the expected vectors."
+  default     = null
+}
+
 variable "enable_execute_command" {
   type        = bool
   description = "ECS Exec into the task."

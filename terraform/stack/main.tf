@@ -4,6 +4,9 @@ locals {
   name        = "${var.project}-${var.env}"
   global_name = "${var.project}-${var.env}-${var.region}"
 
+  # One figure for the memory alarm and the capacity rule that keeps steady state under it.
+  memory_alarm_percent = 80
+
   partition = startswith(var.region, "us-gov-") ? "aws-us-gov" : (startswith(var.region, "cn-") ? "aws-cn" : "aws")
 
   cross_region_dr = var.enable_cross_region_dr
@@ -83,6 +86,8 @@ module "observability" {
   rpo_minutes              = var.rpo_minutes
   latency_p95_slo_ms       = var.latency_p95_slo_ms
   tags                     = local.tags
+
+  memory_threshold_percent = local.memory_alarm_percent
 }
 
 module "iam" {
@@ -216,6 +221,10 @@ module "ecs" {
   posix_gid              = var.posix_gid
   wait_for_steady_state  = var.wait_for_steady_state
   tags                   = local.tags
+
+  # capacity rule and health-check grace (ecs module README)
+  memory_alarm_percent              = local.memory_alarm_percent
+  health_check_grace_period_seconds = var.health_check_grace_period_seconds
 }
 
 resource "aws_route53_record" "endpoint" {

@@ -128,6 +128,11 @@ output "required_memory_mib" {
   value       = module.ecs.required_memory_mib
 }
 
+output "capacity" {
+  description = "The capacity rule's figures: MiB at steady state and during a bulk load, required and actual task memory, health-check grace."
+  value       = module.ecs.capacity
+}
+
 output "vpc_id" {
   description = "ID of the VPC."
   value       = module.vpc.vpc_id

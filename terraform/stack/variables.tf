@@ -389,6 +389,12 @@ variable "vector_dimensions" {
   default     = 1536
 }
 
+variable "health_check_grace_period_seconds" {
+  type        = number
+  description = "Seconds ECS ignores failing health checks after a task starts; null sizes it from expected_vectors and vector_dimensions (ecs module README)."
+  default     = null
+}
+
 variable "enable_execute_command" {
   type        = bool
   description = "Enable ECS Exec into the Chroma task (sessions encrypted and logged)."

@@ -51,6 +51,21 @@ def test_open_loop_keeps_its_schedule(workload) -> None:  # type: ignore[no-unty
     assert time.monotonic() - start < hang_guard(2)
 
 
+def test_open_loop_names_its_rates(workload, chroma_server) -> None:  # type: ignore[no-untyped-def]
+    """Issue 21: the open loop reports the scheduled rate, the achieved send rate and the completion rate
+    by those names (not "req/s"), and the queueing delay as such (not "scheduler lag")."""
+    target, wl = workload
+    d = run_open(target, 40, 2, workload=wl).to_dict()
+    assert d["scheduled_rate"] == 40
+    assert 36 <= d["achieved_send_rate"] <= 41  # requests left on schedule
+    assert d["completion_rate"] == d["throughput"] and d["completion_rate"] > 0
+    assert d["max_queueing_delay_ms"] >= 0 and "scheduler_lag_ms" not in d
+    text = run_cli("latency", "--endpoint", chroma_server.url, "--rate", "20", "--duration", "1", "--seed-vectors", "200", "--dims", "16")
+    assert text.returncode == 0, text.stderr
+    assert "scheduled rate 20/s, achieved send rate" in text.stdout and "completion rate" in text.stdout
+    assert "req/s" not in text.stdout and "completed/s" in text.stdout
+
+
 def test_seeded_collection_is_released(chroma_server) -> None:
     """The seeded collection is the long-lived check collection, leased and released (issue 16.2)."""
     from chromactl.checks.client import ChromaClient

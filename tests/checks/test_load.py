@@ -293,3 +293,36 @@ def test_interrupted_cli_load_resumes_exactly(chroma_server, tmp_path: Path) -> 
     data = json.loads(res.stdout)
     assert data["complete"] and data["skipped_batches"] == len(recorded) and data["collection_count"] == rows
     _drop(chroma_server, "load-int")
+
+
+def test_load_creates_the_collection_with_hnsw_build_options(chroma_server, tmp_path: Path) -> None:
+    """Issue 21 part 3: --hnsw KEY=VALUE reaches the collection's configuration (chromadb 1.5.9 hnsw
+    ef_construction / batch_size / sync_threshold), and without it chromactl's defaults apply."""
+    data = np.random.default_rng(5).standard_normal((300, 8)).astype("float32")
+    npy = tmp_path / "h.npy"
+    np.save(npy, data)
+    _drop(chroma_server, "hnsw-opts")
+    _drop(chroma_server, "hnsw-default")
+    res = run_cli("--json", "load", "--endpoint", chroma_server.url, "--collection", "hnsw-opts", "--file", str(npy),
+                  "--hnsw", "ef_construction=48", "--hnsw", "batch_size=250", "--hnsw", "sync_threshold=3000")
+    assert res.returncode == 0, res.stderr
+    run_load(Target(chroma_server.url, None), "hnsw-default", npy, checkpoint=tmp_path / "d.ckpt")
+    with ChromaClient(chroma_server.url) as c:
+        # the whole set is in the collection's schema (configuration_json leaves batch_size out)
+        got = _hnsw_of(c.get_collection("hnsw-opts"))
+        default = _hnsw_of(c.get_collection("hnsw-default"))
+    assert (got["ef_construction"], got["batch_size"], got["sync_threshold"]) == (48, 250, 3000)
+    for key, value in load_mod.DEFAULT_HNSW.items():
+        assert default[key] == value
+    _drop(chroma_server, "hnsw-opts")
+    _drop(chroma_server, "hnsw-default")
+
+
+def _hnsw_of(col: dict) -> dict:  # type: ignore[type-arg]
+    return col["schema"]["keys"]["#embedding"]["float_list"]["vector_index"]["config"]["hnsw"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("bad", ["ef_construction", "nope=3", "ef_construction=x", "batch_size=0"])
+def test_bad_hnsw_option_is_a_usage_error(bad: str, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--hnsw"):
+        load_mod.parse_hnsw([bad])

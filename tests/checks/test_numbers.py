@@ -1,8 +1,7 @@
 """The issue's numbers, asserted with moderate sizes (scripts/bench_checks.py prints the full run).
 
 The machine is small and shared, so each comparison interleaves the things
-compared and takes medians (bests for throughput); bounds are the issue's, not
-loosened. These run alone, after the parallel suite (`make test`'s second
+compared and takes medians of per-round ratios; the bounds are scripts/bench_checks.py's. These run alone, after the parallel suite (`make test`'s second
 phase). The tail-truth number does not need a quiet machine (its margins are
 2x and 5x) and runs with the others: tests/checks/test_tail_truth.py.
 """
@@ -15,38 +14,45 @@ import pytest
 from chromactl.checks import bench
 from chromactl.checks.target import Target
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bench_script():  # type: ignore[no-untyped-def]
+    """scripts/bench_checks.py, for its bounds (one place for them)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_checks", ROOT / "scripts" / "bench_checks.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BENCH = _bench_script()
+
 pytestmark = [pytest.mark.slow, pytest.mark.bench]
 
 
-def test_measurement_overhead_p50_within_15_percent_of_a_bare_loop(bench_workload) -> None:  # type: ignore[no-untyped-def]
+def test_measurement_overhead_p50_within_15_percent_of_a_bare_loop_and_of_wrk(bench_workload, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 21: beside the bare http.client loop (the same library chromactl uses), wrk, a C client that
+    shares no code with chromactl, is measured in the same interleaved rounds."""
     target, wl = bench_workload
-    result = bench.measure_overhead(target, wl, rounds=5, queries=300)
+    result = bench.measure_overhead(target, wl, rounds=5, queries=300, wrk_s=2, workdir=tmp_path)
+    print(f"\nchromactl p50 / bare loop {result['ratio']:.3f}, / wrk {result['vs_wrk']:.3f} (bare / wrk {result['bare_vs_wrk']:.3f})")
     assert result["ratio"] <= 1.15, result
+    assert result["vs_wrk"] <= BENCH.WRK_BOUND, result
 
 
-def test_load_beats_one_per_request_and_matches_the_best_plain_batch_loop(chroma_server, tmp_path: Path) -> None:
-    target = Target(chroma_server.url, None)
-    # The server is the bottleneck here (chromactl's client CPU per batch is a quarter of the plain
-    # client's), so the two are close to even. The machine's noise is large and only ever takes
-    # throughput away: loads of 12,000 rows (long enough to average out short stalls), three
-    # interleaved pairs, best rate against best rate, the plain loop at its best batch size.
-    # Both sides (server and this process) run at raised CPU priority, so other work on a shared
-    # machine does not dominate the variance (a no-op without root).
+def test_load_beats_one_per_request_and_matches_the_plain_client_loop(chroma_server, tmp_path: Path) -> None:
+    """Issue 21: realistic dims (384), the plain loop at a FIXED batch size, the median of interleaved
+    per-round ratios (no best-of, no batch size picked from noisy pilots). A short version of
+    `make bench`'s 50,000 x 384 run (scripts/bench_checks.py), with the same bounds."""
     import os
 
-    # A slow moment on the host can still sink one trial (seen once: every rate 30 % down, 0.89x);
-    # as in the plan-overhead bench, noise only takes throughput away, so up to three trials run
-    # and the first that meets both bounds shows what chromactl does. Every trial is printed.
-    trials = []
-    for _ in range(3):
-        with bench.priority_boost([chroma_server.proc.pid, os.getpid()]):
-            result = bench.measure_ingest(target, tmp_path, rows=12000, dims=32, rounds=3, batch_sizes=(1000, 5000), singles=30,
-                                          pilot_passes=1)
-        trials.append(result)
-        print(f"\nload / one per request {result['vs_one_per_request']:.1f}x, load / best plain batch loop "
-              f"(batch {result['best_plain_batch']}) {result['vs_best_plain']:.3f}x; pair ratios "
-              + ", ".join(f"{x:.2f}" for x in result["pair_ratios"]))
-        if result["vs_one_per_request"] >= 15.0 and result["vs_best_plain"] >= 0.9:
-            break
-    assert result["vs_one_per_request"] >= 15.0, trials
-    assert result["vs_best_plain"] >= 0.9, trials
+    target = Target(chroma_server.url, None, timeout_s=120.0)
+    with bench.priority_boost([chroma_server.proc.pid, os.getpid()]):
+        result = bench.measure_ingest(target, tmp_path, rows=10_000, dims=384, pairs=3, plain_batches=(5000,), singles=100)
+    print(f"\nload / one per request {result['vs_one_per_request']:.1f}x, load / plain loop at batch 5000 "
+          f"{result['vs_plain'][5000]:.3f}x; per-round ratios " + ", ".join(f"{x:.2f}" for x in result["pair_ratios"][5000]))
+    assert result["vs_one_per_request"] >= BENCH.ONE_BOUND, result
+    assert result["vs_plain"][5000] >= BENCH.PLAIN_BOUND, result

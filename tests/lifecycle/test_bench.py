@@ -1,10 +1,10 @@
 """The issue's two numbers, measured by scripts/bench_cli.py in the test run and asserted.
 
 - `chromactl --help`: median <= 1.3x a bare Typer hello-world's `--help` (same interpreter,
-  interleaved runs): a ratio measured in one run, no absolute time (issue 16 item 6).
-- `chromactl plan --env prod` (offline provider, local backend, initialised): fastest run
-  <= 10 % above the fastest of the same `terraform plan` call run directly (same flags,
-  data dir and variables), interleaved runs; medians printed too.
+  interleaved runs): a ratio measured in one run, no absolute time (issues 16 item 6, 21).
+- `chromactl plan --env prod` (offline provider, local backend, initialised): the median over
+  interleaved pairs of chromactl's time / the same `terraform plan` call run directly (same
+  flags, data dir and variables) <= 1.10.
 The figures are printed (pytest -s shows them; the report quotes them).
 """
 
@@ -32,6 +32,8 @@ def test_help_is_fast(tmp_path: Path) -> None:
     bench = _bench()
     r = bench.bench_help(7, tmp_path)
     print(f"\nchromactl --help {r['chromactl_help_s'] * 1000:.0f} ms, typer hello {r['typer_hello_help_s'] * 1000:.0f} ms, ratio {r['ratio']:.2f}x")
+    # ratios only (issue 21: make bench passes on busy and quiet machines); the absolute budget is printed
+    # by scripts/bench_cli.py, and a busy host doubles start-up times (0.54 s seen at load average 20)
     assert r["ratio"] <= bench.HELP_RATIO_BUDGET
 
 
@@ -39,12 +41,11 @@ def test_plan_overhead_is_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     pytest.importorskip("tfoffline.harness")
     bench = _bench()
     monkeypatch.setenv("CHROMACTL_ROOT", str(tmp_path))  # bench_plan points it at its copy; restored after
-    # The machine is shared and noisy: a plan's time varies by +-15 % run to run, more than the
-    # budget itself. Noise only ever adds time, so the fastest runs show what each side costs,
-    # and a trial that meets the budget shows what chromactl adds; up to three trials (each 4
-    # interleaved pairs, one warm copy), all printed.
-    r = bench.bench_plan(4, tmp_path, which=("same",), trials=3, budget=bench.PLAN_OVERHEAD_BUDGET)
-    print(f"\nchromactl plan {r['chromactl_plan_s']:.2f} s, terraform plan {r['terraform_plan_same_s']:.2f} s (fastest of "
-          f"{r['runs']}), overhead {r['overhead'] * 100:+.1f} % (medians {r['median_overhead'] * 100:+.1f} %); trials: "
-          + ", ".join(f"{t * 100:+.1f} %" for t in r["trials"]))
-    assert r["overhead"] <= bench.PLAN_OVERHEAD_BUDGET, r["trials"]
+    # Issue 21: interleaved pairs, the median of the per-pair ratios (not the fastest of a few noisy runs,
+    # which passed or failed by chance). 7 pairs keep make test's bench phase short; `make bench` runs
+    # 2 trials of 15 pairs and prints how far they move.
+    r = bench.bench_plan(7, tmp_path, which=("same",))
+    print(f"\nchromactl plan median {r['chromactl_plan_median_s']:.2f} s, terraform plan median {r['terraform_plan_same_median_s']:.2f} s "
+          f"({r['runs']} pairs), overhead: median of pair ratios {r['overhead'] * 100:+.1f} % (IQR "
+          + " .. ".join(f"{x * 100:+.1f} %" for x in r["overhead_iqr_vs_same"]) + ")")
+    assert r["overhead"] <= bench.PLAN_OVERHEAD_BUDGET, r["pair_overheads_vs_same"]

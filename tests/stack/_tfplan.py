@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 import tomllib
@@ -126,8 +125,11 @@ def chromactl_toml(env: str) -> dict[str, Any]:
 
 
 def required_memory_mib(vectors: int, dims: int) -> int:
-    """DESIGN.md "Sizing": ceil(vectors/1e6 / 0.245 * dims/1024 * 1024) + 1024 (OS)."""
-    return math.ceil(vectors / 1e6 / 0.245 * (dims / 1024) * 1024) + 1024
+    """The capacity rule (terraform/modules/ecs README; cli/chromactl/sizing.py, measured by
+    scripts/bench_capacity.py): the least task memory holding both the steady state and a bulk load."""
+    from chromactl import sizing
+
+    return sizing.estimate(vectors, dims).min_memory_mib
 
 
 def flat(text: str) -> str:

@@ -294,8 +294,9 @@ class ChromaClient:
         self, name: str, *, metadata: dict[str, Any] | None = None, space: str = "l2", get_or_create: bool = False,
         hnsw: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """`hnsw`: more of the collection's HNSW configuration (ef_search, ef_construction, max_neighbors)."""
-        body: dict[str, Any] = {"name": name, "get_or_create": get_or_create, "configuration": {"hnsw": {"space": space, **(hnsw or {})}}}
+        # hnsw: more of the collection's HNSW configuration (chromadb 1.5.9 CreateHNSWConfiguration: ef_construction,
+        # max_neighbors, ef_search, num_threads, batch_size, sync_threshold, resize_factor); `space` always wins
+        body: dict[str, Any] = {"name": name, "get_or_create": get_or_create, "configuration": {"hnsw": {**(hnsw or {}), "space": space}}}
         if metadata:
             body["metadata"] = metadata
         return self.request("POST", f"{self.db_path}/collections", body=body, what=f"create collection {name}")

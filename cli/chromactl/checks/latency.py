@@ -81,8 +81,9 @@ class LatencyReport:
     collection: dict[str, Any] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
     aborted: str | None = None
-    lag_ms: float = 0.0  # open loop: how late a request left at worst (already inside the latencies)
+    lag_ms: float = 0.0  # open loop: how late a request left at worst (queueing, already inside the latencies)
     interrupted: bool = False  # Ctrl-C/SIGTERM: the figures are of the part that ran
+    send_rate: float | None = None  # open loop: requests sent per second (the achieved send rate)
 
     def __post_init__(self) -> None:
         self._pcts = _percentiles(self.latencies_ms)
@@ -127,7 +128,11 @@ class LatencyReport:
             "collection": self.collection,
             "error_samples": self.error_samples,
             "aborted": self.aborted,
-            "scheduler_lag_ms": round(self.lag_ms, 3) if self.mode == "open" else None,
+            # open loop (issue 21): the rate asked for, the rate requests left at, the rate answers came back at
+            "scheduled_rate": self.params.get("rate") if self.mode == "open" else None,
+            "achieved_send_rate": round(self.send_rate, 2) if self.mode == "open" and self.send_rate is not None else None,
+            "completion_rate": round(self.throughput, 2),
+            "max_queueing_delay_ms": round(self.lag_ms, 3) if self.mode == "open" else None,
             "interrupted": self.interrupted,
         }
 
@@ -650,6 +655,8 @@ def run_open(
             aborted=aborted,
             lag_ms=lag_ms,
             interrupted=interrupted,
+            # over the sending window: the run's time, up to the duration (the tail only waits for answers)
+            send_rate=sent / max(min(elapsed, duration_s), 1e-9) if sent else None,
         )
     finally:
         if owned:

@@ -377,6 +377,35 @@ def describe_counts(report: LoadReport) -> str:
     return ", ".join(parts)
 
 
+# HNSW build options a new collection gets from `load` (and `--hnsw KEY=VALUE`): chromadb 1.5.9's
+# CreateHNSWConfiguration (chromadb/api/collection_configuration.py). They apply only when the collection
+# is created; Chroma keeps them for its life.
+HNSW_OPTIONS: dict[str, type] = {"ef_construction": int, "max_neighbors": int, "ef_search": int, "num_threads": int,
+                                 "batch_size": int, "sync_threshold": int, "resize_factor": float}
+DEFAULT_HNSW: dict[str, Any] = {}
+
+
+def parse_hnsw(pairs: list[str] | None) -> dict[str, Any] | None:
+    """`--hnsw ef_construction=64 --hnsw sync_threshold=5000` -> {"ef_construction": 64, ...}; None when none given."""
+    if not pairs:
+        return None
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or key not in HNSW_OPTIONS:
+            raise UsageError(f"--hnsw {pair!r}: expected KEY=VALUE with KEY one of {', '.join(HNSW_OPTIONS)}.",
+                             "e.g. --hnsw ef_construction=64 --hnsw sync_threshold=5000.")
+        try:
+            value = HNSW_OPTIONS[key](raw.strip())
+        except ValueError:
+            raise UsageError(f"--hnsw {pair!r}: {key} takes a {HNSW_OPTIONS[key].__name__}.", "e.g. --hnsw ef_construction=64.") from None
+        if value <= 0:
+            raise UsageError(f"--hnsw {pair!r}: {key} must be positive.", "e.g. --hnsw ef_construction=64.")
+        out[key] = value
+    return out
+
+
 def auto_batch_size(dims: int) -> int:
     """Vectors per request when the user sets none: about TARGET_REQUEST_BYTES of base64 float32."""
     per_vector = max(1, dims) * 4 * 4 // 3 + 64  # base64 of float32, plus id and JSON framing
@@ -434,6 +463,7 @@ def run_load(
     id_prefix: str | None = None,
     create: bool = True,
     space: str = "l2",
+    hnsw: dict[str, Any] | None = None,
     retries: int = 2,
     mode: str = "add",
     on_progress: Callable[[int, int], None] | None = None,
@@ -472,7 +502,8 @@ def run_load(
                   "collection_id": col["id"] if col else None, "batch_size": size, "mode": mode}
         ckpt = Checkpoint.open(ckpt_path, header)  # refuses before anything is created
         if col is None:
-            col = client.create_collection(collection, metadata={"chromactl": "load"}, space=space, get_or_create=True)
+            col = client.create_collection(collection, metadata={"chromactl": "load"}, space=space, get_or_create=True,
+                                           hnsw=DEFAULT_HNSW if hnsw is None else hnsw)
             header["collection_id"] = col["id"]
             if on_info:
                 on_info(f"created collection {collection}")

@@ -70,6 +70,7 @@ def _global(
 
 for _module in (cmd_init, cmd_envs, cmd_lifecycle, cmd_checks, cmd_failover, cmd_token, cmd_drill):
     _module.register(app)
+__import__("chromactl.cli.cmd_size", fromlist=["register"]).register(app)  # chromactl size (issue 21)
 
 
 # Global options, accepted before or after the verb (as gh, aws and copilot do): hoisted in front of

@@ -60,6 +60,10 @@ def _smoke_line(out: Any, report: Any) -> str:
     return f"{verdict} in {report.elapsed_s:.2f} s"
 
 
+HNSW_OPT = typer.Option(None, "--hnsw", help="HNSW build option of a new collection, KEY=VALUE (repeatable): ef_construction, "
+                        "max_neighbors, ef_search, num_threads, batch_size, sync_threshold, resize_factor (default: chromactl's, docs/checks.md).")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("smoke")
     def smoke(
@@ -191,11 +195,14 @@ def register(app: typer.Typer) -> None:
             def ms(v: Any) -> str:
                 return "-" if v is None else f"{v:.1f} ms"
 
-            cols = ("count", "errors", "req/s", "p50", "p90", "p95", "p99", "p99.9", "max")
+            cols = ("count", "errors", "completed/s", "p50", "p90", "p95", "p99", "p99.9", "max")
             row = (str(report.count), str(report.errors), f"{report.throughput:.1f}",
                    *(ms(lat[k]) for k in ("p50", "p90", "p95", "p99", "p99.9", "max")))
             title = f"{report.mode} loop latency, {data['collection']['name']}" + (" (interrupted: partial)" if report.interrupted else "")
             out.table(console, title, cols, [row], right=cols)
+            if report.mode == "open":
+                console.print(f"scheduled rate {data['scheduled_rate']:g}/s, achieved send rate {data['achieved_send_rate'] or 0:.1f}/s, "
+                              f"completion rate {data['completion_rate']:.1f}/s, max queueing delay {data['max_queueing_delay_ms']:.1f} ms")
             console.print(f"[dim]{report.note}[/dim]")
             if report.interrupted:
                 console.print(f"[yellow]interrupted after {report.duration_s:.1f} s: the figures are of the {report.count} answers before it[/yellow]")
@@ -235,19 +242,21 @@ def register(app: typer.Typer) -> None:
         checkpoint: Path | None = CHECKPOINT_OPT,
         id_prefix: str | None = typer.Option(None, "--id-prefix", help=".npy: ids are <prefix><row> (default: the file's stem and a dash)."),
         mode: str = typer.Option("add", "--mode", help="add: keep records whose id exists; upsert: overwrite them (a corrected file)."),
+        hnsw: list[str] | None = HNSW_OPT,
         json_out: bool = JSON_OPT,
     ) -> None:
         """Bulk-load vectors in parallel batches; rerun the same command to resume after an interruption."""
-        from chromactl.checks.load import run_load
+        from chromactl.checks.load import parse_hnsw, run_load
 
         actx = app_context(ctx, json_out)
         out = actx.output
+        hnsw_options = parse_hnsw(hnsw)  # a bad option is refused before any request
         request_timeout(timeout)
         target = _target(actx, _env_choice(ctx, env, endpoint), endpoint, token_env, token_header, region, timeout, insecure)
         # a bar on a terminal, a plain line every CHROMACTL_PROGRESS_EVERY s (10) when redirected
         with out.progress(f"loading {file.name}", unit="vectors") as bar:
             report = run_load(target, collection, file, workers=workers, batch_size=batch_size, checkpoint=checkpoint,
-                              id_prefix=id_prefix, mode=mode, on_progress=lambda done, total: bar.update(done, total),
+                              id_prefix=id_prefix, mode=mode, hnsw=hnsw_options, on_progress=lambda done, total: bar.update(done, total),
                               on_info=out.info)
 
         def render(console: Any) -> None:

@@ -4,7 +4,29 @@ locals {
   data_path      = "/data" # persist_path of the image's /config.yaml (rust/frontend/sample_configs/docker_single_node.yaml)
   tmp_size_mib   = 512
 
-  required_memory_mib = ceil(var.expected_vectors / 1000000 / 0.245 * (var.vector_dimensions / 1024) * 1024) + 1024
+  # Capacity rule (README "Capacity rule": measured by scripts/bench_capacity.py; the same rule is
+  # cli/chromactl/sizing.py, held equal by tests/stack/test_capacity.py). Integer arithmetic, so both agree.
+  #   index = vectors x (323 B + 4.20 B x dims)   steady = 55 MiB + index   load = 125 MiB + 1.19 x index
+  capacity_fixed_bytes         = 55 * 1048576
+  capacity_index_bytes         = ceil(var.expected_vectors * (323 * 100 + 420 * var.vector_dimensions) / 100)
+  capacity_steady_bytes        = local.capacity_fixed_bytes + local.capacity_index_bytes
+  capacity_load_bytes          = local.capacity_fixed_bytes + 70 * 1048576 + ceil(local.capacity_index_bytes * 119 / 100)
+  capacity_steady_mib          = ceil(local.capacity_steady_bytes / 1048576)
+  capacity_load_mib            = ceil(local.capacity_load_bytes / 1048576)
+  capacity_headroom_percent    = 20 # steady state stays this far under the memory alarm
+  capacity_load_ceiling        = 90 # a bulk load stays under this share of the task's memory (tmpfs, page cache)
+  required_memory_steady_mib   = ceil(local.capacity_steady_bytes * 10000 / (var.memory_alarm_percent * (100 - local.capacity_headroom_percent) * 1048576))
+  required_memory_load_mib     = ceil(local.capacity_load_bytes * 100 / (local.capacity_load_ceiling * 1048576))
+  required_memory_mib          = max(local.required_memory_steady_mib, local.required_memory_load_mib)
+  capacity_steady_percent      = floor(local.capacity_steady_bytes * 100 / (var.memory * 1048576))
+  capacity_load_percent_of_mem = floor(local.capacity_load_bytes * 100 / (var.memory * 1048576))
+
+  # Health-check grace (issue 12 item 16): a start plus reading the whole index from EFS at 50 MiB/s
+  # (far under Elastic throughput's 1,500 MiB/s per client), capped at an hour, unless set.
+  health_check_grace_period_seconds = coalesce(
+    var.health_check_grace_period_seconds,
+    min(3600, 120 + ceil(ceil(local.capacity_index_bytes / 1048576) / 50)),
+  )
 
   container = {
     name      = local.container_name
@@ -129,8 +151,12 @@ resource "aws_ecs_task_definition" "this" {
 
   lifecycle {
     precondition {
-      condition     = var.memory >= local.required_memory_mib
-      error_message = "memory ${var.memory} MiB cannot hold ${var.expected_vectors} vectors of ${var.vector_dimensions} dimensions: the capacity rule needs at least ${local.required_memory_mib} MiB."
+      condition     = var.memory >= local.required_memory_steady_mib
+      error_message = "memory ${var.memory} MiB cannot hold ${var.expected_vectors} vectors of ${var.vector_dimensions} dimensions at steady state: ${local.capacity_steady_mib} MiB is ${local.capacity_steady_percent} % of the task, over the ${var.memory_alarm_percent} % memory alarm less ${local.capacity_headroom_percent} % headroom; the capacity rule needs at least ${local.required_memory_mib} MiB (chromactl size --vectors ${var.expected_vectors} --dims ${var.vector_dimensions})."
+    }
+    precondition {
+      condition     = var.memory >= local.required_memory_load_mib
+      error_message = "memory ${var.memory} MiB cannot hold ${var.expected_vectors} vectors of ${var.vector_dimensions} dimensions during a bulk load: ${local.capacity_load_mib} MiB is ${local.capacity_load_percent_of_mem} % of the task, over ${local.capacity_load_ceiling} %; the capacity rule needs at least ${local.required_memory_mib} MiB (chromactl size --vectors ${var.expected_vectors} --dims ${var.vector_dimensions})."
     }
   }
 
@@ -183,7 +209,7 @@ resource "aws_ecs_service" "this" {
   platform_version                   = "LATEST"
   deployment_maximum_percent         = 100
   deployment_minimum_healthy_percent = 0
-  health_check_grace_period_seconds  = var.health_check_grace_period_seconds
+  health_check_grace_period_seconds  = local.health_check_grace_period_seconds
   enable_execute_command             = var.enable_execute_command
   enable_ecs_managed_tags            = true
   propagate_tags                     = "SERVICE"

@@ -47,3 +47,14 @@ output "required_memory_mib" {
   description = "Memory the capacity rule requires for the declared vectors and dimensions, in MiB."
   value       = local.required_memory_mib
 }
+
+output "capacity" {
+  description = "The capacity rule's figures for the declared vectors (README, Capacity rule): MiB at steady state and during a bulk load, the least task memory that holds both, and the health-check grace in use."
+  value = {
+    steady_state_mib                  = local.capacity_steady_mib
+    during_load_mib                   = local.capacity_load_mib
+    required_memory_mib               = local.required_memory_mib
+    memory_mib                        = var.memory
+    health_check_grace_period_seconds = local.health_check_grace_period_seconds
+  }
+}

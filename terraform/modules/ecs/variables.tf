@@ -85,7 +85,7 @@ variable "cpu" {
 
 variable "memory" {
   type        = number
-  description = "Task memory in MiB; must be a Fargate pair with cpu and hold the declared vectors (capacity rule)."
+  description = "Task memory in MiB; must be a Fargate pair with cpu and hold the declared vectors (capacity rule, README; `chromactl size` picks it)."
   default     = 8192
 
   validation {
@@ -100,13 +100,6 @@ variable "memory" {
       false
     )
     error_message = "cpu ${var.cpu} with memory ${var.memory} MiB is not a Fargate size. Valid: 256: 512/1024/2048; 512: 1024-4096; 1024: 2048-8192; 2048: 4096-16384; 4096: 8192-30720 (1024 steps); 8192: 16384-61440 (4096 steps); 16384: 32768-122880 (8192 steps)."
-  }
-
-  # Chroma's sizing rule (DESIGN.md "Sizing"): max vectors in millions = 0.245 x RAM in GB for 1024 dimensions,
-  # scaled by dimensions, plus 1 GiB for the OS.
-  validation {
-    condition     = var.memory >= ceil(var.expected_vectors / 1000000 / 0.245 * (var.vector_dimensions / 1024) * 1024) + 1024
-    error_message = "memory ${var.memory} MiB cannot hold ${var.expected_vectors} vectors of ${var.vector_dimensions} dimensions: the capacity rule needs at least ${ceil(var.expected_vectors / 1000000 / 0.245 * (var.vector_dimensions / 1024) * 1024) + 1024} MiB (index + 1024 MiB for the OS). Choose a larger cpu/memory pair, or shard."
   }
 }
 
@@ -219,12 +212,24 @@ variable "posix_gid" {
 
 variable "health_check_grace_period_seconds" {
   type        = number
-  description = "Seconds the service ignores failing ALB health checks after a task starts (Chroma loads its indexes at start)."
-  default     = 120
+  description = "Seconds the service ignores failing ALB health checks after a task starts. null: sized from the expected vectors (120 s plus reading the index from EFS at 50 MiB/s, at most 3600 s)."
+  default     = null
 
   validation {
-    condition     = var.health_check_grace_period_seconds >= 0 && var.health_check_grace_period_seconds <= 2147483647
-    error_message = "health_check_grace_period_seconds must be 0 or more."
+    # ECS CreateService healthCheckGracePeriodSeconds: an Integer (botocore ecs 2014-11-13 service-2.json, BoxedInteger)
+    condition     = var.health_check_grace_period_seconds == null || try(var.health_check_grace_period_seconds >= 0 && var.health_check_grace_period_seconds <= 2147483647 && floor(var.health_check_grace_period_seconds) == var.health_check_grace_period_seconds, false)
+    error_message = "health_check_grace_period_seconds must be null (sized from the expected vectors) or a whole number of seconds, 0 or more."
+  }
+}
+
+variable "memory_alarm_percent" {
+  type        = number
+  description = "The memory alarm's threshold (observability module): the capacity rule keeps the steady state 20 % under it."
+  default     = 80
+
+  validation {
+    condition     = var.memory_alarm_percent > 0 && var.memory_alarm_percent <= 100
+    error_message = "memory_alarm_percent must be above 0 and at most 100."
   }
 }
 
