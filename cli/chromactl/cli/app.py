@@ -16,7 +16,16 @@ import typer
 import typer.core
 
 from chromactl import __version__
-from chromactl.cli import cmd_checks, cmd_drill, cmd_envs, cmd_failover, cmd_init, cmd_lifecycle, cmd_token
+from chromactl.cli import (
+    cmd_checks,
+    cmd_drill,
+    cmd_envs,
+    cmd_failover,
+    cmd_init,
+    cmd_lifecycle,
+    cmd_size,
+    cmd_token,
+)
 from chromactl.cli.context import AppContext
 from chromactl.errors import EXIT_FAILED, Cancelled, ChromactlError
 from chromactl.output import Output, no_color_env
@@ -68,9 +77,8 @@ def _global(
     ctx.obj = AppContext(output=output, profile=profile, root=None)
 
 
-for _module in (cmd_init, cmd_envs, cmd_lifecycle, cmd_checks, cmd_failover, cmd_token, cmd_drill):
+for _module in (cmd_init, cmd_envs, cmd_lifecycle, cmd_checks, cmd_size, cmd_failover, cmd_token, cmd_drill):
     _module.register(app)
-__import__("chromactl.cli.cmd_size", fromlist=["register"]).register(app)  # chromactl size (issue 21)
 
 
 # Global options, accepted before or after the verb (as gh, aws and copilot do): hoisted in front of
