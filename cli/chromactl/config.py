@@ -26,7 +26,7 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 # Every table and key chromactl.toml may hold. Anything else is an error: a misspelled key would
 # otherwise be ignored and silently turn a guard off (`protcted = true` leaves prod unprotected).
 SCHEMA: dict[str, tuple[str, ...]] = {
-    "env": ("kind", "protected", "account_id"),
+    "env": ("kind", "protected", "sandbox", "account_id"),
     "regions": ("primary", "failover"),
     "state": ("bucket", "region", "key_prefix"),
     "slo": ("p95_ms", "p99_ms", "rto_minutes", "rpo_minutes"),
