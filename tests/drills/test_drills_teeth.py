@@ -115,7 +115,7 @@ class Sim:
                                                              "assignPublicIp": "DISABLED"}},
         }], "failures": []}
 
-    def list_tasks(self, *, cluster: str, serviceName: str, desiredStatus: str, **_: Any) -> dict[str, Any]:  # noqa: N803
+    def list_tasks(self, *, cluster: str, serviceName: str, desiredStatus: str, **_: Any) -> dict[str, Any]:
         self.calls.append("list_tasks")
         return {"taskArns": [t.arn for t in self.live()]}
 
@@ -151,13 +151,13 @@ class Sim:
         return {"service": {"serviceName": service}}
 
     # --- ELBv2 and EC2 -----------------------------------------------------------------------------
-    def describe_target_health(self, *, TargetGroupArn: str) -> dict[str, Any]:  # noqa: N803
+    def describe_target_health(self, *, TargetGroupArn: str) -> dict[str, Any]:
         return {"TargetHealthDescriptions": [
             {"Target": {"Id": t.ip, "Port": 8000},
              "TargetHealth": {"State": "healthy" if self.time.now >= t.start + HEALTHY_AFTER else "initial"}}
             for t in self.running()]}
 
-    def describe_subnets(self, *, SubnetIds: list[str]) -> dict[str, Any]:  # noqa: N803
+    def describe_subnets(self, *, SubnetIds: list[str]) -> dict[str, Any]:
         return {"Subnets": [{"SubnetId": s, "AvailabilityZone": SUBNETS[s]} for s in SubnetIds]}
 
 
@@ -278,10 +278,20 @@ def test_drill_fails_when_its_cleanup_did_not_take(env_root: Path) -> None:
 
 def test_cleanup_runs_every_undo_newest_first_and_reports_each() -> None:
     done: list[str] = []
+
+    def undo(name: str, detail: str | None) -> Any:
+        def run() -> str | None:
+            done.append(name)
+            return detail
+        return run
+
+    def boom() -> str:
+        raise RuntimeError("boom")
+
     c = Cleanup()
-    c.add("first", lambda: done.append("first") or "one")
-    c.add("second", lambda: (_ for _ in ()).throw(RuntimeError("boom")), manual="do it by hand")
-    c.add("third", lambda: done.append("third") or None, verify=lambda: True)
+    c.add("first", undo("first", "one"))
+    c.add("second", boom, manual="do it by hand")
+    c.add("third", undo("third", None), verify=lambda: True)
     results = c.run(Output(json=True))
     assert done == ["third", "first"]  # newest first, and the failure in between did not stop it
     assert [(r["name"], r["ok"]) for r in results] == [("third", True), ("second", False), ("first", True)]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from chromactl.config import EnvConfig, StateConfig
-from chromactl.errors import ConfigError, UsageError
+from chromactl.errors import ChromactlError, ConfigError, UsageError
 from chromactl.lifecycle import planfile as P
 from chromactl.lifecycle.guard import check_apply
 from chromactl.lifecycle.summary import PlanSummary
@@ -71,7 +71,7 @@ def test_sha256_of_a_large_file_reads_every_chunk(tmp_path: Path) -> None:
         ({"backend": "local"}, ConfigError, "was made against another state"),
     ],
 )
-def test_plan_for_another_region_state_or_backend_is_refused(tmp_path: Path, kwargs: dict[str, str], error: type,
+def test_plan_for_another_region_state_or_backend_is_refused(tmp_path: Path, kwargs: dict[str, str], error: type[ChromactlError],
                                                              fragment: str) -> None:
     e = env(tmp_path)
     plan = saved_plan(tmp_path, e)

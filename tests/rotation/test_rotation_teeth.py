@@ -57,7 +57,7 @@ class Alb:
         alb = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 alb.seen.append(headers)
                 status = alb.decide(headers)
@@ -130,7 +130,10 @@ def test_test_step_fails_when_no_token_gets_anything_but_401(alb: Alb) -> None:
     """Only the listener's default action answers 401; a 403 or a 5xx for an anonymous request
     does not prove the rule refused it (a WAF, a proxy, a failing target)."""
     for status in (403, 502):
-        alb.decide = lambda headers, s=status: Alb.enforcing(headers) if anonymous(headers) is False else s
+        def decide(headers: dict[str, str], s: int = status) -> int:
+            return s if anonymous(headers) else Alb.enforcing(headers)
+
+        alb.decide = decide
         with pytest.raises(h.RotationError, match=f"no-token={status}"):
             run_test_step(alb, attempts=1)
 

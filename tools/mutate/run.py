@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scope import SCOPE, TESTS  # noqa: E402
+from scope import SCOPE, TESTS
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = ROOT / "build" / "mutate"
@@ -101,7 +101,7 @@ def results(modules: list[str]) -> dict[str, dict[str, str]]:
 
 
 def show(name: str) -> str:
-    res = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=STAGE, capture_output=True, text=True, timeout=120)
+    res = subprocess.run([sys.executable, "-m", "mutmut", "show", name], check=False, cwd=STAGE, capture_output=True, text=True, timeout=120)
     return res.stdout.strip()
 
 
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         cmd = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children), *mutant_globs(modules)]
         print("$ " + " ".join(cmd[:5]) + f" <{len(cmd) - 5} function globs>  (in {STAGE.relative_to(ROOT)})", flush=True)
         log = (STAGE / "mutmut.log").open("w")
-        rc = subprocess.run(cmd, cwd=STAGE, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
+        rc = subprocess.run(cmd, check=False, cwd=STAGE, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
         log.close()
         if rc != 0:
             print(f"mutmut exited {rc}; its output: {STAGE / 'mutmut.log'}", file=sys.stderr)
