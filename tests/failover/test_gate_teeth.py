@@ -268,3 +268,103 @@ def test_latency_port_with_no_answers_is_a_breach(monkeypatch: pytest.MonkeyPatc
 def test_latency_port_without_slos_only_fails_on_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     ok, out = _latency_port(monkeypatch, [9000.0] * 5, p95=None, p99=None)
     assert ok is True and out["breaches"] == []
+
+
+def test_gate_checks_the_new_stack_with_its_token_and_records_what_it_saw(project: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """What each check is handed: the endpoint, the env's token read from the NEW region's secret,
+    the env's SLOs and the configured sizes; the manifest is recorded for this env and region."""
+    seen: dict[str, Any] = {}
+    g = gate(project, tmp_path, monkeypatch, stored=manifest({"docs": 100}), observed={"docs": 100})
+    j = Journal.load(g.path, env="prod", region=TARGET)
+    j.steps["apply"]["outputs"]["outputs"] = {"endpoint_url": ENDPOINT, "token_secret_arn": "arn:secret"}
+    j.save()
+
+    def snapshot(target: Any) -> dict[str, int]:
+        seen["snapshot"] = target
+        return {"docs": 100}
+
+    def read_manifest(env: Any, factory: Any) -> dict[str, Any]:
+        seen["read_manifest"] = (env.name, factory)
+        return manifest({"docs": 100})
+
+    def record(env: Any, region: str, target: Any, factory: Any) -> dict[str, Any]:
+        seen["record"] = (env.name, region, target, factory)
+        return {"recorded_at": "2026-11-30T12:30:00+00:00"}
+
+    monkeypatch.setattr(M, "snapshot", snapshot)
+    monkeypatch.setattr(M, "read_manifest", read_manifest)
+    monkeypatch.setattr(M, "record_manifest", record)
+
+    def read_token(outputs: dict[str, Any], region: str, profile: str | None, factory: Any) -> str:
+        seen["token"] = (outputs, region, profile, factory)
+        return "f0" * 32
+
+    def smoke(target: Any, **kw: Any) -> tuple[bool, dict[str, Any]]:
+        seen["smoke"] = (target, kw)
+        return True, SMOKE_OK
+
+    def latency(target: Any, slo: Any, queries: int, concurrency: int, **kw: Any) -> tuple[bool, dict[str, Any]]:
+        seen["latency"] = (target, slo, queries, concurrency, kw)
+        return True, LAT_OK
+
+    factory = NoAws()
+    settings = Settings(endpoint_override=ENDPOINT, smoke_vectors=77, latency_queries=33, latency_concurrency=3, latency_seed_vectors=222,
+                        gate_timeout_s=4.5)
+    res = run_failover("prod", TARGET, output=Output(json=True), root=project, journal_dir=g.journal_dir, factory=factory,
+                       ports=Ports(read_token=read_token, smoke=smoke, latency=latency), settings=settings, resume=True, yes=True,
+                       profile="ops")
+    assert res["status"] == "completed"
+    assert seen["token"] == ({"endpoint_url": ENDPOINT, "token_secret_arn": "arn:secret"}, TARGET, "ops", factory)
+    target, kw = seen["smoke"]
+    assert kw == {"vectors": 77}
+    assert (target.url, target.token, target.timeout_s, target.verify_tls, target.env, target.region, target.server_name) == (
+        ENDPOINT, "f0" * 32, 4.5, True, "prod", TARGET, None)
+    lat_target, slo, queries, concurrency, lat_kw = seen["latency"]
+    assert lat_target is target and seen["snapshot"] is target and (queries, concurrency, lat_kw) == (33, 3, {"seed_vectors": 222})
+    assert (slo.p95_ms, slo.p99_ms) == (2000, 5000)  # the env's [slo]
+    assert seen["read_manifest"] == ("prod", factory)
+    assert seen["record"] == ("prod", TARGET, target, factory)
+    out = g.journal()["steps"]["gate"]["outputs"]
+    assert set(out) == {"endpoint", "data", "smoke_ok", "latency_ok", "latency", "manifest_recorded_at"}
+    assert out["endpoint"] == ENDPOINT and out["latency"] == LAT_OK["report"]
+    assert out["manifest_recorded_at"] == "2026-11-30T12:30:00+00:00"
+    assert out["data"]["baseline_recorded_at"] == manifest({"docs": 100})["entries"][0]["recorded_at"]
+    assert out["data"]["data_as_of"] == AS_OF.isoformat(timespec="seconds")
+
+
+def test_gate_without_override_dials_the_new_albs_name(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    g = gate(project, tmp_path, monkeypatch, stored=None, observed={})
+    j = Journal.load(g.path, env="prod", region=TARGET)
+    alb = "chromactl-prod-123.us-west-2.elb.amazonaws.com"
+    j.steps["apply"]["outputs"]["outputs"] = {"endpoint_url": "https://chroma.example.com", "alb_dns_name": alb,
+                                               "endpoint_tls_verifiable": True}
+    j.save()
+    targets: list[Any] = []
+
+    def smoke(target: Any, **kw: Any) -> tuple[bool, dict[str, Any]]:
+        targets.append(target)
+        return True, SMOKE_OK
+
+    res = run_failover("prod", TARGET, output=Output(json=True), root=project, journal_dir=g.journal_dir, factory=NoAws(),
+                       ports=Ports(read_token=lambda *a: None, smoke=smoke, latency=lambda *a, **k: (True, LAT_OK)),
+                       settings=Settings(endpoint_override=None), resume=True, yes=True)
+    assert res["status"] == "completed"
+    (t,) = targets
+    assert (t.url, t.verify_tls, t.server_name) == (f"https://{alb}", True, "chroma.example.com")
+    assert g.journal()["steps"]["gate"]["outputs"]["data"]["ok"] is True  # no manifest: nothing to hold
+
+
+def test_gate_failure_hints_say_what_to_do(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    g = gate(project, tmp_path, monkeypatch, stored=manifest({"docs": 100}), observed={"docs": 100})
+    with pytest.raises(OperationFailed) as err:
+        g.run(smoke=(False, {"ok": False, "steps": [{"name": "auth", "ok": False}]}))
+    assert err.value.hint == ("Fix the cause, then --resume (the gate runs again; earlier steps are not redone). "
+                              f"Finished steps are not redone (journal: {g.path}).")
+    g2 = gate(project, tmp_path / "b", monkeypatch, stored=manifest({"docs": 100}), observed={})
+    with pytest.raises(OperationFailed) as err:
+        g2.run()
+    assert (err.value.hint or "").startswith("If the differences are deletes made after the manifest, check them and pass "
+                                             "--accept-data-diff with --resume; else fail over from an older recovery point.")
+    report = g2.journal()["steps"]["gate"]["last_report"]
+    assert set(report) == {"endpoint", "data", "smoke_ok", "latency_ok", "latency"} and report["latency"] == LAT_OK["report"]
