@@ -37,6 +37,7 @@ TESTS: list[str] = [
     "tests/failover/test_gate_teeth.py",
     "tests/failover/test_fence_teeth.py",
     "tests/failover/test_journal_teeth.py",
+    "tests/failover/test_steps_teeth.py",
     "tests/failover/test_units.py",
     "tests/failover/test_gate_endpoint.py",
     "tests/failover/test_manifest.py::test_baseline_is_newest_entry_at_or_before_the_data",
