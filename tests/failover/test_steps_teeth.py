@@ -46,7 +46,8 @@ class Warnings(Output):
 class World:
     def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch, *, replica: bool = True, fenced: str = "fenced",
                  rpo_s: float = 60.0) -> None:
-        self.root, self.calls = root, {}
+        self.root = root
+        self.calls: dict[str, Any] = {}
         self.journal_dir = root / "journals"
         c: dict[str, Any] = self.calls
         state = primary_state()
