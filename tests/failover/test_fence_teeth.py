@@ -42,6 +42,7 @@ class SilentServer:
         self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
         self.accepted = 0
+        self.closed_by_client = 0  # connections the client dropped before the server's hold ran out
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="silent-primary")
         self._thread.start()
@@ -53,7 +54,8 @@ class SilentServer:
             while time.monotonic() < deadline and not self._stop.is_set():
                 try:
                     if not conn.recv(65536):
-                        return  # the client gave up and closed
+                        self.closed_by_client += 1  # the client gave up and closed
+                        return
                 except TimeoutError:
                     continue
                 except OSError:
@@ -130,8 +132,11 @@ def test_fence_client_is_bounded_whatever_the_factory_defaults(tmp_path: Path, a
     assert ecs.meta.region_name == PRIMARY
     # exactly one request reached the hung primary: no retry
     assert silent.accepted == 1, f"{silent.accepted} attempts"
-    # it gave up on its own read timeout, long before the server dropped the connection
-    assert res["seconds"] < HOLD_S / 2, res
+    # it gave up on its own read timeout: it dropped the connection before the server's hold ran out
+    deadline = time.monotonic() + HOLD_S
+    while silent.closed_by_client < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert silent.closed_by_client == 1
     assert factory._cache == {}  # the fence's short-lived client is not the shared one
 
 
@@ -159,3 +164,44 @@ def test_factory_max_attempts_counts_the_first_request(aws_creds: None, monkeypa
     with pytest.raises(bex.ReadTimeoutError):
         ecs.list_clusters()
     assert silent.accepted == 2, f"{silent.accepted} attempts"
+
+
+def _stubbed_ecs() -> tuple[Any, Any]:
+    import boto3
+    from botocore.stub import Stubber
+
+    ecs = boto3.client("ecs", PRIMARY, aws_access_key_id="x", aws_secret_access_key="x")
+    return ecs, Stubber(ecs)
+
+
+def test_fence_of_a_live_primary_scales_it_to_zero(tmp_path: Path) -> None:
+    """UpdateService(desiredCount=0) on the primary's cluster and service (botocore ecs/2014-11-13
+    UpdateServiceRequest); the override reaches the fence's own short-lived factory."""
+    ecs, stub = _stubbed_ecs()
+    stub.add_response("update_service", {"service": {"serviceName": SERVICE, "desiredCount": 0}},
+                      {"cluster": CLUSTER, "service": SERVICE, "desiredCount": 0})
+    with stub:
+        res = A.fence_primary(_env(tmp_path), RecordingFactory(built=[], overrides={("ecs", PRIMARY): ecs}), OUTPUTS)
+    stub.assert_no_pending_responses()
+    assert set(res) == {"outcome", "cluster", "service", "seconds"}
+    assert (res["outcome"], res["cluster"], res["service"]) == ("fenced", CLUSTER, SERVICE) and 0 <= res["seconds"] < HOLD_S
+
+
+def test_fence_refused_by_the_primary_is_an_error_outcome_with_the_manual_command(tmp_path: Path) -> None:
+    ecs, stub = _stubbed_ecs()
+    stub.add_client_error("update_service", "AccessDeniedException", "not authorized to perform ecs:UpdateService", 400,
+                          expected_params={"cluster": CLUSTER, "service": SERVICE, "desiredCount": 0})
+    with stub:
+        res = A.fence_primary(_env(tmp_path), RecordingFactory(built=[], overrides={("ecs", PRIMARY): ecs}), OUTPUTS)
+    assert res["outcome"] == "error" and res["reason"] == "AccessDeniedException: not authorized to perform ecs:UpdateService"
+    assert res["manual"] == (f"aws ecs update-service --region {PRIMARY} --cluster {CLUSTER} --service {SERVICE} --desired-count 0")
+    assert set(res) == {"outcome", "reason", "seconds", "manual"}
+
+
+def test_fence_skipped_names_the_placeholders() -> None:
+    from chromactl.config import EnvConfig
+
+    env = EnvConfig(name="prod", kind="aws", dir=Path("."), config_path=Path("x"), primary_region=PRIMARY)
+    res = A.fence_primary(env, RecordingFactory(built=[]), {})
+    assert res == {"outcome": "skipped", "reason": "the primary's state names no ECS cluster/service",
+                   "manual": f"aws ecs update-service --region {PRIMARY} --cluster <cluster> --service <service> --desired-count 0"}
