@@ -321,3 +321,50 @@ def test_drill_verdict(change: dict[str, Any], passed: bool) -> None:
     result = DrillResult("kill-task", "dev", REGION, **fields)
     assert result.passed is passed
     assert result.to_dict()["passed"] is passed and result.line().endswith("PASS" if passed else "FAIL")
+
+
+def test_az_loss_records_what_it_did_and_settles_after_the_restore(env_root: Path) -> None:
+    sim = Sim(FakeTime(), scripts=[[("subnet-b", 1.0, None)]])
+    result = drill(sim, "az-loss")
+    data = result.to_dict()
+    assert result.passed, data
+    assert [s["name"] for s in result.steps] == ["baseline", "remove AZ", "recover", "smoke"]
+    assert result.steps[-1]["ok"] is True and result.steps[2]["seconds"] == round(result.measured_s or 0, 2)
+    assert set(result.details) == {"lost_az", "original_subnets", "remaining_subnets", "stopped_task", "new_task_running_s",
+                                   "target_healthy_s", "service_stable_s", "replacement", "smoke", "settled_after_restore_s"}
+    assert result.details["original_subnets"] == list(SUBNETS) and result.details["remaining_subnets"] == ["subnet-b", "subnet-c"]
+    assert result.details["stopped_task"]["az"] == f"{REGION}a" and result.details["stopped_task"]["subnet"] == "subnet-a"
+    assert result.checks == {"smoke": True, "stable_after_restore": True}
+    assert result.details["settled_after_restore_s"] >= 0.5  # the restore's replacement took 0.5 s + health
+    (entry,) = result.cleanup
+    assert entry["detail"] == "subnets restored (3 subnets, 3 AZs)" and entry["verified"] is True
+    assert sim.calls.count("update_service") == 2
+    assert result.target_s == 15 * 60 and result.target_source == "env slo.rto_minutes = 15"
+    assert data["measured_seconds"] == round(result.measured_s or 0, 1) and data["within_target"] is True
+
+
+def test_az_loss_refuses_a_service_in_one_az(env_root: Path) -> None:
+    sim = Sim(FakeTime(), subnets=["subnet-a"])
+    result = drill(sim, "az-loss")
+    assert not result.passed and result.error is not None and "Every subnet of" in result.error
+    assert "update_service" not in sim.calls and result.cleanup == []  # refused before anything changed
+
+
+def test_kill_task_records_what_it_did(env_root: Path) -> None:
+    sim = Sim(FakeTime(), scripts=[[("subnet-c", 2.0, None)]])
+    result = drill(sim, "kill-task")
+    assert result.passed
+    assert [s["name"] for s in result.steps] == ["baseline", "stop task", "recover", "smoke"]
+    assert set(result.details) == {"stopped_task", "healthy_before", "new_task_running_s", "target_healthy_s", "replacement", "smoke"}
+    assert result.details["healthy_before"] == ["10.0.1.10"] and result.details["replacement"][0]["subnet"] == "subnet-c"
+    assert 2.0 <= result.details["new_task_running_s"] < result.details["target_healthy_s"] <= (result.measured_s or 0)
+    assert result.checks == {"smoke": True}
+    assert result.cleanup[0]["detail"] == "desired count unchanged (1)" and result.cleanup[0]["verified"] is True
+
+
+def test_kill_task_needs_a_running_and_healthy_service_first(env_root: Path) -> None:
+    sim = Sim(FakeTime())
+    sim.tasks[0].stop = -1.0  # nothing running
+    result = drill(sim, "kill-task")
+    assert not result.passed and result.error is not None and "has no RUNNING task to disrupt" in result.error
+    assert "stop_task" not in sim.calls
