@@ -261,3 +261,21 @@ def test_smoke_report_ok_needs_steps_cleanup_and_no_interrupt() -> None:
 def test_smoke_refuses_too_few_vectors_to_plant() -> None:
     with pytest.raises(ValueError, match="at least 10"):
         S.run_smoke(FakeTarget(FakeChroma()), vectors=9)  # type: ignore[arg-type]
+
+
+def test_latency_report_to_dict_carries_everything_the_gate_records() -> None:
+    r = LatencyReport(mode="open", count=4, errors=1, duration_s=2.0004, latencies_ms=[1.23456, 2.0, 3.0, 4.0], note="n",
+                      params={"rate": 2.0}, collection={"name": "c"}, error_samples=["timeout"], aborted="stopped", lag_ms=0.12345)
+    d = r.to_dict()
+    assert d == {"mode": "open", "count": 4, "errors": 1, "duration_s": 2.0, "throughput": 2.0,
+                 "latency_ms": {k: round(v, 3) for k, v in r._pcts.items() if v is not None},
+                 "note": "n", "params": {"rate": 2.0}, "collection": {"name": "c"}, "error_samples": ["timeout"],
+                 "aborted": "stopped", "scheduler_lag_ms": 0.123}
+    assert d["latency_ms"]["max"] == 4.0 and d["latency_ms"]["p50"] == 2.5
+    assert report([]).to_dict()["latency_ms"] == {"p50": None, "p90": None, "p95": None, "p99": None, "p99.9": None, "max": None}
+
+
+def test_smoke_report_to_dict() -> None:
+    rep = S.SmokeReport(target={"url": "u"}, steps=[S.Step("heartbeat", True, 0.123456, "beat")], collection="c", cleaned_up=True)
+    assert rep.to_dict() == {"ok": True, "target": {"url": "u"}, "collection": "c", "cleaned_up": True, "interrupted": False,
+                             "seconds": 0.123, "steps": [{"name": "heartbeat", "ok": True, "seconds": 0.1235, "detail": "beat"}]}
