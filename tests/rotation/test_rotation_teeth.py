@@ -279,3 +279,19 @@ def test_rotate_refuses_a_secret_without_rotation_and_bad_timeouts() -> None:
         with pytest.raises(Exception) as err:
             wait(sm, FakeTime(), timeout=edge)
         assert not isinstance(err.value, ConfigError)
+
+
+def test_rotate_polls_every_five_seconds_by_default_and_never_spins() -> None:
+    sm, stub = sm_client()
+    expect_start(stub, {OLD: ["AWSCURRENT"]})
+    stub.add_response("describe_secret", describe({OLD: ["AWSCURRENT"], VERSION: ["AWSPENDING"]}), {"SecretId": ARN})
+    stub.add_response("describe_secret", describe({OLD: ["AWSCURRENT"], VERSION: ["AWSPENDING"]}), {"SecretId": ARN})
+    stub.add_response("describe_secret", describe({OLD: ["AWSPREVIOUS"], VERSION: ["AWSCURRENT"]}), {"SecretId": ARN})
+    t = FakeTime()
+    factory = ClientFactory(overrides={("secretsmanager", REGION): sm})
+    with stub:
+        res = start_rotation_and_wait(ARN, REGION, factory=factory, timeout=5.01, sleep=t.sleep, clock=t.clock)
+    assert t.sleeps == [5.0, pytest.approx(0.05)]  # the default poll, then at least 50 ms when 10 ms were left
+    assert res.seconds == pytest.approx(5.05) and res.to_dict()["seconds"] == 5.0
+    assert res.to_dict() == {"secret": ARN, "version_id": VERSION, "previous_version_id": OLD, "seconds": 5.0,
+                             "abandoned_version_id": None}
