@@ -7,7 +7,7 @@ VENV := .venv
 UV := $(VENV)/bin/uv
 export UV_NO_PROGRESS := 1
 
-.PHONY: setup test test-fast test-live validate fmt lint bench bench-capacity quickstart clean tools nginx wrk zip
+.PHONY: setup test test-fast test-live validate fmt lint bench bench-capacity quickstart clean tools nginx wrk zip mutate
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -94,5 +94,16 @@ bench: tools
 bench-capacity: $(VENV)/.installed
 	PYTHONPATH=. $(VENV)/bin/python scripts/bench_capacity.py
 
+# Mutation testing (mutmut 3) of the safety-critical modules, against the fast tests; not part of
+# `make test` (docs/testing.md: scope, score, survivors). Its own environment: dev.lock + mutmut.
+.venv-mutate/.installed: $(UV) requirements/mutate.lock
+	$(UV) venv -q --allow-existing --python $(PYTHON) .venv-mutate
+	$(UV) pip sync -q --python .venv-mutate/bin/python requirements/mutate.lock
+	touch $@
+
+MUTATE_WORKERS ?= 2
+mutate: .venv-mutate/.installed
+	nice $(CURDIR)/.venv-mutate/bin/python tools/mutate/run.py --max-children $(MUTATE_WORKERS) $(MUTATE_ARGS)
+
 clean:
-	rm -rf $(VENV) .venv-tfprov .venv-checkov .pytest_cache
+	rm -rf $(VENV) .venv-tfprov .venv-checkov .venv-mutate .pytest_cache build/mutate

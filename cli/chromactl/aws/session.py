@@ -66,11 +66,13 @@ class ClientFactory:
             return self._cache[key]
         from botocore.config import Config
 
+        # `total_max_attempts` counts the first request too (1 = no retry); botocore's `max_attempts`
+        # would count retries only, one attempt more than asked (botocore/config.py, Config `retries`).
         config = Config(
             region_name=region,
             connect_timeout=self.connect_timeout,
             read_timeout=read_timeout or self.read_timeout,
-            retries={"max_attempts": max_attempts or self.max_attempts, "mode": "standard"},
+            retries={"total_max_attempts": max_attempts or self.max_attempts, "mode": "standard"},
         )
         kwargs: dict[str, Any] = {"region_name": region, "config": config}
         endpoint = _endpoint_map().get(region)

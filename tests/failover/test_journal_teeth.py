@@ -1,0 +1,97 @@
+"""The failover journal: what --resume trusts. Fast tests (the ones `make mutate` runs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chromactl.errors import ConfigError, UsageError
+from chromactl.failover.journal import JOURNAL_VERSION, Journal, journal_path
+from chromactl.failover.model import STEPS
+
+
+def new(tmp_path: Path, **kw: Any) -> Journal:
+    return Journal(path=tmp_path / "j" / "prod-us-west-2.json", env="prod", target_region="us-west-2", primary_region="us-east-1",
+                   source="replica", **kw)
+
+
+def test_path_and_fresh_state(tmp_path: Path) -> None:
+    assert journal_path(tmp_path, "prod", "us-west-2") == tmp_path / ".chromactl" / "failover" / "prod-us-west-2.json"
+    j = new(tmp_path)
+    assert j.status == "running" and len(j.run_id) == 16 and j.next_step() == STEPS[0]
+    assert all(j.step(s) == {"status": "pending", "attempts": 0} for s in STEPS)
+    assert new(tmp_path).run_id != j.run_id
+
+
+def test_save_is_atomic_and_load_round_trips(tmp_path: Path) -> None:
+    copies: list[bytes] = []
+    j = new(tmp_path, inputs={"recovery_point": None, "accept_data_diff": True})
+    j.mirror = copies.append
+    j.begin("preflight")
+    j.finish("preflight", {"source": "replica"}, 1.23456)
+    j.checkpoint("promote", "replication_deleted", True)  # saved at once
+    on_disk = json.loads(j.path.read_text())
+    assert on_disk["steps"]["promote"]["checkpoint"] == {"replication_deleted": True}
+    assert [p.name for p in j.path.parent.iterdir()] == [j.path.name]  # no temp file left
+    assert json.loads(copies[-1]) == on_disk and len(copies) == 1
+    j.save()
+    back = Journal.load(j.path, env="prod", region="us-west-2")
+    assert back.to_dict() == j.to_dict() == {**on_disk, "updated_at": back.updated_at}
+    assert on_disk["version"] == JOURNAL_VERSION and back.inputs == {"recovery_point": None, "accept_data_diff": True}
+    assert back.done("preflight") and not back.done("fence") and back.next_step() == "fence"
+    assert back.step("preflight")["seconds"] == 1.235 and back.outputs("preflight") == {"source": "replica"}
+    assert back.checkpoints("promote") == {"replication_deleted": True} and back.checkpoints("apply") == {}
+    back.outputs("preflight")["source"] = "changed"
+    assert back.outputs("preflight") == {"source": "replica"}  # a copy
+
+
+def test_step_bookkeeping_counts_attempts_and_clears_errors(tmp_path: Path) -> None:
+    j = new(tmp_path)
+    j.begin("fence")
+    j.fail("fence", "boom", 2.0)
+    assert j.status == "failed" and j.step("fence")["status"] == "failed" and j.step("fence")["error"] == "boom"
+    assert j.step("fence")["seconds"] == 2.0 and "finished_at" in j.step("fence")
+    j.begin("fence")
+    assert j.status == "running" and j.step("fence")["attempts"] == 2 and "error" not in j.step("fence")
+    assert j.step("fence")["status"] == "running" and "started_at" in j.step("fence")
+    for s in STEPS:
+        j.finish(s, {}, 0.0)
+    assert j.next_step() is None and all(j.done(s) for s in STEPS)
+
+
+def test_load_refuses_another_env_or_region(tmp_path: Path) -> None:
+    j = new(tmp_path)
+    j.save()
+    with pytest.raises(UsageError, match="belongs to env 'prod' in 'us-west-2', not env 'staging'"):
+        Journal.load(j.path, env="staging", region="us-west-2")
+    with pytest.raises(UsageError, match="not env 'prod' in 'eu-west-1'"):
+        Journal.load(j.path, env="prod", region="eu-west-1")
+
+
+@pytest.mark.parametrize("body", ["{broken", json.dumps([1]), json.dumps({"version": 2, "steps": {}}),
+                                  json.dumps({"version": JOURNAL_VERSION, "steps": []})])
+def test_load_refuses_what_is_not_a_journal(tmp_path: Path, body: str) -> None:
+    p = tmp_path / "x.json"
+    p.write_text(body)
+    with pytest.raises(ConfigError):
+        Journal.load(p, env="prod", region="us-west-2")
+
+
+def test_load_of_an_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="Cannot read the failover journal"):
+        Journal.load(tmp_path, env="prod", region="us-west-2")  # a directory
+
+
+def test_load_keeps_known_steps_and_fills_missing_ones(tmp_path: Path) -> None:
+    p = tmp_path / "j.json"
+    p.write_text(json.dumps({"version": JOURNAL_VERSION, "env": "prod", "target_region": "us-west-2", "primary_region": "us-east-1",
+                             "source": "backup", "run_id": "r1", "status": "failed", "created_at": "c", "updated_at": "u",
+                             "inputs": None, "steps": {"preflight": {"status": "done", "attempts": 1}, "bogus": {"status": "done"},
+                                                       "fence": "not a record"}}))
+    j = Journal.load(p, env="prod", region="us-west-2")
+    assert list(j.steps) == list(STEPS) and "bogus" not in j.steps
+    assert j.done("preflight") and j.step("fence") == {"status": "pending", "attempts": 0}
+    assert (j.source, j.run_id, j.status, j.inputs, j.primary_region) == ("backup", "r1", "failed", {}, "us-east-1")
+    assert j.created_at == "c" and j.next_step() == "fence"
