@@ -75,6 +75,11 @@ output "token_rotation_function_name" {
   value       = module.stack.token_rotation_function_name
 }
 
+output "token_rotation_log_group_name" {
+  description = "Log group of the token-rotation function (where a failed or stuck rotation explains itself)."
+  value       = module.stack.token_rotation_log_group_name
+}
+
 output "log_group_name" {
   description = "Chroma container log group."
   value       = module.stack.log_group_name

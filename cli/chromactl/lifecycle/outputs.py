@@ -37,6 +37,8 @@ class StackOutputs:
     access_point_id: str | None = None
     file_system_root_directory: str | None = None
     token_secret_arn: str | None = None
+    token_rotation_function_name: str | None = None
+    token_rotation_log_group_name: str | None = None
     backup_vault_name: str | None = None
     backup_role_arn: str | None = None
     alarm_name_prefix: str | None = None

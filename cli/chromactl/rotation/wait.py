@@ -14,11 +14,12 @@ Never reads or returns a token value: only `DescribeSecret`'s version stages.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from chromactl.errors import OperationFailed
+from chromactl.lifecycle.outputs import StackOutputs
 
 CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"
@@ -102,7 +103,7 @@ def wait_rotation_settled(
 
 
 def wait_for_stack_token(
-    outputs: dict[str, Any],
+    outputs: Mapping[str, Any] | StackOutputs,
     region: str,
     factory: Any,
     timeout_s: float,
@@ -111,12 +112,13 @@ def wait_for_stack_token(
 ) -> dict[str, Any] | None:
     """`up`'s wait: the stack's token secret (output token_secret_arn) settled, or None when the
     stack has no token (no such output). The timeout names the rotation function's log group."""
-    secret = outputs.get("token_secret_arn")
+    stack = StackOutputs.from_values(outputs)
+    secret = stack.token_secret_arn
     if not secret:
         return None
-    log_group = outputs.get("token_rotation_log_group_name")
-    if not log_group and outputs.get("token_rotation_function_name"):
-        log_group = rotation_log_group(str(outputs["token_rotation_function_name"]))
+    log_group = stack.token_rotation_log_group_name
+    if not log_group and stack.token_rotation_function_name:
+        log_group = rotation_log_group(stack.token_rotation_function_name)
     if on_progress:
         on_progress(f"Waiting (up to {timeout_s:.0f} s) for the token rotation to finish...")
     sm = factory.client("secretsmanager", region)
