@@ -73,9 +73,9 @@ def test_up_waits_for_the_first_rotation_before_the_smoke_check(
 
     seen = hook_describe(2, rotation_finishes)
     stack = make_stack(register=True)
-    _svc_env(tiny_project, endpoint_url=proxy.url, token_secret_arn=arn, cluster_name=stack["ecs_cluster_name"],
-             service_name=stack["ecs_service_name"], target_group_arn=stack["target_group_arn"])
-    res = run_cli("up", "--env", "svc", "--auto-approve", "--json", "--wait-timeout", "60")
+    _svc_env(tiny_project, endpoint_url=proxy.url, token_secret_arn=arn, cluster_name=stack["cluster_name"],
+             service_name=stack["service_name"], target_group_arn=stack["target_group_arn"])
+    res = run_cli("up", "--env", "svc", "--sandbox", "--auto-approve", "--json", "--wait-timeout", "60")
     assert res.code == 0, res.err[-3000:]
     data = json.loads(res.out)
     assert data["token"]["current_version"] == version and data["token"]["polls"] >= 2
@@ -90,8 +90,8 @@ def test_up_names_the_log_group_when_the_rotation_never_finishes(
     arn, _version, token = _mid_first_rotation("chroma-svc-token-stuck")
     proxy = make_nginx_proxy(chroma_server.url, [])
     stack = make_stack(register=True)
-    _svc_env(tiny_project, endpoint_url=proxy.url, token_secret_arn=arn, cluster_name=stack["ecs_cluster_name"],
-             service_name=stack["ecs_service_name"], target_group_arn=stack["target_group_arn"])
-    res = run_cli("up", "--env", "svc", "--auto-approve", "--wait-timeout", "2")
+    _svc_env(tiny_project, endpoint_url=proxy.url, token_secret_arn=arn, cluster_name=stack["cluster_name"],
+             service_name=stack["service_name"], target_group_arn=stack["target_group_arn"])
+    res = run_cli("up", "--env", "svc", "--sandbox", "--auto-approve", "--wait-timeout", "2")
     assert_clean_error(res, 1, "did not finish within 2 s", "is still AWSPENDING", "--abandon-pending")
     assert token not in res.err and token not in res.out
