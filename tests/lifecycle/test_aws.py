@@ -290,7 +290,15 @@ def test_status_verb_exit_code_and_json(tiny_project: TinyProject, ecs_env: str,
     assert res.code == 1 and "service: 1/2 running" in res.out and "problem:" in res.out
 
 
-def test_doctor_backend_switch_and_missing_build_file(tiny_project: TinyProject, aws_env) -> None:  # type: ignore[no-untyped-def]
+def test_doctor_backend_switch_and_missing_build_file(tiny_project: TinyProject, aws_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # without the rotation function's source (installed package or checkout) plan cannot build the zip
+    from chromactl.errors import ConfigError
+    from chromactl.rotation import package
+
+    def no_source() -> object:
+        raise ConfigError("The rotation function's source is missing.", "Reinstall chromactl.")
+
+    monkeypatch.setattr(package, "source_dir", no_source)
     main = tiny_project.env_dir("tiny") / "main.tf"
     main.write_text(main.read_text() + '\nlocals {\n  zip = "${path.root}/../../build/token-rotation.zip"\n}\n')
     res = run_cli("doctor", "--env", "tiny", "--json")

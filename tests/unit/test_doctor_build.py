@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from chromactl.aws.doctor import check_local_files
 from chromactl.config import load_env
+from chromactl.errors import ConfigError
 
 TOML = '[env]\nkind = "aws"\nprotected = false\n\n[regions]\nprimary = "us-east-1"\nfailover = ["us-west-2"]\n\n' \
        '[state]\nbucket = "chromactl-test-state-x"\nregion = "us-east-2"\n'
@@ -34,6 +35,14 @@ def test_missing_rotation_zip_is_fine_when_plan_can_build_it(project: Path) -> N
     assert "`chromactl plan` builds it" in build[0].detail and "build/other.bin" in build[1].detail
 
 
-def test_missing_rotation_zip_fails_without_its_sources(project: Path) -> None:
+def test_missing_rotation_zip_fails_without_its_sources(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the installed package's own copy of the function (a checkout's functions/) would let plan build the
+    # zip: make it unavailable, as in a broken install
+    from chromactl.rotation import package
+
+    def no_source() -> Path:
+        raise ConfigError("The rotation function's source is missing.", "Reinstall chromactl.")
+
+    monkeypatch.setattr(package, "source_dir", no_source)
     build = [c for c in check_local_files([load_env("x", project)]) if c.name == "x: build files"]
     assert [c.status for c in build] == ["fail"] and "build/token-rotation.zip" in build[0].detail
