@@ -176,6 +176,10 @@ SCOPED_OR_UNNAMED = {
     "aws_eip", "aws_flow_log", "aws_internet_gateway", "aws_nat_gateway", "aws_route", "aws_route_table",
     "aws_route_table_association", "aws_subnet", "aws_vpc", "aws_vpc_endpoint", "aws_vpc_security_group_egress_rule",
     "aws_vpc_security_group_ingress_rule", "aws_wafv2_web_acl_association", "terraform_data",
+    # A metric filter's name is unique only within its log group (PutMetricFilter takes logGroupName and
+    # filterName; https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html),
+    # and the log group's name is checked above as regional.
+    "aws_cloudwatch_log_metric_filter",
 }
 
 
