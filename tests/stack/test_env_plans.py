@@ -295,9 +295,10 @@ def test_no_token_rule_is_terraforms_and_the_listener_is_closed(plan: Plan) -> N
 
 
 def test_token_rotation_is_reconciled_and_alarmed(plan: Plan) -> None:
-    rule = plan.values("aws_cloudwatch_event_rule")
+    # select by name: the observability module has its own rule (backup_failures) and target
+    rule = plan.values("aws_cloudwatch_event_rule", "token_maintenance")
     assert rule["schedule_expression"] == "rate(5 minutes)"
-    target = plan.values("aws_cloudwatch_event_target")
+    target = plan.values("aws_cloudwatch_event_target", "token_maintenance")
     assert json.loads(target["input"]) == {"chromactl": "maintain"}
     perms = {p["name"]: p["values"] for p in plan.of_type("aws_lambda_permission")}
     assert perms["token_maintenance"]["principal"] == "events.amazonaws.com"
@@ -305,7 +306,7 @@ def test_token_rotation_is_reconciled_and_alarmed(plan: Plan) -> None:
     failed, stuck = found["rotation_failed"], found["rotation_stuck"]
     assert (failed["namespace"], failed["metric_name"], failed["threshold"]) == ("AWS/Lambda", "Errors", 0)
     assert "--abandon-pending" in failed["alarm_description"] and "/aws/lambda/" in failed["alarm_description"]
-    mf = plan.values("aws_cloudwatch_log_metric_filter")
+    mf = plan.values("aws_cloudwatch_log_metric_filter", "rotation_stuck")
     assert mf["pattern"] == '"ROTATION_STUCK"'
     assert stuck["metric_name"] == mf["metric_transformation"][0]["name"] == "TokenRotationStuck"
     assert stuck["namespace"] == mf["metric_transformation"][0]["namespace"]
