@@ -45,7 +45,7 @@ def test_interrupted_smoke_names_its_step_and_the_real_elapsed_time(chroma_serve
     text = "".join(seen) + out
     assert proc.returncode == 130, text + err
     line = next(ln for ln in text.splitlines() if "smoke check interrupted" in ln)
-    assert "during step 'add vectors'" in line, line
+    assert "during step 'upsert vectors'" in line, line
     reported = float(line.rsplit("after ", 1)[1].split(" s")[0])
     print(f"\nreported {reported:.2f} s; the process ran {ended - began:.2f} s, of which {signalled - created:.2f} s after create")
     assert signalled - created <= reported <= ended - began, (reported, signalled - created, ended - began)
@@ -69,5 +69,5 @@ def test_interrupted_smoke_json_says_where(chroma_server) -> None:  # type: igno
             proc.communicate()
     data = json.loads(out)
     assert proc.returncode == 130
-    assert data["interrupted"] is True and data["interrupted_in"] == "add vectors" and data["elapsed_s"] >= 1.5
+    assert data["interrupted"] is True and data["interrupted_in"] == "upsert vectors" and data["elapsed_s"] >= 1.5
     assert data["cleaned_up"] is True

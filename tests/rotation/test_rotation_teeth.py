@@ -33,7 +33,7 @@ from tests.rotation.harness import load_handler
 h = load_handler()
 REGION = "us-east-1"
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:chromactl-dev/alb-token-AbCdEf"
-RULES = ("arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/chromactl-dev/50dc6c495c0c9188/f2f7dc8efc522ab2/1111111111111111",)
+LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/chromactl-dev/50dc6c495c0c9188/f2f7dc8efc522ab2"
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/chromactl-dev/73e2d6bc24d8a067"
 VERSION = "0f8c2f7e-6f5a-4d2b-9f3e-1a2b3c4d5e6f"
 OLD = "11111111-2222-3333-4444-555555555555"
@@ -103,7 +103,7 @@ def run_test_step(alb: Alb, attempts: int = 2) -> None:
     stub.add_response("get_secret_value", {"ARN": ARN, "Name": "chromactl-dev/alb-token", "VersionId": VERSION,
                                                "SecretString": PENDING_TOKEN, "VersionStages": ["AWSPENDING"]},
                           {"SecretId": ARN, "VersionId": VERSION, "VersionStage": "AWSPENDING"})
-    settings = h.Settings(rule_arns=RULES, target_group_arn=TG, endpoint_url=alb.url, http_timeout=3.0, test_attempts=attempts,
+    settings = h.Settings(listener_arn=LISTENER, target_group_arn=TG, endpoint_url=alb.url, http_timeout=3.0, test_attempts=attempts,
                           test_retry_delay=0.0)
     with stub:
         h.Rotation(ARN, VERSION, settings, sm, elb=None).test()

@@ -289,7 +289,7 @@ def _run_latency(out: Any, target: Any, *, open_loop: bool, rate: float | None, 
             seeding.close()
             if open_loop:
                 assert rate is not None and duration is not None
-                out.info(f"open loop: {rate:g} req/s for {duration:g} s against {target.url}")
+                out.info(f"open loop: scheduled rate {rate:g}/s for {duration:g} s against {target.url}")
                 with out.progress("querying", duration, unit="s") as bar:
                     def tick(t: dict[str, Any]) -> None:
                         bar.update(round(t["elapsed_s"]), detail=f"{t['sent']} sent, {t['answered']} answered, {t['errors']} errors")
