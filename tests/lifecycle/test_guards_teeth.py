@@ -154,7 +154,7 @@ def test_protected_destructive_plan_needs_the_name_typed(tmp_path: Path) -> None
     assert "module.stack.aws_efs_file_system.delete0" in out.asked[0][1]
     with pytest.raises(UsageError) as err:
         check_apply(e, REGION, summary(replace=1), Answers(typed="staging"), auto_approve=True)
-    assert "Refusing" in err.value.message and "--auto-approve alone is not enough" in (err.value.hint or "")
+    assert "Refusing" in err.value.message and "--yes alone is not enough" in (err.value.hint or "")
 
 
 def test_protected_destroy_needs_the_name_even_with_nothing_destructive_counted(tmp_path: Path) -> None:
@@ -194,4 +194,4 @@ def test_without_auto_approve_a_yes_is_needed(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as err:
         check_apply(e, REGION, summary(create=1), Answers(yes=False), auto_approve=False)
     assert err.value.message == f"Not applied: prod/{REGION} needs a yes to apply and none was given."
-    assert "--auto-approve" in (err.value.hint or "")
+    assert "--yes" in (err.value.hint or "")
