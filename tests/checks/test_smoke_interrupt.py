@@ -30,7 +30,7 @@ def test_interrupted_smoke_names_its_step_and_the_real_elapsed_time(chroma_serve
             line = proc.stdout.readline()
             assert line, "smoke ended before creating its collection: " + "".join(seen)
             seen.append(line)
-            if "create collection" in line:
+            if "check collection" in line:
                 break
         created = time.monotonic()
         time.sleep(2.0)
