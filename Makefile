@@ -85,6 +85,8 @@ fmt:
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check cli tests tools scripts
+	$(VENV)/bin/mypy cli/chromactl tools/tfoffline tools/mutate
+	$(VENV)/bin/mypy scripts
 
 bench: tools
 	$(VENV)/bin/python scripts/bench_all.py

@@ -801,7 +801,7 @@ def _metric_finding(
 
 def check_metrics(rules: Rules, type_name: str, obj: dict[str, Any]) -> list[Finding]:
     out: list[Finding] = []
-    def check_one(m: dict[str, Any], where: str, path: list[str]) -> None:
+    def check_one(m: dict[str, Any], where: str, path: list[str | int]) -> None:
         """One metric of an alarm (the alarm itself or one metric_query entry)."""
         ns, metric, dims = m.get("namespace"), m.get("metric_name"), m.get("dimensions")
         if isinstance(ns, str) and isinstance(metric, str) and not _is_unknown(dims):
