@@ -11,6 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from chromactl.config import load_env
+from chromactl.errors import ConfigError
+from chromactl.failover.ports import Ports
+from chromactl.output import Output
+
 from tests.lifecycle.conftest import TinyProject, assert_clean_error, run_cli
 
 
@@ -70,3 +76,14 @@ def test_sandbox_must_be_a_boolean(tiny_project: TinyProject) -> None:
     toml = tiny_project.env_dir("tiny") / "chromactl.toml"
     toml.write_text(toml.read_text().replace('kind = "aws"', 'kind = "aws"\nsandbox = "yes"'))
     assert_clean_error(run_cli("plan", "--env", "tiny"), 2, "env.sandbox must be a bool")
+
+
+def test_failovers_apply_refuses_placeholders_in_a_sandbox_too(tiny_project: TinyProject) -> None:
+    """failover rebuilds through Ports.apply_region (lifecycle.core.apply_region): the same refusal, before any apply."""
+    tiny_project.set_tfvar("tiny", 'size = "REPLACE"\n')
+    _sandbox_toml(tiny_project)
+    env = load_env("tiny", tiny_project.root)
+    with pytest.raises(ConfigError) as info:
+        Ports().apply_region(env, "us-west-2", extra_vars=None, output=Output(json=True), auto_approve=True)
+    assert "Refusing to apply env 'tiny'" in info.value.message and 'terraform.tfvars:1 "REPLACE"' in info.value.message
+    assert not tiny_project.state("tiny", "us-west-2").exists()

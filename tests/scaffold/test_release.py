@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from chromactl import __version__
 from chromactl.modules import DEFAULT_MODULE_REPOSITORY, PROJECT_REPOSITORY
+
 from scripts.release_check import check
 
 REPO = Path(__file__).resolve().parents[2]
