@@ -25,7 +25,7 @@ from chromactl.cli.context import ENV_OPT, JSON_OPT, REGION_OPT, app_context, co
 YES_OPT = typer.Option(False, "--yes", "-y", help="Do not ask y/N (CI). Never enough on its own for deletes/replaces on a protected env.")
 AUTO_APPROVE_OPT = typer.Option(False, "--auto-approve", hidden=True, help="Old name of --yes.")
 SANDBOX_OPT = typer.Option(
-    False, "--sandbox", help="This env is a sandbox: go ahead although its files hold placeholders (REPLACE, 123456789012, example.com). Same as sandbox = true under [env]."
+    False, "--sandbox", help="This env is a sandbox: plan (with a warning) although its files hold placeholders (REPLACE, 123456789012, example.com); up/apply refuse them all the same. Same as sandbox = true under [env]."
 )
 CONFIRM_ENV_OPT = typer.Option(
     None, "--confirm-env", metavar="NAME", help="Type the env's name here instead of at the prompt (protected envs, non-interactive runs)."
