@@ -1,0 +1,106 @@
+"""Day-2 verbs: `backup`, `backup list`, `restore`, `upgrade` (issue 18). Thin: the core is chromactl.day2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from chromactl.cli.context import JSON_OPT, REGION_OPT, app_context, complete_env
+
+
+def _age(seconds: Any) -> str:
+    if seconds is None:
+        return "?"
+    s = int(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= size:
+            return f"{s // size}{unit}"
+    return f"{s}s"
+
+
+def _size(n: Any) -> str:
+    if n is None:
+        return "?"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"  # pragma: no cover
+
+
+def _render_backup(res: dict[str, Any]) -> Any:
+    def render(console: Any) -> None:
+        console.print(f"Backup job {res['backup_job_id']} of {res['file_system_id']} into {res['vault']} ({res['region']}): {res['state']}")
+        if res.get("recovery_point_arn"):
+            console.print(f"Recovery point: {res['recovery_point_arn']}" + (f" ({_size(res.get('size_bytes'))})" if res.get("size_bytes") else ""))
+        copy = res.get("copy")
+        if copy:
+            console.print(f"Copy to {copy['region']}: {copy['state']}" + (f" ({copy['recovery_point_arn']})" if copy.get("recovery_point_arn") else "")
+                          + (f"; {copy['note']}" if copy.get("note") else ""))
+        if res["state"] != "COMPLETED":
+            console.print(f"Follow it with: chromactl backup list --env {res['env']}")
+
+    return render
+
+
+def _render_list(res: dict[str, Any], output: Any) -> Any:
+    def render(console: Any) -> None:
+        rows = []
+        for r in res["recovery_points"]:
+            copies = ", ".join(c["region"] for c in r["copies"]) or "-"
+            rows.append((r["recovery_point_arn"], r["status"], _age(r["age_s"]), _size(r["size_bytes"]),
+                         "on-demand" if r["on_demand"] else "plan", copies))
+        output.table(console, f"recovery points of {res['env']} in {res['vault']} ({res['region']})",
+                     ("recovery point", "status", "age", "size", "made by", "copies"), rows)
+
+    return render
+
+
+def register(app: typer.Typer) -> None:
+    backup = typer.Typer(help="On-demand AWS Backup recovery points of the env's data (and `backup list`).",
+                         invoke_without_command=True, no_args_is_help=False)
+    app.add_typer(backup, name="backup")
+
+    @backup.callback()
+    def backup_now(
+        ctx: typer.Context,
+        env: str | None = typer.Option(None, "--env", "-e", help="Environment name (a folder under envs/).", envvar="CHROMACTL_ENV",
+                                       autocompletion=complete_env),
+        region: str | None = REGION_OPT,
+        wait: bool = typer.Option(False, "--wait", help="Wait for the recovery point (and its copy to the failover region)."),
+        timeout: float = typer.Option(3600.0, "--timeout", help="With --wait: give up waiting after this many seconds (the job keeps running)."),
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """Start an on-demand recovery point of the env's file system in its vault."""
+        if ctx.invoked_subcommand is not None:
+            return
+        from chromactl.day2.backup import run_backup
+        from chromactl.day2.context import open_env
+        from chromactl.errors import UsageError
+
+        if not env:
+            raise UsageError("`chromactl backup` needs --env.", "Pass --env NAME (or run `chromactl backup list --env NAME`).")
+        actx = app_context(ctx, json_out)
+        d2 = open_env(env, "backup", region=region, output=actx.output, profile=actx.profile)
+        with actx.output.keepalive(f"backup {env}"):
+            res = run_backup(d2, wait=wait, timeout_s=timeout)
+        actx.output.result(res, _render_backup(res))
+
+    @backup.command("list")
+    def backup_list(
+        ctx: typer.Context,
+        env: str = typer.Option(..., "--env", "-e", help="Environment name (a folder under envs/).", envvar="CHROMACTL_ENV",
+                                autocompletion=complete_env),
+        region: str | None = REGION_OPT,
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """List the env's recovery points: age, size, who made them and where their copies are."""
+        from chromactl.day2.backup import run_list
+        from chromactl.day2.context import open_env
+
+        actx = app_context(ctx, json_out)
+        d2 = open_env(env, "backup list", region=region, output=actx.output, profile=actx.profile)
+        res = run_list(d2)
+        actx.output.result(res, _render_list(res, actx.output))
