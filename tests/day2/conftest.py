@@ -123,3 +123,58 @@ def factory_with(**clients: Any) -> Any:
         service, region = key.split("__")
         overrides[(service, region.replace("_", "-"))] = client
     return ClientFactory(overrides=overrides)
+
+
+# --- real Terraform against the offline provider (as tests/failover) ----------------------------------------
+
+from tests.failover.conftest import chroma  # noqa: E402,F401  (the session's real Chroma behind nginx, token TOKEN)
+
+
+@pytest.fixture(scope="module")
+def applied_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """envs/prod applied once, for real, by lifecycle.apply_region against the offline provider (local backend):
+    the stack as `up` leaves it, file system and protect guard included. Tests copy it (tf_project)."""
+    from chromactl.config import load_env
+    from chromactl.failover.ports import Ports
+    from chromactl.output import Output
+    from tfoffline import harness
+
+    from tests.failover.conftest import make_project
+
+    base = tmp_path_factory.mktemp("day2-template")
+    root = make_project(base / "project")
+    write_env(root, "prod", protected=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CHROMACTL_ROOT", str(root))
+        mp.setenv("CHROMACTL_BACKEND", "local")
+        mp.setenv("TF_CLI_CONFIG_FILE", str(harness.write_cli_config(base / "tfrc")))
+        mp.setenv("NO_COLOR", "1")
+        Ports().apply_region(load_env("prod"), PRIMARY, extra_vars=None, output=Output(json=True), auto_approve=True)
+    return root
+
+
+@pytest.fixture
+def tf_project(applied_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the applied project (its state included; Terraform's data dir left to a fresh init)."""
+    import shutil
+
+    from tfoffline import harness
+
+    root = tmp_path / "project"
+    shutil.copytree(applied_template, root, symlinks=True, ignore=shutil.ignore_patterns(".terraform"))
+    write_env(root, "staging", protected=False)
+    monkeypatch.setenv("CHROMACTL_ROOT", str(root))
+    monkeypatch.setenv("CHROMACTL_BACKEND", "local")
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(harness.write_cli_config(tmp_path / "tfrc")))
+    monkeypatch.setenv("NO_COLOR", "1")
+    return root
+
+
+def state_of(root: Path, env: str = "prod", region: str = PRIMARY) -> dict[str, Any]:
+    import json
+
+    return json.loads((root / ".chromactl" / "state" / env / region / "terraform.tfstate").read_text())
+
+
+def resources(state: dict[str, Any], rtype: str) -> list[dict[str, Any]]:
+    return [i["attributes"] for r in state["resources"] if r["mode"] == "managed" and r["type"] == rtype for i in r["instances"]]

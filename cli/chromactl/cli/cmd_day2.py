@@ -59,6 +59,11 @@ def _render_list(res: dict[str, Any], output: Any) -> Any:
 
 
 def register(app: typer.Typer) -> None:
+    register_backup(app)
+    register_restore(app)
+
+
+def register_backup(app: typer.Typer) -> None:
     backup = typer.Typer(help="On-demand AWS Backup recovery points of the env's data (and `backup list`).",
                          invoke_without_command=True, no_args_is_help=False)
     app.add_typer(backup, name="backup")
@@ -104,3 +109,59 @@ def register(app: typer.Typer) -> None:
         d2 = open_env(env, "backup list", region=region, output=actx.output, profile=actx.profile)
         res = run_list(d2)
         actx.output.result(res, _render_list(res, actx.output))
+
+
+def _render_restore(res: dict[str, Any]) -> Any:
+    def render(console: Any) -> None:
+        from rich.markup import escape
+
+        if res.get("dry_run"):
+            rp = res["recovery_point"]
+            console.print(f"[bold]restore {res['env']}/{res['region']}[/bold] from {escape(rp['recovery_point_arn'])} "
+                          f"(made {rp.get('recovery_point_created')}) - dry run")
+            for i, s in enumerate(res["steps"], 1):
+                console.print(f"{i}. {s['step']}")
+                for call in s["calls"]:
+                    console.print(f"   - {escape(call)}")
+            if res.get("protected"):
+                console.print(f"{res['env']} is protected: the run asks for the env's name (or --confirm-env {res['env']}).")
+            console.print("Nothing was changed.")
+            return
+        console.print(f"restore {res['env']}/{res['region']}: {res['status']}")
+        console.print(f"Data from {res['recovery_point_arn']} (as of {res.get('data_as_of')}) on {res['file_system_id']}, "
+                      f"root {res['root_directory']}")
+        if res.get("tfvars_file"):
+            console.print(f"The stack now points at it through {res['tfvars_file']}: commit that file with the env.")
+        if res.get("remove_old_file_system"):
+            console.print(f"The old file system {res['old_file_system_id']} is kept, untouched. When you no longer need it:\n"
+                          f"  {res['remove_old_file_system']}")
+        console.print(f"Journal: {res['journal']}")
+
+    return render
+
+
+def register_restore(app: typer.Typer) -> None:
+    @app.command("restore")
+    def restore(
+        ctx: typer.Context,
+        env: str = typer.Option(..., "--env", "-e", help="Environment name (a folder under envs/).", envvar="CHROMACTL_ENV",
+                                autocompletion=complete_env),
+        recovery_point: str = typer.Option(..., "--recovery-point", help="The recovery point ARN to restore (see `chromactl backup list`)."),
+        region: str | None = REGION_OPT,
+        dry_run: bool = typer.Option(False, "--dry-run", help="Check the recovery point and print every step and call; change nothing."),
+        resume: bool = typer.Option(False, "--resume", help="Continue a stopped restore from its journal."),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (a protected env still needs its name: --confirm-env)."),
+        confirm_env: str | None = typer.Option(None, "--confirm-env", help="The env's name, to confirm a restore of a protected env."),
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """Restore a recovery point into a new file system and point the env's stack at it (the old one is kept)."""
+        from chromactl.day2.restore import run_restore
+        from chromactl.errors import EXIT_FAILED
+
+        actx = app_context(ctx, json_out)
+        with actx.output.keepalive(f"restore {env}"):
+            res = run_restore(env, recovery_point, output=actx.output, region=region, dry_run=dry_run, resume=resume, yes=yes,
+                              confirm_env=confirm_env, profile=actx.profile)
+        actx.output.result(res, _render_restore(res))
+        if not dry_run and res.get("status") != "completed":
+            raise typer.Exit(EXIT_FAILED)
