@@ -127,7 +127,7 @@ def factory_with(**clients: Any) -> Any:
 
 # --- real Terraform against the offline provider (as tests/failover) ----------------------------------------
 
-from tests.failover.conftest import chroma  # noqa: E402,F401  (the session's real Chroma behind nginx, token TOKEN)
+from tests.failover.conftest import chroma  # noqa: F401  (the session's real Chroma behind nginx, token TOKEN)
 
 
 @pytest.fixture(scope="module")

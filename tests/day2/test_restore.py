@@ -37,7 +37,7 @@ class World:
 
         self.root, self.chroma = root, chroma
         self.old_fs = next(a["id"] for a in resources(state_of(root), "aws_efs_file_system"))
-        boto = lambda svc, region=PRIMARY: boto3.client(svc, region_name=region, endpoint_url=moto_url)  # noqa: E731
+        boto = lambda svc, region=PRIMARY: boto3.client(svc, region_name=region, endpoint_url=moto_url)
         ec2 = boto("ec2")
         vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
         tg = boto("elbv2").create_target_group(Name="chromactl-prod", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip")

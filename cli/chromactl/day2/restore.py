@@ -224,12 +224,12 @@ def dry_run_plan(d2: Any, recovery_point: str) -> dict[str, Any]:
     steps = [
         {"step": "preflight", "calls": [f"backup:DescribeRecoveryPoint (vault {rp['backup_vault_name']}) in {r}",
                                         f"elasticfilesystem:DescribeFileSystems ({d2.outputs.get('file_system_id')}) in {r}"]},
-        {"step": "restore", "calls": [f"backup:StartRestoreJob (newFileSystem=true, Encrypted=true, KmsKeyId=<the env's EFS key>, "
-                                      f"PerformanceMode=generalPurpose, CreationToken) in {r}",
+        {"step": "restore", "calls": [(f"backup:StartRestoreJob (newFileSystem=true, Encrypted=true, KmsKeyId=<the env's EFS key>, "
+                                      f"PerformanceMode=generalPurpose, CreationToken) in {r}"),
                                       f"backup:DescribeRestoreJob in {r}, polled until COMPLETED (bounded)"]},
         {"step": "apply", "calls": ["terraform state rm <the old file system, its replication, the protect guard> (kept in AWS, untouched)",
-                                    "write envs/<env>/chromactl.auto.tfvars.json: existing_file_system_id, existing_root_directory, "
-                                    "existing_kms_key_arn", "terraform plan + apply (access point and mount targets move to the new file system)"]},
+                                    ("write envs/<env>/chromactl.auto.tfvars.json: existing_file_system_id, existing_root_directory, "
+                                    "existing_kms_key_arn"), "terraform plan + apply (access point and mount targets move to the new file system)"]},
         {"step": "wait", "calls": [f"ecs:DescribeServices, elbv2:DescribeTargetHealth in {r}, bounded"]},
         {"step": "gate", "calls": ["Chroma: smoke, closed-loop latency vs the SLOs, collections and counts vs the manifest"]},
     ]
