@@ -556,10 +556,14 @@ def up(
     for deletion whose name the plan creates (see settle_pending_secrets).
     """
     if not env.is_aws:
+        from chromactl.day2 import version as V
         from chromactl.local.server import local_up
 
+        V.local_preflight(env)  # a chromadb older than the one that opened the data dir is refused before it starts
         local = dict(local_up(env, output))
         local["smoke"] = None if skip_checks else _smoke(env.name, None, profile, output)
+        if local["smoke"] is not None:
+            local["chroma_version_record"] = V.record_local(env)["highest"]
         return local
     from chromactl.lifecycle.outputs import read_outputs
 
