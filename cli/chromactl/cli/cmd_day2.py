@@ -61,6 +61,7 @@ def _render_list(res: dict[str, Any], output: Any) -> Any:
 def register(app: typer.Typer) -> None:
     register_backup(app)
     register_restore(app)
+    register_upgrade(app)
 
 
 def register_backup(app: typer.Typer) -> None:
@@ -165,3 +166,59 @@ def register_restore(app: typer.Typer) -> None:
         actx.output.result(res, _render_restore(res))
         if not dry_run and res.get("status") != "completed":
             raise typer.Exit(EXIT_FAILED)
+
+
+def _render_upgrade(res: dict[str, Any]) -> Any:
+    def render(console: Any) -> None:
+        from rich.markup import escape
+
+        if res.get("dry_run"):
+            console.print(f"[bold]upgrade {res['env']}/{res['region']} to {escape(res['image'])}[/bold] (Chroma {res['version']}) - dry run")
+            for i, s in enumerate(res["steps"], 1):
+                console.print(f"{i}. {s['step']}")
+                for call in s["calls"]:
+                    console.print(f"   - {escape(call)}")
+                if s.get("modelled"):
+                    console.print(f"   [dim]modelled: {escape(s['modelled'])}[/dim]")
+            d = res.get("modelled_downtime")
+            if d:
+                console.print(f"\nModelled downtime with one writer: {d['total_s']:.0f} s = {d['total_s'] / 60:.1f} min "
+                              f"(stop {d['stop_s']:.0f} s + start {d['start_s']:.0f} s + healthy {d['healthy_s']:.0f} s + "
+                              f"index load {d['index_load_s']:.0f} s for {d['vectors']:,} x {d['dims']} vectors = {d['index_mib']:,} MiB); "
+                              f"RTO target {res['rto_target_minutes']:g} min. Figures: docs/upgrade.md.")
+            else:
+                console.print("\nNo expected_vectors / vector_dimensions in the env's terraform.tfvars: downtime not modelled.")
+            console.print("Nothing was changed.")
+            return
+        if res.get("status") == "unchanged":
+            console.print(res["note"])
+            return
+        console.print(f"upgrade {res['env']}/{res['region']}: {res['status']}, now {res['image']} (was {res['previous_image']})")
+        console.print(f"Pre-upgrade recovery point: {res.get('pre_upgrade_recovery_point')}")
+        console.print(f"Journal: {res['journal']}")
+
+    return render
+
+
+def register_upgrade(app: typer.Typer) -> None:
+    @app.command("upgrade")
+    def upgrade(
+        ctx: typer.Context,
+        env: str = typer.Option(..., "--env", "-e", help="Environment name (a folder under envs/).", envvar="CHROMACTL_ENV",
+                                autocompletion=complete_env),
+        image: str = typer.Option(..., "--image", help="The Chroma image, pinned: repo:tag@sha256:<digest>."),
+        region: str | None = REGION_OPT,
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print every step, its calls and the modelled downtime; change nothing."),
+        resume: bool = typer.Option(False, "--resume", help="Continue a stopped upgrade from its journal."),
+        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (a protected env still needs its name: --confirm-env)."),
+        confirm_env: str | None = typer.Option(None, "--confirm-env", help="The env's name, to confirm an upgrade of a protected env."),
+        json_out: bool = JSON_OPT,
+    ) -> None:
+        """Upgrade Chroma: backup first, apply the image, gate on checks; roll back (and restore) on a failed gate."""
+        from chromactl.day2.upgrade import run_upgrade
+
+        actx = app_context(ctx, json_out)
+        with actx.output.keepalive(f"upgrade {env}"):
+            res = run_upgrade(env, image, output=actx.output, region=region, dry_run=dry_run, resume=resume, yes=yes,
+                              confirm_env=confirm_env, profile=actx.profile)
+        actx.output.result(res, _render_upgrade(res))

@@ -180,15 +180,18 @@ def _iso(dt: Any) -> str | None:
 
 
 def take_backup(t: BackupTarget, factory: Any, clock: Clock, *, wait: bool, timeout_s: float, poll_s: float,
-                token: str | None = None, checkpoint: Any = None) -> dict[str, Any]:
+                token: str | None = None, checkpoint: Any = None, job_id: str | None = None) -> dict[str, Any]:
     """Start an on-demand backup; with wait, wait for it and copy it to the failover region where enabled.
 
     checkpoint(key, value), when given, saves the job id before the wait (a journal), so a resumed
     run waits on the same job instead of starting a second one."""
     token = token or f"chromactl-{t.env}-{uuid.uuid4().hex[:16]}"
-    started = start_backup(t, factory, token=token)
-    if checkpoint is not None:
-        checkpoint("backup_job_id", started["backup_job_id"])
+    if job_id:  # resumed: wait on the job started before, never a second one
+        started = {"backup_job_id": job_id, "recovery_point_arn": None, "idempotency_token": token}
+    else:
+        started = start_backup(t, factory, token=token)
+        if checkpoint is not None:
+            checkpoint("backup_job_id", started["backup_job_id"])
     result: dict[str, Any] = {"env": t.env, "region": t.region, "vault": t.vault, "file_system_id": t.file_system_id, **started,
                               "state": "STARTED", "copy": None}
     if not wait:
@@ -196,7 +199,7 @@ def take_backup(t: BackupTarget, factory: Any, clock: Clock, *, wait: bool, time
             result["copy"] = {"region": t.copy_region, "state": "NOT_STARTED",
                               "note": "a copy needs the completed recovery point: run with --wait to copy it to the failover region"}
         return result
-    result.update(wait_backup(t, factory, started["backup_job_id"], clock, timeout_s=timeout_s, poll_s=poll_s))
+    result.update(wait_backup(t, factory, str(started["backup_job_id"]), clock, timeout_s=timeout_s, poll_s=poll_s))
     result["copy"] = copy_to_failover(t, factory, str(result["recovery_point_arn"]), clock, timeout_s=timeout_s, poll_s=poll_s,
                                       token=f"{token}-copy"[:64])
     return result

@@ -43,3 +43,16 @@ def open_env(env_name: str, verb: str, *, region: str | None, output: Output, pr
 
         factory = ClientFactory(profile=profile)
     return Day2(env=env, region=the_region, outputs=dict(outputs), factory=factory, output=output, profile=profile)
+
+
+def confirm_changes(d2: Day2, changes: list[tuple[str, str, str]], *, yes: bool, confirm_env: str | None) -> None:
+    """The one confirmation policy (lifecycle.guard.check_apply), asked before a day-2 verb starts anything:
+    `changes` are the (action, type, address) its apply will make; a replace or delete on a protected env
+    needs the env's name typed (or --confirm-env); anything else --yes or a y/N at a terminal."""
+    from chromactl.lifecycle.guard import check_apply
+    from chromactl.lifecycle.summary import PlanSummary
+
+    summary = PlanSummary()
+    for action, rtype, address in changes:
+        summary.add(action, rtype, address)
+    check_apply(d2.env, d2.region, summary, d2.output, auto_approve=yes, confirm_env=confirm_env)

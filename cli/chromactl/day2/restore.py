@@ -111,15 +111,11 @@ def current_kms_key(d2: Any) -> str:
 
 
 def confirm(d2: Any, yes: bool, confirm_env: str | None) -> None:
-    """The one confirmation policy (lifecycle.guard.check_apply), asked before anything starts: a restore
-    replaces the access point and mount targets, so a protected env needs its name typed."""
-    from chromactl.lifecycle.guard import check_apply
-    from chromactl.lifecycle.summary import PlanSummary
+    """Asked before anything starts: a restore replaces the access point and mount targets."""
+    from chromactl.day2.context import confirm_changes
 
-    summary = PlanSummary()
-    for action, rtype, address in (*_REPLACED, *((_ALARM,) if d2.outputs.get("replica_file_system_id") else ())):
-        summary.add(action, rtype, address)
-    check_apply(d2.env, d2.region, summary, d2.output, auto_approve=yes, confirm_env=confirm_env)
+    alarm = [_ALARM] if d2.outputs.get("replica_file_system_id") else []
+    confirm_changes(d2, [*_REPLACED, *alarm], yes=yes, confirm_env=confirm_env)
 
 
 def forget_old_file_system(d2: Any) -> list[str]:
