@@ -5,131 +5,17 @@ Stubbers (moto has neither restore jobs nor recovery points), ECS/ELBv2/S3/Secre
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.stub import ANY
-from chromactl.day2.restore import run_restore
 from chromactl.errors import OperationFailed, UsageError
-from chromactl.failover.core import Settings
-from chromactl.output import Output
 
-from tests.day2.conftest import ACCOUNT, PRIMARY, ROLE, resources, state_of
-from tests.failover.conftest import SEED, TOKEN
+from tests.day2.conftest import ACCOUNT, PRIMARY, resources, state_of
+from tests.day2.world import KMS, NEW_FS, World
+from tests.failover.conftest import SEED
 
 pytestmark = pytest.mark.timeout(600)  # a hang guard: two real Terraform runs on a busy machine
-
-NEW_FS = "fs-0aaaabbbbccccdddd"
-KMS = f"arn:aws:kms:{PRIMARY}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
-RP = f"arn:aws:backup:{PRIMARY}:{ACCOUNT}:recovery-point:rp-3h"
-JOB_STARTED = datetime(2026, 12, 2, 1, 0, 1, 250000, tzinfo=UTC)
-
-
-class World:
-    """Stubbed AWS Backup / EFS / ECS in the primary region, moto for the rest, and the ports the run uses."""
-
-    def __init__(self, root: Path, moto_url: str, chroma: Any):
-        import boto3
-        from botocore.stub import Stubber
-        from chromactl.aws.session import ClientFactory
-
-        self.root, self.chroma = root, chroma
-        self.old_fs = next(a["id"] for a in resources(state_of(root), "aws_efs_file_system"))
-        boto = lambda svc, region=PRIMARY: boto3.client(svc, region_name=region, endpoint_url=moto_url)
-        ec2 = boto("ec2")
-        vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
-        tg = boto("elbv2").create_target_group(Name="chromactl-prod", Protocol="HTTP", Port=8000, VpcId=vpc, TargetType="ip")
-        self.tg = tg["TargetGroups"][0]["TargetGroupArn"]
-        boto("elbv2").register_targets(TargetGroupArn=self.tg, Targets=[{"Id": "10.30.1.10", "Port": 8000}])
-        self.secret = boto("secretsmanager").create_secret(Name="chromactl-prod/alb-token", SecretString=TOKEN)["ARN"]
-        s3 = boto("s3", "us-east-2")
-        s3.create_bucket(Bucket="chromactl-state-test", CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
-        self.s3 = s3
-        clients = {svc: boto3.client(svc, region_name=PRIMARY) for svc in ("backup", "efs", "ecs")}
-        self.stubs = {svc: Stubber(c) for svc, c in clients.items()}
-        for s in self.stubs.values():
-            s.activate()
-        self.factory = ClientFactory(overrides={(svc, PRIMARY): c for svc, c in clients.items()})
-        self.applies: list[dict[str, Any]] = []
-
-    def manifest(self, counts: dict[str, int], hours_ago: float = 5) -> None:
-        entry = {"recorded_at": (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat(timespec="seconds"), "region": PRIMARY,
-                 "collections": counts, "total_records": sum(counts.values())}
-        self.s3.put_object(Bucket="chromactl-state-test", Key="chromactl/prod/manifest.json",
-                           Body=json.dumps({"version": 1, "env": "prod", "entries": [entry]}).encode())
-
-    def queue_preflight(self, *, vault_has_it: bool = True, efs: bool = True) -> None:
-        b = self.stubs["backup"]
-        if not vault_has_it:
-            b.add_client_error("describe_recovery_point", "ResourceNotFoundException", http_status_code=404,
-                               expected_params={"BackupVaultName": "chromactl-prod", "RecoveryPointArn": RP})
-            return
-        b.add_response("describe_recovery_point", {
-            "RecoveryPointArn": RP, "BackupVaultName": "chromactl-prod", "ResourceType": "EFS", "Status": "COMPLETED",
-            "ResourceArn": f"arn:aws:elasticfilesystem:{PRIMARY}:{ACCOUNT}:file-system/{self.old_fs}",
-            "CreationDate": datetime.now(UTC) - timedelta(hours=3), "BackupSizeInBytes": 123456},
-            {"BackupVaultName": "chromactl-prod", "RecoveryPointArn": RP})
-        if not efs:
-            return
-        self.stubs["efs"].add_response("describe_file_systems", {"FileSystems": [{
-            "OwnerId": ACCOUNT, "CreationToken": "chromactl-prod", "FileSystemId": self.old_fs, "CreationTime": datetime.now(UTC),
-            "LifeCycleState": "available", "NumberOfMountTargets": 2, "SizeInBytes": {"Value": 1024}, "PerformanceMode": "generalPurpose",
-            "Encrypted": True, "KmsKeyId": KMS, "Tags": []}]}, {"FileSystemId": self.old_fs})
-
-    def queue_restore(self) -> None:
-        b = self.stubs["backup"]
-        # EFS restore metadata (https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-efs.html#efs-restore-cli)
-        b.add_response("start_restore_job", {"RestoreJobId": "job-r1"}, {
-            "RecoveryPointArn": RP, "IamRoleArn": ROLE, "IdempotencyToken": ANY, "ResourceType": "EFS",
-            "Metadata": {"file-system-id": self.old_fs, "newFileSystem": "true", "Encrypted": "true", "KmsKeyId": KMS,
-                         "PerformanceMode": "generalPurpose", "CreationToken": ANY}})
-        job = {"RestoreJobId": "job-r1", "RecoveryPointArn": RP, "CreationDate": JOB_STARTED}
-        b.add_response("describe_restore_job", {**job, "Status": "RUNNING", "PercentDone": "50%"}, {"RestoreJobId": "job-r1"})
-        b.add_response("describe_restore_job", {**job, "Status": "COMPLETED",
-                                                "CreatedResourceArn": f"arn:aws:elasticfilesystem:{PRIMARY}:{ACCOUNT}:file-system/{NEW_FS}"},
-                       {"RestoreJobId": "job-r1"})
-
-    def queue_wait(self) -> None:
-        svc = {"serviceName": "chromactl-prod", "status": "ACTIVE", "desiredCount": 1, "runningCount": 1, "pendingCount": 0,
-               "deployments": [{"id": "ecs-svc/2", "status": "PRIMARY", "desiredCount": 1, "runningCount": 1, "pendingCount": 0,
-                                "rolloutState": "COMPLETED"}]}
-        self.stubs["ecs"].add_response("describe_services", {"services": [svc], "failures": []}, {"cluster": ANY, "services": ANY})
-
-    def ports(self) -> Any:
-        from chromactl.failover.ports import Ports
-
-        real = Ports()
-
-        def apply(env: Any, region: str, **kw: Any) -> dict[str, Any]:
-            self.applies.append(kw)
-            outputs = real.apply_region(env, region, **kw)  # real Terraform, offline provider
-            # the offline provider makes nothing in moto: the two ARNs later steps dereference are moto's
-            return {**outputs, "target_group_arn": self.tg, "token_secret_arn": self.secret}
-
-        def wait(*a: Any, **kw: Any) -> dict[str, Any]:
-            self.queue_wait()
-            return real.wait_stable(*a, **kw)
-
-        return Ports(apply_region=apply, wait_stable=wait, read_token=real.read_token, smoke=real.smoke, latency=real.latency)
-
-    def settings(self) -> Settings:
-        return Settings(poll_interval_s=0.0, restore_timeout_s=5, wait_timeout_s=10, latency_queries=20, latency_concurrency=2,
-                        smoke_vectors=20, latency_seed_vectors=50, endpoint_override=self.chroma.url)
-
-    def go(self, **kw: Any) -> dict[str, Any]:
-        return run_restore("prod", kw.pop("recovery_point", RP), output=Output(json=True), root=self.root, factory=self.factory,
-                           ports=self.ports(), settings=self.settings(), **kw)
-
-    def close(self) -> None:
-        for s in self.stubs.values():
-            s.deactivate()
-
-    def assert_stubs_used(self) -> None:
-        for s in self.stubs.values():
-            s.assert_no_pending_responses()
-
 
 @pytest.fixture
 def world(tf_project: Path, aws_env: Any, chroma: Any) -> Any:

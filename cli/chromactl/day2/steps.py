@@ -66,7 +66,7 @@ def run_steps(journal: Journal, funcs: Mapping[str, Callable[[], dict[str, Any]]
                 raise
             hint = exc.hint if isinstance(exc, ChromactlError) and exc.hint else "Fix the cause, then run again with --resume."
             raise OperationFailed(f"The {verb} stopped at step {name!r}: {message.rstrip('.')}.",
-                                  f"{hint} Finished steps are not redone (journal: {journal.path}).") from None
+                                  f"{hint} Then run again with --resume: finished steps are not redone (journal: {journal.path}).") from None
         journal.finish(name, result, time.monotonic() - started)
         if i == total:
             journal.status = "completed"

@@ -14,6 +14,7 @@ Steps (journaled like the failover; `--resume` continues, a done step is never r
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,23 +47,41 @@ def current_image(d2: Any) -> str | None:
     return images[0] if images else None
 
 
+def configured_image(env: Any) -> str | None:
+    """The stack's `image` input as the env sets it: chromactl.auto.tfvars.json (a previous upgrade), else terraform.tfvars.
+    (The task definition may name another reference for the same image: a pull-through cache's ECR path.)"""
+    from chromactl.day2 import tfvars
+
+    managed = tfvars.read(env).get("image")
+    if managed:
+        return str(managed)
+    try:
+        text = (env.dir / "terraform.tfvars").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    m = re.search(r'^\s*image\s*=\s*"([^"]+)"', text, re.MULTILINE)
+    return m.group(1) if m else None
+
+
 def preflight(d2: Any, image: str) -> dict[str, Any]:
     """Everything that can refuse the upgrade; changes nothing."""
     target = V.parse_image(image)
-    previous = current_image(d2)
-    if not previous:
-        raise OperationFailed(f"No task definition in the state of {d2.env.name}/{d2.region}: nothing runs to upgrade.",
+    running_image = current_image(d2)
+    previous = configured_image(d2.env)
+    if not running_image or not previous:
+        raise OperationFailed(f"No task definition in the state of {d2.env.name}/{d2.region}, or no image in its tfvars: nothing runs to upgrade.",
                               f"Bring the env up first: chromactl up --env {d2.env.name} (with image = \"{image}\" in its terraform.tfvars).")
     record = V.read_record(d2.env, d2.factory)
     floor = dict(record)
     try:
-        running = V.parse_image(previous).version
+        running = V.parse_image(running_image).version
     except UsageError:
         running = None  # an unpinned image from before this check: the record alone decides
     if running and (not floor.get("highest") or V.version_key(running) > V.version_key(str(floor["highest"]))):
         floor = {**floor, "highest": running, "history": [*floor.get("history", []), {"chroma_version": running, "recorded_at": "now (running)"}]}
     V.refuse_downgrade(d2.env, target.version, floor)
-    return {"image": target.reference, "version": target.version, "previous_image": previous, "previous_version": running,
+    return {"image": target.reference, "version": target.version, "previous_image": previous, "running_image": running_image,
+            "previous_version": running,
             "highest_recorded": record.get("highest"), "same": previous == target.reference}
 
 
