@@ -143,3 +143,15 @@ def test_cli_refuses_the_local_env(project: Path, capsys: pytest.CaptureFixture[
     err = capsys.readouterr().err
     assert "`backup` works on AWS envs" in err and err.count("error:") == 1 and "Traceback" not in err
     assert FS  # the constant names the file system the outputs carry
+
+
+def test_moto_server_has_no_backup_jobs_so_the_stubber_stands_in(aws_env: Any) -> None:
+    """Why these tests use botocore's Stubber: moto 5.2.5's server routes no backup-jobs, copy-jobs, restore-jobs or
+    recovery-points paths (moto/backup/urls.py), so StartBackupJob fails there instead of making a job."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    backup = boto3.client("backup", region_name=PRIMARY, endpoint_url=aws_env.url)
+    backup.create_backup_vault(BackupVaultName="chromactl-prod")  # vaults: moto has them
+    with pytest.raises(ClientError):
+        backup.start_backup_job(BackupVaultName="chromactl-prod", ResourceArn=FS_ARN, IamRoleArn=ROLE)
