@@ -22,31 +22,11 @@ ROLE = f"arn:aws:iam::{ACCOUNT}:role/chromactl-prod-{PRIMARY}-backup"
 FS_ARN = f"arn:aws:elasticfilesystem:{PRIMARY}:{ACCOUNT}:file-system/{FS}"
 DR_VAULT_ARN = f"arn:aws:backup:{FAILOVER}:{ACCOUNT}:backup-vault:{DR_VAULT}"
 
-ENV_TOML = """[env]
-kind = "aws"
-protected = {protected}
-sandbox = true
-account_id = "{account}"
-
-[regions]
-primary = "{primary}"
-failover = ["{failover}"]
-
-[state]
-bucket = "chromactl-state-test"
-region = "us-east-2"
-
-[slo]
-p95_ms = 2000
-p99_ms = 5000
-rto_minutes = 15
-"""
-
-
 def write_env(root: Path, name: str, *, protected: bool) -> None:
-    d = root / "envs" / name
-    d.mkdir(parents=True, exist_ok=True)
-    (d / "chromactl.toml").write_text(ENV_TOML.format(protected=str(protected).lower(), account=ACCOUNT, primary=PRIMARY, failover=FAILOVER))
+    """The failover tests' env file (primary us-east-1, failover us-west-2, state bucket in us-east-2)."""
+    from tests.failover.conftest import write_env as failover_env
+
+    failover_env(root, name, protected=protected)
 
 
 def stack_outputs(env: str = "prod", *, copy: bool = True) -> dict[str, Any]:

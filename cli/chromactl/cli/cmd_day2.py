@@ -6,7 +6,24 @@ from typing import Any
 
 import typer
 
-from chromactl.cli.context import JSON_OPT, REGION_OPT, app_context, complete_env
+from chromactl.cli.context import ENV_OPT, JSON_OPT, REGION_OPT, app_context, complete_env
+
+# Options restore and upgrade share, spelled once.
+RESUME_OPT = typer.Option(False, "--resume", help="Continue a stopped run from its journal (finished steps are not redone).")
+YES_OPT = typer.Option(False, "--yes", "-y", help="Do not ask (a protected env still needs its name: --confirm-env).")
+CONFIRM_OPT = typer.Option(None, "--confirm-env", help="The env's name, to confirm the change on a protected env.")
+
+
+def _print_steps(console: Any, steps: list[dict[str, Any]]) -> None:
+    """A dry run's numbered steps and the calls each would make."""
+    from rich.markup import escape
+
+    for i, s in enumerate(steps, 1):
+        console.print(f"{i}. {s['step']}")
+        for call in s["calls"]:
+            console.print(f"   - {escape(call)}")
+        if s.get("modelled"):
+            console.print(f"   [dim]modelled: {escape(s['modelled'])}[/dim]")
 
 
 def _age(seconds: Any) -> str:
@@ -97,8 +114,7 @@ def register_backup(app: typer.Typer) -> None:
     @backup.command("list")
     def backup_list(
         ctx: typer.Context,
-        env: str = typer.Option(..., "--env", "-e", help="Environment name (a folder under envs/).", envvar="CHROMACTL_ENV",
-                                autocompletion=complete_env),
+        env: str = ENV_OPT,
         region: str | None = REGION_OPT,
         json_out: bool = JSON_OPT,
     ) -> None:
@@ -120,10 +136,7 @@ def _render_restore(res: dict[str, Any]) -> Any:
             rp = res["recovery_point"]
             console.print(f"[bold]restore {res['env']}/{res['region']}[/bold] from {escape(rp['recovery_point_arn'])} "
                           f"(made {rp.get('recovery_point_created')}) - dry run")
-            for i, s in enumerate(res["steps"], 1):
-                console.print(f"{i}. {s['step']}")
-                for call in s["calls"]:
-                    console.print(f"   - {escape(call)}")
+            _print_steps(console, res["steps"])
             if res.get("protected"):
                 console.print(f"{res['env']} is protected: the run asks for the env's name (or --confirm-env {res['env']}).")
             console.print("Nothing was changed.")
@@ -145,14 +158,13 @@ def register_restore(app: typer.Typer) -> None:
     @app.command("restore")
     def restore(
         ctx: typer.Context,
-        env: str = typer.Option(..., "--env", "-e", help="Environment name (a folder under envs/).", envvar="CHROMACTL_ENV",
-                                autocompletion=complete_env),
+        env: str = ENV_OPT,
         recovery_point: str = typer.Option(..., "--recovery-point", help="The recovery point ARN to restore (see `chromactl backup list`)."),
         region: str | None = REGION_OPT,
         dry_run: bool = typer.Option(False, "--dry-run", help="Check the recovery point and print every step and call; change nothing."),
-        resume: bool = typer.Option(False, "--resume", help="Continue a stopped restore from its journal."),
-        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (a protected env still needs its name: --confirm-env)."),
-        confirm_env: str | None = typer.Option(None, "--confirm-env", help="The env's name, to confirm a restore of a protected env."),
+        resume: bool = RESUME_OPT,
+        yes: bool = YES_OPT,
+        confirm_env: str | None = CONFIRM_OPT,
         json_out: bool = JSON_OPT,
     ) -> None:
         """Restore a recovery point into a new file system and point the env's stack at it (the old one is kept)."""
@@ -174,12 +186,7 @@ def _render_upgrade(res: dict[str, Any]) -> Any:
 
         if res.get("dry_run"):
             console.print(f"[bold]upgrade {res['env']}/{res['region']} to {escape(res['image'])}[/bold] (Chroma {res['version']}) - dry run")
-            for i, s in enumerate(res["steps"], 1):
-                console.print(f"{i}. {s['step']}")
-                for call in s["calls"]:
-                    console.print(f"   - {escape(call)}")
-                if s.get("modelled"):
-                    console.print(f"   [dim]modelled: {escape(s['modelled'])}[/dim]")
+            _print_steps(console, res["steps"])
             d = res.get("modelled_downtime")
             if d:
                 console.print(f"\nModelled downtime with one writer: {d['total_s']:.0f} s = {d['total_s'] / 60:.1f} min "
@@ -204,14 +211,13 @@ def register_upgrade(app: typer.Typer) -> None:
     @app.command("upgrade")
     def upgrade(
         ctx: typer.Context,
-        env: str = typer.Option(..., "--env", "-e", help="Environment name (a folder under envs/).", envvar="CHROMACTL_ENV",
-                                autocompletion=complete_env),
+        env: str = ENV_OPT,
         image: str = typer.Option(..., "--image", help="The Chroma image, pinned: repo:tag@sha256:<digest>."),
         region: str | None = REGION_OPT,
         dry_run: bool = typer.Option(False, "--dry-run", help="Print every step, its calls and the modelled downtime; change nothing."),
-        resume: bool = typer.Option(False, "--resume", help="Continue a stopped upgrade from its journal."),
-        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (a protected env still needs its name: --confirm-env)."),
-        confirm_env: str | None = typer.Option(None, "--confirm-env", help="The env's name, to confirm an upgrade of a protected env."),
+        resume: bool = RESUME_OPT,
+        yes: bool = YES_OPT,
+        confirm_env: str | None = CONFIRM_OPT,
         json_out: bool = JSON_OPT,
     ) -> None:
         """Upgrade Chroma: backup first, apply the image, gate on checks; roll back (and restore) on a failed gate."""

@@ -26,27 +26,13 @@ from typing import Any
 
 from chromactl.config import EnvConfig
 from chromactl.errors import OperationFailed
-from chromactl.failover.aws import Clock
+from chromactl.failover.aws import Clock, _aware, _desc
 
 START_WINDOW_MIN = 60  # the model's floor for StartWindowMinutes
 COMPLETE_WINDOW_MIN = 360  # as the stack's plan rule (completion_window = 360)
 MAX_PAGES = 50
 _DONE_BAD = ("ABORTED", "FAILED", "EXPIRED", "PARTIAL")
 _EFS_ID = re.compile(r"^fs-[0-9a-f]{8,40}$")
-
-
-def _desc(exc: BaseException) -> str:
-    from chromactl.aws.session import describe_aws_error
-
-    return describe_aws_error(exc)
-
-
-def _aware(dt: Any) -> datetime | None:
-    if dt is None:
-        return None
-    if isinstance(dt, str):
-        dt = datetime.fromisoformat(dt)
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
