@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from chromactl.errors import OperationFailed, UsageError
+from chromactl.output import Output
 
 from tests.day2.conftest import ACCOUNT, PRIMARY, resources, state_of
 from tests.day2.world import KMS, NEW_FS, World
@@ -51,6 +52,14 @@ def test_restore_points_the_stack_at_a_new_file_system_and_keeps_the_old(world: 
     assert tfvars == {"existing_file_system_id": NEW_FS, "existing_root_directory": root, "existing_kms_key_arn": KMS}
     assert res["gate"]["data"]["ok"] and res["gate"]["smoke_ok"] and res["gate"]["latency_ok"]
     assert all(n in res["gate"]["observed"] for n in SEED)
+    assert res["gate"]["chroma_version_recorded"] == "1.5.9"  # the version that opened the restored data
+    # a later plain plan (no -var: what `chromactl plan/apply` runs) keeps the stack on the restored file system
+    from chromactl.config import load_env
+    from chromactl.lifecycle.core import plan
+
+    later = plan(load_env("prod", world.root), PRIMARY, Output(json=True))
+    touched = [a for action in ("create", "replace", "delete") for a in later.summary.addresses[action] if ".module.efs." in a]
+    assert touched == [], later.summary.to_dict()
 
 
 def world_apply_forgotten(world: World) -> list[str]:

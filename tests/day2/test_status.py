@@ -56,3 +56,26 @@ def test_status_shows_image_version_record_and_newest_recovery_point(project: Pa
     with console.capture() as cap:
         render_status(console, data)
     assert f"chroma: {IMAGE} (Chroma 1.6.0); highest version that opened the data: 1.6.0" in cap.get()
+
+
+def test_a_passing_check_records_the_configured_image_version(project: Path, aws_env: Any) -> None:
+    """What `up` (after its smoke) and restore (after its gate) call: the env's configured image's version into the record;
+    an image it cannot read a version from is a warning, never a failed `up`."""
+    import boto3
+    from chromactl.aws.session import ClientFactory
+    from chromactl.output import Output
+
+    boto3.client("s3", region_name="us-east-2").create_bucket(Bucket="chromactl-state-test",
+                                                              CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
+    env = load_env("prod")
+    factory = ClientFactory()
+    (env.dir / "terraform.tfvars").write_text(f'# the image\nimage = "{IMAGE}"\n')
+    assert V.record_after_check(env, PRIMARY, factory, Output(json=True)) == "1.6.0"
+    assert V.read_record(env, factory)["highest"] == "1.6.0"
+    (env.dir / "terraform.tfvars").write_text('image = "chromadb/chroma:latest"\n')
+    warned: list[str] = []
+    out = Output(json=True)
+    out.warn = warned.append  # type: ignore[method-assign]
+    assert V.record_after_check(env, PRIMARY, factory, out) is None
+    assert warned and "could not record the Chroma version" in warned[0]
+    assert V.read_record(env, factory)["highest"] == "1.6.0"

@@ -211,6 +211,9 @@ class RestoreRun:
             raise OperationFailed(f"The restored data failed the checks: {'; '.join(result.failed)}.",
                                   "The old file system is untouched: point the stack back with the printed command, or restore an older "
                                   "recovery point; after fixing a transient cause, --resume runs the checks again.")
+        from chromactl.day2.version import record_after_check
+
+        result.report["chroma_version_recorded"] = record_after_check(self.d2.env, self.d2.region, self.d2.factory, self.d2.output)
         return result.report
 
 

@@ -180,3 +180,21 @@ def record_local(env: EnvConfig) -> dict[str, Any]:
     state = _read_state(env) or {}
     version = str(state.get("chroma_version") or _chroma_version())
     return record(env, version, image=f"chromadb=={version} (local)", region=None)
+
+
+def record_after_check(env: EnvConfig, region: str, factory: Any, output: Any) -> str | None:
+    """After a passing check of an AWS stack (`up`'s smoke, restore's gate): record the version of the image the
+    env configures (day2.upgrade.configured_image). Best effort, like the manifest: a warning, never a failure."""
+    from chromactl.day2.upgrade import configured_image
+
+    try:
+        image = configured_image(env)
+        if not image:
+            return None
+        version = parse_image(image).version
+        record(env, version, image=image, region=region, factory=factory)
+    except Exception as exc:  # noqa: BLE001 - the stack is up and checked either way
+        output.warn(f"could not record the Chroma version that opened the data ({getattr(exc, 'message', exc)}); "
+                    f"`chromactl upgrade` then cannot refuse a downgrade below it.")
+        return None
+    return version

@@ -620,6 +620,9 @@ def up(
     alb = outputs.get("alb_dns_name")
     data["smoke"] = _smoke(env.name, the_region, profile, output, alb_dns_name=alb)
     data["manifest"] = _record_manifest(env, the_region, profile, factory, output, alb_dns_name=alb)
+    from chromactl.day2.version import record_after_check
+
+    data["chroma_version_record"] = record_after_check(env, the_region, factory, output)
     return data
 
 
