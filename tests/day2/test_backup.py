@@ -155,3 +155,11 @@ def test_moto_server_has_no_backup_jobs_so_the_stubber_stands_in(aws_env: Any) -
     backup.create_backup_vault(BackupVaultName="chromactl-prod")  # vaults: moto has them
     with pytest.raises(ClientError):
         backup.start_backup_job(BackupVaultName="chromactl-prod", ResourceArn=FS_ARN, IamRoleArn=ROLE)
+
+
+def test_a_timeout_that_is_not_positive_is_refused(project: Path) -> None:
+    from chromactl.errors import UsageError
+
+    day2 = open_env("prod", "backup", region=None, output=Output(json=True), outputs=stack_outputs(), factory=factory_with())
+    with pytest.raises(UsageError, match="--timeout must be a positive number of seconds, not -1"):
+        B.run_backup(day2, wait=True, timeout_s=-1)
