@@ -89,7 +89,7 @@ def test_protected_env_without_the_typed_name_changes_nothing(world: World, monk
 @pytest.mark.parametrize("step", ["backup", "apply", "wait", "gate"])
 def test_a_failure_at_each_step_then_resume_completes_without_redoing(world: World, step: str) -> None:
     world.queue_backup(fail_first_describe=step == "backup")
-    faults = {"apply": {"apply": 1}, "wait": {"wait": 1}, "gate": {"token": 1}}.get(step, {})
+    faults = {"apply": {"apply": {1}}, "wait": {"wait": {1}}, "gate": {"token": {1}}}.get(step, {})
     ports = world.ports(real_apply=False, faults=faults)
     with pytest.raises(OperationFailed) as exc:
         world.upgrade(NEW, confirm_env="prod", ports=ports)
@@ -133,3 +133,16 @@ def test_when_the_previous_version_fails_too_the_pre_upgrade_recovery_point_is_r
     assert [a["extra_vars"].get("image") for a in world.applies] == [NEW, OLD, None]
     assert world.applies[-1]["extra_vars"]["existing_file_system_id"] == NEW_FS
     assert tfvars(world)["image"] == OLD and tfvars(world)["existing_file_system_id"] == NEW_FS
+
+
+def test_a_failure_mid_rollback_then_resume_finishes_the_rollback_once(world: World) -> None:
+    world.queue_backup()
+    broken_new = lambda applies: applies[-1]["extra_vars"]["image"] != NEW
+    ports = world.ports(real_apply=False, faults={"wait": {2}}, smoke_ok=broken_new)  # the rollback's wait fails once
+    with pytest.raises(OperationFailed, match="stopped at step 'rollback'"):
+        world.upgrade(NEW, confirm_env="prod", ports=ports)
+    with pytest.raises(OperationFailed, match=f"rolled back to {OLD}; the data was not migrated"):
+        world.upgrade(NEW, confirm_env="prod", ports=ports, resume=True)
+    world.assert_stubs_used()
+    assert [a["extra_vars"]["image"] for a in world.applies] == [NEW, OLD]  # the rollback's apply was not redone
+    assert world.calls["wait"] == 3 and tfvars(world) == {"image": OLD}

@@ -118,9 +118,9 @@ class World:
         outs = {k: v.get("value") for k, v in state_of(self.root)["outputs"].items()}
         return {**outs, "target_group_arn": self.tg, "token_secret_arn": self.secret}
 
-    def ports(self, *, real_apply: bool = True, faults: dict[str, int] | None = None, smoke_ok: Any = None) -> Any:
+    def ports(self, *, real_apply: bool = True, faults: dict[str, set[int]] | None = None, smoke_ok: Any = None) -> Any:
         """The run's ports. real_apply: Terraform for real (offline provider), else the applied state's outputs
-        (recorded). faults: port name -> how many first calls raise. smoke_ok(applies) decides a smoke verdict."""
+        (recorded). faults: port name -> which calls (1 = the first) raise. smoke_ok(applies) decides a smoke verdict."""
         from chromactl.failover.ports import Ports
 
         real = Ports()
@@ -128,9 +128,8 @@ class World:
 
         def fault(name: str) -> None:
             self.calls[name] = self.calls.get(name, 0) + 1
-            if faults.get(name, 0) > 0:
-                faults[name] -= 1
-                raise OperationFailed(f"injected failure in {name}.", "Run again with --resume.")
+            if self.calls[name] in faults.get(name, set()):
+                raise OperationFailed(f"injected failure in {name} (call {self.calls[name]}).", "Run again with --resume.")
 
         def apply(env: Any, region: str, **kw: Any) -> dict[str, Any]:
             fault("apply")
