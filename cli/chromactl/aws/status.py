@@ -4,7 +4,8 @@ Sections, each read on its own so one failing API never hides the rest:
 endpoint; ECS service (running/desired/pending, deployments); target
 health; CloudWatch alarms in ALARM whose names start with the env's prefix;
 EFS replication (state and lag from LastReplicatedTimestamp); the newest AWS
-Backup recovery point. `healthy` is False when the service is short of tasks,
+Backup recovery point; the running image, its Chroma version and the highest
+version that has opened the data (chromactl.day2.status). `healthy` is False when the service is short of tasks,
 a target is unhealthy, an alarm fires, or replication is in error; the CLI
 then exits 1.
 """
@@ -151,6 +152,9 @@ def collect_status(env: EnvConfig, region: str, outputs: dict[str, Any], factory
     alarms = alarms_section(env, region, outputs, factory)
     replication = replication_section(region, outputs, factory, now)
     recovery = recovery_section(region, outputs, factory, now)
+    from chromactl.day2.status import chroma_section
+
+    chroma = chroma_section(env, region, service, factory)
     problems: list[str] = []
     if "error" in service:
         problems.append("service: " + service["error"])
@@ -175,5 +179,6 @@ def collect_status(env: EnvConfig, region: str, outputs: dict[str, Any], factory
         "alarms": alarms,
         "replication": replication,
         "recovery_point": recovery,
+        "chroma": chroma,
         "checked_at": now,
     }

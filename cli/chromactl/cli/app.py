@@ -18,6 +18,7 @@ import typer.core
 from chromactl import __version__
 from chromactl.cli import (
     cmd_checks,
+    cmd_day2,
     cmd_drill,
     cmd_envs,
     cmd_failover,
@@ -77,7 +78,7 @@ def _global(
     ctx.obj = AppContext(output=output, profile=profile, root=None)
 
 
-for _module in (cmd_init, cmd_envs, cmd_lifecycle, cmd_checks, cmd_size, cmd_failover, cmd_token, cmd_drill):
+for _module in (cmd_init, cmd_envs, cmd_lifecycle, cmd_checks, cmd_size, cmd_failover, cmd_token, cmd_drill, cmd_day2):
     _module.register(app)
 
 

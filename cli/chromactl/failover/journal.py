@@ -66,9 +66,15 @@ class Journal:
     created_at: str = field(default_factory=_now)
     updated_at: str = field(default_factory=_now)
     inputs: dict[str, Any] = field(default_factory=dict)
-    steps: dict[str, dict[str, Any]] = field(default_factory=lambda: {s: {"status": "pending", "attempts": 0} for s in STEPS})
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Called with the JSON after every local save (best effort copy to the state bucket); None: local only.
     mirror: Any = field(default=None, repr=False, compare=False)
+    # The ordered step names; the failover's by default. Day-2 verbs (chromactl.day2) journal their own steps.
+    step_names: tuple[str, ...] = field(default=STEPS, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in self.step_names:
+            self.steps.setdefault(name, {"status": "pending", "attempts": 0})
 
     # --- persistence -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -108,7 +114,7 @@ class Journal:
             self.mirror(json.dumps(self.to_dict(), indent=2, default=str).encode())
 
     @classmethod
-    def load(cls, path: Path, *, env: str, region: str) -> Journal:
+    def load(cls, path: Path, *, env: str, region: str, step_names: tuple[str, ...] = STEPS) -> Journal:
         """Read a journal, refusing one that belongs to another env or target region."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -124,7 +130,7 @@ class Journal:
                 f"not env {env!r} in {region!r}.",
                 "Use the journal of this env and region, or move the foreign one aside.",
             )
-        steps = {s: {"status": "pending", "attempts": 0} for s in STEPS}
+        steps = {s: {"status": "pending", "attempts": 0} for s in step_names}
         for name, rec in data["steps"].items():
             if name in steps and isinstance(rec, dict):
                 steps[name] = rec
@@ -140,6 +146,7 @@ class Journal:
             updated_at=str(data.get("updated_at")),
             inputs=dict(data.get("inputs") or {}),
             steps=steps,
+            step_names=step_names,
         )
 
     # --- step bookkeeping ----------------------------------------------------------------------
@@ -184,7 +191,7 @@ class Journal:
         self.status = "failed"
 
     def next_step(self) -> str | None:
-        for name in STEPS:
+        for name in self.step_names:
             if not self.done(name):
                 return name
         return None

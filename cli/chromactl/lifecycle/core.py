@@ -564,10 +564,14 @@ def up(
     for deletion whose name the plan creates (see settle_pending_secrets).
     """
     if not env.is_aws:
+        from chromactl.day2 import version as V
         from chromactl.local.server import local_up
 
+        V.local_preflight(env)  # a chromadb older than the one that opened the data dir is refused before it starts
         local = dict(local_up(env, output))
         local["smoke"] = None if skip_checks else _smoke(env.name, None, profile, output)
+        if local["smoke"] is not None:
+            local["chroma_version_record"] = V.record_local(env)["highest"]
         return local
     from chromactl.lifecycle.outputs import read_outputs
 
@@ -624,6 +628,9 @@ def up(
     alb = outputs.get("alb_dns_name")
     data["smoke"] = _smoke(env.name, the_region, profile, output, alb_dns_name=alb)
     data["manifest"] = _record_manifest(env, the_region, profile, factory, output, alb_dns_name=alb)
+    from chromactl.day2.version import record_after_check
+
+    data["chroma_version_record"] = record_after_check(env, the_region, factory, output)
     return data
 
 

@@ -40,6 +40,13 @@ def local_report(env: EnvConfig) -> dict[str, Any]:
         problems.append(f"the recorded pid {stale_pid} is not a Chroma server on this data directory any more "
                         f"(it exited or was killed); `chromactl up --env {env.name}` starts a new one")
     data.update(state=state, stale_pid=stale_pid, healthy=state == "running", problems=problems)
+    from chromactl.day2.version import read_record
+
+    try:
+        data["highest_opened_data"] = read_record(env).get("highest")
+    except Exception as exc:  # noqa: BLE001 - a broken record file is a line in the report, not a failed status
+        data["highest_opened_data"] = None
+        problems.append(f"version record: {getattr(exc, 'message', exc)}")
     return data
 
 
@@ -49,7 +56,8 @@ def render_local_status(console: Any, data: dict[str, Any]) -> None:
     colour = {"running": "green", "hung": "red", "stale": "yellow", "stopped": "yellow"}[state]
     console.print(f"[bold]{data['env']}/local[/]  endpoint: {data['endpoint']}")
     pid = f"pid {data['pid']}" if data.get("pid") else "no process"
-    console.print(f"server: [{colour}]{state}[/] ({pid}, Chroma {data['version']})")
+    console.print(f"server: [{colour}]{state}[/] ({pid}, Chroma {data['version']}); "
+                  f"highest version that opened the data: {data.get('highest_opened_data') or 'none recorded'}")
     if data.get("collections") is not None:
         console.print(f"collections: {data['collections']}")
     exists = "" if data.get("data_exists") else " (not created yet)"

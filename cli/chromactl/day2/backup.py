@@ -1,0 +1,252 @@
+"""`chromactl backup` and `backup list`: on-demand recovery points of the env's file system.
+
+Calls (botocore/data/backup/2018-11-15/service-2.json):
+- StartBackupJob (BackupVaultName, ResourceArn, IamRoleArn required; IdempotencyToken; StartWindowMinutes
+  "must be at least 60 minutes"; CompleteWindowMinutes). Returns BackupJobId and RecoveryPointArn.
+- DescribeBackupJob: State is one of CREATED, PENDING, RUNNING, ABORTING, ABORTED, COMPLETED, FAILED,
+  EXPIRED, PARTIAL (BackupJobState).
+- StartCopyJob (RecoveryPointArn, SourceBackupVaultName, DestinationBackupVaultArn, IamRoleArn required),
+  DescribeCopyJob: State CREATED, RUNNING, COMPLETED, FAILED, PARTIAL (CopyJobState).
+- ListRecoveryPointsByBackupVault and ListCopyJobs, paged with botocore's paginators (paginators-1.json:
+  NextToken / MaxResults).
+
+The stack's backup plan copies only the recovery points the plan itself makes (terraform/modules/efs:
+aws_backup_plan rule copy_action). An on-demand job is not part of a plan, so its copy to the failover
+region's vault is a StartCopyJob of our own, once the recovery point is COMPLETED
+(https://docs.aws.amazon.com/aws-backup/latest/devguide/recov-point-create-a-copy.html).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from chromactl.config import EnvConfig
+from chromactl.errors import OperationFailed
+from chromactl.failover.aws import Clock, _aware, _desc
+
+START_WINDOW_MIN = 60  # the model's floor for StartWindowMinutes
+COMPLETE_WINDOW_MIN = 360  # as the stack's plan rule (completion_window = 360)
+MAX_PAGES = 50
+_DONE_BAD = ("ABORTED", "FAILED", "EXPIRED", "PARTIAL")
+_EFS_ID = re.compile(r"^fs-[0-9a-f]{8,40}$")
+
+
+@dataclass(frozen=True)
+class BackupTarget:
+    """What a backup of one (env, region) needs, all from the stack's outputs."""
+
+    env: str
+    region: str
+    account: str
+    file_system_id: str
+    vault: str
+    role_arn: str
+    copy_region: str | None = None
+    copy_vault: str | None = None
+
+    @property
+    def file_system_arn(self) -> str:
+        # arn:${Partition}:elasticfilesystem:${Region}:${Account}:file-system/${FileSystemId}
+        # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticfilesystem.html)
+        return f"arn:aws:elasticfilesystem:{self.region}:{self.account}:file-system/{self.file_system_id}"
+
+    @property
+    def copy_vault_arn(self) -> str | None:
+        # arn:${Partition}:backup:${Region}:${Account}:backup-vault:${BackupVaultName}
+        # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html)
+        if not self.copy_region or not self.copy_vault:
+            return None
+        return f"arn:aws:backup:{self.copy_region}:{self.account}:backup-vault:{self.copy_vault}"
+
+
+def backup_target(env: EnvConfig, region: str, outputs: dict[str, Any]) -> BackupTarget:
+    """The target from the stack's outputs; one sentence naming the missing output otherwise."""
+    where = f"{env.name}/{region}"
+    missing = [k for k in ("file_system_id", "backup_vault_name", "backup_role_arn") if not outputs.get(k)]
+    if missing:
+        raise OperationFailed(f"The stack {where} has no {', '.join(missing)} output, so there is nothing to back up into.",
+                              f"Apply the env first (chromactl up --env {env.name}); its stack exports the vault and the backup role.")
+    fs = str(outputs["file_system_id"])
+    if not _EFS_ID.match(fs):
+        raise OperationFailed(f"The stack {where} reports file system {fs!r}, not an EFS id.", "Check the stack's file_system_id output.")
+    account = str(outputs.get("account_id") or env.account_id or "")
+    if not re.fullmatch(r"\d{12}", account):
+        raise OperationFailed(f"The account of {where} is unknown (no account_id output, none in chromactl.toml).",
+                              f"Set [env] account_id in {env.config_path}.")
+    copy_vault = outputs.get("dr_backup_vault_name") or None
+    copy_region = (outputs.get("failover_region") or None) if copy_vault else None
+    return BackupTarget(env=env.name, region=region, account=account, file_system_id=fs, vault=str(outputs["backup_vault_name"]),
+                        role_arn=str(outputs["backup_role_arn"]), copy_region=copy_region, copy_vault=copy_vault)
+
+
+def start_backup(t: BackupTarget, factory: Any, *, token: str | None = None) -> dict[str, Any]:
+    import botocore.exceptions as bex
+
+    backup = factory.client("backup", t.region)
+    token = token or f"chromactl-{t.env}-{uuid.uuid4().hex[:16]}"
+    try:
+        resp = backup.start_backup_job(BackupVaultName=t.vault, ResourceArn=t.file_system_arn, IamRoleArn=t.role_arn,
+                                       IdempotencyToken=token, StartWindowMinutes=START_WINDOW_MIN,
+                                       CompleteWindowMinutes=COMPLETE_WINDOW_MIN,
+                                       RecoveryPointTags={"chromactl": "on-demand", "Env": t.env})
+    except (bex.ClientError, bex.BotoCoreError) as exc:
+        raise OperationFailed(f"AWS Backup refused the on-demand backup of {t.file_system_id} in {t.region}: {_desc(exc)}.",
+                              "Check the backup role (backup_role_arn) and your backup:StartBackupJob and iam:PassRole permissions.") from None
+    return {"backup_job_id": resp["BackupJobId"], "recovery_point_arn": resp.get("RecoveryPointArn"), "idempotency_token": token}
+
+
+def _poll(fetch: Any, what: str, clock: Clock, timeout_s: float, poll_s: float, bad: tuple[str, ...]) -> dict[str, Any]:
+    """Call fetch() until its State is COMPLETED (bounded); raise on a final bad state or the deadline."""
+    deadline = clock.monotonic() + timeout_s
+    while True:
+        job = fetch()
+        state = job.get("State")
+        if state == "COMPLETED":
+            return job
+        if state in bad:
+            raise OperationFailed(f"{what} ended {state}: {job.get('StatusMessage') or 'no reason given'}.",
+                                  "See the job in the AWS Backup console; fix the cause and run again.")
+        if clock.monotonic() + poll_s > deadline:
+            done = f", {job['PercentDone']}% done" if job.get("PercentDone") else ""
+            raise OperationFailed(f"{what} was not finished after {timeout_s:.0f} s (state {state}{done}).",
+                                  "It keeps running in AWS Backup; check it with `chromactl backup list`, or wait longer with --timeout.")
+        clock.sleep(poll_s)
+
+
+def wait_backup(t: BackupTarget, factory: Any, job_id: str, clock: Clock, *, timeout_s: float, poll_s: float) -> dict[str, Any]:
+    import botocore.exceptions as bex
+
+    backup = factory.client("backup", t.region)
+
+    def fetch() -> dict[str, Any]:
+        try:
+            return dict(backup.describe_backup_job(BackupJobId=job_id))
+        except (bex.ClientError, bex.BotoCoreError) as exc:
+            raise OperationFailed(f"Cannot read backup job {job_id} in {t.region}: {_desc(exc)}.", "Check backup:DescribeBackupJob.") from None
+
+    job = _poll(fetch, f"Backup job {job_id}", clock, timeout_s, poll_s, _DONE_BAD)
+    return {"backup_job_id": job_id, "state": "COMPLETED", "recovery_point_arn": job.get("RecoveryPointArn"),
+            "size_bytes": job.get("BackupSizeInBytes"), "completed": _iso(job.get("CompletionDate"))}
+
+
+def copy_to_failover(t: BackupTarget, factory: Any, rp_arn: str, clock: Clock, *, timeout_s: float, poll_s: float,
+                     token: str) -> dict[str, Any] | None:
+    """StartCopyJob into the failover region's vault and wait for it; None when the env copies nowhere."""
+    import botocore.exceptions as bex
+
+    dest = t.copy_vault_arn
+    if dest is None:
+        return None
+    backup = factory.client("backup", t.region)  # a copy job runs in the source region
+    try:
+        job_id = backup.start_copy_job(RecoveryPointArn=rp_arn, SourceBackupVaultName=t.vault, DestinationBackupVaultArn=dest,
+                                       IamRoleArn=t.role_arn, IdempotencyToken=token)["CopyJobId"]
+    except (bex.ClientError, bex.BotoCoreError) as exc:
+        raise OperationFailed(f"The recovery point was made, but its copy to {t.copy_region} could not start: {_desc(exc)}.",
+                              f"The local recovery point {rp_arn} is usable; retry the copy in the AWS Backup console.") from None
+
+    def fetch() -> dict[str, Any]:
+        try:
+            return dict(backup.describe_copy_job(CopyJobId=job_id)["CopyJob"])
+        except (bex.ClientError, bex.BotoCoreError) as exc:
+            raise OperationFailed(f"Cannot read copy job {job_id}: {_desc(exc)}.", "Check backup:DescribeCopyJob.") from None
+
+    job = _poll(fetch, f"Copy job {job_id} to {t.copy_region}", clock, timeout_s, poll_s, ("FAILED", "PARTIAL"))
+    return {"copy_job_id": job_id, "region": t.copy_region, "vault": t.copy_vault,
+            "recovery_point_arn": job.get("DestinationRecoveryPointArn"), "state": "COMPLETED"}
+
+
+def _iso(dt: Any) -> str | None:
+    aware = _aware(dt)
+    return aware.isoformat(timespec="seconds") if aware else None
+
+
+def take_backup(t: BackupTarget, factory: Any, clock: Clock, *, wait: bool, timeout_s: float, poll_s: float,
+                token: str | None = None, checkpoint: Any = None, job_id: str | None = None) -> dict[str, Any]:
+    """Start an on-demand backup; with wait, wait for it and copy it to the failover region where enabled.
+
+    checkpoint(key, value), when given, saves the job id before the wait (a journal), so a resumed
+    run waits on the same job instead of starting a second one."""
+    token = token or f"chromactl-{t.env}-{uuid.uuid4().hex[:16]}"
+    if job_id:  # resumed: wait on the job started before, never a second one
+        started = {"backup_job_id": job_id, "recovery_point_arn": None, "idempotency_token": token}
+    else:
+        started = start_backup(t, factory, token=token)
+        if checkpoint is not None:
+            checkpoint("backup_job_id", started["backup_job_id"])
+    result: dict[str, Any] = {"env": t.env, "region": t.region, "vault": t.vault, "file_system_id": t.file_system_id, **started,
+                              "state": "STARTED", "copy": None}
+    if not wait:
+        if t.copy_vault_arn:
+            result["copy"] = {"region": t.copy_region, "state": "NOT_STARTED",
+                              "note": "a copy needs the completed recovery point: run with --wait to copy it to the failover region"}
+        return result
+    result.update(wait_backup(t, factory, str(started["backup_job_id"]), clock, timeout_s=timeout_s, poll_s=poll_s))
+    result["copy"] = copy_to_failover(t, factory, str(result["recovery_point_arn"]), clock, timeout_s=timeout_s, poll_s=poll_s,
+                                      token=f"{token}-copy"[:64])
+    return result
+
+
+def list_recovery_points(t: BackupTarget, factory: Any, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The env's EFS recovery points in its vault, newest first, with age, size and where copies are."""
+    import botocore.exceptions as bex
+
+    now = now or datetime.now(UTC)
+    backup = factory.client("backup", t.region)
+    points: list[dict[str, Any]] = []
+    try:
+        pages = backup.get_paginator("list_recovery_points_by_backup_vault").paginate(
+            BackupVaultName=t.vault, ByResourceType="EFS", PaginationConfig={"PageSize": 100, "MaxItems": 100 * MAX_PAGES})
+        for page in pages:
+            points.extend(page.get("RecoveryPoints") or [])
+        copies: dict[str, list[dict[str, Any]]] = {}
+        if t.copy_vault_arn:
+            jobs = backup.get_paginator("list_copy_jobs").paginate(
+                ByDestinationVaultArn=t.copy_vault_arn, ByState="COMPLETED", PaginationConfig={"PageSize": 100, "MaxItems": 100 * MAX_PAGES})
+            for page in jobs:
+                for job in page.get("CopyJobs") or []:
+                    copies.setdefault(str(job.get("SourceRecoveryPointArn")), []).append(
+                        {"region": t.copy_region, "vault": t.copy_vault, "recovery_point_arn": job.get("DestinationRecoveryPointArn")})
+    except (bex.ClientError, bex.BotoCoreError) as exc:
+        raise OperationFailed(f"Cannot list the recovery points in vault {t.vault} ({t.region}): {_desc(exc)}.",
+                              "Check backup:ListRecoveryPointsByBackupVault and backup:ListCopyJobs permissions.") from None
+    rows = []
+    for p in points:
+        created = _aware(p.get("CreationDate"))
+        rows.append({
+            "recovery_point_arn": p.get("RecoveryPointArn"),
+            "status": p.get("Status"),
+            "created": created.isoformat(timespec="seconds") if created else None,
+            "age_s": round((now - created).total_seconds()) if created else None,
+            "size_bytes": p.get("BackupSizeInBytes"),
+            "resource_arn": p.get("ResourceArn"),
+            "on_demand": not p.get("CreatedBy", {}).get("BackupPlanId"),
+            "copies": copies.get(str(p.get("RecoveryPointArn")), []),
+        })
+    rows.sort(key=lambda r: r["created"] or "", reverse=True)
+    return rows
+
+
+# --- the verbs' cores (the CLI calls these; tests too) ----------------------------------------------
+
+
+def run_backup(d2: Any, *, wait: bool, timeout_s: float = 3600.0, poll_s: float = 15.0, clock: Clock | None = None) -> dict[str, Any]:
+    if not timeout_s > 0:
+        from chromactl.errors import UsageError
+
+        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout_s:g}.", "Pass e.g. --timeout 3600.")
+    t = backup_target(d2.env, d2.region, d2.outputs)
+    d2.output.info(f"Starting an on-demand backup of {t.file_system_id} into vault {t.vault} ({t.region}) ...")
+    res = take_backup(t, d2.factory, clock or Clock(), wait=wait, timeout_s=timeout_s, poll_s=poll_s)
+    return res
+
+
+def run_list(d2: Any, *, now: datetime | None = None) -> dict[str, Any]:
+    t = backup_target(d2.env, d2.region, d2.outputs)
+    rows = list_recovery_points(t, d2.factory, now=now)
+    return {"env": t.env, "region": t.region, "vault": t.vault, "copy_vault": t.copy_vault, "copy_region": t.copy_region,
+            "recovery_points": rows}

@@ -1,0 +1,257 @@
+"""`chromactl upgrade --env E --image IMAGE@DIGEST`: change the Chroma image safely.
+
+Steps (journaled like the failover; `--resume` continues, a done step is never redone):
+  preflight  the image is a Chroma release pinned by tag and digest; its version is not lower than the
+             highest that has opened the env's data (day2.version) - refused before anything changes;
+  backup     an on-demand recovery point (day2.backup), waited on: the way back if the data migrates;
+  apply      the new image (envs/<env>/chromactl.auto.tfvars.json, then Terraform);
+  wait       stable and healthy;
+  gate       smoke, latency SLOs, the data manifest; a pass records the new version;
+  rollback   only after a failed gate: the previous image applied again, waited on and checked; if the
+             previous version cannot serve the data (it was migrated), the pre-upgrade recovery point is
+             restored (day2.restore) and the run says which and how long it took.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chromactl.config import project_root
+from chromactl.day2 import version as V
+from chromactl.errors import OperationFailed, UsageError
+from chromactl.failover import aws as A
+from chromactl.failover.core import Settings
+from chromactl.failover.ports import Ports
+from chromactl.output import Output
+
+STEPS: tuple[str, ...] = ("preflight", "backup", "apply", "wait", "gate", "rollback")
+_CHANGES = [("replace", "aws_ecs_task_definition", "module.stack.module.ecs.aws_ecs_task_definition.this")]
+
+
+@dataclass
+class UpgradeSettings(Settings):
+    backup_timeout_s: float = 3600.0
+    backup_poll_s: float = 15.0
+
+
+def current_image(d2: Any) -> str | None:
+    """The image of the stack's task definition, from the env's Terraform state (local or in the state bucket)."""
+    if d2.region != d2.env.primary_region:
+        raise UsageError(f"upgrade runs in env {d2.env.name!r}'s primary region {d2.env.primary_region}, not {d2.region}.",
+                         "Drop --region (after a failover, upgrade once the env's primary is set to the new region).")
+    images = A.task_images(A.read_primary_state(d2.env, d2.factory))
+    return images[0] if images else None
+
+
+def configured_image(env: Any) -> str | None:
+    """The stack's `image` input as the env sets it: chromactl.auto.tfvars.json (a previous upgrade), else terraform.tfvars.
+    (The task definition may name another reference for the same image: a pull-through cache's ECR path.)"""
+    from chromactl.day2 import tfvars
+
+    managed = tfvars.read(env).get("image")
+    if managed:
+        return str(managed)
+    try:
+        text = (env.dir / "terraform.tfvars").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    m = re.search(r'^\s*image\s*=\s*"([^"]+)"', text, re.MULTILINE)
+    return m.group(1) if m else None
+
+
+def preflight(d2: Any, image: str) -> dict[str, Any]:
+    """Everything that can refuse the upgrade; changes nothing."""
+    target = V.parse_image(image)
+    running_image = current_image(d2)
+    previous = configured_image(d2.env)
+    if not running_image or not previous:
+        raise OperationFailed(f"No task definition in the state of {d2.env.name}/{d2.region}, or no image in its tfvars: nothing runs to upgrade.",
+                              f"Bring the env up first: chromactl up --env {d2.env.name} (with image = \"{image}\" in its terraform.tfvars).")
+    record = V.read_record(d2.env, d2.factory)
+    floor = dict(record)
+    try:
+        running = V.parse_image(running_image).version
+    except UsageError:
+        running = None  # an unpinned image from before this check: the record alone decides
+    if running and (not floor.get("highest") or V.version_key(running) > V.version_key(str(floor["highest"]))):
+        floor = {**floor, "highest": running, "history": [*floor.get("history", []), {"chroma_version": running, "recorded_at": "now (running)"}]}
+    V.refuse_downgrade(d2.env, target.version, floor)
+    return {"image": target.reference, "version": target.version, "previous_image": previous, "running_image": running_image,
+            "previous_version": running,
+            "highest_recorded": record.get("highest"), "same": previous == target.reference}
+
+
+@dataclass
+class UpgradeRun:
+    d2: Any
+    journal: Any
+    ports: Ports
+    settings: UpgradeSettings
+    clock: A.Clock
+    image: str
+    root: Path
+
+    def out(self, step: str) -> dict[str, Any]:
+        return dict(self.journal.outputs(step))
+
+    def preflight(self) -> dict[str, Any]:
+        return preflight(self.d2, self.image)
+
+    def backup(self) -> dict[str, Any]:
+        from chromactl.day2.backup import backup_target, take_backup
+
+        t = backup_target(self.d2.env, self.d2.region, self.d2.outputs)
+        res = take_backup(t, self.d2.factory, self.clock, wait=True, timeout_s=self.settings.backup_timeout_s,
+                          poll_s=self.settings.backup_poll_s, token=f"chromactl-{t.env}-upgrade-{self.journal.run_id}",
+                          checkpoint=lambda k, v: self.journal.checkpoint("backup", k, v),
+                          job_id=self.journal.checkpoints("backup").get("backup_job_id"))
+        return {k: res.get(k) for k in ("backup_job_id", "recovery_point_arn", "size_bytes", "completed", "copy")}
+
+    def _apply_image(self, image: str) -> dict[str, Any]:
+        from chromactl.day2 import tfvars
+
+        written = tfvars.update(self.d2.env, {"image": image})
+        outputs = self.ports.apply_region(self.d2.env, self.d2.region, extra_vars={"image": image}, output=self.d2.output,
+                                          auto_approve=True, allow_protected_changes=True, profile=self.d2.profile)  # confirmed up front
+        if not isinstance(outputs, dict) or not outputs.get("endpoint_url"):
+            raise OperationFailed(f"The apply of {self.d2.env.name}/{self.d2.region} returned no endpoint_url output.", "Check the stack, then --resume.")
+        return {"image": image, "tfvars_file": str(written), "outputs": outputs}
+
+    def apply(self) -> dict[str, Any]:
+        return self._apply_image(self.out("preflight")["image"])
+
+    def _wait(self, outputs: dict[str, Any]) -> dict[str, Any]:
+        res = self.ports.wait_stable(self.d2.env, self.d2.region, outputs, self.d2.factory, self.settings.wait_timeout_s, self.d2.output)
+        return {k: v for k, v in (res or {}).items() if k in ("stable", "running", "desired", "healthy", "seconds")}
+
+    def wait(self) -> dict[str, Any]:
+        return self._wait(self.out("apply")["outputs"])
+
+    def gate(self) -> dict[str, Any]:
+        from chromactl.day2.gate import run_gate
+
+        result = run_gate(self.d2, self.out("apply")["outputs"], self.ports, self.settings, data_as_of=None)
+        pre = self.out("preflight")
+        if result.ok:
+            V.record(self.d2.env, pre["version"], image=pre["image"], region=self.d2.region, factory=self.d2.factory)
+        else:
+            self.d2.output.warn(f"the gate failed on {pre['image']}: {'; '.join(result.failed)}; rolling back to {pre['previous_image']}.")
+        return {"ok": result.ok, "failed": result.failed, "report": result.report}
+
+    def rollback(self) -> dict[str, Any]:
+        from chromactl.day2.gate import run_gate
+
+        if self.out("gate").get("ok"):
+            return {"needed": False}
+        pre, marks = self.out("preflight"), self.journal.checkpoints("rollback")
+        if not marks.get("applied"):
+            applied = self._apply_image(pre["previous_image"])
+            self.journal.checkpoint("rollback", "applied", applied)
+        applied = self.journal.checkpoints("rollback")["applied"]
+        if not marks.get("checked"):
+            self._wait(applied["outputs"])
+            check = run_gate(self.d2, applied["outputs"], self.ports, self.settings, data_as_of=None)
+            self.journal.checkpoint("rollback", "checked", {"ok": check.ok, "failed": check.failed})
+        checked = self.journal.checkpoints("rollback")["checked"]
+        if checked["ok"]:
+            return {"needed": True, "image": pre["previous_image"], "restored": False,
+                    "why": "the previous version serves the data: it was not migrated"}
+        rp = self.out("backup")["recovery_point_arn"]
+        self.d2.output.warn(f"Chroma {pre['previous_version']} fails on the data too ({'; '.join(checked['failed'])}): "
+                            f"restoring the pre-upgrade recovery point {rp}.")
+        from chromactl.day2.restore import run_restore
+
+        started = time.monotonic()
+        restored = run_restore(self.d2.env.name, rp, output=self.d2.output, region=self.d2.region, resume=True, yes=True,
+                               confirm_env=self.d2.env.name, profile=self.d2.profile, root=self.root, outputs=self.d2.outputs,
+                               factory=self.d2.factory, ports=self.ports, clock=self.clock, settings=self.settings)
+        return {"needed": True, "image": pre["previous_image"], "restored": True, "recovery_point_arn": rp,
+                "restore_seconds": round(time.monotonic() - started, 1), "file_system_id": restored.get("file_system_id"),
+                "remove_old_file_system": restored.get("remove_old_file_system"),
+                "why": "the previous version could not serve the data the new one had migrated"}
+
+
+def dry_run_plan(d2: Any, image: str) -> dict[str, Any]:
+    from chromactl.day2 import upgrade_model as M
+
+    target = V.parse_image(image)
+    r = d2.region
+    size = M.expected_size(d2.env.dir)
+    down = M.downtime(*size).to_dict() if size else None
+    steps = [
+        {"step": "preflight", "calls": [f"s3:GetObject (the state; the version record {V.s3_key(d2.env)})",
+                                        "refuse a version lower than the highest that opened the data"]},
+        {"step": "backup", "calls": [f"backup:StartBackupJob (vault {d2.outputs.get('backup_vault_name', '<vault>')}) in {r}",
+                                     f"backup:DescribeBackupJob in {r}, polled until COMPLETED (bounded)",
+                                     "backup:StartCopyJob + DescribeCopyJob to the failover vault, where the env copies"],
+         "modelled": "incremental: grows with the data changed since the last backup; bounded by the wait"},
+        {"step": "apply", "calls": [f"write envs/{d2.env.name}/chromactl.auto.tfvars.json: image = {target.reference}",
+                                    "terraform plan + apply: a new task definition revision, the service moves to it"],
+         "modelled_downtime": down},
+        {"step": "wait", "calls": [f"ecs:DescribeServices, elbv2:DescribeTargetHealth in {r}, bounded"]},
+        {"step": "gate", "calls": ["Chroma: smoke, closed-loop latency vs the SLOs, collections and counts vs the manifest",
+                                   f"s3:PutObject {V.s3_key(d2.env)} (the version record, on a pass)"]},
+        {"step": "rollback", "calls": [("only after a failed gate: apply the previous image, wait, check; if the previous "
+                                       "version fails on the data, restore the pre-upgrade recovery point (chromactl restore's steps)")]},
+    ]
+    return {"dry_run": True, "env": d2.env.name, "region": r, "image": target.reference, "version": target.version, "steps": steps,
+            "modelled_downtime": down, "rto_target_minutes": d2.env.slo.rto_minutes,
+            "within_rto": (down["total_s"] <= d2.env.slo.rto_minutes * 60) if down else None, "changes": "none (dry run)"}
+
+
+def run_upgrade(env_name: str, image: str, *, output: Output, region: str | None = None, dry_run: bool = False, resume: bool = False,
+                yes: bool = False, confirm_env: str | None = None, profile: str | None = None, root: Path | None = None,
+                outputs: dict[str, Any] | None = None, factory: Any = None, ports: Ports | None = None, clock: A.Clock | None = None,
+                settings: UpgradeSettings | None = None) -> dict[str, Any]:
+    from chromactl.day2.context import aws_env, confirm_changes, open_env
+    from chromactl.day2.steps import journal_file, open_journal, run_steps
+
+    env = aws_env(env_name, "upgrade", root)
+    V.parse_image(image)  # not a pinned Chroma image: refused before Terraform or AWS is asked anything
+    if dry_run:
+        from chromactl.day2.context import Day2
+
+        return dry_run_plan(Day2(env=env, region=env.region_or_primary(region), outputs=outputs or {}, factory=None, output=output), image)
+    d2 = open_env(env_name, "upgrade", region=region, output=output, profile=profile, outputs=outputs, factory=factory, root=root)
+    the_root = root or project_root()
+    path = journal_file(the_root, "upgrade", d2.env.name, d2.region)
+    journal = open_journal(path, verb="upgrade", env=d2.env.name, region=d2.region, steps=STEPS, resume=resume,
+                           inputs={"image": image}, output=output)
+    if journal.status != "completed":
+        if journal.next_step() == "preflight":
+            checked = preflight(d2, image)  # a downgrade is refused here: no journal, no backup, nothing applied
+            if checked["same"]:
+                return {"env": d2.env.name, "region": d2.region, "status": "unchanged", "image": image,
+                        "note": f"{d2.env.name} already runs {image}"}
+        confirm_changes(d2, _CHANGES, yes=yes, confirm_env=confirm_env)
+        run = UpgradeRun(d2=d2, journal=journal, ports=ports or Ports(), settings=settings or UpgradeSettings(), clock=clock or A.Clock(),
+                         image=image, root=the_root)
+        run_steps(journal, {name: getattr(run, name) for name in STEPS}, output, verb="upgrade")
+    res = summary(journal, d2)
+    rb = res["rollback"]
+    if rb.get("needed"):
+        restored = (f"; the data was restored from the pre-upgrade recovery point {rb['recovery_point_arn']} in {rb['restore_seconds']:.0f} s"
+                    if rb.get("restored") else "; the data was not migrated, so it was not restored")
+        raise OperationFailed(f"The upgrade of {d2.env.name} to {res['image']} failed its gate ({'; '.join(res['gate_failed'])}) and was "
+                              f"rolled back to {rb['image']}{restored}.",
+                              f"The rollback is done and checked (journal: {journal.path}); fix the cause before upgrading again.",
+                              detail=None)
+    return res
+
+
+def summary(journal: Any, d2: Any) -> dict[str, Any]:
+    pre, gate = journal.outputs("preflight"), journal.outputs("gate")
+    return {
+        "env": d2.env.name, "region": d2.region, "status": journal.status,
+        "image": pre.get("image"), "version": pre.get("version"), "previous_image": pre.get("previous_image"),
+        "pre_upgrade_recovery_point": journal.outputs("backup").get("recovery_point_arn"),
+        "gate_ok": gate.get("ok"), "gate_failed": gate.get("failed", []),
+        "rollback": journal.outputs("rollback"),
+        "journal": str(journal.path),
+        "steps": {n: {"status": journal.step(n).get("status"), "attempts": journal.step(n).get("attempts"),
+                      "seconds": journal.step(n).get("seconds")} for n in journal.step_names},
+    }
