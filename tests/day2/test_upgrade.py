@@ -16,6 +16,7 @@ from chromactl.errors import OperationFailed, UsageError
 from tests.day2.conftest import resources, state_of
 from tests.day2.world import NEW_FS, RP_NEW, World
 from tests.failover.conftest import SEED
+from tests.fixtures.filled import TEST_ACCOUNT
 
 pytestmark = pytest.mark.timeout(600)  # a hang guard: real Terraform and a real Chroma on a busy machine
 
@@ -33,7 +34,7 @@ def world(tf_project: Path, aws_env: Any, chroma: Any) -> Any:
         w.close()
 
 
-CACHE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/chromactl-prod-dockerhub/"  # prod pulls through its ECR cache
+CACHE = f"{TEST_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/chromactl-prod-dockerhub/"  # prod pulls through its ECR cache (the filled account)
 
 
 def task_image(root: Path) -> str:

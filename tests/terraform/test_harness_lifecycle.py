@@ -340,3 +340,49 @@ def test_terraform_test_runs_offline(tf_offline: Any, tmp_path: Any) -> None:
     assert 'run "good"... pass' in out
     assert 'run "bad"... fail' in out and "retention must be 30" in out
     assert "1 passed, 1 failed" in out
+
+
+def test_the_provider_answers_as_the_account_allowed_account_ids_names(tf_offline: Any, tmp_path: Any) -> None:
+    """The real provider refuses credentials of an account not in allowed_account_ids, so a run that
+    gets anywhere runs as one of them; the double answered as 123456789012 whatever the env said, so
+    an env filled with its own account applied a state mixing two accounts' ARNs (the day-2 tests saw
+    the file system's ARN in one account and the backup role's in another)."""
+    config = {
+        "main.tf": """
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = "~> 6.0" }
+  }
+}
+provider "aws" {
+  region              = "eu-west-1"
+  allowed_account_ids = ["210987654321"]
+}
+provider "aws" {
+  alias  = "plain"
+  region = "eu-west-1"
+}
+data "aws_caller_identity" "me" {}
+data "aws_caller_identity" "plain" {
+  provider = aws.plain
+}
+resource "aws_sns_topic" "t" {
+  name = "acct-test"
+}
+output "account" {
+  value = data.aws_caller_identity.me.account_id
+}
+output "plain_account" {
+  value = data.aws_caller_identity.plain.account_id
+}
+output "topic_arn" {
+  value = aws_sns_topic.t.arn
+}
+"""
+    }
+    root = tf_offline.write_root(tmp_path / "acct", config)
+    assert tf_offline.apply(root).returncode == 0
+    out = {k: v["value"] for k, v in tf_offline.state(root)["values"]["outputs"].items()}
+    assert out["account"] == "210987654321"
+    assert out["topic_arn"].split(":")[4] == "210987654321"  # the ARN's account field
+    assert out["plain_account"] == "123456789012"  # no allowed_account_ids: the documentation account

@@ -947,6 +947,17 @@ def make_servicer(schema: LazySchema | dict[str, Any]) -> Any:
             region = cfg.get("region")
             if isinstance(region, str) and region:
                 self.region = region
+            # The credentials' account: the real provider refuses to run when it is not in
+            # allowed_account_ids ("AWS account ID not allowed"; the provider's docs,
+            # https://registry.terraform.io/providers/hashicorp/aws/latest/docs#allowed_account_ids), so an
+            # apply that gets anywhere runs as one of them: answer (caller identity, ARNs, owner
+            # ids) as the first. Without the argument: the documentation account, as before.
+            global ACCOUNT_ID
+            allowed = cfg.get("allowed_account_ids")
+            if isinstance(allowed, (list, set, tuple)):
+                ids = sorted(a for a in allowed if isinstance(a, str) and a.isdigit() and len(a) == 12)
+                if ids:
+                    ACCOUNT_ID = ids[0]
             tags: dict[str, Any] = {}
             for dt in cfg.get("default_tags") or []:
                 if isinstance(dt, dict) and isinstance(dt.get("tags"), dict):
