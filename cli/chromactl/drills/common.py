@@ -3,7 +3,6 @@ ledger and the result (measured recovery next to its target, pass or fail)."""
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,27 +20,15 @@ MAX_TIMEOUT_S = 6 * 3600.0
 # --- the guard -------------------------------------------------------------------------------------------
 
 
-def guard_protected(env: EnvConfig, scenario: str, output: Output, *, allow_protected: bool, yes: bool) -> None:
-    """A protected env needs --i-know-this-is-protected AND (the env's name typed, or --yes)."""
-    if not env.protected:
-        return
-    if not allow_protected:
-        raise UsageError(
-            f"Refusing: env {env.name!r} is protected and the {scenario} drill disrupts it on purpose.",
-            "Rehearse on a sandbox env; to drill this env anyway pass --i-know-this-is-protected and type its name "
-            "(or add --yes). Nothing was changed.",
-        )
-    if yes:
-        return
-    if not sys.stdin or not sys.stdin.isatty():
-        raise UsageError(
-            f"Env {env.name!r} is protected and there is no terminal to confirm the {scenario} drill.",
-            "Run it at a terminal to type the env's name, or add --yes. Nothing was changed.",
-        )
-    prompt = f"[bold red]{env.name} is a protected env; the {scenario} drill disrupts it on purpose.[/]"
-    if not output.confirm_text(prompt, env.name):
-        raise UsageError(f"The {scenario} drill on protected env {env.name!r} was not confirmed.",
-                         "Type the env's name exactly, or add --yes. Nothing was changed.")
+def guard_protected(env: EnvConfig, scenario: str, output: Output, *, yes: bool, confirm_env: str | None) -> None:
+    """The one don't-ask policy (lifecycle/guard.py): a drill on a protected env needs its name, --yes alone never."""
+    from chromactl.lifecycle.guard import Change, confirm_change
+
+    confirm_change(env, output, Change(
+        where=env.name,
+        what=f"{scenario} drill disrupts it on purpose",
+        details=("Rehearse on a sandbox env first; `chromactl drill --dry-run` says what would change.",),
+    ), yes=yes, confirm_env=confirm_env)
 
 
 def check_timeout(timeout_s: float) -> float:

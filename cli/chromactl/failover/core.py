@@ -9,7 +9,6 @@ failed step and a completed failover, run again, changes nothing.
 from __future__ import annotations
 
 import os
-import sys
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -343,15 +342,15 @@ class JournalMirror:
         return True
 
 
-def _confirm_protected(env: EnvConfig, target: str, yes: bool, output: Output) -> None:
-    if not env.protected or yes:
-        return
-    if not sys.stdin or not sys.stdin.isatty():
-        raise UsageError(f"Env {env.name!r} is protected and there is no terminal to confirm the failover.",
-                         "Run it in a terminal to type the env's name, or pass --yes.")
-    if not output.confirm_text(f"Fail over protected env {env.name!r} to {target}? This promotes its data and rebuilds the stack there.",
-                               env.name):
-        raise UsageError(f"Failover of protected env {env.name!r} not confirmed.", "Type the env's name exactly, or pass --yes.")
+def _confirm_protected(env: EnvConfig, target: str, yes: bool, confirm_env: str | None, output: Output) -> None:
+    """The one don't-ask policy (lifecycle/guard.py): a protected env's failover needs its name, --yes alone never."""
+    from chromactl.lifecycle.guard import Change, confirm_change
+
+    confirm_change(env, output, Change(
+        where=f"{env.name} -> {target}",
+        what=f"failover promotes its data and rebuilds the stack in {target}",
+        details=("The old primary is fenced and the endpoint moves to the new region.",),
+    ), yes=yes, confirm_env=confirm_env)
 
 
 def run_failover(
@@ -365,6 +364,7 @@ def run_failover(
     dry_run: bool = False,
     resume: bool = False,
     yes: bool = False,
+    confirm_env: str | None = None,
     accept_data_diff: bool = False,
     profile: str | None = None,
     root: Path | None = None,
@@ -385,6 +385,7 @@ def run_failover(
     if dry_run:
         return dry_run_plan(env, target, journal.source if journal else wanted, journal)
 
+    _confirm_protected(env, target, yes, confirm_env, output)  # before any AWS call
     from chromactl.aws.session import ClientFactory
 
     factory = factory or ClientFactory(profile=profile)
@@ -412,7 +413,6 @@ def run_failover(
             output.info(f"No journal for {env.name} in {target}: starting a new failover.")
         journal = Journal(path=path, env=env.name, target_region=target, primary_region=str(env.primary_region), source=wanted,
                           inputs={"recovery_point": recovery_point, "restore_dir": restore_dir, "accept_data_diff": accept_data_diff})
-    _confirm_protected(env, target, yes, output)
     if accept_data_diff and not journal.inputs.get("accept_data_diff"):
         journal.inputs["accept_data_diff"] = True
     journal.mirror = mirror.put

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from chromactl.config import EnvConfig
-from chromactl.errors import OperationFailed, UsageError
+from chromactl.errors import Cancelled, OperationFailed, UsageError
 from chromactl.lifecycle import planfile
 from chromactl.lifecycle.guard import check_apply
 from chromactl.lifecycle.runner import Runner
@@ -469,8 +469,8 @@ def destroy(
             summary=result.summary,
             runner=runner,
         )
-    except UsageError:
-        planfile.discard(result.path)  # never leave a ready-to-run destroy plan behind
+    except (UsageError, Cancelled):
+        planfile.discard(result.path)  # refused or declined: never leave a ready-to-run destroy plan behind
         raise
     applied["destroyed"] = result.summary.total("delete")
     return applied
