@@ -14,10 +14,13 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chromactl.config import EnvConfig
 from chromactl.errors import ConfigError, OperationFailed, UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chromactl.lifecycle.outputs import OutputValues
 
 FENCE_CONNECT_S = 3.0
 FENCE_READ_S = 5.0
@@ -87,10 +90,11 @@ def read_primary_state(env: EnvConfig, factory: Any) -> dict[str, Any] | None:
                               "Check the state bucket's versions for the last good state.") from None
 
 
-def state_outputs(state: dict[str, Any] | None) -> dict[str, Any]:
-    if not state:
-        return {}
-    return {k: v.get("value") for k, v in (state.get("outputs") or {}).items() if isinstance(v, dict)}
+def state_outputs(state: dict[str, Any] | None) -> OutputValues:
+    """A state file's outputs ({name: {"value", "type", "sensitive"}}) as values, sensitive flags kept."""
+    from chromactl.lifecycle.outputs import OutputValues
+
+    return OutputValues.from_full((state or {}).get("outputs"))
 
 
 def state_attr(state: dict[str, Any] | None, rtype: str, path: Callable[[dict[str, Any]], Any]) -> Any:

@@ -82,7 +82,7 @@ def _preflight(run: Run) -> dict[str, Any]:
     bucket = A.check_state_bucket(env, factory)
     state = A.read_primary_state(env, factory)
     outputs = A.state_outputs(state)
-    primary = {k: outputs[k] for k in _PRIMARY_KEYS if outputs.get(k) not in (None, "")}
+    primary = outputs.pick(_PRIMARY_KEYS)  # keeps Terraform's sensitive flags for the journal
     role = A.backup_role_arn(state)
     if role:
         primary["backup_role_arn"] = role

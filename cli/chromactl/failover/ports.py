@@ -18,6 +18,7 @@ from chromactl.output import Output
 
 def _apply_region(env: EnvConfig, region: str, *, extra_vars: dict[str, str] | None, output: Output,
                   auto_approve: bool, allow_protected_changes: bool = False, profile: str | None = None) -> dict[str, Any]:
+    """The stack's outputs after the apply: an OutputValues (values plus Terraform's sensitive flags)."""
     from chromactl.lifecycle.core import apply_region
 
     return apply_region(env, region, extra_vars=extra_vars, output=output, auto_approve=auto_approve,

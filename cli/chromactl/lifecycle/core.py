@@ -24,6 +24,7 @@ from chromactl.config import EnvConfig
 from chromactl.errors import Cancelled, OperationFailed, UsageError
 from chromactl.lifecycle import planfile
 from chromactl.lifecycle.guard import check_apply
+from chromactl.lifecycle.outputs import OutputValues
 from chromactl.lifecycle.runner import Runner
 from chromactl.lifecycle.summary import PlanSummary, from_events, from_plan_json
 from chromactl.output import Output
@@ -416,8 +417,12 @@ def apply_region(
     profile: str | None = None,
     confirm_env: str | None = None,
     sandbox: bool = False,
-) -> dict[str, Any]:
-    """init, plan to a file, guard, apply the saved plan; returns the stack's outputs."""
+) -> OutputValues:
+    """init, plan to a file, guard, apply the saved plan; returns the stack's outputs.
+
+    The result is an OutputValues: bare values, plus `.sensitive`, the names Terraform marks
+    sensitive (the failover journal drops those, whatever their names).
+    """
     from chromactl.lifecycle.outputs import read_outputs
 
     runner = Runner(env, region, output, profile=profile)
