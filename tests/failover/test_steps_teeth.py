@@ -99,6 +99,7 @@ class World:
 
     def run(self, output: Output | None = None, **kw: Any) -> dict[str, Any]:
         kw.setdefault("yes", True)
+        kw.setdefault("confirm_env", "prod")  # the protected env's name: --yes alone is not enough (lifecycle/guard.py)
         return run_failover("prod", TARGET, output=output or Output(json=True), root=self.root, journal_dir=self.journal_dir,
                             factory=NoAws(), ports=self.ports(), settings=Settings(endpoint_override=ENDPOINT, promote_timeout_s=11,
                                                                                   restore_timeout_s=22, poll_interval_s=3,
@@ -248,6 +249,8 @@ def test_protected_env_without_yes_and_no_terminal_is_refused_before_anything_ru
 
     w = World(root, monkeypatch)
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    with pytest.raises(UsageError, match="is protected and there is no terminal"):
-        w.run(yes=False)
+    for yes in (False, True):
+        with pytest.raises(UsageError, match="protected env prod") as err:
+            w.run(yes=yes, confirm_env=None)
+        assert "--confirm-env prod" in (err.value.hint or "")
     assert "fence" not in w.calls and not (w.journal_dir / f"prod-{TARGET}.json").exists()

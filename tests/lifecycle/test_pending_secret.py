@@ -175,3 +175,84 @@ def test_apply_of_a_saved_plan_checks_too_and_keeps_the_plan_for_the_rerun(sec_p
     res = run_cli("apply", "--env", "sec", "--auto-approve", "--force-delete-secret")
     assert res.code == 0, res.err[-3000:]
     assert _secrets_in_state(sec_project) == ["aws_secretsmanager_secret.token"]
+
+
+DR_REGION = "us-west-2"
+FAILOVER_VARS_TF = """
+variable "existing_file_system_id" {
+  type        = string
+  description = "The promoted file system (set by the failover)."
+  default     = ""
+}
+
+variable "existing_root_directory" {
+  type        = string
+  description = "Its root directory (set by the failover)."
+  default     = ""
+}
+
+variable "enable_cross_region_dr" {
+  type        = string
+  description = "Off in a rebuild (set by the failover)."
+  default     = "true"
+}
+
+output "endpoint_url" {
+  value       = "https://chroma.${var.region}.example.com"
+  description = "The endpoint."
+}
+"""
+
+
+def _failover_apply_step(root: Path, secret_action: str | None) -> Any:
+    """The failover's apply step (the rebuild in the target region), as run_failover runs it."""
+    from chromactl.config import load_env
+    from chromactl.failover import aws as A
+    from chromactl.failover.core import Run, Settings, _apply
+    from chromactl.failover.journal import Journal
+    from chromactl.failover.ports import Ports
+    from chromactl.output import Output
+
+    journal = Journal(path=root / "journal.json", env="sec", target_region=DR_REGION, primary_region=REGION, source="replica")
+    journal.finish("preflight", {"primary": {}}, 0.1)
+    journal.finish("promote", {"file_system_id": "fs-0123456789abcdef0", "root_directory": "/chroma"}, 0.1)
+    run = Run(env=load_env("sec", root), target=DR_REGION, journal=journal, factory=None, ports=Ports(), clock=A.Clock(),
+              settings=Settings(), output=Output(json=True), profile=None, recovery_point=None, restore_dir=None,
+              accept_data_diff=False, **({"secret_action": secret_action} if secret_action else {}))
+    return _apply(run)
+
+
+def test_failover_rebuild_checks_for_a_secret_scheduled_for_deletion(sec_project: Path) -> None:
+    """Issue 12 follow-up: the rebuild in the other region had no such check; its apply failed half-way."""
+    import boto3
+    from chromactl.errors import UsageError
+
+    env_dir = sec_project / "envs" / "sec"
+    (env_dir / "failover.tf").write_text(FAILOVER_VARS_TF, encoding="utf-8")
+    sm = boto3.client("secretsmanager", region_name=DR_REGION)
+    old = sm.create_secret(Name=NAME)["ARN"]  # a rebuild there was destroyed within the recovery window
+    sm.delete_secret(SecretId=old, RecoveryWindowInDays=7)
+    state = sec_project / ".chromactl" / "state" / "sec" / DR_REGION / "terraform.tfstate"
+
+    with pytest.raises(UsageError) as refused:
+        _failover_apply_step(sec_project, None)
+    assert "scheduled for deletion" in refused.value.message and NAME in refused.value.message and DR_REGION in refused.value.message
+    hint = refused.value.hint or ""
+    assert f"chromactl failover --env sec --region {DR_REGION} --resume --force-delete-secret" in hint
+    assert f"chromactl failover --env sec --region {DR_REGION} --resume --restore-secret" in hint
+    assert not state.exists() or "aws_secretsmanager_secret" not in state.read_text()  # refused before the apply
+    assert sm.describe_secret(SecretId=old).get("DeletedDate")  # nothing done to the old secret
+    assert not (env_dir / ".chromactl" / "plans" / f"{DR_REGION}.tfplan").exists()  # the rerun plans anew
+
+    res = _failover_apply_step(sec_project, "force-delete")
+    assert res["outputs"]["endpoint_url"] == f"https://chroma.{DR_REGION}.example.com"
+    assert "aws_secretsmanager_secret" in state.read_text()
+    import botocore.exceptions
+
+    with pytest.raises(botocore.exceptions.ClientError):
+        sm.describe_secret(SecretId=old)
+
+
+def test_failover_cli_takes_the_secret_flags(sec_project: Path) -> None:
+    res = run_cli("failover", "--env", "sec", "--region", DR_REGION, "--force-delete-secret", "--restore-secret")
+    assert_clean_error(res, 2, "exclude each other")

@@ -62,6 +62,13 @@ def register(app: typer.Typer) -> None:
         resume: bool = typer.Option(False, "--resume", help="Continue a stopped failover from its journal."),
         yes: bool = YES_OPT,
         confirm_env: str | None = CONFIRM_ENV_OPT,
+        force_delete_secret: bool = typer.Option(
+            False, "--force-delete-secret",
+            help="If the rebuild's token secret name is held by a secret scheduled for deletion in the target region, delete that one for good first.",
+        ),
+        restore_secret: bool = typer.Option(
+            False, "--restore-secret", help="Instead, restore that secret (and its KMS key) and import it into the target region's state."
+        ),
         accept_data_diff: bool = typer.Option(False, "--accept-data-diff", help="Let the gate pass when counts are below the manifest "
                                                                               "(after a human checked the differences)."),
         json_out: bool = JSON_OPT,
@@ -74,9 +81,14 @@ def register(app: typer.Typer) -> None:
         from chromactl.failover.core import run_failover
 
         actx = app_context(ctx, json_out)
+        if force_delete_secret and restore_secret:
+            from chromactl.errors import UsageError
+
+            raise UsageError("--force-delete-secret and --restore-secret exclude each other.", "Pick one: delete the old secret for good, or restore it.")
+        secret_action = "force-delete" if force_delete_secret else "restore" if restore_secret else None
         with actx.output.keepalive(f"failover {env} -> {region}"):
             res = run_failover(env, region, output=actx.output, source=source, recovery_point=recovery_point, restore_dir=restore_dir,
-                               dry_run=dry_run, resume=resume, yes=yes, confirm_env=confirm_env, accept_data_diff=accept_data_diff, profile=actx.profile)
+                               dry_run=dry_run, resume=resume, yes=yes, confirm_env=confirm_env, secret_action=secret_action, accept_data_diff=accept_data_diff, profile=actx.profile)
         actx.output.result(res, _render_plan(res) if dry_run else _render_summary(res, actx.output))
         if not dry_run and res.get("status") != "completed":
             raise typer.Exit(EXIT_FAILED)

@@ -68,6 +68,7 @@ class Run:
     recovery_point: str | None
     restore_dir: str | None
     accept_data_diff: bool
+    secret_action: str | None = None  # --force-delete-secret / --restore-secret, as for `up`
 
     def out(self, step: str) -> dict[str, Any]:
         return self.journal.outputs(step)
@@ -164,8 +165,9 @@ def _apply(run: Run) -> dict[str, Any]:
     for name in ("dns_zone_id", "dns_record_name"):
         if name in declared:
             extra[name] = ""  # the stack must not take the record: the dns step moves it after the gate
+    kw = {"secret_action": run.secret_action} if run.secret_action else {}  # ports swapped in tests may not take it
     outputs = run.ports.apply_region(run.env, run.target, extra_vars=extra, output=run.output, auto_approve=True,
-                                     allow_protected_changes=False, profile=run.profile)
+                                     allow_protected_changes=False, profile=run.profile, **kw)
     if not isinstance(outputs, dict) or not outputs.get("endpoint_url"):
         raise OperationFailed(f"The apply in {run.target} returned no endpoint_url output.", "Check the stack's outputs, then --resume.")
     return {"extra_vars": extra, "outputs": outputs}
@@ -365,6 +367,7 @@ def run_failover(
     resume: bool = False,
     yes: bool = False,
     confirm_env: str | None = None,
+    secret_action: str | None = None,
     accept_data_diff: bool = False,
     profile: str | None = None,
     root: Path | None = None,
@@ -419,7 +422,8 @@ def run_failover(
 
     run = Run(env=env, target=target, journal=journal, factory=factory, ports=ports or Ports(),
               clock=clock or A.Clock(), settings=settings or Settings(), output=output, profile=profile,
-              recovery_point=recovery_point, restore_dir=restore_dir, accept_data_diff=accept_data_diff)
+              recovery_point=recovery_point, restore_dir=restore_dir, accept_data_diff=accept_data_diff,
+              secret_action=secret_action)
     total = len(STEPS)
     for i, name in enumerate(STEPS, 1):
         if journal.done(name):

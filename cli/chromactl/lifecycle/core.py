@@ -216,6 +216,7 @@ def settle_pending_secrets(
     profile: str | None = None,
     sandbox: bool = False,
     verb: str = "up",
+    extra_vars: dict[str, str] | None = None,
 ) -> tuple[PlanResult, dict[str, Any] | None]:
     """Before the apply: a secret the plan creates must not collide with one scheduled for deletion.
 
@@ -247,8 +248,8 @@ def settle_pending_secrets(
     if not pending:
         return result, None
     if action is None:
-        if verb == "up":
-            planfile.discard(result.path)  # `up` plans anew next time; a saved plan (apply) stays for the rerun
+        if verb != "apply":
+            planfile.discard(result.path)  # `up` and a failover plan anew next time; a saved plan (apply) stays for the rerun
         raise S.refusal(pending, env.name, region, verb=verb)
     if action == S.FORCE_DELETE:
         names = S.force_delete(pending, factory)
@@ -258,12 +259,12 @@ def settle_pending_secrets(
     names = S.restore(pending, factory)
     output.info(f"Restored {', '.join(names)} (--restore-secret); importing it into the state of {env.name}/{region} and planning again.")
     planfile.discard(result.path)
-    var_args = _var_args(region_vars(env, region))
+    var_args = _var_args({**region_vars(env, region), **(extra_vars or {})})
     for p in pending:
         imported = runner.run(["import", "-input=false", "-no-color", *var_args, p.address, p.arn], step="import", timeout_s=600)
         if imported.rc != 0:
             raise runner.failure("import", imported)
-    return plan(env, region, output, runner=runner, sandbox=sandbox), {"action": action, "secrets": names}
+    return plan(env, region, output, extra_vars=extra_vars, runner=runner, sandbox=sandbox), {"action": action, "secrets": names}
 
 
 def _show_json(runner: Runner, path: Path) -> dict[str, Any]:
@@ -417,16 +418,25 @@ def apply_region(
     profile: str | None = None,
     confirm_env: str | None = None,
     sandbox: bool = False,
+    secret_action: str | None = None,
+    verb: str = "failover",
 ) -> OutputValues:
     """init, plan to a file, guard, apply the saved plan; returns the stack's outputs.
 
     The result is an OutputValues: bare values, plus `.sensitive`, the names Terraform marks
     sensitive (the failover journal drops those, whatever their names).
+
+    Like `up`, it checks before applying that no secret the plan creates has its name held by
+    one scheduled for deletion (settle_pending_secrets; `secret_action` as for `up`): a rebuild
+    in a region the env was destroyed in earlier would otherwise fail half-way through the apply.
     """
     from chromactl.lifecycle.outputs import read_outputs
 
     runner = Runner(env, region, output, profile=profile)
     result = plan(env, region, output, extra_vars=extra_vars, runner=runner, sandbox=sandbox)
+    if result.changes:
+        result, _ = settle_pending_secrets(env, region, output, result, runner=runner, action=secret_action, profile=profile,
+                                           sandbox=sandbox, verb=verb, extra_vars=extra_vars)
     if result.changes:
         apply_saved(
             env,

@@ -102,11 +102,12 @@ def find_pending(planned: list[PlannedSecret], factory: Any) -> list[PendingSecr
 
 def refusal(pending: list[PendingSecret], env_name: str, region: str, *, verb: str = "up") -> UsageError:
     names = "; ".join(p.line() for p in pending)
+    command = f"chromactl {verb} --env {env_name} --region {region}" + (" --resume" if verb == "failover" else "")
     restore = (f"`chromactl up --env {env_name} --region {region} --restore-secret` to bring it back into the stack (a new plan)"
-               if verb == "apply" else "--restore-secret to bring it back into the stack")
+               if verb == "apply" else f"`{command} --restore-secret` to bring it back into the stack")
     return UsageError(
         f"Creating the token secret would fail: its name is held by a secret scheduled for deletion (destroyed within its recovery window): {names}.",
-        f"Run `chromactl {verb} --env {env_name} --region {region} --force-delete-secret` to delete it for good "
+        f"Run `{command} --force-delete-secret` to delete it for good "
         f"(its old token is lost; the first rotation makes a new one), or {restore}.",
     )
 
