@@ -256,3 +256,86 @@ def test_failover_rebuild_checks_for_a_secret_scheduled_for_deletion(sec_project
 def test_failover_cli_takes_the_secret_flags(sec_project: Path) -> None:
     res = run_cli("failover", "--env", "sec", "--region", DR_REGION, "--force-delete-secret", "--restore-secret")
     assert_clean_error(res, 2, "exclude each other")
+
+
+KEYED_MODULE_TF = f"""\
+variable "region" {{
+  type = string
+}}
+
+resource "aws_kms_key" "token" {{
+  description             = "the token secret's key"
+  deletion_window_in_days = 30
+}}
+
+resource "aws_kms_alias" "token" {{
+  name          = "alias/chromactl-sec-token"
+  target_key_id = aws_kms_key.token.key_id
+}}
+
+resource "aws_secretsmanager_secret" "token" {{
+  name                    = "{NAME}"
+  kms_key_id              = aws_kms_key.token.arn
+  recovery_window_in_days = 30
+}}
+
+output "token_secret_arn" {{
+  value = aws_secretsmanager_secret.token.arn
+}}
+"""
+
+KEYED_ROOT_TF = ROOT_TF.split('resource "aws_secretsmanager_secret"')[0] + """\
+module "stack" {
+  source = "./stack"
+  region = var.region
+}
+
+output "token_secret_arn" {
+  value       = module.stack.token_secret_arn
+  description = "The token's secret."
+}
+"""
+
+
+def test_restore_secret_imports_its_kms_key_instead_of_orphaning_it(sec_project: Path) -> None:
+    """Issue 12 follow-up b: --restore-secret brought the key back (CancelKeyDeletion, EnableKey) but imported only the
+    secret, so the new plan created a second key and the old one stayed behind enabled, in no state. The stack's key
+    (found from the secret's kms_key_id references, inside its module) is imported first, by its key id."""
+    import boto3
+
+    env_dir = sec_project / "envs" / "sec"
+    (env_dir / "main.tf").write_text(KEYED_ROOT_TF, encoding="utf-8")
+    (env_dir / "stack").mkdir()
+    (env_dir / "stack" / "main.tf").write_text(KEYED_MODULE_TF, encoding="utf-8")
+    kms = boto3.client("kms", region_name=REGION)
+    key = kms.create_key()["KeyMetadata"]
+    arn = _destroyed_secret(kms_key=key["Arn"])
+    kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=30)  # destroyed with the stack, like the secret
+
+    res = run_cli("--verbose", "up", "--env", "sec", "--auto-approve", "--skip-checks", "--restore-secret")
+    # the offline provider cannot import (no account to read): the first import's command line is the evidence
+    assert_clean_error(res, 1, "import")
+    imports = [ln for ln in res.err.splitlines() if ln.startswith("$ ") and " import " in ln]
+    assert imports and imports[0].endswith(f"module.stack.aws_kms_key.token {key['KeyId']}"), imports
+    assert f"its KMS key {key['KeyId']}" in res.err
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"  # CancelKeyDeletion, EnableKey
+    assert not _sm().describe_secret(SecretId=arn).get("DeletedDate")
+
+
+def test_kms_key_imports_only_a_key_the_plan_creates() -> None:
+    from chromactl.lifecycle import secrets as S
+
+    pending = [S.PendingSecret("aws_secretsmanager_secret.token", NAME, REGION, "arn:x", None, "k-1")]
+    plan = {"configuration": {"root_module": {"resources": [
+        {"address": "aws_secretsmanager_secret.token",
+         "expressions": {"kms_key_id": {"references": ["aws_kms_key.token.arn", "aws_kms_key.token"]}}}]}},
+        "resource_changes": [{"address": "aws_kms_key.token", "change": {"actions": ["no-op"]}}]}
+
+    class NoKms:
+        def client(self, *_a: Any) -> Any:
+            raise AssertionError("no KMS call for a key already in the state")
+
+    assert S.kms_key_imports(plan, pending, NoKms()) == []
+    plan["configuration"]["root_module"]["resources"][0]["expressions"]["kms_key_id"] = {"references": ["var.key_arn"]}
+    plan["resource_changes"][0]["change"]["actions"] = ["create"]
+    assert S.kms_key_imports(plan, pending, NoKms()) == []  # a key from outside the stack is not adopted

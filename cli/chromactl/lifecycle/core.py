@@ -229,7 +229,8 @@ def settle_pending_secrets(
 
     if not any(key in result.summary.counts for key in (("create", S.SECRET_TYPE), ("replace", S.SECRET_TYPE))):
         return result, None
-    planned = S.planned_secret_creates(_show_json(runner, result.path), region)
+    plan_json = _show_json(runner, result.path)
+    planned = S.planned_secret_creates(plan_json, region)
     if not planned:
         return result, None
     if factory is None:
@@ -256,15 +257,20 @@ def settle_pending_secrets(
         output.info(f"Force-deleted {', '.join(names)} without recovery (--force-delete-secret): the apply creates it anew "
                     f"and the first rotation writes a new token.")
         return result, {"action": action, "secrets": names}
+    keys = S.kms_key_imports(plan_json, pending, factory)  # before the restore: a key the stack cannot adopt stops here
     names = S.restore(pending, factory)
-    output.info(f"Restored {', '.join(names)} (--restore-secret); importing it into the state of {env.name}/{region} and planning again.")
+    kept = f" and its KMS key{'s' if len(keys) > 1 else ''} {', '.join(k for _, k in keys)}" if keys else ""
+    output.info(f"Restored {', '.join(names)}{kept} (--restore-secret); importing into the state of {env.name}/{region} "
+                f"and planning again.")
     planfile.discard(result.path)
     var_args = _var_args({**region_vars(env, region), **(extra_vars or {})})
-    for p in pending:
-        imported = runner.run(["import", "-input=false", "-no-color", *var_args, p.address, p.arn], step="import", timeout_s=600)
+    # the key first: imported, the stack keeps it instead of creating a new one and orphaning it
+    for address, ident in [*keys, *((p.address, p.arn) for p in pending)]:
+        imported = runner.run(["import", "-input=false", "-no-color", *var_args, address, ident], step="import", timeout_s=600)
         if imported.rc != 0:
             raise runner.failure("import", imported)
-    return plan(env, region, output, extra_vars=extra_vars, runner=runner, sandbox=sandbox), {"action": action, "secrets": names}
+    done = {"action": action, "secrets": names, "kms_keys": [k for _, k in keys]}
+    return plan(env, region, output, extra_vars=extra_vars, runner=runner, sandbox=sandbox), done
 
 
 def _show_json(runner: Runner, path: Path) -> dict[str, Any]:
