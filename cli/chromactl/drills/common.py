@@ -64,23 +64,30 @@ def poll_until(
     clock: Clock,
     hint: str = "Raise --timeout if the service needs longer; see `chromactl status`.",
     on_change: Callable[[Any], None] | None = None,
+    output: Output | None = None,
 ) -> tuple[Any, float]:
-    """Call `check` until it returns (True, value); at most `timeout_s` seconds. Returns (value, seconds)."""
+    """Call `check` until it returns (True, value); at most `timeout_s` seconds. Returns (value, seconds).
+
+    With `output`: a progress line every few seconds (Output.waiting) saying what it waits for,
+    elapsed of the bound and the last observation, also when that never changes.
+    """
     started = clock.monotonic()
     deadline = started + timeout_s
     last: Any = None
     shown: Any = object()
-    while True:
-        done, last = check()
-        if on_change is not None and last != shown:
-            on_change(last)
-            shown = last
-        if done:
-            return last, clock.monotonic() - started
-        now = clock.monotonic()
-        if now >= deadline:
-            raise WaitTimedOut(f"Gave up waiting for {what} after {timeout_s:g} s (last: {describe(last)}).", hint, last=last)
-        clock.sleep(max(0.0, min(poll_s, deadline - now)))
+    with (output or Output(json=True)).waiting(what, timeout_s, clock=clock.monotonic) as progress:
+        while True:
+            done, last = check()
+            if on_change is not None and last != shown:
+                on_change(last)
+                shown = last
+            progress.observe(describe(last))
+            if done:
+                return last, clock.monotonic() - started
+            now = clock.monotonic()
+            if now >= deadline:
+                raise WaitTimedOut(f"Gave up waiting for {what} after {timeout_s:g} s (last: {describe(last)}).", hint, last=last)
+            clock.sleep(max(0.0, min(poll_s, deadline - now)))
 
 
 def describe(value: Any) -> str:

@@ -139,14 +139,14 @@ def _promote(run: Run) -> dict[str, Any]:
     pre = run.out("preflight")
     common = {"timeout_s": run.settings.promote_timeout_s, "interval_s": run.settings.poll_interval_s, "root": pre["root_directory"]}
     if pre["source"] == "replica":
-        res = A.promote_replica(run.target, run.factory, pre["replica"], run.journal, run.clock, **common)
+        res = A.promote_replica(run.target, run.factory, pre["replica"], run.journal, run.clock, output=run.output, **common)
         rpo = res.get("rpo_seconds")
         if rpo is not None and rpo > run.env.slo.rpo_minutes * 60:
             run.output.warn(f"RPO {rpo:.0f} s is above the env's target of {run.env.slo.rpo_minutes:g} min.")
         return res
     common["timeout_s"] = run.settings.restore_timeout_s
     return A.promote_backup(run.env, run.target, run.factory, pre["recovery_point"], pre.get("primary", {}), pre.get("account"),
-                            run.journal, run.clock, restore_dir=run.restore_dir, **common)
+                            run.journal, run.clock, restore_dir=run.restore_dir, output=run.output, **common)
 
 
 def _apply(run: Run) -> dict[str, Any]:
@@ -248,7 +248,7 @@ def _dns(run: Run) -> dict[str, Any]:
     outputs = run.out("apply")["outputs"]
     if run.env.dns.managed:
         return A.cutover_dns(run.env, run.target, run.factory, outputs, run.clock, timeout_s=run.settings.dns_timeout_s,
-                             interval_s=min(run.settings.poll_interval_s, 5.0))
+                             interval_s=min(run.settings.poll_interval_s, 5.0), output=run.output)
     endpoint = outputs["endpoint_url"]
     return {
         "managed": False,

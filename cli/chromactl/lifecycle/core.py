@@ -508,6 +508,8 @@ def wait_stable(
     output: Output,
     *,
     poll_s: float = 5.0,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """Wait (bounded) until the ECS service is stable and every target healthy.
 
@@ -523,36 +525,38 @@ def wait_stable(
     cluster, service, tg = stack.need("cluster_name"), stack.need("service_name"), stack.need("target_group_arn")
     ecs = factory.client("ecs", region)
     elbv2 = factory.client("elbv2", region)
-    started = time.monotonic()
+    started = monotonic()
     deadline = started + timeout_s
     last: dict[str, Any] = {}
     last_line = ""
     polls = 0
-    while True:
-        polls += 1
-        last = observe(ecs, elbv2, cluster, service, tg)
-        ok, why = stable_reason(last)
-        line = (
-            f"service {last['running']}/{last['desired']} running, {last['pending']} pending, "
-            f"{len(last['deployments'])} deployment(s); targets {last['healthy']}/{len(last['targets'])} healthy"
-        )
-        if line != last_line:
-            output.info(f"  [{time.monotonic() - started:5.0f}s] {line}")
-            last_line = line
-        if ok:
-            last.update(stable=True, seconds=round(time.monotonic() - started, 1), polls=polls)
-            return last
-        if last.get("rollout_failed"):
-            raise OperationFailed(
-                f"The ECS deployment of {env.name}/{region} failed: {why}.",
-                "The circuit breaker rolled it back; see `chromactl status` and the service's events and logs.",
+    with output.waiting(f"the service of {env.name}/{region} to be stable", timeout_s, clock=monotonic) as progress:
+        while True:
+            polls += 1
+            last = observe(ecs, elbv2, cluster, service, tg)
+            ok, why = stable_reason(last)
+            line = (
+                f"service {last['running']}/{last['desired']} running, {last['pending']} pending, "
+                f"{len(last['deployments'])} deployment(s); targets {last['healthy']}/{len(last['targets'])} healthy"
             )
-        if time.monotonic() + poll_s > deadline:
-            raise OperationFailed(
-                f"The service of {env.name}/{region} was not stable after {timeout_s:.0f} s: {why}.",
-                f"Check `chromactl status --env {env.name} --region {region}`; raise --wait-timeout if tasks start slowly.",
-            )
-        time.sleep(poll_s)
+            if line != last_line:
+                output.info(f"  [{monotonic() - started:5.0f}s] {line}")
+                last_line = line
+            progress.observe(why)  # also when nothing changes: a CI log never goes quiet
+            if ok:
+                last.update(stable=True, seconds=round(monotonic() - started, 1), polls=polls)
+                return last
+            if last.get("rollout_failed"):
+                raise OperationFailed(
+                    f"The ECS deployment of {env.name}/{region} failed: {why}.",
+                    "The circuit breaker rolled it back; see `chromactl status` and the service's events and logs.",
+                )
+            if monotonic() + poll_s > deadline:
+                raise OperationFailed(
+                    f"The service of {env.name}/{region} was not stable after {timeout_s:.0f} s: {why}.",
+                    f"Check `chromactl status --env {env.name} --region {region}`; raise --wait-timeout if tasks start slowly.",
+                )
+            sleep(poll_s)
 
 
 
@@ -633,7 +637,7 @@ def up(
     # issue 12.2: the first rotation is asynchronous; the smoke check needs its token
     from chromactl.rotation.wait import wait_for_stack_token
 
-    data["token"] = wait_for_stack_token(outputs, the_region, factory, wait_timeout, output.info)
+    data["token"] = wait_for_stack_token(outputs, the_region, factory, wait_timeout, output.info, output=output)
     alb = outputs.get("alb_dns_name")
     data["smoke"] = _smoke(env.name, the_region, profile, output, alb_dns_name=alb)
     data["manifest"] = _record_manifest(env, the_region, profile, factory, output, alb_dns_name=alb)
