@@ -7,7 +7,7 @@ VENV := .venv
 UV := $(VENV)/bin/uv
 export UV_NO_PROGRESS := 1
 
-.PHONY: setup test test-fast test-live validate fmt lint bench bench-capacity quickstart clean tools nginx wrk zip mutate
+.PHONY: setup test test-fast test-live validate fmt lint bench bench-capacity quickstart clean tools nginx wrk zip mutate release-check
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -83,8 +83,15 @@ validate: $(VENV)/.installed .venv-tfprov/.installed
 fmt:
 	$(VENV)/bin/chromactl-terraform fmt -recursive terraform envs
 
+# Before tagging a release (docs/release.md): version == newest CHANGELOG entry == tag, and the tag holds
+# the modules `chromactl init` pins. TAG=vX.Y.Z checks a tag by name (default: the tag on HEAD).
+release-check: $(VENV)/.installed
+	$(VENV)/bin/python scripts/release_check.py $(if $(TAG),--tag $(TAG))
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check cli tests tools scripts
+	$(VENV)/bin/mypy cli/chromactl tools/tfoffline tools/mutate
+	$(VENV)/bin/mypy scripts
 
 bench: tools
 	$(VENV)/bin/python scripts/bench_all.py

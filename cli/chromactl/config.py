@@ -74,7 +74,7 @@ class EnvConfig:
     dir: Path
     config_path: Path
     protected: bool = False
-    sandbox: bool = False  # [env] sandbox = true: placeholders may reach AWS (plan/up/apply do not refuse them)
+    sandbox: bool = False  # [env] sandbox = true: plan goes ahead with placeholders (a warning); up/apply still refuse
     account_id: str | None = None
     primary_region: str | None = None
     failover_regions: tuple[str, ...] = ()

@@ -21,9 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chromactl import __version__
+from chromactl.errors import ConfigError
 
-# Where the modules are published; a fork or mirror sets CHROMACTL_MODULE_SOURCE or --module-source.
-DEFAULT_MODULE_REPOSITORY = "git::https://github.com/chromactl/chromactl.git"
+# Where the modules are published: [project.urls] Repository in pyproject.toml, the one place a release
+# is tagged (docs/release.md); a fork or mirror sets CHROMACTL_MODULE_SOURCE or --module-source.
+PROJECT_REPOSITORY = "https://github.com/chromactl/chromactl"
+DEFAULT_MODULE_REPOSITORY = f"git::{PROJECT_REPOSITORY}.git"
 STACK_SUBDIR = "terraform/stack"
 MODULE_SOURCE_ENV = "CHROMACTL_MODULE_SOURCE"
 
@@ -46,8 +49,6 @@ def stack_source(repository: str | None = None, version: str | None = None) -> s
     """The stack module's source for a scaffolded root: repository, subdirectory, pinned ref."""
     repo = (repository or module_repository()).rstrip("/")
     if "?ref=" in repo or "//" in repo.split("::", 1)[-1].split("://", 1)[-1]:
-        from chromactl.errors import ConfigError
-
         raise ConfigError(
             f"Module repository {repo!r} already names a subdirectory or a ref.",
             f"Give the repository alone (for example {DEFAULT_MODULE_REPOSITORY}); chromactl adds //{STACK_SUBDIR}?ref={module_ref(version)}.",
@@ -155,3 +156,26 @@ def pin_warning(env_dir: Path) -> str | None:
     if status.changes:
         return status.message + ". Changed since: " + " | ".join(status.changes)
     return status.message
+
+
+# What `terraform init` prints when it cannot fetch a module's source (Terraform's
+# internal/initwd/module_install.go: "Failed to download module", "Module not found",
+# "Unreadable module directory"; go-getter's git errors name the source).
+_FETCH_FAILED = re.compile(r"Failed to download module|Module not found|Unreadable module directory|Could not download module")
+
+
+def module_fetch_error(env_dir: Path, text: str, detail: str | None = None) -> ConfigError | None:
+    """A sentence and a hint when `terraform init` failed fetching the env's stack module, else None."""
+    if not _FETCH_FAILED.search(text):
+        return None
+    pin = env_pin(env_dir)
+    source = pin.source if pin else "its module source"
+    published = pin is not None and pin.source.startswith(DEFAULT_MODULE_REPOSITORY + "//")
+    why = (f"the modules of chromactl {pin.ref} are not published there yet (or this machine cannot reach it)"
+           if published and pin is not None else "the repository, the subdirectory or the ref is not there, or not reachable from here")
+    return ConfigError(
+        f"terraform init could not fetch the stack module from {source}: {why}.",
+        f"Point the env at a repository that holds terraform/stack tagged {module_ref()} (a fork or internal mirror): "
+        f"edit the source in {Path(env_dir) / 'main.tf'}, or scaffold with --module-source REPO / {MODULE_SOURCE_ENV}=REPO.",
+        detail=detail,
+    )

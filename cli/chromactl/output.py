@@ -10,6 +10,12 @@ so `chromactl --help` stays fast.
 - Tables: on a terminal a rich table whose cells wrap instead of being cut
   (`overflow="fold"`), so identifiers are never truncated; piped, one line per
   row, cells separated by tabs, no title and no header, as `gh` does.
+- Markup: rich reads `[...]` as a style tag and drops the ones it does not
+  know, so a hint such as `[env]` or `[dns] zone_id` would vanish. Every
+  console this module makes interprets only chromactl's own style tags
+  (STYLE_TAGS: `[bold]`, `[red]`, `[/]`...) and prints any other bracket as
+  written; table cells, titles, progress labels, spinner text, info/warn/debug
+  are all treated that way, so user text and hints are never eaten.
 - Progress of a long step (`Output.progress`): a bar on a terminal; when stderr
   is not a terminal, a plain line when the step starts, every
   CHROMACTL_PROGRESS_EVERY seconds (default 10) and when it ends, so a CI log
@@ -26,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -67,12 +74,47 @@ def progress_every_s() -> float:
     return value if math.isfinite(value) and value > 0 else 10.0
 
 
+# The style tags chromactl's own renderers write; any other `[...]` is text (a hint's `[env]`).
+STYLE_TAGS = ("bold", "dim", "italic", "underline", "red", "green", "yellow", "blue", "cyan", "magenta")
+_BRACKET = re.compile(r"(\\*)\[")
+_STYLE_TAG = re.compile(r"\[/?(?:(?:bold |dim |italic )?(?:" + "|".join(STYLE_TAGS) + r"))?\]")
+
+
+def safe_markup(text: str) -> str:
+    """`text` with every `[` that does not open one of STYLE_TAGS escaped, so rich prints it as written.
+
+    A bracket already escaped (`\\[`, from rich.markup.escape) is left alone.
+    """
+    def fix(m: re.Match[str]) -> str:
+        slashes = m.group(1)
+        if len(slashes) % 2 == 1 or _STYLE_TAG.match(text, m.end() - 1):
+            return m.group(0)
+        return slashes + "\\["
+
+    return _BRACKET.sub(fix, text)
+
+
+def escape_markup(text: str) -> str:
+    """`text` with no markup at all: every bracket printed as written (user text inside our own tags)."""
+    from rich.markup import escape
+
+    return escape(text)
+
+
 def _console(file: Any, color: bool) -> Console:
     from rich.console import Console
 
+    class SafeConsole(Console):
+        """A rich Console whose str arguments may carry STYLE_TAGS only (see the module's docstring)."""
+
+        def print(self, *objects: Any, markup: bool | None = None, **kwargs: Any) -> None:  # type: ignore[override]
+            if markup is not False:
+                objects = tuple(safe_markup(o) if isinstance(o, str) else o for o in objects)
+            super().print(*objects, markup=markup, **kwargs)
+
     if color:
-        return Console(file=file, highlight=False, soft_wrap=True)
-    return Console(file=file, color_system=None, no_color=True, highlight=False, soft_wrap=True, emoji=False)
+        return SafeConsole(file=file, highlight=False, soft_wrap=True)
+    return SafeConsole(file=file, color_system=None, no_color=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def tsv_cell(value: Any) -> str:
@@ -120,12 +162,13 @@ class Output:
             console.file.flush()
             return
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(title=title)
+        table = Table(title=Text(title))
         for col in columns:
-            table.add_column(col, overflow="fold", justify="right" if col in right else "left")
+            table.add_column(Text(col), overflow="fold", justify="right" if col in right else "left")
         for row in rows:
-            table.add_row(*(str(c) for c in row))
+            table.add_row(*(Text(str(c)) for c in row))  # a cell is data, never markup
         console.print(table)
 
     def progress(self, label: str, total: float | None = None, *, unit: str = "") -> Progress:
@@ -182,11 +225,11 @@ class Output:
 
     def debug(self, message: str) -> None:
         if self.verbose:
-            self.err.print(f"[dim]{message}[/dim]")
+            self.err.print(f"[dim]{escape_markup(message)}[/dim]")
 
     def warn(self, message: str) -> None:
         self._said = time.monotonic()
-        self.err.print(f"[yellow]warning:[/yellow] {message}")
+        self.err.print(f"[yellow]warning:[/yellow] {escape_markup(message)}")
 
     @contextmanager
     def status(self, message: str) -> Iterator[None]:
@@ -194,7 +237,7 @@ class Output:
         if self.json or not sys.stderr.isatty():
             yield
             return
-        with self.err.status(message):
+        with self.err.status(escape_markup(message)):
             yield
 
     def confirm_text(self, prompt: str, expected: str) -> bool:
@@ -268,8 +311,8 @@ class Progress:
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
             from rich.progress import Progress as Bar
 
-            self._bar = Bar(TextColumn(self.label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                            TextColumn("{task.description}"), console=self.output.err, transient=False)
+            self._bar = Bar(TextColumn(self.label, markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            TextColumn("{task.description}", markup=False), console=self.output.err, transient=False)
             self._task = self._bar.add_task("", total=self.total)
             self._bar.start()
         else:

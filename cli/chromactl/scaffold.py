@@ -6,11 +6,22 @@ of a relative path: `main.tf`, `variables.tf`, `outputs.tf`, `versions.tf` (the
 shared env root, `envs/_root`, as this chromactl ships it), `terraform.tfvars`
 (from the sandbox or production example, with the env's regions, account and
 domain filled in and every value the user must still choose marked REPLACE) and
-`chromactl.toml`. It never overwrites: an existing env folder is refused.
+`chromactl.toml`. It never overwrites: an existing env folder is refused. The
+written files are `terraform fmt`-clean (formatted with the engine chromactl
+runs), so a repository's fmt pre-commit hook passes on the first commit.
+
+`--sandbox` means small (2 AZs, one NAT gateway), unprotected (no deletion
+protection, destroy removes the data) and allowed to *plan* while placeholders
+remain (a warning). It is not a way past the placeholder guard: up/apply refuse
+any placeholder, sandbox or not. A sandbox is appliable once the user gives
+--account, --allowed-cidr and a --certificate-arn per region (or fills the
+lines `doctor` lists); with no --domain clients use the ALB's DNS name, so any
+ACM certificate in the region serves (an imported self-signed one will do).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import subprocess
@@ -19,13 +30,24 @@ from pathlib import Path
 
 from chromactl import __version__
 from chromactl.errors import ConfigError, OperationFailed
+from chromactl.lifecycle.placeholders import DOC_ACCOUNT_IDS
 from chromactl.modules import stack_source
 from chromactl.regions import check_region
 from chromactl.resources import ENV_ROOT, EXAMPLE_TFVARS, bundled
 
 ROOT_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf")
-_ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+# The stack module's own rule for var.env (terraform/stack/variables.tf): a longer name would pass
+# init and fail at the first plan.
+_ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,9}$")
+# Names that mean something else in a repository of chromactl envs.
+RESERVED_ENV_NAMES = {
+    "envs": "the folder that holds the envs",
+    "local": "the embedded env (Chroma on this machine, no AWS)",
+}
 _ACCOUNT = re.compile(r"^\d{12}$")
+_CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[A-Za-z0-9-]+$")
+# RFC 5737's documentation ranges: no client ever comes from them.
+_DOC_NETS = tuple(ipaddress.IPv4Network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
 # A domain name as ACM and Route 53 take it: labels of letters, digits and dashes.
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _LOCAL_SOURCE = re.compile(r'(?m)^(\s*source\s*=\s*)"\.\./\.\./terraform/stack"')
@@ -60,6 +82,8 @@ class InitRequest:
     domain: str | None = None
     sandbox: bool = False
     module_repository: str | None = None
+    allowed_cidrs: tuple[str, ...] = ()
+    certificate_arns: tuple[str, ...] = ()
 
 
 @dataclass
@@ -73,6 +97,7 @@ class InitResult:
     wrote: list[Path] = field(default_factory=list)
     gitignore_added: list[str] = field(default_factory=list)
     to_fill: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -86,6 +111,7 @@ class InitResult:
             "wrote": [str(p.relative_to(self.project)) for p in self.wrote],
             "gitignore_added": self.gitignore_added,
             "to_fill": self.to_fill,
+            "warnings": self.warnings,
             "next": self.next_steps(),
         }
 
@@ -116,13 +142,67 @@ def project_for_init(start: Path | None = None, root: Path | None = None) -> Pat
     return here
 
 
+def check_env_name(name: str) -> None:
+    """Refuse a name the stack module would refuse, or one that collides with the repository's layout."""
+    if name in RESERVED_ENV_NAMES:
+        raise ConfigError(
+            f"{name!r} cannot be an AWS env's name: it is {RESERVED_ENV_NAMES[name]}.",
+            "Pick another --env name, for example prod or sandbox.",
+        )
+    if not _ENV_NAME.match(name or ""):
+        raise ConfigError(
+            f"{name!r} is not a name chromactl can give an AWS env.",
+            "Use 1 to 10 lowercase letters, digits and dashes, starting with a letter (for example prod), "
+            "as the stack module's env variable requires.",
+        )
+
+
+def check_account(account_id: str) -> None:
+    if not _ACCOUNT.match(account_id):
+        raise ConfigError(f"{account_id!r} is not an AWS account id.", "An account id is 12 digits (aws sts get-caller-identity).")
+    if account_id in DOC_ACCOUNT_IDS:
+        raise ConfigError(
+            f"{account_id} is an account id from AWS's documentation examples, not an account you can deploy to.",
+            "Give your own account id: `aws sts get-caller-identity --query Account --output text`.",
+        )
+
+
+def check_cidr(cidr: str) -> None:
+    try:
+        net = ipaddress.IPv4Network(cidr, strict=True)
+    except ValueError as exc:
+        raise ConfigError(f"--allowed-cidr {cidr!r} is not an IPv4 network: {exc}.", "Give a CIDR such as 10.0.0.0/16 or 198.18.7.1/32.") from None
+    if any(net.subnet_of(doc) for doc in _DOC_NETS):
+        raise ConfigError(f"--allowed-cidr {cidr} is a documentation range (RFC 5737): no client comes from it.",
+                          "Give your clients' networks (your office or VPN egress, a peered VPC).")
+
+
+def check_certificates(req: InitRequest, failover: str) -> dict[str, str]:
+    """The --certificate-arn values by region, each an ACM ARN of one of the env's regions (and its account)."""
+    by_region: dict[str, str] = {}
+    for arn in req.certificate_arns:
+        m = _CERT_ARN.match(arn)
+        if not m:
+            raise ConfigError(f"--certificate-arn {arn!r} is not an ACM certificate ARN.",
+                              "It looks like arn:aws:acm:REGION:ACCOUNT:certificate/ID (aws acm list-certificates --region REGION).")
+        region, account = m.group("region"), m.group("account")
+        if region not in (req.region, failover):
+            raise ConfigError(f"--certificate-arn {arn} is in {region}, which is neither of the env's regions ({req.region}, {failover}).",
+                              "An ALB takes a certificate from its own region: give one for each of the env's regions.")
+        if region in by_region:
+            raise ConfigError(f"Two --certificate-arn values for {region}.", "Give one certificate per region.")
+        if account in DOC_ACCOUNT_IDS or "00000000-0000-0000-0000-000000000000" in arn:
+            raise ConfigError(f"--certificate-arn {arn} is an example ARN, not a certificate.", "Give the ARN of your own ACM certificate.")
+        if req.account_id is not None and account != req.account_id:
+            raise ConfigError(f"--certificate-arn {arn} belongs to account {account}, not --account {req.account_id}.",
+                              "The ALB can only use a certificate of its own account.")
+        by_region[region] = arn
+    return by_region
+
+
 def check_request(req: InitRequest) -> str:
     """Refuse bad input before anything is written; return the failover region."""
-    if not _ENV_NAME.match(req.env or "") or req.env in ("local", "_root"):
-        raise ConfigError(
-            f"{req.env!r} is not a name chromactl can give an AWS env.",
-            "Use lowercase letters, digits and dashes, starting with a letter (for example prod); 'local' is the embedded env.",
-        )
+    check_env_name(req.env)
     check_region(req.region)
     failover = req.failover_region or FAILOVER_PAIRS.get(req.region)
     if not failover:
@@ -130,10 +210,13 @@ def check_request(req: InitRequest) -> str:
     check_region(failover, where="--failover-region")
     if failover == req.region:
         raise ConfigError("The failover region is the primary region.", "A failover needs a second region: pass another --failover-region.")
-    if req.account_id is not None and not _ACCOUNT.match(req.account_id):
-        raise ConfigError(f"{req.account_id!r} is not an AWS account id.", "An account id is 12 digits (aws sts get-caller-identity).")
+    if req.account_id is not None:
+        check_account(req.account_id)
     if req.domain is not None and not _DOMAIN.match(req.domain):
         raise ConfigError(f"{req.domain!r} is not a domain name.", "Give the name clients will use, for example chroma.internal.example.org.")
+    for cidr in req.allowed_cidrs:
+        check_cidr(cidr)
+    check_certificates(req, failover)
     return failover
 
 
@@ -195,11 +278,20 @@ def render_tfvars(req: InitRequest, failover: str) -> str:
         "  # Zone names as your account sees them: check with\n"
         "  # aws ec2 describe-availability-zones --region REGION --query 'AvailabilityZones[].ZoneName'\n" + zones,
     )
+    given = check_certificates(req, failover)
     certs = "".join(
-        f'  {_hcl(r)} = "arn:aws:acm:{r}:{account}:certificate/REPLACE-with-your-certificate-id"\n'
+        f"  {_hcl(r)} = {_hcl(given[r])}\n" if r in given
+        else f'  {_hcl(r)} = "arn:aws:acm:{r}:{account}:certificate/REPLACE-with-your-certificate-id"\n'
         for r in (req.region, failover)
     )
-    body = _set_block(body, "certificate_arns", "  # REPLACE with ACM certificates for domain_name, one per region the env may run in.\n" + certs)
+    covers = ("for domain_name" if req.domain or not req.sandbox
+              else "(domain_name is empty: clients use the ALB's DNS name, so any certificate of the region serves)")
+    certs_note = (f"  # ACM certificates {covers}, one per region the env may run in.\n" if len(given) == 2
+                  else f"  # REPLACE with ACM certificates {covers}, one per region the env may run in.\n")
+    body = _set_block(body, "certificate_arns", certs_note + certs)
+    if req.allowed_cidrs:
+        body = _set_value(body, "allowed_cidrs", "[" + ", ".join(_hcl(c) for c in req.allowed_cidrs) + "]",
+                          "the clients' networks (--allowed-cidr)")
     if req.domain:
         body = _set_value(body, "domain_name", _hcl(req.domain), "the certificates above must cover it")
     header = (
@@ -225,7 +317,7 @@ def render_config(req: InitRequest, failover: str) -> str:
         f"protected = {'false' if req.sandbox else 'true'}",
     ]
     if req.sandbox:
-        lines.append("sandbox = true # placeholders may reach AWS: for trying chromactl out, never for real data")
+        lines.append("sandbox = true # plan may run with placeholders (a warning); up/apply refuse them. Never for real data")
     lines += [
         f'account_id = "{account}"' + ("" if req.account_id else " # REPLACE with your AWS account ID (same as terraform.tfvars)"),
         "",
@@ -295,7 +387,38 @@ def init_env(req: InitRequest, project: Path) -> InitResult:
             result.wrote.append(gitignore)
     except OSError as exc:
         raise OperationFailed(f"Cannot write the env under {project}: {exc.strerror or exc}.", "Check the folder is writable.") from None
+    if (warning := format_env(env_dir)) is not None:
+        result.warnings.append(warning)
     from chromactl.aws.doctor import placeholders
 
     result.to_fill = placeholders(env_dir)
     return result
+
+
+_FMT_TIMEOUT_S = 120
+
+
+def format_env(env_dir: Path) -> str | None:
+    """`terraform fmt` the env's .tf and .tfvars files with the engine chromactl runs; a warning if it could not.
+
+    The texts are built by substitution into the shipped examples, so `=` alignment (which fmt
+    enforces within a run of one-line attributes) is left to the formatter itself.
+    """
+    from chromactl.terraform.engine import resolve
+
+    hint = f"run `terraform fmt {env_dir}` before committing"
+    try:
+        engine = resolve()
+    except ConfigError as exc:
+        return f"the files were not formatted ({exc.message}); {hint}"
+    env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
+    env.setdefault("TF_CLI_CONFIG_FILE", os.devnull)
+    try:
+        proc = subprocess.run([*engine.argv, "fmt", "-list=false", str(env_dir)], capture_output=True, text=True,
+                              timeout=_FMT_TIMEOUT_S, check=False, env=env)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"the files were not formatted ({exc}); {hint}"
+    if proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout).strip().splitlines()[:1]
+        return f"terraform fmt failed on the written files ({detail[0] if detail else f'exit {proc.returncode}'}); {hint}"
+    return None

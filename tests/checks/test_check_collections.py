@@ -151,3 +151,39 @@ def test_manifest_never_records_check_collections(chroma_server) -> None:  # typ
     assert result.ok and not result.missing, result.to_dict()
     with ChromaClient(chroma_server.url) as c:
         c.delete_collection("user-docs-manifest")
+
+
+class _InterruptAfterLeasing:
+    """The real client, except that a Ctrl-C lands the moment the server has taken the lease (the
+    modify call returned), before acquire can hand the lease to its caller."""
+
+    def __init__(self, client: ChromaClient) -> None:
+        self._client = client
+        self.modified = 0
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._client, name)
+
+    def modify_collection(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = self._client.modify_collection(*args, **kwargs)
+        self.modified += 1
+        os.kill(os.getpid(), signal.SIGINT)  # and a second Ctrl-C during the release that follows
+        return result
+
+
+def test_ctrl_c_while_leasing_releases_the_lease_it_took(chroma_server) -> None:  # type: ignore[no-untyped-def]
+    """Seen in a full run on a loaded host: a Ctrl-C right after the server took the lease and before
+    acquire returned it left the check collection leased (the caller had nothing to release). Now the
+    interrupt waits for the lease, which is released before the KeyboardInterrupt goes on."""
+    name = checkcoll.check_collection_name("leasetest", 8)
+    with ChromaClient(chroma_server.url) as real:
+        with pytest.raises(KeyboardInterrupt), checkcoll.interrupt_once() as got:
+            checkcoll.acquire(_InterruptAfterLeasing(real), "leasetest", 8, temp_prefix="chromactl-smoke-")
+        # the first interrupt counts as interrupt_once's first; the second, sent while releasing, is only recorded
+        assert got == [signal.SIGINT, signal.SIGINT]
+        meta = real.get_collection(name)["metadata"]
+        assert meta.get("lease_until") == 0, meta  # released, not held for an hour
+        # and the next run leases the same collection instead of falling back to a temporary one
+        lease = checkcoll.acquire(real, "leasetest", 8, temp_prefix="chromactl-smoke-")
+        assert lease.name == name and not lease.temporary
+        assert checkcoll.release(real, lease)

@@ -156,3 +156,23 @@ def test_stalled_server_open_loop_ends_within_its_bound(chroma_server, make_free
     elapsed = time.monotonic() - start
     assert rep.errors > 0 and not rep.ok
     assert elapsed < hang_guard(2 + 1.5), elapsed  # ends at about duration + timeout, not after the 60 s freeze
+
+
+def test_a_one_second_stall_of_the_senders_does_not_end_the_open_loop() -> None:
+    """Seen in a full run at load 18: 100 req/s through 64 senders stopped after 1.3 s as 'could not
+    keep 100 req/s' (133 of 1,000 sent) because the senders were starved for about a second. The old
+    rule judged on one observation past REACH_GRACE_S; the judge now needs REACH_SUSTAIN_S in a row."""
+    from chromactl.checks.latency import REACH_SUSTAIN_S, ReachJudge
+
+    judge = ReachJudge(senders=64, total=1000)
+    # starved from 0.3 s to 1.3 s: nothing claimed while 130 come due, then caught up
+    stalled = [(t / 10, int(t / 10 * 100) + 1, 30) for t in range(3, 14)]
+    assert not any(judge.out_of_reach(t, due, claimed) for t, due, claimed in stalled)
+    assert stalled[-1][1] - stalled[-1][2] > max(64, 0.5 * stalled[-1][1])  # the old rule would have stopped here
+    assert not judge.out_of_reach(1.4, 141, 141)
+    # really out of reach: behind at every look from 1.5 s; judged once it has lasted REACH_SUSTAIN_S
+    looks = [(1.5 + i * 0.05, int((1.5 + i * 0.05) * 1e6), 200) for i in range(int(REACH_SUSTAIN_S / 0.05) + 2)]
+    verdicts = [judge.out_of_reach(t, due, claimed) for t, due, claimed in looks]
+    assert verdicts[-1] and not verdicts[0]
+    first = verdicts.index(True)
+    assert looks[first][0] - looks[0][0] >= REACH_SUSTAIN_S - 1e-9

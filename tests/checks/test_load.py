@@ -266,7 +266,7 @@ def test_corrected_reload_add_keeps_and_says_so_upsert_updates(chroma_server, tm
 
 def test_interrupted_cli_load_resumes_exactly(chroma_server, tmp_path: Path) -> None:
     """SIGINT mid-load: exit 130, checkpoint written; the rerun finishes; count is exact (nothing twice)."""
-    rows = 12000
+    rows = 6000  # 60 batches: the interrupt lands after 3, so the rerun has most of them to do
     npy = tmp_path / "big.npy"
     np.save(npy, np.random.default_rng(5).standard_normal((rows, 32)).astype("float32"))
     ck = tmp_path / "big.ckpt.json"
@@ -286,7 +286,7 @@ def test_interrupted_cli_load_resumes_exactly(chroma_server, tmp_path: Path) -> 
     assert proc.returncode == 130, err
     assert "Interrupted" in err and "resume" in err
     recorded = load_mod._unranges(json.loads(ck.read_text())["done"])
-    assert 0 < len(recorded) < 120
+    assert 0 < len(recorded) < rows // 100
     res = run_cli("--json", "load", "--endpoint", chroma_server.url, "--collection", "load-int", "--file", str(npy),
                   "--batch-size", "100", "--workers", "2", "--checkpoint", str(ck))
     assert res.returncode == 0, res.stderr

@@ -9,11 +9,24 @@ import signal
 import subprocess
 import time
 
+from chromactl.checks.client import ChromaClient, ChromaError
 from chromactl.checks.smoke import SMOKE_PREFIX
 
 from tests.checks.helpers import CHROMACTL, leftover
+from tests.fixtures.servers import wait_until
 
 HANG_GUARD_S = 120.0
+CHECK_COLLECTION = "chromactl-check-smoke-d32"
+
+
+def _lease_run(server) -> str | None:  # type: ignore[no-untyped-def]
+    """The run id holding smoke's 32-dims check collection (None: no collection or no lease)."""
+    try:
+        with ChromaClient(server.url) as c:
+            meta = c.get_collection(CHECK_COLLECTION)["metadata"] or {}
+    except ChromaError:
+        return None
+    return str(meta["lease_run"]) if meta.get("lease_until") and meta.get("lease_run") else None
 
 
 def test_interrupted_smoke_names_its_step_and_the_real_elapsed_time(chroma_server) -> None:  # type: ignore[no-untyped-def]
@@ -54,12 +67,14 @@ def test_interrupted_smoke_names_its_step_and_the_real_elapsed_time(chroma_serve
 
 def test_interrupted_smoke_json_says_where(chroma_server) -> None:  # type: ignore[no-untyped-def]
     env = dict(os.environ, NO_COLOR="1")
+    before = _lease_run(chroma_server)
     proc = subprocess.Popen([CHROMACTL, "--json", "smoke", "--endpoint", chroma_server.url, "--vectors", "200000", "--dims", "32"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        deadline = time.monotonic() + HANG_GUARD_S
-        while not leftover(chroma_server, SMOKE_PREFIX) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        # the run has leased the check collection (it waited for a temporary collection, which the
+        # check collections no longer create, so it sat out its whole hang guard before signalling)
+        wait_until(lambda: _lease_run(chroma_server) not in (None, before), timeout=HANG_GUARD_S,
+                   what="smoke leased its check collection")
         time.sleep(1.5)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=HANG_GUARD_S)

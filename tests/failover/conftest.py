@@ -27,8 +27,9 @@ VAULT = "chromactl-prod-dr-from-us-east-1"
 KMS = f"arn:aws:kms:{TARGET}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
 CLUSTER = "chromactl-prod"
 SERVICE = "chromactl-prod"
-ZONE_NAME = "example.com."
-RECORD = "chroma.example.com."
+# RFC 2606's `.test`, not example.com: the env files hold the record, and an apply refuses example.com as a placeholder.
+ZONE_NAME = "acme.test."
+RECORD = "chroma.acme.test."
 BACKUP_ROLE = f"arn:aws:iam::{ACCOUNT}:role/chromactl-prod-{PRIMARY}-backup"  # terraform/modules/iam: aws_iam_role.backup
 LAG_S = 450  # the replica's lag the Stubber reports: RPO must come out at about this
 

@@ -4,6 +4,7 @@ Stubbers for EFS replication and AWS Backup, the primary region dead (connection
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC
 from typing import Any
 
@@ -36,6 +37,7 @@ from tests.failover.conftest import (
     primary_state,
     recovery_point,
 )
+from tests.fixtures.filled import fill_placeholders
 
 # A hang guard, not a speed check: these tests run real Terraform against the offline double and a real
 # Chroma; on a busy machine (8 sessions on 2 cores) one took over 120 s and passed alone (issue 20.8).
@@ -103,6 +105,12 @@ def real_terraform(world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Any)
     from chromactl.failover.ports import Ports
     from tfoffline import harness
 
+    # The apply refuses placeholders, sandbox or not: fill the copy's as a user would. moto answers STS as
+    # 123456789012 (a documentation id), so the env declares no account for failover to compare it with.
+    prod = world.root / "envs" / "prod"
+    toml = prod / "chromactl.toml"
+    toml.write_text(re.sub(r'(?m)^account_id = .*\n', "", toml.read_text()))
+    fill_placeholders(prod)
     monkeypatch.setenv("CHROMACTL_BACKEND", "local")
     monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(harness.write_cli_config(tmp_path / "tfrc")))
     monkeypatch.setenv("NO_COLOR", "1")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.filled import TEST_ACCOUNT
 from tests.fixtures.moto_server import FAKE_AWS, start_moto
 from tests.fixtures.servers import stop_process
 
@@ -182,8 +183,10 @@ def cli_env() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def moto_ecs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A moto server whose ECS services report their tasks running (MOTO_ECS_SERVICE_RUNNING=1)."""
-    proc, server = start_moto(tmp_path_factory.mktemp("moto-ecs") / "moto.log", {"MOTO_ECS_SERVICE_RUNNING": "1"}, what="moto (ecs)")
+    """A moto server whose ECS services report their tasks running (MOTO_ECS_SERVICE_RUNNING=1), in TEST_ACCOUNT:
+    the ARNs it returns go into env files that `up` applies, and up refuses a documentation account id."""
+    proc, server = start_moto(tmp_path_factory.mktemp("moto-ecs") / "moto.log",
+                              {"MOTO_ECS_SERVICE_RUNNING": "1", "MOTO_ACCOUNT_ID": TEST_ACCOUNT}, what="moto (ecs)")
     try:
         yield server.url
     finally:

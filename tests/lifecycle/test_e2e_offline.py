@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.filled import TEST_ACCOUNT, fill_placeholders
 from tests.lifecycle.conftest import assert_clean_error, run_cli
 
 pytestmark = pytest.mark.slow
@@ -50,6 +51,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp / "proj"
     for env in ("envs/dev", "envs/prod"):
         harness.copy_root(env, root)
+        fill_placeholders(root / env)  # up refuses placeholders, sandbox or not: fill them as a user would
     zip_path = root / "build" / "token-rotation.zip"
     if not zip_path.is_file():  # built by `make` (rotation part); a stand-in is enough to plan and apply offline
         zip_path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,7 +97,7 @@ def test_dev_lifecycle_end_to_end(project: Path) -> None:
     assert outs["cluster_name"] and outs["target_group_arn"].startswith("arn:aws:elasticloadbalancing:us-east-1:")
     # the outputs the Python reads that the root did not export before (issue 12, item 5), from a real apply
     assert outs["backup_role_arn"].startswith("arn:aws:iam::") and outs["vpc_id"] and outs["alarm_name_prefix"] == "chromactl-dev"
-    assert outs["account_id"] == "123456789012"
+    assert outs["account_id"] == TEST_ACCOUNT
     res = run_cli("output", "endpoint_url", "--env", "dev")
     assert res.code == 0 and up["endpoint"] in res.out
 

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from chromactl.drills.context import DrillContext
 from chromactl.output import Output
 
 from tests.drills.conftest import NAME, REGION, ControlPlane, SimulatedEcs, build_stack
+from tests.fixtures.filled import fill_placeholders
 from tests.rotation import harness as rotation
 
 TINY_DEV = """\
@@ -70,11 +72,15 @@ output "service_name" {
 
 
 def mark_sandbox(env_dir: Path) -> None:
-    """`sandbox = true` under [env]: the example env's placeholders (moto's account is 123456789012) may be planned."""
+    """`sandbox = true` under [env], and no placeholder left: up/apply refuse them, sandbox or not, so the
+    example env's are filled (tests/fixtures/filled.py) and its account_id dropped, since moto answers STS
+    as 123456789012, a documentation id nothing may compare with."""
     toml = env_dir / "chromactl.toml"
     text = toml.read_text(encoding="utf-8")
     assert "\n[env]\n" in text and "sandbox" not in text
-    toml.write_text(text.replace("\n[env]\n", "\n[env]\nsandbox = true\n", 1), encoding="utf-8")
+    text = re.sub(r'(?m)^account_id = .*\n', "", text.replace("\n[env]\n", "\n[env]\nsandbox = true\n", 1))
+    toml.write_text(text, encoding="utf-8")
+    fill_placeholders(env_dir)
 
 
 def make_tiny_project(tmp: Path) -> tuple[Path, Path]:

@@ -58,7 +58,7 @@ def test_init_writes_a_pinned_env_and_gitignore(repo: Path) -> None:
     assert env.state is not None and env.state.region != env.primary_region
     tfvars = (env_dir / "terraform.tfvars").read_text()
     assert re.search(r'(?m)^region\s*=\s*"us-east-1"$', tfvars) and re.search(r'(?m)^failover_region\s*=\s*"us-west-2"$', tfvars)
-    assert '"us-east-1" = ["us-east-1a", "us-east-1b", "us-east-1c"]' in tfvars
+    assert re.search(r'(?m)^  "us-east-1"\s*= \["us-east-1a", "us-east-1b", "us-east-1c"\]$', tfvars)
     assert re.search(r'(?m)^env\s*=\s*"prod"$', tfvars)
     # every value the user must choose is marked, and doctor's detector finds them
     assert data["to_fill"], data
@@ -83,7 +83,7 @@ def test_init_fills_account_and_domain_and_sandbox(repo: Path) -> None:
     tfvars = (env_dir / "terraform.tfvars").read_text()
     assert re.search(r'(?m)^account_id\s*=\s*"000000000000"', tfvars)
     assert re.search(r'(?m)^domain_name\s*=\s*"chroma.internal.acme.test"', tfvars)
-    assert '"eu-west-1" = ["eu-west-1a", "eu-west-1b"]' in tfvars  # the sandbox example: 2 AZs
+    assert re.search(r'(?m)^  "eu-west-1"\s*= \["eu-west-1a", "eu-west-1b"\]$', tfvars)  # the sandbox example: 2 AZs
     assert re.search(r"(?m)^single_nat_gateway\s*=\s*true", tfvars)
     toml = tomllib.loads((env_dir / "chromactl.toml").read_text())
     assert toml["env"]["protected"] is False and toml["env"]["sandbox"] is True
@@ -114,7 +114,25 @@ def test_init_refuses_to_overwrite(repo: Path) -> None:
     ("args", "needle"),
     [
         (["--env", "Prod"], "not a name"),
-        (["--env", "local"], "not a name"),
+        (["--env", "local"], "the embedded env"),
+        # names that collide with the repository's layout, or are no folder name at all (issue 17 review, item 6)
+        (["--env", "envs"], "the folder that holds the envs"),
+        (["--env", "_root"], "not a name"),
+        (["--env=-x"], "not a name"),
+        (["--env", "."], "not a name"),
+        (["--env", ".."], "not a name"),
+        (["--env", "../../etc"], "not a name"),
+        (["--env", "a-long-name"], "1 to 10"),  # the stack module's var.env rule: it would pass init and fail at plan
+        # AWS's documentation account ids are no account (issue 17 review, item 3)
+        (["--env", "x", "--account", "123456789012"], "AWS's documentation examples"),
+        (["--env", "x", "--account", "111122223333"], "AWS's documentation examples"),
+        (["--env", "x", "--account", "12345678901a"], "not an AWS account id"),
+        (["--env", "x", "--allowed-cidr", "203.0.113.0/24"], "documentation range"),
+        (["--env", "x", "--allowed-cidr", "10.0.0.1/16"], "not an IPv4 network"),
+        (["--env", "x", "--certificate-arn", "arn:aws:acm:eu-west-3:000000000000:certificate/abc"], "neither of the env's regions"),
+        (["--env", "x", "--account", "000000000000", "--certificate-arn", "arn:aws:acm:us-east-1:000000000001:certificate/abc"],
+         "belongs to account 000000000001"),
+        (["--env", "x", "--certificate-arn", "arn:aws:acm:us-east-1:123456789012:certificate/abc"], "example ARN"),
         (["--env", "x", "--region", "us-east-9"], "Unknown AWS region"),
         (["--env", "x", "--failover-region", "us-east-1"], "failover region is the primary"),
         (["--env", "x", "--account", "12345"], "not an AWS account id"),

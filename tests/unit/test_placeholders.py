@@ -38,7 +38,7 @@ def test_each_kind_is_found_with_file_line_and_value(tmp_path: Path) -> None:
     assert ("terraform.tfvars", 5, '"state-replace-me"') in got
     assert any(h.line == 6 and "00000000-0000" in h.value for h in hits)
     assert ("terraform.tfvars", 7, '"REPLACE"') in got
-    assert "terraform.tfvars:1 \"123456789012\" (AWS documentation account id)" in hits[0].describe()
+    assert hits[0].describe().startswith('terraform.tfvars:1 "123456789012" (AWS documentation account id: put your 12-digit account id')
 
 
 def test_comments_and_lookalikes_are_not_placeholders(tmp_path: Path) -> None:
@@ -65,6 +65,33 @@ def test_auto_tfvars_and_the_toml_are_read(tmp_path: Path) -> None:
     (d / "extra.auto.tfvars").write_text('alarm_emails = ["ops@example.org"]\n', encoding="utf-8")
     where = sorted(h.where for h in find_placeholders(d))
     assert where == ["chromactl.toml:2", "extra.auto.tfvars:1"]
+
+
+def test_json_variable_files_terraform_loads_are_read(tmp_path: Path) -> None:
+    """terraform.tfvars.json and *.auto.tfvars.json are loaded automatically, like their HCL forms ("Variable
+    Definition Precedence", https://developer.hashicorp.com/terraform/language/values/variables), so a
+    placeholder there reaches AWS the same way (issue 12 review follow-up)."""
+    d = _env(tmp_path, 'size = "small"\n')
+    (d / "terraform.tfvars.json").write_text('{\n  "account_id": "444455556666",\n  "tag": "#1 # not a comment"\n}\n')
+    (d / "zz.auto.tfvars.json").write_text('{"allowed_cidrs": ["10.0.0.0/8", "198.51.100.0/24"], "note": "// REPLACE"}')
+    (d / "a.auto.tfvars").write_text('domain = "chroma.example.org"\n')
+    got = [(h.where, h.value) for h in find_placeholders(d)]
+    assert got == [
+        ("terraform.tfvars.json:2", '"444455556666"'),
+        ("a.auto.tfvars:1", '"chroma.example.org"'),
+        ("zz.auto.tfvars.json:1", '"// REPLACE"'),  # JSON has no comments: a "//" inside a string is a value
+        ("zz.auto.tfvars.json:1", '"198.51.100.0/24"'),
+    ], got
+    with pytest.raises(ConfigError) as info:
+        refuse_placeholders("x", d, "apply")
+    assert 'terraform.tfvars.json:2 "444455556666"' in info.value.message
+    assert "sandbox or not" in (info.value.hint or "") and "--sandbox" not in (info.value.hint or "")
+
+
+def test_every_documentation_account_id_is_a_placeholder(tmp_path: Path) -> None:
+    ids = ("123456789012", "111122223333", "444455556666", "012345678901")
+    d = _env(tmp_path, "".join(f'a{i} = "{a}"\n' for i, a in enumerate(ids)))
+    assert [h.value for h in find_placeholders(d)] == [f'"{a}"' for a in ids]
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])

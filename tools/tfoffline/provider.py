@@ -691,7 +691,8 @@ def policy_document(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def answer_data_source(type_name: str, state: dict[str, Any], region: str) -> None:
-    r = state.get("region") if isinstance(state.get("region"), str) else region
+    given = state.get("region")
+    r: str = given if isinstance(given, str) else region
 
     def put(key: str, value: Any) -> None:
         if key in state and state.get(key) is None:

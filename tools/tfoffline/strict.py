@@ -801,37 +801,22 @@ def _metric_finding(
 
 def check_metrics(rules: Rules, type_name: str, obj: dict[str, Any]) -> list[Finding]:
     out: list[Finding] = []
-    if type_name == "aws_cloudwatch_metric_alarm":
-        ns, metric, dims = obj.get("namespace"), obj.get("metric_name"), obj.get("dimensions")
+    def check_one(m: dict[str, Any], where: str, path: list[str | int]) -> None:
+        """One metric of an alarm (the alarm itself or one metric_query entry)."""
+        ns, metric, dims = m.get("namespace"), m.get("metric_name"), m.get("dimensions")
         if isinstance(ns, str) and isinstance(metric, str) and not _is_unknown(dims):
-            f = _metric_finding(
-                rules,
-                ns,
-                metric,
-                list((dims or {}).keys()),
-                f"alarm {obj.get('alarm_name')}",
-                ["metric_name"],
-            )
+            f = _metric_finding(rules, ns, metric, list((dims or {}).keys()), where, path)
             if f:
                 out.append(f)
-        for i, q in enumerate(obj.get("metric_query") or []):
+
+    if type_name == "aws_cloudwatch_metric_alarm":
+        check_one(obj, f"alarm {obj.get('alarm_name')}", ["metric_name"])
+        for q in obj.get("metric_query") or []:
             if not isinstance(q, dict):
                 continue
             for m in q.get("metric") or []:
-                if not isinstance(m, dict):
-                    continue
-                ns, metric, dims = m.get("namespace"), m.get("metric_name"), m.get("dimensions")
-                if isinstance(ns, str) and isinstance(metric, str) and not _is_unknown(dims):
-                    f = _metric_finding(
-                        rules,
-                        ns,
-                        metric,
-                        list((dims or {}).keys()),
-                        f"alarm {obj.get('alarm_name')} query {q.get('id')}",
-                        ["metric_query"],
-                    )
-                    if f:
-                        out.append(f)
+                if isinstance(m, dict):
+                    check_one(m, f"alarm {obj.get('alarm_name')} query {q.get('id')}", ["metric_query"])
     elif type_name == "aws_cloudwatch_dashboard":
         body = obj.get("dashboard_body")
         if isinstance(body, str):

@@ -121,7 +121,8 @@ def serve(sock_path: str) -> int:
     while not stop:
         if os.getppid() != parent:  # whoever started us (the test session) is gone: so are we
             break
-        ready, _, _ = select.select([listener, wake_r], [], [], 1.0)
+        watched: list[socket.socket | int] = [listener, wake_r]
+        ready, _, _ = select.select(watched, [], [], 1.0)
         if wake_r in ready:
             try:
                 while os.read(wake_r, 512):

@@ -143,8 +143,8 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
         hits = placeholders(env.dir)
         if hits:
             more = f" and {len(hits) - 6} more" if len(hits) > 6 else ""
-            refusal = ("sandbox env: plan/up/apply accept them" if env.sandbox
-                       else "plan/up/apply refuse them unless --sandbox (or sandbox = true under [env])")
+            refusal = ("sandbox env: plan warns, up/apply refuse them" if env.sandbox
+                       else "plan/up/apply refuse them; a sandbox (--sandbox, sandbox = true under [env]) may plan with them")
             checks.append(Check(prefix + "placeholders", "warn", f"placeholder values left ({refusal}): " + "; ".join(hits[:6]) + more,
                                 f"Replace the REPLACE markers, documentation account ids, example.com names and documentation "
                                 f"address ranges in {env.dir} with your values."))

@@ -86,7 +86,25 @@ def _meta(kind: str, run_id: str, until: float) -> dict[str, Any]:
 
 def acquire(client: Any, kind: str, dims: int, *, temp_prefix: str, run_id: str | None = None,
             now: Callable[[], float] = time.time) -> Lease:
-    """Lease a check collection for one run (creating it the first time), or a temporary one when all are busy."""
+    """Lease a check collection for one run (creating it the first time), or a temporary one when all are busy.
+
+    A Ctrl-C or SIGTERM while leasing is held until the lease is known, then the lease is released and
+    the interrupt raised: the caller has no lease to clean up yet, so an interrupt that landed between
+    the server taking the lease and this returning it left the collection leased for LEASE_S (seen on
+    a loaded host: the next smoke fell back to a temporary collection)."""
+    leased: list[Lease] = []
+    try:
+        with signals_deferred():
+            leased.append(_acquire(client, kind, dims, temp_prefix=temp_prefix, run_id=run_id, now=now))
+    except KeyboardInterrupt:
+        if leased:
+            release(client, leased[0])
+        raise
+    return leased[0]
+
+
+def _acquire(client: Any, kind: str, dims: int, *, temp_prefix: str, run_id: str | None,
+             now: Callable[[], float]) -> Lease:
     run = run_id or new_run_id()
     for slot in range(SLOTS):
         name = check_collection_name(kind, dims, slot)
@@ -206,6 +224,8 @@ def signals_deferred() -> Iterator[list[int]]:
         for s, handler in previous.items():
             signal.signal(s, handler)
     if got:
+        if _ACTIVE:  # inside interrupt_once: these count as its signals, so a later one is only recorded
+            _ACTIVE[-1].extend(got)
         raise KeyboardInterrupt
 
 

@@ -23,7 +23,7 @@ import http.client
 import io
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 _state = threading.local()
@@ -157,23 +157,22 @@ class _DeadlineSocket:
         return getattr(self._sock, name)
 
 
+def _connect_within_deadline(conn: http.client.HTTPConnection, connect: Callable[[], None]) -> None:
+    """Connect (TLS included) within what is left of the request's deadline, then wrap the socket."""
+    t = clip(conn.timeout if isinstance(conn.timeout, (int, float)) else None)
+    if t is not None:
+        if t <= 0:
+            raise TimeoutError("the request's total deadline passed")
+        conn.timeout = t
+    connect()
+    conn.sock = _DeadlineSocket(conn.sock)  # type: ignore[assignment]
+
+
 class DeadlineHTTPConnection(http.client.HTTPConnection):
     def connect(self) -> None:
-        t = clip(self.timeout if isinstance(self.timeout, (int, float)) else None)
-        if t is not None:
-            if t <= 0:
-                raise TimeoutError("the request's total deadline passed")
-            self.timeout = t
-        super().connect()
-        self.sock = _DeadlineSocket(self.sock)  # type: ignore[assignment]
+        _connect_within_deadline(self, super().connect)
 
 
 class DeadlineHTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
-        t = clip(self.timeout if isinstance(self.timeout, (int, float)) else None)
-        if t is not None:
-            if t <= 0:
-                raise TimeoutError("the request's total deadline passed")
-            self.timeout = t
-        super().connect()
-        self.sock = _DeadlineSocket(self.sock)  # type: ignore[assignment]
+        _connect_within_deadline(self, super().connect)

@@ -33,7 +33,7 @@ from chromactl.cli.context import (
 )
 
 SANDBOX_OPT = typer.Option(
-    False, "--sandbox", help="This env is a sandbox: go ahead although its files hold placeholders (REPLACE, 123456789012, example.com). Same as sandbox = true under [env]."
+    False, "--sandbox", help="This env is a sandbox: plan (with a warning) although its files hold placeholders (REPLACE, 123456789012, example.com); up/apply refuse them all the same. Same as sandbox = true under [env]."
 )
 
 

@@ -151,11 +151,11 @@ def plan(
 
     Before Terraform runs: an env whose files still hold placeholders is refused
     (naming file, line and value) unless it is a sandbox (`sandbox`, or
-    `sandbox = true` in its chromactl.toml). A destroy plan is never refused:
-    it sends no value to AWS.
+    `sandbox = true` in its chromactl.toml), which plans with a warning (its apply
+    is refused all the same). A destroy plan is never refused: it sends no value to AWS.
     """
     if not destroy:
-        guard_placeholders(env, "plan", sandbox=sandbox)
+        guard_placeholders(env, "plan", sandbox=sandbox, output=output)
     runner = runner or Runner(env, region, output, profile=profile)
     from chromactl.modules import pin_warning
 
@@ -195,12 +195,20 @@ def plan(
     return PlanResult(env.name, region, path, changes, summary, destroy)
 
 
-def guard_placeholders(env: EnvConfig, verb: str, *, sandbox: bool = False) -> None:
-    """Refuse (ConfigError, exit 2) an AWS env with placeholders, unless it is a sandbox."""
-    if not env.is_aws or sandbox or env.sandbox:
-        return
-    from chromactl.lifecycle.placeholders import refuse_placeholders
+def guard_placeholders(env: EnvConfig, verb: str, *, sandbox: bool = False, output: Output | None = None) -> None:
+    """Refuse (ConfigError, exit 2) an AWS env with placeholders before Terraform runs.
 
+    Only a plan of a sandbox (`sandbox`, or sandbox = true under [env]) goes ahead, with a warning;
+    up/apply (and failover's apply) refuse sandbox or not: a real apply never starts with placeholders.
+    """
+    if not env.is_aws:
+        return
+    from chromactl.lifecycle.placeholders import placeholder_warning, refuse_placeholders
+
+    if verb == "plan" and (sandbox or env.sandbox):
+        if output is not None and (warning := placeholder_warning(env.name, env.dir)) is not None:
+            output.warn(warning)
+        return
     refuse_placeholders(env.name, env.dir, verb)
 
 

@@ -1,14 +1,17 @@
 """Placeholder values left in an env's files, and the guard that keeps them away from AWS.
 
-One detector for `doctor` (a warning) and for plan/up/apply (a refusal before
-Terraform runs, unless the env is declared a sandbox). It reads the files
-Terraform loads on its own (terraform.tfvars, *.auto.tfvars) and the env's
-chromactl.toml, ignores comments, and reports file, line and value for:
+One detector for `doctor` (a warning), `plan` (a refusal before Terraform runs,
+a warning for a sandbox env) and up/apply/failover's apply (always a refusal: a
+real apply never starts with placeholders, sandbox or not). It reads the files
+Terraform loads on its own - terraform.tfvars, terraform.tfvars.json,
+*.auto.tfvars and *.auto.tfvars.json ("Variable Definition Precedence",
+https://developer.hashicorp.com/terraform/language/values/variables) - and the
+env's chromactl.toml, ignores comments, and reports file, line and value for:
 
 - the REPLACE markers the shipped example envs use (`REPLACE`, `replace-me`);
-- AWS's documentation account ids 123456789012 and 111122223333 (the
-  account ids AWS's own examples use; an apply with `allowed_account_ids`
-  set to one of them stops only at the provider's account check);
+- AWS's documentation account ids (DOC_ACCOUNT_IDS: the account ids AWS's own
+  examples use; an apply with `allowed_account_ids` set to one of them stops
+  only at the provider's account check, after the backend is set up);
 - the reserved example domains (RFC 2606: example.com/.net/.org);
 - the documentation address ranges (RFC 5737: 192.0.2.0/24,
   198.51.100.0/24, 203.0.113.0/24), which no client ever comes from;
@@ -23,12 +26,22 @@ from pathlib import Path
 
 from chromactl.errors import ConfigError
 
-_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"REPLACE|(?i:replace[-_]?me)"), "REPLACE marker"),
-    (re.compile(r"(?<!\d)(?:123456789012|111122223333)(?!\d)"), "AWS documentation account id"),
-    (re.compile(r"(?i)(?<![a-z0-9-])example\.(?:com|net|org)(?![a-z0-9-])"), "reserved example domain (RFC 2606)"),
-    (re.compile(r"(?<![\d.])(?:192\.0\.2|198\.51\.100|203\.0\.113)\.\d{1,3}(?!\d)"), "documentation address range (RFC 5737)"),
-    (re.compile(r"00000000-0000-0000-0000-000000000000"), "all-zero example UUID"),
+# The account ids AWS documents its examples with, never a real account:
+# 123456789012 in the ARNs of https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html,
+# 111122223333 and 444455556666 in the policies of
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html,
+# 012345678901 on https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-identifiers.html.
+DOC_ACCOUNT_IDS = ("123456789012", "111122223333", "444455556666", "012345678901")
+
+_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(r"REPLACE|(?i:replace[-_]?me)"), "REPLACE marker", "the value its comment asks for"),
+    (re.compile(r"(?<!\d)(?:" + "|".join(DOC_ACCOUNT_IDS) + r")(?!\d)"), "AWS documentation account id",
+     "your 12-digit account id (aws sts get-caller-identity)"),
+    (re.compile(r"(?i)(?<![a-z0-9-])example\.(?:com|net|org)(?![a-z0-9-])"), "reserved example domain, RFC 2606",
+     "your own domain, or \"\" for the ALB's DNS name"),
+    (re.compile(r"(?<![\d.])(?:192\.0\.2|198\.51\.100|203\.0\.113)\.\d{1,3}(?!\d)"), "documentation address range, RFC 5737",
+     "your clients' networks (CIDRs)"),
+    (re.compile(r"00000000-0000-0000-0000-000000000000"), "all-zero example UUID", "the ARN of your ACM certificate"),
 )
 
 MAX_SHOWN = 5
@@ -40,13 +53,14 @@ class Placeholder:
     line: int
     value: str  # the string literal (or bare token) holding the placeholder
     why: str
+    fill: str = ""  # what to put there instead
 
     @property
     def where(self) -> str:
         return f"{self.path.name}:{self.line}"
 
     def describe(self) -> str:
-        return f"{self.where} {self.value} ({self.why})"
+        return f"{self.where} {self.value} ({self.why}" + (f": put {self.fill})" if self.fill else ")")
 
 
 def _strip_comment(line: str, *, slashes: bool) -> str:
@@ -81,7 +95,12 @@ def _value_at(code: str, start: int, end: int) -> str:
 
 def env_files(env_dir: Path) -> list[Path]:
     """The files of an env that carry its values: what Terraform loads by itself, and chromactl.toml."""
-    files = [env_dir / "terraform.tfvars", *sorted(env_dir.glob("*.auto.tfvars")), env_dir / "chromactl.toml"]
+    files = [
+        env_dir / "terraform.tfvars",
+        env_dir / "terraform.tfvars.json",
+        *sorted([*env_dir.glob("*.auto.tfvars"), *env_dir.glob("*.auto.tfvars.json")], key=lambda p: p.name),
+        env_dir / "chromactl.toml",
+    ]
     return [p for p in files if p.is_file()]
 
 
@@ -91,6 +110,7 @@ def find_placeholders(env_dir: Path) -> list[Placeholder]:
     block_comment = False
     for path in env_files(env_dir):
         hcl = path.suffix == ".tfvars"
+        json_file = path.name.endswith(".tfvars.json")  # JSON has no comments: every line is values
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
@@ -108,28 +128,50 @@ def find_placeholders(env_dir: Path) -> list[Placeholder]:
                     end = line.find("*/", start + 2)
                     block_comment = end < 0
                     line = line[:start] + ("" if end < 0 else line[end + 2:])
-            code = _strip_comment(line, slashes=hcl)
+            code = line if json_file else _strip_comment(line, slashes=hcl)
             seen: set[str] = set()
-            for pattern, why in _RULES:
+            for pattern, why, fill in _RULES:
                 for m in pattern.finditer(code):
                     value = _value_at(code, m.start(), m.end())
                     if value in seen:
                         continue  # one report per value and line (an ARN may hold two kinds)
                     seen.add(value)
-                    hits.append(Placeholder(path, n, value, why))
+                    hits.append(Placeholder(path, n, value, why, fill))
         block_comment = False
     return hits
 
 
+def summary(hits: list[Placeholder]) -> str:
+    """The first MAX_SHOWN placeholders described, and how many more."""
+    more = f"; and {len(hits) - MAX_SHOWN} more" if len(hits) > MAX_SHOWN else ""
+    return "; ".join(h.describe() for h in hits[:MAX_SHOWN]) + more
+
+
 def refuse_placeholders(env_name: str, env_dir: Path, verb: str) -> None:
-    """Raise a ConfigError naming file, line and value when placeholders would reach AWS."""
+    """Raise a ConfigError naming file, line, value and what to fill when placeholders would reach AWS.
+
+    A plan may be let through for a sandbox env (the caller decides); the hint says so only for
+    `plan`: an apply (up, apply, failover's apply) is refused sandbox or not.
+    """
     hits = find_placeholders(env_dir)
     if not hits:
         return
-    shown = "; ".join(h.describe() for h in hits[:MAX_SHOWN])
-    more = f"; and {len(hits) - MAX_SHOWN} more" if len(hits) > MAX_SHOWN else ""
+    hint = f"Put your own values there (`chromactl doctor --env {env_name}` lists them)"
+    if verb == "plan":
+        hint += (f"; to plan a sandbox with them anyway, pass --sandbox or set sandbox = true under [env] in "
+                 f"{env_dir / 'chromactl.toml'} (an apply still refuses them).")
+    else:
+        hint += "; a real apply never starts with placeholders, sandbox or not."
     raise ConfigError(
-        f"Refusing to {verb} env {env_name!r}: {env_dir} still holds placeholder values that would reach AWS: {shown}{more}.",
-        f"Put your own values there (`chromactl doctor --env {env_name}` lists them), or, if this env is a sandbox, "
-        f"pass --sandbox or set sandbox = true under [env] in {env_dir / 'chromactl.toml'}.",
+        f"Refusing to {verb} env {env_name!r}: {env_dir} still holds placeholder values that would reach AWS: {summary(hits)}.",
+        hint,
     )
+
+
+def placeholder_warning(env_name: str, env_dir: Path) -> str | None:
+    """The warning a sandbox plan prints instead of refusing, or None when nothing is left to fill."""
+    hits = find_placeholders(env_dir)
+    if not hits:
+        return None
+    return (f"sandbox env {env_name!r} plans with placeholder values ({summary(hits)}); "
+            "up/apply refuse them until you put your own.")

@@ -484,6 +484,11 @@ class Runner:
             )
         if "No valid credential sources" in text or "NoCredentialProviders" in text or "failed to refresh cached credentials" in text:
             return ConfigError("Terraform found no AWS credentials.", "Set AWS_PROFILE / --profile or AWS_ACCESS_KEY_ID, then run `chromactl doctor`.")
+        if step == "init":
+            from chromactl.modules import module_fetch_error
+
+            if (fetch := module_fetch_error(self.env.dir, text, result.error_block() or None)) is not None:
+                return fetch
         if step == "init" and _registry_unreachable(text):
             return OperationFailed(
                 f"terraform init for {where} could not reach the provider registry to download the providers (this machine looks offline).",

@@ -4,10 +4,10 @@ the real provider's or AWS's wording and the evidence for it.
 
 A mutation is a regular expression applied to one file of a copy of the repository (it must
 match exactly once, so a case that no longer applies fails instead of passing silently).
-`BASELINE` repairs the defects issue 12 is fixing on another branch (items 1 and 3) in every
-copy, so each case fails for its own mistake only; a repair whose pattern no longer matches
-(the fix is merged) is a no-op. The issue-12 cases re-introduce those defects, so none can
-come back.
+Every copy starts from the tree as committed (issue 12's repairs have landed; the regex repairs
+this corpus once applied on top are gone), and the controls in test_corpus.py are the envs as
+committed, so each case fails for its own mistake only. The issue-12 cases re-introduce those
+defects, so none can come back.
 """
 
 from __future__ import annotations
@@ -38,21 +38,6 @@ class Case:
     env: str = "dev"
     address: str = ""  # the diagnostic's resource address contains this (plan/apply)
 
-
-# Issue 12 items 1 and 3 as repairs (regex, applied when they match; no-ops once merged).
-BASELINE: tuple[tuple[str, str, str], ...] = (
-    (ALB, r"(\(the rotation function)'s( test step\))", r"\1\2"),
-    (
-        OBS,
-        r'(metric_name\s+=\s+"TimeSinceLastSync"\s+dimensions\s+=\s+\{ FileSystemId = var\.file_system_id) \}',
-        r'\1, DestinationFileSystemId = "fs-0123456789abcdef0" }',
-    ),
-    (
-        OBS,
-        r'(\["AWS/EFS", "TimeSinceLastSync", "FileSystemId", var\.file_system_id), (\{ stat)',
-        r'\1, "DestinationFileSystemId", "fs-0123456789abcdef0", \2',
-    ),
-)
 
 CIDR_RULE = "the provider's cidr_ipv4 validator (fwvalidators.IPv4CIDRNetworkAddress, internal/service/ec2/vpc_security_group_ingress_rule.go)"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from tfoffline import harness
 
-from .cases import BASELINE, Case
+from .cases import Case
 
 STEPS = ("validate", "plan", "apply")
 
@@ -38,13 +38,9 @@ def mutate(root: Path, file: str, pattern: str, repl: str, required: bool) -> in
     return n
 
 
-def copy_for(env_name: str, dest: Path, baseline: bool = True) -> Path:
-    root = harness.copy_root(f"envs/{env_name}", dest)
-    top = root.parent.parent  # copy_root keeps the layout: <dest>/envs/<env> with <dest>/terraform
-    if baseline:
-        for file, pattern, repl in BASELINE:
-            mutate(top, file, pattern, repl, required=False)
-    return root
+def copy_for(env_name: str, dest: Path) -> Path:
+    """envs/<env_name> and terraform/ as committed, under dest (copy_root keeps the layout)."""
+    return harness.copy_root(f"envs/{env_name}", dest)
 
 
 def _json_errors(text: str) -> list[dict[str, Any]]:
