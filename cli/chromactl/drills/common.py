@@ -26,7 +26,7 @@ def guard_protected(env: EnvConfig, scenario: str, output: Output, *, yes: bool,
 
     confirm_change(env, output, Change(
         where=env.name,
-        what=f"{scenario} drill disrupts it on purpose",
+        what=f"{scenario} drill disrupts the env on purpose",
         details=("Rehearse on a sandbox env first; `chromactl drill --dry-run` says what would change.",),
     ), yes=yes, confirm_env=confirm_env)
 

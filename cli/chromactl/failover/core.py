@@ -349,7 +349,7 @@ def _confirm_protected(env: EnvConfig, target: str, yes: bool, confirm_env: str 
     from chromactl.lifecycle.guard import Change, confirm_change
 
     confirm_change(env, output, Change(
-        where=f"{env.name} -> {target}",
+        where=env.name,
         what=f"failover promotes its data and rebuilds the stack in {target}",
         details=("The old primary is fenced and the endpoint moves to the new region.",),
     ), yes=yes, confirm_env=confirm_env)
