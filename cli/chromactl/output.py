@@ -19,7 +19,12 @@ so `chromactl --help` stays fast.
 - Progress of a long step (`Output.progress`): a bar on a terminal; when stderr
   is not a terminal, a plain line when the step starts, every
   CHROMACTL_PROGRESS_EVERY seconds (default 10) and when it ends, so a CI log
-  never goes silent.
+  never goes silent. A bounded wait (`Output.waiting`: ECS, EFS, Backup, Route 53,
+  drills) is one such step: elapsed against its bound, and the last state it
+  observed, also when that state never changes.
+- `Output.keepalive`, the fallback for steps with no progress of their own
+  (Terraform runs): off a terminal, `label: still running (N s)` when nothing
+  else (info, warn, a progress line) was printed for that long.
 """
 
 from __future__ import annotations
@@ -169,6 +174,15 @@ class Output:
     def progress(self, label: str, total: float | None = None, *, unit: str = "") -> Progress:
         """A progress reporter for one long step (see the module's docstring)."""
         return Progress(self, label, total, unit=unit)
+
+    def waiting(self, what: str, bound_s: float, *, clock: Callable[[], float] = time.monotonic,
+                every_s: float | None = None) -> Progress:
+        """Progress of a bounded wait for `what`: call `observe(state)` at every look.
+
+        A line every CHROMACTL_PROGRESS_EVERY seconds (on the wait's own clock): what it waits
+        for, elapsed of the bound, the last state observed; a bar on a terminal.
+        """
+        return Progress(self, f"waiting for {what}", bound_s, unit="s", clock=clock, every_s=every_s)
 
     @contextmanager
     def keepalive(self, label: str, every_s: float | None = None) -> Iterator[None]:
@@ -323,6 +337,7 @@ class Progress:
         sys.stderr.write(f"{self.label}: {what}{suffix}\n")
         sys.stderr.flush()
         self.lines += 1
+        self.output._said = time.monotonic()  # the keepalive has nothing to add while this reports
 
     def update(self, done: float, total: float | None = None, detail: str = "") -> None:
         if self.closed:
@@ -341,6 +356,13 @@ class Progress:
         if now - self.last_line >= self.every_s:
             self.last_line = now
             self._line(self._text())
+
+    def observe(self, state: str) -> None:
+        """A bounded wait looked again: elapsed of its bound (the total), and what it saw."""
+        self.start()
+        started = self.started if self.started is not None else self.clock()
+        shown = state if len(state) <= 200 else state[:197] + "..."
+        self.update(round(self.clock() - started), detail=f"last: {shown}")
 
     def close(self, interrupted: bool = False) -> None:
         if self.closed:

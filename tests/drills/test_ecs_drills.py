@@ -142,9 +142,10 @@ def test_protected_env_refused_before_anything_changes(world: World) -> None:
     stack = world.stack
     (before,) = stack.running_tasks()
     res = run_cli("drill", "kill-task", "--env", "prod")
-    assert res.code == 2 and "protected" in res.err and "--i-know-this-is-protected" in res.err and "Traceback" not in res.err
-    res = run_cli("drill", "az-loss", "--env", "prod", "--i-know-this-is-protected")
-    assert res.code == 2 and "no terminal" in res.err and "--yes" in res.err
+    assert res.code == 2 and "protected" in res.err and "--confirm-env prod" in res.err and "Traceback" not in res.err
+    # the old opt-in flag still parses; with --yes it is still not the env's name
+    res = run_cli("drill", "az-loss", "--env", "prod", "--i-know-this-is-protected", "--yes")
+    assert res.code == 2 and "--yes alone is not enough" in res.err and "--confirm-env prod" in res.err
     (after,) = stack.running_tasks()
     assert after["taskArn"] == before["taskArn"] and stack.service_subnets() == list(stack.subnets)
 

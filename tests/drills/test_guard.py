@@ -1,4 +1,4 @@
-"""The protected-env guard: flag AND (typed name or --yes); nothing else gets through."""
+"""The drills' protected-env guard: the env's name, typed or --confirm-env; --yes alone never gets through."""
 
 from __future__ import annotations
 
@@ -29,25 +29,27 @@ def prod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-un
 
 
 def test_unprotected_env_needs_nothing(prod) -> None:  # type: ignore[no-untyped-def]
-    guard_protected(load_env("dev"), "kill-task", Output(), allow_protected=False, yes=False)
+    guard_protected(load_env("dev"), "kill-task", Output(), yes=False, confirm_env=None)
 
 
-def test_flag_alone_is_not_enough_without_a_terminal(prod, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_yes_alone_is_not_enough_without_a_terminal(prod, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    with pytest.raises(UsageError, match="protected"):
-        guard_protected(prod, "az-loss", Output(), allow_protected=False, yes=True)  # --yes without the flag
-    with pytest.raises(UsageError, match="no terminal"):
-        guard_protected(prod, "az-loss", Output(), allow_protected=True, yes=False)
-    guard_protected(prod, "az-loss", Output(), allow_protected=True, yes=True)
+    for yes in (False, True):
+        with pytest.raises(UsageError, match="protected env prod") as err:
+            guard_protected(prod, "az-loss", Output(), yes=yes, confirm_env=None)
+        assert "--confirm-env prod" in (err.value.hint or "")
+    with pytest.raises(UsageError, match="does not match"):
+        guard_protected(prod, "az-loss", Output(), yes=True, confirm_env="staging")
+    guard_protected(prod, "az-loss", Output(), yes=False, confirm_env="prod")
 
 
 def test_typed_name_must_match(prod, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("sys.stdin", Tty("staging\n"))
     monkeypatch.setattr("builtins.input", lambda prompt="": "staging")
     with pytest.raises(Cancelled):  # a wrong name typed at the prompt: "cancelled", exit 1 (issue 16 item 12)
-        guard_protected(prod, "restore-test", Output(), allow_protected=True, yes=False)
+        guard_protected(prod, "restore-test", Output(), yes=True, confirm_env=None)
     monkeypatch.setattr("builtins.input", lambda prompt="": "prod")
-    guard_protected(prod, "restore-test", Output(), allow_protected=True, yes=False)
+    guard_protected(prod, "restore-test", Output(), yes=False, confirm_env=None)
 
 
 @pytest.mark.parametrize("bad", [0, -5, 10**9])

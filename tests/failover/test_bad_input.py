@@ -46,7 +46,7 @@ def one_sentence(err: str) -> str:
 
 def core(world: World, **kw: Any) -> ChromactlError:
     with pytest.raises(ChromactlError) as exc:
-        run_failover("prod", kw.pop("target", TARGET), output=Output(json=True), factory=world.factory, root=world.root, yes=True,
+        run_failover("prod", kw.pop("target", TARGET), output=Output(json=True), factory=world.factory, root=world.root, yes=True, confirm_env="prod",
                      ports=make_ports(world, Counting()), settings=Settings(poll_interval_s=0), **kw)
     err = exc.value
     assert err.message.endswith(".") and "\n" not in err.message and err.hint
@@ -140,10 +140,11 @@ def test_protected_env_without_terminal_or_yes_is_refused(world: World, capsys: 
     import io
 
     monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal
-    code, _, err = cli(capsys, "failover", "--env", "prod", "--region", TARGET)
-    assert code == 2
-    assert "Env 'prod' is protected and there is no terminal" in one_sentence(err)
-    assert "--yes" in err
+    for yes in ((), ("--yes",)):  # --yes alone is not enough on a protected env (lifecycle/guard.py)
+        code, _, err = cli(capsys, "failover", "--env", "prod", "--region", TARGET, *yes)
+        assert code == 2
+        assert "Refusing: this failover promotes its data" in one_sentence(err) and "protected env prod" in err
+        assert "--confirm-env prod" in err
     assert not journal_dir(world).exists()
 
 

@@ -68,6 +68,7 @@ def record_calls(world: World) -> list[tuple[str, str, dict[str, Any]]]:
 
 def go(world: World, chroma: Any, counting: Counting, **kw: Any) -> dict[str, Any]:
     kw.setdefault("yes", True)
+    kw.setdefault("confirm_env", "prod")
     return run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, ports=make_ports(world, counting),
                         settings=settings(chroma), root=world.root, **kw)
 
@@ -144,7 +145,7 @@ def test_replica_failover_with_primary_region_gone(world: World, chroma: Any, mo
     world.queue_promote_replica()
     counting = Counting()
     calls = record_calls(world)
-    res = run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, root=world.root,
+    res = run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, confirm_env="prod", root=world.root,
                        ports=make_ports(world, counting, apply_fn=apply), settings=settings(chroma))
 
     assert res["status"] == "completed" and res["source"] == "replica"
@@ -186,7 +187,7 @@ def test_replica_failover_with_primary_region_gone(world: World, chroma: Any, mo
 
     # Rerunning a completed failover changes nothing and calls nothing.
     before = len(calls)
-    again = run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, root=world.root,
+    again = run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, confirm_env="prod", root=world.root,
                          ports=make_ports(world, counting, apply_fn=apply), settings=settings(chroma))
     assert again["already_completed"] is True and again["status"] == "completed"
     assert len(calls) == before and counting.calls["apply"] == 1
@@ -397,14 +398,14 @@ def test_resume_on_another_machine_from_the_journal_copy_in_the_state_bucket(wor
     original = make_ports(world, counting)
     failing = make_ports(world, counting, apply_fn=lambda *a, **k: (_ for _ in ()).throw(OperationFailed("terraform apply failed.")))
     with pytest.raises(OperationFailed, match="apply"):
-        run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, root=world.root, ports=failing,
+        run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, confirm_env="prod", root=world.root, ports=failing,
                      settings=settings(chroma))
     local = world.root / ".chromactl" / "failover" / f"prod-{TARGET}.json"
     key = f"chromactl/prod/failover/{TARGET}.json"
     copy = json.loads(world.boto("s3", STATE_REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read())
     assert copy["steps"]["promote"]["status"] == "done" and copy["steps"]["apply"]["status"] == "failed"
     local.unlink()  # the laptop that started it is gone
-    res = run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, root=world.root, ports=original,
+    res = run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, confirm_env="prod", root=world.root, ports=original,
                        settings=settings(chroma), resume=True)
     assert res["status"] == "completed" and LAG_S <= res["rpo_seconds"] < LAG_S + 60
     assert res["steps"]["promote"]["attempts"] == 1 and res["steps"]["apply"]["attempts"] == 2

@@ -104,7 +104,7 @@ class Gate:
             accept_data_diff: bool = False) -> dict[str, Any]:
         return run_failover("prod", TARGET, output=Output(json=True), root=self.root, journal_dir=self.journal_dir, factory=NoAws(),
                             ports=self.ports(smoke, latency), settings=Settings(endpoint_override=ENDPOINT), resume=True,
-                            yes=True, accept_data_diff=accept_data_diff)
+                            yes=True, confirm_env="prod", accept_data_diff=accept_data_diff)
 
     def journal(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(self.path.read_text())
@@ -312,7 +312,7 @@ def test_gate_checks_the_new_stack_with_its_token_and_records_what_it_saw(projec
     settings = Settings(endpoint_override=ENDPOINT, smoke_vectors=77, latency_queries=33, latency_concurrency=3, latency_seed_vectors=222,
                         gate_timeout_s=4.5)
     res = run_failover("prod", TARGET, output=Output(json=True), root=project, journal_dir=g.journal_dir, factory=factory,
-                       ports=Ports(read_token=read_token, smoke=smoke, latency=latency), settings=settings, resume=True, yes=True,
+                       ports=Ports(read_token=read_token, smoke=smoke, latency=latency), settings=settings, resume=True, yes=True, confirm_env="prod",
                        profile="ops")
     assert res["status"] == "completed"
     assert seen["token"] == ({"endpoint_url": ENDPOINT, "token_secret_arn": "arn:secret"}, TARGET, "ops", factory)
@@ -348,7 +348,7 @@ def test_gate_without_override_dials_the_new_albs_name(project: Path, tmp_path: 
 
     res = run_failover("prod", TARGET, output=Output(json=True), root=project, journal_dir=g.journal_dir, factory=NoAws(),
                        ports=Ports(read_token=lambda *a: None, smoke=smoke, latency=lambda *a, **k: (True, LAT_OK)),
-                       settings=Settings(endpoint_override=None), resume=True, yes=True)
+                       settings=Settings(endpoint_override=None), resume=True, yes=True, confirm_env="prod")
     assert res["status"] == "completed"
     (t,) = targets
     assert (t.url, t.verify_tls, t.server_name) == (f"https://{alb}", True, "chroma.example.com")

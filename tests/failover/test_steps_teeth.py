@@ -99,6 +99,7 @@ class World:
 
     def run(self, output: Output | None = None, **kw: Any) -> dict[str, Any]:
         kw.setdefault("yes", True)
+        kw.setdefault("confirm_env", "prod")  # the protected env's name: --yes alone is not enough (lifecycle/guard.py)
         return run_failover("prod", TARGET, output=output or Output(json=True), root=self.root, journal_dir=self.journal_dir,
                             factory=NoAws(), ports=self.ports(), settings=Settings(endpoint_override=ENDPOINT, promote_timeout_s=11,
                                                                                   restore_timeout_s=22, poll_interval_s=3,
@@ -126,6 +127,7 @@ def test_replica_failover_hands_each_step_what_it_needs(root: Path, monkeypatch:
     assert w.calls["fence"]["cluster_name"] == "chromactl-prod" and w.calls["fence"]["file_system_id"] == "fs-0123456789abcdef0"
     target, rep, kw = w.calls["promote_replica"]
     assert target == TARGET and rep["replica_file_system_id"] == REPLICA_FS
+    assert kw.pop("output") is not None  # the wait reports its progress (Output.waiting)
     assert kw == {"timeout_s": 11, "interval_s": 3, "root": "/chroma"}
     (apply,) = w.calls["apply"]
     assert apply == (TARGET, {"existing_file_system_id": REPLICA_FS, "existing_root_directory": "/chroma",
@@ -169,6 +171,7 @@ def test_backup_failover_restores_the_recovery_point(root: Path, monkeypatch: py
     assert "find_replica" not in w.calls  # a named recovery point: no replica look-up
     target, rp, kms, account, kw = w.calls["promote_backup"]
     assert (target, rp["recovery_point_arn"], kms, account) == (TARGET, RP, KMS, "123456789012")
+    assert kw.pop("output") is not None
     assert kw == {"timeout_s": 22, "interval_s": 3, "root": "/chroma", "restore_dir": "aws-backup-restore_x"}
     assert w.calls["apply"][0][1]["existing_root_directory"] == "/aws-backup-restore_x/chroma"
     j = w.journal()
@@ -248,6 +251,8 @@ def test_protected_env_without_yes_and_no_terminal_is_refused_before_anything_ru
 
     w = World(root, monkeypatch)
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    with pytest.raises(UsageError, match="is protected and there is no terminal"):
-        w.run(yes=False)
+    for yes in (False, True):
+        with pytest.raises(UsageError, match="protected env prod") as err:
+            w.run(yes=yes, confirm_env=None)
+        assert "--confirm-env prod" in (err.value.hint or "")
     assert "fence" not in w.calls and not (w.journal_dir / f"prod-{TARGET}.json").exists()

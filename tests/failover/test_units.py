@@ -65,3 +65,100 @@ def test_journal_never_stores_a_sensitive_output_here_or_in_its_mirror(tmp_path)
         out = data["steps"]["apply"]["outputs"]["outputs"]
         assert out["endpoint_url"] == "https://chroma.example.com" and out["token_secret_arn"].startswith("arn:aws:")
     assert oct((tmp_path / "j.json").stat().st_mode & 0o777) == "0o600"
+
+
+_SENSITIVE_MAIN_TF = """\
+terraform {
+  required_version = ">= 1.10"
+}
+
+variable "region" {
+  type    = string
+  default = "us-west-2"
+}
+
+variable "existing_file_system_id" {
+  type    = string
+  default = ""
+}
+
+variable "existing_root_directory" {
+  type    = string
+  default = ""
+}
+
+variable "enable_cross_region_dr" {
+  type    = string
+  default = "true"
+}
+
+resource "terraform_data" "svc" {
+  input = var.existing_file_system_id
+}
+
+output "endpoint_url" {
+  value = "https://chroma.${var.region}.example.com"
+}
+
+# An innocent name the name filter cannot catch: only Terraform's flag says it is secret.
+output "endpoint_note" {
+  value     = "n0te-${terraform_data.svc.id}-4c1d"
+  sensitive = true
+}
+"""
+
+
+def test_failover_apply_step_never_journals_a_sensitive_output_with_an_innocent_name(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 20.9: the apply step's outputs come from a real (offline) Terraform apply as bare values; Terraform's
+    `sensitive` flag must travel with them into the journal, so `endpoint_note` (no secret-looking name) is dropped
+    from the journal file and from its S3 mirror, while the step still gets its value for the next steps."""
+    import json
+
+    from chromactl.config import load_env
+    from chromactl.failover.core import Run, Settings, _apply
+    from chromactl.failover.journal import REDACTED, Journal
+    from chromactl.failover.ports import Ports
+    from chromactl.output import Output
+
+    root = tmp_path / "proj"
+    (root / "terraform").mkdir(parents=True)
+    env_dir = root / "envs" / "prod"
+    env_dir.mkdir(parents=True)
+    (env_dir / "main.tf").write_text(_SENSITIVE_MAIN_TF)
+    (env_dir / "chromactl.toml").write_text('[env]\nkind = "aws"\nprotected = true\n[regions]\nprimary = "us-east-1"\n'
+                                            'failover = ["us-west-2"]\n[state]\nbucket = "chromactl-test-state-prod"\nregion = "us-east-2"\n')
+    cli_config = tmp_path / "terraformrc"
+    cli_config.write_text("")
+    monkeypatch.setenv("CHROMACTL_ROOT", str(root))
+    monkeypatch.setenv("CHROMACTL_BACKEND", "local")
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(cli_config))
+    env = load_env("prod", root)
+
+    mirrored: list[bytes] = []
+    journal = Journal(path=tmp_path / "j.json", env="prod", target_region=TARGET, primary_region=PRIMARY, source="replica",
+                      mirror=mirrored.append)
+    journal.finish("preflight", {"primary": {}}, 0.1)
+    journal.finish("promote", {"file_system_id": "fs-0123456789abcdef0", "root_directory": "/chroma"}, 0.1)
+    run = Run(env=env, target=TARGET, journal=journal, factory=None, ports=Ports(), clock=A.Clock(), settings=Settings(),
+              output=Output(json=True), profile=None, recovery_point=None, restore_dir=None, accept_data_diff=False)
+    journal.begin("apply")
+    res = _apply(run)  # real terraform init/plan/apply/output on the offline project
+    note = res["outputs"]["endpoint_note"]
+    assert note.startswith("n0te-") and res["outputs"]["endpoint_url"] == "https://chroma.us-west-2.example.com"
+    journal.finish("apply", res, 1.0)
+    journal.save()
+    for text in ((tmp_path / "j.json").read_text(), mirrored[-1].decode()):
+        assert note not in text
+        stored = json.loads(text)["steps"]["apply"]["outputs"]["outputs"]
+        assert stored["endpoint_note"] == REDACTED and stored["endpoint_url"] == "https://chroma.us-west-2.example.com"
+
+
+def test_primary_state_outputs_keep_terraforms_sensitive_flag() -> None:
+    """The preflight reads the primary's state as bare values; its sensitive flags reach the journal's scrub too."""
+    from chromactl.failover.journal import REDACTED, scrub
+
+    state = primary_state()
+    state["outputs"]["endpoint_url"] = {"value": "https://chroma.example.com", "type": "string", "sensitive": True}
+    picked = A.state_outputs(state).pick(("endpoint_url", "cluster_name"))
+    assert picked["endpoint_url"] == "https://chroma.example.com"  # the step itself still reads the value
+    assert scrub({"primary": picked}) == {"primary": {"endpoint_url": REDACTED, "cluster_name": picked["cluster_name"]}}

@@ -218,8 +218,9 @@ def test_function_that_never_runs_times_out_within_bound(cli: SecretsManagerPart
 
 
 def test_protected_env_needs_confirmation(cli: SecretsManagerPart, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _out, err = run(capsys, "token", "rotate", "--env", "prod")
-    assert code == 2 and "protected" in err and "--yes" in err
+    for yes in ((), ("--yes",)):  # --yes alone is not enough on a protected env (lifecycle/guard.py)
+        code, _out, err = run(capsys, "token", "rotate", "--env", "prod", *yes)
+        assert code == 2 and "protected env prod" in err and "--confirm-env prod" in err
     assert cli.calls == []
 
 
@@ -234,8 +235,8 @@ def test_protected_env_needs_confirmation(cli: SecretsManagerPart, capsys: pytes
         (("token", "rotate", "--env", "dev", "--secret-id", " "), 2, "--secret-id is empty"),
         (("token", "age", "--env", "dev"), 1, "no current token yet"),
         (("token", "rotate", "--env", "dev", "--region", "moon-1"), 2, "Unknown AWS region"),
-        # --yes passes the protected-env gate; the prod secret does not exist in this moto.
-        (("token", "rotate", "--env", "prod", "--yes"), 2, "chromactl-prod/alb-token was not found"),
+        # --confirm-env passes the protected-env gate; the prod secret does not exist in this moto.
+        (("token", "rotate", "--env", "prod", "--confirm-env", "prod"), 2, "chromactl-prod/alb-token was not found"),
     ],
 )
 def test_bad_input_is_a_sentence_and_an_exit_code(cli: SecretsManagerPart, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], code: int, fragment: str) -> None:

@@ -218,3 +218,15 @@ def test_progress_lines_off_a_terminal(capsys: pytest.CaptureFixture[str]) -> No
     assert lines[0] == "loading docs.npy: started"
     assert lines[1] == "loading docs.npy: 10000/60000 vectors (17 %) (10 s)"
     assert len(lines) == 1 + 6 + 1 and lines[-1] == "loading docs.npy: done: 60000/60000 vectors (100 %) (60 s)", lines
+
+
+def test_design_and_readme_say_drift_is_exit_2() -> None:
+    """Issue 16 item 8: `plan --check` follows Terraform's -detailed-exitcode (0 none, 2 changes, 1 error)
+    (https://developer.hashicorp.com/terraform/cli/commands/plan#detailed-exitcode); the design once said drift was exit 1."""
+    import re
+
+    repo = Path(__file__).resolve().parents[2]
+    for doc in ("docs/DESIGN.md", "README.md"):
+        text = " ".join((repo / doc).read_text(encoding="utf-8").split())
+        assert not re.search(r"\b1 (a )?check failed or drift\b", text), doc
+        assert "-detailed-exitcode" in text and re.search(r"2 changes present", text), doc

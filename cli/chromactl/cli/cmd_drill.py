@@ -7,7 +7,14 @@ from typing import Any
 import click
 import typer
 
-from chromactl.cli.context import ENV_OPT, JSON_OPT, REGION_OPT, app_context
+from chromactl.cli.context import (
+    CONFIRM_ENV_OPT,
+    ENV_OPT,
+    JSON_OPT,
+    REGION_OPT,
+    YES_OPT,
+    app_context,
+)
 from chromactl.drills import SCENARIOS
 
 # Click does not print arguments' help, so the scenarios are listed in the command's own help text
@@ -26,8 +33,10 @@ restore-test: restore the newest backup into a temporary file system and check t
 
 --dry-run prints what the scenario would disrupt, measure and restore, and changes nothing.
 
-Exit 0: recovered within the target, checks passed, cleanup complete. Exit 1: otherwise.
-Exit 2: refused (protected env, bad input) before anything was changed.
+A protected env needs its name typed at the prompt or given as --confirm-env NAME (--yes alone is not enough).
+
+Exit 0: recovered within the target, checks passed, cleanup complete. Exit 1: otherwise (or a cancelled prompt).
+Exit 2: refused (protected env without its name, bad input) before anything was changed.
 """
 
 
@@ -43,8 +52,11 @@ def register(app: typer.Typer) -> None:
         target_seconds: float | None = typer.Option(None, "--target-seconds",
                                                        help="Recovery target in seconds (default: the env's slo.rto_minutes)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be disrupted, measured and restored; change nothing."),
-        protected: bool = typer.Option(False, "--i-know-this-is-protected", help="Allow a drill on a protected env (still asks for its name)."),
-        yes: bool = typer.Option(False, "--yes", "-y", help="With --i-know-this-is-protected: skip typing the env's name (CI)."),
+        # Folded into the one don't-ask policy: the env's name (typed or --confirm-env) is the confirmation,
+        # so the old opt-in flag is accepted (scripts keep parsing) and changes nothing.
+        _protected: bool = typer.Option(False, "--i-know-this-is-protected", hidden=True, help="No longer needed: see --confirm-env."),
+        yes: bool = YES_OPT,
+        confirm_env: str | None = CONFIRM_ENV_OPT,
         json_out: bool = JSON_OPT,
     ) -> None:
         actx = app_context(ctx, json_out)
@@ -65,7 +77,7 @@ def register(app: typer.Typer) -> None:
 
         with actx.output.keepalive(f"drill {scenario} on {env}"):
             result = run_drill(env, scenario, output=actx.output, region=region, timeout_s=timeout, poll_s=poll_seconds,
-                               target_s=target_seconds, allow_protected=protected, yes=yes, profile=actx.profile)
+                               target_s=target_seconds, yes=yes, confirm_env=confirm_env, profile=actx.profile)
         data = result.to_dict()
         actx.output.result(data, lambda c: _render(c, result))
         if not result.passed:
@@ -75,7 +87,7 @@ def register(app: typer.Typer) -> None:
 def _render_plan(console: Any, plan: dict[str, Any]) -> None:
     from rich.markup import escape
 
-    guard = " (protected: needs --i-know-this-is-protected and the env's name)" if plan["protected"] else ""
+    guard = f" (protected: needs its name typed or --confirm-env {plan['env']})" if plan["protected"] else ""
     console.print(f"[bold]drill {plan['scenario']} on {plan['env']}/{plan['region']}[/] (dry run; nothing was changed){guard}")
     for line in plan["disrupts"]:
         console.print(f"  disrupts: {escape(line)}")

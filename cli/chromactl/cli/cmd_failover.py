@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from chromactl.cli.context import ENV_OPT, JSON_OPT, app_context
+from chromactl.cli.context import CONFIRM_ENV_OPT, ENV_OPT, JSON_OPT, YES_OPT, app_context
 
 
 def _render_plan(plan: dict[str, Any]) -> Any:
@@ -60,19 +60,35 @@ def register(app: typer.Typer) -> None:
                                                                             "from the one derived from the restore job."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print every step, its calls and modelled time; change nothing."),
         resume: bool = typer.Option(False, "--resume", help="Continue a stopped failover from its journal."),
-        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for the env's name on a protected env."),
+        yes: bool = YES_OPT,
+        confirm_env: str | None = CONFIRM_ENV_OPT,
+        force_delete_secret: bool = typer.Option(
+            False, "--force-delete-secret",
+            help="If the rebuild's token secret name is held by a secret scheduled for deletion in the target region, delete that one for good first.",
+        ),
+        restore_secret: bool = typer.Option(
+            False, "--restore-secret", help="Instead, restore that secret (and its KMS key) and import it into the target region's state."
+        ),
         accept_data_diff: bool = typer.Option(False, "--accept-data-diff", help="Let the gate pass when counts are below the manifest "
                                                                               "(after a human checked the differences)."),
         json_out: bool = JSON_OPT,
     ) -> None:
-        """Rebuild the env's stack in another region from its EFS replica or a backup, then move the endpoint there."""
+        """Rebuild the env's stack in another region from its EFS replica or a backup, then move the endpoint there.
+
+        A protected env needs its name typed at the prompt or given as --confirm-env NAME (--yes alone is not enough).
+        """
         from chromactl.errors import EXIT_FAILED
         from chromactl.failover.core import run_failover
 
         actx = app_context(ctx, json_out)
+        if force_delete_secret and restore_secret:
+            from chromactl.errors import UsageError
+
+            raise UsageError("--force-delete-secret and --restore-secret exclude each other.", "Pick one: delete the old secret for good, or restore it.")
+        secret_action = "force-delete" if force_delete_secret else "restore" if restore_secret else None
         with actx.output.keepalive(f"failover {env} -> {region}"):
             res = run_failover(env, region, output=actx.output, source=source, recovery_point=recovery_point, restore_dir=restore_dir,
-                               dry_run=dry_run, resume=resume, yes=yes, accept_data_diff=accept_data_diff, profile=actx.profile)
+                               dry_run=dry_run, resume=resume, yes=yes, confirm_env=confirm_env, secret_action=secret_action, accept_data_diff=accept_data_diff, profile=actx.profile)
         actx.output.result(res, _render_plan(res) if dry_run else _render_summary(res, actx.output))
         if not dry_run and res.get("status") != "completed":
             raise typer.Exit(EXIT_FAILED)

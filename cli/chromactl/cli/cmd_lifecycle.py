@@ -10,7 +10,8 @@ not be asked: nothing was changed). `plan --check` follows Terraform's
 
 "Don't ask" is `--yes`/`-y` everywhere (`--auto-approve` stays as a hidden
 alias); a protected env's deletes and replaces still need its name, typed at
-the prompt or given as `--confirm-env NAME`.
+the prompt or given as `--confirm-env NAME` (one policy for every verb:
+chromactl.lifecycle.guard).
 """
 
 from __future__ import annotations
@@ -20,15 +21,19 @@ from typing import Any
 
 import typer
 
-from chromactl.cli.context import ENV_OPT, JSON_OPT, REGION_OPT, app_context, complete_env
+from chromactl.cli.context import (
+    AUTO_APPROVE_OPT,
+    CONFIRM_ENV_OPT,
+    ENV_OPT,
+    JSON_OPT,
+    REGION_OPT,
+    YES_OPT,
+    app_context,
+    complete_env,
+)
 
-YES_OPT = typer.Option(False, "--yes", "-y", help="Do not ask y/N (CI). Never enough on its own for deletes/replaces on a protected env.")
-AUTO_APPROVE_OPT = typer.Option(False, "--auto-approve", hidden=True, help="Old name of --yes.")
 SANDBOX_OPT = typer.Option(
     False, "--sandbox", help="This env is a sandbox: plan (with a warning) although its files hold placeholders (REPLACE, 123456789012, example.com); up/apply refuse them all the same. Same as sandbox = true under [env]."
-)
-CONFIRM_ENV_OPT = typer.Option(
-    None, "--confirm-env", metavar="NAME", help="Type the env's name here instead of at the prompt (protected envs, non-interactive runs)."
 )
 
 
@@ -268,7 +273,7 @@ def register(app: typer.Typer) -> None:
         if not e.is_aws:
             from chromactl.local.cli import destroy_local
 
-            destroy_local(e, actx.output, delete_data=delete_data, yes=yes or auto_approve)
+            destroy_local(e, actx.output, delete_data=delete_data, yes=yes or auto_approve, confirm_env=confirm_env)
             return
         from chromactl.lifecycle import core
 

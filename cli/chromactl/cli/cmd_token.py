@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import typer
 
-from chromactl.cli.context import ENV_OPT, JSON_OPT, REGION_OPT, app_context
+from chromactl.cli.context import (
+    CONFIRM_ENV_OPT,
+    ENV_OPT,
+    JSON_OPT,
+    REGION_OPT,
+    YES_OPT,
+    app_context,
+)
 
 SECRET_OPT = typer.Option(
     None,
@@ -35,12 +42,16 @@ def register(app: typer.Typer) -> None:
         abandon_pending: bool = typer.Option(
             False, "--abandon-pending", help="Drop an unfinished earlier rotation's pending version first."
         ),
-        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation on a protected env."),
+        yes: bool = YES_OPT,
+        confirm_env: str | None = CONFIRM_ENV_OPT,
         json_out: bool = JSON_OPT,
     ) -> None:
-        """Rotate the token now and wait until the new one is current and the old one refused."""
+        """Rotate the token now and wait until the new one is current and the old one refused.
+
+        A protected env needs its name typed at the prompt or given as --confirm-env NAME (--yes alone is not enough).
+        """
         from chromactl.config import load_env
-        from chromactl.errors import UsageError
+        from chromactl.lifecycle.guard import Change, confirm_change
         from chromactl.rotation import token as tok
 
         actx = app_context(ctx, json_out)
@@ -48,13 +59,11 @@ def register(app: typer.Typer) -> None:
         cfg = load_env(env, actx.root)
         tok.require_aws(cfg)
         where = cfg.region_or_primary(region)
-        if cfg.protected and not yes:
-            prompt = (
-                f"Rotating the token of protected env {cfg.name!r} ({where}): clients still holding the old token "
-                "are refused once the rotation finishes; they must re-read it from Secrets Manager."
-            )
-            if not actx.output.confirm_text(prompt, cfg.name):
-                raise UsageError(f"Not confirmed: env {cfg.name!r} is protected.", "Type the env's name when asked, or pass --yes.")
+        confirm_change(cfg, actx.output, Change(
+            where=f"{cfg.name}/{where}",
+            what="rotation replaces the API token",
+            details=("Clients still holding the old token are refused once it finishes (they re-read it from Secrets Manager).",),
+        ), yes=yes, confirm_env=confirm_env)
         sid = tok.resolve_secret_id(cfg, secret_id, region=where, profile=actx.profile, on_info=actx.output.debug)
         actx.output.info(f"rotating the token of {cfg.name} in {where} (waiting up to {timeout:g} s)")
         with actx.output.status("rotating the token"), actx.output.keepalive(f"token rotate {cfg.name}"):

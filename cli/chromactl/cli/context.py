@@ -42,3 +42,9 @@ def complete_env(incomplete: str) -> list[str]:
 JSON_OPT = typer.Option(False, "--json", help="Print the result as JSON on stdout.", envvar="CHROMACTL_JSON")
 ENV_OPT = typer.Option(..., "--env", "-e", help="Environment name (a folder under envs/).", envvar="CHROMACTL_ENV", autocompletion=complete_env)
 REGION_OPT = typer.Option(None, "--region", "-r", help="AWS region (default: the env's primary).", envvar="CHROMACTL_REGION")
+# "Don't ask" (cli/chromactl/lifecycle/guard.py): --yes skips y/N questions; a protected env also needs its name.
+YES_OPT = typer.Option(False, "--yes", "-y", help="Do not ask y/N (CI). Never enough on its own for a protected env: add --confirm-env NAME.")
+AUTO_APPROVE_OPT = typer.Option(False, "--auto-approve", hidden=True, help="Old name of --yes.")
+CONFIRM_ENV_OPT = typer.Option(
+    None, "--confirm-env", metavar="NAME", help="Type the env's name here instead of at the prompt (protected envs, non-interactive runs)."
+)

@@ -96,7 +96,7 @@ def run(ctx: DrillContext) -> DrillResult:
             return ok and stable, obs
 
         obs, _ = poll_until(check, timeout_s=ctx.timeout_s, poll_s=ctx.poll_s, what=f"{service} to recover outside {lost_az}",
-                            clock=ctx.clock, on_change=lambda o: out.info(f"  [{ctx.clock.monotonic() - t0:6.1f}s] {o['why']}"))
+                            clock=ctx.clock, output=ctx.output, on_change=lambda o: out.info(f"  [{ctx.clock.monotonic() - t0:6.1f}s] {o['why']}"))
         record_recovery_then_smoke(ctx, result, obs, marks, t0, out, f"Recovered outside {lost_az}")
         result.ok = True
     except BaseException as exc:
@@ -120,7 +120,7 @@ def _settle(ctx: DrillContext, result: DrillResult) -> None:
             ok, why = stable_reason(observe(ecs, elbv2, cluster, service, tg))
             return ok, {"why": why}
 
-        _, secs = poll_until(check, timeout_s=ctx.timeout_s, poll_s=ctx.poll_s, what=f"{service} to settle after the restore", clock=ctx.clock)
+        _, secs = poll_until(check, timeout_s=ctx.timeout_s, poll_s=ctx.poll_s, what=f"{service} to settle after the restore", clock=ctx.clock, output=ctx.output)
         result.details["settled_after_restore_s"] = round(secs, 1)
         result.checks["stable_after_restore"] = True
     except WaitTimedOut as exc:

@@ -3,7 +3,6 @@ ledger and the result (measured recovery next to its target, pass or fail)."""
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,27 +20,15 @@ MAX_TIMEOUT_S = 6 * 3600.0
 # --- the guard -------------------------------------------------------------------------------------------
 
 
-def guard_protected(env: EnvConfig, scenario: str, output: Output, *, allow_protected: bool, yes: bool) -> None:
-    """A protected env needs --i-know-this-is-protected AND (the env's name typed, or --yes)."""
-    if not env.protected:
-        return
-    if not allow_protected:
-        raise UsageError(
-            f"Refusing: env {env.name!r} is protected and the {scenario} drill disrupts it on purpose.",
-            "Rehearse on a sandbox env; to drill this env anyway pass --i-know-this-is-protected and type its name "
-            "(or add --yes). Nothing was changed.",
-        )
-    if yes:
-        return
-    if not sys.stdin or not sys.stdin.isatty():
-        raise UsageError(
-            f"Env {env.name!r} is protected and there is no terminal to confirm the {scenario} drill.",
-            "Run it at a terminal to type the env's name, or add --yes. Nothing was changed.",
-        )
-    prompt = f"[bold red]{env.name} is a protected env; the {scenario} drill disrupts it on purpose.[/]"
-    if not output.confirm_text(prompt, env.name):
-        raise UsageError(f"The {scenario} drill on protected env {env.name!r} was not confirmed.",
-                         "Type the env's name exactly, or add --yes. Nothing was changed.")
+def guard_protected(env: EnvConfig, scenario: str, output: Output, *, yes: bool, confirm_env: str | None) -> None:
+    """The one don't-ask policy (lifecycle/guard.py): a drill on a protected env needs its name, --yes alone never."""
+    from chromactl.lifecycle.guard import Change, confirm_change
+
+    confirm_change(env, output, Change(
+        where=env.name,
+        what=f"{scenario} drill disrupts the env on purpose",
+        details=("Rehearse on a sandbox env first; `chromactl drill --dry-run` says what would change.",),
+    ), yes=yes, confirm_env=confirm_env)
 
 
 def check_timeout(timeout_s: float) -> float:
@@ -77,23 +64,30 @@ def poll_until(
     clock: Clock,
     hint: str = "Raise --timeout if the service needs longer; see `chromactl status`.",
     on_change: Callable[[Any], None] | None = None,
+    output: Output | None = None,
 ) -> tuple[Any, float]:
-    """Call `check` until it returns (True, value); at most `timeout_s` seconds. Returns (value, seconds)."""
+    """Call `check` until it returns (True, value); at most `timeout_s` seconds. Returns (value, seconds).
+
+    With `output`: a progress line every few seconds (Output.waiting) saying what it waits for,
+    elapsed of the bound and the last observation, also when that never changes.
+    """
     started = clock.monotonic()
     deadline = started + timeout_s
     last: Any = None
     shown: Any = object()
-    while True:
-        done, last = check()
-        if on_change is not None and last != shown:
-            on_change(last)
-            shown = last
-        if done:
-            return last, clock.monotonic() - started
-        now = clock.monotonic()
-        if now >= deadline:
-            raise WaitTimedOut(f"Gave up waiting for {what} after {timeout_s:g} s (last: {describe(last)}).", hint, last=last)
-        clock.sleep(max(0.0, min(poll_s, deadline - now)))
+    with (output or Output(json=True)).waiting(what, timeout_s, clock=clock.monotonic) as progress:
+        while True:
+            done, last = check()
+            if on_change is not None and last != shown:
+                on_change(last)
+                shown = last
+            progress.observe(describe(last))
+            if done:
+                return last, clock.monotonic() - started
+            now = clock.monotonic()
+            if now >= deadline:
+                raise WaitTimedOut(f"Gave up waiting for {what} after {timeout_s:g} s (last: {describe(last)}).", hint, last=last)
+            clock.sleep(max(0.0, min(poll_s, deadline - now)))
 
 
 def describe(value: Any) -> str:

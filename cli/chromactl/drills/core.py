@@ -43,8 +43,8 @@ def run_drill(
     timeout_s: float = 900.0,
     poll_s: float = DEFAULT_POLL_S,
     target_s: float | None = None,
-    allow_protected: bool = False,
     yes: bool = False,
+    confirm_env: str | None = None,
     profile: str | None = None,
     factory: Any = None,
     outputs: dict[str, Any] | None = None,
@@ -59,7 +59,7 @@ def run_drill(
     if not env.is_aws:
         raise UsageError(f"Env {env.name!r} is a local env; drills disrupt AWS resources.", "Pick an AWS env (see `chromactl envs`).")
     the_region = env.region_or_primary(region)
-    guard_protected(env, scenario, output, allow_protected=allow_protected, yes=yes)
+    guard_protected(env, scenario, output, yes=yes, confirm_env=confirm_env)
     if factory is None:
         from chromactl.aws.session import ClientFactory
 

@@ -100,7 +100,7 @@ def run(ctx: DrillContext) -> DrillResult:
         marks: dict[str, float] = {}
         obs, _ = poll_until(
             lambda: recovered(ctx, ecs, elbv2, cluster, service, tg, victim, marks, t0),
-            timeout_s=ctx.timeout_s, poll_s=ctx.poll_s, what=f"a new healthy task of {service}", clock=ctx.clock,
+            timeout_s=ctx.timeout_s, poll_s=ctx.poll_s, what=f"a new healthy task of {service}", clock=ctx.clock, output=ctx.output,
             on_change=lambda o: out.info(f"  [{ctx.clock.monotonic() - t0:6.1f}s] {o['why']}"),
         )
         record_recovery_then_smoke(ctx, result, obs, marks, t0, out, "Recovered")

@@ -121,7 +121,7 @@ class AwsTempEndpoint:
                                       "See the task's stopped reason and the log group in CloudWatch.")
             return info.last_status == "RUNNING" and bool(info.ip), {"why": f"task {info.last_status}", "ip": info.ip}
 
-        info, secs = poll_until(running, timeout_s=ctx.timeout_s, poll_s=ctx.poll_s, what="the restore-test task to run", clock=ctx.clock)
+        info, secs = poll_until(running, timeout_s=ctx.timeout_s, poll_s=ctx.poll_s, what="the restore-test task to run", clock=ctx.clock, output=ctx.output)
         result.step("temporary task", secs, ip=info["ip"])
         vpc = ctx.need("vpc_id")
         nonce = secrets.token_hex(32)
@@ -162,7 +162,7 @@ class AwsTempEndpoint:
                       aws_call("reading target health", elbv2.describe_target_health, TargetGroupArn=tg).get("TargetHealthDescriptions") or []]
             return "healthy" in states, {"why": f"target {', '.join(s or '?' for s in states) or 'not registered'}"}
 
-        _, secs = poll_until(healthy, timeout_s=ctx.timeout_s, poll_s=ctx.poll_s, what="the restore-test target to be healthy", clock=ctx.clock)
+        _, secs = poll_until(healthy, timeout_s=ctx.timeout_s, poll_s=ctx.poll_s, what="the restore-test target to be healthy", clock=ctx.clock, output=ctx.output)
         result.step("temporary endpoint", secs)
         return ctx.endpoint, {HEADER: nonce}
 
@@ -217,7 +217,7 @@ def _delete_fs(ctx: DrillContext, efs: Any, fs_id: str) -> str:
         left = aws_call("listing mount targets", efs.describe_mount_targets, FileSystemId=fs_id).get("MountTargets") or []
         return not left, {"why": f"{len(left)} mount target(s) left"}
 
-    poll_until(no_mounts, timeout_s=min(ctx.timeout_s, 600), poll_s=ctx.poll_s, what="the mount targets to go", clock=ctx.clock)
+    poll_until(no_mounts, timeout_s=min(ctx.timeout_s, 600), poll_s=ctx.poll_s, what="the mount targets to go", clock=ctx.clock, output=ctx.output)
     aws_call("deleting the restored file system", efs.delete_file_system, FileSystemId=fs_id)
     return f"deleted {fs_id} ({len(mts)} mount target(s) first)"
 

@@ -14,10 +14,14 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chromactl.config import EnvConfig
 from chromactl.errors import ConfigError, OperationFailed, UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chromactl.lifecycle.outputs import OutputValues
+    from chromactl.output import Output, Progress
 
 FENCE_CONNECT_S = 3.0
 FENCE_READ_S = 5.0
@@ -87,10 +91,11 @@ def read_primary_state(env: EnvConfig, factory: Any) -> dict[str, Any] | None:
                               "Check the state bucket's versions for the last good state.") from None
 
 
-def state_outputs(state: dict[str, Any] | None) -> dict[str, Any]:
-    if not state:
-        return {}
-    return {k: v.get("value") for k, v in (state.get("outputs") or {}).items() if isinstance(v, dict)}
+def state_outputs(state: dict[str, Any] | None) -> OutputValues:
+    """A state file's outputs ({name: {"value", "type", "sensitive"}}) as values, sensitive flags kept."""
+    from chromactl.lifecycle.outputs import OutputValues
+
+    return OutputValues.from_full((state or {}).get("outputs"))
 
 
 def state_attr(state: dict[str, Any] | None, rtype: str, path: Callable[[dict[str, Any]], Any]) -> Any:
@@ -343,8 +348,15 @@ class Clock:
     monotonic: Callable[[], float] = time.monotonic
 
 
+def _waiting(output: Output | None, what: str, timeout_s: float, clock: Clock) -> Progress:
+    """The wait's progress lines (Output.waiting); silent without an output."""
+    from chromactl.output import Output
+
+    return (output or Output(json=True)).waiting(what, timeout_s, clock=clock.monotonic)
+
+
 def promote_replica(target: str, factory: Any, found: dict[str, Any], journal: Any, clock: Clock, *,
-                    timeout_s: float, interval_s: float, root: str) -> dict[str, Any]:
+                    timeout_s: float, interval_s: float, root: str, output: Output | None = None) -> dict[str, Any]:
     """Delete the replication configuration on the replica's side and wait until it is writeable."""
     bex = _bex()
     efs = factory.client("efs", target)
@@ -373,26 +385,28 @@ def promote_replica(target: str, factory: Any, found: dict[str, Any], journal: A
         last = _aware(stored) if stored else last
     deadline = clock.monotonic() + timeout_s
     state = {}
-    while True:
-        try:
-            fs = efs.describe_file_systems(FileSystemId=replica)["FileSystems"][0]
-            state = {"life_cycle": fs.get("LifeCycleState"),
-                     "overwrite_protection": (fs.get("FileSystemProtection") or {}).get("ReplicationOverwriteProtection")}
-            if state["life_cycle"] == "available" and state["overwrite_protection"] != "REPLICATING":
-                try:
-                    efs.describe_replication_configurations(FileSystemId=replica)
-                except bex.ClientError as exc:
-                    if _code(exc) == "ReplicationNotFound":
-                        break
-                    raise
-        except bex.ClientError as exc:
-            raise OperationFailed(f"Cannot read the replica {replica} in {target}: {_desc(exc)}.", "Retry with --resume.") from None
-        except bex.BotoCoreError as exc:
-            raise OperationFailed(f"EFS does not answer in {target}: {_desc(exc)}.", "Retry with --resume.") from None
-        if clock.monotonic() >= deadline:
-            raise OperationFailed(f"The replica {replica} did not become writeable within {timeout_s:.0f} s (last state {state}).",
-                                  "EFS can take several minutes; run again with --resume to keep waiting.")
-        clock.sleep(interval_s)
+    with _waiting(output, f"the replica {replica} in {target} to be writeable", timeout_s, clock) as progress:
+        while True:
+            try:
+                fs = efs.describe_file_systems(FileSystemId=replica)["FileSystems"][0]
+                state = {"life_cycle": fs.get("LifeCycleState"),
+                         "overwrite_protection": (fs.get("FileSystemProtection") or {}).get("ReplicationOverwriteProtection")}
+                if state["life_cycle"] == "available" and state["overwrite_protection"] != "REPLICATING":
+                    try:
+                        efs.describe_replication_configurations(FileSystemId=replica)
+                    except bex.ClientError as exc:
+                        if _code(exc) == "ReplicationNotFound":
+                            break
+                        raise
+            except bex.ClientError as exc:
+                raise OperationFailed(f"Cannot read the replica {replica} in {target}: {_desc(exc)}.", "Retry with --resume.") from None
+            except bex.BotoCoreError as exc:
+                raise OperationFailed(f"EFS does not answer in {target}: {_desc(exc)}.", "Retry with --resume.") from None
+            progress.observe(f"{state['life_cycle']}, overwrite protection {state['overwrite_protection']}")
+            if clock.monotonic() >= deadline:
+                raise OperationFailed(f"The replica {replica} did not become writeable within {timeout_s:.0f} s (last state {state}).",
+                                      "EFS can take several minutes; run again with --resume to keep waiting.")
+            clock.sleep(interval_s)
     now = clock.now()
     rpo = (now - last).total_seconds() if last else None
     return {
@@ -422,7 +436,7 @@ def restore_dir_name(when: datetime) -> str:
 
 def promote_backup(env: EnvConfig, target: str, factory: Any, found: dict[str, Any], outputs: dict[str, Any], account: str | None,
                    journal: Any, clock: Clock, *, timeout_s: float, interval_s: float, root: str,
-                   restore_dir: str | None = None) -> dict[str, Any]:
+                   restore_dir: str | None = None, output: Output | None = None) -> dict[str, Any]:
     """Restore the recovery point into a NEW encrypted EFS in the target region; return its id and restore root."""
     bex = _bex()
     backup = factory.client("backup", target)
@@ -457,25 +471,27 @@ def promote_backup(env: EnvConfig, target: str, factory: Any, found: dict[str, A
         journal.checkpoint("promote", "restore_job_id", job_id)
     deadline = clock.monotonic() + timeout_s
     job: dict[str, Any] = {}
-    while True:
-        try:
-            job = backup.describe_restore_job(RestoreJobId=job_id)
-        except (bex.ClientError, bex.BotoCoreError) as exc:
-            raise OperationFailed(f"Cannot read restore job {job_id} in {target}: {_desc(exc)}.", "Retry with --resume.") from None
-        status = job.get("Status")
-        if status == "COMPLETED":
-            break
-        if status in ("FAILED", "ABORTED"):
-            # A resume starts a fresh job: forget this one (it created nothing usable).
-            journal.steps["promote"].setdefault("abandoned_restore_jobs", []).append(job_id)
-            journal.steps["promote"].get("checkpoint", {}).pop("restore_job_id", None)
-            journal.save()
-            raise OperationFailed(f"Restore job {job_id} {status}: {job.get('StatusMessage', 'no reason given')}.",
-                                  "Fix the cause (role, KMS key), then --resume to start a new restore.")
-        if clock.monotonic() >= deadline:
-            raise OperationFailed(f"Restore job {job_id} not finished within {timeout_s:.0f} s (status {status}, {job.get('PercentDone', '?')} done).",
-                                  "Run again with --resume to keep waiting on the same job.")
-        clock.sleep(interval_s)
+    with _waiting(output, f"restore job {job_id} in {target}", timeout_s, clock) as progress:
+        while True:
+            try:
+                job = backup.describe_restore_job(RestoreJobId=job_id)
+            except (bex.ClientError, bex.BotoCoreError) as exc:
+                raise OperationFailed(f"Cannot read restore job {job_id} in {target}: {_desc(exc)}.", "Retry with --resume.") from None
+            status = job.get("Status")
+            if status == "COMPLETED":
+                break
+            if status in ("FAILED", "ABORTED"):
+                # A resume starts a fresh job: forget this one (it created nothing usable).
+                journal.steps["promote"].setdefault("abandoned_restore_jobs", []).append(job_id)
+                journal.steps["promote"].get("checkpoint", {}).pop("restore_job_id", None)
+                journal.save()
+                raise OperationFailed(f"Restore job {job_id} {status}: {job.get('StatusMessage', 'no reason given')}.",
+                                      "Fix the cause (role, KMS key), then --resume to start a new restore.")
+            progress.observe(f"{status}, {job.get('PercentDone', '?')} done")
+            if clock.monotonic() >= deadline:
+                raise OperationFailed(f"Restore job {job_id} not finished within {timeout_s:.0f} s (status {status}, {job.get('PercentDone', '?')} done).",
+                                      "Run again with --resume to keep waiting on the same job.")
+            clock.sleep(interval_s)
     created = str(job.get("CreatedResourceArn") or "")
     m = _EFS_ARN.match(created)
     if not m:
@@ -517,7 +533,7 @@ def load_balancer_for(target: str, factory: Any, outputs: dict[str, Any]) -> tup
 
 
 def cutover_dns(env: EnvConfig, target: str, factory: Any, outputs: dict[str, Any], clock: Clock, *,
-                timeout_s: float = 120.0, interval_s: float = 5.0) -> dict[str, Any]:
+                timeout_s: float = 120.0, interval_s: float = 5.0, output: Output | None = None) -> dict[str, Any]:
     """UPSERT the env's record as an alias to the new ALB, then wait (bounded) for INSYNC."""
     bex = _bex()
     dns_name, zone = load_balancer_for(target, factory, outputs)
@@ -540,9 +556,11 @@ def cutover_dns(env: EnvConfig, target: str, factory: Any, outputs: dict[str, An
         change_id = resp["ChangeInfo"]["Id"]
         status = resp["ChangeInfo"].get("Status")
         deadline = clock.monotonic() + timeout_s
-        while status != "INSYNC" and clock.monotonic() < deadline:
-            clock.sleep(interval_s)
-            status = r53.get_change(Id=change_id)["ChangeInfo"]["Status"]
+        with _waiting(output, f"Route 53 change {change_id} to be INSYNC", timeout_s, clock) as progress:
+            while status != "INSYNC" and clock.monotonic() < deadline:
+                progress.observe(str(status))
+                clock.sleep(interval_s)
+                status = r53.get_change(Id=change_id)["ChangeInfo"]["Status"]
     except (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError) as exc:
         raise OperationFailed(
             f"Route 53's API (control plane in us-east-1) did not answer: {_desc(exc)}.",

@@ -9,7 +9,6 @@ failed step and a completed failover, run again, changes nothing.
 from __future__ import annotations
 
 import os
-import sys
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -69,6 +68,7 @@ class Run:
     recovery_point: str | None
     restore_dir: str | None
     accept_data_diff: bool
+    secret_action: str | None = None  # --force-delete-secret / --restore-secret, as for `up`
 
     def out(self, step: str) -> dict[str, Any]:
         return self.journal.outputs(step)
@@ -83,7 +83,7 @@ def _preflight(run: Run) -> dict[str, Any]:
     bucket = A.check_state_bucket(env, factory)
     state = A.read_primary_state(env, factory)
     outputs = A.state_outputs(state)
-    primary = {k: outputs[k] for k in _PRIMARY_KEYS if outputs.get(k) not in (None, "")}
+    primary = outputs.pick(_PRIMARY_KEYS)  # keeps Terraform's sensitive flags for the journal
     role = A.backup_role_arn(state)
     if role:
         primary["backup_role_arn"] = role
@@ -139,14 +139,14 @@ def _promote(run: Run) -> dict[str, Any]:
     pre = run.out("preflight")
     common = {"timeout_s": run.settings.promote_timeout_s, "interval_s": run.settings.poll_interval_s, "root": pre["root_directory"]}
     if pre["source"] == "replica":
-        res = A.promote_replica(run.target, run.factory, pre["replica"], run.journal, run.clock, **common)
+        res = A.promote_replica(run.target, run.factory, pre["replica"], run.journal, run.clock, output=run.output, **common)
         rpo = res.get("rpo_seconds")
         if rpo is not None and rpo > run.env.slo.rpo_minutes * 60:
             run.output.warn(f"RPO {rpo:.0f} s is above the env's target of {run.env.slo.rpo_minutes:g} min.")
         return res
     common["timeout_s"] = run.settings.restore_timeout_s
     return A.promote_backup(run.env, run.target, run.factory, pre["recovery_point"], pre.get("primary", {}), pre.get("account"),
-                            run.journal, run.clock, restore_dir=run.restore_dir, **common)
+                            run.journal, run.clock, restore_dir=run.restore_dir, output=run.output, **common)
 
 
 def _apply(run: Run) -> dict[str, Any]:
@@ -165,8 +165,9 @@ def _apply(run: Run) -> dict[str, Any]:
     for name in ("dns_zone_id", "dns_record_name"):
         if name in declared:
             extra[name] = ""  # the stack must not take the record: the dns step moves it after the gate
+    kw = {"secret_action": run.secret_action} if run.secret_action else {}  # ports swapped in tests may not take it
     outputs = run.ports.apply_region(run.env, run.target, extra_vars=extra, output=run.output, auto_approve=True,
-                                     allow_protected_changes=False, profile=run.profile)
+                                     allow_protected_changes=False, profile=run.profile, **kw)
     if not isinstance(outputs, dict) or not outputs.get("endpoint_url"):
         raise OperationFailed(f"The apply in {run.target} returned no endpoint_url output.", "Check the stack's outputs, then --resume.")
     return {"extra_vars": extra, "outputs": outputs}
@@ -247,7 +248,7 @@ def _dns(run: Run) -> dict[str, Any]:
     outputs = run.out("apply")["outputs"]
     if run.env.dns.managed:
         return A.cutover_dns(run.env, run.target, run.factory, outputs, run.clock, timeout_s=run.settings.dns_timeout_s,
-                             interval_s=min(run.settings.poll_interval_s, 5.0))
+                             interval_s=min(run.settings.poll_interval_s, 5.0), output=run.output)
     endpoint = outputs["endpoint_url"]
     return {
         "managed": False,
@@ -343,15 +344,15 @@ class JournalMirror:
         return True
 
 
-def _confirm_protected(env: EnvConfig, target: str, yes: bool, output: Output) -> None:
-    if not env.protected or yes:
-        return
-    if not sys.stdin or not sys.stdin.isatty():
-        raise UsageError(f"Env {env.name!r} is protected and there is no terminal to confirm the failover.",
-                         "Run it in a terminal to type the env's name, or pass --yes.")
-    if not output.confirm_text(f"Fail over protected env {env.name!r} to {target}? This promotes its data and rebuilds the stack there.",
-                               env.name):
-        raise UsageError(f"Failover of protected env {env.name!r} not confirmed.", "Type the env's name exactly, or pass --yes.")
+def _confirm_protected(env: EnvConfig, target: str, yes: bool, confirm_env: str | None, output: Output) -> None:
+    """The one don't-ask policy (lifecycle/guard.py): a protected env's failover needs its name, --yes alone never."""
+    from chromactl.lifecycle.guard import Change, confirm_change
+
+    confirm_change(env, output, Change(
+        where=env.name,
+        what=f"failover promotes its data and rebuilds the stack in {target}",
+        details=("The old primary is fenced and the endpoint moves to the new region.",),
+    ), yes=yes, confirm_env=confirm_env)
 
 
 def run_failover(
@@ -365,6 +366,8 @@ def run_failover(
     dry_run: bool = False,
     resume: bool = False,
     yes: bool = False,
+    confirm_env: str | None = None,
+    secret_action: str | None = None,
     accept_data_diff: bool = False,
     profile: str | None = None,
     root: Path | None = None,
@@ -385,6 +388,7 @@ def run_failover(
     if dry_run:
         return dry_run_plan(env, target, journal.source if journal else wanted, journal)
 
+    _confirm_protected(env, target, yes, confirm_env, output)  # before any AWS call
     from chromactl.aws.session import ClientFactory
 
     factory = factory or ClientFactory(profile=profile)
@@ -412,14 +416,14 @@ def run_failover(
             output.info(f"No journal for {env.name} in {target}: starting a new failover.")
         journal = Journal(path=path, env=env.name, target_region=target, primary_region=str(env.primary_region), source=wanted,
                           inputs={"recovery_point": recovery_point, "restore_dir": restore_dir, "accept_data_diff": accept_data_diff})
-    _confirm_protected(env, target, yes, output)
     if accept_data_diff and not journal.inputs.get("accept_data_diff"):
         journal.inputs["accept_data_diff"] = True
     journal.mirror = mirror.put
 
     run = Run(env=env, target=target, journal=journal, factory=factory, ports=ports or Ports(),
               clock=clock or A.Clock(), settings=settings or Settings(), output=output, profile=profile,
-              recovery_point=recovery_point, restore_dir=restore_dir, accept_data_diff=accept_data_diff)
+              recovery_point=recovery_point, restore_dir=restore_dir, accept_data_diff=accept_data_diff,
+              secret_action=secret_action)
     total = len(STEPS)
     for i, name in enumerate(STEPS, 1):
         if journal.done(name):

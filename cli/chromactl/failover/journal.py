@@ -33,8 +33,13 @@ def scrub(value: Any, key: str = "") -> Any:
     """The journal's view of a value: never a sensitive output, here or in the S3 mirror (issue 20.9).
 
     Terraform marks outputs `"sensitive": true` in `output -json` ({"value", "type", "sensitive"}):
-    such a value is dropped; and a string under a secret-looking name (token, password, ...) is
-    dropped too, whoever produced it, unless the name says it is a pointer (`token_secret_arn`)."""
+    such a value is dropped, whether it arrives in that shape or as bare values that carry the
+    flags along (lifecycle.outputs.OutputValues, what the apply step and the primary's state
+    give); and a string under a secret-looking name (token, password, ...) is dropped too,
+    whoever produced it, unless the name says it is a pointer (`token_secret_arn`)."""
+    flagged = getattr(value, "sensitive", None)
+    if isinstance(value, dict) and isinstance(flagged, frozenset):
+        return {k: REDACTED if k in flagged else scrub(v, str(k)) for k, v in value.items()}
     if isinstance(value, dict):
         if value.get("sensitive") is True and "value" in value:
             return {**{k: v for k, v in value.items() if k != "value"}, "value": REDACTED}

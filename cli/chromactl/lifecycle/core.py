@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from chromactl.config import EnvConfig
-from chromactl.errors import OperationFailed, UsageError
+from chromactl.errors import Cancelled, OperationFailed, UsageError
 from chromactl.lifecycle import planfile
 from chromactl.lifecycle.guard import check_apply
+from chromactl.lifecycle.outputs import OutputValues
 from chromactl.lifecycle.runner import Runner
 from chromactl.lifecycle.summary import PlanSummary, from_events, from_plan_json
 from chromactl.output import Output
@@ -223,6 +224,7 @@ def settle_pending_secrets(
     profile: str | None = None,
     sandbox: bool = False,
     verb: str = "up",
+    extra_vars: dict[str, str] | None = None,
 ) -> tuple[PlanResult, dict[str, Any] | None]:
     """Before the apply: a secret the plan creates must not collide with one scheduled for deletion.
 
@@ -235,7 +237,8 @@ def settle_pending_secrets(
 
     if not any(key in result.summary.counts for key in (("create", S.SECRET_TYPE), ("replace", S.SECRET_TYPE))):
         return result, None
-    planned = S.planned_secret_creates(_show_json(runner, result.path), region)
+    plan_json = _show_json(runner, result.path)
+    planned = S.planned_secret_creates(plan_json, region)
     if not planned:
         return result, None
     if factory is None:
@@ -254,23 +257,28 @@ def settle_pending_secrets(
     if not pending:
         return result, None
     if action is None:
-        if verb == "up":
-            planfile.discard(result.path)  # `up` plans anew next time; a saved plan (apply) stays for the rerun
+        if verb != "apply":
+            planfile.discard(result.path)  # `up` and a failover plan anew next time; a saved plan (apply) stays for the rerun
         raise S.refusal(pending, env.name, region, verb=verb)
     if action == S.FORCE_DELETE:
         names = S.force_delete(pending, factory)
         output.info(f"Force-deleted {', '.join(names)} without recovery (--force-delete-secret): the apply creates it anew "
                     f"and the first rotation writes a new token.")
         return result, {"action": action, "secrets": names}
+    keys = S.kms_key_imports(plan_json, pending, factory)  # before the restore: a key the stack cannot adopt stops here
     names = S.restore(pending, factory)
-    output.info(f"Restored {', '.join(names)} (--restore-secret); importing it into the state of {env.name}/{region} and planning again.")
+    kept = f" and its KMS key{'s' if len(keys) > 1 else ''} {', '.join(k for _, k in keys)}" if keys else ""
+    output.info(f"Restored {', '.join(names)}{kept} (--restore-secret); importing into the state of {env.name}/{region} "
+                f"and planning again.")
     planfile.discard(result.path)
-    var_args = _var_args(region_vars(env, region))
-    for p in pending:
-        imported = runner.run(["import", "-input=false", "-no-color", *var_args, p.address, p.arn], step="import", timeout_s=600)
+    var_args = _var_args({**region_vars(env, region), **(extra_vars or {})})
+    # the key first: imported, the stack keeps it instead of creating a new one and orphaning it
+    for address, ident in [*keys, *((p.address, p.arn) for p in pending)]:
+        imported = runner.run(["import", "-input=false", "-no-color", *var_args, address, ident], step="import", timeout_s=600)
         if imported.rc != 0:
             raise runner.failure("import", imported)
-    return plan(env, region, output, runner=runner, sandbox=sandbox), {"action": action, "secrets": names}
+    done = {"action": action, "secrets": names, "kms_keys": [k for _, k in keys]}
+    return plan(env, region, output, extra_vars=extra_vars, runner=runner, sandbox=sandbox), done
 
 
 def _show_json(runner: Runner, path: Path) -> dict[str, Any]:
@@ -424,12 +432,25 @@ def apply_region(
     profile: str | None = None,
     confirm_env: str | None = None,
     sandbox: bool = False,
-) -> dict[str, Any]:
-    """init, plan to a file, guard, apply the saved plan; returns the stack's outputs."""
+    secret_action: str | None = None,
+    verb: str = "failover",
+) -> OutputValues:
+    """init, plan to a file, guard, apply the saved plan; returns the stack's outputs.
+
+    The result is an OutputValues: bare values, plus `.sensitive`, the names Terraform marks
+    sensitive (the failover journal drops those, whatever their names).
+
+    Like `up`, it checks before applying that no secret the plan creates has its name held by
+    one scheduled for deletion (settle_pending_secrets; `secret_action` as for `up`): a rebuild
+    in a region the env was destroyed in earlier would otherwise fail half-way through the apply.
+    """
     from chromactl.lifecycle.outputs import read_outputs
 
     runner = Runner(env, region, output, profile=profile)
     result = plan(env, region, output, extra_vars=extra_vars, runner=runner, sandbox=sandbox)
+    if result.changes:
+        result, _ = settle_pending_secrets(env, region, output, result, runner=runner, action=secret_action, profile=profile,
+                                           sandbox=sandbox, verb=verb, extra_vars=extra_vars)
     if result.changes:
         apply_saved(
             env,
@@ -477,8 +498,8 @@ def destroy(
             summary=result.summary,
             runner=runner,
         )
-    except UsageError:
-        planfile.discard(result.path)  # never leave a ready-to-run destroy plan behind
+    except (UsageError, Cancelled):
+        planfile.discard(result.path)  # refused or declined: never leave a ready-to-run destroy plan behind
         raise
     applied["destroyed"] = result.summary.total("delete")
     return applied
@@ -495,6 +516,8 @@ def wait_stable(
     output: Output,
     *,
     poll_s: float = 5.0,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """Wait (bounded) until the ECS service is stable and every target healthy.
 
@@ -510,36 +533,38 @@ def wait_stable(
     cluster, service, tg = stack.need("cluster_name"), stack.need("service_name"), stack.need("target_group_arn")
     ecs = factory.client("ecs", region)
     elbv2 = factory.client("elbv2", region)
-    started = time.monotonic()
+    started = monotonic()
     deadline = started + timeout_s
     last: dict[str, Any] = {}
     last_line = ""
     polls = 0
-    while True:
-        polls += 1
-        last = observe(ecs, elbv2, cluster, service, tg)
-        ok, why = stable_reason(last)
-        line = (
-            f"service {last['running']}/{last['desired']} running, {last['pending']} pending, "
-            f"{len(last['deployments'])} deployment(s); targets {last['healthy']}/{len(last['targets'])} healthy"
-        )
-        if line != last_line:
-            output.info(f"  [{time.monotonic() - started:5.0f}s] {line}")
-            last_line = line
-        if ok:
-            last.update(stable=True, seconds=round(time.monotonic() - started, 1), polls=polls)
-            return last
-        if last.get("rollout_failed"):
-            raise OperationFailed(
-                f"The ECS deployment of {env.name}/{region} failed: {why}.",
-                "The circuit breaker rolled it back; see `chromactl status` and the service's events and logs.",
+    with output.waiting(f"the service of {env.name}/{region} to be stable", timeout_s, clock=monotonic) as progress:
+        while True:
+            polls += 1
+            last = observe(ecs, elbv2, cluster, service, tg)
+            ok, why = stable_reason(last)
+            line = (
+                f"service {last['running']}/{last['desired']} running, {last['pending']} pending, "
+                f"{len(last['deployments'])} deployment(s); targets {last['healthy']}/{len(last['targets'])} healthy"
             )
-        if time.monotonic() + poll_s > deadline:
-            raise OperationFailed(
-                f"The service of {env.name}/{region} was not stable after {timeout_s:.0f} s: {why}.",
-                f"Check `chromactl status --env {env.name} --region {region}`; raise --wait-timeout if tasks start slowly.",
-            )
-        time.sleep(poll_s)
+            if line != last_line:
+                output.info(f"  [{monotonic() - started:5.0f}s] {line}")
+                last_line = line
+            progress.observe(why)  # also when nothing changes: a CI log never goes quiet
+            if ok:
+                last.update(stable=True, seconds=round(monotonic() - started, 1), polls=polls)
+                return last
+            if last.get("rollout_failed"):
+                raise OperationFailed(
+                    f"The ECS deployment of {env.name}/{region} failed: {why}.",
+                    "The circuit breaker rolled it back; see `chromactl status` and the service's events and logs.",
+                )
+            if monotonic() + poll_s > deadline:
+                raise OperationFailed(
+                    f"The service of {env.name}/{region} was not stable after {timeout_s:.0f} s: {why}.",
+                    f"Check `chromactl status --env {env.name} --region {region}`; raise --wait-timeout if tasks start slowly.",
+                )
+            sleep(poll_s)
 
 
 
@@ -624,7 +649,7 @@ def up(
     # issue 12.2: the first rotation is asynchronous; the smoke check needs its token
     from chromactl.rotation.wait import wait_for_stack_token
 
-    data["token"] = wait_for_stack_token(outputs, the_region, factory, wait_timeout, output.info)
+    data["token"] = wait_for_stack_token(outputs, the_region, factory, wait_timeout, output.info, output=output)
     alb = outputs.get("alb_dns_name")
     data["smoke"] = _smoke(env.name, the_region, profile, output, alb_dns_name=alb)
     data["manifest"] = _record_manifest(env, the_region, profile, factory, output, alb_dns_name=alb)

@@ -94,6 +94,34 @@ class StackOutputs:
         return str(value)
 
 
+class OutputValues(dict[str, Any]):
+    """name -> value of a stack's outputs, remembering which names Terraform marks sensitive.
+
+    A plain dict for every reader (`outputs.get("endpoint_url")`); `sensitive` carries the
+    `"sensitive": true` flag of `terraform output -json` ({"value", "type", "sensitive"}, see
+    https://developer.hashicorp.com/terraform/cli/commands/output#json) and of a state file's
+    `outputs`, so whatever stores the values (the failover journal and its S3 mirror) can drop
+    exactly those, whatever their names.
+    """
+
+    def __init__(self, values: Mapping[str, Any] | None = None, sensitive: frozenset[str] | set[str] = frozenset()) -> None:
+        super().__init__(values or {})
+        self.sensitive = frozenset(sensitive) & frozenset(self)
+
+    @classmethod
+    def from_full(cls, full: Mapping[str, Any] | None) -> OutputValues:
+        """From name -> {"value", "sensitive", ...} (terraform output -json, or a state's outputs)."""
+        items = {k: v for k, v in (full or {}).items() if isinstance(v, dict)}
+        return cls({k: v.get("value") for k, v in items.items()}, {k for k, v in items.items() if v.get("sensitive") is True})
+
+    def pick(self, names: tuple[str, ...] | list[str]) -> OutputValues:
+        """The named outputs that are set (not None or ""), flags kept."""
+        return OutputValues({k: self[k] for k in names if self.get(k) not in (None, "")}, self.sensitive)
+
+    def copy(self) -> OutputValues:  # type: ignore[override]
+        return OutputValues(self, self.sensitive)
+
+
 def read_outputs_full(env: EnvConfig, region: str, *, output: Output | None = None, profile: str | None = None) -> dict[str, dict[str, Any]]:
     """name -> {"value", "sensitive", "type"} from the state of (env, region)."""
     from chromactl.lifecycle.runner import Runner
@@ -112,9 +140,9 @@ def read_outputs_full(env: EnvConfig, region: str, *, output: Output | None = No
     return {k: v for k, v in data.items() if isinstance(v, dict)}
 
 
-def read_outputs(env: EnvConfig, region: str, *, output: Output | None = None, profile: str | None = None) -> dict[str, Any]:
-    """The outputs' values only (sensitive ones included: callers must not print them)."""
-    return {k: v.get("value") for k, v in read_outputs_full(env, region, output=output, profile=profile).items()}
+def read_outputs(env: EnvConfig, region: str, *, output: Output | None = None, profile: str | None = None) -> OutputValues:
+    """The outputs' values (sensitive ones included: callers must not print or store them; `.sensitive` names them)."""
+    return OutputValues.from_full(read_outputs_full(env, region, output=output, profile=profile))
 
 
 def read_stack_outputs(env: EnvConfig, region: str, *, output: Output | None = None, profile: str | None = None) -> StackOutputs:

@@ -16,11 +16,19 @@ explicit flag:
   DeleteSecretRequest.ForceDeleteWithoutRecovery), then a bounded wait until
   DescribeSecret says ResourceNotFoundException. The old token is lost; the
   stack's first rotation makes a new one.
-- restore: RestoreSecret (RestoreSecret: removes DeletedDate), and when the
-  secret's KMS key was scheduled for deletion with the stack, CancelKeyDeletion
-  and EnableKey (a cancelled key is left Disabled: KMS CancelKeyDeletion), so
-  the secret can be read and re-encrypted; the caller imports the secret into
-  the state and plans again.
+- restore: RestoreSecret (RestoreSecret: removes DeletedDate, and says nothing
+  of the KMS key), and when the secret's KMS key was scheduled for deletion with
+  the stack, CancelKeyDeletion and EnableKey (a cancelled key is left Disabled:
+  KMS CancelKeyDeletion, botocore kms 2014-11-01 service-2.json), so the secret
+  can be read; the caller imports the secret AND that key into the state and
+  plans again (`kms_key_imports`). Importing only the secret left the key
+  orphaned: the new plan created a new key, UpdateSecret re-encrypted the
+  labelled versions under it (UpdateSecretRequest.KmsKeyId), and the old key,
+  enabled again and in no state, stayed behind billed and unmanaged. With the
+  key imported (`terraform import aws_kms_key.x <key id>`, the provider's
+  documented import id: website/docs/r/kms_key.html.markdown) the stack keeps
+  the key the secret is encrypted with; its alias, deleted by the destroy, is
+  created again pointing at it.
 """
 
 from __future__ import annotations
@@ -102,11 +110,12 @@ def find_pending(planned: list[PlannedSecret], factory: Any) -> list[PendingSecr
 
 def refusal(pending: list[PendingSecret], env_name: str, region: str, *, verb: str = "up") -> UsageError:
     names = "; ".join(p.line() for p in pending)
+    command = f"chromactl {verb} --env {env_name} --region {region}" + (" --resume" if verb == "failover" else "")
     restore = (f"`chromactl up --env {env_name} --region {region} --restore-secret` to bring it back into the stack (a new plan)"
-               if verb == "apply" else "--restore-secret to bring it back into the stack")
+               if verb == "apply" else f"`{command} --restore-secret` to bring it back into the stack")
     return UsageError(
         f"Creating the token secret would fail: its name is held by a secret scheduled for deletion (destroyed within its recovery window): {names}.",
-        f"Run `chromactl {verb} --env {env_name} --region {region} --force-delete-secret` to delete it for good "
+        f"Run `{command} --force-delete-secret` to delete it for good "
         f"(its old token is lost; the first rotation makes a new one), or {restore}.",
     )
 
@@ -146,14 +155,17 @@ def restore(pending: list[PendingSecret], factory: Any) -> list[str]:
             kms = factory.client("kms", p.region)
             try:
                 meta = kms.describe_key(KeyId=p.kms_key_id)["KeyMetadata"]
+                # the key id DescribeKey resolved (the secret may name the key by ARN; moto 5.2.5's
+                # CancelKeyDeletion/EnableKey accept only the id, AWS takes either)
+                key_id = meta.get("KeyId") or p.kms_key_id
                 if meta.get("KeyState") == "PendingDeletion":
-                    kms.cancel_key_deletion(KeyId=p.kms_key_id)
-                    kms.enable_key(KeyId=p.kms_key_id)
+                    kms.cancel_key_deletion(KeyId=key_id)
+                    kms.enable_key(KeyId=key_id)
                 elif meta.get("KeyState") not in ("Enabled", "Disabled"):
                     raise OperationFailed(f"The KMS key of {p.name} is {meta.get('KeyState')}: the restored secret could not be read.",
                                           "Use --force-delete-secret instead (the first rotation makes a new token).")
                 elif meta.get("KeyState") == "Disabled":
-                    kms.enable_key(KeyId=p.kms_key_id)
+                    kms.enable_key(KeyId=key_id)
             except OperationFailed:
                 raise
             except Exception as exc:  # noqa: BLE001 - boto errors become one sentence (or re-raised)
@@ -166,6 +178,51 @@ def restore(pending: list[PendingSecret], factory: Any) -> list[str]:
                                   "Check secretsmanager:RestoreSecret on it, or use --force-delete-secret.") from None
         done.append(p.name)
     return done
+
+
+KMS_KEY_TYPE = "aws_kms_key"
+
+
+def _module_config(plan_json: dict[str, Any], module_path: list[str]) -> dict[str, Any]:
+    """The configuration block (`terraform show -json` "configuration") of a module path like ["stack"]."""
+    mod: dict[str, Any] = (plan_json.get("configuration") or {}).get("root_module") or {}
+    for name in module_path:
+        mod = ((mod.get("module_calls") or {}).get(name.split("[", 1)[0]) or {}).get("module") or {}
+    return mod
+
+
+def kms_key_imports(plan_json: dict[str, Any], pending: list[PendingSecret], factory: Any) -> list[tuple[str, str]]:
+    """(planned key address, key id) for each restored secret whose KMS key the plan would create anew.
+
+    The key is found from the secret's own configuration: its `kms_key_id` expression's
+    references (`aws_kms_key.token.arn`, `aws_kms_key.token`), in the module the secret is in.
+    Only a key the plan creates is returned (one already in the state needs nothing).
+    """
+    creates = {rc.get("address"): rc for rc in plan_json.get("resource_changes") or []
+               if "create" in ((rc.get("change") or {}).get("actions") or [])}
+    found: list[tuple[str, str]] = []
+    for p in pending:
+        if not p.kms_key_id or f"{SECRET_TYPE}." not in p.address:
+            continue
+        prefix, _, local = p.address.rpartition(f"{SECRET_TYPE}.")
+        module_path = [part for i, part in enumerate(prefix.rstrip(".").split(".")) if i % 2 == 1] if prefix else []
+        config = next((r for r in _module_config(plan_json, module_path).get("resources") or []
+                       if r.get("address") == f"{SECRET_TYPE}.{local.split('[', 1)[0]}"), None)
+        refs = ((config or {}).get("expressions") or {}).get("kms_key_id", {}).get("references") or []
+        keys = [r for r in refs if r.startswith(f"{KMS_KEY_TYPE}.") and r.count(".") == 1]
+        if not keys:
+            continue  # a key given from outside (a variable, a data source): not the stack's to import
+        address = prefix + keys[0]
+        matches = [a for a in creates if a == address or (isinstance(a, str) and a.startswith(address + "["))]
+        if len(matches) != 1:
+            continue
+        try:
+            key_id = factory.client("kms", p.region).describe_key(KeyId=p.kms_key_id)["KeyMetadata"]["KeyId"]
+        except Exception as exc:  # noqa: BLE001 - boto errors become one sentence
+            raise OperationFailed(f"Cannot read the KMS key of {p.name} ({p.kms_key_id}): {_phrase(exc)}.",
+                                  "Check kms:DescribeKey on it, or use --force-delete-secret.") from None
+        found.append((str(matches[0]), str(key_id)))
+    return found
 
 
 def _phrase(exc: BaseException) -> str:

@@ -1,17 +1,16 @@
 """The local env's `destroy`: say what runs and what would be deleted, ask, then do it.
 
 Kept beside the server code so the CLI layer stays one call: `--delete-data` names the directory
-(size, files, collections when the server answers) and asks; `--yes` skips the question; without a
-terminal and without `--yes` it refuses (exit 2) before anything is stopped or deleted.
+(size, files, collections when the server answers) and asks, by the one don't-ask policy
+(chromactl.lifecycle.guard): `--yes` skips the question; without a terminal and without `--yes` it
+refuses (exit 2) before anything is stopped or deleted; "no" is "cancelled", exit 1.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from chromactl.config import EnvConfig
-from chromactl.errors import UsageError
 from chromactl.output import Output
 
 
@@ -26,23 +25,18 @@ def _what(plan: dict[str, Any]) -> str:
     return f"{plan['description']}{listed}"
 
 
-def destroy_local(env: EnvConfig, output: Output, *, delete_data: bool, yes: bool) -> dict[str, Any]:
+def destroy_local(env: EnvConfig, output: Output, *, delete_data: bool, yes: bool, confirm_env: str | None = None) -> dict[str, Any]:
+    from chromactl.lifecycle.guard import Change, confirm_change
     from chromactl.local.server import data_to_delete, local_destroy
 
     plan = data_to_delete(env) if delete_data else None
-    if plan is not None and plan["exists"] and not yes:
-        question = f"Delete the local data directory {_what(plan)}?"
-        if not sys.stdin or not sys.stdin.isatty():
-            raise UsageError(
-                f"Refusing to delete {plan['path']} without confirmation (not a terminal).",
-                f"Pass --yes to delete {plan['path']}, or run on a terminal to be asked.",
-            )
-        output.err.print(question, markup=False)
-        if not output.confirm("Delete it"):
-            import typer
-
-            output.err.print("cancelled", markup=False)
-            raise typer.Exit(1)  # nothing was stopped or deleted
+    if plan is not None and plan["exists"]:
+        confirm_change(env, output, Change(
+            where=env.name,
+            what=f"destroy --delete-data deletes {plan['path']}",
+            question=f"Delete the local data directory {_what(plan)}?",
+            refusal=f"Refusing to delete {plan['path']} without confirmation (not a terminal, no --yes).",
+        ), yes=yes, confirm_env=confirm_env)  # "no" raises Cancelled: nothing was stopped or deleted
     data = local_destroy(env, delete_data=delete_data)
     if plan is not None:
         data["deleted"] = plan if data["data_deleted"] else None

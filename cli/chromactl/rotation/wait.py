@@ -20,6 +20,7 @@ from typing import Any
 
 from chromactl.errors import OperationFailed
 from chromactl.lifecycle.outputs import StackOutputs
+from chromactl.output import Output
 
 CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"
@@ -58,8 +59,12 @@ def wait_rotation_settled(
     on_progress: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    output: Output | None = None,
 ) -> Settled:
-    """Poll DescribeSecret until AWSCURRENT is set and no AWSPENDING is left, at most timeout_s."""
+    """Poll DescribeSecret until AWSCURRENT is set and no AWSPENDING is left, at most timeout_s.
+
+    With `output`: periodic progress lines of the wait (Output.waiting), also while nothing changes.
+    """
     from botocore.exceptions import BotoCoreError, ClientError
 
     from chromactl.aws.session import describe_aws_error
@@ -70,36 +75,38 @@ def wait_rotation_settled(
     deadline = start + timeout_s
     last = ""
     polls = 0
-    while True:
-        polls += 1
-        try:
-            stages: dict[str, list[str]] = sm.describe_secret(SecretId=secret_id).get("VersionIdsToStages") or {}
-        except (ClientError, BotoCoreError) as exc:
-            raise OperationFailed(
-                f"Could not read the rotation state of {secret_id}: {describe_aws_error(exc)}.",
-                "Check credentials (secretsmanager:DescribeSecret) and network, then retry.",
-            ) from None
-        current, pending = _state(stages)
-        if current is not None and pending is None:
-            if polls > 1:
-                say(f"  [{clock() - start:5.0f}s] token rotation finished (version {current} is current)")
-            return Settled(current_version=current, seconds=clock() - start, polls=polls)
-        line = (
-            "waiting for the first token (no AWSCURRENT yet)" if current is None and pending is None
-            else f"token rotation in progress (version {pending} is AWSPENDING)"
-        )
-        if line != last:
-            say(f"  [{clock() - start:5.0f}s] {line}")
-            last = line
-        remaining = deadline - clock()
-        if remaining <= 0:
-            state = "no version is AWSCURRENT yet" if current is None else f"version {pending} is still AWSPENDING"
-            raise OperationFailed(
-                f"The token rotation of {secret_id} did not finish within {timeout_s:.0f} s ({state}).{where}",
-                "The stack is applied; rerun when the rotation has finished, or retry it with "
-                "`chromactl token rotate --abandon-pending`.",
+    with (output or Output(json=True)).waiting(f"the token rotation of {secret_id}", timeout_s, clock=clock) as progress:
+        while True:
+            polls += 1
+            try:
+                stages: dict[str, list[str]] = sm.describe_secret(SecretId=secret_id).get("VersionIdsToStages") or {}
+            except (ClientError, BotoCoreError) as exc:
+                raise OperationFailed(
+                    f"Could not read the rotation state of {secret_id}: {describe_aws_error(exc)}.",
+                    "Check credentials (secretsmanager:DescribeSecret) and network, then retry.",
+                ) from None
+            current, pending = _state(stages)
+            if current is not None and pending is None:
+                if polls > 1:
+                    say(f"  [{clock() - start:5.0f}s] token rotation finished (version {current} is current)")
+                return Settled(current_version=current, seconds=clock() - start, polls=polls)
+            line = (
+                "waiting for the first token (no AWSCURRENT yet)" if current is None and pending is None
+                else f"token rotation in progress (version {pending} is AWSPENDING)"
             )
-        sleep(max(0.05, min(poll_s, remaining)))
+            if line != last:
+                say(f"  [{clock() - start:5.0f}s] {line}")
+                last = line
+            progress.observe(line)
+            remaining = deadline - clock()
+            if remaining <= 0:
+                state = "no version is AWSCURRENT yet" if current is None else f"version {pending} is still AWSPENDING"
+                raise OperationFailed(
+                    f"The token rotation of {secret_id} did not finish within {timeout_s:.0f} s ({state}).{where}",
+                    "The stack is applied; rerun when the rotation has finished, or retry it with "
+                    "`chromactl token rotate --abandon-pending`.",
+                )
+            sleep(max(0.05, min(poll_s, remaining)))
 
 
 def wait_for_stack_token(
