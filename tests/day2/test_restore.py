@@ -99,7 +99,7 @@ def test_bad_inputs_change_nothing(world: World, monkeypatch: pytest.MonkeyPatch
         world.go(confirm_env="prod")
     world.queue_preflight(efs=False)  # protected, no typed name, no terminal: refused after the ARN check, before the run
     monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
-    with pytest.raises(UsageError, match="protected env prod/us-east-1, and the env's name was not typed"):
+    with pytest.raises(UsageError, match="protected env prod/us-east-1, and the env's name was not given"):
         world.go(yes=True)
     world.assert_stubs_used()  # no StartRestoreJob was ever called
     assert not journal.exists() and not tfvars.exists() and not world.applies

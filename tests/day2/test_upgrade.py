@@ -81,7 +81,7 @@ def test_downgrade_and_bad_images_are_refused_with_nothing_changed(world: World)
 
 def test_protected_env_without_the_typed_name_changes_nothing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
-    with pytest.raises(UsageError, match="protected env prod/us-east-1, and the env's name was not typed"):
+    with pytest.raises(UsageError, match="protected env prod/us-east-1, and the env's name was not given"):
         world.upgrade(NEW, yes=True)
     world.assert_stubs_used()
     assert not world.applies and tfvars(world) == {}

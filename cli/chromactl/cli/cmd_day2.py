@@ -6,12 +6,18 @@ from typing import Any
 
 import typer
 
-from chromactl.cli.context import ENV_OPT, JSON_OPT, REGION_OPT, app_context, complete_env
+from chromactl.cli.context import (
+    CONFIRM_ENV_OPT,
+    ENV_OPT,
+    JSON_OPT,
+    REGION_OPT,
+    YES_OPT,
+    app_context,
+    complete_env,
+)
 
-# Options restore and upgrade share, spelled once.
+# Options restore and upgrade share, spelled once (--yes and --confirm-env: every verb's, cli/context.py).
 RESUME_OPT = typer.Option(False, "--resume", help="Continue a stopped run from its journal (finished steps are not redone).")
-YES_OPT = typer.Option(False, "--yes", "-y", help="Do not ask (a protected env still needs its name: --confirm-env).")
-CONFIRM_OPT = typer.Option(None, "--confirm-env", help="The env's name, to confirm the change on a protected env.")
 
 
 def _print_steps(console: Any, steps: list[dict[str, Any]]) -> None:
@@ -164,7 +170,7 @@ def register_restore(app: typer.Typer) -> None:
         dry_run: bool = typer.Option(False, "--dry-run", help="Check the recovery point and print every step and call; change nothing."),
         resume: bool = RESUME_OPT,
         yes: bool = YES_OPT,
-        confirm_env: str | None = CONFIRM_OPT,
+        confirm_env: str | None = CONFIRM_ENV_OPT,
         json_out: bool = JSON_OPT,
     ) -> None:
         """Restore a recovery point into a new file system and point the env's stack at it (the old one is kept)."""
@@ -217,7 +223,7 @@ def register_upgrade(app: typer.Typer) -> None:
         dry_run: bool = typer.Option(False, "--dry-run", help="Print every step, its calls and the modelled downtime; change nothing."),
         resume: bool = RESUME_OPT,
         yes: bool = YES_OPT,
-        confirm_env: str | None = CONFIRM_OPT,
+        confirm_env: str | None = CONFIRM_ENV_OPT,
         json_out: bool = JSON_OPT,
     ) -> None:
         """Upgrade Chroma: backup first, apply the image, gate on checks; roll back (and restore) on a failed gate."""

@@ -20,6 +20,7 @@ also in the README and pinned by tests/lifecycle/test_dont_ask_policy.py):
 | failover | every failover | no question |
 | drill | every scenario | no question |
 | token rotate | every rotation | no question |
+| restore, upgrade | every run (file system replaced; image changed) | y/N (skipped by --yes) |
 | destroy --delete-data (local) | - (local envs are not protected) | y/N (skipped by --yes) |
 """
 
