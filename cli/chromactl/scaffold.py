@@ -275,7 +275,7 @@ def render_tfvars(req: InitRequest, failover: str) -> str:
     )
     body = _set_block(
         body, "azs_by_region",
-        "  # Zone names as your account sees them: check with\n"
+        "  # Zone names as your account sees them (`chromactl doctor` checks them against it): list them with\n"
         "  # aws ec2 describe-availability-zones --region REGION --query 'AvailabilityZones[].ZoneName'\n" + zones,
     )
     given = check_certificates(req, failover)

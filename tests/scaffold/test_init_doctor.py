@@ -1,0 +1,42 @@
+"""What `doctor` says about a freshly scaffolded env against the account (moto's server): the
+zones init wrote (issue 17 review, item 4) and the pull-through cache's secret (item 6).
+
+moto's DescribeAvailabilityZones answers like a typical account: us-west-1 has us-west-1a and
+us-west-1b only, ap-northeast-1 has 1a, 1c and 1d (moto/ec2/models/availability_zones_and_regions.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.lifecycle.conftest import run_cli
+from tests.scaffold.test_init import repo  # noqa: F401 - the fixture
+
+
+def _doctor(env: str) -> tuple[int, dict[str, dict[str, str]]]:
+    res = run_cli("doctor", "--env", env, "--json")
+    return res.code, {c["name"]: c for c in json.loads(res.out)["checks"]}
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_doctor_names_the_zones_the_account_does_not_have(repo: Path) -> None:  # noqa: F811
+    assert run_cli("init", "--env", "west", "--region", "us-west-1", "--failover-region", "us-east-1").code == 0
+    code, checks = _doctor("west")
+    zones = checks["west: zones us-west-1"]
+    assert code == 1 and zones["status"] == "fail", zones
+    assert "us-west-1c is not a zone of this account in us-west-1" in zones["detail"] and "us-west-1a, us-west-1b" in zones["detail"]
+    assert "aws ec2 describe-availability-zones --region us-west-1" in zones["fix"] and "azs_by_region" in zones["fix"]
+    assert checks["west: zones us-east-1"]["status"] == "ok"
+
+    assert run_cli("init", "--env", "tokyo", "--region", "ap-northeast-1", "--sandbox").code == 0
+    _code, checks = _doctor("tokyo")
+    assert checks["tokyo: zones ap-northeast-1"]["status"] == "fail"
+    assert checks["tokyo: zones ap-northeast-1"]["detail"].startswith("ap-northeast-1b is not a zone"), checks["tokyo: zones ap-northeast-1"]
+
+    tfvars = repo / "envs" / "tokyo" / "terraform.tfvars"
+    tfvars.write_text(tfvars.read_text().replace('"ap-northeast-1b"', '"ap-northeast-1c"'))
+    _code, checks = _doctor("tokyo")
+    assert checks["tokyo: zones ap-northeast-1"]["status"] == "ok", checks["tokyo: zones ap-northeast-1"]
