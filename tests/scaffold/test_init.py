@@ -138,6 +138,14 @@ def test_init_refuses_to_overwrite(repo: Path) -> None:
         (["--env", "x", "--account", "12345"], "not an AWS account id"),
         (["--env", "x", "--domain", "not a domain"], "not a domain name"),
         (["--env", "x", "--module-source", "git::https://example.org/m.git//terraform/stack?ref=v1"], "already names"),
+        # issue 17 review, item 5: only a git source pins anything with ?ref=
+        (["--env", "x", "--module-source", "/srv/mirrors/chromactl"], "not a git URL"),
+        (["--env", "x", "--module-source", "../chromactl"], "not a git URL"),
+        (["--env", "x", "--module-source", "https://example.org/chromactl.zip"], "an archive"),
+        (["--env", "x", "--module-source", "http://git.example.org/chromactl.git"], "plain HTTP"),
+        (["--env", "x", "--module-source", "git.example.org/platform/chromactl"], "not a git URL"),
+        (["--env", "x", "--module-source", "git::https://example.org/my repo.git"], "whitespace"),
+        (["--env", "x", "--module-source", "   "], "whitespace"),
     ],
 )
 def test_init_bad_input_writes_nothing(repo: Path, args: list[str], needle: str) -> None:
@@ -156,6 +164,22 @@ def test_init_uses_the_module_source_given(repo: Path, monkeypatch: pytest.Monke
     assert json.loads(res.out)["module_source"] == (
         f"git::ssh://git@git.internal.example.org/platform/chromactl.git//terraform/stack?ref=v{__version__}"
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "pinned"),
+    [  # Terraform reads a bare https:// address as an HTTP archive and git@host:path as git only on github.com
+        ("https://git.example.org/platform/chromactl.git", "git::https://git.example.org/platform/chromactl.git"),
+        ("git@git.example.org:platform/chromactl.git", "git::ssh://git@git.example.org/platform/chromactl.git"),
+        ("ssh://git@git.example.org/platform/chromactl.git", "git::ssh://git@git.example.org/platform/chromactl.git"),
+        ("git::file:///srv/mirrors/chromactl", "git::file:///srv/mirrors/chromactl"),
+    ],
+)
+def test_init_makes_the_module_source_a_git_source(repo: Path, monkeypatch: pytest.MonkeyPatch, given: str, pinned: str) -> None:
+    monkeypatch.setenv("CHROMACTL_MODULE_SOURCE", given)
+    res = run_cli("init", "--env", "prod", "--region", "us-east-1", "--json")
+    assert res.code == 0, res.err
+    assert json.loads(res.out)["module_source"] == f"{pinned}//terraform/stack?ref=v{__version__}"
 
 
 def test_envs_and_project_root_work_in_a_user_repository(repo: Path) -> None:
