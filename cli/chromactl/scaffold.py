@@ -97,6 +97,7 @@ class InitResult:
     wrote: list[Path] = field(default_factory=list)
     gitignore_added: list[str] = field(default_factory=list)
     to_fill: list[str] = field(default_factory=list)
+    to_create: list[str] = field(default_factory=list)  # what must exist in AWS before the first plan
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
@@ -111,6 +112,7 @@ class InitResult:
             "wrote": [str(p.relative_to(self.project)) for p in self.wrote],
             "gitignore_added": self.gitignore_added,
             "to_fill": self.to_fill,
+            "to_create": self.to_create,
             "warnings": self.warnings,
             "next": self.next_steps(),
         }
@@ -392,7 +394,19 @@ def init_env(req: InitRequest, project: Path) -> InitResult:
     from chromactl.aws.doctor import placeholders
 
     result.to_fill = placeholders(env_dir)
+    result.to_create = prerequisites(env_dir, (req.region, failover))
     return result
+
+
+def prerequisites(env_dir: Path, regions: tuple[str, ...]) -> list[str]:
+    """What the env's first plan reads from AWS and the user creates: the pull-through cache's secret."""
+    from chromactl.aws.pull_through import cache_secret
+
+    secret = cache_secret(env_dir)
+    if secret is None:
+        return []
+    return [f"terraform.tfvars:{secret.line} Secrets Manager secret {secret.name} in {region} (image_pull_through_cache; "
+            f"the plan reads it): {secret.create_command(region)}" for region in regions]
 
 
 _FMT_TIMEOUT_S = 120

@@ -40,3 +40,32 @@ def test_doctor_names_the_zones_the_account_does_not_have(repo: Path) -> None:  
     tfvars.write_text(tfvars.read_text().replace('"ap-northeast-1b"', '"ap-northeast-1c"'))
     _code, checks = _doctor("tokyo")
     assert checks["tokyo: zones ap-northeast-1"]["status"] == "ok", checks["tokyo: zones ap-northeast-1"]
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_init_lists_the_pull_through_cache_secret_and_doctor_checks_it_per_region(repo: Path) -> None:  # noqa: F811
+    res = run_cli("init", "--env", "prod", "--region", "us-east-1", "--failover-region", "us-west-2")
+    assert res.code == 0, res.err
+    assert "Still to create in AWS before the first plan (2" in res.out
+    assert "ecr-pullthroughcache/docker-hub in us-east-1" in res.out and "ecr-pullthroughcache/docker-hub in us-west-2" in res.out
+    assert "aws secretsmanager create-secret --region us-west-2 --name ecr-pullthroughcache/docker-hub" in res.out
+
+    code, checks = _doctor("prod")
+    for region in ("us-east-1", "us-west-2"):
+        check = checks[f"prod: pull-through cache secret {region}"]
+        assert check["status"] == "fail" and "does not exist in " + region in check["detail"], check
+        assert f"aws secretsmanager create-secret --region {region} --name ecr-pullthroughcache/docker-hub" in check["fix"]
+    assert code == 1
+
+    import boto3
+
+    boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="ecr-pullthroughcache/docker-hub", SecretString='{"username":"u","accessToken":"t"}')
+    _code, checks = _doctor("prod")
+    assert checks["prod: pull-through cache secret us-east-1"]["status"] == "ok"
+    assert checks["prod: pull-through cache secret us-west-2"]["status"] == "fail"  # one per region the env runs in
+
+
+def test_a_sandbox_has_no_pull_through_cache_secret_to_create(repo: Path) -> None:  # noqa: F811
+    res = run_cli("init", "--env", "dev", "--region", "us-east-1", "--sandbox", "--json")
+    assert res.code == 0 and json.loads(res.out)["to_create"] == []

@@ -4,7 +4,8 @@ Checks: the Terraform engine and its version; the env's config; its regions
 (known names, and enabled for the account); AWS credentials (STS caller
 identity, and the account equals the env's `account_id` when declared); the
 state bucket reachable and versioned; the zones of azs_by_region are zones the
-account has in each region (aws/zones.py); placeholders still present in the env's
+account has in each region (aws/zones.py); the pull-through cache's
+credentials secret in each region (aws/pull_through.py); placeholders still present in the env's
 files (a warning); per primary region, the Elastic IPs the envs' NAT gateways
 need against the account's quota (aws/eip_quota.py). Any failed check makes
 the exit code 1; warnings do not.
@@ -176,6 +177,7 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
         except Exception as exc:  # noqa: BLE001 - reported as one phrase
             checks.append(Check(prefix + "regions", "warn", f"names are valid; could not ask EC2 which are enabled: {describe_aws_error(exc)}"))
         checks.extend(check_zones(env, factory))
+        checks.extend(check_cache_secret(env, factory))
         s3 = factory.client("s3", env.state.region)
         bucket = env.state.bucket
         try:
@@ -223,6 +225,39 @@ def check_zones(env: Any, factory: Any) -> list[Check]:
                              f"describe-availability-zones --region {region} --query 'AvailabilityZones[].ZoneName'"))
         else:
             out.append(Check(name, "ok", f"{', '.join(configured)} are zones of this account"))
+    return out
+
+
+def check_cache_secret(env: Any, factory: Any) -> list[Check]:
+    """Per region of the env: the pull-through cache's credentials secret exists (aws/pull_through.py)."""
+    from chromactl.aws.pull_through import PREFIX, cache_secret, secret_exists
+    from chromactl.aws.session import describe_aws_error
+
+    secret = cache_secret(env.dir)
+    if secret is None:
+        return []
+    out: list[Check] = []
+    for region in dict.fromkeys([env.primary_region, *env.failover_regions]):
+        name = f"{env.name}: pull-through cache secret {region}"
+        if not secret.name.startswith(PREFIX):
+            out.append(Check(name, "fail", f"{secret.name} (terraform.tfvars:{secret.line}) does not start with {PREFIX}, "
+                             "which ECR requires of a pull-through cache's secret",
+                             f"Name it {PREFIX}<something> in terraform.tfvars and create it in each region."))
+            continue
+        try:
+            exists = secret_exists(factory, region, secret.name)
+        except Exception as exc:  # noqa: BLE001 - reported as one phrase
+            out.append(Check(name, "warn", f"could not look up {secret.name} in {region}: {describe_aws_error(exc)}",
+                             "Allow secretsmanager:DescribeSecret to check it."))
+            continue
+        if exists:
+            out.append(Check(name, "ok", f"{secret.name} exists in {region}"))
+        else:
+            out.append(Check(name, "fail",
+                             f"{secret.name} (image_pull_through_cache, terraform.tfvars:{secret.line}) does not exist in {region}; "
+                             "the plan reads it",
+                             f"Create it with your Docker Hub user and access token: {secret.create_command(region)} "
+                             "(or set image_pull_through_cache = null to pull the image directly)."))
     return out
 
 
