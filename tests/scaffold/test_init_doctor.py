@@ -69,3 +69,25 @@ def test_init_lists_the_pull_through_cache_secret_and_doctor_checks_it_per_regio
 def test_a_sandbox_has_no_pull_through_cache_secret_to_create(repo: Path) -> None:  # noqa: F811
     res = run_cli("init", "--env", "dev", "--region", "us-east-1", "--sandbox", "--json")
     assert res.code == 0 and json.loads(res.out)["to_create"] == []
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_bootstrap_refuses_the_placeholder_bucket_of_a_scaffolded_env(repo: Path) -> None:  # noqa: F811
+    """Issue 17 review, item 7: bootstrap created s3://chromactl-state-prod-replace-me; it now refuses the
+    placeholders of chromactl.toml like up does (file:line, value), sandbox or not, and creates nothing."""
+    import boto3
+
+    from tests.lifecycle.conftest import assert_clean_error
+
+    assert run_cli("init", "--env", "prod", "--region", "us-east-1", "--failover-region", "us-west-2", "--sandbox").code == 0
+    res = run_cli("bootstrap", "--env", "prod")
+    assert_clean_error(res, 2, "Refusing to bootstrap env 'prod'", "chromactl.toml:", '"chromactl-state-prod-replace-me"',
+                       "sandbox or not")
+    assert boto3.client("s3", region_name="us-west-2").list_buckets()["Buckets"] == []
+
+    toml = repo / "envs" / "prod" / "chromactl.toml"
+    text = "\n".join(ln for ln in toml.read_text().splitlines() if not ln.startswith("account_id"))  # moto's account is a doc id
+    toml.write_text(text.replace("chromactl-state-prod-replace-me", "chromactl-state-prod-filled") + "\n")
+    res = run_cli("bootstrap", "--env", "prod", "--json")  # terraform.tfvars's placeholders are not bootstrap's business
+    assert res.code == 0, res.err
+    assert [b["Name"] for b in boto3.client("s3", region_name="us-west-2").list_buckets()["Buckets"]] == ["chromactl-state-prod-filled"]

@@ -104,11 +104,13 @@ def env_files(env_dir: Path) -> list[Path]:
     return [p for p in files if p.is_file()]
 
 
-def find_placeholders(env_dir: Path) -> list[Placeholder]:
-    """Every placeholder left in the env's values, in file and line order (comments ignored)."""
+def find_placeholders(env_dir: Path, only: tuple[str, ...] | None = None) -> list[Placeholder]:
+    """Every placeholder left in the env's values (in the files named `only`, if given), in file and line order (comments ignored)."""
     hits: list[Placeholder] = []
     block_comment = False
     for path in env_files(env_dir):
+        if only is not None and path.name not in only:
+            continue
         hcl = path.suffix == ".tfvars"
         json_file = path.name.endswith(".tfvars.json")  # JSON has no comments: every line is values
         try:
@@ -147,17 +149,20 @@ def summary(hits: list[Placeholder]) -> str:
     return "; ".join(h.describe() for h in hits[:MAX_SHOWN]) + more
 
 
-def refuse_placeholders(env_name: str, env_dir: Path, verb: str) -> None:
+def refuse_placeholders(env_name: str, env_dir: Path, verb: str, only: tuple[str, ...] | None = None) -> None:
     """Raise a ConfigError naming file, line, value and what to fill when placeholders would reach AWS.
 
     A plan may be let through for a sandbox env (the caller decides); the hint says so only for
-    `plan`: an apply (up, apply, failover's apply) is refused sandbox or not.
+    `plan`: an apply (up, apply, failover's apply) is refused sandbox or not. `bootstrap` looks
+    only at chromactl.toml (`only`): the state bucket's name and the account are all it sends.
     """
-    hits = find_placeholders(env_dir)
+    hits = find_placeholders(env_dir, only)
     if not hits:
         return
     hint = f"Put your own values there (`chromactl doctor --env {env_name}` lists them)"
-    if verb == "plan":
+    if verb == "bootstrap":
+        hint += "; bootstrap creates the state bucket chromactl.toml names, sandbox or not."
+    elif verb == "plan":
         hint += (f"; to plan a sandbox with them anyway, pass --sandbox or set sandbox = true under [env] in "
                  f"{env_dir / 'chromactl.toml'} (an apply still refuses them).")
     else:
