@@ -142,12 +142,13 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
     for env in aws_envs:
         assert env.state is not None and env.primary_region is not None
         prefix = f"{env.name}: "
-        hits = placeholders(env.dir)
+        from chromactl.lifecycle.placeholders import find_placeholders, summary
+
+        hits = find_placeholders(env.dir)
         if hits:
-            more = f" and {len(hits) - 6} more" if len(hits) > 6 else ""
             refusal = ("sandbox env: plan warns, up/apply refuse them" if env.sandbox
                        else "plan/up/apply refuse them; a sandbox (--sandbox, sandbox = true under [env]) may plan with them")
-            checks.append(Check(prefix + "placeholders", "warn", f"placeholder values left ({refusal}): " + "; ".join(hits[:6]) + more,
+            checks.append(Check(prefix + "placeholders", "warn", f"placeholder values left ({refusal}): " + summary(hits),
                                 f"Replace the REPLACE markers, documentation account ids, example.com names and documentation "
                                 f"address ranges in {env.dir} with your values."))
         else:

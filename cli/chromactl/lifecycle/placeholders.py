@@ -44,7 +44,11 @@ _RULES: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (re.compile(r"00000000-0000-0000-0000-000000000000"), "all-zero example UUID", "the ARN of your ACM certificate"),
 )
 
-MAX_SHOWN = 5
+# A refusal or a doctor warning names every placeholder up to ALL_SHOWN of them, else the first ALL_SHOWN
+# and how many more (a fresh production env from `chromactl init` holds about six).
+ALL_SHOWN = 10
+_DOMAIN_WHY = _RULES[2][1]
+_EMAIL_FILL = "your team's e-mail address"
 
 
 @dataclass(frozen=True)
@@ -138,15 +142,16 @@ def find_placeholders(env_dir: Path, only: tuple[str, ...] | None = None) -> lis
                     if value in seen:
                         continue  # one report per value and line (an ARN may hold two kinds)
                     seen.add(value)
-                    hits.append(Placeholder(path, n, value, why, fill))
+                    what = _EMAIL_FILL if why == _DOMAIN_WHY and "@" in value else fill  # alarm_emails, not domain_name
+                    hits.append(Placeholder(path, n, value, why, what))
         block_comment = False
     return hits
 
 
 def summary(hits: list[Placeholder]) -> str:
-    """The first MAX_SHOWN placeholders described, and how many more."""
-    more = f"; and {len(hits) - MAX_SHOWN} more" if len(hits) > MAX_SHOWN else ""
-    return "; ".join(h.describe() for h in hits[:MAX_SHOWN]) + more
+    """Every placeholder described when there are at most ALL_SHOWN, else the first ALL_SHOWN and how many more."""
+    more = f"; and {len(hits) - ALL_SHOWN} more" if len(hits) > ALL_SHOWN else ""
+    return "; ".join(h.describe() for h in hits[:ALL_SHOWN]) + more
 
 
 def refuse_placeholders(env_name: str, env_dir: Path, verb: str, only: tuple[str, ...] | None = None) -> None:
