@@ -47,6 +47,16 @@ class OperationFailed(ChromactlError):
     exit_code = EXIT_FAILED
 
 
+class ChangesPresent(Exception):
+    """`plan --check` found changes: exit 2, as Terraform's -detailed-exitcode (not an error).
+
+    Raised instead of a bare exit 2 so that the CLI edge can tell drift from an error, which under
+    --check exits 1 (usage and configuration errors included).
+    """
+
+    exit_code = EXIT_USAGE
+
+
 class Cancelled(ChromactlError):
     """The user declined a confirmation at a terminal: "cancelled", exit 1, nothing changed."""
 

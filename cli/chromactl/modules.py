@@ -45,15 +45,55 @@ def module_repository() -> str:
     return os.environ.get(MODULE_SOURCE_ENV, "").strip() or DEFAULT_MODULE_REPOSITORY
 
 
+# scp-like `user@host:path` (git's own short form for SSH), which Terraform reads as git only for github.com
+_SCP_LIKE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?!//)(?P<path>[^\s]+)$")
+_GIT_SCHEMES = ("https://", "ssh://", "file://")
+_ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+
+
+def git_repository(given: str, version: str | None = None) -> str:
+    """`given` as a Terraform git source (`git::` + https://, ssh:// or file:// URL), or a ConfigError.
+
+    Only a git source pins anything with `?ref=`: Terraform reads a bare `https://` address as an
+    HTTP archive to download (the ref then goes to the web server), a path as a local directory
+    (no version at all), and an scp-like `git@host:path` as git only for github.com
+    (https://developer.hashicorp.com/terraform/language/modules/sources, "Generic Git Repository",
+    "HTTP URLs" and "Local Paths"). So a bare https:// or ssh:// URL gets the `git::` prefix, an
+    scp-like address becomes `git::ssh://user@host/path`, and anything else is refused.
+    """
+    repo = given.strip()
+    example = f"for example {DEFAULT_MODULE_REPOSITORY}, git::ssh://git@git.example.internal/platform/chromactl.git or git::file:///srv/mirrors/chromactl"
+    hint = f"Give a git repository: {example}; chromactl adds //{STACK_SUBDIR}?ref={module_ref(version)}."
+    if not repo or any(ch.isspace() for ch in repo):
+        raise ConfigError(f"Module repository {given!r} is empty or holds whitespace.", hint)
+    bare = repo.removeprefix("git::")
+    if bare.endswith(_ARCHIVES):
+        raise ConfigError(f"Module repository {given!r} is an archive, not a git repository: ?ref= would pin nothing.", hint)
+    if bare.startswith(_GIT_SCHEMES):
+        if len(bare.split("://", 1)[1].strip("/")) == 0:
+            raise ConfigError(f"Module repository {given!r} names no repository.", hint)
+        return "git::" + bare
+    scp = _SCP_LIKE.match(bare)
+    if scp:
+        return f"git::ssh://{scp.group('user')}@{scp.group('host')}/{scp.group('path')}"
+    if bare.startswith("http://"):
+        raise ConfigError(f"Module repository {given!r} is plain HTTP: Terraform would fetch the modules unencrypted.", hint)
+    if bare.startswith(("/", "./", "../", "~")) or "://" not in bare:
+        raise ConfigError(
+            f"Module repository {given!r} is not a git URL: Terraform would read it as a local path or an archive, "
+            "and ?ref= would pin nothing.", hint)
+    raise ConfigError(f"Module repository {given!r} is not a git URL Terraform can clone (https://, ssh:// or file://).", hint)
+
+
 def stack_source(repository: str | None = None, version: str | None = None) -> str:
-    """The stack module's source for a scaffolded root: repository, subdirectory, pinned ref."""
-    repo = (repository or module_repository()).rstrip("/")
-    if "?ref=" in repo or "//" in repo.split("::", 1)[-1].split("://", 1)[-1]:
+    """The stack module's source for a scaffolded root: git repository, subdirectory, pinned ref."""
+    repo = (repository if repository is not None else module_repository()).rstrip("/")
+    if "?" in repo or "//" in repo.split("::", 1)[-1].split("://", 1)[-1]:
         raise ConfigError(
             f"Module repository {repo!r} already names a subdirectory or a ref.",
             f"Give the repository alone (for example {DEFAULT_MODULE_REPOSITORY}); chromactl adds //{STACK_SUBDIR}?ref={module_ref(version)}.",
         )
-    return f"{repo}//{STACK_SUBDIR}?ref={module_ref(version)}"
+    return f"{git_repository(repo, version)}//{STACK_SUBDIR}?ref={module_ref(version)}"
 
 
 def parse_version(text: str) -> tuple[int, int, int] | None:

@@ -50,6 +50,8 @@ _CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>
 _DOC_NETS = tuple(ipaddress.IPv4Network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
 # A domain name as ACM and Route 53 take it: labels of letters, digits and dashes.
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# RFC 2606's example domains (and their subdomains), which the placeholder guard refuses too.
+_RESERVED_DOMAIN = re.compile(r"(?:^|\.)example\.(?:com|net|org)$")
 _LOCAL_SOURCE = re.compile(r'(?m)^(\s*source\s*=\s*)"\.\./\.\./terraform/stack"')
 
 # The region a failover goes to when --failover-region is not given: the nearest
@@ -67,10 +69,11 @@ FAILOVER_PAIRS = {
 }
 
 # What a repository that holds chromactl envs keeps out of git: Terraform's working
-# directories, chromactl's plans, journals and local state, and the built Lambda zip.
+# directories, chromactl's plans, journals and local state, and the built Lambda zip (/build/ at the
+# top only: a build/ folder elsewhere in the repository is the user's).
 # The dependency lock file (.terraform.lock.hcl) is meant to be committed (HashiCorp:
 # https://developer.hashicorp.com/terraform/language/files/dependency-lock).
-GITIGNORE_ENTRIES = (".terraform/", ".chromactl/", "build/", "*.tfplan", "*.tfstate", "*.tfstate.*", "chromactl_backend_override.tf")
+GITIGNORE_ENTRIES = (".terraform/", ".chromactl/", "/build/", "*.tfplan", "*.tfstate", "*.tfstate.*", "chromactl_backend_override.tf")
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class InitResult:
     wrote: list[Path] = field(default_factory=list)
     gitignore_added: list[str] = field(default_factory=list)
     to_fill: list[str] = field(default_factory=list)
+    to_create: list[str] = field(default_factory=list)  # what must exist in AWS before the first plan
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
@@ -111,6 +115,7 @@ class InitResult:
             "wrote": [str(p.relative_to(self.project)) for p in self.wrote],
             "gitignore_added": self.gitignore_added,
             "to_fill": self.to_fill,
+            "to_create": self.to_create,
             "warnings": self.warnings,
             "next": self.next_steps(),
         }
@@ -213,7 +218,10 @@ def check_request(req: InitRequest) -> str:
     if req.account_id is not None:
         check_account(req.account_id)
     if req.domain is not None and not _DOMAIN.match(req.domain):
-        raise ConfigError(f"{req.domain!r} is not a domain name.", "Give the name clients will use, for example chroma.internal.example.org.")
+        raise ConfigError(f"{req.domain!r} is not a domain name.", "Give the name clients will use, for example chroma.<your own domain>.")
+    if req.domain is not None and _RESERVED_DOMAIN.search(req.domain):
+        raise ConfigError(f"--domain {req.domain} is a reserved example domain (RFC 2606): no certificate or client can use it.",
+                          "Give a domain of yours, or leave --domain out to use the ALB's DNS name.")
     for cidr in req.allowed_cidrs:
         check_cidr(cidr)
     check_certificates(req, failover)
@@ -275,7 +283,7 @@ def render_tfvars(req: InitRequest, failover: str) -> str:
     )
     body = _set_block(
         body, "azs_by_region",
-        "  # Zone names as your account sees them: check with\n"
+        "  # Zone names as your account sees them (`chromactl doctor` checks them against it): list them with\n"
         "  # aws ec2 describe-availability-zones --region REGION --query 'AvailabilityZones[].ZoneName'\n" + zones,
     )
     given = check_certificates(req, failover)
@@ -392,7 +400,19 @@ def init_env(req: InitRequest, project: Path) -> InitResult:
     from chromactl.aws.doctor import placeholders
 
     result.to_fill = placeholders(env_dir)
+    result.to_create = prerequisites(env_dir, (req.region, failover))
     return result
+
+
+def prerequisites(env_dir: Path, regions: tuple[str, ...]) -> list[str]:
+    """What the env's first plan reads from AWS and the user creates: the pull-through cache's secret."""
+    from chromactl.aws.pull_through import cache_secret
+
+    secret = cache_secret(env_dir)
+    if secret is None:
+        return []
+    return [f"terraform.tfvars:{secret.line} Secrets Manager secret {secret.name} in {region} (image_pull_through_cache; "
+            f"the plan reads it): {secret.create_command(region)}" for region in regions]
 
 
 _FMT_TIMEOUT_S = 120

@@ -65,8 +65,9 @@ def test_init_writes_a_pinned_env_and_gitignore(repo: Path) -> None:
     assert any(f.startswith("terraform.tfvars:") for f in data["to_fill"])
     assert any(f.startswith("chromactl.toml:") for f in data["to_fill"])
     ignored = (repo / ".gitignore").read_text().splitlines()
-    for entry in (".terraform/", ".chromactl/", "build/", "*.tfplan", "*.tfstate"):
+    for entry in (".terraform/", ".chromactl/", "/build/", "*.tfplan", "*.tfstate"):
         assert entry in ignored
+    assert "build/" not in ignored  # only the top-level build/ (the rotation zip), not every build/ folder of the repository
     assert ".terraform.lock.hcl" not in ignored  # the dependency lock file is meant to be committed
 
 
@@ -137,7 +138,17 @@ def test_init_refuses_to_overwrite(repo: Path) -> None:
         (["--env", "x", "--failover-region", "us-east-1"], "failover region is the primary"),
         (["--env", "x", "--account", "12345"], "not an AWS account id"),
         (["--env", "x", "--domain", "not a domain"], "not a domain name"),
+        (["--env", "x", "--domain", "example.com"], "reserved example domain"),  # issue 17 review, item 8
+        (["--env", "x", "--domain", "chroma.example.org"], "reserved example domain"),
         (["--env", "x", "--module-source", "git::https://example.org/m.git//terraform/stack?ref=v1"], "already names"),
+        # issue 17 review, item 5: only a git source pins anything with ?ref=
+        (["--env", "x", "--module-source", "/srv/mirrors/chromactl"], "not a git URL"),
+        (["--env", "x", "--module-source", "../chromactl"], "not a git URL"),
+        (["--env", "x", "--module-source", "https://example.org/chromactl.zip"], "an archive"),
+        (["--env", "x", "--module-source", "http://git.example.org/chromactl.git"], "plain HTTP"),
+        (["--env", "x", "--module-source", "git.example.org/platform/chromactl"], "not a git URL"),
+        (["--env", "x", "--module-source", "git::https://example.org/my repo.git"], "whitespace"),
+        (["--env", "x", "--module-source", "   "], "whitespace"),
     ],
 )
 def test_init_bad_input_writes_nothing(repo: Path, args: list[str], needle: str) -> None:
@@ -158,6 +169,22 @@ def test_init_uses_the_module_source_given(repo: Path, monkeypatch: pytest.Monke
     )
 
 
+@pytest.mark.parametrize(
+    ("given", "pinned"),
+    [  # Terraform reads a bare https:// address as an HTTP archive and git@host:path as git only on github.com
+        ("https://git.example.org/platform/chromactl.git", "git::https://git.example.org/platform/chromactl.git"),
+        ("git@git.example.org:platform/chromactl.git", "git::ssh://git@git.example.org/platform/chromactl.git"),
+        ("ssh://git@git.example.org/platform/chromactl.git", "git::ssh://git@git.example.org/platform/chromactl.git"),
+        ("git::file:///srv/mirrors/chromactl", "git::file:///srv/mirrors/chromactl"),
+    ],
+)
+def test_init_makes_the_module_source_a_git_source(repo: Path, monkeypatch: pytest.MonkeyPatch, given: str, pinned: str) -> None:
+    monkeypatch.setenv("CHROMACTL_MODULE_SOURCE", given)
+    res = run_cli("init", "--env", "prod", "--region", "us-east-1", "--json")
+    assert res.code == 0, res.err
+    assert json.loads(res.out)["module_source"] == f"{pinned}//terraform/stack?ref=v{__version__}"
+
+
 def test_envs_and_project_root_work_in_a_user_repository(repo: Path) -> None:
     assert run_cli("init", "--env", "prod", "--region", "us-east-1").code == 0
     sub = repo / "envs" / "prod"
@@ -167,3 +194,21 @@ def test_envs_and_project_root_work_in_a_user_repository(repo: Path) -> None:
     res = run_cli("envs", "--json")
     assert res.code == 0, res.err
     assert [e["name"] for e in json.loads(res.out)["envs"]] == ["prod"]
+
+
+def test_placeholder_hints_and_all_of_them_listed(repo: Path) -> None:
+    """Issue 17 review, item 8: the alarm address's hint asks for an e-mail address (it said the domain_name
+    hint), and a fresh production env's placeholders (about six) are all named, with no "and 1 more"."""
+    from chromactl.lifecycle.placeholders import ALL_SHOWN, find_placeholders, summary
+
+    assert run_cli("init", "--env", "prod", "--region", "us-east-1", "--failover-region", "us-west-2").code == 0
+    hits = find_placeholders(repo / "envs" / "prod")
+    email = [h for h in hits if "@example.com" in h.value]
+    assert email and all(h.fill == "your team's e-mail address" for h in email), email
+    assert 5 < len(hits) <= ALL_SHOWN
+    text = summary(hits)
+    assert "more" not in text and all(h.describe() in text for h in hits)
+    res = run_cli("plan", "--env", "prod")
+    assert res.code == 2 and "more" not in res.err and all(h.where in res.err for h in hits), res.err
+    many = hits * 3
+    assert summary(many).endswith(f"; and {len(many) - ALL_SHOWN} more")

@@ -37,7 +37,7 @@ def test_scaffolded_env_plans_like_envs_prod(tmp_path: Path, tf_offline: Any, en
     infra = tmp_path / "infra"
     infra.mkdir()
     result = init_env(
-        InitRequest(env="prod", region="us-east-1", failover_region="us-west-2", domain="chroma.example.com",
+        InitRequest(env="prod", region="us-east-1", failover_region="us-west-2",  # domain_name: the example's placeholder
                     module_repository=f"git::file://{modules}"),
         infra,
     )

@@ -9,6 +9,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -83,3 +84,73 @@ def test_workflow_commands_parse(args: list[str]) -> None:
         assert cmd is not None, args
         sub = cmd.make_context(name, rest, parent=ctx)  # raises click.UsageError on an unknown option
         assert sub.params.get("env") in ("dev", "staging", "prod")
+
+
+# -- OIDC: each job's token `sub` is let in by the role it assumes (issue 17 review, item 3)
+
+def _trust_policies() -> dict[str, dict[str, object]]:
+    """docs/ci.md's trust policies by Sid."""
+    import json
+    import re
+
+    text = (REPO / "docs" / "ci.md").read_text()
+    out: dict[str, dict[str, object]] = {}
+    for block in re.findall(r"```json\n(.*?)```", text, flags=re.DOTALL):
+        for statement in json.loads(block)["Statement"]:
+            out[statement["Sid"]] = statement
+    return out
+
+
+def _allowed_subs(statement: dict[str, object]) -> list[str]:
+    condition = statement["Condition"]
+    assert isinstance(condition, dict)
+    equals = condition["StringEquals"]
+    assert equals["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+    subs = equals["token.actions.githubusercontent.com:sub"]
+    return [subs] if isinstance(subs, str) else list(subs)
+
+
+def _job_subjects(job: dict[str, Any]) -> set[str]:
+    """The `sub` GitHub puts in the job's token, from its GitHub doc "Example subject claims"
+    (https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect):
+    a job with an environment gets `environment:NAME` whatever its trigger; else a pull_request
+    event gets `pull_request` and a branch run `ref:refs/heads/BRANCH`."""
+    import re
+
+    matrix_envs = job.get("strategy", {}).get("matrix", {}).get("env", [])
+    if "environment" in job:
+        env_expr = str(job["environment"])
+        names = matrix_envs if "matrix.env" in env_expr else [env_expr]
+        return {f"repo:ORG/REPO:environment:{name}" for name in names}
+    condition = str(job.get("if", ""))
+    events = set(re.findall(r"github\.event_name == '([a-z_]+)'", condition))
+    assert events, f"the job says which events run it: {condition!r}"
+    subs = set()
+    for event in events:
+        if event == "pull_request":
+            subs.add("repo:ORG/REPO:pull_request")
+        else:  # schedule / workflow_dispatch / push: the branch; the example limits them to main
+            assert "github.ref == 'refs/heads/main'" in condition, (event, condition)
+            subs.add("repo:ORG/REPO:ref:refs/heads/main")
+    return subs
+
+
+def test_each_jobs_token_is_trusted_by_the_role_it_assumes_and_by_no_other() -> None:
+    policies = _trust_policies()
+    role_sid = {"CHROMACTL_PLAN_ROLE_ARN": "ChromactlPlanFromGitHub", "CHROMACTL_APPLY_ROLE_ARN": "ChromactlApplyFromGitHub"}
+    assert set(policies) == set(role_sid.values())
+    data = yaml.safe_load(WORKFLOW.read_text())
+    seen = set()
+    for name, job in data["jobs"].items():
+        roles = [s["with"]["role-to-assume"] for s in job["steps"] if "configure-aws-credentials" in s.get("uses", "")]
+        assert len(roles) == 1, name
+        var = roles[0].split("vars.")[1].split()[0]
+        subs = _job_subjects(job)
+        allowed = _allowed_subs(policies[role_sid[var]])
+        for sub in subs:
+            assert sub in allowed, f"job {name}: the role {var} does not trust sub {sub} (it trusts {allowed})"
+            for other_var, sid in role_sid.items():
+                if other_var != var:
+                    assert sub not in _allowed_subs(policies[sid]), f"job {name}'s token also opens {other_var}"
+        seen.add(name)
+    assert seen == {"plan", "drift", "apply"}

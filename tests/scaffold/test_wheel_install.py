@@ -113,6 +113,11 @@ def test_installed_tool_from_an_empty_directory(installed: dict[str, Any], aws_e
     assert [e["name"] for e in json.loads(envs.stdout)["envs"]] == ["prod"]
 
     boot = _run([chromactl, "bootstrap", "--env", "prod", "--json"], work, env, timeout=120)
+    assert boot.returncode == 2 and "chromactl-state-prod-replace-me" in boot.stderr, boot.stderr  # a placeholder bucket: refused
+    toml = work / "envs" / "prod" / "chromactl.toml"  # filled as a user would (moto's account is a doc id: no account_id)
+    text = "\n".join(ln for ln in toml.read_text().splitlines() if not ln.startswith("account_id"))
+    toml.write_text(text.replace("chromactl-state-prod-replace-me", "chromactl-state-prod-wheel") + "\n")
+    boot = _run([chromactl, "bootstrap", "--env", "prod", "--json"], work, env, timeout=120)
     assert boot.returncode == 0, boot.stderr
     doctor = _run([chromactl, "doctor", "--env", "prod", "--json"], work, env, timeout=120)
     assert "Traceback" not in doctor.stderr

@@ -128,6 +128,11 @@ def bootstrap(env: EnvConfig, factory: Any, *, sse: str = "aws:kms", noncurrent_
         raise UsageError(f"--sse {sse!r} is not supported.", "Use aws:kms (default) or AES256.")
     if not 1 <= noncurrent_days <= 3650:
         raise UsageError("--noncurrent-days must be between 1 and 3650.", "The default keeps old state versions for 90 days.")
+    from chromactl.lifecycle.placeholders import refuse_placeholders
+
+    # the same guard as plan/up (file:line, value, what to put): a placeholder bucket name would be
+    # created for real (s3://chromactl-state-prod-replace-me), and a sandbox is no exception
+    refuse_placeholders(env.name, env.dir, "bootstrap", only=("chromactl.toml",))
     bucket, region = env.state.bucket, env.state.region
     identity = caller_identity(factory, region)
     if env.account_id and identity.get("Account") != env.account_id:

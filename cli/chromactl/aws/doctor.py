@@ -3,7 +3,9 @@
 Checks: the Terraform engine and its version; the env's config; its regions
 (known names, and enabled for the account); AWS credentials (STS caller
 identity, and the account equals the env's `account_id` when declared); the
-state bucket reachable and versioned; placeholders still present in the env's
+state bucket reachable and versioned; the zones of azs_by_region are zones the
+account has in each region (aws/zones.py); the pull-through cache's
+credentials secret in each region (aws/pull_through.py); placeholders still present in the env's
 files (a warning); per primary region, the Elastic IPs the envs' NAT gateways
 need against the account's quota (aws/eip_quota.py). Any failed check makes
 the exit code 1; warnings do not.
@@ -140,12 +142,13 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
     for env in aws_envs:
         assert env.state is not None and env.primary_region is not None
         prefix = f"{env.name}: "
-        hits = placeholders(env.dir)
+        from chromactl.lifecycle.placeholders import find_placeholders, summary
+
+        hits = find_placeholders(env.dir)
         if hits:
-            more = f" and {len(hits) - 6} more" if len(hits) > 6 else ""
             refusal = ("sandbox env: plan warns, up/apply refuse them" if env.sandbox
                        else "plan/up/apply refuse them; a sandbox (--sandbox, sandbox = true under [env]) may plan with them")
-            checks.append(Check(prefix + "placeholders", "warn", f"placeholder values left ({refusal}): " + "; ".join(hits[:6]) + more,
+            checks.append(Check(prefix + "placeholders", "warn", f"placeholder values left ({refusal}): " + summary(hits),
                                 f"Replace the REPLACE markers, documentation account ids, example.com names and documentation "
                                 f"address ranges in {env.dir} with your values."))
         else:
@@ -174,6 +177,8 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
                 checks.append(Check(prefix + "regions", "ok", "primary " + env.primary_region + ", failover " + (", ".join(env.failover_regions) or "none") + ", state " + env.state.region))
         except Exception as exc:  # noqa: BLE001 - reported as one phrase
             checks.append(Check(prefix + "regions", "warn", f"names are valid; could not ask EC2 which are enabled: {describe_aws_error(exc)}"))
+        checks.extend(check_zones(env, factory))
+        checks.extend(check_cache_secret(env, factory))
         s3 = factory.client("s3", env.state.region)
         bucket = env.state.bucket
         try:
@@ -193,6 +198,68 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
     if identity is not None:
         checks.extend(check_eip_quota([e for e in aws_envs if not e.account_id or e.account_id == identity.get("Account")], factory))
     return checks
+
+
+def check_zones(env: Any, factory: Any) -> list[Check]:
+    """Per region of the env: the zones its terraform.tfvars names are zones the account has (aws/zones.py)."""
+    from chromactl.aws.session import describe_aws_error
+    from chromactl.aws.zones import account_zones, env_zones, missing_zones
+
+    out: list[Check] = []
+    for region in dict.fromkeys([env.primary_region, *env.failover_regions]):
+        configured = env_zones(env.dir, region)
+        if configured is None:
+            continue  # no azs_by_region entry for the region: nothing to check
+        name = f"{env.name}: zones {region}"
+        try:
+            available = account_zones(factory, region)
+        except Exception as exc:  # noqa: BLE001 - reported as one phrase
+            out.append(Check(name, "warn", f"could not list the Availability Zones of {region}: {describe_aws_error(exc)}",
+                             "Allow ec2:DescribeAvailabilityZones to check them."))
+            continue
+        missing = missing_zones(configured, available)
+        if missing:
+            out.append(Check(name, "fail",
+                             f"{', '.join(missing)} {'is not a zone' if len(missing) == 1 else 'are not zones'} of this account in {region} "
+                             f"(it has {', '.join(available) or 'none'}); zone names differ per account",
+                             f"Set azs_by_region[\"{region}\"] in {env.dir / 'terraform.tfvars'} to zones of: aws ec2 "
+                             f"describe-availability-zones --region {region} --query 'AvailabilityZones[].ZoneName'"))
+        else:
+            out.append(Check(name, "ok", f"{', '.join(configured)} are zones of this account"))
+    return out
+
+
+def check_cache_secret(env: Any, factory: Any) -> list[Check]:
+    """Per region of the env: the pull-through cache's credentials secret exists (aws/pull_through.py)."""
+    from chromactl.aws.pull_through import PREFIX, cache_secret, secret_exists
+    from chromactl.aws.session import describe_aws_error
+
+    secret = cache_secret(env.dir)
+    if secret is None:
+        return []
+    out: list[Check] = []
+    for region in dict.fromkeys([env.primary_region, *env.failover_regions]):
+        name = f"{env.name}: pull-through cache secret {region}"
+        if not secret.name.startswith(PREFIX):
+            out.append(Check(name, "fail", f"{secret.name} (terraform.tfvars:{secret.line}) does not start with {PREFIX}, "
+                             "which ECR requires of a pull-through cache's secret",
+                             f"Name it {PREFIX}<something> in terraform.tfvars and create it in each region."))
+            continue
+        try:
+            exists = secret_exists(factory, region, secret.name)
+        except Exception as exc:  # noqa: BLE001 - reported as one phrase
+            out.append(Check(name, "warn", f"could not look up {secret.name} in {region}: {describe_aws_error(exc)}",
+                             "Allow secretsmanager:DescribeSecret to check it."))
+            continue
+        if exists:
+            out.append(Check(name, "ok", f"{secret.name} exists in {region}"))
+        else:
+            out.append(Check(name, "fail",
+                             f"{secret.name} (image_pull_through_cache, terraform.tfvars:{secret.line}) does not exist in {region}; "
+                             "the plan reads it",
+                             f"Create it with your Docker Hub user and access token: {secret.create_command(region)} "
+                             "(or set image_pull_through_cache = null to pull the image directly)."))
+    return out
 
 
 def check_eip_quota(envs: list[Any], factory: Any) -> list[Check]:

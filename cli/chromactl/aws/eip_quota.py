@@ -29,26 +29,18 @@ DEFAULT_QUOTA = 5
 _BOOL = re.compile(r"(?m)^\s*single_nat_gateway\s*=\s*(true|false)\b")
 
 
-def _strip_comments(text: str) -> str:
-    from chromactl.lifecycle.placeholders import _strip_comment
-
-    return "\n".join(_strip_comment(line, slashes=True) for line in text.splitlines())
-
-
 def nat_gateways_needed(env_dir: Path, region: str) -> int | None:
     """NAT gateways (= Elastic IPs) the env's stack in `region` allocates, from its terraform.tfvars; None if unknown."""
-    path = env_dir / "terraform.tfvars"
-    try:
-        text = _strip_comments(path.read_text(encoding="utf-8", errors="replace"))
-    except OSError:
+    from chromactl.aws.zones import env_zones, tfvars_text
+
+    text = tfvars_text(env_dir)
+    if text is None:
         return None
     single = _BOOL.search(text)
     if single and single.group(1) == "true":
         return 1
-    azs = re.search(r'"' + re.escape(region) + r'"\s*=\s*\[([^\]]*)\]', text)
-    if not azs:
-        return None
-    return len(re.findall(r'"[^"]+"', azs.group(1)))
+    zones = env_zones(env_dir, region, text)
+    return None if zones is None else len(zones)
 
 
 @dataclass

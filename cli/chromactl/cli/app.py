@@ -28,7 +28,7 @@ from chromactl.cli import (
     cmd_token,
 )
 from chromactl.cli.context import AppContext
-from chromactl.errors import EXIT_FAILED, Cancelled, ChromactlError
+from chromactl.errors import EXIT_FAILED, EXIT_USAGE, Cancelled, ChangesPresent, ChromactlError
 from chromactl.output import Output, no_color_env
 
 # Help is plain Click text (rich_markup_mode=None: faster, and what a pipe wants), but Typer 0.19
@@ -138,18 +138,46 @@ def _print_error(exc: ChromactlError, json_mode: bool) -> None:
         sys.stderr.write(f"hint: {exc.hint}\n")
 
 
+def verb_of(args: list[str]) -> str | None:
+    """The verb of a hoisted command line: the first word that is neither a global option nor its value."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return None
+        if arg in GLOBAL_VALUED:
+            i += 2
+            continue
+        if not arg.startswith("-"):
+            return arg
+        i += 1
+    return None
+
+
+def drift_check(args: list[str]) -> bool:
+    """`plan --check`: Terraform's -detailed-exitcode, where 2 means changes present and every error is 1
+    (https://developer.hashicorp.com/terraform/cli/commands/plan#detailed-exitcode)."""
+    options = args[: args.index("--")] if "--" in args else args
+    return verb_of(options) == "plan" and "--check" in options
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `chromactl` console script."""
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     json_mode = "--json" in args or os.environ.get("CHROMACTL_JSON", "") in ("1", "true")
     verbose = "--verbose" in args or "-v" in args
+    # Under `plan --check` exit 2 means only "changes present": an error exits 1 whatever its kind.
+    error_code = (lambda code: EXIT_FAILED if code == EXIT_USAGE else code) if drift_check(args) else (lambda code: code)
     try:
         # standalone mode: Typer reports usage errors itself (exit 2) and exits.
         app(args=args, prog_name="chromactl", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else EXIT_FAILED)
+        return error_code(code) if isinstance(code, int) else (0 if code is None else EXIT_FAILED)
+    except ChangesPresent as exc:
+        return exc.exit_code
     except ChromactlError as exc:
+        exc.exit_code = error_code(exc.exit_code)
         _print_error(exc, json_mode)
         return exc.exit_code
     except KeyboardInterrupt:

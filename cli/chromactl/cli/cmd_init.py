@@ -53,6 +53,10 @@ def register(app: typer.Typer) -> None:
                 console.print(f"Still to fill in before up/apply ({len(result.to_fill)}):")
                 for item in result.to_fill:
                     console.print(f"  {item}")
+            if result.to_create:
+                console.print(f"Still to create in AWS before the first plan ({len(result.to_create)}; doctor checks it):")
+                for item in result.to_create:
+                    console.print(f"  {item}")
             console.print("Next: " + "; ".join(result.next_steps()))
 
         actx.output.result(result.to_dict(), render)

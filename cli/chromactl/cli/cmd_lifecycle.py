@@ -6,7 +6,8 @@ imports stay inside the functions so `chromactl --help` is fast.
 Exit codes: 0 ok; 1 an operation or check failed, or a prompt was answered
 no ("cancelled"); 2 usage or config error (including a confirmation that could
 not be asked: nothing was changed). `plan --check` follows Terraform's
--detailed-exitcode: 0 no changes, 1 error, 2 changes present.
+-detailed-exitcode: 0 no changes, 1 error (any: usage and config errors too),
+2 changes present (chromactl.cli.app.main maps the exit codes).
 
 "Don't ask" is `--yes`/`-y` everywhere (`--auto-approve` stays as a hidden
 alias); a protected env's deletes and replaces still need its name, typed at
@@ -133,7 +134,7 @@ def register(app: typer.Typer) -> None:
         env: str = ENV_OPT,
         region: str | None = REGION_OPT,
         out: Path | None = typer.Option(None, "--out", help="Where to save the plan (default: envs/<env>/.chromactl/plans/<region>.tfplan)."),  # noqa: B008
-        check: bool = typer.Option(False, "--check", help="Drift mode, like terraform -detailed-exitcode: exit 0 no changes, 2 changes present, 1 error."),
+        check: bool = typer.Option(False, "--check", help="Drift mode, like terraform -detailed-exitcode: exit 0 no changes, 2 changes present, 1 any error (usage and configuration errors included)."),
         var: list[str] | None = typer.Option(None, "--var", help="Extra Terraform variable KEY=VALUE (repeatable)."),  # noqa: B008
         reinit: bool = typer.Option(False, "--reinit", help="Run terraform init even if nothing changed."),
         diff: bool = typer.Option(False, "--diff", help="Also print Terraform's attribute-level diff (terraform show)."),
@@ -146,7 +147,8 @@ def register(app: typer.Typer) -> None:
         key prefix/env/region/terraform.tfstate, lockfile and encryption on.
         CHROMACTL_BACKEND=local keeps the state under .chromactl/state/ (tests, demos).
 
-        --check (Terraform's -detailed-exitcode): exit 0 no changes, 2 changes present, 1 error.
+        --check (Terraform's -detailed-exitcode): exit 0 no changes, 2 changes present, 1 any error
+        (usage and configuration errors included: no credentials, an unknown env, placeholders).
         """
         from chromactl.lifecycle import core
 
@@ -176,8 +178,10 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(text)
             sys.stdout.flush()
         if check and res.changes:
+            from chromactl.errors import ChangesPresent
+
             actx.output.info(f"drift check: changes present in {e.name}/{the_region} (exit 2).")
-            raise typer.Exit(2)
+            raise ChangesPresent()
 
     @app.command("apply")
     def apply(

@@ -25,7 +25,7 @@ from chromactl.errors import Cancelled, OperationFailed, UsageError
 from chromactl.lifecycle import planfile
 from chromactl.lifecycle.guard import check_apply
 from chromactl.lifecycle.outputs import OutputValues
-from chromactl.lifecycle.runner import Runner
+from chromactl.lifecycle.runner import Runner, TfResult
 from chromactl.lifecycle.summary import PlanSummary, from_events, from_plan_json
 from chromactl.output import Output
 
@@ -176,8 +176,8 @@ def plan(
     except BaseException:
         planfile.discard(path)
         raise
-    if result.rc not in (0, 2) or not path.is_file():
-        planfile.discard(path)
+    if failed_plan(result) or not path.is_file():
+        planfile.discard(path)  # a plan made without a broken file's values is never kept
         raise runner.failure("plan", result)
     summary = from_events(result.events)
     changes = result.rc == 2
@@ -193,6 +193,18 @@ def plan(
         summary=summary.to_dict(),
     )
     return PlanResult(env.name, region, path, changes, summary, destroy)
+
+
+def failed_plan(result: TfResult) -> bool:
+    """A plan failed when Terraform exits other than 0/2 (-detailed-exitcode) or reports any error diagnostic.
+
+    Terraform 1.15 reports a syntax error in a variable definitions file it loads by itself
+    (*.auto.tfvars, terraform.tfvars.json, *.auto.tfvars.json) as a `"severity": "error"`
+    diagnostic in its -json output, then plans without that file's values and exits 2
+    ("changes present"), as tests/lifecycle/test_plan_error_diagnostics.py shows with the bundled
+    engine. The diagnostic format: https://developer.hashicorp.com/terraform/internals/machine-readable-ui#diagnostic
+    """
+    return result.rc not in (0, 2) or bool(result.diagnostics("error"))
 
 
 def guard_placeholders(env: EnvConfig, verb: str, *, sandbox: bool = False, output: Output | None = None) -> None:
@@ -307,7 +319,7 @@ def check_converged(
     args = ["plan", "-input=false", "-json", "-detailed-exitcode", *_var_args(all_vars)]
     with output.status(f"terraform plan again for {env.name}/{region} (after the apply it must be empty)"):
         result = runner.run(args, json_events=True, on_event=_progress(output, verbose_only=True), step="second plan")
-    if result.rc not in (0, 2):
+    if failed_plan(result):
         raise runner.failure("plan", result)
     summary = from_events(result.events)
     changes = {action: list(addrs) for action, addrs in summary.addresses.items() if addrs}

@@ -44,7 +44,11 @@ _RULES: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (re.compile(r"00000000-0000-0000-0000-000000000000"), "all-zero example UUID", "the ARN of your ACM certificate"),
 )
 
-MAX_SHOWN = 5
+# A refusal or a doctor warning names every placeholder up to ALL_SHOWN of them, else the first ALL_SHOWN
+# and how many more (a fresh production env from `chromactl init` holds about six).
+ALL_SHOWN = 10
+_DOMAIN_WHY = _RULES[2][1]
+_EMAIL_FILL = "your team's e-mail address"
 
 
 @dataclass(frozen=True)
@@ -104,11 +108,13 @@ def env_files(env_dir: Path) -> list[Path]:
     return [p for p in files if p.is_file()]
 
 
-def find_placeholders(env_dir: Path) -> list[Placeholder]:
-    """Every placeholder left in the env's values, in file and line order (comments ignored)."""
+def find_placeholders(env_dir: Path, only: tuple[str, ...] | None = None) -> list[Placeholder]:
+    """Every placeholder left in the env's values (in the files named `only`, if given), in file and line order (comments ignored)."""
     hits: list[Placeholder] = []
     block_comment = False
     for path in env_files(env_dir):
+        if only is not None and path.name not in only:
+            continue
         hcl = path.suffix == ".tfvars"
         json_file = path.name.endswith(".tfvars.json")  # JSON has no comments: every line is values
         try:
@@ -136,28 +142,32 @@ def find_placeholders(env_dir: Path) -> list[Placeholder]:
                     if value in seen:
                         continue  # one report per value and line (an ARN may hold two kinds)
                     seen.add(value)
-                    hits.append(Placeholder(path, n, value, why, fill))
+                    what = _EMAIL_FILL if why == _DOMAIN_WHY and "@" in value else fill  # alarm_emails, not domain_name
+                    hits.append(Placeholder(path, n, value, why, what))
         block_comment = False
     return hits
 
 
 def summary(hits: list[Placeholder]) -> str:
-    """The first MAX_SHOWN placeholders described, and how many more."""
-    more = f"; and {len(hits) - MAX_SHOWN} more" if len(hits) > MAX_SHOWN else ""
-    return "; ".join(h.describe() for h in hits[:MAX_SHOWN]) + more
+    """Every placeholder described when there are at most ALL_SHOWN, else the first ALL_SHOWN and how many more."""
+    more = f"; and {len(hits) - ALL_SHOWN} more" if len(hits) > ALL_SHOWN else ""
+    return "; ".join(h.describe() for h in hits[:ALL_SHOWN]) + more
 
 
-def refuse_placeholders(env_name: str, env_dir: Path, verb: str) -> None:
+def refuse_placeholders(env_name: str, env_dir: Path, verb: str, only: tuple[str, ...] | None = None) -> None:
     """Raise a ConfigError naming file, line, value and what to fill when placeholders would reach AWS.
 
     A plan may be let through for a sandbox env (the caller decides); the hint says so only for
-    `plan`: an apply (up, apply, failover's apply) is refused sandbox or not.
+    `plan`: an apply (up, apply, failover's apply) is refused sandbox or not. `bootstrap` looks
+    only at chromactl.toml (`only`): the state bucket's name and the account are all it sends.
     """
-    hits = find_placeholders(env_dir)
+    hits = find_placeholders(env_dir, only)
     if not hits:
         return
     hint = f"Put your own values there (`chromactl doctor --env {env_name}` lists them)"
-    if verb == "plan":
+    if verb == "bootstrap":
+        hint += "; bootstrap creates the state bucket chromactl.toml names, sandbox or not."
+    elif verb == "plan":
         hint += (f"; to plan a sandbox with them anyway, pass --sandbox or set sandbox = true under [env] in "
                  f"{env_dir / 'chromactl.toml'} (an apply still refuses them).")
     else:

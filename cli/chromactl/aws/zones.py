@@ -1,0 +1,50 @@
+"""The env's Availability Zones against the zones the account has (for `doctor`).
+
+`chromactl init` writes `azs_by_region` as REGION + a, b, c, but zone names are the account's:
+AWS maps names to physical zones per account, and a region may offer fewer zones to an account
+(us-west-1 has two; in most accounts ap-northeast-1 has no 1b):
+https://docs.aws.amazon.com/ram/latest/userguide/working-with-az-ids.html. So doctor asks EC2
+DescribeAvailabilityZones (the zones enabled for the account, state and type per zone:
+https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAvailabilityZones.html; botocore
+ec2 2016-11-15 service-2.json) and names each configured zone the account does not have, before
+the first plan fails on it in the subnets.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+
+def tfvars_text(env_dir: Path) -> str | None:
+    """The env's terraform.tfvars without its comments, or None when it cannot be read."""
+    from chromactl.lifecycle.placeholders import _strip_comment
+
+    try:
+        text = (env_dir / "terraform.tfvars").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return "\n".join(_strip_comment(line, slashes=True) for line in text.splitlines())
+
+
+def env_zones(env_dir: Path, region: str, text: str | None = None) -> list[str] | None:
+    """The zones `azs_by_region` gives `region` in the env's terraform.tfvars; None if not found."""
+    text = tfvars_text(env_dir) if text is None else text
+    if text is None:
+        return None
+    azs = re.search(r'"' + re.escape(region) + r'"\s*=\s*\[([^\]]*)\]', text)
+    if not azs:
+        return None
+    return re.findall(r'"([^"]+)"', azs.group(1))
+
+
+def account_zones(factory: Any, region: str) -> list[str]:
+    """Names of the Availability Zones (not Local/Wavelength zones) available to the account in `region`."""
+    answer = factory.client("ec2", region).describe_availability_zones()
+    return [z["ZoneName"] for z in answer.get("AvailabilityZones", [])
+            if z.get("ZoneType", "availability-zone") == "availability-zone" and z.get("State", "available") == "available"]
+
+
+def missing_zones(configured: list[str], available: list[str]) -> list[str]:
+    return [z for z in configured if z not in available]
