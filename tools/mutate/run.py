@@ -8,7 +8,8 @@ tools/. mutmut runs there: a coverage pass (its stats run) maps each function to
 call it, then every mutant of the scoped functions runs only those tests, in forked workers.
 
 Prints the score per module and the survivors (with their diffs) and writes
-build/mutate/report.json and build/mutate/survivors.txt. Exit 0 unless mutmut itself failed.
+build/mutate/report.json and build/mutate/survivors.txt. Exit 1 when a survivor has no reason in
+tools/mutate/equivalent.toml (or a reason no longer matches a survivor); otherwise mutmut's exit code.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reasons
 from scope import SCOPE, TESTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,11 +169,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wall time {wall / 60:.1f} min, load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
     report["score"] = round(score, 1)
     (STAGE / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    diffs = {name: diff(name, m) for m in res for name in report["modules"][m]["survivors"]}  # type: ignore[index]
+    verdict = reasons.classify(diffs, modules, reasons.load())
     with (STAGE / "survivors.txt").open("w", encoding="utf-8") as fh:
         for m, statuses in res.items():
             for name in report["modules"][m]["survivors"]:  # type: ignore[index]
-                fh.write(f"### {name}: {statuses[name]}\n{diff(name, m)}\n\n")
-    print(f"{len(survivors)} survivor(s), with diffs: {STAGE.relative_to(ROOT) / 'survivors.txt'}; report: {STAGE.relative_to(ROOT) / 'report.json'}")
+                why = verdict.explained[name].why if name in verdict.explained else "UNEXPLAINED (no reason in tools/mutate/equivalent.toml)"
+                fh.write(f"### {name}: {statuses[name]}\n# {why}\n{diffs[name]}\n\n")
+    report["unexplained"] = sorted(verdict.unexplained)
+    report["stale_reasons"] = sorted(verdict.stale)
+    (STAGE / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"{len(survivors)} survivor(s): {len(verdict.explained)} equivalent (reason in tools/mutate/equivalent.toml), "
+          f"{len(verdict.unexplained)} unexplained; with diffs: {STAGE.relative_to(ROOT) / 'survivors.txt'}; "
+          f"report: {STAGE.relative_to(ROOT) / 'report.json'}")
+    for name, shape in sorted(verdict.unexplained.items()):
+        print(f"  unexplained: {name}: {shape}")
+    for name, r in sorted(verdict.stale.items()):
+        print(f"  stale reason (the mutant was killed, is gone or its line changed): {name}: {r.shape}")
+    if rc == 0 and (verdict.unexplained or verdict.stale):
+        print("every survivor needs a test that kills it or a reason in tools/mutate/equivalent.toml "
+              "(then `.venv/bin/python tools/mutate/reasons.py` regenerates the table in docs/testing.md)", file=sys.stderr)
+        return 1
     return rc
 
 

@@ -47,6 +47,8 @@ TESTS: list[str] = [
     "tests/rotation/test_handler_unit.py",
     "tests/rotation/test_first_rotation_stubbed.py",
     "tests/drills/test_drills_teeth.py",
+    "tests/drills/test_drill_records_teeth.py",
+    "tests/drills/test_common_teeth.py",
     "tests/drills/test_guard.py",
     "tests/lifecycle/test_guards_teeth.py",
     "tests/checks/test_verdict_teeth.py",
