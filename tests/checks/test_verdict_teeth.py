@@ -458,3 +458,13 @@ def test_smoke_refuses_too_few_vectors_to_plant() -> None:
     with pytest.raises(ValueError, match="at least 10"):
         S.run_smoke(FakeTarget(FakeChroma()), vectors=9)  # type: ignore[arg-type]
     assert smoke(vectors=10)[0].ok
+
+
+def test_the_failover_gates_smoke_port_hands_on_smokes_verdict_and_record() -> None:
+    from chromactl.failover.ports import _smoke
+
+    for fault, ok in ((None, True), ("wrong_neighbour", False)):
+        client = FakeChroma(fault)
+        passed, record = _smoke(FakeTarget(client), vectors=20, dims=8, batch_size=25)
+        assert passed is ok and record["ok"] is ok and [s["name"] for s in record["steps"]][:4] == STEPS[:4]
+        assert record["collection"] == CHECK and len(client.cols[CHECK]["recs"]) == 20  # the keywords reached run_smoke
