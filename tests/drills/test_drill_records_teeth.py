@@ -203,3 +203,76 @@ def test_az_loss_settle_that_times_out_is_reported_not_raised(env_root: Path) ->
     assert result.checks["stable_after_restore"] is False and not result.passed
     assert result.details["settle_error"].startswith(f"Gave up waiting for {NAME} to settle after the restore after 30 s")
     assert "settled_after_restore_s" not in result.details
+
+
+def test_az_loss_maps_the_subnet_to_its_az_when_ecs_does_not_say(env_root: Path) -> None:  # noqa: F811
+    """DescribeTasks' availabilityZone is optional (botocore ecs Task shape); the drills then take the AZ
+    of the task's subnet from DescribeSubnets: the lost AZ and the replacement's AZ both."""
+    sim = Sim(at(START), no_task_az=True, scripts=[[("subnet-a", 1.0, 2.0), ("subnet-b", 3.0, None)]])
+    result = drill(sim, "az-loss", target_s=60)
+    assert result.passed, result.to_dict()
+    assert result.details["lost_az"] == f"{REGION}a" and result.details["stopped_task"]["az"] == f"{REGION}a"
+    assert [r["az"] for r in result.details["replacement"]] == [f"{REGION}b"]  # the one in the lost AZ did not count
+    assert result.measured_s is not None and result.measured_s >= 3.0 + HEALTHY_AFTER
+    assert (result.target_s, result.target_source) == (60.0, "--target-seconds")
+
+
+def test_kill_task_without_task_ips_counts_any_healthy_target_but_the_old_one(env_root: Path) -> None:  # noqa: F811
+    sim = Sim(at(START), no_task_ip=True, scripts=[[("subnet-b", 1.0, None)]])
+    result = drill(sim, "kill-task")
+    assert result.passed and result.details["target_healthy_s"] == pytest.approx(1.0 + HEALTHY_AFTER, abs=0.11)
+
+
+def test_kill_task_waits_for_the_new_tasks_own_target(env_root: Path) -> None:  # noqa: F811
+    """Another healthy target in the group (not a task of the service) is not the replacement's."""
+    sim = Sim(at(START), extra_healthy=["10.0.9.9"], scripts=[[("subnet-b", 1.0, None)]])
+    result = drill(sim, "kill-task")
+    assert result.passed
+    assert result.measured_s == pytest.approx(1.0 + HEALTHY_AFTER, abs=0.11)
+
+
+def test_kill_task_that_never_recovers_says_what_it_waited_for(env_root: Path) -> None:  # noqa: F811
+    sim = Sim(at(START), scripts=[[("subnet-b", 1000.0, None)]])
+    result = drill(sim, "kill-task")
+    assert result.error is not None and result.error.startswith(f"Gave up waiting for a new healthy task of {NAME} after 30 s")
+
+
+def test_az_loss_settle_that_fails_is_reported_with_its_message() -> None:
+    """_settle never raises: an error (a ChromactlError's sentence without its hint, or any other
+    exception's text) is recorded and the stable-after-restore check fails."""
+    from types import SimpleNamespace
+
+    from chromactl.errors import OperationFailed
+
+    for exc, said in ((OperationFailed("ECS went away.", "Check credentials."), "ECS went away."),
+                      (RuntimeError("socket closed"), "socket closed")):
+        def boom(_exc: Exception = exc) -> Any:
+            raise _exc
+
+        ctx: Any = SimpleNamespace(cluster_service_tg=boom, output=Output(json=True))
+        result = DrillResult("az-loss", "dev", REGION, checks={"smoke": True})
+        az_loss._settle(ctx, result)
+        assert result.checks == {"smoke": True, "stable_after_restore": False}
+        assert result.details == {"settle_error": said}
+
+
+def test_az_loss_settle_timeout_names_the_last_reason(env_root: Path) -> None:  # noqa: F811
+    sim = Sim(at(START), scripts=[[("subnet-b", 0.5, None)], [("subnet-a", 0.5, 0.1)]])
+    result = drill(sim, "az-loss")
+    msg = result.details["settle_error"]
+    assert msg.startswith(f"Gave up waiting for {NAME} to settle after the restore after 30 s (last: ") and "{" not in msg
+
+
+def test_az_loss_settle_seconds_are_rounded_to_a_tenth(env_root: Path) -> None:  # noqa: F811
+    sim = Sim(at(START), scripts=[[("subnet-b", 0.5, None)], [("subnet-a", 0.33, None)]])
+    clock = Clock(monotonic=sim.time.monotonic, sleep=sim.time.sleep)
+    result = run_drill("dev", "az-loss", output=Output(json=True), factory=Factory(sim), outputs=OUTPUTS, timeout_s=30.0,
+                       poll_s=0.03, clock=clock, smoke=lambda target: (True, {}))
+    secs = result.details["settled_after_restore_s"]
+    assert secs == round(secs, 1) and 0.5 <= secs <= 0.7
+
+
+def test_the_progress_line_lists_every_healthy_target(env_root: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    sim = Sim(at(START), extra_healthy=["10.0.9.9"], scripts=[[("subnet-b", 1.0, None)]])
+    assert drill(sim, "kill-task", output=Output(json=False)).passed
+    assert "] 1 new RUNNING task(s); healthy targets: 10.0.2.11, 10.0.9.9" in capsys.readouterr().err

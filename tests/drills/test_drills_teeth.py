@@ -88,6 +88,9 @@ class Sim:
     refuse: set[str] = field(default_factory=set)  # calls that raise AccessDenied
     ignore_desired: bool = False  # update_service(desiredCount=...) answers but changes nothing
     omit_desired: bool = False  # DescribeServices leaves desiredCount (and the network's optional keys) out
+    no_task_az: bool = False  # DescribeTasks leaves availabilityZone out (the drills then map the subnet to its AZ)
+    no_task_ip: bool = False  # DescribeTasks leaves the ENI's private IP out (the targets still have theirs)
+    extra_healthy: list[str] = field(default_factory=list)  # healthy targets of the group that are no task of the service
     reasons: list[str] = field(default_factory=list)  # StopTask's reason, each call
     updates: list[dict[str, Any]] = field(default_factory=list)  # UpdateService's arguments, each call
 
@@ -142,10 +145,13 @@ class Sim:
                 continue
             gone = t.stop is not None and self.time.now >= t.stop
             status = "STOPPED" if gone else ("RUNNING" if t.start <= self.time.now else "PROVISIONING")
-            out.append({"taskArn": t.arn, "lastStatus": status, "desiredStatus": "STOPPED" if gone else "RUNNING",
-                        "group": f"service:{NAME}", "availabilityZone": SUBNETS[t.subnet],
-                        "attachments": [{"type": "ElasticNetworkInterface", "details": [
-                            {"name": "subnetId", "value": t.subnet}, {"name": "privateIPv4Address", "value": t.ip}]}]})
+            details = [{"name": "subnetId", "value": t.subnet}] + ([] if self.no_task_ip else [{"name": "privateIPv4Address", "value": t.ip}])
+            task = {"taskArn": t.arn, "lastStatus": status, "desiredStatus": "STOPPED" if gone else "RUNNING",
+                    "group": f"service:{NAME}", "availabilityZone": SUBNETS[t.subnet],
+                    "attachments": [{"type": "ElasticNetworkInterface", "details": details}]}
+            if self.no_task_az:
+                del task["availabilityZone"]
+            out.append(task)
         return {"tasks": out, "failures": []}
 
     def stop_task(self, *, cluster: str, task: str, reason: str) -> dict[str, Any]:
@@ -179,7 +185,8 @@ class Sim:
         return {"TargetHealthDescriptions": [
             {"Target": {"Id": t.ip, "Port": 8000},
              "TargetHealth": {"State": "healthy" if self.time.now >= t.start + HEALTHY_AFTER else "initial"}}
-            for t in self.running()]}
+            for t in self.running()] + [{"Target": {"Id": ip, "Port": 8000}, "TargetHealth": {"State": "healthy"}}
+                                        for ip in self.extra_healthy]}
 
     def describe_subnets(self, *, SubnetIds: list[str]) -> dict[str, Any]:
         return {"Subnets": [{"SubnetId": s, "AvailabilityZone": SUBNETS[s]} for s in SubnetIds]}
