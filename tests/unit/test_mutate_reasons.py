@@ -13,8 +13,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools" / "mutate"))
 
-import reasons  # noqa: E402
-from scope import SCOPE  # noqa: E402
+import reasons
+from scope import SCOPE
 
 DIFF = """--- src/chromactl/x.py
 +++ src/chromactl/x.py
