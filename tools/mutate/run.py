@@ -149,28 +149,37 @@ def main(argv: list[str] | None = None) -> int:
             wall = float(json.loads(previous.read_text()).get("wall_seconds", 0.0))
     report: dict[str, object] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "wall_seconds": round(wall, 1),
                                  "load_average": os.getloadavg(), "modules": {}}
+    surv_of = {m: [name for name, s in statuses.items() if s not in KILLED and s != "not checked"] for m, statuses in res.items()}
+    diffs = {name: diff(name, m) for m in res for name in surv_of[m]}
+    verdict = reasons.classify(diffs, modules, reasons.load())
     survivors: list[str] = []
-    total_k = total_n = 0
-    print(f"\n{'module':34} {'mutants':>7} {'killed':>7} {'survived':>8} {'no tests':>8} {'unrun':>6} {'score':>6}")
+    total_k = total_n = total_e = 0
+    # score: killed / mutants run. excl. equiv.: killed / (mutants run - equivalent survivors), the usual mutation
+    # score (an equivalent mutant cannot be killed; each has its reason in tools/mutate/equivalent.toml).
+    print(f"\n{'module':34} {'mutants':>7} {'killed':>7} {'survived':>8} {'no tests':>8} {'equiv.':>6} {'unexpl.':>7} {'unrun':>5}"
+          f" {'score':>6} {'excl. equiv.':>12}")
     for m, statuses in res.items():
         unrun = sum(1 for s in statuses.values() if s == "not checked")
         n = len(statuses) - unrun
         k = sum(1 for s in statuses.values() if s in KILLED)
-        surv = [name for name, s in statuses.items() if s not in KILLED and s != "not checked"]
+        surv = surv_of[m]
         no_tests = sum(1 for s in statuses.values() if s == "no tests")
-        total_k, total_n = total_k + k, total_n + n
+        equiv = sum(1 for x in surv if x in verdict.explained)
+        total_k, total_n, total_e = total_k + k, total_n + n, total_e + equiv
         score = 100.0 * k / n if n else float("nan")
-        print(f"{m:34} {n:7} {k:7} {len(surv) - no_tests:8} {no_tests:8} {unrun:6} {score:5.1f}%")
+        excl = 100.0 * k / (n - equiv) if n - equiv else float("nan")
+        print(f"{m:34} {n:7} {k:7} {len(surv) - no_tests:8} {no_tests:8} {equiv:6} {len(surv) - equiv:7} {unrun:5}"
+              f" {score:5.1f}% {excl:11.1f}%")
         report["modules"][m] = {"mutants": n, "killed": k, "not_run": unrun, "survivors": {x: statuses[x] for x in surv},  # type: ignore[index]
-                                "score": round(score, 1)}
+                                "equivalent": equiv, "score": round(score, 1), "score_excluding_equivalent": round(excl, 1)}
         survivors += surv
     score = 100.0 * total_k / total_n if total_n else float("nan")
-    print(f"{'all':34} {total_n:7} {total_k:7} {total_n - total_k:8} {'':8} {'':6} {score:5.1f}%")
+    excl = 100.0 * total_k / (total_n - total_e) if total_n - total_e else float("nan")
+    print(f"{'all':34} {total_n:7} {total_k:7} {total_n - total_k:8} {'':8} {total_e:6} {total_n - total_k - total_e:7} {'':5}"
+          f" {score:5.1f}% {excl:11.1f}%")
     print(f"wall time {wall / 60:.1f} min, load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
     report["score"] = round(score, 1)
-    (STAGE / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    diffs = {name: diff(name, m) for m in res for name in report["modules"][m]["survivors"]}  # type: ignore[index]
-    verdict = reasons.classify(diffs, modules, reasons.load())
+    report["score_excluding_equivalent"] = round(excl, 1)
     with (STAGE / "survivors.txt").open("w", encoding="utf-8") as fh:
         for m, statuses in res.items():
             for name in report["modules"][m]["survivors"]:  # type: ignore[index]
