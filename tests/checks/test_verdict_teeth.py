@@ -65,7 +65,7 @@ def test_parse_slos() -> None:
     assert parse_slos(["p95=100", " P99 =250.5", "max=1e3", "p99.9=300"]) == {"p95": 100.0, "p99": 250.5, "max": 1000.0, "p99.9": 300.0}
     assert parse_slos(None) == {} and parse_slos([]) == {}
     for bad, fragment in (("p95", "KEY=MILLISECONDS"), ("p42=1", "KEY=MILLISECONDS"), ("p95=fast", "not a number"),
-                          ("p95=0", "positive"), ("p95=-5", "positive"), ("p95=inf", "positive"), ("p95=nan", "positive")):
+                          ("p95=1=2", "not a number"), ("p95=0", "positive"), ("p95=-5", "positive"), ("p95=inf", "positive"), ("p95=nan", "positive")):
         with pytest.raises(UsageError) as err:
             parse_slos([bad])
         assert fragment in err.value.message + (err.value.hint or ""), bad
