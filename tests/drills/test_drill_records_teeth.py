@@ -276,3 +276,10 @@ def test_the_progress_line_lists_every_healthy_target(env_root: Path, capsys: py
     sim = Sim(at(START), extra_healthy=["10.0.9.9"], scripts=[[("subnet-b", 1.0, None)]])
     assert drill(sim, "kill-task", output=Output(json=False)).passed
     assert "] 1 new RUNNING task(s); healthy targets: 10.0.2.11, 10.0.9.9" in capsys.readouterr().err
+
+
+def test_az_loss_takes_the_az_ecs_names_when_the_task_names_no_subnet(env_root: Path) -> None:  # noqa: F811
+    sim = Sim(at(START), no_task_subnet=True, scripts=[[("subnet-b", 1.0, None)]])
+    result = drill(sim, "az-loss")
+    assert result.passed, result.to_dict()
+    assert result.details["lost_az"] == f"{REGION}a" and result.details["stopped_task"]["subnet"] is None

@@ -90,6 +90,7 @@ class Sim:
     omit_desired: bool = False  # DescribeServices leaves desiredCount (and the network's optional keys) out
     no_task_az: bool = False  # DescribeTasks leaves availabilityZone out (the drills then map the subnet to its AZ)
     no_task_ip: bool = False  # DescribeTasks leaves the ENI's private IP out (the targets still have theirs)
+    no_task_subnet: bool = False  # DescribeTasks leaves the ENI's subnetId out (ECS still names the AZ)
     extra_healthy: list[str] = field(default_factory=list)  # healthy targets of the group that are no task of the service
     reasons: list[str] = field(default_factory=list)  # StopTask's reason, each call
     updates: list[dict[str, Any]] = field(default_factory=list)  # UpdateService's arguments, each call
@@ -145,7 +146,8 @@ class Sim:
                 continue
             gone = t.stop is not None and self.time.now >= t.stop
             status = "STOPPED" if gone else ("RUNNING" if t.start <= self.time.now else "PROVISIONING")
-            details = [{"name": "subnetId", "value": t.subnet}] + ([] if self.no_task_ip else [{"name": "privateIPv4Address", "value": t.ip}])
+            details = (([] if self.no_task_subnet else [{"name": "subnetId", "value": t.subnet}])
+                       + ([] if self.no_task_ip else [{"name": "privateIPv4Address", "value": t.ip}]))
             task = {"taskArn": t.arn, "lastStatus": status, "desiredStatus": "STOPPED" if gone else "RUNNING",
                     "group": f"service:{NAME}", "availabilityZone": SUBNETS[t.subnet],
                     "attachments": [{"type": "ElasticNetworkInterface", "details": details}]}

@@ -451,3 +451,60 @@ def test_too_many_tokens_for_a_condition_are_refused_before_any_write() -> None:
         h.AuthRules(elb, LISTENER, TG).ensure([c * 64 for c in "abcd"])
     assert elb.calls == []
     assert h.AuthRules(elb, LISTENER, TG).ensure([c * 64 for c in "abc"]) == {"authorization": "created", "x-chroma-token": "created"}
+
+
+def test_a_retried_finish_does_not_extend_the_grace() -> None:
+    """finishSecret failed after the rules (AWSPENDING still on the new version) and runs again: the
+    grace granted the first time stands."""
+    sm, elb = started()
+    sm.versions[NEW]["value"] = T_NEW
+    clock = Clock()
+    rotation(sm, elb, grace=600, clock=clock).finish()
+    until = str(int(clock.now + 600))
+    sm.versions[NEW]["stages"].append("AWSPENDING")  # the last call of the first try did not happen
+    clock.now += 300
+    rotation(sm, elb, grace=600, clock=clock).run("finishSecret")
+    assert {t[h.GRACE_UNTIL_TAG] for t in elb.tags.values()} == {until}
+    assert elb.accepted() == accepts(T_NEW, T_OLD) and sm.stages() == {OLD: ["AWSPREVIOUS"], NEW: ["AWSCURRENT"]}
+
+
+def test_a_one_second_grace_is_a_grace() -> None:
+    sm, elb = started()
+    sm.versions[NEW]["value"] = T_NEW
+    rotation(sm, elb, grace=1).run("finishSecret")
+    assert elb.accepted() == accepts(T_NEW, T_OLD)
+
+
+def test_the_previous_token_needs_a_grace_setting_a_grace_for_this_version_and_a_valid_value() -> None:
+    def rotated() -> tuple[FakeSM, FakeElb, Clock]:
+        sm, elb = started()
+        sm.versions[NEW]["value"] = T_NEW
+        clock = Clock()
+        rotation(sm, elb, grace=600, clock=clock).run("finishSecret")  # tags: grace for NEW until now + 600
+        return sm, elb, clock
+
+    sm, elb, clock = rotated()
+    rotation(sm, elb, grace=0, clock=clock).run("finishSecret")  # grace switched off since: the previous goes now
+    assert elb.accepted() == accepts(T_NEW)
+    sm, elb, clock = rotated()
+    for tags in elb.tags.values():
+        tags[h.GRACE_FOR_TAG] = OLD  # a grace granted with another version
+    rotation(sm, elb, grace=600, clock=clock).run("finishSecret")
+    assert elb.accepted() == accepts(T_NEW)
+    sm, elb, clock = rotated()
+    sm.versions[OLD]["value"] = "*"  # never into a rule, and no refusal either
+    rotation(sm, elb, grace=600, clock=clock).run("finishSecret")
+    assert elb.accepted() == accepts(T_NEW)
+
+
+def test_set_on_a_version_already_current_adds_no_previous_token() -> None:
+    """The pending version is also AWSCURRENT (its own grace runs): set accepts it alone, not AWSPREVIOUS."""
+    sm, elb = FakeSM(), FakeElb()
+    sm.add(OLD, T_OLD, "AWSPREVIOUS")
+    sm.add(NEW, T_NEW, "AWSCURRENT", "AWSPENDING")
+    elb.rules += [auth_rule(10, "Authorization", [f"Bearer {T_NEW}"], 10), auth_rule(20, "X-Chroma-Token", [T_NEW], 20)]
+    clock = Clock()
+    for r in elb.rules[-2:]:
+        elb.tags[r["RuleArn"]] = {h.GRACE_UNTIL_TAG: str(int(clock.now + 600)), h.GRACE_FOR_TAG: NEW}
+    rotation(sm, elb, grace=600, clock=clock).set()
+    assert elb.accepted() == accepts(T_NEW) and elb.calls == []
