@@ -508,3 +508,64 @@ def test_set_on_a_version_already_current_adds_no_previous_token() -> None:
         elb.tags[r["RuleArn"]] = {h.GRACE_UNTIL_TAG: str(int(clock.now + 600)), h.GRACE_FOR_TAG: NEW}
     rotation(sm, elb, grace=600, clock=clock).set()
     assert elb.accepted() == accepts(T_NEW) and elb.calls == []
+
+
+def test_run_dispatches_each_step_to_its_method(monkeypatch: pytest.MonkeyPatch) -> None:
+    called: list[str] = []
+    for method in ("create", "set", "test", "finish"):
+        monkeypatch.setattr(h.Rotation, method, lambda self, m=method: called.append(m))
+    for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
+        sm, elb = started()
+        rotation(sm, elb).run(step)
+    assert called == ["create", "set", "test", "finish"]
+
+
+def test_ensure_says_what_it_did_to_each_rule() -> None:
+    elb = FakeElb()
+    rules = h.AuthRules(elb, LISTENER, TG)
+    assert rules.ensure([T_OLD]) == {"authorization": "created", "x-chroma-token": "created"}
+    assert rules.ensure([T_OLD]) == {"authorization": "unchanged", "x-chroma-token": "unchanged"}
+    assert rules.ensure([T_OLD, T_NEW]) == {"authorization": "updated", "x-chroma-token": "updated"}
+
+
+def test_a_grace_pending_on_new_rules_tags_both_once() -> None:
+    elb = FakeElb()
+    rules = h.AuthRules(elb, LISTENER, TG)
+    rules.pending_grace = (1800000600, NEW)
+    rules.ensure([T_NEW])
+    assert sorted(elb.tags) == [f"{LISTENER}/r10", f"{LISTENER}/r20"]
+    assert all(t == {h.GRACE_UNTIL_TAG: "1800000600", h.GRACE_FOR_TAG: NEW} for t in elb.tags.values())
+    assert rules.pending_grace is None
+    rules.ensure([T_NEW])  # written once: the next ensure has nothing pending
+    assert elb.calls.count("tag 2") == 1 and rules.grace() == (1800000600, NEW)
+
+
+def test_a_missing_first_rule_is_created_beside_the_second() -> None:
+    sm, elb = started()
+    sm.versions[NEW]["value"] = T_NEW
+    del elb.rules[-2]  # the Authorization rule is gone, the X-Chroma-Token one is there
+    rotation(sm, elb).set()
+    assert elb.calls == ["create 10", "modify 0000000000000014"] and elb.accepted() == accepts(T_OLD, T_NEW)
+
+
+def test_a_token_rule_only_at_a_foreign_priority_is_refused() -> None:
+    sm, elb = started()
+    sm.versions[NEW]["value"] = T_NEW
+    elb.rules[-1] = auth_rule(30, "X-Chroma-Token", [T_OLD], 30)
+    with pytest.raises(h.RotationError, match="second X-Chroma-Token rule .* at priority 30"):
+        rotation(sm, elb).set()
+
+
+def test_rule_values_are_bounded_by_the_albs_128_characters_and_refuse_wildcards() -> None:
+    assert h.rule_values("X-Chroma-Token", ["a" * 128]) == ["a" * 128]
+    assert h.rule_values("Authorization", ["a" * 121]) == ["Bearer " + "a" * 121]
+    for bad in (["a" * 129], ["a?b"], ["a*b"]):
+        with pytest.raises(h.RotationError, match="128 characters or contain a wildcard"):
+            h.rule_values("X-Chroma-Token", bad)
+    with pytest.raises(h.RotationError, match="128"):  # "Bearer " counts
+        h.rule_values("authorization", ["a" * 122])
+
+
+def test_condition_values_of_plain_conditions_add_up_and_a_null_config_counts_nothing() -> None:
+    assert h.condition_value_count([{"Field": "host-header", "Values": ["a", "b"]}, {"Field": "path-pattern", "Values": ["c"]}]) == 3
+    assert h.condition_value_count([{"Field": "http-header", "HttpHeaderConfig": None, "Values": ["a"]}]) == 1
