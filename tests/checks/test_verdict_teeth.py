@@ -87,6 +87,8 @@ class FakeChroma:
         self.deletes = 0
         self.modifies = 0
         self.queries = 0
+        self.asked: list[tuple[int, int, tuple[str, ...], bool]] = []  # (vectors, n_results, include, filtered) per query
+        self.probes: list[tuple[str | None, str]] = []  # (token, header) per auth probe
         self.closed = False
 
     # -- server and auth
@@ -102,6 +104,7 @@ class FakeChroma:
         return 1733000000000
 
     def probe_auth(self, token: str | None, header: str = "authorization") -> int:
+        self.probes.append((token, header))
         if token is None:
             return {"open": 200, "open_no_token": 200, "without_403": 403, "without_404": 404}.get(self.fault or "", 401)
         return 200 if (token == self.token or self.fault == "any_token") else (403 if self.fault == "wrong_403" else 401)
@@ -180,6 +183,7 @@ class FakeChroma:
     def query(self, cid: str, embeddings: Any, n_results: int = 10, where: dict[str, Any] | None = None,
               include: tuple[str, ...] = ("distances",)) -> dict[str, Any]:
         self.queries += 1
+        self.asked.append((len(embeddings), n_results, tuple(include), where is not None))
         if self.fault == "query_interrupted":
             raise KeyboardInterrupt
         recs = self._col(cid)["recs"]
@@ -189,6 +193,10 @@ class FakeChroma:
             rows.sort(key=lambda i: float(np.sum((recs[i][0] - q) ** 2)))
             if where is None and (self.fault == "wrong_neighbour" or (self.fault == "first_query_misses" and self.queries == 1)):
                 rows = rows[1:] + rows[:1]
+            if where is None and self.fault == "first_misses_one" and self.queries == 1 and not out["ids"]:
+                rows = rows[1:] + rows[:1]  # only the first probe's neighbour is late
+            if where is None and self.fault == "empty_rows":
+                rows = []
             if self.fault == "filter_leak" and where is not None:
                 rows = sorted(recs, key=lambda i: float(np.sum((recs[i][0] - q) ** 2)))
             if self.fault == "filter_wrong_first" and where is not None and "$ne" not in str(where):
@@ -204,6 +212,9 @@ class FakeChroma:
             out["distances"].append([0.0 for _ in rows])
         if where is None and (self.fault == "short_answer" or (self.fault == "first_short" and self.queries == 1)):
             out["ids"] = out["ids"][:-1]
+        if where is None and self.fault == "no_ids":
+            del out["ids"]
+            return out
         return {k: v for k, v in out.items() if k == "ids" or k in include}  # like Chroma: only what was asked for
 
     @staticmethod
@@ -217,10 +228,8 @@ class FakeChroma:
 
 
 class FakeTarget:
-    token_header = "authorization"
-
-    def __init__(self, client: FakeChroma, *, has_token: bool = True) -> None:
-        self._client, self.has_token = client, has_token
+    def __init__(self, client: FakeChroma, *, has_token: bool = True, token_header: str = "authorization") -> None:
+        self._client, self.has_token, self.token_header = client, has_token, token_header
         self.timeouts: list[float | None] = []
 
     def describe(self) -> dict[str, Any]:
@@ -309,6 +318,8 @@ def test_batches_follow_the_servers_max_batch_size() -> None:
         ("count_short", "upsert vectors", "upserted 60 vectors but the collection counts 59"),
         ("wrong_neighbour", "query nearest neighbours", "planted neighbours not first for 5 of 5 queries (after 3 attempts)"),
         ("short_answer", "query nearest neighbours", "planted neighbours not first for 5 of 5 queries (after 3 attempts)"),
+        ("empty_rows", "query nearest neighbours", "planted neighbours not first for 5 of 5 queries (after 3 attempts)"),
+        ("no_ids", "query nearest neighbours", "planted neighbours not first for 5 of 5 queries (after 3 attempts)"),
         ("filter_wrong_first", "metadata filter", "the planted neighbour did not come back first"),
         ("filter_leak", "metadata filter", "returned records of another group"),
         ("ne_empty", "metadata filter", "returned records it should have filtered out"),
@@ -323,6 +334,9 @@ def test_smoke_fails_the_step_that_broke_names_it_and_stops(fault: str, failed_s
     last = rep.steps[-1]
     assert last.ok is False and last.name == failed_step and detail in last.detail
     assert all(s.ok for s in rep.steps[:-1])
+    assert 0 <= last.seconds <= rep.elapsed_s < 60  # the failed step's own time (a hang guard, not a timing)
+    if fault == "create_fails":
+        assert rep.cleaned_up is False  # the lease may or may not have been taken: not claimed clean
     assert rep.to_dict()["steps"][-1] == {"name": failed_step, "ok": False, "seconds": round(last.seconds, 4), "detail": last.detail}
     assert client.closed
     if CHECK in client.cols and fault != "release_fails":
@@ -468,3 +482,23 @@ def test_the_failover_gates_smoke_port_hands_on_smokes_verdict_and_record() -> N
         passed, record = _smoke(FakeTarget(client), vectors=20, dims=8, batch_size=25)
         assert passed is ok and record["ok"] is ok and [s["name"] for s in record["steps"]][:4] == STEPS[:4]
         assert record["collection"] == CHECK and len(client.cols[CHECK]["recs"]) == 20  # the keywords reached run_smoke
+
+
+def test_what_smoke_asks_the_server() -> None:
+    """The queries (one vector per probe, 3 results; one vector, 5 results, metadatas and distances for
+    the filtered pair) and the auth probes: no token, then a wrong token of a real token's shape (64 hex
+    characters, so it reaches the token comparison rather than a malformed-token path) in the target's
+    own header, then ours through the normal client."""
+    client = FakeChroma()
+    rep = S.run_smoke(FakeTarget(client, token_header="x-chroma-token"), vectors=60, dims=8)  # type: ignore[arg-type]
+    assert rep.ok and rep.steps[3].detail == "60 vectors of 8 dims in 1 batches of up to 100; count 60"  # the default batch
+    assert client.asked == [(S.PROBES, 3, ("distances",), False),
+                            (1, 5, ("metadatas", "distances"), True), (1, 5, ("metadatas", "distances"), True)]
+    (none, _), (wrong, wrong_header) = client.probes  # the header of a probe without a token sends nothing either way
+    assert none is None
+    assert wrong is not None and len(wrong) == 64 and int(wrong, 16) >= 0 and wrong_header == "x-chroma-token"
+
+
+def test_the_first_answers_misses_are_counted_in_the_note(_no_waits: list[float]) -> None:
+    rep, _ = smoke("first_misses_one")
+    assert rep.ok and rep.steps[4].detail.endswith("(attempt 2: the first missed 1, index still catching up)")
