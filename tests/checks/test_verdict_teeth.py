@@ -502,3 +502,26 @@ def test_what_smoke_asks_the_server() -> None:
 def test_the_first_answers_misses_are_counted_in_the_note(_no_waits: list[float]) -> None:
     rep, _ = smoke("first_misses_one")
     assert rep.ok and rep.steps[4].detail.endswith("(attempt 2: the first missed 1, index still catching up)")
+
+
+def test_latency_report_to_dict_carries_everything_the_gate_records() -> None:
+    r = LatencyReport(mode="open", count=5, errors=1, duration_s=2.9004, latencies_ms=[1.23456, 2.0, 3.0, 4.0], note="n",
+                      params={"rate": 2.5}, collection={"name": "c"}, error_samples=["timeout"], aborted="stopped",
+                      lag_ms=0.12345, send_rate=2.4567, interrupted=True)
+    pcts = {k: round(v, 3) for k, v in r._pcts.items() if v is not None}
+    assert r.to_dict() == {"mode": "open", "count": 5, "errors": 1, "duration_s": 2.9, "throughput": 1.72, "latency_ms": pcts,
+                           "note": "n", "params": {"rate": 2.5}, "collection": {"name": "c"}, "error_samples": ["timeout"],
+                           "aborted": "stopped", "scheduled_rate": 2.5, "achieved_send_rate": 2.46, "completion_rate": 1.72,
+                           "max_queueing_delay_ms": 0.123, "interrupted": True}
+    assert pcts["max"] == 4.0 and pcts["p50"] == 2.5 and pcts["p90"] == round(r._pcts["p90"] or 0, 3) == 3.7
+    closed = LatencyReport(mode="closed", count=3, errors=0, duration_s=0.7, latencies_ms=[1.0, 2.0, 3.0], params={"rate": 9.0},
+                           send_rate=5.0, lag_ms=7.0)
+    d = closed.to_dict()
+    assert d["scheduled_rate"] is None and d["achieved_send_rate"] is None and d["max_queueing_delay_ms"] is None
+    assert d["throughput"] == d["completion_rate"] == 4.29 and d["duration_s"] == 0.7 and d["interrupted"] is False
+    assert LatencyReport(mode="open", count=1, errors=0, duration_s=1.0, latencies_ms=[1.0]).to_dict()["achieved_send_rate"] is None
+    assert report([]).to_dict()["latency_ms"] == {"p50": None, "p90": None, "p95": None, "p99": None, "p99.9": None, "max": None}
+
+
+def test_breaches_round_the_actual_value_to_a_microsecond() -> None:
+    assert report([10.12345] * 10).breaches({"p50": 1.0}) == [{"metric": "p50", "limit_ms": 1.0, "actual_ms": 10.123}]

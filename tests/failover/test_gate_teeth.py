@@ -229,11 +229,13 @@ def _latency_port(monkeypatch: pytest.MonkeyPatch, latencies_ms: list[float], *,
 
     def run_closed(target: Any, queries: int, concurrency: int, **kw: Any) -> Any:
         seen.update(queries=queries, concurrency=concurrency, **kw)
+        assert target is endpoint  # the gate's own target, handed on
         return L.LatencyReport(mode="closed", count=len(latencies_ms), errors=errors, duration_s=1.0, latencies_ms=latencies_ms)
 
     monkeypatch.setattr(L, "run_closed", run_closed)
     slo = SloConfig(p95_ms=p95, p99_ms=p99)
-    ok, out = Ports().latency(object(), slo, 40, 2, seed_vectors=100)
+    endpoint = object()
+    ok, out = Ports().latency(endpoint, slo, 40, 2, seed_vectors=100)
     assert seen == {"queries": 40, "concurrency": 2, "seed_vectors": 100}
     return ok, out
 
