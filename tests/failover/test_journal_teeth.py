@@ -95,3 +95,19 @@ def test_load_keeps_known_steps_and_fills_missing_ones(tmp_path: Path) -> None:
     assert j.done("preflight") and j.step("fence") == {"status": "pending", "attempts": 0}
     assert (j.source, j.run_id, j.status, j.inputs, j.primary_region) == ("backup", "r1", "failed", {}, "us-east-1")
     assert j.created_at == "c" and j.next_step() == "fence"
+
+
+def test_a_failed_and_a_finished_step_record_when_and_how_long_to_the_millisecond(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    j = new(tmp_path)
+    before = datetime.now(UTC).replace(microsecond=0)
+    j.begin("fence")
+    j.fail("fence", "boom", 2.12345)
+    rec = j.step("fence")
+    assert rec["seconds"] == 2.123 and before <= datetime.fromisoformat(rec["finished_at"]) <= datetime.now(UTC)
+    j.begin("fence")
+    j.finish("fence", {"outcome": "fenced"}, 0.98765)
+    rec = j.step("fence")
+    assert rec["seconds"] == 0.988 and before <= datetime.fromisoformat(rec["finished_at"]) <= datetime.now(UTC)
+    assert rec["outputs"] == {"outcome": "fenced"}
