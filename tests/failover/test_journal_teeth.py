@@ -111,3 +111,12 @@ def test_a_failed_and_a_finished_step_record_when_and_how_long_to_the_millisecon
     rec = j.step("fence")
     assert rec["seconds"] == 0.988 and before <= datetime.fromisoformat(rec["finished_at"]) <= datetime.now(UTC)
     assert rec["outputs"] == {"outcome": "fenced"}
+
+
+def test_load_keeps_when_the_journal_was_last_written(tmp_path: Path) -> None:
+    j = new(tmp_path)
+    j.save()
+    data = json.loads(j.path.read_text())
+    data["updated_at"] = "2026-01-01T00:00:00+00:00"  # what `--resume` shows as "completed earlier (...)"
+    j.path.write_text(json.dumps(data))
+    assert Journal.load(j.path, env="prod", region="us-west-2").updated_at == "2026-01-01T00:00:00+00:00"
