@@ -569,3 +569,15 @@ def test_rule_values_are_bounded_by_the_albs_128_characters_and_refuse_wildcards
 def test_condition_values_of_plain_conditions_add_up_and_a_null_config_counts_nothing() -> None:
     assert h.condition_value_count([{"Field": "host-header", "Values": ["a", "b"]}, {"Field": "path-pattern", "Values": ["c"]}]) == 3
     assert h.condition_value_count([{"Field": "http-header", "HttpHeaderConfig": None, "Values": ["a"]}]) == 1
+
+
+def test_the_test_step_budget_ends_before_lambda_stops_the_invocation() -> None:
+    """testSecret's deadline: the configured budget, or the invocation's remaining time less 5 s when
+    that is shorter, and never less than 1 s."""
+    import time
+
+    sm, elb = started()
+    for remaining, budget in ((None, 40.0), (100.0, 40.0), (20.0, 15.0), (3.0, 1.0)):
+        now = time.monotonic()
+        r = h.Rotation(ARN, NEW, settings(), sm, elb, remaining_s=remaining)
+        assert budget <= r.test_deadline - now <= budget + 0.5, (remaining, r.test_deadline - now)
