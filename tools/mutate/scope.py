@@ -46,6 +46,7 @@ TESTS: list[str] = [
     "tests/failover/test_manifest.py::test_missing_collection_fails_and_extra_is_reported",
     "tests/failover/test_manifest.py::test_no_baseline_does_not_fail",
     "tests/failover/test_compare_teeth.py",
+    "tests/failover/test_core_teeth.py",
     "tests/rotation/test_rotation_teeth.py",
     "tests/rotation/test_handler_unit.py",
     "tests/rotation/test_handler_teeth.py",
