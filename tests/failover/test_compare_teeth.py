@@ -93,3 +93,13 @@ def test_a_recorded_time_without_a_zone_is_utc() -> None:
     manifest = {"entries": [{"recorded_at": "2026-11-25T20:00:00", "collections": {"docs": 5}}]}
     assert compare(manifest, {"docs": 5}, T).baseline_at == "2026-11-25T20:00:00"
     assert compare(manifest, {"docs": 5}, T - timedelta(seconds=1)).baseline_at is None
+
+
+def test_without_a_data_time_the_newest_of_three_entries_is_the_baseline() -> None:
+    res = compare({"entries": [entry(20, docs=20), entry(0, docs=1), entry(10, docs=10)]}, {"docs": 19}, None)
+    assert res.baseline_at == entry(20)["recorded_at"] and res.short == {"docs": {"expected": 20, "found": 19}}
+
+
+def test_the_entry_at_the_data_time_is_the_baseline_not_the_rpo_window() -> None:
+    res = compare({"entries": [entry(0, docs=5), entry(10, docs=9)]}, {"docs": 8}, T + timedelta(minutes=10))
+    assert not res.ok and res.short == {"docs": {"expected": 9, "found": 8}} and res.within_rpo_window == {}
