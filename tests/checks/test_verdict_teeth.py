@@ -197,8 +197,10 @@ class FakeChroma:
                 rows = rows[1:] + rows[:1]  # only the first probe's neighbour is late
             if where is None and self.fault == "empty_rows":
                 rows = []
-            if self.fault == "filter_leak" and where is not None:
-                rows = sorted(recs, key=lambda i: float(np.sum((recs[i][0] - q) ** 2)))
+            if self.fault == "filter_leak" and where is not None:  # the filter ignored: the neighbour, then other groups
+                nearest = sorted(recs, key=lambda i: float(np.sum((recs[i][0] - q) ** 2)))
+                group = where["group"] if not isinstance(where["group"], dict) else where["group"]["$ne"]
+                rows = nearest[:1] + [i for i in nearest if recs[i][1].get("group") != group]
             if self.fault == "filter_wrong_first" and where is not None and "$ne" not in str(where):
                 rows = rows[1:] + rows[:1]
             if self.fault == "ne_empty" and "$ne" in str(where):
