@@ -527,3 +527,7 @@ def test_latency_report_to_dict_carries_everything_the_gate_records() -> None:
 
 def test_breaches_round_the_actual_value_to_a_microsecond() -> None:
     assert report([10.12345] * 10).breaches({"p50": 1.0}) == [{"metric": "p50", "limit_ms": 1.0, "actual_ms": 10.123}]
+
+
+def test_latency_report_rounds_its_percentiles_to_a_microsecond() -> None:
+    assert report([1.23456]).to_dict()["latency_ms"] == {k: 1.235 for k in ("p50", "p90", "p95", "p99", "p99.9", "max")}
