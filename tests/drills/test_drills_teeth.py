@@ -36,6 +36,13 @@ class AccessDenied(Exception):
     """Stands in for botocore's ClientError where a call is refused (aws_call passes others through)."""
 
 
+def refused(operation: str) -> Exception:
+    """botocore's ClientError for a refused call (what aws_call turns into OperationFailed naming the step)."""
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, operation)
+
+
 class FakeTime:
     def __init__(self) -> None:
         self.now = 0.0
@@ -80,6 +87,13 @@ class Sim:
     calls: list[str] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)  # calls that raise AccessDenied
     ignore_desired: bool = False  # update_service(desiredCount=...) answers but changes nothing
+    omit_desired: bool = False  # DescribeServices leaves desiredCount (and the network's optional keys) out
+    no_task_az: bool = False  # DescribeTasks leaves availabilityZone out (the drills then map the subnet to its AZ)
+    no_task_ip: bool = False  # DescribeTasks leaves the ENI's private IP out (the targets still have theirs)
+    no_task_subnet: bool = False  # DescribeTasks leaves the ENI's subnetId out (ECS still names the AZ)
+    extra_healthy: list[str] = field(default_factory=list)  # healthy targets of the group that are no task of the service
+    reasons: list[str] = field(default_factory=list)  # StopTask's reason, each call
+    updates: list[dict[str, Any]] = field(default_factory=list)  # UpdateService's arguments, each call
 
     def __post_init__(self) -> None:
         self.tasks.append(Task(0, "subnet-a", created=-100.0, start=-100.0))
@@ -103,6 +117,7 @@ class Sim:
 
     # --- ECS -------------------------------------------------------------------------------------
     def describe_services(self, *, cluster: str, services: list[str]) -> dict[str, Any]:
+        assert (cluster, services) == (NAME, [NAME]), (cluster, services)  # the stack's own cluster and service, always
         self.calls.append("describe_services")
         running = len(self.running())
         settled = running == self.desired and len(self.live()) == running
@@ -113,13 +128,17 @@ class Sim:
             "pendingCount": len(self.live()) - running, "deployments": [deployment],
             "networkConfiguration": {"awsvpcConfiguration": {"subnets": list(self.subnets), "securityGroups": ["sg-0123"],
                                                              "assignPublicIp": "DISABLED"}},
-        }], "failures": []}
+        }], "failures": []} if not self.omit_desired else {"services": [{
+            "serviceName": NAME, "status": "ACTIVE", "runningCount": running, "deployments": [deployment],
+            "networkConfiguration": {"awsvpcConfiguration": {"subnets": list(self.subnets)}}}], "failures": []}
 
     def list_tasks(self, *, cluster: str, serviceName: str, desiredStatus: str, **_: Any) -> dict[str, Any]:
+        assert (cluster, serviceName) == (NAME, NAME), (cluster, serviceName)
         self.calls.append("list_tasks")
         return {"taskArns": [t.arn for t in self.live()]}
 
     def describe_tasks(self, *, cluster: str, tasks: list[str]) -> dict[str, Any]:
+        assert cluster == NAME, cluster
         self.calls.append("describe_tasks")
         out = []
         for t in self.tasks:
@@ -127,21 +146,33 @@ class Sim:
                 continue
             gone = t.stop is not None and self.time.now >= t.stop
             status = "STOPPED" if gone else ("RUNNING" if t.start <= self.time.now else "PROVISIONING")
-            out.append({"taskArn": t.arn, "lastStatus": status, "desiredStatus": "STOPPED" if gone else "RUNNING",
-                        "group": f"service:{NAME}", "availabilityZone": SUBNETS[t.subnet],
-                        "attachments": [{"type": "ElasticNetworkInterface", "details": [
-                            {"name": "subnetId", "value": t.subnet}, {"name": "privateIPv4Address", "value": t.ip}]}]})
+            details = (([] if self.no_task_subnet else [{"name": "subnetId", "value": t.subnet}])
+                       + ([] if self.no_task_ip else [{"name": "privateIPv4Address", "value": t.ip}]))
+            task = {"taskArn": t.arn, "lastStatus": status, "desiredStatus": "STOPPED" if gone else "RUNNING",
+                    "group": f"service:{NAME}", "availabilityZone": SUBNETS[t.subnet],
+                    "attachments": [{"type": "ElasticNetworkInterface", "details": details}]}
+            if self.no_task_az:
+                del task["availabilityZone"]
+            out.append(task)
         return {"tasks": out, "failures": []}
 
     def stop_task(self, *, cluster: str, task: str, reason: str) -> dict[str, Any]:
+        assert cluster == NAME and task in [t.arn for t in self.tasks], (cluster, task)
         self.calls.append("stop_task")
+        self.reasons.append(reason)
+        if "stop_task" in self.refuse:
+            raise refused("StopTask")
         self.replace()
         return {"task": {"taskArn": task}}
 
     def update_service(self, *, cluster: str, service: str, **kw: Any) -> dict[str, Any]:
+        assert (cluster, service) == (NAME, NAME), (cluster, service)
         self.calls.append("update_service")
+        self.updates.append(kw)
         if "update_service" in self.refuse:
             raise AccessDenied("User is not authorized to perform: ecs:UpdateService")
+        if "update_service:aws" in self.refuse:
+            raise refused("UpdateService")
         if "desiredCount" in kw and not self.ignore_desired:
             self.desired = int(kw["desiredCount"])
         if "networkConfiguration" in kw:
@@ -152,10 +183,12 @@ class Sim:
 
     # --- ELBv2 and EC2 -----------------------------------------------------------------------------
     def describe_target_health(self, *, TargetGroupArn: str) -> dict[str, Any]:
+        assert TargetGroupArn == TG, TargetGroupArn
         return {"TargetHealthDescriptions": [
             {"Target": {"Id": t.ip, "Port": 8000},
              "TargetHealth": {"State": "healthy" if self.time.now >= t.start + HEALTHY_AFTER else "initial"}}
-            for t in self.running()]}
+            for t in self.running()] + [{"Target": {"Id": ip, "Port": 8000}, "TargetHealth": {"State": "healthy"}}
+                                        for ip in self.extra_healthy]}
 
     def describe_subnets(self, *, SubnetIds: list[str]) -> dict[str, Any]:
         return {"Subnets": [{"SubnetId": s, "AvailabilityZone": SUBNETS[s]} for s in SubnetIds]}

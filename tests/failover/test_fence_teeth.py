@@ -205,3 +205,27 @@ def test_fence_skipped_names_the_placeholders() -> None:
     res = A.fence_primary(env, RecordingFactory(built=[]), {})
     assert res == {"outcome": "skipped", "reason": "the primary's state names no ECS cluster/service",
                    "manual": f"aws ecs update-service --region {PRIMARY} --cluster <cluster> --service <service> --desired-count 0"}
+
+
+@pytest.mark.parametrize("outcome", ["fenced", "unreachable", "error"])
+def test_every_fence_outcome_records_its_seconds_to_the_hundredth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   outcome: str) -> None:
+    from types import SimpleNamespace
+
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    ticks = iter([500.0, 501.23456])
+    monkeypatch.setattr(A, "time", SimpleNamespace(monotonic=lambda: next(ticks)))
+
+    class Ecs:
+        def update_service(self, **kw: Any) -> dict[str, Any]:
+            assert kw == {"cluster": CLUSTER, "service": SERVICE, "desiredCount": 0}
+            if outcome == "unreachable":
+                raise EndpointConnectionError(endpoint_url=f"https://ecs.{PRIMARY}.amazonaws.com")
+            if outcome == "error":
+                raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "UpdateService")
+            return {"service": {"serviceName": SERVICE}}
+
+    res = A.fence_primary(_env(tmp_path), RecordingFactory(built=[], overrides={("ecs", PRIMARY): Ecs()}), OUTPUTS)
+    assert res["outcome"] == outcome and res["seconds"] == 1.23
+    assert set(res) == ({"outcome", "cluster", "service", "seconds"} if outcome == "fenced" else {"outcome", "reason", "seconds", "manual"})

@@ -229,11 +229,13 @@ def _latency_port(monkeypatch: pytest.MonkeyPatch, latencies_ms: list[float], *,
 
     def run_closed(target: Any, queries: int, concurrency: int, **kw: Any) -> Any:
         seen.update(queries=queries, concurrency=concurrency, **kw)
+        assert target is endpoint  # the gate's own target, handed on
         return L.LatencyReport(mode="closed", count=len(latencies_ms), errors=errors, duration_s=1.0, latencies_ms=latencies_ms)
 
     monkeypatch.setattr(L, "run_closed", run_closed)
     slo = SloConfig(p95_ms=p95, p99_ms=p99)
-    ok, out = Ports().latency(object(), slo, 40, 2, seed_vectors=100)
+    endpoint = object()
+    ok, out = Ports().latency(endpoint, slo, 40, 2, seed_vectors=100)
     assert seen == {"queries": 40, "concurrency": 2, "seed_vectors": 100}
     return ok, out
 
@@ -368,3 +370,62 @@ def test_gate_failure_hints_say_what_to_do(project: Path, tmp_path: Path, monkey
                                              "--accept-data-diff with --resume; else fail over from an older recovery point.")
     report = g2.journal()["steps"]["gate"]["last_report"]
     assert set(report) == {"endpoint", "data", "smoke_ok", "latency_ok", "latency"} and report["latency"] == LAT_OK["report"]
+
+
+def test_gate_failure_names_every_failed_step_and_breach(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    g = gate(project, tmp_path, monkeypatch, stored=None, observed={})
+    steps = [{"name": "heartbeat", "ok": True}, {"name": "auth", "ok": False}, {"name": "metadata filter", "ok": False}]
+    with pytest.raises(OperationFailed) as err:
+        g.run(smoke=(False, {"ok": False, "steps": steps}), latency=(False, {"breaches": ["p95 2500 ms > 2000 ms", "3 query errors"]}))
+    assert err.value.message == (f"Failover stopped at step 'gate': The gate failed in {TARGET}: smoke (auth, metadata filter); "
+                                 "latency (p95 2500 ms > 2000 ms; 3 query errors).")
+
+
+def test_gate_failure_from_ports_that_say_nothing_more(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    g = gate(project, tmp_path, monkeypatch, stored=None, observed={})
+    with pytest.raises(OperationFailed) as err:
+        g.run(smoke=(False, {}), latency=(False, {}))
+    assert err.value.message == f"Failover stopped at step 'gate': The gate failed in {TARGET}: smoke (failed); latency (failed)."
+    assert g.journal()["steps"]["gate"]["last_report"]["latency"] == {}
+
+
+def test_gate_records_no_latency_report_as_empty(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    g = gate(project, tmp_path, monkeypatch, stored=None, observed={})
+    assert g.run(latency=(True, {"breaches": []}))["status"] == "completed"
+    assert g.journal()["steps"]["gate"]["outputs"]["latency"] == {}
+
+
+def test_gate_with_a_promote_without_a_data_time_compares_against_the_newest_entry(project: Path, tmp_path: Path,
+                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    g = gate(project, tmp_path, monkeypatch, stored=manifest({"docs": 100}), observed={"docs": 100})
+    j = Journal.load(g.path, env="prod", region=TARGET)
+    del j.steps["promote"]["outputs"]["data_as_of"]
+    j.save()
+    assert g.run()["status"] == "completed"
+    assert g.journal()["steps"]["gate"]["outputs"]["data"]["data_as_of"] is None
+
+
+def test_gate_override_is_what_it_dials_and_an_unverifiable_alb_is_dialled_without_tls_checks(
+        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    targets: list[Any] = []
+
+    def smoke(target: Any, **kw: Any) -> tuple[bool, dict[str, Any]]:
+        targets.append(target)
+        return True, SMOKE_OK
+
+    for outputs, override, want in (
+        ({"endpoint_url": ENDPOINT}, "http://127.0.0.1:8", ("http://127.0.0.1:8", True, None)),
+        ({"endpoint_url": "https://chroma.example.com", "alb_dns_name": "a.elb.amazonaws.com", "endpoint_tls_verifiable": False},
+         None, ("https://a.elb.amazonaws.com", False, None)),
+    ):
+        g = gate(project, tmp_path / str(len(targets)), monkeypatch, stored=None, observed={})
+        j = Journal.load(g.path, env="prod", region=TARGET)
+        j.steps["apply"]["outputs"]["outputs"] = outputs
+        j.save()
+        res = run_failover("prod", TARGET, output=Output(json=True), root=project, journal_dir=g.journal_dir, factory=NoAws(),
+                           ports=Ports(read_token=lambda *a: None, smoke=smoke, latency=lambda *a, **k: (True, LAT_OK)),
+                           settings=Settings(endpoint_override=override), resume=True, yes=True)
+        assert res["status"] == "completed"
+        t = targets[-1]
+        assert (t.url, t.verify_tls, t.server_name) == want
+        assert g.journal()["steps"]["gate"]["outputs"]["endpoint"] == want[0]

@@ -95,3 +95,95 @@ def test_load_keeps_known_steps_and_fills_missing_ones(tmp_path: Path) -> None:
     assert j.done("preflight") and j.step("fence") == {"status": "pending", "attempts": 0}
     assert (j.source, j.run_id, j.status, j.inputs, j.primary_region) == ("backup", "r1", "failed", {}, "us-east-1")
     assert j.created_at == "c" and j.next_step() == "fence"
+
+
+def test_a_failed_and_a_finished_step_record_when_and_how_long_to_the_millisecond(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    j = new(tmp_path)
+    before = datetime.now(UTC).replace(microsecond=0)
+    j.begin("fence")
+    j.fail("fence", "boom", 2.12345)
+    rec = j.step("fence")
+    assert rec["seconds"] == 2.123 and before <= datetime.fromisoformat(rec["finished_at"]) <= datetime.now(UTC)
+    j.begin("fence")
+    j.finish("fence", {"outcome": "fenced"}, 0.98765)
+    rec = j.step("fence")
+    assert rec["seconds"] == 0.988 and before <= datetime.fromisoformat(rec["finished_at"]) <= datetime.now(UTC)
+    assert rec["outputs"] == {"outcome": "fenced"}
+
+
+def test_load_keeps_when_the_journal_was_last_written(tmp_path: Path) -> None:
+    j = new(tmp_path)
+    j.save()
+    data = json.loads(j.path.read_text())
+    data["updated_at"] = "2026-01-01T00:00:00+00:00"  # what `--resume` shows as "completed earlier (...)"
+    j.path.write_text(json.dumps(data))
+    assert Journal.load(j.path, env="prod", region="us-west-2").updated_at == "2026-01-01T00:00:00+00:00"
+
+
+def test_scrub_drops_sensitive_outputs_and_secret_named_strings_at_any_depth() -> None:
+    from chromactl.failover.journal import REDACTED, scrub
+
+    out = {"type": "string", "sensitive": True, "value": "s3cr3t"}
+    assert scrub(out) == {"type": "string", "sensitive": True, "value": REDACTED}
+    assert scrub({"sensitive": False, "value": "shown"}) == {"sensitive": False, "value": "shown"}
+    assert scrub({"sensitive": True, "type": "string"}) == {"sensitive": True, "type": "string"}  # nothing to drop
+    nested = {"outputs": [{"api_token": "t0k"}, {"token_secret_arn": "arn:aws:secretsmanager:x"}, ["plain"]],
+              "password": ["a", "b"], "tokens": [{"sensitive": True, "value": "x"}]}
+    assert scrub(nested) == {"outputs": [{"api_token": REDACTED}, {"token_secret_arn": "arn:aws:secretsmanager:x"}, ["plain"]],
+                             "password": [REDACTED, REDACTED], "tokens": [{"sensitive": True, "value": REDACTED}]}
+    assert scrub("a-token-looking-string") == "a-token-looking-string"  # no name, no guess
+    assert scrub(["x"]) == ["x"]
+
+
+def test_begin_counts_attempts_from_a_record_without_any_and_stamps_the_start(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    j = new(tmp_path)
+    j.steps["fence"].pop("attempts", None)
+    j.begin("fence")
+    assert j.step("fence")["attempts"] == 1
+    assert datetime.fromisoformat(j.step("fence")["started_at"]) <= datetime.now(UTC)
+
+
+def test_save_writes_a_temp_file_beside_the_journal_and_renames_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Atomic only within one file system: the temp file is in the journal's own folder (os.replace)."""
+    import os
+
+    j = new(tmp_path)
+    moves: list[tuple[str, str]] = []
+    real = os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (moves.append((str(src), str(dst))), real(src, dst))[1])
+    j.save()
+    ((src, dst),) = moves
+    assert Path(src).parent == j.path.parent and Path(src).name.startswith(f".{j.path.name}.") and dst == str(j.path)
+
+
+def test_a_save_that_fails_leaves_no_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    j = new(tmp_path)
+    j.save()
+
+    def broken(fd: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", broken)
+    with pytest.raises(OSError, match="disk full"):
+        j.save()
+    assert sorted(p.name for p in j.path.parent.iterdir()) == [j.path.name]
+
+
+def test_outputs_that_are_not_json_are_stored_as_text_in_the_file_and_the_mirror(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    j = new(tmp_path)
+    mirrored: list[bytes] = []
+    j.mirror = mirrored.append
+    when = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    j.begin("promote")
+    j.finish("promote", {"data_as_of": when}, 1.0)
+    j.save()
+    assert json.loads(j.path.read_text())["steps"]["promote"]["outputs"]["data_as_of"] == str(when)
+    assert json.loads(mirrored[-1])["steps"]["promote"]["outputs"]["data_as_of"] == str(when)

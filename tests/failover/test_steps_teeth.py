@@ -16,6 +16,7 @@ from chromactl.failover import aws as A
 from chromactl.failover import core
 from chromactl.failover import manifest as M
 from chromactl.failover.core import Settings, run_failover
+from chromactl.failover.journal import Journal
 from chromactl.failover.ports import Ports
 from chromactl.output import Output
 
@@ -50,6 +51,7 @@ class World:
         self.calls: dict[str, Any] = {}
         self.journal_dir = root / "journals"
         c: dict[str, Any] = self.calls
+        self.factory = factory = NoAws()
         state = primary_state()
         monkeypatch.setattr(A, "check_credentials", lambda env, target, f: c.setdefault("creds", (env.name, target)) and
                             {"account": "123456789012"})
@@ -64,17 +66,29 @@ class World:
         monkeypatch.setattr(M, "snapshot", lambda target: {})
         monkeypatch.setattr(M, "record_manifest", lambda *a: {"recorded_at": "2026-11-30T12:30:00+00:00"})
 
+        def handed_on(env: Any, f: Any, journal: Any = None, clock: Any = None) -> None:
+            """The steps hand the run's own env, factory, journal and clock to the AWS calls."""
+            assert env is None or env.name == "prod", env
+            assert f is factory, f
+            assert journal is None or (isinstance(journal, Journal) and journal.env == "prod"), journal
+            assert clock is None or isinstance(clock, A.Clock), clock
+
         def fence(env: Any, f: Any, outputs: dict[str, Any]) -> dict[str, Any]:
+            handed_on(env, f)
             c["fence"] = outputs
             return {"outcome": fenced, "reason": "silence", "manual": "aws ecs update-service ... --desired-count 0"}
 
         def promote_replica(target: str, f: Any, rep: dict[str, Any], journal: Any, clock: Any, **kw: Any) -> dict[str, Any]:
+            handed_on(None, f, journal, clock)
+            assert journal is not None and clock is not None
             c["promote_replica"] = (target, rep, kw)
             return {"file_system_id": REPLICA_FS, "root_directory": kw["root"], "rpo_seconds": rpo_s,
                     "data_as_of": "2026-11-30T12:00:00+00:00"}
 
         def promote_backup(env: Any, target: str, f: Any, rp: dict[str, Any], outputs: dict[str, Any], account: str | None,
                            journal: Any, clock: Any, **kw: Any) -> dict[str, Any]:
+            handed_on(env, f, journal, clock)
+            assert env is not None and journal is not None and clock is not None
             c["promote_backup"] = (target, rp, outputs.get("dr_kms_key_arn"), account, kw)
             return {"file_system_id": RESTORED_FS, "root_directory": "/aws-backup-restore_x/chroma", "rpo_seconds": 10800.0,
                     "data_as_of": rp["recovery_point_created"]}
@@ -101,7 +115,7 @@ class World:
         kw.setdefault("yes", True)
         kw.setdefault("confirm_env", "prod")  # the protected env's name: --yes alone is not enough (lifecycle/guard.py)
         return run_failover("prod", TARGET, output=output or Output(json=True), root=self.root, journal_dir=self.journal_dir,
-                            factory=NoAws(), ports=self.ports(), settings=Settings(endpoint_override=ENDPOINT, promote_timeout_s=11,
+                            factory=self.factory, ports=self.ports(), settings=Settings(endpoint_override=ENDPOINT, promote_timeout_s=11,
                                                                                   restore_timeout_s=22, poll_interval_s=3,
                                                                                   wait_timeout_s=33), **kw)
 
@@ -162,6 +176,13 @@ def test_rpo_at_the_target_is_not_warned(root: Path, monkeypatch: pytest.MonkeyP
     out = Warnings()
     w.run(out)
     assert not any("RPO" in m for m in out.warnings)
+
+
+def test_rpo_a_second_over_the_target_is_warned(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = World(root, monkeypatch, rpo_s=15 * 60 + 1)
+    out = Warnings()
+    w.run(out)
+    assert "RPO 901 s is above the env's target of 15 min." in out.warnings
 
 
 def test_backup_failover_restores_the_recovery_point(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:

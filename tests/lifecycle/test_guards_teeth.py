@@ -195,3 +195,27 @@ def test_without_auto_approve_a_yes_is_needed(tmp_path: Path) -> None:
         check_apply(e, REGION, summary(create=1), Answers(yes=False), auto_approve=False)
     assert err.value.message == f"Not applied: prod/{REGION} needs a yes to apply and none was given."
     assert "--yes" in (err.value.hint or "")
+
+
+def test_the_prompt_lists_twenty_addresses_whole_and_counts_the_rest(tmp_path: Path) -> None:
+    e = env(tmp_path)
+    for n, tail in ((20, []), (21, ["  ... and 1 more"])):
+        out = Answers(typed="prod")
+        check_apply(e, REGION, summary(delete=n), out, auto_approve=True)
+        lines = [f"  - module.stack.aws_efs_file_system.delete{i}" for i in range(min(n, 20))] + tail
+        assert out.asked == [("name", f"[bold red]prod is a protected env and this plan deletes or replaces {n} resource(s) "
+                                      f"in {REGION}:[/]\n" + "\n".join(lines))]
+    out = Answers(typed="prod")
+    check_apply(e, REGION, summary(), out, auto_approve=True, destroy=True)
+    assert out.asked == [("name", f"[bold red]prod is a protected env and this plan destroys the stack in {REGION}:[/]\n")]
+
+
+def test_the_sidecar_records_when_in_utc_to_the_second(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    e = env(tmp_path)
+    before = datetime.now(UTC).replace(microsecond=0)
+    car = P.read_sidecar(saved_plan(tmp_path, e), e, REGION, KEY, "s3")
+    created = datetime.fromisoformat(car.created)
+    assert created.utcoffset() == timedelta(0) and car.created.endswith("+00:00") and created.microsecond == 0
+    assert before <= created <= datetime.now(UTC)

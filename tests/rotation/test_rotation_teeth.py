@@ -295,3 +295,122 @@ def test_rotate_polls_every_five_seconds_by_default_and_never_spins() -> None:
     assert res.seconds == pytest.approx(5.05) and res.to_dict()["seconds"] == 5.0
     assert res.to_dict() == {"secret": ARN, "version_id": VERSION, "previous_version_id": OLD, "seconds": 5.0,
                              "abandoned_version_id": None}
+
+
+# --- abandon_pending and the calls' failures -------------------------------------------------------------------
+
+
+def test_abandon_pending_drops_only_a_pending_version_that_is_not_current() -> None:
+    from chromactl.rotation.token import abandon_pending
+
+    sm, stub = sm_client()
+    with stub:  # nothing pending, or pending on the current version (a first rotation half done): no call
+        assert abandon_pending(sm, ARN, {OLD: ["AWSCURRENT"]}) is None
+        assert abandon_pending(sm, ARN, {OLD: ["AWSCURRENT", "AWSPENDING"]}) is None
+    stub.add_response("update_secret_version_stage", {"ARN": ARN},
+                      {"SecretId": ARN, "VersionStage": "AWSPENDING", "RemoveFromVersionId": VERSION})
+    with stub:
+        assert abandon_pending(sm, ARN, {OLD: ["AWSCURRENT"], VERSION: ["AWSPENDING"]}) == VERSION
+    stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(("code", "message"), [
+    ("AccessDeniedException", f"AWS refused abandoning the pending version for {ARN} (AccessDeniedException)."),
+    ("ResourceNotFoundException", f"Secret {ARN} was not found while abandoning the pending version."),
+    ("InternalServiceError", f"AWS call failed while abandoning the pending version for {ARN}: "),
+])
+def test_abandon_pending_names_what_it_was_doing_when_aws_refuses(code: str, message: str) -> None:
+    from chromactl.errors import ChromactlError
+    from chromactl.rotation.token import abandon_pending
+
+    sm, stub = sm_client()
+    stub.add_client_error("update_secret_version_stage", code, "no", expected_params={
+        "SecretId": ARN, "VersionStage": "AWSPENDING", "RemoveFromVersionId": VERSION})
+    with stub, pytest.raises(ChromactlError) as err:
+        abandon_pending(sm, ARN, {OLD: ["AWSCURRENT"], VERSION: ["AWSPENDING"]})
+    assert err.value.message.startswith(message)
+
+
+def test_rotate_names_the_start_when_rotate_secret_is_refused() -> None:
+    sm, stub = sm_client()
+    stub.add_response("describe_secret", describe({OLD: ["AWSCURRENT"]}), {"SecretId": ARN})
+    stub.add_client_error("rotate_secret", "AccessDeniedException", "no", expected_params={"SecretId": ARN, "ClientRequestToken": ANY})
+    with stub, pytest.raises(OperationFailed) as err:
+        wait(sm, FakeTime())
+    assert err.value.message == f"AWS refused starting a rotation for {ARN} (AccessDeniedException)."
+
+
+def test_rotate_uses_the_described_arn_and_its_own_version_when_aws_names_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uuid
+
+    import chromactl.rotation.token as tok
+
+    mine = uuid.UUID(VERSION)
+    monkeypatch.setattr(tok.uuid, "uuid4", lambda: mine)
+    sm, stub = sm_client()
+    name = "chromactl-dev/alb-token"
+    stub.add_response("describe_secret", describe({OLD: ["AWSCURRENT"]}), {"SecretId": name})  # asked by name ...
+    stub.add_response("rotate_secret", {"ARN": ARN}, {"SecretId": ARN, "ClientRequestToken": VERSION})  # ... then by its ARN
+    stub.add_response("describe_secret", describe({OLD: ["AWSPREVIOUS"], VERSION: ["AWSCURRENT"]}), {"SecretId": ARN})
+    t = FakeTime()
+    factory = ClientFactory(overrides={("secretsmanager", REGION): sm})
+    with stub:
+        res = start_rotation_and_wait(name, REGION, factory=factory, timeout=60, sleep=t.sleep, clock=t.clock)
+    stub.assert_no_pending_responses()
+    assert res.secret == ARN and res.version_id == VERSION and res.previous_version_id == OLD and res.seconds == 0.0
+
+
+def test_rotate_waits_while_the_new_version_is_not_visible_yet_and_polls_at_its_interval() -> None:
+    """Right after RotateSecret the new version may not be listed yet (no stages): that is not an
+    abandoned rotation (that is pending seen, then gone)."""
+    sm, stub = sm_client()
+    expect_start(stub, {OLD: ["AWSCURRENT"]})
+    for stages in ({OLD: ["AWSCURRENT"]}, {OLD: ["AWSCURRENT"], VERSION: ["AWSPENDING"]},
+                   {OLD: ["AWSPREVIOUS"], VERSION: ["AWSCURRENT"]}):
+        stub.add_response("describe_secret", describe(stages), {"SecretId": ARN})
+    t = FakeTime()
+    factory = ClientFactory(overrides={("secretsmanager", REGION): sm})
+    progress: list[str] = []
+    with stub:
+        res = start_rotation_and_wait(ARN, REGION, factory=factory, poll_interval=2.0, timeout=60, sleep=t.sleep, clock=t.clock,
+                                      on_progress=progress.append)
+    assert res.version_id == VERSION and t.sleeps == [2.0, 2.0]
+    assert progress.count("new version is pending; the rotation function is setting and testing it") == 1
+
+
+def test_rotate_timeout_names_a_version_without_stages() -> None:
+    sm, stub = sm_client()
+    expect_start(stub, {OLD: ["AWSCURRENT"]})
+    for _ in range(3):
+        stub.add_response("describe_secret", describe({OLD: ["AWSCURRENT"]}), {"SecretId": ARN})
+    with stub, pytest.raises(OperationFailed) as err:
+        wait(sm, FakeTime(), timeout=10)
+    assert err.value.message == f"The rotation of {ARN} did not finish within 10 s (version {VERSION}: no stage)."
+
+
+@pytest.mark.parametrize("when", ["starting a rotation", "waiting for the rotation"])
+def test_a_refused_describe_names_what_it_was_doing(when: str) -> None:
+    sm, stub = sm_client()
+    if when == "waiting for the rotation":
+        expect_start(stub, {OLD: ["AWSCURRENT"]})
+    stub.add_client_error("describe_secret", "AccessDeniedException", "no", expected_params={"SecretId": ARN})
+    with stub, pytest.raises(OperationFailed) as err:
+        wait(sm, FakeTime())
+    assert err.value.message == f"AWS refused {when} for {ARN} (AccessDeniedException)."
+
+
+def test_rotate_without_a_factory_builds_one_for_the_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    import chromactl.rotation.token as tok
+
+    sm, stub = sm_client()
+    stub.add_response("describe_secret", describe({OLD: ["AWSCURRENT"]}, enabled=False), {"SecretId": ARN})
+    profiles: list[str | None] = []
+
+    def factory_for(profile: str | None) -> ClientFactory:
+        profiles.append(profile)
+        return ClientFactory(overrides={("secretsmanager", REGION): sm})
+
+    monkeypatch.setattr(tok, "_factory", factory_for)
+    with stub, pytest.raises(OperationFailed, match="has no rotation configured"):
+        start_rotation_and_wait(ARN, REGION, "ops", sleep=FakeTime().sleep, clock=FakeTime().clock)
+    assert profiles == ["ops"]

@@ -8,7 +8,8 @@ tools/. mutmut runs there: a coverage pass (its stats run) maps each function to
 call it, then every mutant of the scoped functions runs only those tests, in forked workers.
 
 Prints the score per module and the survivors (with their diffs) and writes
-build/mutate/report.json and build/mutate/survivors.txt. Exit 0 unless mutmut itself failed.
+build/mutate/report.json and build/mutate/survivors.txt. Exit 1 when a survivor has no reason in
+tools/mutate/equivalent.toml (or a reason no longer matches a survivor); otherwise mutmut's exit code.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reasons
 from scope import SCOPE, TESTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,31 +149,56 @@ def main(argv: list[str] | None = None) -> int:
             wall = float(json.loads(previous.read_text()).get("wall_seconds", 0.0))
     report: dict[str, object] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "wall_seconds": round(wall, 1),
                                  "load_average": os.getloadavg(), "modules": {}}
+    surv_of = {m: [name for name, s in statuses.items() if s not in KILLED and s != "not checked"] for m, statuses in res.items()}
+    diffs = {name: diff(name, m) for m in res for name in surv_of[m]}
+    verdict = reasons.classify(diffs, modules, reasons.load())
     survivors: list[str] = []
-    total_k = total_n = 0
-    print(f"\n{'module':34} {'mutants':>7} {'killed':>7} {'survived':>8} {'no tests':>8} {'unrun':>6} {'score':>6}")
+    total_k = total_n = total_e = 0
+    # score: killed / mutants run. excl. equiv.: killed / (mutants run - equivalent survivors), the usual mutation
+    # score (an equivalent mutant cannot be killed; each has its reason in tools/mutate/equivalent.toml).
+    print(f"\n{'module':34} {'mutants':>7} {'killed':>7} {'survived':>8} {'no tests':>8} {'equiv.':>6} {'unexpl.':>7} {'unrun':>5}"
+          f" {'score':>6} {'excl. equiv.':>12}")
     for m, statuses in res.items():
         unrun = sum(1 for s in statuses.values() if s == "not checked")
         n = len(statuses) - unrun
         k = sum(1 for s in statuses.values() if s in KILLED)
-        surv = [name for name, s in statuses.items() if s not in KILLED and s != "not checked"]
+        surv = surv_of[m]
         no_tests = sum(1 for s in statuses.values() if s == "no tests")
-        total_k, total_n = total_k + k, total_n + n
+        equiv = sum(1 for x in surv if x in verdict.explained)
+        total_k, total_n, total_e = total_k + k, total_n + n, total_e + equiv
         score = 100.0 * k / n if n else float("nan")
-        print(f"{m:34} {n:7} {k:7} {len(surv) - no_tests:8} {no_tests:8} {unrun:6} {score:5.1f}%")
+        excl = 100.0 * k / (n - equiv) if n - equiv else float("nan")
+        print(f"{m:34} {n:7} {k:7} {len(surv) - no_tests:8} {no_tests:8} {equiv:6} {len(surv) - equiv:7} {unrun:5}"
+              f" {score:5.1f}% {excl:11.1f}%")
         report["modules"][m] = {"mutants": n, "killed": k, "not_run": unrun, "survivors": {x: statuses[x] for x in surv},  # type: ignore[index]
-                                "score": round(score, 1)}
+                                "equivalent": equiv, "score": round(score, 1), "score_excluding_equivalent": round(excl, 1)}
         survivors += surv
     score = 100.0 * total_k / total_n if total_n else float("nan")
-    print(f"{'all':34} {total_n:7} {total_k:7} {total_n - total_k:8} {'':8} {'':6} {score:5.1f}%")
+    excl = 100.0 * total_k / (total_n - total_e) if total_n - total_e else float("nan")
+    print(f"{'all':34} {total_n:7} {total_k:7} {total_n - total_k:8} {'':8} {total_e:6} {total_n - total_k - total_e:7} {'':5}"
+          f" {score:5.1f}% {excl:11.1f}%")
     print(f"wall time {wall / 60:.1f} min, load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
     report["score"] = round(score, 1)
-    (STAGE / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    report["score_excluding_equivalent"] = round(excl, 1)
     with (STAGE / "survivors.txt").open("w", encoding="utf-8") as fh:
         for m, statuses in res.items():
             for name in report["modules"][m]["survivors"]:  # type: ignore[index]
-                fh.write(f"### {name}: {statuses[name]}\n{diff(name, m)}\n\n")
-    print(f"{len(survivors)} survivor(s), with diffs: {STAGE.relative_to(ROOT) / 'survivors.txt'}; report: {STAGE.relative_to(ROOT) / 'report.json'}")
+                why = verdict.explained[name].why if name in verdict.explained else "UNEXPLAINED (no reason in tools/mutate/equivalent.toml)"
+                fh.write(f"### {name}: {statuses[name]}\n# {why}\n{diffs[name]}\n\n")
+    report["unexplained"] = sorted(verdict.unexplained)
+    report["stale_reasons"] = sorted(verdict.stale)
+    (STAGE / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"{len(survivors)} survivor(s): {len(verdict.explained)} equivalent (reason in tools/mutate/equivalent.toml), "
+          f"{len(verdict.unexplained)} unexplained; with diffs: {STAGE.relative_to(ROOT) / 'survivors.txt'}; "
+          f"report: {STAGE.relative_to(ROOT) / 'report.json'}")
+    for name, shape in sorted(verdict.unexplained.items()):
+        print(f"  unexplained: {name}: {shape}")
+    for name, r in sorted(verdict.stale.items()):
+        print(f"  stale reason (the mutant was killed, is gone or its line changed): {name}: {r.shape}")
+    if rc == 0 and (verdict.unexplained or verdict.stale):
+        print("every survivor needs a test that kills it or a reason in tools/mutate/equivalent.toml "
+              "(then `.venv/bin/python tools/mutate/reasons.py` regenerates the table in docs/testing.md)", file=sys.stderr)
+        return 1
     return rc
 
 

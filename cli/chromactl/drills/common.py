@@ -132,6 +132,7 @@ class Cleanup:
                     if not entry["verified"]:
                         entry["detail"] = f"{entry['detail']}; but the check afterwards says it is still there"
             except Exception as exc:  # noqa: BLE001 - every undo is attempted, failures are reported
+                entry["ok"] = False  # the undo or its check afterwards raised (ok was already set when only the check did)
                 entry["detail"] = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
             entry["seconds"] = round(time.monotonic() - started, 2)
             if not entry["ok"] and item.manual:
