@@ -135,20 +135,20 @@ class Tty(io.StringIO):
 
 
 def test_the_prompt_names_the_env_and_the_drill(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sys.stdin", Tty(""))
+    """The drill's guard is the one don't-ask policy (lifecycle/guard.py): on a protected env the name is
+    needed (typed, or --confirm-env), --yes alone never; the prompt names the env and the drill."""
     env: Any = SimpleNamespace(protected=True, name="prod")
     out = Confirm(True)
-    C.guard_protected(env, "az-loss", out, allow_protected=True, yes=False)
-    assert out.asked == [("[bold red]prod is a protected env; the az-loss drill disrupts it on purpose.[/]", "prod")]
-    out = Confirm(False)
-    with pytest.raises(UsageError, match="not confirmed"):
-        C.guard_protected(env, "az-loss", out, allow_protected=True, yes=False)
-    out = Confirm(False)
-    C.guard_protected(env, "az-loss", out, allow_protected=True, yes=True)  # --yes: nothing asked
+    C.guard_protected(env, "az-loss", out, yes=True, confirm_env=None)  # --yes: the name is still asked for
+    ((prompt, expected),) = out.asked
+    assert expected == "prod" and "prod is a protected env" in prompt and "az-loss drill disrupts the env on purpose" in prompt
+    out = Confirm(True)
+    C.guard_protected(env, "az-loss", out, yes=False, confirm_env="prod")  # the name given: nothing asked
     assert out.asked == []
-    monkeypatch.setattr("sys.stdin", None)
-    with pytest.raises(UsageError, match="no terminal"):
-        C.guard_protected(env, "az-loss", out, allow_protected=True, yes=False)
+    with pytest.raises(UsageError, match="the env's name was not given"):  # no terminal to ask, no name
+        C.guard_protected(env, "az-loss", Confirm(False), yes=True, confirm_env=None)
+    with pytest.raises(UsageError, match="does not match the env name"):
+        C.guard_protected(env, "az-loss", Confirm(True), yes=True, confirm_env="staging")
 
 
 # --- the cleanup ledger ----------------------------------------------------------------------------------------

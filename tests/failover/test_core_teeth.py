@@ -87,16 +87,15 @@ class Asked(Output):
 
 
 def test_the_protected_env_prompt_names_env_and_region(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The failover's guard is the one don't-ask policy (lifecycle/guard.py): a protected env's name is
+    needed (typed, or --confirm-env), --yes alone never; the prompt names the env and the target region."""
     env = validate("prod", TARGET, None, None, root)
-    monkeypatch.setattr("sys.stdin", Tty(""))
     out = Asked(True)
-    core._confirm_protected(env, TARGET, False, out)
-    assert out.asked == [(f"Fail over protected env 'prod' to {TARGET}? This promotes its data and rebuilds the stack there.", "prod")]
-    with pytest.raises(UsageError, match="not confirmed"):
-        core._confirm_protected(env, TARGET, False, Asked(False))
-    quiet = Asked(False)
-    core._confirm_protected(env, TARGET, True, quiet)  # --yes: nothing asked
+    core._confirm_protected(env, TARGET, True, None, out)  # --yes: the name is still asked for
+    ((prompt, expected),) = out.asked
+    assert expected == "prod" and "prod is a protected env" in prompt and f"rebuilds the stack in {TARGET}" in prompt
+    quiet = Asked(True)
+    core._confirm_protected(env, TARGET, False, "prod", quiet)  # the name given: nothing asked
     assert quiet.asked == []
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    with pytest.raises(UsageError, match="no terminal"):
-        core._confirm_protected(env, TARGET, False, Asked(True))
+    with pytest.raises(UsageError, match="the env's name was not given"):  # no terminal to ask, no name
+        core._confirm_protected(env, TARGET, True, None, Asked(False))
