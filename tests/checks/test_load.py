@@ -326,3 +326,17 @@ def _hnsw_of(col: dict) -> dict:  # type: ignore[type-arg]
 def test_bad_hnsw_option_is_a_usage_error(bad: str, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--hnsw"):
         load_mod.parse_hnsw([bad])
+
+
+@pytest.mark.parametrize(("pairs", "why"), [
+    (["batch_size=1"], "at least 2"),  # Chroma's rust/types/src/hnsw_configuration.rs: range(min = 2)
+    (["sync_threshold=1"], "at least 2"),
+    (["resize_factor=0.5"], "at least 1"),
+    (["batch_size=2000"], "over sync_threshold 1000 (Chroma default)"),  # chromadb/api/configuration.py
+    (["batch_size=5000", "sync_threshold=4000"], "batch_size <= sync_threshold"),
+])
+def test_hnsw_values_chroma_refuses_are_refused_before_anything_is_sent(pairs: list[str], why: str) -> None:
+    """Chroma's limits, checked at parse time (exit 2) instead of a 4xx after the file was read."""
+    with pytest.raises(UsageError, match=why.replace("(", r"\(").replace(")", r"\)")):
+        load_mod.parse_hnsw(pairs)
+    assert load_mod.parse_hnsw(["batch_size=5000", "sync_threshold=50000"]) == {"batch_size": 5000, "sync_threshold": 50000}

@@ -382,6 +382,11 @@ def describe_counts(report: LoadReport) -> str:
 # is created; Chroma keeps them for its life.
 HNSW_OPTIONS: dict[str, type] = {"ef_construction": int, "max_neighbors": int, "ef_search": int, "num_threads": int,
                                  "batch_size": int, "sync_threshold": int, "resize_factor": float}
+# Chroma's own limits (rust/types/src/hnsw_configuration.rs, chroma-core/chroma: `#[validate(range(min = 2))]` on
+# batch_size and sync_threshold; chromadb 1.5.9's chromadb/api/configuration.py, HNSWConfigurationInternal:
+# every other option >= 1, and batch_size <= sync_threshold) and its default sync_threshold (1000, the same files).
+HNSW_MINIMUM: dict[str, float] = {"batch_size": 2, "sync_threshold": 2, "resize_factor": 1.0}
+HNSW_CHROMA_SYNC_THRESHOLD = 1000
 DEFAULT_HNSW: dict[str, Any] = {}
 
 
@@ -400,9 +405,13 @@ def parse_hnsw(pairs: list[str] | None) -> dict[str, Any] | None:
             value = HNSW_OPTIONS[key](raw.strip())
         except ValueError:
             raise UsageError(f"--hnsw {pair!r}: {key} takes a {HNSW_OPTIONS[key].__name__}.", "e.g. --hnsw ef_construction=64.") from None
-        if value <= 0:
-            raise UsageError(f"--hnsw {pair!r}: {key} must be positive.", "e.g. --hnsw ef_construction=64.")
+        if value < HNSW_MINIMUM.get(key, 1):
+            raise UsageError(f"--hnsw {pair!r}: {key} must be at least {HNSW_MINIMUM.get(key, 1)}.", "e.g. --hnsw ef_construction=64.")
         out[key] = value
+    if out.get("batch_size", 0) > out.get("sync_threshold", HNSW_CHROMA_SYNC_THRESHOLD):
+        raise UsageError(f"--hnsw: batch_size {out['batch_size']} is over sync_threshold {out.get('sync_threshold', HNSW_CHROMA_SYNC_THRESHOLD)}"
+                         f"{'' if 'sync_threshold' in out else ' (Chroma default)'}; Chroma requires batch_size <= sync_threshold.",
+                         "Raise --hnsw sync_threshold too, e.g. --hnsw batch_size=5000 --hnsw sync_threshold=50000.")
     return out
 
 
