@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -150,8 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     from chromactl import sizing
 
     points = parse_points(args.points) if args.points else (QUICK_POINTS if args.quick else DEFAULT_POINTS)
-    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, {os.cpu_count()} cores, "
-          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}, chromadb {_chroma_version()}")
+    from chromactl import benchinfo
+
+    print(benchinfo.header(f"chromadb {_chroma_version()}"))
     print(f"# rule: {sizing.describe_rule()}")
     print(f"{'dims':>5} {'vectors':>8} {'batch':>5} {'load s':>6} | {'empty':>6} {'live':>7} {'peak':>7} {'steady':>7} MiB | "
           f"{'rule steady':>11} {'err':>6} | {'rule load':>9} {'err':>6} | restart: heartbeat s, 1st query s, max heartbeat during it s")

@@ -175,10 +175,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="direct terraform plan to compare with: the same flags chromactl uses (the budget), plain human output, or both")
     ap.add_argument("--json", action="store_true", help="print the numbers as JSON")
     args = ap.parse_args(argv)
-    import platform
+    sys.path.insert(0, str(REPO / "cli"))
+    from chromactl import benchinfo
 
-    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, {os.cpu_count()} cores, load average "
-          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+    print(benchinfo.header(), flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="chromactl-bench-"))
     try:
         result: dict[str, object] = {"help": bench_help(args.help_runs, tmp, with_plain=True)}
