@@ -303,6 +303,7 @@ def test_load_creates_the_collection_with_hnsw_build_options(chroma_server, tmp_
     np.save(npy, data)
     _drop(chroma_server, "hnsw-opts")
     _drop(chroma_server, "hnsw-default")
+    _drop(chroma_server, "hnsw-merged")
     res = run_cli("--json", "load", "--endpoint", chroma_server.url, "--collection", "hnsw-opts", "--file", str(npy),
                   "--hnsw", "ef_construction=48", "--hnsw", "batch_size=250", "--hnsw", "sync_threshold=3000")
     assert res.returncode == 0, res.stderr
@@ -312,8 +313,16 @@ def test_load_creates_the_collection_with_hnsw_build_options(chroma_server, tmp_
         got = _hnsw_of(c.get_collection("hnsw-opts"))
         default = _hnsw_of(c.get_collection("hnsw-default"))
     assert (got["ef_construction"], got["batch_size"], got["sync_threshold"]) == (48, 250, 3000)
-    for key, value in load_mod.DEFAULT_HNSW.items():
-        assert default[key] == value
+    res = run_cli("--json", "load", "--endpoint", chroma_server.url, "--collection", "hnsw-merged", "--file", str(npy),
+                  "--hnsw", "sync_threshold=3000")
+    assert res.returncode == 0, res.stderr
+    with ChromaClient(chroma_server.url) as c:
+        merged = _hnsw_of(c.get_collection("hnsw-merged"))
+    assert (merged["ef_construction"], merged["sync_threshold"]) == (64, 3000)  # --hnsw overrides a key, keeps the rest
+    _drop(chroma_server, "hnsw-merged")
+    # chromactl's measured default (docs/checks.md, "The numbers" 4), not Chroma's 100
+    assert default["ef_construction"] == load_mod.DEFAULT_HNSW["ef_construction"] == 64
+    assert default["max_neighbors"] == load_mod.CHROMA_HNSW_DEFAULTS["max_neighbors"]
     _drop(chroma_server, "hnsw-opts")
     _drop(chroma_server, "hnsw-default")
 
