@@ -97,7 +97,7 @@ bench: tools
 	$(VENV)/bin/python scripts/bench_all.py
 
 # Measured RSS of a real Chroma server at three sizes and two dims beside the capacity rule (issue 21);
-# ~15 minutes on a busy 2-core machine. Not part of make test or make bench.
+# 25-50 minutes on a busy 2-core machine (2026-12-02: 384 x 60,000 alone took 14 min to load). Not part of make test or make bench.
 bench-capacity: $(VENV)/.installed
 	PYTHONPATH=. $(VENV)/bin/python scripts/bench_capacity.py
 

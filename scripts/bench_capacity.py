@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -37,6 +35,9 @@ sys.path.insert(0, str(ROOT))  # tests.fixtures (the server helper)
 DEFAULT_POINTS = {384: (20_000, 50_000, 100_000), 1536: (10_000, 20_000, 40_000)}
 QUICK_POINTS = {384: (5_000, 20_000), 1536: (5_000, 10_000)}
 TOLERANCE = 0.15
+# per request: one add of ~4,000 x 384 took over 120 s at load average ~20 (2026-12-02), which ended a run;
+# the RSS figures do not depend on how long a batch takes
+ADD_TIMEOUT_S = 900.0
 MIB = 1024 * 1024
 
 
@@ -55,7 +56,7 @@ def _query(client: Any, col_id: str, data: Any, n: int) -> None:
         client.query(col_id, data[(i * 97) % len(data) : (i * 97) % len(data) + 1], n_results=10)
 
 
-def measure_point(base: Path, dims: int, vectors: int, *, seed: int = 5) -> dict[str, Any]:
+def measure_point(base: Path, dims: int, vectors: int, *, seed: int = 5, hnsw: dict[str, Any] | None = None) -> dict[str, Any]:
     import numpy as np
     from chromactl.checks.load import auto_batch_size
     from chromactl.checks.target import Target
@@ -66,10 +67,10 @@ def measure_point(base: Path, dims: int, vectors: int, *, seed: int = 5) -> dict
     data = rng.standard_normal((vectors, dims)).astype("float32")
     server = start_chroma(base)
     try:
-        target = Target(server.url, None, timeout_s=120.0)
+        target = Target(server.url, None, timeout_s=ADD_TIMEOUT_S)
         with target.client() as c:
             empty = proc_status(server.proc.pid)["VmRSS"]
-            col = c.create_collection("capacity")
+            col = c.create_collection("capacity", hnsw=hnsw)
             size = min(auto_batch_size(dims), c.max_batch_size())
             t0 = time.perf_counter()
             for lo in range(0, vectors, size):
@@ -86,7 +87,7 @@ def measure_point(base: Path, dims: int, vectors: int, *, seed: int = 5) -> dict
     server = start_chroma(base)
     start_s = time.perf_counter() - t0  # process start to the first answered heartbeat
     try:
-        target = Target(server.url, None, timeout_s=120.0)
+        target = Target(server.url, None, timeout_s=ADD_TIMEOUT_S)
         with target.client() as c:
             col = c.get_collection("capacity")
             # the index is read from disk on the first query: meanwhile, does the heartbeat (the ALB's
@@ -144,15 +145,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller points (a couple of minutes)")
     ap.add_argument("--points", nargs="*", help="DIMS:N1,N2,... (default 384:20000,50000,100000 1536:10000,20000,40000)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON too")
+    ap.add_argument("--hnsw", choices=("chroma", "chromactl"), default="chroma",
+                    help="HNSW build options of the loaded collection: Chroma's defaults (any client) or `chromactl load`'s (DEFAULT_HNSW)")
     ap.add_argument("--rejudge", metavar="FILE", help="no new measurement: the measured points of an earlier run's --json output, "
                     "judged against the rule as it is now (the table says so)")
     args = ap.parse_args(argv)
     from chromactl import sizing
+    from chromactl.checks.load import DEFAULT_HNSW
 
+    hnsw = dict(DEFAULT_HNSW) if args.hnsw == "chromactl" else None
     points = parse_points(args.points) if args.points else (QUICK_POINTS if args.quick else DEFAULT_POINTS)
-    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, {os.cpu_count()} cores, "
-          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}, chromadb {_chroma_version()}")
+    from chromactl import benchinfo
+
+    print(benchinfo.header(f"chromadb {_chroma_version()}"))
     print(f"# rule: {sizing.describe_rule()}")
+    print(f"# collection HNSW options: {json.dumps(hnsw) if hnsw else 'Chroma defaults'}")
     print(f"{'dims':>5} {'vectors':>8} {'batch':>5} {'load s':>6} | {'empty':>6} {'live':>7} {'peak':>7} {'steady':>7} MiB | "
           f"{'rule steady':>11} {'err':>6} | {'rule load':>9} {'err':>6} | restart: heartbeat s, 1st query s, max heartbeat during it s")
     results = []
@@ -164,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for dims, sizes in ([] if args.rejudge else points.items()):
             for n in sizes:
-                results.append(judge(measure_point(tmp / f"d{dims}-n{n}", dims, n)))
+                results.append(judge(measure_point(tmp / f"d{dims}-n{n}", dims, n, hnsw=hnsw)))
                 shutil.rmtree(tmp / f"d{dims}-n{n}", ignore_errors=True)
                 _row(results[-1])
         if args.rejudge:

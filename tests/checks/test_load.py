@@ -303,6 +303,7 @@ def test_load_creates_the_collection_with_hnsw_build_options(chroma_server, tmp_
     np.save(npy, data)
     _drop(chroma_server, "hnsw-opts")
     _drop(chroma_server, "hnsw-default")
+    _drop(chroma_server, "hnsw-merged")
     res = run_cli("--json", "load", "--endpoint", chroma_server.url, "--collection", "hnsw-opts", "--file", str(npy),
                   "--hnsw", "ef_construction=48", "--hnsw", "batch_size=250", "--hnsw", "sync_threshold=3000")
     assert res.returncode == 0, res.stderr
@@ -312,8 +313,16 @@ def test_load_creates_the_collection_with_hnsw_build_options(chroma_server, tmp_
         got = _hnsw_of(c.get_collection("hnsw-opts"))
         default = _hnsw_of(c.get_collection("hnsw-default"))
     assert (got["ef_construction"], got["batch_size"], got["sync_threshold"]) == (48, 250, 3000)
-    for key, value in load_mod.DEFAULT_HNSW.items():
-        assert default[key] == value
+    res = run_cli("--json", "load", "--endpoint", chroma_server.url, "--collection", "hnsw-merged", "--file", str(npy),
+                  "--hnsw", "sync_threshold=3000")
+    assert res.returncode == 0, res.stderr
+    with ChromaClient(chroma_server.url) as c:
+        merged = _hnsw_of(c.get_collection("hnsw-merged"))
+    assert (merged["ef_construction"], merged["sync_threshold"]) == (64, 3000)  # --hnsw overrides a key, keeps the rest
+    _drop(chroma_server, "hnsw-merged")
+    # chromactl's measured default (docs/checks.md, "The numbers" 4), not Chroma's 100
+    assert default["ef_construction"] == load_mod.DEFAULT_HNSW["ef_construction"] == 64
+    assert default["max_neighbors"] == load_mod.CHROMA_HNSW_DEFAULTS["max_neighbors"]
     _drop(chroma_server, "hnsw-opts")
     _drop(chroma_server, "hnsw-default")
 
@@ -326,3 +335,17 @@ def _hnsw_of(col: dict) -> dict:  # type: ignore[type-arg]
 def test_bad_hnsw_option_is_a_usage_error(bad: str, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--hnsw"):
         load_mod.parse_hnsw([bad])
+
+
+@pytest.mark.parametrize(("pairs", "why"), [
+    (["batch_size=1"], "at least 2"),  # Chroma's rust/types/src/hnsw_configuration.rs: range(min = 2)
+    (["sync_threshold=1"], "at least 2"),
+    (["resize_factor=0.5"], "at least 1"),
+    (["batch_size=2000"], "over sync_threshold 1000 (Chroma default)"),  # chromadb/api/configuration.py
+    (["batch_size=5000", "sync_threshold=4000"], "batch_size <= sync_threshold"),
+])
+def test_hnsw_values_chroma_refuses_are_refused_before_anything_is_sent(pairs: list[str], why: str) -> None:
+    """Chroma's limits, checked at parse time (exit 2) instead of a 4xx after the file was read."""
+    with pytest.raises(UsageError, match=why.replace("(", r"\(").replace(")", r"\)")):
+        load_mod.parse_hnsw(pairs)
+    assert load_mod.parse_hnsw(["batch_size=5000", "sync_threshold=50000"]) == {"batch_size": 5000, "sync_threshold": 50000}

@@ -43,7 +43,8 @@ def test_plan_overhead_is_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("CHROMACTL_ROOT", str(tmp_path))  # bench_plan points it at its copy; restored after
     # Issue 21: interleaved pairs, the median of the per-pair ratios (not the fastest of a few noisy runs,
     # which passed or failed by chance). 7 pairs keep make test's bench phase short; `make bench` runs
-    # 2 trials of 15 pairs and prints how far they move.
+    # 2 trials of 15 pairs and prints how far they move (docs/checks.md, "The numbers" 5). The pairs run at
+    # raised CPU priority when allowed (both sides inherit it): ~10 s a plan at load average 10-15, not ~70 s.
     r = bench.bench_plan(7, tmp_path, which=("same",))
     print(f"\nchromactl plan median {r['chromactl_plan_median_s']:.2f} s, terraform plan median {r['terraform_plan_same_median_s']:.2f} s "
           f"({r['runs']} pairs), overhead: median of pair ratios {r['overhead'] * 100:+.1f} % (IQR "

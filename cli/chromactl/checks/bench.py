@@ -7,8 +7,10 @@ alternate and medians are taken), never a single absolute time as a claim.
 1. overhead: p50 that `run_closed` reports vs a bare http.client loop sending
    the identical query bodies to the same URL.
 2. tail truth: open loop vs closed loop through a proxy that stalls all traffic.
-3. ingestion: `run_load` vs one vector per request and vs the best rate a plain
-   chromadb-client batch loop reaches.
+3. ingestion: `run_load` vs one vector per request and vs the official chromadb
+   client's plain loop at a fixed batch size (same HNSW options).
+4. HNSW build options: load rate per option set / Chroma's defaults, and the recall
+   each keeps.
 """
 
 from __future__ import annotations
@@ -233,6 +235,9 @@ def measure_ingest(target: Target, workdir: Path, *, rows: int = 50_000, dims: i
                    plain_batches: tuple[int, ...] = (5000,), singles: int = 200, seed: int = 7) -> dict[str, Any]:
     """chromactl load (its defaults) vs the official client's plain loop at FIXED batch sizes vs one vector per request.
 
+    The plain loop creates its collection with the HNSW build options `load` uses (DEFAULT_HNSW), so the
+    ratio is about the client; what the options gain is measure_hnsw's figure.
+
     Issue 21: no "best" batch size chosen from noisy pilots (it flipped between 500 and 5,000 run to run),
     no max against max. Each round loads the same `rows` x `dims` set once with chromactl and once with the
     plain loop at each fixed batch size, in an order that rotates per round; the figure is the median over
@@ -240,6 +245,8 @@ def measure_ingest(target: Target, workdir: Path, *, rows: int = 50_000, dims: i
     One vector per request: `singles` adds into a fresh collection, once per round, interleaved too.
     """
     import dataclasses
+
+    from chromactl.checks.load import DEFAULT_HNSW
 
     target = dataclasses.replace(target, timeout_s=max(target.timeout_s, 120.0))  # a batch on a busy host
     data, npy, tag = _dataset(workdir, rows, dims, seed)
@@ -256,14 +263,14 @@ def measure_ingest(target: Target, workdir: Path, *, rows: int = 50_000, dims: i
                 elif side == "one":
                     rate = _one_per_request_rate(target, data, name, singles)
                 else:
-                    rate = _plain_batch_rate(target.url, data, int(side[5:]), name)
+                    rate = _plain_batch_rate(target.url, data, int(side[5:]), name, hnsw=DEFAULT_HNSW)
                 rates[side].append(rate)
     finally:
         npy.unlink(missing_ok=True)
     pair_ratios = {b: [lr / pr for lr, pr in zip(rates["load"], rates[f"plain{b}"], strict=True)] for b in plain_batches}
     one_ratios = [lr / o for lr, o in zip(rates["load"], rates["one"], strict=True)]
     return {
-        "rows": rows, "dims": dims, "pairs": pairs, "plain_batches": list(plain_batches), "singles": singles,
+        "rows": rows, "dims": dims, "pairs": pairs, "plain_batches": list(plain_batches), "singles": singles, "hnsw": dict(DEFAULT_HNSW),
         "load_vectors_per_s": rates["load"], "plain_vectors_per_s": {b: rates[f"plain{b}"] for b in plain_batches},
         "one_per_request_vectors_per_s": rates["one"],
         "load_batch_size": rep.batch_size if rep else None, "load_workers": rep.workers if rep else None,
@@ -300,31 +307,37 @@ def planted_recall(target: Target, collection: str, data: Any, *, id_prefix: str
 
 
 def measure_hnsw(target: Target, workdir: Path, variants: dict[str, dict[str, Any]], *, rows: int = 50_000, dims: int = 384,
-                 rounds: int = 3, seed: int = 7) -> dict[str, Any]:
+                 rounds: int = 3, seed: int = 7, probes: int = 100, base: str | None = None) -> dict[str, Any]:
     """chromactl load into collections created with each set of HNSW build options (`variants`, name ->
-    options; {} is Chroma's defaults), in rotating order per round; per variant the median over rounds of
-    its rate / the rate of the {} variant in the same round, and its recall (planted_recall) once."""
+    `--hnsw` options, on top of chromactl's DEFAULT_HNSW as `load` applies them), in rotating order per round;
+    per variant the median over rounds of its rate / the rate of the `base` variant (default: the first) in
+    the same round, and its recall (planted_recall) in every round (a multi-threaded build differs from run
+    to run), reported as the median over rounds."""
     import dataclasses
 
     target = dataclasses.replace(target, timeout_s=max(target.timeout_s, 120.0))
     data, npy, tag = _dataset(workdir, rows, dims, seed)
     names = list(variants)
-    base = next((n for n in names if not variants[n]), names[0])
+    base = base or names[0]
     rates: dict[str, list[float]] = {n: [] for n in names}
-    recall: dict[str, dict[str, Any]] = {}
+    recalls: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
     try:
         for r in range(rounds):
             for name in names[r % len(names):] + names[: r % len(names)]:
                 col = f"bench-hnsw-{name}-{tag}-{r}"
-                keep = r == 0
-                rate, _ = _load_rate(target, npy, col, workdir, hnsw=variants[name], keep=keep)
+                rate, _ = _load_rate(target, npy, col, workdir, hnsw=variants[name], keep=True)
                 rates[name].append(rate)
-                if keep:
-                    recall[name] = planted_recall(target, col, data, id_prefix=f"{npy.stem}-")
+                try:
+                    recalls[name].append(planted_recall(target, col, data, id_prefix=f"{npy.stem}-", probes=probes, seed=3 + r))
+                finally:
                     with target.client() as c:
                         c.delete_collection(col)
     finally:
         npy.unlink(missing_ok=True)
     ratios = {n: [a / b for a, b in zip(rates[n], rates[base], strict=True)] for n in names}
+    recall = {n: {"planted_found": int(statistics.median(x["planted_found"] for x in v)), "planted": v[0]["planted"],
+                  "recall_at_k": statistics.median(x["recall_at_k"] for x in v), "k": v[0]["k"],
+                  "planted_found_rounds": [x["planted_found"] for x in v], "recall_at_k_rounds": [x["recall_at_k"] for x in v]}
+              for n, v in recalls.items()}
     return {"rows": rows, "dims": dims, "rounds": rounds, "base": base, "variants": variants, "vectors_per_s": rates,
             "ratios": ratios, "speedup": {n: statistics.median(v) for n, v in ratios.items()}, "recall": recall}

@@ -382,7 +382,25 @@ def describe_counts(report: LoadReport) -> str:
 # is created; Chroma keeps them for its life.
 HNSW_OPTIONS: dict[str, type] = {"ef_construction": int, "max_neighbors": int, "ef_search": int, "num_threads": int,
                                  "batch_size": int, "sync_threshold": int, "resize_factor": float}
-DEFAULT_HNSW: dict[str, Any] = {}
+# Chroma's own limits (rust/types/src/hnsw_configuration.rs, chroma-core/chroma: `#[validate(range(min = 2))]` on
+# batch_size and sync_threshold; chromadb 1.5.9's chromadb/api/configuration.py, HNSWConfigurationInternal:
+# every other option >= 1, and batch_size <= sync_threshold) and its default sync_threshold (1000, the same files).
+HNSW_MINIMUM: dict[str, float] = {"batch_size": 2, "sync_threshold": 2, "resize_factor": 1.0}
+# Chroma's defaults (the same Rust file, default_construction_ef() etc.; chromadb's populate_create_hnsw_defaults)
+CHROMA_HNSW_DEFAULTS: dict[str, Any] = {"ef_construction": 100, "max_neighbors": 16, "ef_search": 100, "batch_size": 100,
+                                        "sync_threshold": 1000, "resize_factor": 1.2}
+HNSW_CHROMA_SYNC_THRESHOLD = CHROMA_HNSW_DEFAULTS["sync_threshold"]
+# chromactl's defaults for a collection `load` creates, chosen from the measurement (docs/checks.md, "The numbers"
+# item 4; docs/bench/hnsw-2026-12-02.txt): ef_construction 64 loaded 1.50x faster than Chroma's 100 (median of 3
+# rotating rounds at 50,000 x 384; 2.41x in an earlier 2-round run) with recall@10 0.557 against 0.572 and planted
+# neighbours 70/100 against 72/100, inside the bound (recall@10 within 0.05 of Chroma's). batch_size 5000 +
+# sync_threshold 50000 was 1.67x in one run and 0.69x in the next, so it is not a default. `--hnsw` overrides a key.
+DEFAULT_HNSW: dict[str, Any] = {"ef_construction": 64}
+
+
+def hnsw_for_new_collection(hnsw: dict[str, Any] | None) -> dict[str, Any]:
+    """chromactl's defaults with the user's `--hnsw` keys on top (keys neither sets take Chroma's defaults)."""
+    return {**DEFAULT_HNSW, **(hnsw or {})}
 
 
 def parse_hnsw(pairs: list[str] | None) -> dict[str, Any] | None:
@@ -400,9 +418,13 @@ def parse_hnsw(pairs: list[str] | None) -> dict[str, Any] | None:
             value = HNSW_OPTIONS[key](raw.strip())
         except ValueError:
             raise UsageError(f"--hnsw {pair!r}: {key} takes a {HNSW_OPTIONS[key].__name__}.", "e.g. --hnsw ef_construction=64.") from None
-        if value <= 0:
-            raise UsageError(f"--hnsw {pair!r}: {key} must be positive.", "e.g. --hnsw ef_construction=64.")
+        if value < HNSW_MINIMUM.get(key, 1):
+            raise UsageError(f"--hnsw {pair!r}: {key} must be at least {HNSW_MINIMUM.get(key, 1)}.", "e.g. --hnsw ef_construction=64.")
         out[key] = value
+    if out.get("batch_size", 0) > out.get("sync_threshold", HNSW_CHROMA_SYNC_THRESHOLD):
+        raise UsageError(f"--hnsw: batch_size {out['batch_size']} is over sync_threshold {out.get('sync_threshold', HNSW_CHROMA_SYNC_THRESHOLD)}"
+                         f"{'' if 'sync_threshold' in out else ' (Chroma default)'}; Chroma requires batch_size <= sync_threshold.",
+                         "Raise --hnsw sync_threshold too, e.g. --hnsw batch_size=5000 --hnsw sync_threshold=50000.")
     return out
 
 
@@ -494,7 +516,7 @@ def run_load(
                 "Load into another collection, or fix the file.",
             )
         # Without --batch-size: ~8 MB per request up to the server's maximum. Fewer, bigger batches load
-        # faster on a single node than more, smaller ones in parallel (measured: 1 x 4000 beat 2 x 2000).
+        # faster on a single node than more, smaller ones in parallel (single-node Chroma applies writes one at a time).
         size = max(1, min(batch_size or auto_batch_size(src.dims), client.max_batch_size()))
         client.preflight()
         base64_ok = client.supports_base64()
@@ -503,7 +525,7 @@ def run_load(
         ckpt = Checkpoint.open(ckpt_path, header)  # refuses before anything is created
         if col is None:
             col = client.create_collection(collection, metadata={"chromactl": "load"}, space=space, get_or_create=True,
-                                           hnsw=DEFAULT_HNSW if hnsw is None else hnsw)
+                                           hnsw=hnsw_for_new_collection(hnsw))
             header["collection_id"] = col["id"]
             if on_info:
                 on_info(f"created collection {collection}")
