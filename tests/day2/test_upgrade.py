@@ -122,6 +122,18 @@ def test_a_failed_gate_rolls_back_to_the_previous_image_and_the_data_matches(wor
 
 
 def test_when_the_previous_version_fails_too_the_pre_upgrade_recovery_point_is_restored(world: World) -> None:
+    # an earlier restore of the env finished (another recovery point): the rollback's restore is a new run, not that record
+    from chromactl.day2.restore import STEPS as RESTORE_STEPS
+    from chromactl.failover.journal import Journal
+
+    earlier = world.root / ".chromactl" / "restore" / "prod-us-east-1.json"
+    done = Journal(path=earlier, env="prod", target_region="us-east-1", primary_region="us-east-1", source="restore",
+                   inputs={"recovery_point": RP_NEW}, step_names=RESTORE_STEPS)
+    for name in RESTORE_STEPS:
+        done.finish(name, {"file_system_id": "fs-0earlier000000000"} if name == "restore" else {}, 1.0)
+    done.status = "completed"
+    done.save()
+    before = earlier.read_text()
     world.queue_backup()
     world.queue_preflight(rp=RP_NEW)
     world.queue_restore(rp=RP_NEW)
@@ -134,6 +146,7 @@ def test_when_the_previous_version_fails_too_the_pre_upgrade_recovery_point_is_r
     assert [a["extra_vars"].get("image") for a in world.applies] == [NEW, OLD, None]
     assert world.applies[-1]["extra_vars"]["existing_file_system_id"] == NEW_FS
     assert tfvars(world)["image"] == OLD and tfvars(world)["existing_file_system_id"] == NEW_FS
+    assert earlier.read_text() == before  # the earlier restore's record is left as it was
 
 
 def test_a_failure_mid_rollback_then_resume_finishes_the_rollback_once(world: World) -> None:

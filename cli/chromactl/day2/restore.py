@@ -239,7 +239,8 @@ def dry_run_plan(d2: Any, recovery_point: str) -> dict[str, Any]:
 def run_restore(env_name: str, recovery_point: str, *, output: Output, region: str | None = None, dry_run: bool = False,
                 resume: bool = False, yes: bool = False, confirm_env: str | None = None, profile: str | None = None,
                 root: Path | None = None, outputs: dict[str, Any] | None = None, factory: Any = None, ports: Ports | None = None,
-                clock: A.Clock | None = None, settings: Settings | None = None) -> dict[str, Any]:
+                clock: A.Clock | None = None, settings: Settings | None = None, run_key: str | None = None) -> dict[str, Any]:
+    """`run_key` names a restore started by another verb (the upgrade's rollback): its own journal, never a user's restore's."""
     from chromactl.day2.context import aws_env, open_env
     from chromactl.day2.steps import journal_file, open_journal, run_steps
 
@@ -248,7 +249,7 @@ def run_restore(env_name: str, recovery_point: str, *, output: Output, region: s
     d2 = open_env(env_name, "restore", region=region, output=output, profile=profile, outputs=outputs, factory=factory, root=root)
     if dry_run:
         return dry_run_plan(d2, recovery_point)
-    path = journal_file(root or project_root(), "restore", d2.env.name, d2.region)
+    path = journal_file(root or project_root(), "restore", d2.env.name, d2.region, run_key)
     journal = open_journal(path, verb="restore", env=d2.env.name, region=d2.region, steps=STEPS, resume=resume,
                            inputs={"recovery_point": recovery_point}, output=output)
     if journal.status != "completed":

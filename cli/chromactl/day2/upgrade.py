@@ -166,9 +166,12 @@ class UpgradeRun:
         from chromactl.day2.restore import run_restore
 
         started = time.monotonic()
+        # A restore of this upgrade run's own (journal keyed by the run id): resumed only when this rollback is,
+        # never an earlier, finished restore of the env returned as if it had just run.
         restored = run_restore(self.d2.env.name, rp, output=self.d2.output, region=self.d2.region, resume=True, yes=True,
                                confirm_env=self.d2.env.name, profile=self.d2.profile, root=self.root, outputs=self.d2.outputs,
-                               factory=self.d2.factory, ports=self.ports, clock=self.clock, settings=self.settings)
+                               factory=self.d2.factory, ports=self.ports, clock=self.clock, settings=self.settings,
+                               run_key=f"upgrade-{self.journal.run_id}")
         return {"needed": True, "image": pre["previous_image"], "restored": True, "recovery_point_arn": rp,
                 "restore_seconds": round(time.monotonic() - started, 1), "file_system_id": restored.get("file_system_id"),
                 "remove_old_file_system": restored.get("remove_old_file_system"),
