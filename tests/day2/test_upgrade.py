@@ -28,6 +28,7 @@ NEW = "chromadb/chroma:1.6.0@sha256:" + "ab" * 32
 def world(tf_project: Path, aws_env: Any, chroma: Any) -> Any:
     w = World(tf_project, aws_env.url, chroma)
     w.manifest(SEED)
+    w.registry.manifests |= {("chromadb/chroma", ref.split("@")[1]) for ref in (OLD, NEW)}  # Docker Hub holds both images
     try:
         yield w
     finally:
@@ -67,6 +68,8 @@ def test_downgrade_and_bad_images_are_refused_with_nothing_changed(world: World)
         ("chromadb/chroma:1.5.8@sha256:" + "cd" * 32, "Refusing Chroma 1.5.8 on env 'prod': its data was opened by Chroma 1.5.9"),
         ("nginx:1.27.0@sha256:" + "cd" * 32, "'nginx' is not a Chroma image"),
         ("chromadb/chroma:1.6.0", "is not pinned by tag and digest"),
+        # a digest Docker Hub does not hold: ECS would stop the old task before the new one fails to pull
+        ("chromadb/chroma:1.6.0@sha256:" + "ee" * 32, "does not exist: registry-1.docker.io answers 404 for the manifest chromadb/chroma@"),
     ):
         with pytest.raises(UsageError) as exc:
             world.upgrade(image, confirm_env="prod")

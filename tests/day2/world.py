@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.stub import ANY
+from chromactl.day2.image_check import DOCKER_HUB
 from chromactl.day2.restore import run_restore
 from chromactl.day2.upgrade import UpgradeSettings, run_upgrade
 from chromactl.errors import OperationFailed
@@ -17,6 +18,7 @@ from chromactl.failover.core import Settings
 from chromactl.output import Output
 
 from tests.day2.conftest import ACCOUNT, PRIMARY, ROLE, resources, state_of
+from tests.day2.fake_registry import FakeRegistry
 from tests.failover.conftest import TOKEN
 
 NEW_FS = "fs-0aaaabbbbccccdddd"
@@ -53,6 +55,7 @@ class World:
         self.factory = ClientFactory(overrides={(svc, PRIMARY): c for svc, c in clients.items()})
         self.applies: list[dict[str, Any]] = []
         self.calls: dict[str, int] = {}
+        self.registry = FakeRegistry(set())  # Docker Hub as the upgrade's image check sees it; tests add the manifests it holds
 
     def manifest(self, counts: dict[str, int], hours_ago: float = 5) -> None:
         entry = {"recorded_at": (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat(timespec="seconds"), "region": PRIMARY,
@@ -166,7 +169,7 @@ class World:
     def upgrade_settings(self) -> UpgradeSettings:
         return UpgradeSettings(poll_interval_s=0.0, restore_timeout_s=5, wait_timeout_s=10, latency_queries=20, latency_concurrency=2,
                                smoke_vectors=20, latency_seed_vectors=50, endpoint_override=self.chroma.url, backup_timeout_s=5,
-                               backup_poll_s=0.0)
+                               backup_poll_s=0.0, registry_endpoints={DOCKER_HUB: self.registry.url})
 
     def settings(self) -> Settings:
         return Settings(poll_interval_s=0.0, restore_timeout_s=5, wait_timeout_s=10, latency_queries=20, latency_concurrency=2,
@@ -182,6 +185,7 @@ class World:
         return load_env("prod", self.root)
 
     def close(self) -> None:
+        self.registry.close()
         for s in self.stubs.values():
             s.deactivate()
 

@@ -222,6 +222,9 @@ def register_upgrade(app: typer.Typer) -> None:
         region: str | None = REGION_OPT,
         dry_run: bool = typer.Option(False, "--dry-run", help="Print every step, its calls and the modelled downtime; change nothing."),
         resume: bool = RESUME_OPT,
+        skip_image_check: bool = typer.Option(False, "--skip-image-check",
+                                              help="Do not ask the registry (or ECR) whether the image exists: only when it cannot be reached "
+                                                   "and you checked the image yourself (docs/upgrade.md)."),
         yes: bool = YES_OPT,
         confirm_env: str | None = CONFIRM_ENV_OPT,
         json_out: bool = JSON_OPT,
@@ -232,5 +235,5 @@ def register_upgrade(app: typer.Typer) -> None:
         actx = app_context(ctx, json_out)
         with actx.output.keepalive(f"upgrade {env}"):
             res = run_upgrade(env, image, output=actx.output, region=region, dry_run=dry_run, resume=resume, yes=yes,
-                              confirm_env=confirm_env, profile=actx.profile)
+                              confirm_env=confirm_env, profile=actx.profile, skip_image_check=skip_image_check)
         actx.output.result(res, _render_upgrade(res))

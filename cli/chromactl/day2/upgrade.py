@@ -1,8 +1,9 @@
 """`chromactl upgrade --env E --image IMAGE@DIGEST`: change the Chroma image safely.
 
 Steps (journaled like the failover; `--resume` continues, a done step is never redone):
-  preflight  the image is a Chroma release pinned by tag and digest; its version is not lower than the
-             highest that has opened the env's data (day2.version) - refused before anything changes;
+  preflight  the image is a Chroma release pinned by tag and digest, and its manifest exists in its registry
+             (day2.image_check; --skip-image-check overrides an unreachable registry); its version is not lower
+             than the highest that has opened the env's data (day2.version) - refused before anything changes;
   backup     an on-demand recovery point (day2.backup), waited on: the way back if the data migrates;
   apply      the new image (envs/<env>/chromactl.auto.tfvars.json, then Terraform);
   wait       stable and healthy;
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,9 @@ _CHANGES = [("replace", "aws_ecs_task_definition", "module.stack.module.ecs.aws_
 class UpgradeSettings(Settings):
     backup_timeout_s: float = 3600.0
     backup_poll_s: float = 15.0
+    image_check_timeout_s: float = 10.0
+    # registry host -> base URL to ask instead (a local mirror, a test's fake registry); empty: the host itself
+    registry_endpoints: dict[str, str] = field(default_factory=dict)
 
 
 def current_image(d2: Any) -> str | None:
@@ -63,8 +67,10 @@ def configured_image(env: Any) -> str | None:
     return m.group(1) if m else None
 
 
-def preflight(d2: Any, image: str) -> dict[str, Any]:
+def preflight(d2: Any, image: str, settings: UpgradeSettings, *, skip_image_check: bool = False) -> dict[str, Any]:
     """Everything that can refuse the upgrade; changes nothing."""
+    from chromactl.day2.image_check import check_image
+
     target = V.parse_image(image)
     running_image = current_image(d2)
     previous = configured_image(d2.env)
@@ -80,7 +86,14 @@ def preflight(d2: Any, image: str) -> dict[str, Any]:
     if running and (not floor.get("highest") or V.version_key(running) > V.version_key(str(floor["highest"]))):
         floor = {**floor, "highest": running, "history": [*floor.get("history", []), {"chroma_version": running, "recorded_at": "now (running)"}]}
     V.refuse_downgrade(d2.env, target.version, floor)
-    return {"image": target.reference, "version": target.version, "previous_image": previous, "running_image": running_image,
+    if skip_image_check:
+        d2.output.warn(f"not checking that {target.reference} exists (--skip-image-check): a missing image fails only after "
+                       "ECS has stopped the old task.")
+        found: dict[str, Any] = {"skipped": True}
+    else:
+        found = check_image(target, factory=d2.factory, region=d2.region, timeout_s=settings.image_check_timeout_s,
+                            endpoints=settings.registry_endpoints)
+    return {"image": target.reference, "image_check": found, "version": target.version, "previous_image": previous, "running_image": running_image,
             "previous_version": running,
             "highest_recorded": record.get("highest"), "same": previous == target.reference}
 
@@ -94,12 +107,14 @@ class UpgradeRun:
     clock: A.Clock
     image: str
     root: Path
+    checked: dict[str, Any] | None = None  # the preflight as run before the confirmation
+    skip_image_check: bool = False
 
     def out(self, step: str) -> dict[str, Any]:
         return dict(self.journal.outputs(step))
 
     def preflight(self) -> dict[str, Any]:
-        return preflight(self.d2, self.image)
+        return self.checked or preflight(self.d2, self.image, self.settings, skip_image_check=self.skip_image_check)
 
     def backup(self) -> dict[str, Any]:
         from chromactl.day2.backup import backup_target, take_backup
@@ -178,6 +193,15 @@ class UpgradeRun:
                 "why": "the previous version could not serve the data the new one had migrated"}
 
 
+def _image_check_call(target: V.ChromaImage) -> str:
+    from chromactl.day2.image_check import ECR_HOST, split_reference
+
+    host, name = split_reference(target.repo)
+    if ECR_HOST.match(host):
+        return f"ecr:DescribeImages {name} imageDigest=sha256:{target.digest} (the image exists)"
+    return f"HEAD https://{host}/v2/{name}/manifests/sha256:{target.digest} (the image exists; anonymous token if challenged)"
+
+
 def dry_run_plan(d2: Any, image: str) -> dict[str, Any]:
     from chromactl.day2 import upgrade_model as M
 
@@ -187,6 +211,7 @@ def dry_run_plan(d2: Any, image: str) -> dict[str, Any]:
     down = M.downtime(*size).to_dict() if size else None
     steps = [
         {"step": "preflight", "calls": [f"s3:GetObject (the state; the version record {V.s3_key(d2.env)})",
+                                        _image_check_call(target),
                                         "refuse a version lower than the highest that opened the data"]},
         {"step": "backup", "calls": [f"backup:StartBackupJob (vault {d2.outputs.get('backup_vault_name', '<vault>')}) in {r}",
                                      f"backup:DescribeBackupJob in {r}, polled until COMPLETED (bounded)",
@@ -209,7 +234,7 @@ def dry_run_plan(d2: Any, image: str) -> dict[str, Any]:
 def run_upgrade(env_name: str, image: str, *, output: Output, region: str | None = None, dry_run: bool = False, resume: bool = False,
                 yes: bool = False, confirm_env: str | None = None, profile: str | None = None, root: Path | None = None,
                 outputs: dict[str, Any] | None = None, factory: Any = None, ports: Ports | None = None, clock: A.Clock | None = None,
-                settings: UpgradeSettings | None = None) -> dict[str, Any]:
+                settings: UpgradeSettings | None = None, skip_image_check: bool = False) -> dict[str, Any]:
     from chromactl.day2.context import aws_env, confirm_changes, open_env
     from chromactl.day2.steps import journal_file, open_journal, run_steps
 
@@ -224,15 +249,18 @@ def run_upgrade(env_name: str, image: str, *, output: Output, region: str | None
     path = journal_file(the_root, "upgrade", d2.env.name, d2.region)
     journal = open_journal(path, verb="upgrade", env=d2.env.name, region=d2.region, steps=STEPS, resume=resume,
                            inputs={"image": image}, output=output)
+    the_settings = settings or UpgradeSettings()
     if journal.status != "completed":
+        checked = None
         if journal.next_step() == "preflight":
-            checked = preflight(d2, image)  # a downgrade is refused here: no journal, no backup, nothing applied
+            # a downgrade or a missing image is refused here: no journal, no backup, nothing applied
+            checked = preflight(d2, image, the_settings, skip_image_check=skip_image_check)
             if checked["same"]:
                 return {"env": d2.env.name, "region": d2.region, "status": "unchanged", "image": image,
                         "note": f"{d2.env.name} already runs {image}"}
         confirm_changes(d2, _CHANGES, yes=yes, confirm_env=confirm_env)
-        run = UpgradeRun(d2=d2, journal=journal, ports=ports or Ports(), settings=settings or UpgradeSettings(), clock=clock or A.Clock(),
-                         image=image, root=the_root)
+        run = UpgradeRun(d2=d2, journal=journal, ports=ports or Ports(), settings=the_settings, clock=clock or A.Clock(),
+                         image=image, root=the_root, checked=checked, skip_image_check=skip_image_check)
         run_steps(journal, {name: getattr(run, name) for name in STEPS}, output, verb="upgrade")
     res = summary(journal, d2)
     rb = res["rollback"]
