@@ -14,7 +14,7 @@ from chromactl.day2 import version as V
 from chromactl.errors import OperationFailed, UsageError
 
 from tests.day2.conftest import resources, state_of
-from tests.day2.world import NEW_FS, RP_NEW, World
+from tests.day2.world import NEW_FS, OLDER_TD, RP_NEW, World
 from tests.failover.conftest import SEED
 from tests.fixtures.filled import TEST_ACCOUNT
 
@@ -90,10 +90,10 @@ def test_protected_env_without_the_typed_name_changes_nothing(world: World, monk
     assert not world.applies and tfvars(world) == {}
 
 
-@pytest.mark.parametrize("step", ["backup", "apply", "wait", "gate"])
+@pytest.mark.parametrize("step", ["backup", "apply", "gate"])  # a failed wait rolls back: test_a_failed_wait_rolls_back
 def test_a_failure_at_each_step_then_resume_completes_without_redoing(world: World, step: str) -> None:
     world.queue_backup(fail_first_describe=step == "backup")
-    faults = {"apply": {"apply": {1}}, "wait": {"wait": {1}}, "gate": {"token": {1}}}.get(step, {})
+    faults = {"apply": {"apply": {1}}, "gate": {"token": {1}}}.get(step, {})
     ports = world.ports(real_apply=False, faults=faults)
     with pytest.raises(OperationFailed) as exc:
         world.upgrade(NEW, confirm_env="prod", ports=ports)
@@ -163,3 +163,21 @@ def test_a_failure_mid_rollback_then_resume_finishes_the_rollback_once(world: Wo
     world.assert_stubs_used()
     assert [a["extra_vars"]["image"] for a in world.applies] == [NEW, OLD]  # the rollback's apply was not redone
     assert world.calls["wait"] == 3 and tfvars(world) == {"image": OLD}
+
+
+@pytest.mark.parametrize("how", ["the wait gives up", "the circuit breaker rolled back"])
+def test_a_failed_wait_rolls_back_like_a_failed_gate(world: World, how: str) -> None:
+    """With min 0 % / max 100 % the old task is gone once the new one fails: a wait that fails, or one that ends stable
+    on the older revision (what ECS shows after the circuit breaker's rollback), goes to the rollback, and the
+    new version is never recorded."""
+    world.queue_backup()
+    ports = world.ports(real_apply=False, **({"faults": {"wait": {1}}} if how == "the wait gives up" else {"rolled_back": {1}}))
+    with pytest.raises(OperationFailed) as exc:
+        world.upgrade(NEW, confirm_env="prod", ports=ports)
+    world.assert_stubs_used()
+    msg = exc.value.message
+    assert msg.startswith(f"The upgrade of prod to {NEW} failed its gate (stable and healthy (")
+    expected = "injected failure in wait (call 1)" if how == "the wait gives up" else f"the service is stable on {OLDER_TD}, not on the new"
+    assert expected in msg and f"rolled back to {OLD}; the data was not migrated" in msg
+    assert [a["extra_vars"]["image"] for a in world.applies] == [NEW, OLD] and world.calls["wait"] == 2
+    assert V.read_record(world.env(), world.factory)["highest"] is None  # the gate never passed on the new version

@@ -25,6 +25,7 @@ NEW_FS = "fs-0aaaabbbbccccdddd"
 KMS = f"arn:aws:kms:{PRIMARY}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
 RP = f"arn:aws:backup:{PRIMARY}:{ACCOUNT}:recovery-point:rp-3h"
 RP_NEW = f"arn:aws:backup:{PRIMARY}:{ACCOUNT}:recovery-point:rp-pre-upgrade"
+OLDER_TD = f"arn:aws:ecs:{PRIMARY}:{ACCOUNT}:task-definition/chromactl-prod:6"  # the revision before the upgrade's
 JOB_STARTED = datetime(2026, 12, 2, 1, 0, 1, 250000, tzinfo=UTC)
 
 
@@ -94,10 +95,12 @@ class World:
                                                 "CreatedResourceArn": f"arn:aws:elasticfilesystem:{PRIMARY}:{ACCOUNT}:file-system/{NEW_FS}"},
                        {"RestoreJobId": "job-r1"})
 
-    def queue_wait(self) -> None:
+    def queue_wait(self, task_definition: str | None = None) -> None:
+        """A stable service; its PRIMARY deployment on the task definition in Terraform's state, or the one given."""
+        (td,) = resources(state_of(self.root), "aws_ecs_task_definition")
         svc = {"serviceName": "chromactl-prod", "status": "ACTIVE", "desiredCount": 1, "runningCount": 1, "pendingCount": 0,
                "deployments": [{"id": "ecs-svc/2", "status": "PRIMARY", "desiredCount": 1, "runningCount": 1, "pendingCount": 0,
-                                "rolloutState": "COMPLETED"}]}
+                                "rolloutState": "COMPLETED", "taskDefinition": task_definition or td["arn"]}]}
         self.stubs["ecs"].add_response("describe_services", {"services": [svc], "failures": []}, {"cluster": ANY, "services": ANY})
 
     def queue_backup(self, *, fail_first_describe: bool = False) -> None:
@@ -121,9 +124,11 @@ class World:
         outs = {k: v.get("value") for k, v in state_of(self.root)["outputs"].items()}
         return {**outs, "target_group_arn": self.tg, "token_secret_arn": self.secret}
 
-    def ports(self, *, real_apply: bool = True, faults: dict[str, set[int]] | None = None, smoke_ok: Any = None) -> Any:
+    def ports(self, *, real_apply: bool = True, faults: dict[str, set[int]] | None = None, smoke_ok: Any = None,
+              rolled_back: set[int] | None = None) -> Any:
         """The run's ports. real_apply: Terraform for real (offline provider), else the applied state's outputs
-        (recorded). faults: port name -> which calls (1 = the first) raise. smoke_ok(applies) decides a smoke verdict."""
+        (recorded). faults: port name -> which calls (1 = the first) raise. smoke_ok(applies) decides a smoke verdict.
+        rolled_back: the waits (1 = the first) that find the service stable on an older revision (the circuit breaker's)."""
         from chromactl.failover.ports import Ports
 
         real = Ports()
@@ -146,7 +151,7 @@ class World:
 
         def wait(*a: Any, **kw: Any) -> dict[str, Any]:
             fault("wait")
-            self.queue_wait()
+            self.queue_wait(OLDER_TD if self.calls["wait"] in (rolled_back or set()) else None)
             return real.wait_stable(*a, **kw)
 
         def token(*a: Any) -> Any:

@@ -6,9 +6,10 @@ Steps (journaled like the failover; `--resume` continues, a done step is never r
              than the highest that has opened the env's data (day2.version) - refused before anything changes;
   backup     an on-demand recovery point (day2.backup), waited on: the way back if the data migrates;
   apply      the new image (envs/<env>/chromactl.auto.tfvars.json, then Terraform);
-  wait       stable and healthy;
+  wait       stable and healthy, the PRIMARY deployment on the new task definition (a wait that fails, or
+             ends on another task definition after the circuit breaker rolled back, fails the gate);
   gate       smoke, latency SLOs, the data manifest; a pass records the new version;
-  rollback   only after a failed gate: the previous image applied again, waited on and checked; if the
+  rollback   only after a failed gate (or wait): the previous image applied again, waited on and checked; if the
              previous version cannot serve the data (it was migrated), the pre-upgrade recovery point is
              restored (day2.restore) and the run says which and how long it took.
 """
@@ -134,23 +135,50 @@ class UpgradeRun:
                                           auto_approve=True, allow_protected_changes=True, profile=self.d2.profile)  # confirmed up front
         if not isinstance(outputs, dict) or not outputs.get("endpoint_url"):
             raise OperationFailed(f"The apply of {self.d2.env.name}/{self.d2.region} returned no endpoint_url output.", "Check the stack, then --resume.")
-        return {"image": image, "tfvars_file": str(written), "outputs": outputs}
+        # The revision the apply made: aws_ecs_task_definition's `arn` is the full ARN, family and revision
+        # (provider website/docs/r/ecs_task_definition.html.markdown), as ECS reports a deployment's taskDefinition.
+        arn = A.state_attr(A.read_primary_state(self.d2.env, self.d2.factory), "aws_ecs_task_definition", lambda a: a["arn"])
+        return {"image": image, "tfvars_file": str(written), "outputs": outputs, "task_definition_arn": arn}
 
     def apply(self) -> dict[str, Any]:
         return self._apply_image(self.out("preflight")["image"])
 
-    def _wait(self, outputs: dict[str, Any]) -> dict[str, Any]:
-        res = self.ports.wait_stable(self.d2.env, self.d2.region, outputs, self.d2.factory, self.settings.wait_timeout_s, self.d2.output)
-        return {k: v for k, v in (res or {}).items() if k in ("stable", "running", "desired", "healthy", "seconds")}
+    def _wait(self, applied: dict[str, Any]) -> dict[str, Any]:
+        """{"stable": True, ...} when the service is stable and healthy on the applied revision, else {"stable": False,
+        "why": ...}: a wait that gives up, a rollout the circuit breaker failed (terraform/modules/ecs/main.tf,
+        rollback = true), or a stable service whose PRIMARY deployment runs another task definition, which is
+        what a wait sees once the circuit breaker has rolled back (ECS DescribeServices deployments[].status
+        PRIMARY is the newest deployment, .taskDefinition its revision, .rolloutState COMPLETED|FAILED|IN_PROGRESS:
+        botocore/data/ecs/2014-11-13/service-2.json, Deployment)."""
+        try:
+            res = self.ports.wait_stable(self.d2.env, self.d2.region, applied["outputs"], self.d2.factory, self.settings.wait_timeout_s,
+                                         self.d2.output)
+        except OperationFailed as exc:
+            return {"stable": False, "why": exc.message.rstrip(".")}
+        kept = {k: v for k, v in (res or {}).items() if k in ("stable", "running", "desired", "healthy", "seconds")}
+        want = applied.get("task_definition_arn")
+        primary = [d.get("task_definition") for d in (res or {}).get("deployments", []) if d.get("status") == "PRIMARY"]
+        if want and primary != [want]:
+            return {**kept, "stable": False, "task_definition": primary[0] if primary else None,
+                    "why": (f"the service is stable on {primary[0] if primary else 'no PRIMARY deployment'}, not on the new {want}: "
+                            "the circuit breaker rolled the deployment back")}
+        return {**kept, "task_definition": want}
 
     def wait(self) -> dict[str, Any]:
-        return self._wait(self.out("apply")["outputs"])
+        res = self._wait(self.out("apply"))
+        if not res.get("stable"):
+            self.d2.output.warn(f"the new tasks did not become stable: {res['why']}; the gate fails and the upgrade rolls back.")
+        return res
 
     def gate(self) -> dict[str, Any]:
         from chromactl.day2.gate import run_gate
 
+        pre, waited = self.out("preflight"), self.out("wait")
+        if not waited.get("stable", True):  # nothing to check on tasks that never became stable: roll back
+            failed = [f"stable and healthy ({waited.get('why')})"]
+            self.d2.output.warn(f"the gate failed on {pre['image']}: {failed[0]}; rolling back to {pre['previous_image']}.")
+            return {"ok": False, "failed": failed, "report": {"wait": waited}}
         result = run_gate(self.d2, self.out("apply")["outputs"], self.ports, self.settings, data_as_of=None)
-        pre = self.out("preflight")
         if result.ok:
             V.record(self.d2.env, pre["version"], image=pre["image"], region=self.d2.region, factory=self.d2.factory)
         else:
@@ -168,7 +196,10 @@ class UpgradeRun:
             self.journal.checkpoint("rollback", "applied", applied)
         applied = self.journal.checkpoints("rollback")["applied"]
         if not marks.get("checked"):
-            self._wait(applied["outputs"])
+            waited = self._wait(applied)
+            if not waited.get("stable"):
+                raise OperationFailed(f"The previous image {pre['previous_image']} did not become stable either: {waited['why']}.",
+                                      "Check the service's events and logs (`chromactl status`)")
             check = run_gate(self.d2, applied["outputs"], self.ports, self.settings, data_as_of=None)
             self.journal.checkpoint("rollback", "checked", {"ok": check.ok, "failed": check.failed})
         checked = self.journal.checkpoints("rollback")["checked"]
