@@ -64,7 +64,9 @@ class World:
         self.s3.put_object(Bucket="chromactl-state-test", Key="chromactl/prod/manifest.json",
                            Body=json.dumps({"version": 1, "env": "prod", "entries": [entry]}).encode())
 
-    def queue_preflight(self, *, vault_has_it: bool = True, efs: bool = True, rp: str = RP) -> None:
+    def queue_preflight(self, *, vault_has_it: bool = True, efs: bool = True, rp: str = RP, current_fs: str | None = None) -> None:
+        """DescribeRecoveryPoint (a point of the stack's first file system) and DescribeFileSystems of the one in use."""
+        current_fs = current_fs or self.old_fs
         b = self.stubs["backup"]
         if not vault_has_it:
             b.add_client_error("describe_recovery_point", "ResourceNotFoundException", http_status_code=404,
@@ -78,9 +80,9 @@ class World:
         if not efs:
             return
         self.stubs["efs"].add_response("describe_file_systems", {"FileSystems": [{
-            "OwnerId": ACCOUNT, "CreationToken": "chromactl-prod", "FileSystemId": self.old_fs, "CreationTime": datetime.now(UTC),
+            "OwnerId": ACCOUNT, "CreationToken": "chromactl-prod", "FileSystemId": current_fs, "CreationTime": datetime.now(UTC),
             "LifeCycleState": "available", "NumberOfMountTargets": 2, "SizeInBytes": {"Value": 1024}, "PerformanceMode": "generalPurpose",
-            "Encrypted": True, "KmsKeyId": KMS, "Tags": []}]}, {"FileSystemId": self.old_fs})
+            "Encrypted": True, "KmsKeyId": KMS, "Tags": []}]}, {"FileSystemId": current_fs})
 
     def queue_restore(self, rp: str = RP) -> None:
         b = self.stubs["backup"]
@@ -181,8 +183,9 @@ class World:
                         smoke_vectors=20, latency_seed_vectors=50, endpoint_override=self.chroma.url)
 
     def go(self, **kw: Any) -> dict[str, Any]:
+        outputs = {**self.stack_outputs(), **kw.pop("outputs")} if "outputs" in kw else None  # the stack as an earlier restore left it
         return run_restore("prod", kw.pop("recovery_point", RP), output=Output(json=True), root=self.root, factory=self.factory,
-                           ports=self.ports(), settings=self.settings(), **kw)
+                           ports=self.ports(), settings=self.settings(), outputs=outputs, **kw)
 
     def env(self) -> Any:
         from chromactl.config import load_env
