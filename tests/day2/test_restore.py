@@ -91,6 +91,11 @@ def test_a_failed_gate_stops_and_resume_checks_again_without_a_second_restore(wo
         world.go(confirm_env="prod")
     assert "stopped at step 'gate'" in exc.value.message and "fewer records than the manifest: docs 120/170" in exc.value.message
     assert "old file system is untouched" in (exc.value.hint or "")
+    # the way back, printed: the existing-file-system inputs to the old file system at /chroma, then an apply
+    back = json.dumps({"existing_file_system_id": world.old_fs, "existing_root_directory": "/chroma", "existing_kms_key_arn": KMS})
+    tfvars_file = world.root / "envs" / "prod" / "chromactl.auto.tfvars.json"
+    assert f"to point the stack back, set {back} in {tfvars_file}" in (exc.value.hint or "")
+    assert "then run `chromactl apply --env prod --region us-east-1`" in (exc.value.hint or "")
     world.manifest(SEED)  # a human checked: the manifest was wrong
     res = world.go(confirm_env="prod", resume=True)
     world.assert_stubs_used()  # no second StartRestoreJob, no second preflight

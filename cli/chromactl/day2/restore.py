@@ -200,7 +200,8 @@ class RestoreRun:
         rp = self.checked or check_recovery_point(self.d2, self.recovery_point)
         source_fs, root = source_layout(self.d2, rp, self.journal.path.parent)
         return {"recovery_point": rp, "old_file_system_id": self.d2.outputs.get("file_system_id"), "kms_key_arn": current_kms_key(self.d2),
-                "source_file_system_id": source_fs, "root_directory": root}
+                "source_file_system_id": source_fs, "root_directory": root,
+                "old_root_directory": str(self.d2.outputs.get("file_system_root_directory") or A.DEFAULT_ROOT)}
 
     def restore(self) -> dict[str, Any]:
         pre = self.out("preflight")
@@ -242,12 +243,24 @@ class RestoreRun:
         if not result.ok:
             self.journal.steps["gate"]["last_report"] = result.report
             raise OperationFailed(f"The restored data failed the checks: {'; '.join(result.failed)}.",
-                                  "The old file system is untouched: point the stack back with the printed command, or restore an older "
+                                  f"The old file system is untouched: {way_back(self.d2, self.out('preflight'))}; or restore an older "
                                   "recovery point; after fixing a transient cause, --resume runs the checks again.")
         from chromactl.day2.version import record_after_check
 
         result.report["chroma_version_recorded"] = record_after_check(self.d2.env, self.d2.region, self.d2.factory, self.d2.output)
         return result.report
+
+
+def way_back(d2: Any, pre: dict[str, Any]) -> str:
+    """How to point the stack back at the file system in use before the restore: the existing-file-system inputs
+    (the failover's) set to it, then an apply. The file system left Terraform's state at the apply step, so the
+    stack attaches it as an existing one from then on."""
+    values = {"existing_file_system_id": pre.get("old_file_system_id"),
+              "existing_root_directory": pre.get("old_root_directory") or A.DEFAULT_ROOT,
+              "existing_kms_key_arn": pre.get("kms_key_arn")}
+    tfvars = d2.env.dir / "chromactl.auto.tfvars.json"
+    return (f"to point the stack back, set {json.dumps(values)} in {tfvars} (keep its other keys), "
+            f"then run `chromactl apply --env {d2.env.name} --region {d2.region}`")
 
 
 def dry_run_plan(d2: Any, recovery_point: str) -> dict[str, Any]:
