@@ -110,14 +110,16 @@ class World:
         b = self.stubs["backup"]
         b.add_response("start_backup_job", {"BackupJobId": "job-b1", "RecoveryPointArn": RP_NEW, "CreationDate": datetime.now(UTC)},
                        {"BackupVaultName": "chromactl-prod", "ResourceArn": ANY, "IamRoleArn": ROLE, "IdempotencyToken": ANY,
-                        "StartWindowMinutes": 60, "CompleteWindowMinutes": 360, "RecoveryPointTags": ANY})
+                        "StartWindowMinutes": 60, "CompleteWindowMinutes": 360, "RecoveryPointTags": ANY,
+                        "Lifecycle": {"DeleteAfterDays": 35}})  # envs/prod/terraform.tfvars backup_retention_days
         if fail_first_describe:
             b.add_client_error("describe_backup_job", "ServiceUnavailableException", "AWS Backup is unavailable", http_status_code=503,
                                expected_params={"BackupJobId": "job-b1"})
         b.add_response("describe_backup_job", {"BackupJobId": "job-b1", "State": "COMPLETED", "RecoveryPointArn": RP_NEW,
                                                "BackupSizeInBytes": 2048}, {"BackupJobId": "job-b1"})
         b.add_response("start_copy_job", {"CopyJobId": "copy-b1"}, {"RecoveryPointArn": RP_NEW, "SourceBackupVaultName": "chromactl-prod",
-                                                                     "DestinationBackupVaultArn": ANY, "IamRoleArn": ROLE, "IdempotencyToken": ANY})
+                                                                     "DestinationBackupVaultArn": ANY, "IamRoleArn": ROLE, "IdempotencyToken": ANY,
+                                                                     "Lifecycle": {"DeleteAfterDays": 35}})
         b.add_response("describe_copy_job", {"CopyJob": {"CopyJobId": "copy-b1", "State": "COMPLETED", "DestinationRecoveryPointArn": RP_NEW}},
                        {"CopyJobId": "copy-b1"})
 

@@ -16,7 +16,6 @@ Steps (journaled like the failover; `--resume` continues, a done step is never r
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,15 +56,7 @@ def configured_image(env: Any) -> str | None:
     (The task definition may name another reference for the same image: a pull-through cache's ECR path.)"""
     from chromactl.day2 import tfvars
 
-    managed = tfvars.read(env).get("image")
-    if managed:
-        return str(managed)
-    try:
-        text = (env.dir / "terraform.tfvars").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    m = re.search(r'^\s*image\s*=\s*"([^"]+)"', text, re.MULTILINE)
-    return m.group(1) if m else None
+    return tfvars.env_value(env, "image") or None
 
 
 def preflight(d2: Any, image: str, settings: UpgradeSettings, *, skip_image_check: bool = False) -> dict[str, Any]:
