@@ -82,10 +82,19 @@ def test_downgrade_and_bad_images_are_refused_with_nothing_changed(world: World)
     assert not world.applies and not journal.exists() and tfvars(world) == {} and task_image(world.root) == OLD
 
 
-def test_protected_env_without_the_typed_name_changes_nothing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
+def test_protected_env_without_the_typed_name_changes_nothing(world: World, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from chromactl.output import Output
+
+    prompts: list[str] = []
+    monkeypatch.setattr(Output, "confirm_text", lambda _self, prompt, _name: prompts.append(prompt) or False)  # no answer typed
     with pytest.raises(UsageError, match="protected env prod/us-east-1, and the env's name was not given"):
         world.upgrade(NEW, yes=True)
+    # the question says a restore may follow a failed gate, and lists what it replaces with the task definition
+    assert "the rollback restores the pre-upgrade recovery point without asking again" in " ".join(capsys.readouterr().err.split())
+    (prompt,) = prompts
+    for address in ("ecs.aws_ecs_task_definition.this", "efs.aws_efs_access_point.this", "efs.aws_efs_mount_target.this[*]"):
+        assert f"  - module.stack.module.{address}" in prompt
     world.assert_stubs_used()
     assert not world.applies and tfvars(world) == {}
 

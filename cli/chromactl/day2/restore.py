@@ -139,12 +139,16 @@ def current_kms_key(d2: Any) -> str:
     return str(kms)
 
 
+def restore_changes(d2: Any) -> list[tuple[str, str, str]]:
+    """What a restore's apply replaces or deletes: the access point and mount targets (and the replication alarm)."""
+    return [*_REPLACED, *([_ALARM] if d2.outputs.get("replica_file_system_id") else [])]
+
+
 def confirm(d2: Any, yes: bool, confirm_env: str | None) -> None:
     """Asked before anything starts: a restore replaces the access point and mount targets."""
     from chromactl.day2.context import confirm_changes
 
-    alarm = [_ALARM] if d2.outputs.get("replica_file_system_id") else []
-    confirm_changes(d2, [*_REPLACED, *alarm], yes=yes, confirm_env=confirm_env)
+    confirm_changes(d2, restore_changes(d2), yes=yes, confirm_env=confirm_env)
 
 
 def forget_old_file_system(d2: Any) -> list[str]:

@@ -280,7 +280,13 @@ def run_upgrade(env_name: str, image: str, *, output: Output, region: str | None
             if checked["same"]:
                 return {"env": d2.env.name, "region": d2.region, "status": "unchanged", "image": image,
                         "note": f"{d2.env.name} already runs {image}"}
-        confirm_changes(d2, _CHANGES, yes=yes, confirm_env=confirm_env)
+        # The rollback may restore without asking again (run_restore(yes=True)): the one question covers that too.
+        from chromactl.day2.restore import restore_changes
+
+        d2.output.warn("if the gate fails and the previous version cannot serve the data the new one migrated, the rollback restores "
+                       "the pre-upgrade recovery point without asking again: that moves the stack onto a new file system (the old one "
+                       "is kept) and replaces the EFS access point and mount targets, listed below with the task definition.")
+        confirm_changes(d2, [*_CHANGES, *restore_changes(d2)], yes=yes, confirm_env=confirm_env)
         run = UpgradeRun(d2=d2, journal=journal, ports=ports or Ports(), settings=the_settings, clock=clock or A.Clock(),
                          image=image, root=the_root, checked=checked, skip_image_check=skip_image_check)
         run_steps(journal, {name: getattr(run, name) for name in STEPS}, output, verb="upgrade")
