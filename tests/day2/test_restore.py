@@ -116,7 +116,7 @@ def test_bad_inputs_change_nothing(world: World, monkeypatch: pytest.MonkeyPatch
             world.go(recovery_point=arn, confirm_env="prod")
         assert words in exc.value.message and exc.value.exit_code == 2
     world.queue_preflight(vault_has_it=False)  # another env's recovery point: not in this env's vault
-    with pytest.raises(UsageError, match="not in env 'prod'.s vault chromactl-prod: it belongs to another env"):
+    with pytest.raises(UsageError, match="not in the vault chromactl-prod of env 'prod': it belongs to another env"):
         world.go(confirm_env="prod")
     world.queue_preflight(efs=False)  # protected, no typed name, no terminal: refused after the ARN check, before the run
     monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)

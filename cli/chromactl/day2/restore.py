@@ -64,7 +64,7 @@ def check_arn(env: EnvConfig, region: str, arn: str, account: str | None = None)
                          f"Pick one of `chromactl backup list --env {env.name}`, or fail over to {m.group(1)} instead.")
     account = account or env.account_id
     if account and m.group(2) != str(account):
-        raise UsageError(f"The recovery point belongs to account {m.group(2)}, not env {env.name!r}'s account {account}.",
+        raise UsageError(f"The recovery point belongs to account {m.group(2)}, not {account}, the account of env {env.name!r}.",
                          f"Pick one of `chromactl backup list --env {env.name}`.")
 
 
@@ -81,7 +81,7 @@ def check_recovery_point(d2: Any, arn: str) -> dict[str, Any]:
         rp = backup.describe_recovery_point(BackupVaultName=vault, RecoveryPointArn=arn)
     except bex.ClientError as exc:
         if A._code(exc) in ("ResourceNotFoundException", "InvalidParameterValueException", "AccessDeniedException"):
-            raise UsageError(f"The recovery point is not in env {d2.env.name!r}'s vault {vault}: it belongs to another env or vault.",
+            raise UsageError(f"The recovery point is not in the vault {vault} of env {d2.env.name!r}: it belongs to another env or vault.",
                              f"Pick one of `chromactl backup list --env {d2.env.name}`.") from None
         raise OperationFailed(f"Cannot read the recovery point in {d2.region}: {_desc(exc)}.", "Check backup:DescribeRecoveryPoint.") from None
     except bex.BotoCoreError as exc:
