@@ -175,3 +175,14 @@ def test_retention_falls_back_to_the_stack_variables_default() -> None:
     repo = Path(__file__).resolve().parents[2]
     assert stack_default(repo, "backup_retention_days") == "35" and stack_default(repo, "backup_copy_retention_days") == "35"
     assert stack_default(repo, "no_such_variable") is None
+
+
+def test_arns_carry_the_regions_partition(project: Path) -> None:
+    """China and GovCloud regions are other partitions (botocore's endpoint data): arn:aws-cn:..., not arn:aws:..."""
+    from chromactl.config import load_env
+
+    outputs = {**stack_outputs(), "failover_region": "cn-northwest-1"}
+    t = B.backup_target(load_env("prod", project), "cn-north-1", outputs)
+    assert t.file_system_arn == f"arn:aws-cn:elasticfilesystem:cn-north-1:{ACCOUNT}:file-system/{FS}"
+    assert str(t.copy_vault_arn).startswith("arn:aws-cn:backup:cn-northwest-1:")
+    assert B.backup_target(load_env("prod", project), PRIMARY, stack_outputs()).file_system_arn == FS_ARN

@@ -47,6 +47,7 @@ class BackupTarget:
     role_arn: str
     copy_region: str | None = None
     copy_vault: str | None = None
+    partition: str = "aws"
     delete_after_days: int | None = None  # the stack's backup plan retention (None: unknown, sent as nothing)
     copy_delete_after_days: int | None = None
 
@@ -60,7 +61,7 @@ class BackupTarget:
     def file_system_arn(self) -> str:
         # arn:${Partition}:elasticfilesystem:${Region}:${Account}:file-system/${FileSystemId}
         # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticfilesystem.html)
-        return f"arn:aws:elasticfilesystem:{self.region}:{self.account}:file-system/{self.file_system_id}"
+        return f"arn:{self.partition}:elasticfilesystem:{self.region}:{self.account}:file-system/{self.file_system_id}"
 
     @property
     def copy_vault_arn(self) -> str | None:
@@ -68,7 +69,7 @@ class BackupTarget:
         # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html)
         if not self.copy_region or not self.copy_vault:
             return None
-        return f"arn:aws:backup:{self.copy_region}:{self.account}:backup-vault:{self.copy_vault}"
+        return f"arn:{self.partition}:backup:{self.copy_region}:{self.account}:backup-vault:{self.copy_vault}"
 
 
 def backup_target(env: EnvConfig, region: str, outputs: dict[str, Any]) -> BackupTarget:
@@ -89,8 +90,18 @@ def backup_target(env: EnvConfig, region: str, outputs: dict[str, Any]) -> Backu
     copy_region = (outputs.get("failover_region") or None) if copy_vault else None
     return BackupTarget(env=env.name, region=region, account=account, file_system_id=fs, vault=str(outputs["backup_vault_name"]),
                         role_arn=str(outputs["backup_role_arn"]), copy_region=copy_region, copy_vault=copy_vault,
+                        partition=partition_of(region),
                         delete_after_days=retention_days(env, "backup_retention_days"),
                         copy_delete_after_days=retention_days(env, "backup_copy_retention_days"))
+
+
+def partition_of(region: str) -> str:
+    """aws, aws-cn, aws-us-gov, ...: the partition botocore's endpoint data (botocore/data/endpoints.json) puts the
+    region in. The stack has no partition output; it derives its own ARNs' from the region's prefix the same way
+    (terraform/stack/main.tf, local.partition)."""
+    import botocore.session
+
+    return str(botocore.session.get_session().get_partition_for_region(region) or "aws")
 
 
 def retention_days(env: EnvConfig, variable: str) -> int | None:
