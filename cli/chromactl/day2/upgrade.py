@@ -44,11 +44,16 @@ class UpgradeSettings(Settings):
 
 def current_image(d2: Any) -> str | None:
     """The image of the stack's task definition, from the env's Terraform state (local or in the state bucket)."""
-    if d2.region != d2.env.primary_region:
-        raise UsageError(f"upgrade runs in env {d2.env.name!r}'s primary region {d2.env.primary_region}, not {d2.region}.",
-                         "Drop --region (after a failover, upgrade once the env's primary is set to the new region).")
+    require_primary(d2.env, d2.region)
     images = A.task_images(A.read_primary_state(d2.env, d2.factory))
     return images[0] if images else None
+
+
+def require_primary(env: Any, region: str) -> None:
+    """An upgrade runs in the env's primary region (the real run and the dry run refuse alike)."""
+    if region != env.primary_region:
+        raise UsageError(f"upgrade runs in the primary region {env.primary_region} of env {env.name!r}, not {region}.",
+                         "Drop --region (after a failover, upgrade once the env's primary is set to the new region).")
 
 
 def configured_image(env: Any) -> str | None:
@@ -264,6 +269,8 @@ def run_upgrade(env_name: str, image: str, *, output: Output, region: str | None
     V.parse_image(image)  # not a pinned Chroma image: refused before Terraform or AWS is asked anything
     if dry_run:
         from chromactl.day2.context import Day2
+
+        require_primary(env, env.region_or_primary(region))
 
         return dry_run_plan(Day2(env=env, region=env.region_or_primary(region), outputs=outputs or {}, factory=None, output=output), image)
     d2 = open_env(env_name, "upgrade", region=region, output=output, profile=profile, outputs=outputs, factory=factory, root=root)
