@@ -38,22 +38,26 @@ def d2(client: Any, *, copy: bool = True) -> Any:
                     factory=factory_with(backup__us_east_1=client))
 
 
-def queue_start(stub: Any) -> None:
+def queue_start(stub: Any, **lifecycle: Any) -> None:
     stub.add_response("start_backup_job", {"BackupJobId": "job-1", "RecoveryPointArn": RP, "CreationDate": datetime.now(UTC)},
                       {"BackupVaultName": "chromactl-prod", "ResourceArn": FS_ARN, "IamRoleArn": ROLE, "IdempotencyToken": ANY,
-                       "StartWindowMinutes": 60, "CompleteWindowMinutes": 360, "RecoveryPointTags": {"chromactl": "on-demand", "Env": "prod"}})
+                       "StartWindowMinutes": 60, "CompleteWindowMinutes": 360, "RecoveryPointTags": {"chromactl": "on-demand", "Env": "prod"},
+                       **lifecycle})
 
 
 def test_backup_waits_then_copies_to_the_failover_vault(project: Path, backup_stub: Any) -> None:
+    """The recovery point and its copy expire as the stack's daily plan's do (its rule's and copy action's
+    delete_after: the env's backup_retention_days / backup_copy_retention_days)."""
+    (project / "envs" / "prod" / "terraform.tfvars").write_text("backup_retention_days      = 21\nbackup_copy_retention_days = 42 # DR\n")
     client, stub = backup_stub
-    queue_start(stub)
+    queue_start(stub, Lifecycle={"DeleteAfterDays": 21})
     stub.add_response("describe_backup_job", {"BackupJobId": "job-1", "State": "RUNNING", "PercentDone": "40"}, {"BackupJobId": "job-1"})
     stub.add_response("describe_backup_job", {"BackupJobId": "job-1", "State": "COMPLETED", "RecoveryPointArn": RP, "BackupSizeInBytes": 4096,
                                               "CompletionDate": datetime.now(UTC)}, {"BackupJobId": "job-1"})
     # the plan's copy_action does not apply to an on-demand job: chromactl copies it itself
     stub.add_response("start_copy_job", {"CopyJobId": "copy-1"},
                       {"RecoveryPointArn": RP, "SourceBackupVaultName": "chromactl-prod", "DestinationBackupVaultArn": DR_VAULT_ARN,
-                       "IamRoleArn": ROLE, "IdempotencyToken": ANY})
+                       "IamRoleArn": ROLE, "IdempotencyToken": ANY, "Lifecycle": {"DeleteAfterDays": 42}})
     stub.add_response("describe_copy_job", {"CopyJob": {"CopyJobId": "copy-1", "State": "RUNNING"}}, {"CopyJobId": "copy-1"})
     stub.add_response("describe_copy_job", {"CopyJob": {"CopyJobId": "copy-1", "State": "COMPLETED", "DestinationRecoveryPointArn": RP_COPY}},
                       {"CopyJobId": "copy-1"})
@@ -163,3 +167,22 @@ def test_a_timeout_that_is_not_positive_is_refused(project: Path) -> None:
     day2 = open_env("prod", "backup", region=None, output=Output(json=True), outputs=stack_outputs(), factory=factory_with())
     with pytest.raises(UsageError, match="--timeout must be a positive number of seconds, not -1"):
         B.run_backup(day2, wait=True, timeout_s=-1)
+
+
+def test_retention_falls_back_to_the_stack_variables_default() -> None:
+    from chromactl.day2.tfvars import stack_default
+
+    repo = Path(__file__).resolve().parents[2]
+    assert stack_default(repo, "backup_retention_days") == "35" and stack_default(repo, "backup_copy_retention_days") == "35"
+    assert stack_default(repo, "no_such_variable") is None
+
+
+def test_arns_carry_the_regions_partition(project: Path) -> None:
+    """China and GovCloud regions are other partitions (botocore's endpoint data): arn:aws-cn:..., not arn:aws:..."""
+    from chromactl.config import load_env
+
+    outputs = {**stack_outputs(), "failover_region": "cn-northwest-1"}
+    t = B.backup_target(load_env("prod", project), "cn-north-1", outputs)
+    assert t.file_system_arn == f"arn:aws-cn:elasticfilesystem:cn-north-1:{ACCOUNT}:file-system/{FS}"
+    assert str(t.copy_vault_arn).startswith("arn:aws-cn:backup:cn-northwest-1:")
+    assert B.backup_target(load_env("prod", project), PRIMARY, stack_outputs()).file_system_arn == FS_ARN

@@ -62,6 +62,22 @@ def test_restore_points_the_stack_at_a_new_file_system_and_keeps_the_old(world: 
     assert touched == [], later.summary.to_dict()
 
 
+def test_a_point_taken_before_an_earlier_restore_restores_with_its_own_layout(world: World) -> None:
+    """The stack now runs on a file system an earlier restore made (data under aws-backup-restore_<time>/chroma);
+    the recovery point is of the stack's first file system (its ResourceArn): the restore names that file system
+    as the backed-up one (EFS restore metadata file-system-id) and finds the data at /aws-backup-restore_<new>/chroma,
+    not under the current root nested once more."""
+    world.manifest(SEED)
+    earlier_fs, earlier_root = "fs-0eeeeffff00001111", "/aws-backup-restore_2026-11-30T10-00-00-000Z/chroma"
+    world.queue_preflight(current_fs=earlier_fs)  # the point's ResourceArn: world.old_fs, the first file system
+    world.queue_restore()  # expects Metadata file-system-id = world.old_fs
+    res = world.go(confirm_env="prod", outputs={"file_system_id": earlier_fs, "file_system_root_directory": earlier_root})
+    world.assert_stubs_used()
+    assert res["status"] == "completed", res
+    assert res["root_directory"] == "/aws-backup-restore_2026-12-02T01-00-01-250Z/chroma"
+    assert res["old_file_system_id"] == earlier_fs
+
+
 def world_apply_forgotten(world: World) -> list[str]:
     journal = json.loads((world.root / ".chromactl" / "restore" / f"prod-{PRIMARY}.json").read_text())
     return journal["steps"]["apply"]["outputs"]["forgotten"]
@@ -75,6 +91,11 @@ def test_a_failed_gate_stops_and_resume_checks_again_without_a_second_restore(wo
         world.go(confirm_env="prod")
     assert "stopped at step 'gate'" in exc.value.message and "fewer records than the manifest: docs 120/170" in exc.value.message
     assert "old file system is untouched" in (exc.value.hint or "")
+    # the way back, printed: the existing-file-system inputs to the old file system at /chroma, then an apply
+    back = json.dumps({"existing_file_system_id": world.old_fs, "existing_root_directory": "/chroma", "existing_kms_key_arn": KMS})
+    tfvars_file = world.root / "envs" / "prod" / "chromactl.auto.tfvars.json"
+    assert f"to point the stack back, set {back} in {tfvars_file}" in (exc.value.hint or "")
+    assert "then run `chromactl apply --env prod --region us-east-1`" in (exc.value.hint or "")
     world.manifest(SEED)  # a human checked: the manifest was wrong
     res = world.go(confirm_env="prod", resume=True)
     world.assert_stubs_used()  # no second StartRestoreJob, no second preflight
@@ -95,7 +116,7 @@ def test_bad_inputs_change_nothing(world: World, monkeypatch: pytest.MonkeyPatch
             world.go(recovery_point=arn, confirm_env="prod")
         assert words in exc.value.message and exc.value.exit_code == 2
     world.queue_preflight(vault_has_it=False)  # another env's recovery point: not in this env's vault
-    with pytest.raises(UsageError, match="not in env 'prod'.s vault chromactl-prod: it belongs to another env"):
+    with pytest.raises(UsageError, match="not in the vault chromactl-prod of env 'prod': it belongs to another env"):
         world.go(confirm_env="prod")
     world.queue_preflight(efs=False)  # protected, no typed name, no terminal: refused after the ARN check, before the run
     monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
@@ -103,3 +124,17 @@ def test_bad_inputs_change_nothing(world: World, monkeypatch: pytest.MonkeyPatch
         world.go(yes=True)
     world.assert_stubs_used()  # no StartRestoreJob was ever called
     assert not journal.exists() and not tfvars.exists() and not world.applies
+
+
+def test_restore_dir_overrides_the_derived_directory(world: World) -> None:
+    """Newer restores name the directory to the nanosecond (docs/failover.md), the API gives milliseconds:
+    --restore-dir (failover's option and derivation, failover.aws.promote_backup) names it, and a resume keeps it."""
+    world.manifest(SEED)
+    world.queue_preflight()
+    world.queue_restore()
+    named = "aws-backup-restore_2026-12-02T01-00-01-250589632Z"
+    res = world.go(confirm_env="prod", restore_dir=named)
+    world.assert_stubs_used()
+    assert res["status"] == "completed" and res["root_directory"] == f"/{named}/chroma"
+    tfvars = json.loads((world.root / "envs" / "prod" / "chromactl.auto.tfvars.json").read_text())
+    assert tfvars["existing_root_directory"] == f"/{named}/chroma"

@@ -36,3 +36,11 @@ def test_dry_run_refuses_a_non_chroma_image(monkeypatch: pytest.MonkeyPatch, cap
     assert main(["upgrade", "--env", "dev", "--image", "nginx:1.27.0@sha256:" + "ab" * 32, "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: 'nginx' is not a Chroma image") and "Traceback" not in err
+
+
+def test_dry_run_refuses_a_non_primary_region_like_the_real_run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CHROMACTL_ROOT", str(REPO))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    assert main(["upgrade", "--env", "prod", "--region", "us-west-2", "--image", NEW, "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: upgrade runs in the primary region us-east-1 of env 'prod', not us-west-2.") and "Traceback" not in err

@@ -88,3 +88,22 @@ def test_highest_only_goes_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     V.refuse_downgrade(env, "1.6.0", V.read_record(env))
     with pytest.raises(UsageError, match="Refusing Chroma 1.5.9"):
         V.refuse_downgrade(env, "1.5.9", V.read_record(env))
+
+
+@pytest.mark.parametrize("tag", ["1.6.0-rc1", "1.6.0.dev3", "v1.6.0-beta.2"])
+def test_pre_release_tags_are_refused_not_ranked_as_the_release(tag: str) -> None:
+    with pytest.raises(UsageError) as exc:
+        V.parse_image(f"chromadb/chroma:{tag}@sha256:" + "ab" * 32)
+    assert exc.value.exit_code == 2 and "is a pre-release or a build, not a Chroma release" in exc.value.message
+    assert V.parse_image("chromadb/chroma:1.6.0@sha256:" + "ab" * 32).version == "1.6.0"
+
+
+def test_the_local_downgrade_hint_names_what_works_on_local(project: Path) -> None:
+    """`chromactl backup list` refuses the local env: its hint is the data directory's copy."""
+    with pytest.raises(UsageError) as exc:
+        V.refuse_downgrade(load_env("local", project), "1.5.0", {"highest": "1.6.0", "history": []})
+    hint = exc.value.hint or ""
+    assert "backup list" not in hint and "put back a copy of the data directory made before 1.6.0 opened it" in hint
+    with pytest.raises(UsageError) as aws:
+        V.refuse_downgrade(load_env("prod", project), "1.5.0", {"highest": "1.6.0", "history": []})
+    assert "chromactl backup list --env prod" in (aws.value.hint or "")

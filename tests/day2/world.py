@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.stub import ANY
+from chromactl.day2.image_check import DOCKER_HUB
 from chromactl.day2.restore import run_restore
 from chromactl.day2.upgrade import UpgradeSettings, run_upgrade
 from chromactl.errors import OperationFailed
@@ -17,12 +18,14 @@ from chromactl.failover.core import Settings
 from chromactl.output import Output
 
 from tests.day2.conftest import ACCOUNT, PRIMARY, ROLE, resources, state_of
+from tests.day2.fake_registry import FakeRegistry
 from tests.failover.conftest import TOKEN
 
 NEW_FS = "fs-0aaaabbbbccccdddd"
 KMS = f"arn:aws:kms:{PRIMARY}:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
 RP = f"arn:aws:backup:{PRIMARY}:{ACCOUNT}:recovery-point:rp-3h"
 RP_NEW = f"arn:aws:backup:{PRIMARY}:{ACCOUNT}:recovery-point:rp-pre-upgrade"
+OLDER_TD = f"arn:aws:ecs:{PRIMARY}:{ACCOUNT}:task-definition/chromactl-prod:6"  # the revision before the upgrade's
 JOB_STARTED = datetime(2026, 12, 2, 1, 0, 1, 250000, tzinfo=UTC)
 
 
@@ -53,6 +56,7 @@ class World:
         self.factory = ClientFactory(overrides={(svc, PRIMARY): c for svc, c in clients.items()})
         self.applies: list[dict[str, Any]] = []
         self.calls: dict[str, int] = {}
+        self.registry = FakeRegistry(set())  # Docker Hub as the upgrade's image check sees it; tests add the manifests it holds
 
     def manifest(self, counts: dict[str, int], hours_ago: float = 5) -> None:
         entry = {"recorded_at": (datetime.now(UTC) - timedelta(hours=hours_ago)).isoformat(timespec="seconds"), "region": PRIMARY,
@@ -60,7 +64,9 @@ class World:
         self.s3.put_object(Bucket="chromactl-state-test", Key="chromactl/prod/manifest.json",
                            Body=json.dumps({"version": 1, "env": "prod", "entries": [entry]}).encode())
 
-    def queue_preflight(self, *, vault_has_it: bool = True, efs: bool = True, rp: str = RP) -> None:
+    def queue_preflight(self, *, vault_has_it: bool = True, efs: bool = True, rp: str = RP, current_fs: str | None = None) -> None:
+        """DescribeRecoveryPoint (a point of the stack's first file system) and DescribeFileSystems of the one in use."""
+        current_fs = current_fs or self.old_fs
         b = self.stubs["backup"]
         if not vault_has_it:
             b.add_client_error("describe_recovery_point", "ResourceNotFoundException", http_status_code=404,
@@ -74,9 +80,9 @@ class World:
         if not efs:
             return
         self.stubs["efs"].add_response("describe_file_systems", {"FileSystems": [{
-            "OwnerId": ACCOUNT, "CreationToken": "chromactl-prod", "FileSystemId": self.old_fs, "CreationTime": datetime.now(UTC),
+            "OwnerId": ACCOUNT, "CreationToken": "chromactl-prod", "FileSystemId": current_fs, "CreationTime": datetime.now(UTC),
             "LifeCycleState": "available", "NumberOfMountTargets": 2, "SizeInBytes": {"Value": 1024}, "PerformanceMode": "generalPurpose",
-            "Encrypted": True, "KmsKeyId": KMS, "Tags": []}]}, {"FileSystemId": self.old_fs})
+            "Encrypted": True, "KmsKeyId": KMS, "Tags": []}]}, {"FileSystemId": current_fs})
 
     def queue_restore(self, rp: str = RP) -> None:
         b = self.stubs["backup"]
@@ -91,10 +97,12 @@ class World:
                                                 "CreatedResourceArn": f"arn:aws:elasticfilesystem:{PRIMARY}:{ACCOUNT}:file-system/{NEW_FS}"},
                        {"RestoreJobId": "job-r1"})
 
-    def queue_wait(self) -> None:
+    def queue_wait(self, task_definition: str | None = None) -> None:
+        """A stable service; its PRIMARY deployment on the task definition in Terraform's state, or the one given."""
+        (td,) = resources(state_of(self.root), "aws_ecs_task_definition")
         svc = {"serviceName": "chromactl-prod", "status": "ACTIVE", "desiredCount": 1, "runningCount": 1, "pendingCount": 0,
                "deployments": [{"id": "ecs-svc/2", "status": "PRIMARY", "desiredCount": 1, "runningCount": 1, "pendingCount": 0,
-                                "rolloutState": "COMPLETED"}]}
+                                "rolloutState": "COMPLETED", "taskDefinition": task_definition or td["arn"]}]}
         self.stubs["ecs"].add_response("describe_services", {"services": [svc], "failures": []}, {"cluster": ANY, "services": ANY})
 
     def queue_backup(self, *, fail_first_describe: bool = False) -> None:
@@ -102,14 +110,16 @@ class World:
         b = self.stubs["backup"]
         b.add_response("start_backup_job", {"BackupJobId": "job-b1", "RecoveryPointArn": RP_NEW, "CreationDate": datetime.now(UTC)},
                        {"BackupVaultName": "chromactl-prod", "ResourceArn": ANY, "IamRoleArn": ROLE, "IdempotencyToken": ANY,
-                        "StartWindowMinutes": 60, "CompleteWindowMinutes": 360, "RecoveryPointTags": ANY})
+                        "StartWindowMinutes": 60, "CompleteWindowMinutes": 360, "RecoveryPointTags": ANY,
+                        "Lifecycle": {"DeleteAfterDays": 35}})  # envs/prod/terraform.tfvars backup_retention_days
         if fail_first_describe:
             b.add_client_error("describe_backup_job", "ServiceUnavailableException", "AWS Backup is unavailable", http_status_code=503,
                                expected_params={"BackupJobId": "job-b1"})
         b.add_response("describe_backup_job", {"BackupJobId": "job-b1", "State": "COMPLETED", "RecoveryPointArn": RP_NEW,
                                                "BackupSizeInBytes": 2048}, {"BackupJobId": "job-b1"})
         b.add_response("start_copy_job", {"CopyJobId": "copy-b1"}, {"RecoveryPointArn": RP_NEW, "SourceBackupVaultName": "chromactl-prod",
-                                                                     "DestinationBackupVaultArn": ANY, "IamRoleArn": ROLE, "IdempotencyToken": ANY})
+                                                                     "DestinationBackupVaultArn": ANY, "IamRoleArn": ROLE, "IdempotencyToken": ANY,
+                                                                     "Lifecycle": {"DeleteAfterDays": 35}})
         b.add_response("describe_copy_job", {"CopyJob": {"CopyJobId": "copy-b1", "State": "COMPLETED", "DestinationRecoveryPointArn": RP_NEW}},
                        {"CopyJobId": "copy-b1"})
 
@@ -118,9 +128,11 @@ class World:
         outs = {k: v.get("value") for k, v in state_of(self.root)["outputs"].items()}
         return {**outs, "target_group_arn": self.tg, "token_secret_arn": self.secret}
 
-    def ports(self, *, real_apply: bool = True, faults: dict[str, set[int]] | None = None, smoke_ok: Any = None) -> Any:
+    def ports(self, *, real_apply: bool = True, faults: dict[str, set[int]] | None = None, smoke_ok: Any = None,
+              rolled_back: set[int] | None = None) -> Any:
         """The run's ports. real_apply: Terraform for real (offline provider), else the applied state's outputs
-        (recorded). faults: port name -> which calls (1 = the first) raise. smoke_ok(applies) decides a smoke verdict."""
+        (recorded). faults: port name -> which calls (1 = the first) raise. smoke_ok(applies) decides a smoke verdict.
+        rolled_back: the waits (1 = the first) that find the service stable on an older revision (the circuit breaker's)."""
         from chromactl.failover.ports import Ports
 
         real = Ports()
@@ -143,7 +155,7 @@ class World:
 
         def wait(*a: Any, **kw: Any) -> dict[str, Any]:
             fault("wait")
-            self.queue_wait()
+            self.queue_wait(OLDER_TD if self.calls["wait"] in (rolled_back or set()) else None)
             return real.wait_stable(*a, **kw)
 
         def token(*a: Any) -> Any:
@@ -166,15 +178,16 @@ class World:
     def upgrade_settings(self) -> UpgradeSettings:
         return UpgradeSettings(poll_interval_s=0.0, restore_timeout_s=5, wait_timeout_s=10, latency_queries=20, latency_concurrency=2,
                                smoke_vectors=20, latency_seed_vectors=50, endpoint_override=self.chroma.url, backup_timeout_s=5,
-                               backup_poll_s=0.0)
+                               backup_poll_s=0.0, registry_endpoints={DOCKER_HUB: self.registry.url})
 
     def settings(self) -> Settings:
         return Settings(poll_interval_s=0.0, restore_timeout_s=5, wait_timeout_s=10, latency_queries=20, latency_concurrency=2,
                         smoke_vectors=20, latency_seed_vectors=50, endpoint_override=self.chroma.url)
 
     def go(self, **kw: Any) -> dict[str, Any]:
+        outputs = {**self.stack_outputs(), **kw.pop("outputs")} if "outputs" in kw else None  # the stack as an earlier restore left it
         return run_restore("prod", kw.pop("recovery_point", RP), output=Output(json=True), root=self.root, factory=self.factory,
-                           ports=self.ports(), settings=self.settings(), **kw)
+                           ports=self.ports(), settings=self.settings(), outputs=outputs, **kw)
 
     def env(self) -> Any:
         from chromactl.config import load_env
@@ -182,6 +195,7 @@ class World:
         return load_env("prod", self.root)
 
     def close(self) -> None:
+        self.registry.close()
         for s in self.stubs.values():
             s.deactivate()
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import typer
 
+from chromactl.cli.cmd_failover import RESTORE_DIR_OPT
 from chromactl.cli.context import (
     CONFIRM_ENV_OPT,
     ENV_OPT,
@@ -169,6 +170,7 @@ def register_restore(app: typer.Typer) -> None:
         region: str | None = REGION_OPT,
         dry_run: bool = typer.Option(False, "--dry-run", help="Check the recovery point and print every step and call; change nothing."),
         resume: bool = RESUME_OPT,
+        restore_dir: str | None = RESTORE_DIR_OPT,
         yes: bool = YES_OPT,
         confirm_env: str | None = CONFIRM_ENV_OPT,
         json_out: bool = JSON_OPT,
@@ -180,7 +182,7 @@ def register_restore(app: typer.Typer) -> None:
         actx = app_context(ctx, json_out)
         with actx.output.keepalive(f"restore {env}"):
             res = run_restore(env, recovery_point, output=actx.output, region=region, dry_run=dry_run, resume=resume, yes=yes,
-                              confirm_env=confirm_env, profile=actx.profile)
+                              confirm_env=confirm_env, profile=actx.profile, restore_dir=restore_dir)
         actx.output.result(res, _render_restore(res))
         if not dry_run and res.get("status") != "completed":
             raise typer.Exit(EXIT_FAILED)
@@ -222,6 +224,9 @@ def register_upgrade(app: typer.Typer) -> None:
         region: str | None = REGION_OPT,
         dry_run: bool = typer.Option(False, "--dry-run", help="Print every step, its calls and the modelled downtime; change nothing."),
         resume: bool = RESUME_OPT,
+        skip_image_check: bool = typer.Option(False, "--skip-image-check",
+                                              help="Do not ask the registry (or ECR) whether the image exists: only when it cannot be reached "
+                                                   "and you checked the image yourself (docs/upgrade.md)."),
         yes: bool = YES_OPT,
         confirm_env: str | None = CONFIRM_ENV_OPT,
         json_out: bool = JSON_OPT,
@@ -232,5 +237,5 @@ def register_upgrade(app: typer.Typer) -> None:
         actx = app_context(ctx, json_out)
         with actx.output.keepalive(f"upgrade {env}"):
             res = run_upgrade(env, image, output=actx.output, region=region, dry_run=dry_run, resume=resume, yes=yes,
-                              confirm_env=confirm_env, profile=actx.profile)
+                              confirm_env=confirm_env, profile=actx.profile, skip_image_check=skip_image_check)
         actx.output.result(res, _render_upgrade(res))

@@ -8,6 +8,10 @@ import typer
 
 from chromactl.cli.context import CONFIRM_ENV_OPT, ENV_OPT, JSON_OPT, YES_OPT, app_context
 
+# Shared with `chromactl restore` (cmd_day2): both restore through failover.aws.promote_backup, which derives the name.
+RESTORE_DIR_OPT = typer.Option(None, "--restore-dir", help="The aws-backup-restore_<time> directory, when it differs "
+                                                            "from the one derived from the restore job.")
+
 
 def _render_plan(plan: dict[str, Any]) -> Any:
     def render(console: Any) -> None:
@@ -56,8 +60,7 @@ def register(app: typer.Typer) -> None:
         source: str | None = typer.Option(None, "--from", help="Data source: replica (EFS replica) or backup (AWS Backup recovery point). "
                                                                   "Default: the replica if present, else the newest recovery point."),
         recovery_point: str | None = typer.Option(None, "--recovery-point", help="Restore this recovery point ARN (implies --from backup)."),
-        restore_dir: str | None = typer.Option(None, "--restore-dir", help="The aws-backup-restore_<time> directory, when it differs "
-                                                                            "from the one derived from the restore job."),
+        restore_dir: str | None = RESTORE_DIR_OPT,
         dry_run: bool = typer.Option(False, "--dry-run", help="Print every step, its calls and modelled time; change nothing."),
         resume: bool = typer.Option(False, "--resume", help="Continue a stopped failover from its journal."),
         yes: bool = YES_OPT,

@@ -47,12 +47,21 @@ class BackupTarget:
     role_arn: str
     copy_region: str | None = None
     copy_vault: str | None = None
+    partition: str = "aws"
+    delete_after_days: int | None = None  # the stack's backup plan retention (None: unknown, sent as nothing)
+    copy_delete_after_days: int | None = None
+
+    @staticmethod
+    def lifecycle(days: int | None) -> dict[str, Any]:
+        # StartBackupJob / StartCopyJob `Lifecycle.DeleteAfterDays` (botocore/data/backup/2018-11-15/service-2.json,
+        # shape Lifecycle): without it an on-demand recovery point and its copy never expire.
+        return {"Lifecycle": {"DeleteAfterDays": days}} if days else {}
 
     @property
     def file_system_arn(self) -> str:
         # arn:${Partition}:elasticfilesystem:${Region}:${Account}:file-system/${FileSystemId}
         # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticfilesystem.html)
-        return f"arn:aws:elasticfilesystem:{self.region}:{self.account}:file-system/{self.file_system_id}"
+        return f"arn:{self.partition}:elasticfilesystem:{self.region}:{self.account}:file-system/{self.file_system_id}"
 
     @property
     def copy_vault_arn(self) -> str | None:
@@ -60,7 +69,7 @@ class BackupTarget:
         # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbackup.html)
         if not self.copy_region or not self.copy_vault:
             return None
-        return f"arn:aws:backup:{self.copy_region}:{self.account}:backup-vault:{self.copy_vault}"
+        return f"arn:{self.partition}:backup:{self.copy_region}:{self.account}:backup-vault:{self.copy_vault}"
 
 
 def backup_target(env: EnvConfig, region: str, outputs: dict[str, Any]) -> BackupTarget:
@@ -80,7 +89,32 @@ def backup_target(env: EnvConfig, region: str, outputs: dict[str, Any]) -> Backu
     copy_vault = outputs.get("dr_backup_vault_name") or None
     copy_region = (outputs.get("failover_region") or None) if copy_vault else None
     return BackupTarget(env=env.name, region=region, account=account, file_system_id=fs, vault=str(outputs["backup_vault_name"]),
-                        role_arn=str(outputs["backup_role_arn"]), copy_region=copy_region, copy_vault=copy_vault)
+                        role_arn=str(outputs["backup_role_arn"]), copy_region=copy_region, copy_vault=copy_vault,
+                        partition=partition_of(region),
+                        delete_after_days=retention_days(env, "backup_retention_days"),
+                        copy_delete_after_days=retention_days(env, "backup_copy_retention_days"))
+
+
+def partition_of(region: str) -> str:
+    """aws, aws-cn, aws-us-gov, ...: the partition botocore's endpoint data (botocore/data/endpoints.json) puts the
+    region in. The stack has no partition output; it derives its own ARNs' from the region's prefix the same way
+    (terraform/stack/main.tf, local.partition)."""
+    import botocore.session
+
+    return str(botocore.session.get_session().get_partition_for_region(region) or "aws")
+
+
+def retention_days(env: EnvConfig, variable: str) -> int | None:
+    """The days the stack's daily plan keeps a recovery point (terraform/modules/efs/main.tf: the rule's
+    lifecycle delete_after = var.backup_retention_days, the copy's = var.backup_copy_retention_days), so an
+    on-demand one expires like the plan's: the env's value, else the stack variable's default."""
+    from chromactl.day2.tfvars import env_value, stack_default
+
+    raw = env_value(env, variable) or stack_default(env.dir.parent.parent, variable)
+    try:
+        return int(float(raw)) if raw else None
+    except ValueError:
+        return None
 
 
 def start_backup(t: BackupTarget, factory: Any, *, token: str | None = None) -> dict[str, Any]:
@@ -92,7 +126,7 @@ def start_backup(t: BackupTarget, factory: Any, *, token: str | None = None) -> 
         resp = backup.start_backup_job(BackupVaultName=t.vault, ResourceArn=t.file_system_arn, IamRoleArn=t.role_arn,
                                        IdempotencyToken=token, StartWindowMinutes=START_WINDOW_MIN,
                                        CompleteWindowMinutes=COMPLETE_WINDOW_MIN,
-                                       RecoveryPointTags={"chromactl": "on-demand", "Env": t.env})
+                                       RecoveryPointTags={"chromactl": "on-demand", "Env": t.env}, **t.lifecycle(t.delete_after_days))
     except (bex.ClientError, bex.BotoCoreError) as exc:
         raise OperationFailed(f"AWS Backup refused the on-demand backup of {t.file_system_id} in {t.region}: {_desc(exc)}.",
                               "Check the backup role (backup_role_arn) and your backup:StartBackupJob and iam:PassRole permissions.") from None
@@ -144,7 +178,8 @@ def copy_to_failover(t: BackupTarget, factory: Any, rp_arn: str, clock: Clock, *
     backup = factory.client("backup", t.region)  # a copy job runs in the source region
     try:
         job_id = backup.start_copy_job(RecoveryPointArn=rp_arn, SourceBackupVaultName=t.vault, DestinationBackupVaultArn=dest,
-                                       IamRoleArn=t.role_arn, IdempotencyToken=token)["CopyJobId"]
+                                       IamRoleArn=t.role_arn, IdempotencyToken=token,
+                                       **t.lifecycle(t.copy_delete_after_days))["CopyJobId"]
     except (bex.ClientError, bex.BotoCoreError) as exc:
         raise OperationFailed(f"The recovery point was made, but its copy to {t.copy_region} could not start: {_desc(exc)}.",
                               f"The local recovery point {rp_arn} is usable; retry the copy in the AWS Backup console.") from None

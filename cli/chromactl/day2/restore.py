@@ -18,6 +18,7 @@ The old file system is kept, data untouched; the result prints the command that 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,7 @@ def check_arn(env: EnvConfig, region: str, arn: str, account: str | None = None)
                          f"Pick one of `chromactl backup list --env {env.name}`, or fail over to {m.group(1)} instead.")
     account = account or env.account_id
     if account and m.group(2) != str(account):
-        raise UsageError(f"The recovery point belongs to account {m.group(2)}, not env {env.name!r}'s account {account}.",
+        raise UsageError(f"The recovery point belongs to account {m.group(2)}, not {account}, the account of env {env.name!r}.",
                          f"Pick one of `chromactl backup list --env {env.name}`.")
 
 
@@ -80,7 +81,7 @@ def check_recovery_point(d2: Any, arn: str) -> dict[str, Any]:
         rp = backup.describe_recovery_point(BackupVaultName=vault, RecoveryPointArn=arn)
     except bex.ClientError as exc:
         if A._code(exc) in ("ResourceNotFoundException", "InvalidParameterValueException", "AccessDeniedException"):
-            raise UsageError(f"The recovery point is not in env {d2.env.name!r}'s vault {vault}: it belongs to another env or vault.",
+            raise UsageError(f"The recovery point is not in the vault {vault} of env {d2.env.name!r}: it belongs to another env or vault.",
                              f"Pick one of `chromactl backup list --env {d2.env.name}`.") from None
         raise OperationFailed(f"Cannot read the recovery point in {d2.region}: {_desc(exc)}.", "Check backup:DescribeRecoveryPoint.") from None
     except bex.BotoCoreError as exc:
@@ -93,6 +94,34 @@ def check_recovery_point(d2: Any, arn: str) -> dict[str, Any]:
     return {"recovery_point_arn": arn, "recovery_point_created": created.isoformat() if created else None,
             "resource_arn": rp.get("ResourceArn"), "backup_vault_name": vault, "status": rp.get("Status"),
             "size_bytes": rp.get("BackupSizeInBytes")}
+
+
+_FS_ID = re.compile(r":file-system/(fs-[0-9a-f]+)$")
+
+
+def source_layout(d2: Any, rp: dict[str, Any], journals: Path) -> tuple[str | None, str]:
+    """(the backed-up file system, where Chroma's data lies on it), from the recovery point, not from the stack now.
+
+    The recovery point's ResourceArn names the file system it was taken of (DescribeRecoveryPoint). Its layout is
+    the one that file system has had since it was made: the stack's /chroma for a file system the stack created,
+    /aws-backup-restore_<time>/chroma for one an earlier restore made (that restore's journal records it). A point
+    taken before an earlier restore is of the older file system: /chroma, not the current root."""
+    m = _FS_ID.search(str(rp.get("resource_arn") or ""))
+    current = d2.outputs.get("file_system_id")
+    current_root = str(d2.outputs.get("file_system_root_directory") or A.DEFAULT_ROOT)
+    if not m:
+        return current, current_root  # no source named: the file system in use now
+    source = m.group(1)
+    if source == current:
+        return source, current_root
+    for path in sorted(journals.glob(f"{d2.env.name}-{d2.region}*.json")):  # earlier restores, finished or not
+        try:
+            restored = json.loads(path.read_text(encoding="utf-8")).get("steps", {}).get("restore", {}).get("outputs") or {}
+        except (OSError, ValueError, AttributeError):
+            continue
+        if restored.get("file_system_id") == source and restored.get("root_directory"):
+            return source, str(restored["root_directory"])
+    return source, A.DEFAULT_ROOT
 
 
 def current_kms_key(d2: Any) -> str:
@@ -110,12 +139,16 @@ def current_kms_key(d2: Any) -> str:
     return str(kms)
 
 
+def restore_changes(d2: Any) -> list[tuple[str, str, str]]:
+    """What a restore's apply replaces or deletes: the access point and mount targets (and the replication alarm)."""
+    return [*_REPLACED, *([_ALARM] if d2.outputs.get("replica_file_system_id") else [])]
+
+
 def confirm(d2: Any, yes: bool, confirm_env: str | None) -> None:
     """Asked before anything starts: a restore replaces the access point and mount targets."""
     from chromactl.day2.context import confirm_changes
 
-    alarm = [_ALARM] if d2.outputs.get("replica_file_system_id") else []
-    confirm_changes(d2, [*_REPLACED, *alarm], yes=yes, confirm_env=confirm_env)
+    confirm_changes(d2, restore_changes(d2), yes=yes, confirm_env=confirm_env)
 
 
 def forget_old_file_system(d2: Any) -> list[str]:
@@ -162,23 +195,28 @@ class RestoreRun:
     clock: A.Clock
     recovery_point: str
     checked: dict[str, Any] | None = None  # the recovery point as checked before the confirmation
+    restore_dir: str | None = None  # --restore-dir: the aws-backup-restore_<time> directory, when the derived name is wrong
 
     def out(self, step: str) -> dict[str, Any]:
         return dict(self.journal.outputs(step))
 
     def preflight(self) -> dict[str, Any]:
         rp = self.checked or check_recovery_point(self.d2, self.recovery_point)
+        source_fs, root = source_layout(self.d2, rp, self.journal.path.parent)
         return {"recovery_point": rp, "old_file_system_id": self.d2.outputs.get("file_system_id"), "kms_key_arn": current_kms_key(self.d2),
-                "root_directory": str(self.d2.outputs.get("file_system_root_directory") or A.DEFAULT_ROOT)}
+                "source_file_system_id": source_fs, "root_directory": root,
+                "old_root_directory": str(self.d2.outputs.get("file_system_root_directory") or A.DEFAULT_ROOT)}
 
     def restore(self) -> dict[str, Any]:
         pre = self.out("preflight")
         # promote_backup's names are the failover's: the "DR key" here is the env's own EFS key, same region.
+        # EFS restore metadata `file-system-id` is the backed-up file system
+        # (https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-efs.html#efs-restore-cli)
         how = {"dr_kms_key_arn": pre["kms_key_arn"], "backup_role_arn": self.d2.outputs.get("backup_role_arn"),
-               "file_system_id": pre["old_file_system_id"]}
+               "file_system_id": pre.get("source_file_system_id") or pre["old_file_system_id"]}
         return A.promote_backup(self.d2.env, self.d2.region, self.d2.factory, pre["recovery_point"], how, None, _AsPromote(self.journal), self.clock,
                                 timeout_s=self.settings.restore_timeout_s, interval_s=self.settings.poll_interval_s,
-                                root=pre["root_directory"])
+                                root=pre["root_directory"], restore_dir=self.restore_dir)
 
     def apply(self) -> dict[str, Any]:
         from chromactl.day2 import tfvars
@@ -209,12 +247,24 @@ class RestoreRun:
         if not result.ok:
             self.journal.steps["gate"]["last_report"] = result.report
             raise OperationFailed(f"The restored data failed the checks: {'; '.join(result.failed)}.",
-                                  "The old file system is untouched: point the stack back with the printed command, or restore an older "
+                                  f"The old file system is untouched: {way_back(self.d2, self.out('preflight'))}; or restore an older "
                                   "recovery point; after fixing a transient cause, --resume runs the checks again.")
         from chromactl.day2.version import record_after_check
 
         result.report["chroma_version_recorded"] = record_after_check(self.d2.env, self.d2.region, self.d2.factory, self.d2.output)
         return result.report
+
+
+def way_back(d2: Any, pre: dict[str, Any]) -> str:
+    """How to point the stack back at the file system in use before the restore: the existing-file-system inputs
+    (the failover's) set to it, then an apply. The file system left Terraform's state at the apply step, so the
+    stack attaches it as an existing one from then on."""
+    values = {"existing_file_system_id": pre.get("old_file_system_id"),
+              "existing_root_directory": pre.get("old_root_directory") or A.DEFAULT_ROOT,
+              "existing_kms_key_arn": pre.get("kms_key_arn")}
+    tfvars = d2.env.dir / "chromactl.auto.tfvars.json"
+    return (f"to point the stack back, set {json.dumps(values)} in {tfvars} (keep its other keys), "
+            f"then run `chromactl apply --env {d2.env.name} --region {d2.region}`")
 
 
 def dry_run_plan(d2: Any, recovery_point: str) -> dict[str, Any]:
@@ -239,7 +289,9 @@ def dry_run_plan(d2: Any, recovery_point: str) -> dict[str, Any]:
 def run_restore(env_name: str, recovery_point: str, *, output: Output, region: str | None = None, dry_run: bool = False,
                 resume: bool = False, yes: bool = False, confirm_env: str | None = None, profile: str | None = None,
                 root: Path | None = None, outputs: dict[str, Any] | None = None, factory: Any = None, ports: Ports | None = None,
-                clock: A.Clock | None = None, settings: Settings | None = None) -> dict[str, Any]:
+                clock: A.Clock | None = None, settings: Settings | None = None, run_key: str | None = None,
+                restore_dir: str | None = None) -> dict[str, Any]:
+    """`run_key` names a restore started by another verb (the upgrade's rollback): its own journal, never a user's restore's."""
     from chromactl.day2.context import aws_env, open_env
     from chromactl.day2.steps import journal_file, open_journal, run_steps
 
@@ -248,15 +300,15 @@ def run_restore(env_name: str, recovery_point: str, *, output: Output, region: s
     d2 = open_env(env_name, "restore", region=region, output=output, profile=profile, outputs=outputs, factory=factory, root=root)
     if dry_run:
         return dry_run_plan(d2, recovery_point)
-    path = journal_file(root or project_root(), "restore", d2.env.name, d2.region)
+    path = journal_file(root or project_root(), "restore", d2.env.name, d2.region, run_key)
     journal = open_journal(path, verb="restore", env=d2.env.name, region=d2.region, steps=STEPS, resume=resume,
-                           inputs={"recovery_point": recovery_point}, output=output)
+                           inputs={"recovery_point": recovery_point, "restore_dir": restore_dir}, output=output)
     if journal.status != "completed":
         # another env's or region's recovery point is refused before the question and before any journal is written
         checked = check_recovery_point(d2, recovery_point) if journal.next_step() == "preflight" else None
         confirm(d2, yes, confirm_env)
         run = RestoreRun(d2=d2, journal=journal, ports=ports or Ports(), settings=settings or Settings(), clock=clock or A.Clock(),
-                         recovery_point=recovery_point, checked=checked)
+                         recovery_point=recovery_point, checked=checked, restore_dir=restore_dir or journal.inputs.get("restore_dir"))
         run_steps(journal, {name: getattr(run, name) for name in STEPS}, output, verb="restore")
     return summary(journal, d2)
 

@@ -16,8 +16,20 @@ from chromactl.failover.journal import Journal
 from chromactl.output import Output
 
 
-def journal_file(root: Path, verb: str, env: str, region: str) -> Path:
-    return root / ".chromactl" / verb / f"{env}-{region}.json"
+def journal_file(root: Path, verb: str, env: str, region: str, run: str | None = None) -> Path:
+    """The verb's journal; `run` gives a run started by another (the upgrade's rollback restore) a file of its own."""
+    return root / ".chromactl" / verb / (f"{env}-{region}.{run}.json" if run else f"{env}-{region}.json")
+
+
+def _refuse_other_inputs(journal: Journal, inputs: dict[str, Any], *, verb: str, path: Path, state: str) -> None:
+    """A resume continues the run its journal records: other inputs are another run (exit 2)."""
+    for key, value in inputs.items():
+        old = journal.inputs.get(key)
+        if value is not None and old is not None and old != value:
+            other = (f"run without --resume to start a new {verb} with {value!r}" if state == "finished"
+                     else f"move {path} aside to start another")
+            raise UsageError(f"The {state} {verb} was started with {key} {old!r}, not {value!r}.",
+                             f"Resume it with the same {key}, or {other}.")
 
 
 def open_journal(path: Path, *, verb: str, env: str, region: str, steps: tuple[str, ...], resume: bool,
@@ -27,17 +39,14 @@ def open_journal(path: Path, *, verb: str, env: str, region: str, steps: tuple[s
         journal = Journal.load(path, env=env, region=region, step_names=steps)
         if journal.status == "completed":
             if resume:
+                _refuse_other_inputs(journal, inputs, verb=verb, path=path, state="finished")
                 return journal
             path.rename(path.with_suffix(f".{journal.run_id}.done.json"))  # keep the record; start a new run
         else:
             if not resume:
                 raise UsageError(f"A {verb} of {env} in {region} stopped at step {journal.next_step()!r} ({path}).",
                                  "Run again with --resume to continue from there (finished steps are not redone).")
-            for key, value in inputs.items():
-                old = journal.inputs.get(key)
-                if value is not None and old is not None and old != value:
-                    raise UsageError(f"The stopped {verb} was started with {key} {old!r}, not {value!r}.",
-                                     f"Resume it with the same {key}, or move {path} aside to start another.")
+            _refuse_other_inputs(journal, inputs, verb=verb, path=path, state="stopped")
             return journal
     elif resume:
         output.info(f"No stopped {verb} of {env} in {region}: starting a new one.")

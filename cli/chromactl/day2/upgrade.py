@@ -1,22 +1,23 @@
 """`chromactl upgrade --env E --image IMAGE@DIGEST`: change the Chroma image safely.
 
 Steps (journaled like the failover; `--resume` continues, a done step is never redone):
-  preflight  the image is a Chroma release pinned by tag and digest; its version is not lower than the
-             highest that has opened the env's data (day2.version) - refused before anything changes;
+  preflight  the image is a Chroma release pinned by tag and digest, and its manifest exists in its registry
+             (day2.image_check; --skip-image-check overrides an unreachable registry); its version is not lower
+             than the highest that has opened the env's data (day2.version) - refused before anything changes;
   backup     an on-demand recovery point (day2.backup), waited on: the way back if the data migrates;
   apply      the new image (envs/<env>/chromactl.auto.tfvars.json, then Terraform);
-  wait       stable and healthy;
+  wait       stable and healthy, the PRIMARY deployment on the new task definition (a wait that fails, or
+             ends on another task definition after the circuit breaker rolled back, fails the gate);
   gate       smoke, latency SLOs, the data manifest; a pass records the new version;
-  rollback   only after a failed gate: the previous image applied again, waited on and checked; if the
+  rollback   only after a failed gate (or wait): the previous image applied again, waited on and checked; if the
              previous version cannot serve the data (it was migrated), the pre-upgrade recovery point is
              restored (day2.restore) and the run says which and how long it took.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +37,23 @@ _CHANGES = [("replace", "aws_ecs_task_definition", "module.stack.module.ecs.aws_
 class UpgradeSettings(Settings):
     backup_timeout_s: float = 3600.0
     backup_poll_s: float = 15.0
+    image_check_timeout_s: float = 10.0
+    # registry host -> base URL to ask instead (a local mirror, a test's fake registry); empty: the host itself
+    registry_endpoints: dict[str, str] = field(default_factory=dict)
 
 
 def current_image(d2: Any) -> str | None:
     """The image of the stack's task definition, from the env's Terraform state (local or in the state bucket)."""
-    if d2.region != d2.env.primary_region:
-        raise UsageError(f"upgrade runs in env {d2.env.name!r}'s primary region {d2.env.primary_region}, not {d2.region}.",
-                         "Drop --region (after a failover, upgrade once the env's primary is set to the new region).")
+    require_primary(d2.env, d2.region)
     images = A.task_images(A.read_primary_state(d2.env, d2.factory))
     return images[0] if images else None
+
+
+def require_primary(env: Any, region: str) -> None:
+    """An upgrade runs in the env's primary region (the real run and the dry run refuse alike)."""
+    if region != env.primary_region:
+        raise UsageError(f"upgrade runs in the primary region {env.primary_region} of env {env.name!r}, not {region}.",
+                         "Drop --region (after a failover, upgrade once the env's primary is set to the new region).")
 
 
 def configured_image(env: Any) -> str | None:
@@ -52,19 +61,13 @@ def configured_image(env: Any) -> str | None:
     (The task definition may name another reference for the same image: a pull-through cache's ECR path.)"""
     from chromactl.day2 import tfvars
 
-    managed = tfvars.read(env).get("image")
-    if managed:
-        return str(managed)
-    try:
-        text = (env.dir / "terraform.tfvars").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    m = re.search(r'^\s*image\s*=\s*"([^"]+)"', text, re.MULTILINE)
-    return m.group(1) if m else None
+    return tfvars.env_value(env, "image") or None
 
 
-def preflight(d2: Any, image: str) -> dict[str, Any]:
+def preflight(d2: Any, image: str, settings: UpgradeSettings, *, skip_image_check: bool = False) -> dict[str, Any]:
     """Everything that can refuse the upgrade; changes nothing."""
+    from chromactl.day2.image_check import check_image
+
     target = V.parse_image(image)
     running_image = current_image(d2)
     previous = configured_image(d2.env)
@@ -80,7 +83,14 @@ def preflight(d2: Any, image: str) -> dict[str, Any]:
     if running and (not floor.get("highest") or V.version_key(running) > V.version_key(str(floor["highest"]))):
         floor = {**floor, "highest": running, "history": [*floor.get("history", []), {"chroma_version": running, "recorded_at": "now (running)"}]}
     V.refuse_downgrade(d2.env, target.version, floor)
-    return {"image": target.reference, "version": target.version, "previous_image": previous, "running_image": running_image,
+    if skip_image_check:
+        d2.output.warn(f"not checking that {target.reference} exists (--skip-image-check): a missing image fails only after "
+                       "ECS has stopped the old task.")
+        found: dict[str, Any] = {"skipped": True}
+    else:
+        found = check_image(target, factory=d2.factory, region=d2.region, timeout_s=settings.image_check_timeout_s,
+                            endpoints=settings.registry_endpoints)
+    return {"image": target.reference, "image_check": found, "version": target.version, "previous_image": previous, "running_image": running_image,
             "previous_version": running,
             "highest_recorded": record.get("highest"), "same": previous == target.reference}
 
@@ -94,12 +104,14 @@ class UpgradeRun:
     clock: A.Clock
     image: str
     root: Path
+    checked: dict[str, Any] | None = None  # the preflight as run before the confirmation
+    skip_image_check: bool = False
 
     def out(self, step: str) -> dict[str, Any]:
         return dict(self.journal.outputs(step))
 
     def preflight(self) -> dict[str, Any]:
-        return preflight(self.d2, self.image)
+        return self.checked or preflight(self.d2, self.image, self.settings, skip_image_check=self.skip_image_check)
 
     def backup(self) -> dict[str, Any]:
         from chromactl.day2.backup import backup_target, take_backup
@@ -119,23 +131,50 @@ class UpgradeRun:
                                           auto_approve=True, allow_protected_changes=True, profile=self.d2.profile)  # confirmed up front
         if not isinstance(outputs, dict) or not outputs.get("endpoint_url"):
             raise OperationFailed(f"The apply of {self.d2.env.name}/{self.d2.region} returned no endpoint_url output.", "Check the stack, then --resume.")
-        return {"image": image, "tfvars_file": str(written), "outputs": outputs}
+        # The revision the apply made: aws_ecs_task_definition's `arn` is the full ARN, family and revision
+        # (provider website/docs/r/ecs_task_definition.html.markdown), as ECS reports a deployment's taskDefinition.
+        arn = A.state_attr(A.read_primary_state(self.d2.env, self.d2.factory), "aws_ecs_task_definition", lambda a: a["arn"])
+        return {"image": image, "tfvars_file": str(written), "outputs": outputs, "task_definition_arn": arn}
 
     def apply(self) -> dict[str, Any]:
         return self._apply_image(self.out("preflight")["image"])
 
-    def _wait(self, outputs: dict[str, Any]) -> dict[str, Any]:
-        res = self.ports.wait_stable(self.d2.env, self.d2.region, outputs, self.d2.factory, self.settings.wait_timeout_s, self.d2.output)
-        return {k: v for k, v in (res or {}).items() if k in ("stable", "running", "desired", "healthy", "seconds")}
+    def _wait(self, applied: dict[str, Any]) -> dict[str, Any]:
+        """{"stable": True, ...} when the service is stable and healthy on the applied revision, else {"stable": False,
+        "why": ...}: a wait that gives up, a rollout the circuit breaker failed (terraform/modules/ecs/main.tf,
+        rollback = true), or a stable service whose PRIMARY deployment runs another task definition, which is
+        what a wait sees once the circuit breaker has rolled back (ECS DescribeServices deployments[].status
+        PRIMARY is the newest deployment, .taskDefinition its revision, .rolloutState COMPLETED|FAILED|IN_PROGRESS:
+        botocore/data/ecs/2014-11-13/service-2.json, Deployment)."""
+        try:
+            res = self.ports.wait_stable(self.d2.env, self.d2.region, applied["outputs"], self.d2.factory, self.settings.wait_timeout_s,
+                                         self.d2.output)
+        except OperationFailed as exc:
+            return {"stable": False, "why": exc.message.rstrip(".")}
+        kept = {k: v for k, v in (res or {}).items() if k in ("stable", "running", "desired", "healthy", "seconds")}
+        want = applied.get("task_definition_arn")
+        primary = [d.get("task_definition") for d in (res or {}).get("deployments", []) if d.get("status") == "PRIMARY"]
+        if want and primary != [want]:
+            return {**kept, "stable": False, "task_definition": primary[0] if primary else None,
+                    "why": (f"the service is stable on {primary[0] if primary else 'no PRIMARY deployment'}, not on the new {want}: "
+                            "the circuit breaker rolled the deployment back")}
+        return {**kept, "task_definition": want}
 
     def wait(self) -> dict[str, Any]:
-        return self._wait(self.out("apply")["outputs"])
+        res = self._wait(self.out("apply"))
+        if not res.get("stable"):
+            self.d2.output.warn(f"the new tasks did not become stable: {res['why']}; the gate fails and the upgrade rolls back.")
+        return res
 
     def gate(self) -> dict[str, Any]:
         from chromactl.day2.gate import run_gate
 
+        pre, waited = self.out("preflight"), self.out("wait")
+        if not waited.get("stable", True):  # nothing to check on tasks that never became stable: roll back
+            failed = [f"stable and healthy ({waited.get('why')})"]
+            self.d2.output.warn(f"the gate failed on {pre['image']}: {failed[0]}; rolling back to {pre['previous_image']}.")
+            return {"ok": False, "failed": failed, "report": {"wait": waited}}
         result = run_gate(self.d2, self.out("apply")["outputs"], self.ports, self.settings, data_as_of=None)
-        pre = self.out("preflight")
         if result.ok:
             V.record(self.d2.env, pre["version"], image=pre["image"], region=self.d2.region, factory=self.d2.factory)
         else:
@@ -153,7 +192,10 @@ class UpgradeRun:
             self.journal.checkpoint("rollback", "applied", applied)
         applied = self.journal.checkpoints("rollback")["applied"]
         if not marks.get("checked"):
-            self._wait(applied["outputs"])
+            waited = self._wait(applied)
+            if not waited.get("stable"):
+                raise OperationFailed(f"The previous image {pre['previous_image']} did not become stable either: {waited['why']}.",
+                                      "Check the service's events and logs (`chromactl status`)")
             check = run_gate(self.d2, applied["outputs"], self.ports, self.settings, data_as_of=None)
             self.journal.checkpoint("rollback", "checked", {"ok": check.ok, "failed": check.failed})
         checked = self.journal.checkpoints("rollback")["checked"]
@@ -166,13 +208,25 @@ class UpgradeRun:
         from chromactl.day2.restore import run_restore
 
         started = time.monotonic()
+        # A restore of this upgrade run's own (journal keyed by the run id): resumed only when this rollback is,
+        # never an earlier, finished restore of the env returned as if it had just run.
         restored = run_restore(self.d2.env.name, rp, output=self.d2.output, region=self.d2.region, resume=True, yes=True,
                                confirm_env=self.d2.env.name, profile=self.d2.profile, root=self.root, outputs=self.d2.outputs,
-                               factory=self.d2.factory, ports=self.ports, clock=self.clock, settings=self.settings)
+                               factory=self.d2.factory, ports=self.ports, clock=self.clock, settings=self.settings,
+                               run_key=f"upgrade-{self.journal.run_id}")
         return {"needed": True, "image": pre["previous_image"], "restored": True, "recovery_point_arn": rp,
                 "restore_seconds": round(time.monotonic() - started, 1), "file_system_id": restored.get("file_system_id"),
                 "remove_old_file_system": restored.get("remove_old_file_system"),
                 "why": "the previous version could not serve the data the new one had migrated"}
+
+
+def _image_check_call(target: V.ChromaImage) -> str:
+    from chromactl.day2.image_check import ECR_HOST, split_reference
+
+    host, name = split_reference(target.repo)
+    if ECR_HOST.match(host):
+        return f"ecr:DescribeImages {name} imageDigest=sha256:{target.digest} (the image exists)"
+    return f"HEAD https://{host}/v2/{name}/manifests/sha256:{target.digest} (the image exists; anonymous token if challenged)"
 
 
 def dry_run_plan(d2: Any, image: str) -> dict[str, Any]:
@@ -184,6 +238,7 @@ def dry_run_plan(d2: Any, image: str) -> dict[str, Any]:
     down = M.downtime(*size).to_dict() if size else None
     steps = [
         {"step": "preflight", "calls": [f"s3:GetObject (the state; the version record {V.s3_key(d2.env)})",
+                                        _image_check_call(target),
                                         "refuse a version lower than the highest that opened the data"]},
         {"step": "backup", "calls": [f"backup:StartBackupJob (vault {d2.outputs.get('backup_vault_name', '<vault>')}) in {r}",
                                      f"backup:DescribeBackupJob in {r}, polled until COMPLETED (bounded)",
@@ -206,7 +261,7 @@ def dry_run_plan(d2: Any, image: str) -> dict[str, Any]:
 def run_upgrade(env_name: str, image: str, *, output: Output, region: str | None = None, dry_run: bool = False, resume: bool = False,
                 yes: bool = False, confirm_env: str | None = None, profile: str | None = None, root: Path | None = None,
                 outputs: dict[str, Any] | None = None, factory: Any = None, ports: Ports | None = None, clock: A.Clock | None = None,
-                settings: UpgradeSettings | None = None) -> dict[str, Any]:
+                settings: UpgradeSettings | None = None, skip_image_check: bool = False) -> dict[str, Any]:
     from chromactl.day2.context import aws_env, confirm_changes, open_env
     from chromactl.day2.steps import journal_file, open_journal, run_steps
 
@@ -215,21 +270,32 @@ def run_upgrade(env_name: str, image: str, *, output: Output, region: str | None
     if dry_run:
         from chromactl.day2.context import Day2
 
+        require_primary(env, env.region_or_primary(region))
+
         return dry_run_plan(Day2(env=env, region=env.region_or_primary(region), outputs=outputs or {}, factory=None, output=output), image)
     d2 = open_env(env_name, "upgrade", region=region, output=output, profile=profile, outputs=outputs, factory=factory, root=root)
     the_root = root or project_root()
     path = journal_file(the_root, "upgrade", d2.env.name, d2.region)
     journal = open_journal(path, verb="upgrade", env=d2.env.name, region=d2.region, steps=STEPS, resume=resume,
                            inputs={"image": image}, output=output)
+    the_settings = settings or UpgradeSettings()
     if journal.status != "completed":
+        checked = None
         if journal.next_step() == "preflight":
-            checked = preflight(d2, image)  # a downgrade is refused here: no journal, no backup, nothing applied
+            # a downgrade or a missing image is refused here: no journal, no backup, nothing applied
+            checked = preflight(d2, image, the_settings, skip_image_check=skip_image_check)
             if checked["same"]:
                 return {"env": d2.env.name, "region": d2.region, "status": "unchanged", "image": image,
                         "note": f"{d2.env.name} already runs {image}"}
-        confirm_changes(d2, _CHANGES, yes=yes, confirm_env=confirm_env)
-        run = UpgradeRun(d2=d2, journal=journal, ports=ports or Ports(), settings=settings or UpgradeSettings(), clock=clock or A.Clock(),
-                         image=image, root=the_root)
+        # The rollback may restore without asking again (run_restore(yes=True)): the one question covers that too.
+        from chromactl.day2.restore import restore_changes
+
+        d2.output.warn("if the gate fails and the previous version cannot serve the data the new one migrated, the rollback restores "
+                       "the pre-upgrade recovery point without asking again: that moves the stack onto a new file system (the old one "
+                       "is kept) and replaces the EFS access point and mount targets, listed below with the task definition.")
+        confirm_changes(d2, [*_CHANGES, *restore_changes(d2)], yes=yes, confirm_env=confirm_env)
+        run = UpgradeRun(d2=d2, journal=journal, ports=ports or Ports(), settings=the_settings, clock=clock or A.Clock(),
+                         image=image, root=the_root, checked=checked, skip_image_check=skip_image_check)
         run_steps(journal, {name: getattr(run, name) for name in STEPS}, output, verb="upgrade")
     res = summary(journal, d2)
     rb = res["rollback"]

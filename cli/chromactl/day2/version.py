@@ -32,6 +32,7 @@ LOCAL_NAME = ".chromactl-chroma-version.json"
 HISTORY = 20
 # The stack's own check on `image` (terraform/stack/variables.tf): repo:tag@sha256:<64 hex>, the tag not latest.
 _PINNED = re.compile(r"^(?P<repo>[^\s@:]+(?::\d+)?(?:/[^\s@:]+)*):(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})@sha256:(?P<digest>[a-f0-9]{64})$")
+_RELEASE = re.compile(r"^v?\d+\.\d+\.\d+$")
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:[-.+].*)?$")
 
 
@@ -68,6 +69,10 @@ def parse_image(reference: str) -> ChromaImage:
     if not _VERSION.match(m.group("tag")):
         raise UsageError(f"The tag {m.group('tag')!r} of {repo} is not a Chroma release version, so a downgrade cannot be ruled out.",
                          "Use a release tag such as chromadb/chroma:1.5.9@sha256:<digest>.")
+    if not _RELEASE.match(m.group("tag")):  # 1.6.0-rc1, 1.6.0.dev3 would rank as 1.6.0 and become the floor
+        raise UsageError(f"The tag {m.group('tag')!r} of {repo} is a pre-release or a build, not a Chroma release: "
+                         "it cannot be ordered against the released versions that may open the data after it.",
+                         "Use a release tag such as chromadb/chroma:1.6.0@sha256:<digest>.")
     return ChromaImage(reference=reference, repo=repo, tag=m.group("tag"), digest=m.group("digest"))
 
 
@@ -156,8 +161,9 @@ def refuse_downgrade(env: EnvConfig, target: str, data: dict[str, Any]) -> None:
         raise UsageError(
             f"Refusing Chroma {target} on env {env.name!r}: its data was opened by Chroma {highest} (recorded {when}), "
             "and Chroma does not open data written by a newer version.",
-            f"Pick Chroma {highest} or newer; to go back to an older version, restore a recovery point made before {highest} "
-            f"opened the data (chromactl backup list --env {env.name}). Nothing was changed.",
+            f"Pick Chroma {highest} or newer; to go back to an older version, " + (
+                f"restore a recovery point made before {highest} opened the data (chromactl backup list --env {env.name})"
+                if env.kind == "aws" else f"put back a copy of the data directory made before {highest} opened it") + ". Nothing was changed.",
         )
 
 
