@@ -174,6 +174,13 @@ def test_replica_failover_with_primary_region_gone(world: World, chroma: Any, mo
     assert gate["data"]["within_rpo_window"]["collections"]["docs"] == {"newest_manifest": 125, "found": SEED["docs"]}
     entries = manifest_entries(world)
     assert len(entries) == 3 and entries[-1]["region"] == TARGET and entries[-1]["collections"] == SEED
+    # ... and the Chroma version that opened the data in the new region, as up's smoke does (issue 18)
+    from chromactl.config import load_env
+    from chromactl.day2.version import read_record
+
+    assert gate["chroma_version_recorded"] == "1.5.9"
+    record = read_record(load_env("prod", world.root), world.factory)
+    assert record["highest"] == "1.5.9" and record["history"][-1]["region"] == TARGET
     world.assert_stubs_used()
     # The source file system is never touched: no EFS client for the primary region exists, and the only EFS
     # write is the replica-side DeleteReplicationConfiguration (LOCAL_CONFIGURATION_ONLY) in the target region.

@@ -328,7 +328,7 @@ def test_gate_checks_the_new_stack_with_its_token_and_records_what_it_saw(projec
     assert seen["read_manifest"] == ("prod", factory)
     assert seen["record"] == ("prod", TARGET, target, factory)
     out = g.journal()["steps"]["gate"]["outputs"]
-    assert set(out) == {"endpoint", "data", "smoke_ok", "latency_ok", "latency", "manifest_recorded_at"}
+    assert set(out) == {"endpoint", "data", "smoke_ok", "latency_ok", "latency", "manifest_recorded_at", "chroma_version_recorded"}
     assert out["endpoint"] == ENDPOINT and out["latency"] == LAT_OK["report"]
     assert out["manifest_recorded_at"] == "2026-11-30T12:30:00+00:00"
     assert out["data"]["baseline_recorded_at"] == manifest({"docs": 100})["entries"][0]["recorded_at"]

@@ -241,6 +241,11 @@ def _gate(run: Run) -> dict[str, Any]:
         raise OperationFailed(f"The gate failed in {run.target}: {'; '.join(failed)}.", hint)
     entry = M.record_manifest(run.env, run.target, target, run.factory)
     report["manifest_recorded_at"] = entry["recorded_at"]
+    # a passing gate is a check like up's smoke: the Chroma version that opened the data is recorded (issue 18),
+    # so an upgrade after the failover refuses a downgrade below it. day2.version imports config and errors only.
+    from chromactl.day2.version import record_after_check
+
+    report["chroma_version_recorded"] = record_after_check(run.env, run.target, run.factory, run.output)
     return report
 
 
