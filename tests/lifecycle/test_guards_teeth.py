@@ -204,10 +204,10 @@ def test_the_prompt_lists_twenty_addresses_whole_and_counts_the_rest(tmp_path: P
         check_apply(e, REGION, summary(delete=n), out, auto_approve=True)
         lines = [f"  - module.stack.aws_efs_file_system.delete{i}" for i in range(min(n, 20))] + tail
         assert out.asked == [("name", f"[bold red]prod is a protected env and this plan deletes or replaces {n} resource(s) "
-                                      f"in {REGION}:[/]\n" + "\n".join(lines))]
+                                      f"(prod/{REGION})[/]:\n" + "\n".join(lines))]
     out = Answers(typed="prod")
     check_apply(e, REGION, summary(), out, auto_approve=True, destroy=True)
-    assert out.asked == [("name", f"[bold red]prod is a protected env and this plan destroys the stack in {REGION}:[/]\n")]
+    assert out.asked == [("name", f"[bold red]prod is a protected env and this plan destroys the stack (prod/{REGION})[/]")]
 
 
 def test_the_sidecar_records_when_in_utc_to_the_second(tmp_path: Path) -> None:
