@@ -139,7 +139,8 @@ def test_wait_progress_lines_keep_the_keepalive_quiet(capsys: pytest.CaptureFixt
     out = Output(color=False)
     out._said = 0.0
     clock = FakeClock()
+    before = time.monotonic()
     with out.waiting("x", 60, clock=clock.monotonic, every_s=10) as progress:
         clock.sleep(10)
         progress.observe("same")
-    assert time.monotonic() - out._said < 5
+    assert out._said >= before  # the wait's line was noted as said (no time bound: a busy host may be slow)
