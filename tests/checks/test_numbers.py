@@ -14,18 +14,11 @@ import pytest
 from chromactl.checks import bench
 from chromactl.checks.target import Target
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fixtures.scripts import load_script
 
 
 def _bench_script():  # type: ignore[no-untyped-def]
-    """scripts/bench_checks.py, for its bounds (one place for them)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_checks", ROOT / "scripts" / "bench_checks.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_checks")
 
 
 BENCH = _bench_script()

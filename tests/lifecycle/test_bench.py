@@ -10,10 +10,11 @@ The figures are printed (pytest -s shows them; the report quotes them).
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.scripts import load_script
 
 pytestmark = [pytest.mark.slow, pytest.mark.bench]
 
@@ -21,11 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _bench():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("bench_cli", ROOT / "scripts" / "bench_cli.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_cli")
 
 
 def test_help_is_fast(tmp_path: Path) -> None:

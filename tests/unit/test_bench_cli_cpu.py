@@ -4,20 +4,15 @@ moved -44..+68 % from pair to pair on a shared host). The tree's CPU must includ
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fixtures.scripts import load_script
+
 BURN = "s = 0\nfor i in range(1_000_000):\n    s += i * i\n"
 
 
 def _bench_cli():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("bench_cli", ROOT / "scripts" / "bench_cli.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_cli")
 
 
 def test_cpu_time_of_a_tree_counts_the_grandchild() -> None:
