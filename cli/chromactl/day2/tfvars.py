@@ -60,14 +60,15 @@ def env_value(env: EnvConfig, name: str) -> str | None:
     chromactl.auto.tfvars.json, then terraform.tfvars (a plain `name = "string"` or `name = 123` line); None: unset."""
     import re
 
+    from chromactl.aws.zones import tfvars_text
+
     managed = read(env).get(name)
     if managed is not None:
         return str(managed)
-    try:
-        text = (env.dir / "terraform.tfvars").read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = tfvars_text(env.dir)  # the one reader of terraform.tfvars, comments stripped
+    if text is None:
         return None
-    m = re.search(rf'^\s*{re.escape(name)}\s*=\s*(?:"([^"]*)"|(-?[0-9][0-9.]*))\s*(?:#.*)?$', text, re.MULTILINE)
+    m = re.search(rf'^\s*{re.escape(name)}\s*=\s*(?:"([^"]*)"|(-?[0-9][0-9.]*))\s*$', text, re.MULTILINE)
     return (m.group(1) if m.group(1) is not None else m.group(2)) if m else None
 
 
