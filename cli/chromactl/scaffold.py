@@ -397,7 +397,7 @@ def init_env(req: InitRequest, project: Path) -> InitResult:
         raise OperationFailed(f"Cannot write the env under {project}: {exc.strerror or exc}.", "Check the folder is writable.") from None
     if (warning := format_env(env_dir)) is not None:
         result.warnings.append(warning)
-    from chromactl.aws.doctor import placeholders
+    from chromactl.workflows.doctor import placeholders
 
     result.to_fill = placeholders(env_dir)
     result.to_create = prerequisites(env_dir, (req.region, failover))

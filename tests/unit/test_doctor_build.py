@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from chromactl.aws.doctor import check_local_files
 from chromactl.config import load_env
 from chromactl.errors import ConfigError
+from chromactl.workflows.doctor import check_local_files
 
 TOML = '[env]\nkind = "aws"\nprotected = false\n\n[regions]\nprimary = "us-east-1"\nfailover = ["us-west-2"]\n\n' \
        '[state]\nbucket = "chromactl-test-state-x"\nregion = "us-east-2"\n'

@@ -70,7 +70,27 @@ LAZY_COMPONENTS: dict[str, str] = {
 # Files whose in-function imports predate rule 3 and belong to other work in flight (issue 15's
 # "one of each" branch edits these call sites): at most this many may lack a reason; lower it as
 # they gain one. path under cli/chromactl -> count
-LAZY_BASELINE: dict[str, int] = {}
+LAZY_BASELINE: dict[str, int] = {
+    "aws/eip_quota.py": 2,
+    "aws/pull_through.py": 1,
+    "aws/zones.py": 1,
+    "checks/bench.py": 2,
+    "checks/client.py": 1,
+    "checks/publish.py": 2,
+    "day2/backup.py": 3,
+    "day2/context.py": 4,
+    "day2/gate.py": 3,
+    "day2/restore.py": 11,
+    "day2/status.py": 3,
+    "day2/tfvars.py": 1,
+    "day2/upgrade.py": 19,
+    "day2/version.py": 6,
+    "lifecycle/runner.py": 7,
+    "local/server.py": 1,
+    "modules.py": 2,
+    "rotation/package.py": 2,
+    "scaffold.py": 3,
+}
 
 LAZY_MARK = "# lazy:"
 
@@ -82,6 +102,7 @@ class Import:
     source: str  # the importing module, e.g. chromactl.lifecycle.core
     target: str  # the imported module, e.g. chromactl.aws.session
     inner: bool  # inside a function or class body
+    end_line: int = 0  # the statement's last line (a parenthesised import spans several)
 
 
 @dataclass(frozen=True)
@@ -155,7 +176,7 @@ def imports_of(root: Path, path: Path, text: str | None = None) -> Iterator[Impo
             targets = [f"{mod}.{a.name}" if _is_module(root, f"{mod}.{a.name}") else mod for a in node.names]
         for target in targets:
             if target == root.name or target.startswith(root.name + "."):
-                yield Import(path, node.lineno, source, target, id(node) in inner)
+                yield Import(path, node.lineno, source, target, id(node) in inner, node.end_lineno or node.lineno)
 
 
 def _layer_of(comp: str) -> int | None:
@@ -167,10 +188,10 @@ def _layer_of(comp: str) -> int | None:
     return None
 
 
-def _has_reason(lines: list[str], line: int) -> bool:
-    here = lines[line - 1] if line - 1 < len(lines) else ""
+def _has_reason(lines: list[str], line: int, end_line: int = 0) -> bool:
+    """A `# lazy:` comment on the line above the import, or on any line of it."""
     above = lines[line - 2].strip() if line >= 2 else ""
-    return LAZY_MARK in here or above.startswith(LAZY_MARK)
+    return above.startswith(LAZY_MARK) or any(LAZY_MARK in text for text in lines[line - 1:max(line, end_line)])
 
 
 def _rel(root: Path, path: Path) -> str:
@@ -195,7 +216,7 @@ def check_imports(root: Path, imports: Iterable[Import], texts: dict[Path, list[
         src, dst = component(imp.source), component(imp.target)
         rel = _rel(root, imp.path)
         if (imp.inner and src not in LAZY_COMPONENTS and not rel.startswith(FROZEN_FILES)
-                and not _has_reason(texts[imp.path], imp.line)):
+                and not _has_reason(texts[imp.path], imp.line, imp.end_line)):
             unreasoned.setdefault(imp.path, []).append(imp)
         if (key := _exemption(root, imp, exempt)) is not None:
             used.add(key)

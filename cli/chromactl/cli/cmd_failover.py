@@ -111,10 +111,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Record the endpoint's collections and counts in the state bucket (run after successful checks)."""
         from chromactl.aws.session import ClientFactory
-        from chromactl.checks.target import Target, resolve_target, token_from_env_var
+        from chromactl.checks.target import Target, token_from_env_var
         from chromactl.config import load_env
         from chromactl.errors import UsageError
         from chromactl.failover.manifest import record_manifest
+        from chromactl.workflows.endpoint import resolve_target
 
         actx = app_context(ctx, json_out)
         the_env = load_env(env)

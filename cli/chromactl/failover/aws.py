@@ -20,8 +20,8 @@ from chromactl.config import EnvConfig
 from chromactl.errors import ConfigError, OperationFailed, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from chromactl.lifecycle.outputs import OutputValues
     from chromactl.output import Output, Progress
+    from chromactl.stack.outputs import OutputValues
 
 FENCE_CONNECT_S = 3.0
 FENCE_READ_S = 5.0

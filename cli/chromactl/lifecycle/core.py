@@ -1,10 +1,11 @@
-"""plan / apply / up / destroy for one (env, region), callable without the CLI.
+"""plan / apply / destroy for one (env, region), callable without the CLI.
 
 - plan: init when needed, `terraform plan -json -detailed-exitcode -out=FILE`,
   summary from the event stream, sidecar next to the plan.
 - apply: a saved plan only (never plans again silently); the guard decides
   whether it may go ahead; the plan is single-use and removed afterwards.
-- up: plan, summary, guard, apply, wait until the service is stable, smoke.
+- up lives in chromactl/workflows/up.py (plan, summary, guard, apply, wait, smoke);
+  waiting until the service is stable in chromactl/stack/health.py.
 - destroy: `plan -destroy` to a file, guard (protected envs type the name),
   apply that plan.
 """
@@ -14,20 +15,29 @@ from __future__ import annotations
 import json
 import re
 import time
-import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chromactl.aws.session import ClientFactory, describe_aws_error
 from chromactl.config import EnvConfig
-from chromactl.errors import Cancelled, OperationFailed, UsageError
+from chromactl.errors import Cancelled, ChromactlError, OperationFailed, UsageError
+from chromactl.lifecycle import outputs as stack_outputs
 from chromactl.lifecycle import planfile
+from chromactl.lifecycle import secrets as S
 from chromactl.lifecycle.guard import check_apply
 from chromactl.lifecycle.outputs import OutputValues
+from chromactl.lifecycle.placeholders import placeholder_warning, refuse_placeholders
 from chromactl.lifecycle.runner import Runner, TfResult
 from chromactl.lifecycle.summary import PlanSummary, from_events, from_plan_json
+from chromactl.modules import pin_warning
 from chromactl.output import Output
+from chromactl.rotation import package
+from chromactl.stack.health import wait_stable
+
+__all__ = ["DEFAULT_WAIT_S", "PlanResult", "apply_region", "apply_saved", "declared_variables", "destroy", "plan",
+           "region_vars", "wait_stable"]  # wait_stable: its old path, which failover/ports.py and drills/live.py import
 
 DEFAULT_WAIT_S = 900.0
 
@@ -121,16 +131,13 @@ def ensure_build_artifacts(env: EnvConfig, output: Output) -> None:
     on a fresh clone without a separate build step.
     """
     root = env.dir.parent.parent
-    from chromactl.errors import ChromactlError
-    from chromactl.rotation.package import build_zip, source_dir
-
     try:
-        src = source_dir()  # the installed wheel's copy, or this checkout's functions/token_rotation
+        src = package.source_dir()  # the installed wheel's copy, or this checkout's functions/token_rotation
     except ChromactlError:
         return  # no function source at all: doctor reports the missing zip
 
     dest = root / "build" / "token-rotation.zip"
-    build_zip(dest, src)
+    package.build_zip(dest, src)
     output.debug(f"built {dest}")
 
 
@@ -157,8 +164,6 @@ def plan(
     if not destroy:
         guard_placeholders(env, "plan", sandbox=sandbox, output=output)
     runner = runner or Runner(env, region, output, profile=profile)
-    from chromactl.modules import pin_warning
-
     if (pinned := pin_warning(env.dir)) is not None:
         output.warn(pinned)  # before Terraform, so a failure below comes with the reason it may have
     ensure_build_artifacts(env, output)
@@ -215,8 +220,6 @@ def guard_placeholders(env: EnvConfig, verb: str, *, sandbox: bool = False, outp
     """
     if not env.is_aws:
         return
-    from chromactl.lifecycle.placeholders import placeholder_warning, refuse_placeholders
-
     if verb == "plan" and (sandbox or env.sandbox):
         if output is not None and (warning := placeholder_warning(env.name, env.dir)) is not None:
             output.warn(warning)
@@ -245,8 +248,6 @@ def settle_pending_secrets(
     brings it back, imports it into the state and plans again. Returns the plan to
     apply and what was done (None: nothing to do).
     """
-    from chromactl.lifecycle import secrets as S
-
     if not any(key in result.summary.counts for key in (("create", S.SECRET_TYPE), ("replace", S.SECRET_TYPE))):
         return result, None
     plan_json = _show_json(runner, result.path)
@@ -254,14 +255,10 @@ def settle_pending_secrets(
     if not planned:
         return result, None
     if factory is None:
-        from chromactl.aws.session import ClientFactory
-
         factory = ClientFactory(profile=profile, max_attempts=2)
     try:
         pending = S.find_pending(planned, factory)
     except Exception as exc:  # noqa: BLE001 - a warning: the apply says the rest
-        from chromactl.aws.session import describe_aws_error
-
         output.warn(f"could not check whether the secret name(s) {', '.join(p.name for p in planned)} are free "
                     f"({describe_aws_error(exc)}); if the apply fails with 'scheduled for deletion', run again with "
                     f"--force-delete-secret or --restore-secret.")
@@ -456,8 +453,6 @@ def apply_region(
     one scheduled for deletion (settle_pending_secrets; `secret_action` as for `up`): a rebuild
     in a region the env was destroyed in earlier would otherwise fail half-way through the apply.
     """
-    from chromactl.lifecycle.outputs import read_outputs
-
     runner = Runner(env, region, output, profile=profile)
     result = plan(env, region, output, extra_vars=extra_vars, runner=runner, sandbox=sandbox)
     if result.changes:
@@ -479,7 +474,7 @@ def apply_region(
     else:
         planfile.discard(result.path)
         output.info(f"{env.name}/{region}: no changes.")
-    return read_outputs(env, region, output=output, profile=profile)
+    return stack_outputs.read_outputs(env, region, output=output, profile=profile)
 
 
 def destroy(
@@ -517,217 +512,13 @@ def destroy(
     return applied
 
 
-# -- waiting for the service ------------------------------------------------------------------
-
-def wait_stable(
-    env: EnvConfig,
-    region: str,
-    outputs: Any,
-    factory: Any,
-    timeout_s: float,
-    output: Output,
-    *,
-    poll_s: float = 5.0,
-    monotonic: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, Any]:
-    """Wait (bounded) until the ECS service is stable and every target healthy.
-
-    Stable = running == desired (>= 1), exactly one deployment, PRIMARY with
-    rolloutState COMPLETED; and the target group has at least `desired`
-    targets, all healthy. A FAILED rollout (circuit breaker) stops the wait at
-    once. Own polling, because moto's `services_stable` waiter never settles.
-    """
-    from chromactl.aws.wait import observe, stable_reason
-    from chromactl.lifecycle.outputs import StackOutputs
-
-    stack = StackOutputs.from_values(outputs, where=f"{env.name}/{region}")
-    cluster, service, tg = stack.need("cluster_name"), stack.need("service_name"), stack.need("target_group_arn")
-    ecs = factory.client("ecs", region)
-    elbv2 = factory.client("elbv2", region)
-    started = monotonic()
-    deadline = started + timeout_s
-    last: dict[str, Any] = {}
-    last_line = ""
-    polls = 0
-    with output.waiting(f"the service of {env.name}/{region} to be stable", timeout_s, clock=monotonic) as progress:
-        while True:
-            polls += 1
-            last = observe(ecs, elbv2, cluster, service, tg)
-            ok, why = stable_reason(last)
-            line = (
-                f"service {last['running']}/{last['desired']} running, {last['pending']} pending, "
-                f"{len(last['deployments'])} deployment(s); targets {last['healthy']}/{len(last['targets'])} healthy"
-            )
-            if line != last_line:
-                output.info(f"  [{monotonic() - started:5.0f}s] {line}")
-                last_line = line
-            progress.observe(why)  # also when nothing changes: a CI log never goes quiet
-            if ok:
-                last.update(stable=True, seconds=round(monotonic() - started, 1), polls=polls)
-                return last
-            if last.get("rollout_failed"):
-                raise OperationFailed(
-                    f"The ECS deployment of {env.name}/{region} failed: {why}.",
-                    "The circuit breaker rolled it back; see `chromactl status` and the service's events and logs.",
-                )
-            if monotonic() + poll_s > deadline:
-                raise OperationFailed(
-                    f"The service of {env.name}/{region} was not stable after {timeout_s:.0f} s: {why}.",
-                    f"Check `chromactl status --env {env.name} --region {region}`; raise --wait-timeout if tasks start slowly.",
-                )
-            sleep(poll_s)
-
-
-
-def up(
-    env: EnvConfig,
-    region: str | None,
-    output: Output,
-    *,
-    auto_approve: bool = False,
-    skip_checks: bool = False,
-    wait_timeout: float = DEFAULT_WAIT_S,
-    confirm_env: str | None = None,
-    profile: str | None = None,
-    factory: Any = None,
-    diff: bool = False,
-    sandbox: bool = False,
-    secret_action: str | None = None,
-) -> dict[str, Any]:
-    """init, plan, summary, confirm, apply, wait until stable, smoke (local env: start Chroma here, smoke).
-
-    secret_action: None, "force-delete" or "restore": what to do with a secret scheduled
-    for deletion whose name the plan creates (see settle_pending_secrets).
-    """
-    if not env.is_aws:
-        from chromactl.day2 import version as V
-        from chromactl.local.server import local_up
-
-        V.local_preflight(env)  # a chromadb older than the one that opened the data dir is refused before it starts
-        local = dict(local_up(env, output))
-        local["smoke"] = None if skip_checks else _smoke(env.name, None, profile, output)
-        if local["smoke"] is not None:
-            local["chroma_version_record"] = V.record_local(env)["highest"]
-        return local
-    from chromactl.lifecycle.outputs import read_outputs
-
-    the_region = env.region_or_primary(region)
-    guard_placeholders(env, "up", sandbox=sandbox)
-    runner = Runner(env, the_region, output, profile=profile)
-    result = plan(env, the_region, output, runner=runner, sandbox=sandbox)
-    secrets_done = None
-    if result.changes:
-        result, secrets_done = settle_pending_secrets(env, the_region, output, result, runner=runner, action=secret_action,
-                                                      factory=factory, profile=profile, sandbox=sandbox)
-    if diff and result.changes and not output.json:
-        output.err.out(plan_diff(runner, result.path), highlight=False)
-    if not output.json:
-        result.summary.render(output.err, f"plan {env.name}/{the_region}")
-    applied = second = None
-    if result.changes:
-        applied = apply_saved(
-            env, the_region, output, plan_path=result.path, auto_approve=auto_approve,
-            confirm_env=confirm_env, summary=result.summary, runner=runner, sandbox=sandbox,
+def __getattr__(name: str) -> Any:
+    """`up`'s old path: drills/live.py (the live harness) still imports it from here (EXEMPT in
+    tools/layers/contract.py until that harness moves under tests/)."""
+    if name == "up":
+        from chromactl.workflows.up import (
+            up,  # lazy: a back-edge kept only for that old import path
         )
-        if not applied.get("destroy"):
-            second = check_converged(env, the_region, output, runner=runner)
-            require_converged(env, the_region, second)
-            output.info(f"{env.name}/{the_region}: a second plan right after the apply is empty (the stack converged).")
-    else:
-        planfile.discard(result.path)
-        output.info(f"{env.name}/{the_region}: no changes to apply.")
-    outputs = read_outputs(env, the_region, output=output, profile=profile)
-    data: dict[str, Any] = {
-        "env": env.name,
-        "region": the_region,
-        "endpoint": outputs.get("endpoint_url"),
-        "applied": applied,
-        "plan": result.summary.to_dict(),
-        "second_plan": second,
-        "secrets": secrets_done,
-        "stable": None,
-        "smoke": None,
-    }
-    if skip_checks:
-        output.info("Skipping the stability wait and the smoke check (--skip-checks).")
-        return data
-    if factory is None:
-        from chromactl.aws.session import ClientFactory
 
-        factory = ClientFactory(profile=profile)
-    output.info(f"Waiting (up to {wait_timeout:.0f} s) for the service of {env.name}/{the_region} to be stable and healthy...")
-    data["stable"] = wait_stable(env, the_region, outputs, factory, wait_timeout, output)
-    # issue 12.2: the first rotation is asynchronous; the smoke check needs its token
-    from chromactl.rotation.wait import wait_for_stack_token
-
-    data["token"] = wait_for_stack_token(outputs, the_region, factory, wait_timeout, output.info, output=output)
-    alb = outputs.get("alb_dns_name")
-    data["smoke"] = _smoke(env.name, the_region, profile, output, alb_dns_name=alb)
-    data["manifest"] = _record_manifest(env, the_region, profile, factory, output, alb_dns_name=alb)
-    from chromactl.day2.version import record_after_check
-
-    data["chroma_version_record"] = record_after_check(env, the_region, factory, output)
-    return data
-
-
-def _stack_target(env_name: str, region: str | None, profile: str | None, alb_dns_name: str | None) -> Any:
-    """The env's check target, dialled at this stack's ALB.
-
-    `up` checks the stack it just applied. The endpoint's name (domain_name) may not point at
-    this ALB yet (first apply without a Route 53 zone; DNS is the operator's step), so the checks
-    dial the ALB's own DNS name and present the endpoint's name in TLS (verified) and as Host.
-    """
-    import dataclasses
-
-    from chromactl.checks.target import resolve_target
-
-    target = resolve_target(env_name, None, None, region, profile)
-    host = urllib.parse.urlsplit(target.url).hostname
-    alb = (alb_dns_name or "").rstrip(".")
-    if alb and host and host != alb:
-        target = dataclasses.replace(target, url=f"https://{alb}", server_name=host if target.verify_tls else None)
-    return target
-
-
-def _record_manifest(env: EnvConfig, region: str, profile: str | None, factory: Any, output: Output, *,
-                     alb_dns_name: str | None = None) -> dict[str, Any] | None:
-    """After a passing smoke check, record collections and counts for the failover's data gate.
-
-    Best effort: the stack is up and checked either way; a failure is a warning
-    naming the command that records it by hand.
-    """
-    from chromactl.failover.manifest import record_manifest
-
-    try:
-        target = _stack_target(env.name, region, profile, alb_dns_name)
-        entry = record_manifest(env, region, target, factory)
-    except Exception as exc:  # noqa: BLE001 - a warning, never a failed `up`
-        output.warn(
-            f"could not record the data manifest ({type(exc).__name__}: {exc}); "
-            f"run `chromactl manifest record --env {env.name}` before relying on the failover's data check."
-        )
-        return None
-    output.info(f"Recorded the data manifest: {len(entry['collections'])} collection(s), {entry['total_records']} record(s).")
-    return entry
-
-
-def _smoke(env_name: str, region: str | None, profile: str | None, output: Output, *,
-           alb_dns_name: str | None = None) -> dict[str, Any]:
-    from chromactl.checks.smoke import run_smoke
-
-    target = _stack_target(env_name, region, profile, alb_dns_name)
-    if target.server_name:
-        output.info(f"Smoke check through this stack's ALB {target.url} as {target.server_name} "
-                    f"(clients reach it once {target.server_name} points at {alb_dns_name}) ...")
-    else:
-        output.info(f"Smoke check against {target.url} ...")
-    report = run_smoke(target)
-    data = report.to_dict()
-    if not report.ok:
-        bad = [s.name for s in report.steps if not s.ok]
-        raise OperationFailed(
-            f"The smoke check of {env_name} failed at: {', '.join(bad) or 'cleanup'}.",
-            f"See `chromactl smoke --env {env_name} --json` for each step; the stack itself is applied.",
-        )
-    return data
+        return up
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chromactl.errors import OperationFailed
-from chromactl.lifecycle.outputs import StackOutputs
 from chromactl.output import Output
+from chromactl.stack.outputs import StackOutputs
 
 CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"

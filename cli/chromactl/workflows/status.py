@@ -1,0 +1,195 @@
+"""`chromactl status`: how an (env, region) is doing right now.
+
+Sections, each read on its own so one failing API never hides the rest:
+endpoint; ECS service (running/desired/pending, deployments); target
+health; CloudWatch alarms in ALARM whose names start with the env's prefix;
+EFS replication (state and lag from LastReplicatedTimestamp); the newest AWS
+Backup recovery point; the running image, its Chroma version and the highest
+version that has opened the data (chromactl.day2.status). `healthy` is False when the service is short of tasks,
+a target is unhealthy, an alarm fires, or replication is in error; the CLI
+then exits 1.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from chromactl.aws.session import describe_aws_error
+from chromactl.aws.wait import observe, stable_reason
+from chromactl.config import EnvConfig
+from chromactl.day2.status import chroma_section
+from chromactl.day2.version import read_record
+from chromactl.local.health import local_report
+from chromactl.stack.outputs import StackOutputs
+
+
+def _err(exc: Exception) -> dict[str, Any]:
+    return {"error": getattr(exc, "message", None) or describe_aws_error(exc)}
+
+
+def _age_s(ts: Any, now: datetime) -> float | None:
+    if not isinstance(ts, datetime):
+        return None
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return round((now - ts).total_seconds(), 1)
+
+
+def _stack(env: EnvConfig, region: str, outputs: Any) -> StackOutputs:
+    return StackOutputs.from_values(outputs, where=f"{env.name}/{region}")
+
+
+def service_section(env: EnvConfig, region: str, outputs: dict[str, Any], factory: Any) -> dict[str, Any]:
+    stack = _stack(env, region, outputs)
+    try:
+        obs = observe(
+            factory.client("ecs", region),
+            factory.client("elbv2", region),
+            stack.need("cluster_name"),
+            stack.need("service_name"),
+            stack.need("target_group_arn"),
+        )
+    except Exception as exc:  # noqa: BLE001 - reported as one phrase
+        return _err(exc)
+    ok, why = stable_reason(obs)
+    obs["stable"] = ok
+    obs["reason"] = why
+    return obs
+
+
+def alarms_section(env: EnvConfig, region: str, outputs: dict[str, Any], factory: Any) -> dict[str, Any]:
+    # alarm_name_prefix: the stack's `<project>-<env>`; stacks applied before it was an output use the default project name
+    prefix = _stack(env, region, outputs).alarm_name_prefix or f"chromactl-{env.name}"
+    try:
+        cw = factory.client("cloudwatch", region)
+        firing: list[dict[str, Any]] = []
+        token = None
+        for _ in range(20):  # bounded pagination
+            kwargs: dict[str, Any] = {"AlarmNamePrefix": prefix, "StateValue": "ALARM", "MaxRecords": 100}
+            if token:
+                kwargs["NextToken"] = token
+            resp = cw.describe_alarms(**kwargs)
+            for alarm in resp.get("MetricAlarms", []) + resp.get("CompositeAlarms", []):
+                if alarm.get("StateValue") != "ALARM" or not alarm.get("AlarmName", "").startswith(prefix):
+                    continue  # filtered server-side too; kept strict for any API that ignores the filter
+                firing.append({"name": alarm["AlarmName"], "reason": alarm.get("StateReason", ""), "since": alarm.get("StateUpdatedTimestamp")})
+            token = resp.get("NextToken")
+            if not token:
+                break
+    except Exception as exc:  # noqa: BLE001 - reported as one phrase
+        return {"prefix": prefix, **_err(exc)}
+    return {"prefix": prefix, "in_alarm": firing}
+
+
+def replication_section(region: str, outputs: Any, factory: Any, now: datetime) -> dict[str, Any]:
+    fs_id = StackOutputs.from_values(outputs).file_system_id
+    if not fs_id:
+        return {"configured": False, "note": "no EFS file system id in the outputs"}
+    try:
+        efs = factory.client("efs", region)
+        resp = efs.describe_replication_configurations(FileSystemId=fs_id)
+    except Exception as exc:  # noqa: BLE001 - reported as one phrase
+        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+        if code == "ReplicationNotFound":
+            return {"file_system_id": fs_id, "configured": False}
+        return {"file_system_id": fs_id, **_err(exc)}
+    dests = []
+    for rep in resp.get("Replications", []):
+        for d in rep.get("Destinations", []):
+            last = d.get("LastReplicatedTimestamp")
+            dests.append(
+                {
+                    "region": d.get("Region"),
+                    "file_system_id": d.get("FileSystemId"),
+                    "status": d.get("Status"),
+                    "last_replicated": last,
+                    "lag_s": _age_s(last, now),
+                    "message": d.get("StatusMessage"),
+                }
+            )
+    return {"file_system_id": fs_id, "configured": bool(dests), "destinations": dests}
+
+
+def recovery_section(region: str, outputs: Any, factory: Any, now: datetime) -> dict[str, Any]:
+    vault = StackOutputs.from_values(outputs).backup_vault_name
+    if not vault:
+        return {"note": "no backup vault in the outputs"}
+    try:
+        backup = factory.client("backup", region)
+        newest = None
+        token = None
+        for _ in range(20):  # bounded pagination
+            kwargs: dict[str, Any] = {"BackupVaultName": vault, "MaxResults": 100}
+            if token:
+                kwargs["NextToken"] = token
+            resp = backup.list_recovery_points_by_backup_vault(**kwargs)
+            for rp in resp.get("RecoveryPoints", []):
+                if rp.get("Status") not in (None, "COMPLETED"):
+                    continue
+                if newest is None or rp.get("CreationDate") > newest.get("CreationDate"):
+                    newest = rp
+            token = resp.get("NextToken")
+            if not token:
+                break
+    except Exception as exc:  # noqa: BLE001 - reported as one phrase
+        return {"vault": vault, **_err(exc)}
+    if newest is None:
+        return {"vault": vault, "newest": None}
+    return {
+        "vault": vault,
+        "newest": {
+            "arn": newest.get("RecoveryPointArn"),
+            "created": newest.get("CreationDate"),
+            "age_s": _age_s(newest.get("CreationDate"), now),
+            "resource": newest.get("ResourceArn"),
+        },
+    }
+
+
+def collect_status(env: EnvConfig, region: str, outputs: dict[str, Any], factory: Any, *, now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    service = service_section(env, region, outputs, factory)
+    alarms = alarms_section(env, region, outputs, factory)
+    replication = replication_section(region, outputs, factory, now)
+    recovery = recovery_section(region, outputs, factory, now)
+    chroma = chroma_section(env, region, service, factory)
+    problems: list[str] = []
+    if "error" in service:
+        problems.append("service: " + service["error"])
+    elif not service.get("stable"):
+        problems.append("service: " + service.get("reason", "not stable"))
+    if alarms.get("in_alarm"):
+        problems.append("alarms: " + ", ".join(a["name"] for a in alarms["in_alarm"]))
+    elif "error" in alarms:
+        problems.append("alarms: " + alarms["error"])
+    for d in replication.get("destinations", []):
+        if d.get("status") == "ERROR":
+            problems.append(f"replication to {d.get('region')}: ERROR {d.get('message') or ''}".strip())
+        elif env.slo.rpo_minutes and d.get("lag_s") is not None and d["lag_s"] > env.slo.rpo_minutes * 60:
+            problems.append(f"replication to {d.get('region')}: lag {d['lag_s']:.0f} s exceeds the RPO of {env.slo.rpo_minutes:.0f} min")
+    return {
+        "env": env.name,
+        "region": region,
+        "endpoint": _stack(env, region, outputs).endpoint_url,
+        "healthy": not problems,
+        "problems": problems,
+        "service": service,
+        "alarms": alarms,
+        "replication": replication,
+        "recovery_point": recovery,
+        "chroma": chroma,
+        "checked_at": now,
+    }
+
+
+def local_status(env: EnvConfig) -> dict[str, Any]:
+    """`chromactl status` of a local env: the server's report (local/health.py) plus the highest
+    Chroma version that has opened the data (day2/version.py's record)."""
+    data = local_report(env)
+    try:
+        data["highest_opened_data"] = read_record(env).get("highest")
+    except Exception as exc:  # noqa: BLE001 - a broken record file is a line in the report, not a failed status
+        data["highest_opened_data"] = None
+        data["problems"].append(f"version record: {getattr(exc, 'message', exc)}")
+    return data
