@@ -17,6 +17,10 @@ any placeholder, sandbox or not. A sandbox is appliable once the user gives
 --account, --allowed-cidr and a --certificate-arn per region (or fills the
 lines `doctor` lists); with no --domain clients use the ALB's DNS name, so any
 ACM certificate in the region serves (an imported self-signed one will do).
+
+Size: `init` validates a request (names, account, CIDR, certificates) and renders the env's files
+from the bundled root; the validators and the renderers share the request type and its messages, and
+are read together when a scaffolded env is wrong.
 """
 
 from __future__ import annotations

@@ -177,7 +177,7 @@ class OfflineTarget:
                             poll_s=0.1, rotate=lambda ctx: {"version": self.rotator.rotate()})
 
     def destroy(self) -> dict[str, Any]:
-        from chromactl.lifecycle.core import destroy
+        from chromactl.lifecycle.apply import destroy
 
         self.calls.append("destroy")
         try:

@@ -1,5 +1,5 @@
 """Issue 16 item 16: doctor and plan agree: plan builds build/token-rotation.zip itself
-(lifecycle.core.ensure_build_artifacts), so doctor does not fail on its absence."""
+(lifecycle.plan.ensure_build_artifacts), so doctor does not fail on its absence."""
 
 from __future__ import annotations
 

@@ -150,7 +150,7 @@ def register(app: typer.Typer) -> None:
         --check (Terraform's -detailed-exitcode): exit 0 no changes, 2 changes present, 1 any error
         (usage and configuration errors included: no credentials, an unknown env, placeholders).
         """
-        from chromactl.lifecycle import core
+        from chromactl.lifecycle import plan as core
 
         actx = app_context(ctx, json_out)
         e = _load(actx, env)
@@ -200,7 +200,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = JSON_OPT,
     ) -> None:
         """Apply a saved plan (never plans again). Protected envs: deletes/replaces need the env's name typed."""
-        from chromactl.lifecycle import core
+        from chromactl.lifecycle import apply as core
 
         actx = app_context(ctx, json_out)
         e = _load(actx, env)
@@ -279,7 +279,7 @@ def register(app: typer.Typer) -> None:
 
             destroy_local(e, actx.output, delete_data=delete_data, yes=yes or auto_approve, confirm_env=confirm_env)
             return
-        from chromactl.lifecycle import core
+        from chromactl.lifecycle import apply as core
 
         the_region = e.region_or_primary(region)
         with actx.output.keepalive(f"destroy {e.name}/{the_region}"):

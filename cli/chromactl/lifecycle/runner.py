@@ -11,6 +11,10 @@
 - Known Terraform failures (lock held, stale plan, missing bucket, no
   credentials) become one sentence and a hint; the rest name the failing step
   and show Terraform's own error summary.
+
+Size: one class, Runner: engine choice, init and its cache key, backend overrides, running Terraform
+with signal forwarding, timeouts and supervision, and turning its diagnostics into sentences; the
+issue's target shape moves the process part to terraform/process.py, a separate step.
 """
 
 from __future__ import annotations

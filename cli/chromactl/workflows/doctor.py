@@ -94,7 +94,7 @@ def check_local_files(envs: list[Any]) -> list[Check]:
         root = env.dir.parent.parent
         missing = sorted({m for p in env.dir.glob("*.tf") for m in _BUILD_REF.findall(p.read_text(encoding="utf-8", errors="replace"))
                           if not (root / m).is_file()})
-        # plan builds the rotation zip itself (lifecycle.core.ensure_build_artifacts) from the function's source
+        # plan builds the rotation zip itself (lifecycle.plan.ensure_build_artifacts) from the function's source
         # (this checkout's, or the copy an installed wheel carries): its absence is no failure
         built_by_plan = [m for m in missing if m == "build/token-rotation.zip" and _rotation_source_available()]
         if built_by_plan:

@@ -19,9 +19,9 @@ from chromactl.errors import OperationFailed
 from chromactl.failover import manifest
 from chromactl.lifecycle import outputs as stack_outputs
 from chromactl.lifecycle import planfile
-from chromactl.lifecycle.core import (
+from chromactl.lifecycle.apply import apply_saved
+from chromactl.lifecycle.plan import (
     DEFAULT_WAIT_S,
-    apply_saved,
     check_converged,
     guard_placeholders,
     plan,
