@@ -27,7 +27,7 @@ from chromactl.cli import (
     cmd_size,
     cmd_token,
 )
-from chromactl.cli.context import AppContext
+from chromactl.cli.context import RunContext
 from chromactl.errors import EXIT_FAILED, EXIT_USAGE, Cancelled, ChangesPresent, ChromactlError
 from chromactl.output import Output, no_color_env
 
@@ -74,8 +74,10 @@ def _global(
     """
     output = Output(json=json_out, verbose=verbose, color=not no_color and not no_color_env())
     if root is not None:
-        os.environ["CHROMACTL_ROOT"] = str(root)
-    ctx.obj = AppContext(output=output, profile=profile, root=None)
+        from chromactl.config import checked_root  # lazy: only with --root; --help stays at Typer
+
+        root = checked_root(root)
+    ctx.obj = RunContext(output=output, profile=profile, root=root)
 
 
 for _module in (cmd_init, cmd_envs, cmd_lifecycle, cmd_checks, cmd_size, cmd_failover, cmd_token, cmd_drill, cmd_day2):

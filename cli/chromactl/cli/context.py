@@ -1,4 +1,9 @@
-"""What every command gets from the global options."""
+"""The RunContext: what every command gets from the global options, built once at the edge (cli/app.py).
+
+Global environment variables (CHROMACTL_JSON, CHROMACTL_VERBOSE, CHROMACTL_PROFILE, CHROMACTL_ROOT)
+are read here, once, through Typer's envvar= options; the values travel down as fields (the root
+included: it is never written back into os.environ for code below to find).
+"""
 
 from __future__ import annotations
 
@@ -11,17 +16,20 @@ from chromactl.output import Output
 
 
 @dataclass
-class AppContext:
+class RunContext:
     output: Output = field(default_factory=Output)
     profile: str | None = None
-    root: Path | None = None
+    root: Path | None = None  # --root / CHROMACTL_ROOT, checked; None: found from the working directory
 
 
-def app_context(ctx: typer.Context, json_flag: bool = False) -> AppContext:
-    """The AppContext of this run; a verb-level --json switches JSON on too."""
+AppContext = RunContext  # its old name
+
+
+def app_context(ctx: typer.Context, json_flag: bool = False) -> RunContext:
+    """The RunContext of this run; a verb-level --json switches JSON on too."""
     obj = ctx.find_root().obj
-    if not isinstance(obj, AppContext):
-        obj = AppContext()
+    if not isinstance(obj, RunContext):
+        obj = RunContext()
         ctx.find_root().obj = obj
     if json_flag:
         obj.output.json = True

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chromactl.config import EnvConfig, project_root
+from chromactl.config import EnvConfig
 from chromactl.errors import ChromactlError, ConfigError, OperationFailed
 from chromactl.lifecycle.backend import Backend, compute_backend, data_dir, sync_override
 from chromactl.output import Output
@@ -378,7 +378,7 @@ class Runner:
 
     # -- init -----------------------------------------------------------------------
     def _fingerprint(self) -> dict[str, Any]:
-        root = project_root()
+        root = self.env.root
         h = hashlib.sha256()
         paths: list[str] = []
         skip = {".terraform", ".chromactl", ".git", "__pycache__"}
