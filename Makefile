@@ -91,7 +91,7 @@ release-check: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/python tools/layers/contract.py
 	$(VENV)/bin/ruff check cli tests tools scripts
-	$(VENV)/bin/mypy cli/chromactl tools/tfoffline tools/mutate
+	$(VENV)/bin/mypy cli/chromactl tools/tfoffline tools/mutate tools/layers
 	$(VENV)/bin/mypy scripts
 
 bench: tools
