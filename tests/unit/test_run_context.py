@@ -43,3 +43,20 @@ def test_code_holding_an_env_uses_its_root_not_the_working_directory(tmp_path: P
     env = load_env("prod", root)
     assert env.root.resolve() == root.resolve()
     assert local_state_path(env, "us-east-1") == env.root / ".chromactl" / "state" / "prod" / "us-east-1" / "terraform.tfstate"
+
+
+def test_the_one_scoped_root_variable_is_restored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """drills/core.run_drill still loads its env by name: cmd_drill sets CHROMACTL_ROOT for that call only."""
+    from chromactl.cli.context import root_for_by_name_loaders
+    from chromactl.config import project_root
+
+    (tmp_path / "infra").mkdir()
+    root = make_root(tmp_path / "infra", "prod", GOOD)
+    monkeypatch.delenv("CHROMACTL_ROOT", raising=False)
+    with root_for_by_name_loaders(root):
+        assert project_root() == root.resolve()
+    assert "CHROMACTL_ROOT" not in os.environ
+    monkeypatch.setenv("CHROMACTL_ROOT", "/somewhere")
+    with root_for_by_name_loaders(root):
+        assert os.environ["CHROMACTL_ROOT"] == str(root)
+    assert os.environ["CHROMACTL_ROOT"] == "/somewhere"

@@ -92,6 +92,7 @@ def at_alb(target: Target, alb_dns_name: str | None) -> Target:
 
 
 def stack_target(env_name: str, region: str | None, profile: str | None, alb_dns_name: str | None, *,
-                 outputs: Mapping[str, Any] | None = None, output: Output | None = None) -> Target:
-    """The env's check target, dialled at this stack's ALB (at_alb)."""
-    return at_alb(resolve_target(env_name, None, None, region, profile, outputs=outputs, output=output), alb_dns_name)
+                 outputs: Mapping[str, Any] | None = None, output: Output | None = None, root: Path | None = None) -> Target:
+    """The env's check target, dialled at this stack's ALB (at_alb); `root`: the project the env is in."""
+    target = resolve_target(env_name, None, None, region, profile, outputs=outputs, output=output, root=root)
+    return at_alb(target, alb_dns_name)

@@ -7,6 +7,7 @@ stability wait, the token wait and the check target, which resolves the endpoint
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from chromactl.aws.session import ClientFactory
@@ -60,7 +61,7 @@ def up(
     if not env.is_aws:
         V.local_preflight(env)  # a chromadb older than the one that opened the data dir is refused before it starts
         local = dict(local_up(env, output))
-        local["smoke"] = None if skip_checks else _smoke(env.name, None, profile, output)
+        local["smoke"] = None if skip_checks else _smoke(env.name, None, profile, output, root=env.root)
         if local["smoke"] is not None:
             local["chroma_version_record"] = V.record_local(env)["highest"]
         return local
@@ -111,7 +112,7 @@ def up(
     # issue 12.2: the first rotation is asynchronous; the smoke check needs its token
     data["token"] = wait_for_stack_token(outputs, the_region, factory, wait_timeout, output.info, output=output)
     alb = outputs.get("alb_dns_name")
-    target = stack_target(env.name, the_region, profile, alb, outputs=outputs, output=output)  # one token read too
+    target = stack_target(env.name, the_region, profile, alb, outputs=outputs, output=output, root=env.root)  # one token read too
     data["smoke"] = _smoke(env.name, the_region, profile, output, alb_dns_name=alb, target=target)
     data["manifest"] = _record_manifest(env, the_region, profile, factory, output, alb_dns_name=alb, target=target)
     data["chroma_version_record"] = record_after_check(env, the_region, factory, output)
@@ -126,7 +127,7 @@ def _record_manifest(env: EnvConfig, region: str, profile: str | None, factory: 
     naming the command that records it by hand.
     """
     try:
-        target = target or stack_target(env.name, region, profile, alb_dns_name, output=output)
+        target = target or stack_target(env.name, region, profile, alb_dns_name, output=output, root=env.root)
         entry = manifest.record_manifest(env, region, target, factory)
     except Exception as exc:  # noqa: BLE001 - a warning, never a failed `up`
         output.warn(
@@ -139,9 +140,9 @@ def _record_manifest(env: EnvConfig, region: str, profile: str | None, factory: 
 
 
 def _smoke(env_name: str, region: str | None, profile: str | None, output: Output, *,
-           alb_dns_name: str | None = None, target: Target | None = None) -> dict[str, Any]:
-    """The smoke check of the stack `up` applied (target: resolved already this run, else from the env)."""
-    target = target or stack_target(env_name, region, profile, alb_dns_name, output=output)
+           alb_dns_name: str | None = None, target: Target | None = None, root: Path | None = None) -> dict[str, Any]:
+    """The smoke check of the stack `up` applied (target: resolved already this run, else from the env in `root`)."""
+    target = target or stack_target(env_name, region, profile, alb_dns_name, output=output, root=root)
     if target.server_name:
         output.info(f"Smoke check through this stack's ALB {target.url} as {target.server_name} "
                     f"(clients reach it once {target.server_name} points at {alb_dns_name}) ...")
