@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from chromactl.aws.session import error_code
 from chromactl.drills.common import (
     Cleanup,
     DrillResult,
     aws_call,
-    error_code,
     poll_until,
     record_failure,
     rto_target,
@@ -277,7 +277,7 @@ def run(ctx: DrillContext) -> DrillResult:
         t0 = ctx.clock.monotonic()
         promo = A.promote_backup(ctx.env, ctx.region, ctx.factory, found,
                                  {"dr_kms_key_arn": kms, "file_system_id": source_fs, "backup_role_arn": ctx.stack.backup_role_arn},
-                                 account, journal, A.Clock(sleep=ctx.clock.sleep, monotonic=ctx.clock.monotonic),
+                                 account, journal, ctx.clock,
                                  timeout_s=ctx.timeout_s, interval_s=ctx.poll_s, root=root)
         fs_id = promo["file_system_id"]
         journal.checkpoint("promote", "file_system_id", fs_id)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from chromactl.aws.session import error_code
 from chromactl.config import EnvConfig
 from chromactl.errors import ConfigError, OperationFailed
 
@@ -76,7 +77,7 @@ def read_manifest(env: EnvConfig, factory: Any) -> dict[str, Any] | None:
     try:
         body = s3.get_object(Bucket=env.state.bucket, Key=manifest_key(env))["Body"].read()
     except bex.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+        if error_code(exc) in ("NoSuchKey", "404", "NotFound"):
             return None
         raise OperationFailed(
             f"Cannot read the data manifest s3://{env.state.bucket}/{manifest_key(env)}: {describe_aws_error(exc)}.",
