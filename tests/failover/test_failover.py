@@ -37,6 +37,7 @@ from tests.failover.conftest import (
     primary_state,
     recovery_point,
 )
+from tests.fixtures.envelope import result_of
 from tests.fixtures.filled import fill_placeholders
 
 # A hang guard, not a speed check: these tests run real Terraform against the offline double and a real
@@ -284,7 +285,7 @@ def test_dry_run_prints_every_step_and_modelled_rto_within_15_minutes(world: Wor
     calls = record_calls(world)
     code = main(["failover", "--env", "prod", "--region", TARGET, "--dry-run", "--json"])
     assert code == 0
-    plan = json.loads(capsys.readouterr().out)
+    plan = result_of(capsys.readouterr().out)
     assert [s["step"] for s in plan["steps"]] == list(core.STEPS)
     assert all(s["calls"] and s["modelled_seconds"] > 0 and s["source_of_figure"] for s in plan["steps"])
     assert plan["modelled_rto_seconds"] <= 15 * 60
@@ -409,7 +410,7 @@ def test_resume_on_another_machine_from_the_journal_copy_in_the_state_bucket(wor
                      settings=settings(chroma))
     local = world.root / ".chromactl" / "failover" / f"prod-{TARGET}.json"
     key = f"chromactl/prod/failover/{TARGET}.json"
-    copy = json.loads(world.boto("s3", STATE_REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    copy = result_of(world.boto("s3", STATE_REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read())
     assert copy["steps"]["promote"]["status"] == "done" and copy["steps"]["apply"]["status"] == "failed"
     local.unlink()  # the laptop that started it is gone
     res = run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, confirm_env="prod", root=world.root, ports=original,
@@ -417,5 +418,5 @@ def test_resume_on_another_machine_from_the_journal_copy_in_the_state_bucket(wor
     assert res["status"] == "completed" and LAG_S <= res["rpo_seconds"] < LAG_S + 60
     assert res["steps"]["promote"]["attempts"] == 1 and res["steps"]["apply"]["attempts"] == 2
     world.assert_stubs_used()  # the replica was not promoted twice
-    copy = json.loads(world.boto("s3", STATE_REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    copy = result_of(world.boto("s3", STATE_REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read())
     assert copy["status"] == "completed"
