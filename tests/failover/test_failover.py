@@ -410,7 +410,7 @@ def test_resume_on_another_machine_from_the_journal_copy_in_the_state_bucket(wor
                      settings=settings(chroma))
     local = world.root / ".chromactl" / "failover" / f"prod-{TARGET}.json"
     key = f"chromactl/prod/failover/{TARGET}.json"
-    copy = result_of(world.boto("s3", STATE_REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    copy = json.loads(world.boto("s3", STATE_REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read())
     assert copy["steps"]["promote"]["status"] == "done" and copy["steps"]["apply"]["status"] == "failed"
     local.unlink()  # the laptop that started it is gone
     res = run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, confirm_env="prod", root=world.root, ports=original,
@@ -418,5 +418,5 @@ def test_resume_on_another_machine_from_the_journal_copy_in_the_state_bucket(wor
     assert res["status"] == "completed" and LAG_S <= res["rpo_seconds"] < LAG_S + 60
     assert res["steps"]["promote"]["attempts"] == 1 and res["steps"]["apply"]["attempts"] == 2
     world.assert_stubs_used()  # the replica was not promoted twice
-    copy = result_of(world.boto("s3", STATE_REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    copy = json.loads(world.boto("s3", STATE_REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read())
     assert copy["status"] == "completed"

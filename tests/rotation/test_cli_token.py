@@ -6,6 +6,7 @@ the CLI's output or in any log record."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -46,7 +47,7 @@ class SecretsManagerPart:
         return client
 
     def _rotate_secret(self, params: dict[str, Any], **_: Any) -> tuple[_Http, dict[str, Any]]:
-        body = result_of(params["body"])
+        body = json.loads(params["body"])
         version = body.get("ClientRequestToken") or str(uuid.uuid4())
         self.calls.append(version)
         if self.mode == "run":
