@@ -199,7 +199,8 @@ def drift_check(args: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `chromactl` console script."""
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
-    json_mode = "--json" in args or os.environ.get("CHROMACTL_JSON", "") in ("1", "true")
+    # the words Click reads as true for CHROMACTL_JSON (click/types.py, BoolParamType.bool_states)
+    json_mode = "--json" in args or os.environ.get("CHROMACTL_JSON", "").strip().lower() in ("1", "true", "t", "yes", "y", "on")
     verbose = "--verbose" in args or "-v" in args
     # Under `plan --check` exit 2 means only "changes present": an error exits 1 whatever its kind.
     error_code = (lambda code: EXIT_FAILED if code == EXIT_USAGE else code) if drift_check(args) else (lambda code: code)
