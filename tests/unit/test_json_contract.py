@@ -193,5 +193,15 @@ def test_a_renamed_key_in_a_real_verb_fails_the_contract(monkeypatch: pytest.Mon
 
 def test_shape_of_merges_list_elements_and_records_unions() -> None:
     value = [{"a": 1, "b": None}, {"a": 2.5, "b": "x", "c": True}]
-    assert shape_of(value) == [{"a": "number", "b": "null|str", "c": "bool"}]
+    assert shape_of(value) == [{"a": "number", "b": "null|str", "c?": "bool"}]
     assert json.loads(json.dumps(shape_of({"x": []}))) == {"x": []}
+
+
+def test_list_elements_with_different_keys_pin_the_optional_ones() -> None:
+    value = [{"step": "a", "modelled": "x"}, {"step": "b"}]
+    shape = shape_of(value)
+    assert shape == [{"modelled?": "str", "step": "str"}]
+    assert problems(value, shape) == [] and problems([{"step": "c"}], shape) == []
+    assert problems([{"modelled": "x"}], shape) == [
+        ("result[0].step: pinned key missing (renamed or removed: bump the schema version in chromactl.render.SCHEMA "
+         "and json_shapes.json, or restore the key)")]
