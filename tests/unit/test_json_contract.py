@@ -32,7 +32,7 @@ from tests.fixtures.json_contract import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-AREAS = ("tests.lifecycle", "tests.checks", "tests.rotation", "tests.failover", "tests.day2")
+AREAS = ("tests.lifecycle", "tests.checks", "tests.rotation", "tests.failover", "tests.day2", "tests.drills")
 
 
 def json_verbs() -> set[str]:
