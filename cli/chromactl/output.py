@@ -1,6 +1,7 @@
 """Output for people and machines.
 
-Results go to stdout (rich text, or one JSON document with --json); progress,
+Results go to stdout (rich text, or with --json one JSON document: the envelope of
+chromactl.render, printed once at the end of the run by chromactl.cli.app.main); progress,
 prompts and errors go to stderr. rich is imported only when something is drawn,
 so `chromactl --help` stays fast.
 
@@ -29,7 +30,6 @@ so `chromactl --help` stays fast.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -41,23 +41,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
 from chromactl.errors import Cancelled
+from chromactl.render import dumps
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
-
-
-def _default(obj: Any) -> Any:
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    return str(obj)
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=False, default=_default)
 
 
 def no_color_env() -> bool:
@@ -129,6 +116,9 @@ class Output:
     json: bool = False
     verbose: bool = False
     color: bool = field(default_factory=lambda: not no_color_env())
+    command: str | None = None  # the verb's path ("token rotate"), named in the JSON envelope
+    has_result: bool = False  # result() was called: with --json, main() prints `pending` in the envelope
+    pending: Any = None
     _out: Console | None = None
     _err: Console | None = None
     _said: float = 0.0  # when info()/warn() last printed (keepalive stays quiet then)
@@ -146,8 +136,16 @@ class Output:
         return self._err
 
     def result(self, data: Any, render: Callable[[Console], None] | None = None) -> None:
-        """Print the command's result: JSON with --json, else `render` (or the JSON)."""
-        if self.json or render is None:
+        """The command's result: with --json kept for the envelope (chromactl.render), else `render`.
+
+        With --json nothing is printed here: main() prints one envelope when the verb returns or
+        fails, so its `ok` follows the exit code and an error after the result lands in the same
+        document. Without `render` (and no --json) the result is printed as plain JSON.
+        """
+        if self.json:
+            self.has_result = True
+            self.pending = data
+        elif render is None:
             sys.stdout.write(dumps(data) + "\n")
             sys.stdout.flush()
         else:

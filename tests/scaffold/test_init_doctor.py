@@ -7,18 +7,18 @@ us-west-1b only, ap-northeast-1 has 1a, 1c and 1d (moto/ec2/models/availability_
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.envelope import result_of
 from tests.lifecycle.conftest import run_cli
 from tests.scaffold.test_init import repo  # noqa: F401 - the fixture
 
 
 def _doctor(env: str) -> tuple[int, dict[str, dict[str, str]]]:
     res = run_cli("doctor", "--env", env, "--json")
-    return res.code, {c["name"]: c for c in json.loads(res.out)["checks"]}
+    return res.code, {c["name"]: c for c in result_of(res.out)["checks"]}
 
 
 @pytest.mark.usefixtures("aws_env")
@@ -68,7 +68,7 @@ def test_init_lists_the_pull_through_cache_secret_and_doctor_checks_it_per_regio
 
 def test_a_sandbox_has_no_pull_through_cache_secret_to_create(repo: Path) -> None:  # noqa: F811
     res = run_cli("init", "--env", "dev", "--region", "us-east-1", "--sandbox", "--json")
-    assert res.code == 0 and json.loads(res.out)["to_create"] == []
+    assert res.code == 0 and result_of(res.out)["to_create"] == []
 
 
 @pytest.mark.usefixtures("aws_env")

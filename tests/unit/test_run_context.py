@@ -24,7 +24,7 @@ def test_root_is_a_field_not_an_environment_variable(tmp_path: Path, monkeypatch
     monkeypatch.chdir(elsewhere)
     res = run_cli("--root", str(root), "--json", "envs")
     assert res.code == 0, res.err
-    assert [e["name"] for e in json.loads(res.out)["envs"]] == ["prod"]
+    assert [e["name"] for e in json.loads(res.out)["result"]["envs"]] == ["prod"]
     assert "CHROMACTL_ROOT" not in os.environ  # the old callback wrote it here, for the whole process
 
 

@@ -28,14 +28,20 @@ class RunContext:
 AppContext = RunContext  # its old name
 
 
+def command_name(ctx: typer.Context) -> str:
+    """The verb's path without the program's name: `smoke`, `backup list`, `token rotate`."""
+    return ctx.command_path.partition(" ")[2] or ctx.command_path
+
+
 def app_context(ctx: typer.Context, json_flag: bool = False) -> RunContext:
-    """The RunContext of this run; a verb-level --json switches JSON on too."""
+    """The RunContext of this run; a verb-level --json switches JSON on too. Names the verb for the envelope."""
     obj = ctx.find_root().obj
     if not isinstance(obj, RunContext):
         obj = RunContext()
         ctx.find_root().obj = obj
     if json_flag:
         obj.output.json = True
+    obj.output.command = command_name(ctx)
     return obj
 
 
