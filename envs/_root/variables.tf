@@ -5,11 +5,6 @@ variable "region" {
   description = "Region to build the stack in (chromactl: the primary, or the failover target)."
 
   validation {
-    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
-    error_message = "region must be an AWS region name such as us-east-1."
-  }
-
-  validation {
     condition     = contains(keys(var.azs_by_region), var.region) && contains(keys(var.certificate_arns), var.region)
     error_message = "region ${jsonencode(var.region)} is not configured for this env: add it to azs_by_region and certificate_arns in terraform.tfvars."
   }
@@ -18,11 +13,6 @@ variable "region" {
 variable "failover_region" {
   type        = string
   description = "Region of the DR copies (replica, backup copies, DR key)."
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.failover_region))
-    error_message = "failover_region must be an AWS region name such as us-west-2."
-  }
 }
 
 variable "existing_file_system_id" {
