@@ -48,7 +48,7 @@ variable "env" {
 
 variable "account_id" {
   type        = string
-  description = "AWS account of this env; the providers refuse any other."
+  description = "AWS account of this env; the providers refuse any other (equal to chromactl.toml [env] account_id: chromactl doctor checks)."
 
   validation {
     condition     = can(regex("^[0-9]{12}$", var.account_id))
@@ -292,12 +292,12 @@ variable "alarm_emails" {
 
 variable "latency_p95_slo_ms" {
   type        = number
-  description = "p95 SLO in ms (keep equal to chromactl.toml [slo] p95_ms)."
+  description = "p95 SLO in ms (equal to chromactl.toml [slo] p95_ms: chromactl doctor checks)."
 }
 
 variable "rpo_minutes" {
   type        = number
-  description = "RPO in minutes (keep equal to chromactl.toml [slo] rpo_minutes)."
+  description = "RPO in minutes (equal to chromactl.toml [slo] rpo_minutes: chromactl doctor checks)."
   default     = 15
 }
 

@@ -1,11 +1,12 @@
 # Issue 15: the roles of terraform/modules/iam moved to the modules that use them (each module owns its
 # roles, as terraform-aws-modules do). These blocks carry every existing state's objects to their new
 # addresses, so an upgrade plans no IAM delete/create: the names stay exactly as they were (IAM is
-# global, the names carry the region). They live here, not in the env root, because a moved block may
-# only refer to objects of its own module package: a root that calls this stack by a git source (what
-# `chromactl init` writes) is another package, while terraform/stack and terraform/modules/* are one
-# (https://developer.hashicorp.com/terraform/language/modules/develop/refactoring). Keep them: removing
-# a moved block is a breaking change for anyone who has not applied since.
+# global, the names carry the region). They live here, not in the env root: a root that calls this stack
+# by a git source (what `chromactl init` writes) is another module package, and Terraform refuses a move
+# from or to an object declared inside an external package ("Cross-package move statement",
+# hashicorp/terraform internal/refactoring/move_validate.go), while terraform/stack and terraform/modules/*
+# are one package. https://developer.hashicorp.com/terraform/language/modules/develop/refactoring: keep
+# them, removing a moved block is a breaking change for anyone who has not applied since.
 # Pinned by tests/stack/test_iam_moved.py (apply the pre-move root, plan this one on its state).
 
 # the ECS task's two roles -> modules/ecs/iam.tf

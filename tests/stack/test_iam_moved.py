@@ -22,7 +22,7 @@ from tests.stack._tfplan import REPO, ROTATION_ZIP
 pytestmark = pytest.mark.slow
 
 # main just before issue 15 moved the roles (the last commit with terraform/modules/iam).
-BEFORE_MOVE = "136bb7a"
+BEFORE_MOVE = "136bb7ade79c8969d7c0d8e1a5443702463e3538"
 
 # old address -> new address, every IAM object the iam module held (prod: backup on, both attachments)
 MOVES = {
