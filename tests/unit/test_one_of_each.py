@@ -39,7 +39,7 @@ PENDING = {
 }
 
 _PATTERNS = {
-    "clock": re.compile(r"^\s*class\s+\w*Clock\b", re.M),
+    "clock": re.compile(r"^\s*class\s+\w*Clock\b", re.MULTILINE),
     "error code": re.compile(r"""(\.get\(|\[)["']Code["']"""),
     "pagination": re.compile(r"""\[["'](NextToken|Marker|ContinuationToken|nextToken)["']\]\s*="""),
 }
