@@ -31,6 +31,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
+if str(REPO / "tools") not in sys.path:
+    sys.path.insert(0, str(REPO / "tools"))  # chromactl_dev (benchmark helpers, not in the wheel), tfoffline
 HELP_RATIO_BUDGET = 1.3
 PLAN_OVERHEAD_BUDGET = 0.10
 
@@ -206,7 +208,7 @@ def bench_plan(runs: int, tmp: Path, env_name: str = "prod", which: tuple[str, .
         out["fastest_overhead"] = out.get("fastest_overhead_vs_same", out.get("fastest_overhead_vs_plain"))
         return out
 
-    from chromactl.checks.bench import priority_boost
+    from chromactl_dev.bench import priority_boost
 
     # both sides of every pair are children of this process and inherit its priority, so raising it is fair
     # (as bench_checks does for the server and its client); on a host at load average 15-20 a plan took
@@ -228,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the numbers as JSON")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO / "cli"))
-    from chromactl import benchinfo
+    from chromactl_dev import benchinfo
 
     print(benchinfo.header(), flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="chromactl-bench-"))
