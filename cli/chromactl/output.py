@@ -52,6 +52,17 @@ def no_color_env() -> bool:
     return bool(os.environ.get("NO_COLOR"))
 
 
+def _plain_stream(stream: Any) -> bool:
+    """`stream` is no terminal and nothing asks rich to treat it as one (FORCE_COLOR, TTY_COMPATIBLE):
+    rich would print plain characters to it, so writing them directly is the same output."""
+    if os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE") or os.environ.get("TTY_INTERACTIVE"):
+        return False
+    try:
+        return not stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def progress_every_s() -> float:
     """Seconds between plain progress lines when stderr is not a terminal (CHROMACTL_PROGRESS_EVERY)."""
     try:
@@ -227,6 +238,13 @@ class Output:
 
     def warn(self, message: str) -> None:
         self._said = time.monotonic()
+        if self._err is None and _plain_stream(sys.stderr):
+            # Off a terminal rich would print these same characters (no colour, soft wrap): a plan's
+            # only stderr line (a sandbox's placeholder warning) cost rich's import, ~25 ms of CPU, on
+            # the path the 10 % plan-overhead budget measures (docs/checks.md, "The numbers" 5).
+            sys.stderr.write(f"warning: {message}\n")
+            sys.stderr.flush()
+            return
         self.err.print(f"[yellow]warning:[/yellow] {escape_markup(message)}")
 
     @contextmanager

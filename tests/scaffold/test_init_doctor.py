@@ -7,6 +7,7 @@ us-west-1b only, ap-northeast-1 has 1a, 1c and 1d (moto/ec2/models/availability_
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,24 @@ def test_bootstrap_refuses_the_placeholder_bucket_of_a_scaffolded_env(repo: Path
     res = run_cli("bootstrap", "--env", "prod", "--json")  # terraform.tfvars's placeholders are not bootstrap's business
     assert res.code == 0, res.err
     assert [b["Name"] for b in boto3.client("s3", region_name="us-west-2").list_buckets()["Buckets"]] == ["chromactl-state-prod-filled"]
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_doctor_holds_the_facts_init_writes_twice_against_each_other(repo: Path) -> None:  # noqa: F811
+    """Issue 15: account, regions and SLOs are in both chromactl.toml and terraform.tfvars; init writes them
+    from one place (sandbox and production alike) and doctor fails the env when the files come to disagree."""
+    assert run_cli("init", "--env", "sbx", "--region", "us-east-1", "--sandbox").code == 0
+    assert run_cli("init", "--env", "prd", "--region", "us-east-1", "--failover-region", "us-west-2", "--account", "210987654321").code == 0
+    for env in ("sbx", "prd"):
+        _code, checks = _doctor(env)
+        assert checks[f"{env}: toml vs tfvars"]["status"] == "ok", checks[f"{env}: toml vs tfvars"]
+
+    tfvars = repo / "envs" / "prd" / "terraform.tfvars"
+    text, n = re.subn(r"(?m)^(latency_p95_slo_ms\s*=\s*)100$", r"\g<1>250", tfvars.read_text())
+    assert n == 1, text
+    tfvars.write_text(text)
+    code, checks = _doctor("prd")
+    line = checks["prd: toml vs tfvars"]
+    assert code == 1 and line["status"] == "fail", line
+    assert "SLO p95_ms: chromactl.toml says [slo] p95_ms = 100, terraform.tfvars latency_p95_slo_ms = 250" in line["detail"]
+    assert "say the same" in line["fix"] and "terraform.tfvars" in line["fix"]

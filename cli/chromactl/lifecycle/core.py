@@ -1,11 +1,9 @@
 """The old one-module path of plan / apply / destroy (now lifecycle/plan.py and lifecycle/apply.py),
 kept because code in the mutation-test scope imports from it inside functions (failover/core.py,
-failover/ports.py, drills/live.py); new code imports plan.py, apply.py, stack/health.py directly.
+failover/ports.py); new code imports plan.py, apply.py, stack/health.py directly.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from chromactl.lifecycle.apply import apply_region, apply_saved, destroy
 from chromactl.lifecycle.plan import (
@@ -27,15 +25,3 @@ from chromactl.stack.health import wait_stable
 __all__ = ["DEFAULT_WAIT_S", "PlanResult", "apply_region", "apply_saved", "check_converged", "declared_variables", "destroy",
            "ensure_build_artifacts", "guard_placeholders", "plan", "plan_diff", "region_vars", "require_converged",
            "settle_pending_secrets", "show_plan", "wait_stable"]
-
-
-def __getattr__(name: str) -> Any:
-    """`up`'s old path: drills/live.py (the live harness) still imports it from here (EXEMPT in
-    tools/layers/contract.py until that harness moves under tests/)."""
-    if name == "up":
-        from chromactl.workflows.up import (
-            up,  # lazy: a back-edge kept only for that old import path
-        )
-
-        return up
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,7 +6,8 @@ identity, and the account equals the env's `account_id` when declared); the
 state bucket reachable and versioned; the zones of azs_by_region are zones the
 account has in each region (aws/zones.py); the pull-through cache's
 credentials secret in each region (aws/pull_through.py); placeholders still present in the env's
-files (a warning); per primary region, the Elastic IPs the envs' NAT gateways
+files (a warning); the facts chromactl.toml and terraform.tfvars both state (config_facts.py);
+per primary region, the Elastic IPs the envs' NAT gateways
 need against the account's quota (aws/eip_quota.py). Any failed check makes
 the exit code 1; warnings do not.
 """
@@ -23,6 +24,7 @@ from chromactl.aws.pull_through import PREFIX, cache_secret, secret_exists
 from chromactl.aws.session import describe_aws_error
 from chromactl.aws.zones import account_zones, env_zones, missing_zones
 from chromactl.config import list_envs, load_env
+from chromactl.config_facts import facts_check
 from chromactl.errors import ChromactlError
 from chromactl.lifecycle.backend import backend_kind
 from chromactl.lifecycle.placeholders import find_placeholders, summary
@@ -151,6 +153,7 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
         pin = check_module_pin(env)
         if pin is not None:
             checks.append(pin)
+        checks.append(Check(prefix + "toml vs tfvars", *facts_check(env)))
         if identity is None:
             checks.append(Check(prefix + "aws checks", "skip", "skipped: no working AWS credentials"))
             continue
