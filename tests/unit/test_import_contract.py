@@ -88,13 +88,13 @@ def test_a_package_in_no_layer_fails(tmp_path: Path) -> None:
 
 def test_a_leaf_module_may_import_only_the_bottom_layer(tmp_path: Path) -> None:
     root = _package(tmp_path, {
-        "aws/zones.py": "from chromactl.lifecycle.placeholders import scan\n",  # aws may use the leaf ...
-        "lifecycle/placeholders.py": "from chromactl.errors import ConfigError\n",
+        "aws/zones.py": "from chromactl.rotation.package import build_zip\n",  # aws may use the leaf ...
+        "rotation/package.py": "from chromactl.errors import ConfigError\n",
         "errors.py": "",
     })
     assert _messages(root) == []
-    (root / "lifecycle" / "placeholders.py").write_text("from chromactl.aws import zones\n")  # ... the leaf may not climb
-    assert any("lifecycle.placeholders (layer" in m for m in _messages(root))
+    (root / "rotation" / "package.py").write_text("from chromactl.aws import zones\n")  # ... the leaf may not climb
+    assert any("rotation.package (layer" in m for m in _messages(root))
 
 
 def test_every_exemption_still_matches_an_import(tmp_path: Path) -> None:
