@@ -105,7 +105,7 @@ def _console(file: Any, color: bool) -> Console:
     class SafeConsole(Console):
         """A rich Console whose str arguments may carry STYLE_TAGS only (see the module's docstring)."""
 
-        def print(self, *objects: Any, markup: bool | None = None, **kwargs: Any) -> None:  # type: ignore[override]
+        def print(self, *objects: Any, markup: bool | None = None, **kwargs: Any) -> None:
             if markup is not False:
                 objects = tuple(safe_markup(o) if isinstance(o, str) else o for o in objects)
             super().print(*objects, markup=markup, **kwargs)

@@ -116,5 +116,5 @@ class OutputValues(dict[str, Any]):
         """The named outputs that are set (not None or ""), flags kept."""
         return OutputValues({k: self[k] for k in names if self.get(k) not in (None, "")}, self.sensitive)
 
-    def copy(self) -> OutputValues:  # type: ignore[override]
+    def copy(self) -> OutputValues:
         return OutputValues(self, self.sensitive)

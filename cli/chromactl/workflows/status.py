@@ -12,7 +12,7 @@ then exits 1.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chromactl.aws.session import describe_aws_error
@@ -33,7 +33,8 @@ def _age_s(ts: Any, now: datetime) -> float | None:
         return None
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
-    return round((now - ts).total_seconds(), 1)
+    age: timedelta = now - ts
+    return round(age.total_seconds(), 1)
 
 
 def _stack(env: EnvConfig, region: str, outputs: Any) -> StackOutputs:
