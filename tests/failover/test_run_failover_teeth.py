@@ -53,13 +53,13 @@ class _S3:
     def __init__(self, bucket: Bucket, region: str) -> None:
         self.b, self.region = bucket, region
 
-    def put_object(self, *, Bucket: str, Key: str, Body: bytes, **_: Any) -> dict[str, Any]:  # noqa: N803 - boto3's names
+    def put_object(self, *, Bucket: str, Key: str, Body: bytes, **_: Any) -> dict[str, Any]:
         if self.b.refuse:
             raise botocore.exceptions.ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, "PutObject")
         self.b.objects[(self.region, Bucket, Key)] = Body
         return {}
 
-    def get_object(self, *, Bucket: str, Key: str) -> dict[str, Any]:  # noqa: N803 - boto3's names
+    def get_object(self, *, Bucket: str, Key: str) -> dict[str, Any]:
         try:
             body = self.b.objects[(self.region, Bucket, Key)]
         except KeyError:
@@ -213,6 +213,7 @@ def test_a_resume_that_runs_preflight_again_takes_the_journals_inputs(root: Path
     j = w.journal()
     assert j["steps"]["preflight"]["outputs"]["recovery_point"]["recovery_point_arn"] == RP2
     target, rp, _kms, _account, kw = w.calls["promote_backup"]
+    assert target == TARGET
     assert rp["recovery_point_arn"] == RP2 and kw["restore_dir"] == "aws-backup-restore_y"
     assert j["steps"]["gate"]["status"] == "done"
     assert j["inputs"] == {"recovery_point": RP2, "restore_dir": "aws-backup-restore_y", "accept_data_diff": True}
