@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chromactl.aws.session import error_code
+
 SERVICE_CODE = "ec2"
 QUOTA_CODE = "L-0263D0A3"
 DEFAULT_QUOTA = 5
@@ -80,7 +82,7 @@ def eip_quota(factory: Any, region: str) -> tuple[int, str]:
         value = sq.get_service_quota(ServiceCode=SERVICE_CODE, QuotaCode=QUOTA_CODE)["Quota"]["Value"]
         return int(value), "applied quota"
     except Exception as exc:
-        if str(getattr(exc, "response", {}).get("Error", {}).get("Code", "")) != "NoSuchResourceException":
+        if error_code(exc) != "NoSuchResourceException":
             raise
     value = sq.get_aws_default_service_quota(ServiceCode=SERVICE_CODE, QuotaCode=QUOTA_CODE)["Quota"]["Value"]
     return int(value), "AWS default quota"

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chromactl.aws.session import error_code
+
 PREFIX = "ecr-pullthroughcache/"
 _NAME = re.compile(r'(?m)^\s*credential_secret_name\s*=\s*"([^"]+)"')
 
@@ -49,7 +51,7 @@ def secret_exists(factory: Any, region: str, name: str) -> bool:
     try:
         factory.client("secretsmanager", region).describe_secret(SecretId=name)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+        if error_code(exc) == "ResourceNotFoundException":
             return False
         raise
     return True

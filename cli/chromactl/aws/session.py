@@ -84,6 +84,20 @@ class ClientFactory:
         return client
 
 
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError ("" for anything else, e.g. a connection failure).
+
+    botocore puts the service's code at exc.response["Error"]["Code"] (botocore/exceptions.py,
+    ClientError; botocore/parsers.py fills it for every protocol, e.g. "NoSuchKey", "404" for a
+    HEAD without a body). Plain attribute reads: no botocore import needed.
+    """
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return ""
+    err = response.get("Error")
+    return str(err.get("Code") or "") if isinstance(err, dict) else ""
+
+
 def describe_aws_error(exc: BaseException) -> str:
     """One short phrase for a botocore error (code and message, or the connection failure)."""
     try:

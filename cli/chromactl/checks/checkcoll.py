@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chromactl.checks.client import ChromaError, ChromaNotFound
+from chromactl.checks.snapshot import listed
 
 # The check collections' vectors are overwritten in place every run, and HNSW graphs lose recall under
 # repeated in-place updates: with Chroma's defaults a planted neighbour was missed in 1 of 30 refills
@@ -46,7 +47,6 @@ CHECK_PREFIX = "chromactl-check-"
 TEMP_PREFIXES = ("chromactl-smoke-", "chromactl-bench-")
 SLOTS = 3
 LEASE_S = 3600.0
-LIST_PAGE = 100
 LIST_MAX = 10_000
 
 
@@ -183,14 +183,7 @@ def _stamp(name: str) -> datetime | None:
 def remove_stale(client: Any, *, max_age_s: float = LEASE_S, now: datetime | None = None) -> list[str]:
     """Delete temporary check collections older than a run can last; returns their names."""
     current = now or datetime.now(UTC)
-    names: list[str] = []
-    offset = 0
-    while offset < LIST_MAX:
-        page = client.list_collections(limit=LIST_PAGE, offset=offset)
-        names += [str(c.get("name")) for c in page]
-        if len(page) < LIST_PAGE:
-            break
-        offset += LIST_PAGE
+    names = [str(c.get("name")) for c in listed(client, limit=LIST_MAX)]  # all listed before any is deleted
     removed = []
     for name in names:
         stamp = _stamp(name)

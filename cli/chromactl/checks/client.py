@@ -138,10 +138,12 @@ class ChromaClient:
         pool_size: int = 8,
         server_name: str | None = None,
         basic_auth: tuple[str, str] | None = None,
+        extra_headers: dict[str, str] | None = None,
     ) -> None:
         """`server_name`: connect to `url`'s host but present and verify this name in TLS (SNI) and
         send it as Host: reach one ALB by its own DNS name while checking the domain's certificate.
-        User info in `url` (http://user:pw@host) is sent as basic auth and never kept in `self.url`."""
+        User info in `url` (http://user:pw@host) is sent as basic auth and never kept in `self.url`.
+        `extra_headers` go with every request (the restore drill's rule-matching header)."""
         import httpx
 
         from chromactl.checks.target import split_userinfo
@@ -160,6 +162,7 @@ class ChromaClient:
         self._preflight: dict[str, Any] | None = None
         headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "chromactl"}
         headers.update(auth_headers(token, token_header))
+        headers.update(extra_headers or {})
         if basic_auth and "Authorization" not in headers:
             headers["Authorization"] = "Basic " + base64.b64encode(f"{basic_auth[0]}:{basic_auth[1]}".encode()).decode("ascii")
         self._http = httpx.Client(

@@ -22,11 +22,15 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chromactl.config import EnvConfig
 from chromactl.errors import OperationFailed
-from chromactl.failover.aws import Clock, _aware, _desc
+from chromactl.failover.aws import Clock, _aware, _desc, _waiting
+from chromactl.poll import poll_until
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chromactl.output import Output
 
 START_WINDOW_MIN = 60  # the model's floor for StartWindowMinutes
 COMPLETE_WINDOW_MIN = 360  # as the stack's plan rule (completion_window = 360)
@@ -133,25 +137,34 @@ def start_backup(t: BackupTarget, factory: Any, *, token: str | None = None) -> 
     return {"backup_job_id": resp["BackupJobId"], "recovery_point_arn": resp.get("RecoveryPointArn"), "idempotency_token": token}
 
 
-def _poll(fetch: Any, what: str, clock: Clock, timeout_s: float, poll_s: float, bad: tuple[str, ...]) -> dict[str, Any]:
-    """Call fetch() until its State is COMPLETED (bounded); raise on a final bad state or the deadline."""
-    deadline = clock.monotonic() + timeout_s
-    while True:
+def _poll(fetch: Any, what: str, clock: Clock, timeout_s: float, poll_s: float, bad: tuple[str, ...],
+          output: Output | None = None) -> dict[str, Any]:
+    """Call fetch() until its State is COMPLETED (bounded, with the wait's progress lines on `output`);
+    raise on a final bad state or at the bound."""
+
+    def completed() -> tuple[bool, dict[str, Any]]:
         job = fetch()
         state = job.get("State")
-        if state == "COMPLETED":
-            return job
         if state in bad:
             raise OperationFailed(f"{what} ended {state}: {job.get('StatusMessage') or 'no reason given'}.",
                                   "See the job in the AWS Backup console; fix the cause and run again.")
-        if clock.monotonic() + poll_s > deadline:
-            done = f", {job['PercentDone']}% done" if job.get("PercentDone") else ""
-            raise OperationFailed(f"{what} was not finished after {timeout_s:.0f} s (state {state}{done}).",
-                                  "It keeps running in AWS Backup; check it with `chromactl backup list`, or wait longer with --timeout.")
-        clock.sleep(poll_s)
+        return state == "COMPLETED", job
+
+    def late(job: dict[str, Any]) -> OperationFailed:
+        done = f", {job['PercentDone']}% done" if job.get("PercentDone") else ""
+        return OperationFailed(f"{what} was not finished after {timeout_s:.0f} s (state {job.get('State')}{done}).",
+                               "It keeps running in AWS Backup; check it with `chromactl backup list`, or wait longer with --timeout.")
+
+    def seen(job: dict[str, Any]) -> str:
+        return f"{job.get('State')}, {job['PercentDone']}% done" if job.get("PercentDone") else str(job.get("State"))
+
+    with _waiting(output, f"{what[:1].lower()}{what[1:]} to complete", timeout_s, clock) as progress:
+        return poll_until(completed, timeout_s=timeout_s, interval_s=poll_s, clock=clock,
+                          on_wait=lambda job: progress.observe(seen(job)), on_timeout=late).value
 
 
-def wait_backup(t: BackupTarget, factory: Any, job_id: str, clock: Clock, *, timeout_s: float, poll_s: float) -> dict[str, Any]:
+def wait_backup(t: BackupTarget, factory: Any, job_id: str, clock: Clock, *, timeout_s: float, poll_s: float,
+                output: Output | None = None) -> dict[str, Any]:
     import botocore.exceptions as bex
 
     backup = factory.client("backup", t.region)
@@ -162,13 +175,13 @@ def wait_backup(t: BackupTarget, factory: Any, job_id: str, clock: Clock, *, tim
         except (bex.ClientError, bex.BotoCoreError) as exc:
             raise OperationFailed(f"Cannot read backup job {job_id} in {t.region}: {_desc(exc)}.", "Check backup:DescribeBackupJob.") from None
 
-    job = _poll(fetch, f"Backup job {job_id}", clock, timeout_s, poll_s, _DONE_BAD)
+    job = _poll(fetch, f"Backup job {job_id}", clock, timeout_s, poll_s, _DONE_BAD, output)
     return {"backup_job_id": job_id, "state": "COMPLETED", "recovery_point_arn": job.get("RecoveryPointArn"),
             "size_bytes": job.get("BackupSizeInBytes"), "completed": _iso(job.get("CompletionDate"))}
 
 
 def copy_to_failover(t: BackupTarget, factory: Any, rp_arn: str, clock: Clock, *, timeout_s: float, poll_s: float,
-                     token: str) -> dict[str, Any] | None:
+                     token: str, output: Output | None = None) -> dict[str, Any] | None:
     """StartCopyJob into the failover region's vault and wait for it; None when the env copies nowhere."""
     import botocore.exceptions as bex
 
@@ -190,7 +203,7 @@ def copy_to_failover(t: BackupTarget, factory: Any, rp_arn: str, clock: Clock, *
         except (bex.ClientError, bex.BotoCoreError) as exc:
             raise OperationFailed(f"Cannot read copy job {job_id}: {_desc(exc)}.", "Check backup:DescribeCopyJob.") from None
 
-    job = _poll(fetch, f"Copy job {job_id} to {t.copy_region}", clock, timeout_s, poll_s, ("FAILED", "PARTIAL"))
+    job = _poll(fetch, f"Copy job {job_id} to {t.copy_region}", clock, timeout_s, poll_s, ("FAILED", "PARTIAL"), output)
     return {"copy_job_id": job_id, "region": t.copy_region, "vault": t.copy_vault,
             "recovery_point_arn": job.get("DestinationRecoveryPointArn"), "state": "COMPLETED"}
 
@@ -201,7 +214,8 @@ def _iso(dt: Any) -> str | None:
 
 
 def take_backup(t: BackupTarget, factory: Any, clock: Clock, *, wait: bool, timeout_s: float, poll_s: float,
-                token: str | None = None, checkpoint: Any = None, job_id: str | None = None) -> dict[str, Any]:
+                token: str | None = None, checkpoint: Any = None, job_id: str | None = None,
+                output: Output | None = None) -> dict[str, Any]:
     """Start an on-demand backup; with wait, wait for it and copy it to the failover region where enabled.
 
     checkpoint(key, value), when given, saves the job id before the wait (a journal), so a resumed
@@ -220,9 +234,9 @@ def take_backup(t: BackupTarget, factory: Any, clock: Clock, *, wait: bool, time
             result["copy"] = {"region": t.copy_region, "state": "NOT_STARTED",
                               "note": "a copy needs the completed recovery point: run with --wait to copy it to the failover region"}
         return result
-    result.update(wait_backup(t, factory, str(started["backup_job_id"]), clock, timeout_s=timeout_s, poll_s=poll_s))
+    result.update(wait_backup(t, factory, str(started["backup_job_id"]), clock, timeout_s=timeout_s, poll_s=poll_s, output=output))
     result["copy"] = copy_to_failover(t, factory, str(result["recovery_point_arn"]), clock, timeout_s=timeout_s, poll_s=poll_s,
-                                      token=f"{token}-copy"[:64])
+                                      token=f"{token}-copy"[:64], output=output)
     return result
 
 
@@ -276,7 +290,7 @@ def run_backup(d2: Any, *, wait: bool, timeout_s: float = 3600.0, poll_s: float 
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout_s:g}.", "Pass e.g. --timeout 3600.")
     t = backup_target(d2.env, d2.region, d2.outputs)
     d2.output.info(f"Starting an on-demand backup of {t.file_system_id} into vault {t.vault} ({t.region}) ...")
-    res = take_backup(t, d2.factory, clock or Clock(), wait=wait, timeout_s=timeout_s, poll_s=poll_s)
+    res = take_backup(t, d2.factory, clock or Clock(), wait=wait, timeout_s=timeout_s, poll_s=poll_s, output=d2.output)
     return res
 
 

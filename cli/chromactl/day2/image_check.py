@@ -25,6 +25,7 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
+from chromactl.aws.session import error_code
 from chromactl.day2.version import ChromaImage
 from chromactl.errors import OperationFailed, UsageError
 
@@ -77,7 +78,7 @@ def _ecr(factory: Any, account: str, region: str, name: str, digest: str, refere
     try:
         factory.client("ecr", region).describe_images(registryId=account, repositoryName=name, imageIds=[{"imageDigest": digest}])
     except bex.ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code")
+        code = error_code(exc)
         if code in ("ImageNotFoundException", "RepositoryNotFoundException"):
             raise _missing(reference, f"ECR answers {code} for {name}@{digest} in {region}") from None
         raise OperationFailed(f"Cannot check the image in ECR ({region}): {code}.", _SKIP_HINT) from None

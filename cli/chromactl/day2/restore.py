@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chromactl.aws.session import error_code
 from chromactl.config import EnvConfig, project_root
 from chromactl.errors import OperationFailed, UsageError
 from chromactl.failover import aws as A
@@ -80,7 +81,7 @@ def check_recovery_point(d2: Any, arn: str) -> dict[str, Any]:
     try:
         rp = backup.describe_recovery_point(BackupVaultName=vault, RecoveryPointArn=arn)
     except bex.ClientError as exc:
-        if A._code(exc) in ("ResourceNotFoundException", "InvalidParameterValueException", "AccessDeniedException"):
+        if error_code(exc) in ("ResourceNotFoundException", "InvalidParameterValueException", "AccessDeniedException"):
             raise UsageError(f"The recovery point is not in the vault {vault} of env {d2.env.name!r}: it belongs to another env or vault.",
                              f"Pick one of `chromactl backup list --env {d2.env.name}`.") from None
         raise OperationFailed(f"Cannot read the recovery point in {d2.region}: {_desc(exc)}.", "Check backup:DescribeRecoveryPoint.") from None

@@ -120,7 +120,7 @@ class UpgradeRun:
         res = take_backup(t, self.d2.factory, self.clock, wait=True, timeout_s=self.settings.backup_timeout_s,
                           poll_s=self.settings.backup_poll_s, token=f"chromactl-{t.env}-upgrade-{self.journal.run_id}",
                           checkpoint=lambda k, v: self.journal.checkpoint("backup", k, v),
-                          job_id=self.journal.checkpoints("backup").get("backup_job_id"))
+                          job_id=self.journal.checkpoints("backup").get("backup_job_id"), output=self.d2.output)
         return {k: res.get(k) for k in ("backup_job_id", "recovery_point_arn", "size_bytes", "completed", "copy")}
 
     def _apply_image(self, image: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chromactl.aws.session import error_code
 from chromactl.config import EnvConfig
 from chromactl.errors import ConfigError, OperationFailed, UsageError
 
@@ -117,7 +118,7 @@ def read_record(env: EnvConfig, factory: Any = None) -> dict[str, Any]:
     try:
         body = factory.client("s3", env.state.region).get_object(Bucket=env.state.bucket, Key=s3_key(env))["Body"].read()
     except bex.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+        if error_code(exc) in ("NoSuchKey", "404", "NotFound"):
             return _empty(env)
         raise OperationFailed(f"Cannot read the Chroma version record s3://{env.state.bucket}/{s3_key(env)}: {describe_aws_error(exc)}.",
                               "Check your permissions on the state bucket.") from None

@@ -11,6 +11,8 @@ from typing import Any
 from chromactl.config import EnvConfig
 from chromactl.errors import ChromactlError, OperationFailed, UsageError
 from chromactl.output import Output
+from chromactl.poll import Clock  # the drills' clock is the one clock (chromactl.poll)
+from chromactl.poll import poll_until as _poll_until
 
 DEFAULT_TIMEOUT_S = 900.0
 DEFAULT_POLL_S = 5.0
@@ -41,12 +43,6 @@ def check_timeout(timeout_s: float) -> float:
 # --- time and polling ------------------------------------------------------------------------------------
 
 
-@dataclass
-class Clock:
-    monotonic: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
-
-
 class WaitTimedOut(OperationFailed):
     """A bounded wait ran out of time; `last` is the last observation."""
 
@@ -71,23 +67,20 @@ def poll_until(
     With `output`: a progress line every few seconds (Output.waiting) saying what it waits for,
     elapsed of the bound and the last observation, also when that never changes.
     """
-    started = clock.monotonic()
-    deadline = started + timeout_s
-    last: Any = None
-    shown: Any = object()
+    shown: list[Any] = [object()]
     with (output or Output(json=True)).waiting(what, timeout_s, clock=clock.monotonic) as progress:
-        while True:
+
+        def look() -> tuple[bool, Any]:
             done, last = check()
-            if on_change is not None and last != shown:
+            if on_change is not None and last != shown[0]:
                 on_change(last)
-                shown = last
-            progress.observe(describe(last))
-            if done:
-                return last, clock.monotonic() - started
-            now = clock.monotonic()
-            if now >= deadline:
-                raise WaitTimedOut(f"Gave up waiting for {what} after {timeout_s:g} s (last: {describe(last)}).", hint, last=last)
-            clock.sleep(max(0.0, min(poll_s, deadline - now)))
+                shown[0] = last
+            progress.observe(describe(last))  # every look, the final one too
+            return done, last
+
+        polled = _poll_until(look, timeout_s=timeout_s, interval_s=poll_s, clock=clock, on_timeout=lambda last: WaitTimedOut(
+            f"Gave up waiting for {what} after {timeout_s:g} s (last: {describe(last)}).", hint, last=last))
+        return polled.value, polled.seconds
 
 
 def describe(value: Any) -> str:
@@ -249,6 +242,3 @@ def aws_call(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> An
                               "Check credentials, permissions and region (`chromactl doctor`).") from None
 
 
-def error_code(exc: BaseException) -> str:
-    resp = getattr(exc, "response", None) or {}
-    return str(resp.get("Error", {}).get("Code", ""))

@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from chromactl.aws.session import error_code
 from chromactl.drills.common import (
     Cleanup,
     DrillResult,
     aws_call,
-    error_code,
     poll_until,
     record_failure,
     rto_target,
@@ -171,30 +171,21 @@ class AwsTempEndpoint:
 
 
 def snapshot(url: str, headers: dict[str, str], *, verify_tls: bool = True, timeout_s: float = 10.0) -> dict[str, int]:
-    """Collections and record counts through the temporary endpoint (a bounded client, extra headers)."""
-    import httpx
+    """Collections and record counts through the temporary endpoint (the one snapshot, checks.collections;
+    a bounded client sending the rule's header). The check collections are kept in: `observed` records
+    what the restored file system holds."""
+    from chromactl.checks.client import ChromaClient, ChromaError
+    from chromactl.checks.snapshot import collections_snapshot
 
-    base = f"{url.rstrip('/')}/api/v2/tenants/default_tenant/databases/default_database"
-    counts: dict[str, int] = {}
     try:
-        with httpx.Client(headers=headers, verify=verify_tls, timeout=timeout_s) as http:
-            for offset in range(0, 100_000, 100):
-                resp = http.get(f"{base}/collections", params={"limit": 100, "offset": offset})
-                resp.raise_for_status()
-                page = resp.json()
-                for col in page:
-                    c = http.get(f"{base}/collections/{col['id']}/count")
-                    c.raise_for_status()
-                    counts[str(col["name"])] = int(c.json())
-                if len(page) < 100:
-                    break
-    except httpx.HTTPStatusError as exc:
-        raise OperationFailed(f"The temporary endpoint answered HTTP {exc.response.status_code} to the data check.",
-                              "The restored data may not have mounted; see the restore-test task's logs.") from None
-    except httpx.HTTPError as exc:
-        raise OperationFailed(f"The temporary endpoint did not answer the data check ({type(exc).__name__}).",
+        with ChromaClient(url, verify_tls=verify_tls, timeout_s=timeout_s, extra_headers=headers) as client:
+            return collections_snapshot(client, include_checks=True)
+    except ChromaError as exc:
+        if exc.status is not None:
+            raise OperationFailed(f"The temporary endpoint answered HTTP {exc.status} to the data check.",
+                                  "The restored data may not have mounted; see the restore-test task's logs.") from None
+        raise OperationFailed(f"The temporary endpoint did not answer the data check ({exc.kind}).",
                               "Check the temporary rule and target in the ALB.") from None
-    return counts
 
 
 # --- the drill -------------------------------------------------------------------------------------------------
@@ -277,7 +268,7 @@ def run(ctx: DrillContext) -> DrillResult:
         t0 = ctx.clock.monotonic()
         promo = A.promote_backup(ctx.env, ctx.region, ctx.factory, found,
                                  {"dr_kms_key_arn": kms, "file_system_id": source_fs, "backup_role_arn": ctx.stack.backup_role_arn},
-                                 account, journal, A.Clock(sleep=ctx.clock.sleep, monotonic=ctx.clock.monotonic),
+                                 account, journal, ctx.clock,
                                  timeout_s=ctx.timeout_s, interval_s=ctx.poll_s, root=root)
         fs_id = promo["file_system_id"]
         journal.checkpoint("promote", "file_system_id", fs_id)

@@ -16,8 +16,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from chromactl.aws.session import error_code
 from chromactl.config import EnvConfig
 from chromactl.errors import ConfigError, OperationFailed, UsageError
+from chromactl.poll import (  # Clock: the one clock; callers name it A.Clock
+    Clock,
+    TimedOut,
+    poll_until,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from chromactl.lifecycle.outputs import OutputValues
@@ -35,11 +41,6 @@ def _bex() -> Any:
     import botocore.exceptions as bex
 
     return bex
-
-
-def _code(exc: BaseException) -> str:
-    resp = getattr(exc, "response", None) or {}
-    return str(resp.get("Error", {}).get("Code", ""))
 
 
 def _desc(exc: BaseException) -> str:
@@ -80,7 +81,7 @@ def read_primary_state(env: EnvConfig, factory: Any) -> dict[str, Any] | None:
     try:
         body = s3.get_object(Bucket=env.state.bucket, Key=key)["Body"].read()
     except bex.ClientError as exc:
-        if _code(exc) in ("NoSuchKey", "404", "NotFound"):
+        if error_code(exc) in ("NoSuchKey", "404", "NotFound"):
             return None
         raise OperationFailed(f"Cannot read the primary's state s3://{env.state.bucket}/{key}: {_desc(exc)}.",
                               "Check your permissions on the state bucket.") from None
@@ -186,7 +187,7 @@ def find_replica(env: EnvConfig, target: str, factory: Any, outputs: dict[str, A
         else:
             resp = efs.describe_replication_configurations()
     except bex.ClientError as exc:
-        if _code(exc) in ("ReplicationNotFound", "FileSystemNotFound"):
+        if error_code(exc) in ("ReplicationNotFound", "FileSystemNotFound"):
             return None
         raise OperationFailed(f"Cannot read EFS replication in {target}: {_desc(exc)}.", "Check EFS permissions in the target region.") from None
     except bex.BotoCoreError as exc:
@@ -250,7 +251,7 @@ def find_recovery_point(env: EnvConfig, target: str, factory: Any, outputs: dict
         try:
             rp = backup.describe_recovery_point(BackupVaultName=vault, RecoveryPointArn=arn)
         except bex.ClientError as exc:
-            if _code(exc) in ("ResourceNotFoundException", "InvalidParameterValueException", "AccessDeniedException"):
+            if error_code(exc) in ("ResourceNotFoundException", "InvalidParameterValueException", "AccessDeniedException"):
                 raise UsageError(f"The recovery point is not in env {env.name!r}'s DR vault {vault}: it belongs to another env or vault.",
                                  f"List this env's recovery points with: aws backup list-recovery-points-by-backup-vault --backup-vault-name {vault} --region {target}.") from None
             raise OperationFailed(f"Cannot read the recovery point in {target}: {_desc(exc)}.", "Check AWS Backup permissions.") from None
@@ -264,18 +265,14 @@ def find_recovery_point(env: EnvConfig, target: str, factory: Any, outputs: dict
         return _rp_summary(rp)
     try:
         points: list[dict[str, Any]] = []
-        token = None
-        for _ in range(50):  # bounded paging
-            kwargs: dict[str, Any] = {"BackupVaultName": vault, "ByResourceType": "EFS", "MaxResults": 100}
-            if token:
-                kwargs["NextToken"] = token
-            page = backup.list_recovery_points_by_backup_vault(**kwargs)
+        # botocore's paginator (botocore/data/backup/2018-11-15/paginators-1.json: ListRecoveryPointsByBackupVault,
+        # NextToken / MaxResults), bounded to 50 pages of 100 as the hand-written loop was
+        pages = backup.get_paginator("list_recovery_points_by_backup_vault").paginate(
+            BackupVaultName=vault, ByResourceType="EFS", PaginationConfig={"PageSize": 100, "MaxItems": 100 * 50})
+        for page in pages:
             points.extend(page.get("RecoveryPoints", []) or [])
-            token = page.get("NextToken")
-            if not token:
-                break
     except bex.ClientError as exc:
-        if _code(exc) in ("ResourceNotFoundException",):
+        if error_code(exc) in ("ResourceNotFoundException",):
             return None
         raise OperationFailed(f"Cannot list recovery points in vault {vault} ({target}): {_desc(exc)}.", "Check AWS Backup permissions.") from None
     except bex.BotoCoreError as exc:
@@ -341,13 +338,6 @@ def fence_primary(env: EnvConfig, factory: Any, outputs: dict[str, Any]) -> dict
 # --- promote -------------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass
-class Clock:
-    now: Callable[[], datetime] = lambda: datetime.now(UTC)
-    sleep: Callable[[float], None] = time.sleep
-    monotonic: Callable[[], float] = time.monotonic
-
-
 def _waiting(output: Output | None, what: str, timeout_s: float, clock: Clock) -> Progress:
     """The wait's progress lines (Output.waiting); silent without an output."""
     from chromactl.output import Output
@@ -374,7 +364,7 @@ def promote_replica(target: str, factory: Any, found: dict[str, Any], journal: A
             journal.checkpoint("promote", "last_replicated", last.isoformat() if last else None)
             efs.delete_replication_configuration(SourceFileSystemId=source, DeletionMode="LOCAL_CONFIGURATION_ONLY")
         except bex.ClientError as exc:
-            if _code(exc) != "ReplicationNotFound":
+            if error_code(exc) != "ReplicationNotFound":
                 raise OperationFailed(f"Cannot delete the replication configuration of {replica} in {target}: {_desc(exc)}.",
                                       "Check EFS permissions in the target region, then --resume.") from None
         except bex.BotoCoreError as exc:
@@ -383,30 +373,31 @@ def promote_replica(target: str, factory: Any, found: dict[str, Any], journal: A
     else:
         stored = marks.get("last_replicated")
         last = _aware(stored) if stored else last
-    deadline = clock.monotonic() + timeout_s
-    state = {}
+
+    def writeable() -> tuple[bool, dict[str, Any]]:
+        try:
+            fs = efs.describe_file_systems(FileSystemId=replica)["FileSystems"][0]
+            state = {"life_cycle": fs.get("LifeCycleState"),
+                     "overwrite_protection": (fs.get("FileSystemProtection") or {}).get("ReplicationOverwriteProtection")}
+            if state["life_cycle"] == "available" and state["overwrite_protection"] != "REPLICATING":
+                try:
+                    efs.describe_replication_configurations(FileSystemId=replica)
+                except bex.ClientError as exc:
+                    if error_code(exc) == "ReplicationNotFound":
+                        return True, state
+                    raise
+        except bex.ClientError as exc:
+            raise OperationFailed(f"Cannot read the replica {replica} in {target}: {_desc(exc)}.", "Retry with --resume.") from None
+        except bex.BotoCoreError as exc:
+            raise OperationFailed(f"EFS does not answer in {target}: {_desc(exc)}.", "Retry with --resume.") from None
+        return False, state
+
     with _waiting(output, f"the replica {replica} in {target} to be writeable", timeout_s, clock) as progress:
-        while True:
-            try:
-                fs = efs.describe_file_systems(FileSystemId=replica)["FileSystems"][0]
-                state = {"life_cycle": fs.get("LifeCycleState"),
-                         "overwrite_protection": (fs.get("FileSystemProtection") or {}).get("ReplicationOverwriteProtection")}
-                if state["life_cycle"] == "available" and state["overwrite_protection"] != "REPLICATING":
-                    try:
-                        efs.describe_replication_configurations(FileSystemId=replica)
-                    except bex.ClientError as exc:
-                        if _code(exc) == "ReplicationNotFound":
-                            break
-                        raise
-            except bex.ClientError as exc:
-                raise OperationFailed(f"Cannot read the replica {replica} in {target}: {_desc(exc)}.", "Retry with --resume.") from None
-            except bex.BotoCoreError as exc:
-                raise OperationFailed(f"EFS does not answer in {target}: {_desc(exc)}.", "Retry with --resume.") from None
-            progress.observe(f"{state['life_cycle']}, overwrite protection {state['overwrite_protection']}")
-            if clock.monotonic() >= deadline:
-                raise OperationFailed(f"The replica {replica} did not become writeable within {timeout_s:.0f} s (last state {state}).",
-                                      "EFS can take several minutes; run again with --resume to keep waiting.")
-            clock.sleep(interval_s)
+        poll_until(writeable, timeout_s=timeout_s, interval_s=interval_s, clock=clock,
+                   on_wait=lambda state: progress.observe(f"{state['life_cycle']}, overwrite protection {state['overwrite_protection']}"),
+                   on_timeout=lambda state: OperationFailed(
+                       f"The replica {replica} did not become writeable within {timeout_s:.0f} s (last state {state}).",
+                       "EFS can take several minutes; run again with --resume to keep waiting."))
     now = clock.now()
     rpo = (now - last).total_seconds() if last else None
     return {
@@ -469,29 +460,29 @@ def promote_backup(env: EnvConfig, target: str, factory: Any, found: dict[str, A
             raise OperationFailed(f"Cannot start the restore in {target}: {_desc(exc)}.", "Check AWS Backup permissions, then --resume.") from None
         job_id = resp["RestoreJobId"]
         journal.checkpoint("promote", "restore_job_id", job_id)
-    deadline = clock.monotonic() + timeout_s
-    job: dict[str, Any] = {}
+
+    def finished() -> tuple[bool, dict[str, Any]]:
+        try:
+            job = dict(backup.describe_restore_job(RestoreJobId=job_id))
+        except (bex.ClientError, bex.BotoCoreError) as exc:
+            raise OperationFailed(f"Cannot read restore job {job_id} in {target}: {_desc(exc)}.", "Retry with --resume.") from None
+        status = job.get("Status")
+        if status in ("FAILED", "ABORTED"):
+            # A resume starts a fresh job: forget this one (it created nothing usable).
+            journal.steps["promote"].setdefault("abandoned_restore_jobs", []).append(job_id)
+            journal.steps["promote"].get("checkpoint", {}).pop("restore_job_id", None)
+            journal.save()
+            raise OperationFailed(f"Restore job {job_id} {status}: {job.get('StatusMessage', 'no reason given')}.",
+                                  "Fix the cause (role, KMS key), then --resume to start a new restore.")
+        return status == "COMPLETED", job
+
     with _waiting(output, f"restore job {job_id} in {target}", timeout_s, clock) as progress:
-        while True:
-            try:
-                job = backup.describe_restore_job(RestoreJobId=job_id)
-            except (bex.ClientError, bex.BotoCoreError) as exc:
-                raise OperationFailed(f"Cannot read restore job {job_id} in {target}: {_desc(exc)}.", "Retry with --resume.") from None
-            status = job.get("Status")
-            if status == "COMPLETED":
-                break
-            if status in ("FAILED", "ABORTED"):
-                # A resume starts a fresh job: forget this one (it created nothing usable).
-                journal.steps["promote"].setdefault("abandoned_restore_jobs", []).append(job_id)
-                journal.steps["promote"].get("checkpoint", {}).pop("restore_job_id", None)
-                journal.save()
-                raise OperationFailed(f"Restore job {job_id} {status}: {job.get('StatusMessage', 'no reason given')}.",
-                                      "Fix the cause (role, KMS key), then --resume to start a new restore.")
-            progress.observe(f"{status}, {job.get('PercentDone', '?')} done")
-            if clock.monotonic() >= deadline:
-                raise OperationFailed(f"Restore job {job_id} not finished within {timeout_s:.0f} s (status {status}, {job.get('PercentDone', '?')} done).",
-                                      "Run again with --resume to keep waiting on the same job.")
-            clock.sleep(interval_s)
+        job = poll_until(finished, timeout_s=timeout_s, interval_s=interval_s, clock=clock,
+                         on_wait=lambda job: progress.observe(f"{job.get('Status')}, {job.get('PercentDone', '?')} done"),
+                         on_timeout=lambda job: OperationFailed(
+                             f"Restore job {job_id} not finished within {timeout_s:.0f} s "
+                             f"(status {job.get('Status')}, {job.get('PercentDone', '?')} done).",
+                             "Run again with --resume to keep waiting on the same job.")).value
     created = str(job.get("CreatedResourceArn") or "")
     m = _EFS_ARN.match(created)
     if not m:
@@ -554,13 +545,18 @@ def cutover_dns(env: EnvConfig, target: str, factory: Any, outputs: dict[str, An
             ChangeBatch={"Comment": f"chromactl failover of {env.name} to {target}", "Changes": [change]},
         )
         change_id = resp["ChangeInfo"]["Id"]
-        status = resp["ChangeInfo"].get("Status")
-        deadline = clock.monotonic() + timeout_s
+        answers: list[Any] = [resp["ChangeInfo"].get("Status")]  # the first look is the UPSERT's own answer
+
+        def in_sync() -> tuple[bool, Any]:
+            status = answers.pop() if answers else r53.get_change(Id=change_id)["ChangeInfo"]["Status"]
+            return status == "INSYNC", status
+
         with _waiting(output, f"Route 53 change {change_id} to be INSYNC", timeout_s, clock) as progress:
-            while status != "INSYNC" and clock.monotonic() < deadline:
-                progress.observe(str(status))
-                clock.sleep(interval_s)
-                status = r53.get_change(Id=change_id)["ChangeInfo"]["Status"]
+            try:
+                status = poll_until(in_sync, timeout_s=timeout_s, interval_s=interval_s, clock=clock,
+                                    on_wait=lambda status: progress.observe(str(status))).value
+            except TimedOut as late:  # not INSYNC within the bound: the change is made, its status is reported
+                status = late.last
     except (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError) as exc:
         raise OperationFailed(
             f"Route 53's API (control plane in us-east-1) did not answer: {_desc(exc)}.",

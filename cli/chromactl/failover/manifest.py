@@ -24,13 +24,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from chromactl.aws.session import error_code
 from chromactl.config import EnvConfig
 from chromactl.errors import ConfigError, OperationFailed
 
 MANIFEST_VERSION = 1
 HISTORY = 48
-PAGE = 100
-MAX_COLLECTIONS = 100_000
 
 
 def manifest_key(env: EnvConfig) -> str:
@@ -48,21 +47,10 @@ def snapshot(target: Any) -> dict[str, int]:
 
     chromactl's own check collections (smoke, latency) are not the user's data: never recorded, so
     deleting one can never make the failover gate report it missing (issue 20.6)."""
-    from chromactl.checks.checkcoll import is_check_collection
+    from chromactl.checks.snapshot import collections_snapshot
 
-    counts: dict[str, int] = {}
     with target.client() as client:
-        offset = 0
-        while offset < MAX_COLLECTIONS:
-            page = client.list_collections(limit=PAGE, offset=offset)
-            for col in page:
-                if is_check_collection(str(col["name"])):
-                    continue
-                counts[str(col["name"])] = client.count(str(col["id"]))
-            if len(page) < PAGE:
-                break
-            offset += PAGE
-    return counts
+        return collections_snapshot(client)
 
 
 def read_manifest(env: EnvConfig, factory: Any) -> dict[str, Any] | None:
@@ -76,7 +64,7 @@ def read_manifest(env: EnvConfig, factory: Any) -> dict[str, Any] | None:
     try:
         body = s3.get_object(Bucket=env.state.bucket, Key=manifest_key(env))["Body"].read()
     except bex.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+        if error_code(exc) in ("NoSuchKey", "404", "NotFound"):
             return None
         raise OperationFailed(
             f"Cannot read the data manifest s3://{env.state.bucket}/{manifest_key(env)}: {describe_aws_error(exc)}.",

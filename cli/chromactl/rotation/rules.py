@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chromactl.aws.session import error_code
+
 CURRENT, PENDING, PREVIOUS = "AWSCURRENT", "AWSPENDING", "AWSPREVIOUS"
 RULES = {"authorization": (10, "Authorization"), "x-chroma-token": (20, "X-Chroma-Token")}
 
@@ -40,7 +42,7 @@ def _token_values(sm: Any, secret_id: str) -> dict[str, str | None]:
         try:
             out[stage] = sm.get_secret_value(SecretId=secret_id, VersionStage=stage).get("SecretString")
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            if error_code(exc) != "ResourceNotFoundException":
                 raise
             out[stage] = None
     return out

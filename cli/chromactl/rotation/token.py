@@ -20,7 +20,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from chromactl.aws.session import error_code
 from chromactl.errors import ConfigError, OperationFailed
+from chromactl.poll import Clock, poll_until
 
 if TYPE_CHECKING:  # pragma: no cover
     from chromactl.aws.session import ClientFactory
@@ -109,7 +111,7 @@ def _fail(exc: BaseException, secret_id: str, doing: str) -> OperationFailed | C
     from chromactl.aws.session import describe_aws_error
 
     if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = error_code(exc)
         if code == "ResourceNotFoundException":
             return ConfigError(
                 f"Secret {secret_id} was not found while {doing}.",
@@ -144,7 +146,7 @@ def read_current_token(secret_arn: str, region: str, profile: str | None = None,
     try:
         value = sm.get_secret_value(SecretId=secret_arn, VersionStage=CURRENT).get("SecretString")
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+        if error_code(exc) == "ResourceNotFoundException":
             _describe(sm, secret_arn, "reading the token")  # raises "not found" if the secret itself is missing
             raise OperationFailed(
                 f"Secret {secret_arn} has no current token yet: its first rotation has not completed.",
@@ -210,6 +212,9 @@ def token_age(
         )
     created: datetime | None = None
     try:
+        # Hand-paged: botocore has no paginator for ListSecretVersionIds (botocore/data/secretsmanager/
+        # 2017-10-17/paginators-1.json names ListSecrets only); the API pages with NextToken / MaxResults
+        # (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecretVersionIds.html).
         next_token: str | None = None
         for _page in range(50):  # bounded: 50 pages of 100 versions
             kwargs: dict[str, Any] = {"SecretId": secret_arn, "MaxResults": 100}
@@ -329,28 +334,33 @@ def start_rotation_and_wait(
         raise _fail(exc, arn, "starting a rotation") from None
     version = str(response.get("VersionId") or version)
     say(f"rotation started: new version {version}")
-    deadline = start + timeout
-    seen_pending = False
-    while True:
+    seen_pending: list[bool] = [False]
+
+    def finished() -> tuple[bool, list[str]]:
         stages = _describe(sm, arn, "waiting for the rotation").get("VersionIdsToStages") or {}
-        now_stages = stages.get(version, [])
+        now_stages = list(stages.get(version, []))
         if CURRENT in now_stages and PENDING not in now_stages:
-            say("rotation finished: the new token is current and the old one is no longer accepted")
-            return RotationResult(secret=arn, version_id=version, previous_version_id=previous, seconds=clock() - start, abandoned_version_id=abandoned)
-        if PENDING in now_stages and not seen_pending:
-            seen_pending = True
+            return True, now_stages
+        if PENDING in now_stages and not seen_pending[0]:
+            seen_pending[0] = True
             say("new version is pending; the rotation function is setting and testing it")
-        if seen_pending and not now_stages:
+        if seen_pending[0] and not now_stages:
             raise OperationFailed(
                 f"The rotation of {arn} was abandoned (version {version} lost AWSPENDING before becoming current).",
                 f"The current token still works; see the rotation function's log group {log_group or '(/aws/lambda/<project>-<env>-token-rotation)'} and rotate again.",
             )
-        remaining = deadline - clock()
-        if remaining <= 0:
-            state = ", ".join(now_stages) or "no stage"
-            raise OperationFailed(
-                f"The rotation of {arn} did not finish within {timeout:g} s (version {version}: {state}).",
-                f"The current token still works. See the rotation function's log group {log_group or '(/aws/lambda/<project>-<env>-token-rotation)'}; "
-                "wait and check `chromactl token age`, or rotate again with --abandon-pending.",
-            )
-        sleep(max(0.05, min(poll, remaining)))
+        return False, now_stages
+
+    def late(now_stages: list[str]) -> OperationFailed:
+        state = ", ".join(now_stages) or "no stage"
+        return OperationFailed(
+            f"The rotation of {arn} did not finish within {timeout:g} s (version {version}: {state}).",
+            f"The current token still works. See the rotation function's log group {log_group or '(/aws/lambda/<project>-<env>-token-rotation)'}; "
+            "wait and check `chromactl token age`, or rotate again with --abandon-pending.",
+        )
+
+    # the bound counts from the start of the command (the describe and RotateSecret above are inside it)
+    poll_until(finished, timeout_s=start + timeout - clock(), interval_s=poll, clock=Clock(monotonic=clock, sleep=sleep),
+               on_timeout=late, min_sleep_s=0.05)
+    say("rotation finished: the new token is current and the old one is no longer accepted")
+    return RotationResult(secret=arn, version_id=version, previous_version_id=previous, seconds=clock() - start, abandoned_version_id=abandoned)

@@ -21,6 +21,7 @@ from typing import Any
 from chromactl.errors import OperationFailed
 from chromactl.lifecycle.outputs import StackOutputs
 from chromactl.output import Output
+from chromactl.poll import Clock, poll_until
 
 CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"
@@ -72,41 +73,48 @@ def wait_rotation_settled(
     say = on_progress or (lambda _m: None)
     where = f" Read the rotation function's log group {log_group}." if log_group else " Read the rotation function's logs."
     start = clock()
-    deadline = start + timeout_s
-    last = ""
-    polls = 0
+    said: list[str] = [""]
+
+    def settled() -> tuple[bool, tuple[str | None, str | None]]:
+        try:
+            stages: dict[str, list[str]] = sm.describe_secret(SecretId=secret_id).get("VersionIdsToStages") or {}
+        except (ClientError, BotoCoreError) as exc:
+            raise OperationFailed(
+                f"Could not read the rotation state of {secret_id}: {describe_aws_error(exc)}.",
+                "Check credentials (secretsmanager:DescribeSecret) and network, then retry.",
+            ) from None
+        current, pending = _state(stages)
+        return current is not None and pending is None, (current, pending)
+
+    def line(state: tuple[str | None, str | None]) -> str:
+        current, pending = state
+        return ("waiting for the first token (no AWSCURRENT yet)" if current is None and pending is None
+                else f"token rotation in progress (version {pending} is AWSPENDING)")
+
+    def late(state: tuple[str | None, str | None]) -> OperationFailed:
+        current, pending = state
+        left = "no version is AWSCURRENT yet" if current is None else f"version {pending} is still AWSPENDING"
+        return OperationFailed(
+            f"The token rotation of {secret_id} did not finish within {timeout_s:.0f} s ({left}).{where}",
+            "The stack is applied; rerun when the rotation has finished, or retry it with "
+            "`chromactl token rotate --abandon-pending`.",
+        )
+
     with (output or Output(json=True)).waiting(f"the token rotation of {secret_id}", timeout_s, clock=clock) as progress:
-        while True:
-            polls += 1
-            try:
-                stages: dict[str, list[str]] = sm.describe_secret(SecretId=secret_id).get("VersionIdsToStages") or {}
-            except (ClientError, BotoCoreError) as exc:
-                raise OperationFailed(
-                    f"Could not read the rotation state of {secret_id}: {describe_aws_error(exc)}.",
-                    "Check credentials (secretsmanager:DescribeSecret) and network, then retry.",
-                ) from None
-            current, pending = _state(stages)
-            if current is not None and pending is None:
-                if polls > 1:
-                    say(f"  [{clock() - start:5.0f}s] token rotation finished (version {current} is current)")
-                return Settled(current_version=current, seconds=clock() - start, polls=polls)
-            line = (
-                "waiting for the first token (no AWSCURRENT yet)" if current is None and pending is None
-                else f"token rotation in progress (version {pending} is AWSPENDING)"
-            )
-            if line != last:
-                say(f"  [{clock() - start:5.0f}s] {line}")
-                last = line
-            progress.observe(line)
-            remaining = deadline - clock()
-            if remaining <= 0:
-                state = "no version is AWSCURRENT yet" if current is None else f"version {pending} is still AWSPENDING"
-                raise OperationFailed(
-                    f"The token rotation of {secret_id} did not finish within {timeout_s:.0f} s ({state}).{where}",
-                    "The stack is applied; rerun when the rotation has finished, or retry it with "
-                    "`chromactl token rotate --abandon-pending`.",
-                )
-            sleep(max(0.05, min(poll_s, remaining)))
+
+        def waiting(state: tuple[str | None, str | None]) -> None:
+            now = line(state)
+            if now != said[0]:
+                say(f"  [{clock() - start:5.0f}s] {now}")
+                said[0] = now
+            progress.observe(now)
+
+        polled = poll_until(settled, timeout_s=timeout_s, interval_s=poll_s, clock=Clock(monotonic=clock, sleep=sleep),
+                            on_wait=waiting, on_timeout=late, min_sleep_s=0.05)
+        current = str(polled.value[0])
+        if polled.polls > 1:
+            say(f"  [{clock() - start:5.0f}s] token rotation finished (version {current} is current)")
+        return Settled(current_version=current, seconds=clock() - start, polls=polled.polls)
 
 
 def wait_for_stack_token(
