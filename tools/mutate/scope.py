@@ -29,6 +29,8 @@ SCOPE: dict[str, list[str]] = {
                                    "x_rto_target", "x_check_timeout"],
     "chromactl/drills/kill_task.py": ["x_healthy_ids", "x_baseline", "x_recovered", "x_run", "x_record_recovery_then_smoke"],
     "chromactl/drills/az_loss.py": ["x_run", "x__settle"],
+    # the one bounded wait (issue 15): the rotation wait's and the drills' loops moved here from token.py and drills/common.py
+    "chromactl/poll.py": ["x_poll_until"],
     "chromactl/lifecycle/planfile.py": ["*"],
     "chromactl/lifecycle/guard.py": ["*"],
     "chromactl/checks/smoke.py": ["xǁSmokeReportǁ*", "x_run_smoke", "x__cleanup"],
@@ -56,6 +58,7 @@ TESTS: list[str] = [
     "tests/drills/test_drill_records_teeth.py",
     "tests/drills/test_common_teeth.py",
     "tests/drills/test_guard.py",
+    "tests/unit/test_poll.py",
     "tests/lifecycle/test_guards_teeth.py",
     "tests/checks/test_verdict_teeth.py",
 ]
