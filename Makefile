@@ -90,7 +90,7 @@ release-check: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check cli tests tools scripts
-	$(VENV)/bin/mypy cli/chromactl tools/tfoffline tools/mutate
+	$(VENV)/bin/mypy cli/chromactl tools/tfoffline tools/mutate tools/chromactl_dev
 	$(VENV)/bin/mypy scripts
 
 bench: tools
@@ -99,7 +99,7 @@ bench: tools
 # Measured RSS of a real Chroma server at three sizes and two dims beside the capacity rule (issue 21);
 # 25-50 minutes on a busy 2-core machine (2026-12-02: 384 x 60,000 alone took 14 min to load). Not part of make test or make bench.
 bench-capacity: $(VENV)/.installed
-	PYTHONPATH=. $(VENV)/bin/python scripts/bench_capacity.py
+	PYTHONPATH=tools:. $(VENV)/bin/python scripts/bench_capacity.py
 
 # Mutation testing (mutmut 3) of the safety-critical modules, against the fast tests; not part of
 # `make test` (docs/testing.md: scope, score, survivors). Its own environment: dev.lock + mutmut.

@@ -31,6 +31,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.fixtures (the server helper)
+sys.path.insert(0, str(ROOT / "tools"))  # chromactl_dev (benchmark helpers, not in the wheel)
 
 DEFAULT_POINTS = {384: (20_000, 50_000, 100_000), 1536: (10_000, 20_000, 40_000)}
 QUICK_POINTS = {384: (5_000, 20_000), 1536: (5_000, 10_000)}
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
 
     hnsw = dict(DEFAULT_HNSW) if args.hnsw == "chromactl" else None
     points = parse_points(args.points) if args.points else (QUICK_POINTS if args.quick else DEFAULT_POINTS)
-    from chromactl import benchinfo
+    from chromactl_dev import benchinfo
 
     print(benchinfo.header(f"chromadb {_chroma_version()}"))
     print(f"# rule: {sizing.describe_rule()}")

@@ -45,6 +45,7 @@ HNSW_ROUNDS = 3
 HNSW_SPEEDUP_BOUND = 1.0  # chromactl's defaults must not load slower than Chroma's
 PARTS = ("overhead", "tail", "ingest", "hnsw")
 sys.path.insert(0, str(ROOT))  # tests.fixtures (server and proxy helpers)
+sys.path.insert(0, str(ROOT / "tools"))  # chromactl_dev (benchmark helpers, not in the wheel)
 
 
 def main() -> int:
@@ -73,7 +74,7 @@ def main() -> int:
         server = start_chroma(tmp / "chroma")
         url = server.url
     target = Target(url, None)
-    from chromactl import benchinfo
+    from chromactl_dev import benchinfo
 
     print(benchinfo.header(), flush=True)
     results: dict[str, dict] = {}
@@ -98,9 +99,9 @@ def main() -> int:
 
 
 def _latency_parts(target: Any, url: str, tmp: Path, parts: set[str], quick: bool, results: dict[str, dict]) -> bool:
-    from chromactl.checks import bench
     from chromactl.checks.latency import Workload, workload_for
     from chromactl.checks.target import Target
+    from chromactl_dev import bench
 
     from tests.fixtures.freeze_proxy import start_freeze_proxy
 
@@ -139,7 +140,7 @@ def _latency_parts(target: Any, url: str, tmp: Path, parts: set[str], quick: boo
 
 
 def _ingest(target: Any, tmp: Path, pids: list[int], rows: int, dims: int, quick: bool, results: dict[str, dict]) -> bool:
-    from chromactl.checks import bench
+    from chromactl_dev import bench
 
     with bench.priority_boost(pids) as boosted:
         i = bench.measure_ingest(target, tmp, rows=rows, dims=dims, pairs=3, plain_batches=PLAIN_BATCHES,
@@ -161,8 +162,8 @@ def _ingest(target: Any, tmp: Path, pids: list[int], rows: int, dims: int, quick
 
 def _hnsw(target: Any, tmp: Path, pids: list[int], rows: int, dims: int, rounds: int, candidates: bool,
           results: dict[str, dict]) -> bool:
-    from chromactl.checks import bench
     from chromactl.checks.load import CHROMA_HNSW_DEFAULTS, DEFAULT_HNSW
+    from chromactl_dev import bench
 
     # Chroma's defaults (every key chromactl sets, put back to Chroma's value), chromactl's (DEFAULT_HNSW,
     # what `load` applies with no --hnsw), and the candidates when asked

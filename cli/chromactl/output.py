@@ -1,6 +1,7 @@
 """Output for people and machines.
 
-Results go to stdout (rich text, or one JSON document with --json); progress,
+Results go to stdout (rich text, or with --json one JSON document: the envelope of
+chromactl.render, printed once at the end of the run by chromactl.cli.app.main); progress,
 prompts and errors go to stderr. rich is imported only when something is drawn,
 so `chromactl --help` stays fast.
 
@@ -29,7 +30,6 @@ so `chromactl --help` stays fast.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -46,23 +46,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
 
-def _default(obj: Any) -> Any:
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    return str(obj)
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=False, default=_default)
-
-
 def no_color_env() -> bool:
     """NO_COLOR set to any non-empty value (https://no-color.org)."""
     return bool(os.environ.get("NO_COLOR"))
+
+
+def _plain_stream(stream: Any) -> bool:
+    """`stream` is no terminal and nothing asks rich to treat it as one (FORCE_COLOR, TTY_COMPATIBLE):
+    rich would print plain characters to it, so writing them directly is the same output."""
+    if os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE") or os.environ.get("TTY_INTERACTIVE"):
+        return False
+    try:
+        return not stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def progress_every_s() -> float:
@@ -129,6 +126,9 @@ class Output:
     json: bool = False
     verbose: bool = False
     color: bool = field(default_factory=lambda: not no_color_env())
+    command: str | None = None  # the verb's path ("token rotate"), named in the JSON envelope
+    has_result: bool = False  # result() was called: with --json, main() prints `pending` in the envelope
+    pending: Any = None
     _out: Console | None = None
     _err: Console | None = None
     _said: float = 0.0  # when info()/warn() last printed (keepalive stays quiet then)
@@ -146,8 +146,18 @@ class Output:
         return self._err
 
     def result(self, data: Any, render: Callable[[Console], None] | None = None) -> None:
-        """Print the command's result: JSON with --json, else `render` (or the JSON)."""
-        if self.json or render is None:
+        """The command's result: with --json kept for the envelope (chromactl.render), else `render`.
+
+        With --json nothing is printed here: main() prints one envelope when the verb returns or
+        fails, so its `ok` follows the exit code and an error after the result lands in the same
+        document. Without `render` (and no --json) the result is printed as plain JSON.
+        """
+        if self.json:
+            self.has_result = True
+            self.pending = data
+        elif render is None:
+            from chromactl.render import dumps
+
             sys.stdout.write(dumps(data) + "\n")
             sys.stdout.flush()
         else:
@@ -229,6 +239,13 @@ class Output:
 
     def warn(self, message: str) -> None:
         self._said = time.monotonic()
+        if self._err is None and _plain_stream(sys.stderr):
+            # Off a terminal rich would print these same characters (no colour, soft wrap): a plan's
+            # only stderr line (a sandbox's placeholder warning) cost rich's import, ~25 ms of CPU, on
+            # the path the 10 % plan-overhead budget measures (docs/checks.md, "The numbers" 5).
+            sys.stderr.write(f"warning: {message}\n")
+            sys.stderr.flush()
+            return
         self.err.print(f"[yellow]warning:[/yellow] {escape_markup(message)}")
 
     @contextmanager

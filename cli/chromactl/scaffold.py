@@ -267,6 +267,13 @@ def _hcl(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def slo_targets(req: InitRequest) -> tuple[int, int, int, int]:
+    """(p95 ms, p99 ms, RTO minutes, RPO minutes) of a new env: written to chromactl.toml [slo], and p95 and
+    RPO also to terraform.tfvars (latency_p95_slo_ms, rpo_minutes: the alarms), from this one place, so
+    that the two files agree (doctor holds them against each other: chromactl.config_facts)."""
+    return (500, 1000, 60, 1440) if req.sandbox else (100, 250, 15, 15)
+
+
 def render_tfvars(req: InitRequest, failover: str) -> str:
     flavour = "sandbox" if req.sandbox else "production"
     example = bundled(EXAMPLE_TFVARS[flavour]).read_text(encoding="utf-8")
@@ -302,6 +309,9 @@ def render_tfvars(req: InitRequest, failover: str) -> str:
                           "the clients' networks (--allowed-cidr)")
     if req.domain:
         body = _set_value(body, "domain_name", _hcl(req.domain), "the certificates above must cover it")
+    p95_ms, _p99, _rto, rpo_minutes = slo_targets(req)
+    body = _set_value(body, "latency_p95_slo_ms", str(p95_ms))
+    body = _set_value(body, "rpo_minutes", str(rpo_minutes))
     header = (
         f"# {req.env}: scaffolded by chromactl {__version__} `init` from its {flavour} example "
         f"({'2 AZs, one NAT gateway, no deletion protection' if req.sandbox else '3 AZs, a NAT gateway per AZ, replication and backup copies, deletion protection'}).\n"
@@ -315,7 +325,7 @@ def render_config(req: InitRequest, failover: str) -> str:
     account = req.account_id or "123456789012"
     bucket = f"chromactl-state-{req.env}-{req.account_id}" if req.account_id else f"chromactl-state-{req.env}-replace-me"
     bucket_note = "globally unique; change it if taken" if req.account_id else "REPLACE with a globally unique bucket name"
-    slo = (500, 1000, 60, 1440) if req.sandbox else (100, 250, 15, 15)
+    slo = slo_targets(req)
     lines = [
         f"# What chromactl needs to know about the {req.env} env (scaffolded by chromactl {__version__} `init`).",
         "# Values marked REPLACE are placeholders.",

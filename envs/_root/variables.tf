@@ -5,11 +5,6 @@ variable "region" {
   description = "Region to build the stack in (chromactl: the primary, or the failover target)."
 
   validation {
-    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
-    error_message = "region must be an AWS region name such as us-east-1."
-  }
-
-  validation {
     condition     = contains(keys(var.azs_by_region), var.region) && contains(keys(var.certificate_arns), var.region)
     error_message = "region ${jsonencode(var.region)} is not configured for this env: add it to azs_by_region and certificate_arns in terraform.tfvars."
   }
@@ -18,11 +13,6 @@ variable "region" {
 variable "failover_region" {
   type        = string
   description = "Region of the DR copies (replica, backup copies, DR key)."
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.failover_region))
-    error_message = "failover_region must be an AWS region name such as us-west-2."
-  }
 }
 
 variable "existing_file_system_id" {
@@ -58,7 +48,7 @@ variable "env" {
 
 variable "account_id" {
   type        = string
-  description = "AWS account of this env; the providers refuse any other."
+  description = "AWS account of this env; the providers refuse any other (equal to chromactl.toml [env] account_id: chromactl doctor checks)."
 
   validation {
     condition     = can(regex("^[0-9]{12}$", var.account_id))
@@ -302,12 +292,12 @@ variable "alarm_emails" {
 
 variable "latency_p95_slo_ms" {
   type        = number
-  description = "p95 SLO in ms (keep equal to chromactl.toml [slo] p95_ms)."
+  description = "p95 SLO in ms (equal to chromactl.toml [slo] p95_ms: chromactl doctor checks)."
 }
 
 variable "rpo_minutes" {
   type        = number
-  description = "RPO in minutes (keep equal to chromactl.toml [slo] rpo_minutes)."
+  description = "RPO in minutes (equal to chromactl.toml [slo] rpo_minutes: chromactl doctor checks)."
   default     = 15
 }
 

@@ -51,7 +51,10 @@ STUCK_AFTER_SECONDS (3600), HTTP_TIMEOUT_SECONDS (5), TEST_ATTEMPTS (5),
 TEST_RETRY_DELAY_SECONDS (3), TEST_BUDGET_SECONDS (40; never more than the invocation's
 remaining time less 5 s), TEST_PATH (/api/v2/version).
 
-Only the standard library and boto3 (both in the Lambda runtime) are imported.
+Only the standard library and boto3 (both in the Lambda runtime) are imported. The function ships
+alone (its zip holds this file only), so it keeps its own copies of what chromactl has one of:
+`_error_code` (chromactl.aws.session.error_code), its clock and bounded waits (chromactl.poll) and the
+hand-paged ListSecretVersionIds (botocore has no paginator for it, as chromactl.rotation.token says).
 """
 
 from __future__ import annotations

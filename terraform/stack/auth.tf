@@ -54,13 +54,116 @@ resource "aws_vpc_security_group_egress_rule" "rotation_https" {
   cidr_ipv4         = "0.0.0.0/0"
 }
 
+# ---------------------------------------------------------------- the function's role
+
+# It was terraform/modules/iam until issue 15 (each module owns its roles); moved.tf carries the old
+# addresses over. The name carries the region (IAM is global: a failover rebuild must not collide).
+
+resource "aws_iam_role" "rotation" {
+  name        = "${local.global_name}-token-rotation"
+  description = "Rotates the ALB token: writes the secret, owns the two token rules"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.${local.dns_suffix}" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  permissions_boundary = var.permissions_boundary_arn
+
+  tags = local.tags
+}
+
+resource "aws_iam_role_policy" "rotation" {
+  name = "rotate-token"
+  role = aws_iam_role.rotation.id
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "TokenSecret"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
+        Resource = aws_secretsmanager_secret.token.arn
+      },
+      {
+        Sid      = "TokenKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
+        Resource = aws_kms_key.token.arn
+      },
+      {
+        # The function owns the token rules of this one listener: it creates them (first
+        # rotation, replaced listener), edits them and tags them (the grace period's end).
+        # Service Authorization Reference, Elastic Load Balancing V2: CreateRule is authorized
+        # on the listener and the new listener-rule, ModifyRule and AddTags on the listener-rule
+        # (listener-rule/app/<lb-name>/<lb-id>/<listener-id>/<rule-id>).
+        Sid    = "OwnAuthRules"
+        Effect = "Allow"
+        Action = ["elasticloadbalancing:CreateRule", "elasticloadbalancing:ModifyRule", "elasticloadbalancing:AddTags"]
+        Resource = [
+          module.alb.https_listener_arn,
+          "${replace(module.alb.https_listener_arn, ":listener/", ":listener-rule/")}/*",
+        ]
+      },
+      {
+        # Describe* calls of ELBv2 have no resource-level permissions.
+        Sid      = "ReadRules"
+        Effect   = "Allow"
+        Action   = ["elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags"]
+        Resource = "*"
+      },
+      {
+        Sid      = "WriteLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "${module.observability.log_group_arns["rotation"]}:log-stream:*"
+      },
+      {
+        Sid    = "VpcEniCreate"
+        Effect = "Allow"
+        Action = "ec2:CreateNetworkInterface"
+        Resource = concat(
+          ["arn:${local.partition}:ec2:${var.region}:${var.account_id}:network-interface/*"],
+          ["arn:${local.partition}:ec2:${var.region}:${var.account_id}:security-group/${aws_security_group.rotation.id}"],
+          [for s in module.vpc.private_subnet_ids : "arn:${local.partition}:ec2:${var.region}:${var.account_id}:subnet/${s}"],
+        )
+      },
+      {
+        # Only the function's own ENIs: those in its subnets (ec2:Subnet is a condition key of the
+        # network-interface resource for these actions: Service Authorization Reference, Amazon EC2,
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+        Sid      = "VpcEniManage"
+        Effect   = "Allow"
+        Action   = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+        Resource = "arn:${local.partition}:ec2:${var.region}:${var.account_id}:network-interface/*"
+        Condition = {
+          ArnEquals = { "ec2:Subnet" = [for s in module.vpc.private_subnet_ids : "arn:${local.partition}:ec2:${var.region}:${var.account_id}:subnet/${s}"] }
+        }
+      },
+      {
+        # EC2 Describe* and X-Ray segment uploads have no resource-level permissions.
+        # DescribeSubnets is in AWSLambdaVPCAccessExecutionRole: Lambda checks the VPC setup with it.
+        Sid      = "DescribeAndTrace"
+        Effect   = "Allow"
+        Action   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = "*"
+      },
+    ]
+  })
+}
+
+# ---------------------------------------------------------------- the function
+
 resource "aws_lambda_function" "rotation" {
   #checkov:skip=CKV_AWS_116:Secrets Manager invokes the rotation function and records and retries failed steps itself; a DLQ would hold events no one replays.
   #checkov:skip=CKV_AWS_272:The zip is built reproducibly from this repository (make build); no AWS Signer profile exists for it.
   #checkov:skip=CKV_AWS_115:No reserved concurrency: Lambda keeps 100 (new accounts: 10) of the account's concurrency unreserved, so reserving even 1 fails CreateFunction in a new account; Secrets Manager already runs one rotation step at a time per secret.
   function_name    = local.rotation_function_name
   description      = "Rotates the ALB token of ${local.name} (create, set, test, finish)"
-  role             = module.iam.rotation_role_arn
+  role             = aws_iam_role.rotation.arn
   runtime          = "python3.12"
   handler          = "handler.lambda_handler"
   filename         = var.rotation_lambda_zip
@@ -102,6 +205,9 @@ resource "aws_lambda_function" "rotation" {
   }
 
   tags = local.tags
+
+  # Lambda checks at CreateFunction that a VPC function's role may create network interfaces.
+  depends_on = [aws_iam_role_policy.rotation]
 }
 
 resource "aws_lambda_permission" "rotation" {
@@ -128,7 +234,7 @@ resource "aws_secretsmanager_secret_rotation" "token" {
   depends_on = [
     aws_lambda_permission.rotation,
     aws_lambda_function.rotation,
-    module.iam,
+    aws_iam_role_policy.rotation,
     module.alb,
     module.ecs,
     aws_route53_record.endpoint,
@@ -236,7 +342,7 @@ locals {
       Action   = "elasticloadbalancing:DescribeRules"
       Resource = "*"
       Condition = {
-        ArnNotLike = { "aws:PrincipalArn" = concat([module.iam.rotation_role_arn], var.auth_rule_reader_arns) }
+        ArnNotLike = { "aws:PrincipalArn" = concat([aws_iam_role.rotation.arn], var.auth_rule_reader_arns) }
       }
     }]
   })

@@ -7,7 +7,8 @@ locals {
   # One figure for the memory alarm and the capacity rule that keeps steady state under it.
   memory_alarm_percent = 80
 
-  partition = startswith(var.region, "us-gov-") ? "aws-us-gov" : (startswith(var.region, "cn-") ? "aws-cn" : "aws")
+  partition  = startswith(var.region, "us-gov-") ? "aws-us-gov" : (startswith(var.region, "cn-") ? "aws-cn" : "aws")
+  dns_suffix = local.partition == "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com"
 
   cross_region_dr = var.enable_cross_region_dr
   replicate       = local.cross_region_dr && var.enable_replication && var.existing_file_system_id == null
@@ -56,7 +57,7 @@ locals {
     # image pulls, when the image comes from ECR (a pull-through cache or a mirror); layers come through S3
     local.image_from_ecr ? ["ecr.api", "ecr.dkr"] : [],
     # ECS Exec: the agent in the container opens its channels with ssmmessages and gets the session data
-    # key from KMS (the task role's kms:Decrypt/GenerateDataKey in the iam module)
+    # key from KMS (the task role's kms:Decrypt/GenerateDataKey, modules/ecs/iam.tf)
     var.enable_execute_command ? ["ssmmessages", "kms"] : [],
   )
 
@@ -90,32 +91,6 @@ module "observability" {
   memory_threshold_percent = local.memory_alarm_percent
 }
 
-module "iam" {
-  source = "../modules/iam"
-
-  name                       = local.global_name
-  region                     = var.region
-  account_id                 = var.account_id
-  partition                  = local.partition
-  permissions_boundary_arn   = var.permissions_boundary_arn
-  app_log_group_arn          = module.observability.log_group_arns["app"]
-  ecr_repository_arns        = local.ecr_pull_repository_arns
-  ecr_pull_through_cache     = local.ptc != null
-  file_system_arn            = module.efs.file_system_arn
-  access_point_arn           = module.efs.access_point_arn
-  enable_execute_command     = var.enable_execute_command
-  exec_log_group_arn         = module.observability.log_group_arns["ecs_exec"]
-  logs_kms_key_arn           = module.observability.kms_key_arn
-  flow_logs_log_group_arn    = module.observability.log_group_arns["flow_logs"]
-  token_secret_arn           = aws_secretsmanager_secret.token.arn
-  token_kms_key_arn          = aws_kms_key.token.arn
-  https_listener_arn         = module.alb.https_listener_arn
-  rotation_log_group_arn     = module.observability.log_group_arns["rotation"]
-  rotation_subnet_ids        = module.vpc.private_subnet_ids
-  rotation_security_group_id = aws_security_group.rotation.id
-  tags                       = local.tags
-}
-
 module "vpc" {
   source = "../modules/vpc"
 
@@ -128,7 +103,10 @@ module "vpc" {
   interface_endpoints                = local.interface_endpoints
   endpoint_service_azs               = var.endpoint_service_azs
   flow_logs_log_group_arn            = module.observability.log_group_arns["flow_logs"]
-  flow_logs_role_arn                 = module.iam.flow_logs_role_arn
+  iam_name                           = local.global_name
+  account_id                         = var.account_id
+  partition                          = local.partition
+  permissions_boundary_arn           = var.permissions_boundary_arn
   flow_logs_max_aggregation_interval = var.flow_logs_max_aggregation_interval
   tags                               = local.tags
 }
@@ -172,8 +150,9 @@ module "efs" {
   vpc_id                            = module.vpc.vpc_id
   subnet_ids                        = module.vpc.private_subnet_ids
   task_security_group_id            = module.ecs.task_security_group_id
-  task_role_arn                     = module.iam.task_role_arn
-  backup_role_arn                   = module.iam.backup_role_arn
+  task_role_arn                     = module.ecs.task_role_arn
+  iam_name                          = local.global_name
+  permissions_boundary_arn          = var.permissions_boundary_arn
   break_glass_role_arns             = var.efs_break_glass_role_arns
   posix_uid                         = var.posix_uid
   posix_gid                         = var.posix_gid
@@ -211,16 +190,26 @@ module "ecs" {
   vector_dimensions      = var.vector_dimensions
   file_system_id         = module.efs.file_system_id
   access_point_id        = module.efs.access_point_id
-  execution_role_arn     = module.iam.execution_role_arn
-  task_role_arn          = module.iam.task_role_arn
+  file_system_arn        = module.efs.file_system_arn
+  access_point_arn       = module.efs.access_point_arn
   log_group_name         = module.observability.log_group_names["app"]
+  log_group_arn          = module.observability.log_group_arns["app"]
   enable_execute_command = var.enable_execute_command
   exec_log_group_name    = module.observability.log_group_names["ecs_exec"]
+  exec_log_group_arn     = module.observability.log_group_arns["ecs_exec"]
   exec_kms_key_arn       = module.observability.kms_key_arn
   posix_uid              = var.posix_uid
   posix_gid              = var.posix_gid
   wait_for_steady_state  = var.wait_for_steady_state
   tags                   = local.tags
+
+  # the task's roles (iam.tf of the module)
+  iam_name                 = local.global_name
+  account_id               = var.account_id
+  partition                = local.partition
+  permissions_boundary_arn = var.permissions_boundary_arn
+  ecr_repository_arns      = local.ecr_pull_repository_arns
+  ecr_pull_through_cache   = local.ptc != null
 
   # capacity rule and health-check grace (ecs module README)
   memory_alarm_percent              = local.memory_alarm_percent

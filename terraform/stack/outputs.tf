@@ -145,7 +145,7 @@ output "private_subnet_ids" {
 
 output "backup_role_arn" {
   description = "IAM role AWS Backup uses for this stack's backups and restores (a backup failover restores with it)."
-  value       = module.iam.backup_role_arn
+  value       = module.efs.backup_role_arn
 }
 
 output "alarm_name_prefix" {

@@ -36,13 +36,7 @@ variable "region" {
   description = "AWS region of this stack (the primary, or the target of a failover rebuild)."
 
   validation {
-    condition = contains([
-      "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
-      "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
-      "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2",
-      "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1",
-      "us-west-2", "us-gov-east-1", "us-gov-west-1",
-    ], var.region)
+    condition     = contains(local.aws_regions, var.region)
     error_message = "region ${jsonencode(var.region)} is not a known AWS region (for example us-east-1, eu-west-1)."
   }
 }
@@ -52,13 +46,7 @@ variable "failover_region" {
   description = "Region that receives the EFS replica, the backup copies and the DR KMS key (the aws.failover provider's region)."
 
   validation {
-    condition = contains([
-      "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
-      "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7",
-      "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2",
-      "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1",
-      "us-west-2", "us-gov-east-1", "us-gov-west-1",
-    ], var.failover_region)
+    condition     = contains(local.aws_regions, var.failover_region)
     error_message = "failover_region ${jsonencode(var.failover_region)} is not a known AWS region (for example us-west-2)."
   }
 

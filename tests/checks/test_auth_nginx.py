@@ -12,6 +12,7 @@ from chromactl.checks.smoke import run_smoke
 from chromactl.checks.target import Target
 
 from tests.checks.helpers import run_cli
+from tests.fixtures.envelope import result_of
 from tests.fixtures.nginx_proxy import UNAUTHORIZED_BODY, UNAUTHORIZED_CONTENT_TYPE
 
 
@@ -152,7 +153,7 @@ def test_token_never_in_any_output(proxy, token, tmp_path) -> None:  # type: ign
     for path in [tmp_path / "ck.json", proxy.dir / "access.log", proxy.dir / "error.log"]:
         if path.exists():
             assert token not in path.read_text(errors="replace")
-    data = json.loads(run_cli("--json", "smoke", "--endpoint", proxy.url, "--token-env", "CHROMA_TEST_TOKEN", "--vectors", "50", env=env).stdout)
+    data = result_of(run_cli("--json", "smoke", "--endpoint", proxy.url, "--token-env", "CHROMA_TEST_TOKEN", "--vectors", "50", env=env).stdout)
     assert data["target"]["auth"] == "token"
 
 

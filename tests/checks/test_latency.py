@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 
@@ -21,6 +20,7 @@ from chromactl.checks.target import Target
 from chromactl.errors import UsageError
 
 from tests.checks.helpers import CHROMACTL, leftover, run_cli
+from tests.fixtures.envelope import result_of
 from tests.fixtures.servers import hang_guard, wait_until
 
 
@@ -86,7 +86,7 @@ def test_existing_collection_is_only_read(chroma_server) -> None:
         c.add(col["id"], [f"r{i}" for i in range(200)], np.random.default_rng(2).standard_normal((200, 12)))
     res = run_cli("--json", "latency", "--endpoint", chroma_server.url, "--collection", "lat-existing", "--queries", "100")
     assert res.returncode == 0, res.stderr
-    data = json.loads(res.stdout)
+    data = result_of(res.stdout)
     assert data["collection"] == {"name": "lat-existing", "seeded": False, "dims": 12, "vectors": 200}
     with ChromaClient(chroma_server.url) as c:
         assert c.count(c.get_collection("lat-existing")["id"]) == 200  # still there, unchanged
@@ -98,10 +98,10 @@ def test_existing_collection_is_only_read(chroma_server) -> None:
 def test_slo_flags(chroma_server) -> None:
     base = ("--json", "latency", "--endpoint", chroma_server.url, "--queries", "60", "--seed-vectors", "100", "--dims", "8")
     ok = run_cli(*base, "--slo", "p99=60000", "--slo", "p95=60000")
-    assert ok.returncode == 0 and json.loads(ok.stdout)["breaches"] == []
+    assert ok.returncode == 0 and result_of(ok.stdout)["breaches"] == []
     bad = run_cli(*base, "--slo", "p50=0.0001")
     assert bad.returncode == 1
-    data = json.loads(bad.stdout)
+    data = result_of(bad.stdout)
     assert data["breaches"][0]["metric"] == "p50" and data["ok"] is False
     text = run_cli(*base[1:], "--slo", "p50=0.0001")
     assert text.returncode == 1 and "SLO breach: p50" in text.stdout
@@ -139,7 +139,7 @@ def test_server_killed_mid_run_reports_errors_and_exits_nonzero(make_chroma_serv
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 1, err
-    data = json.loads(out)
+    data = result_of(out)
     assert data["count"] > 0 and data["errors"] > 0 and data["aborted"]
     assert any(("cannot reach" in s or "connection lost" in s) for s in data["error_samples"]), data["error_samples"]
     assert took < hang_guard(3)  # within about its timeout, not after 1e8 queries

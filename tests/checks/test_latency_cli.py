@@ -6,7 +6,6 @@ Time bounds here are hang guards (generous) or ratios measured in the same run, 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -20,6 +19,7 @@ import pytest
 from chromactl.checks.latency import BENCH_PREFIX
 
 from tests.checks.helpers import CHROMACTL, leftover, run_cli
+from tests.fixtures.envelope import result_of
 
 HANG_GUARD_S = 120.0
 
@@ -70,7 +70,7 @@ def test_unreachable_rate_stops_quickly_with_flat_memory_and_says_the_rate_reach
     res, rss, took = _run_measuring_rss(*common, "--rate", "1e9")
     print(f"\nrate 20: {base_s:.1f} s, peak RSS {base_rss / 1024:.0f} MB; rate 1e9: {took:.1f} s, peak RSS {rss / 1024:.0f} MB")
     assert res.returncode == 1, res.stderr
-    data = json.loads(res.stdout)
+    data = result_of(res.stdout)
     assert "could not keep 1e+09 req/s: reached" in data["aborted"], data["aborted"]
     reached = data["params"]["reached_rate"]
     assert 0 < reached < 1e9, reached

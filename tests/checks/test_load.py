@@ -16,6 +16,7 @@ from chromactl.checks.target import Target
 from chromactl.errors import OperationFailed, UsageError
 
 from tests.checks.helpers import CHROMACTL, run_cli
+from tests.fixtures.envelope import result_of
 from tests.fixtures.servers import wait_until
 
 
@@ -57,7 +58,7 @@ def test_batch_size_is_capped_by_the_server(chroma_server, tmp_path: Path) -> No
     np.save(npy, np.zeros((10, 4), dtype="float32") + np.arange(10, dtype="float32")[:, None])
     res = run_cli("--json", "load", "--endpoint", chroma_server.url, "--collection", "load-cap", "--file", str(npy), "--batch-size", "100000")
     assert res.returncode == 0, res.stderr
-    assert json.loads(res.stdout)["batch_size"] == 5461
+    assert result_of(res.stdout)["batch_size"] == 5461
     _drop(chroma_server, "load-cap")
 
 
@@ -68,7 +69,7 @@ def test_jsonl_with_metadata_and_documents(chroma_server, tmp_path: Path) -> Non
     f.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
     res = run_cli("--json", "load", "--endpoint", chroma_server.url, "--collection", "load-jsonl", "--file", str(f), "--batch-size", "7")
     assert res.returncode == 0, res.stderr
-    assert json.loads(res.stdout)["batches"] == 6 and _count(chroma_server, "load-jsonl") == 40
+    assert result_of(res.stdout)["batches"] == 6 and _count(chroma_server, "load-jsonl") == 40
     with ChromaClient(chroma_server.url) as c:
         col = c.get_collection("load-jsonl")
         got = c.get(col["id"], where={"kind": "odd"}, include=("documents", "metadatas"))
@@ -235,7 +236,7 @@ def test_corrected_reload_add_keeps_and_says_so_upsert_updates(chroma_server, tm
     base = ("--json", "load", "--endpoint", chroma_server.url, "--collection", "load-modes", "--file", str(f), "--batch-size", "30")
     res = run_cli(*base)
     assert res.returncode == 0, res.stderr
-    first = json.loads(res.stdout)
+    first = result_of(res.stdout)
     assert (first["inserted"], first["updated"], first["unchanged"], first["kept_existing"]) == (100, 0, 0, 0)
     for i in range(10):  # ten corrected vectors, five corrected metadata
         rows[i]["embedding"] = [float(i), 2.0, 0.0]
@@ -244,14 +245,14 @@ def test_corrected_reload_add_keeps_and_says_so_upsert_updates(chroma_server, tm
     f.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     res = run_cli(*base)  # add: the stored records stay; the report says so
     assert res.returncode == 0, res.stderr
-    added = json.loads(res.stdout)
+    added = result_of(res.stdout)
     assert (added["inserted"], added["unchanged"], added["kept_existing"]) == (0, 85, 15)
     text = run_cli(*base[1:], "--mode", "add", "--checkpoint", str(tmp_path / "text.ckpt"))  # a fresh checkpoint: not all skipped
     assert "inserted 0, unchanged 85, kept (differ, not overwritten) 15" in text.stdout, text.stdout
     assert "--mode upsert" in text.stderr
     res = run_cli(*base, "--mode", "upsert")
     assert res.returncode == 0, res.stderr
-    up = json.loads(res.stdout)
+    up = result_of(res.stdout)
     assert (up["inserted"], up["updated"], up["unchanged"]) == (0, 15, 85) and up["collection_count"] == 100
     with ChromaClient(chroma_server.url) as c:
         col = c.get_collection("load-modes")
@@ -259,7 +260,7 @@ def test_corrected_reload_add_keeps_and_says_so_upsert_updates(chroma_server, tm
         by_id = {i: (e, m) for i, e, m in zip(got["ids"], got["embeddings"], got["metadatas"])}
         assert list(by_id["r3"][0]) == [3.0, 2.0, 0.0] and by_id["r52"][1] == {"v": 2} and by_id["r80"][1] == {"v": 1}
     res = run_cli(*base, "--mode", "upsert", "--checkpoint", str(tmp_path / "again.ckpt"))  # the same file again: all unchanged
-    again = json.loads(res.stdout)
+    again = result_of(res.stdout)
     assert (again["inserted"], again["updated"], again["unchanged"], again["sent_vectors"]) == (0, 0, 100, 0)
     _drop(chroma_server, "load-modes")
 
@@ -290,7 +291,7 @@ def test_interrupted_cli_load_resumes_exactly(chroma_server, tmp_path: Path) -> 
     res = run_cli("--json", "load", "--endpoint", chroma_server.url, "--collection", "load-int", "--file", str(npy),
                   "--batch-size", "100", "--workers", "2", "--checkpoint", str(ck))
     assert res.returncode == 0, res.stderr
-    data = json.loads(res.stdout)
+    data = result_of(res.stdout)
     assert data["complete"] and data["skipped_batches"] == len(recorded) and data["collection_count"] == rows
     _drop(chroma_server, "load-int")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from chromactl.checks import bench
 from chromactl.checks.target import Target
+from chromactl_dev import bench
 
 from tests.fixtures.scripts import load_script
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import boto3
 from chromactl.checks.latency import LatencyReport
 from chromactl.checks.publish import METRICS, NAMESPACE, publish_latency
 
 from tests.checks.helpers import run_cli
+from tests.fixtures.envelope import result_of
 
 
 def _stat(metric: str, env: str, region: str) -> list[dict]:
@@ -39,7 +39,7 @@ def test_cli_publish_against_real_chroma(aws_env, chroma_server) -> None:  # typ
     res = run_cli("--json", "latency", "--endpoint", chroma_server.url, "--queries", "50", "--seed-vectors", "100", "--dims", "8",
                   "--publish", "--publish-env", "dev", "--region", "us-east-1")
     assert res.returncode == 0, res.stderr
-    data = json.loads(res.stdout)
+    data = result_of(res.stdout)
     assert data["published"]["dimensions"] == {"Env": "dev", "Region": "us-east-1"}
     points = _stat("LatencyP50", "dev", "us-east-1")
     assert len(points) == 1 and abs(points[0]["Maximum"] - data["latency_ms"]["p50"]) < 0.01

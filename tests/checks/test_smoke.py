@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import time
@@ -13,6 +12,7 @@ from chromactl.checks.client import ChromaClient, ChromaError
 from chromactl.checks.target import Target
 
 from tests.checks.helpers import CHROMACTL, leftover, run_cli
+from tests.fixtures.envelope import result_of
 from tests.fixtures.servers import hang_guard, wait_until
 
 STEPS = ["heartbeat", "auth", "check collection", "upsert vectors", "query nearest neighbours", "metadata filter", "release collection"]
@@ -39,7 +39,7 @@ def test_smoke_passes_and_leaves_nothing(chroma_server) -> None:
 def test_cli_json_and_text(chroma_server) -> None:
     res = run_cli("smoke", "--endpoint", chroma_server.url, "--vectors", "200", "--json")
     assert res.returncode == 0, res.stderr
-    data = json.loads(res.stdout)
+    data = result_of(res.stdout)
     assert data["ok"] is True and [s["name"] for s in data["steps"]] == STEPS
     assert all(s["ok"] and s["seconds"] >= 0 for s in data["steps"])
     res = run_cli("smoke", "--endpoint", chroma_server.url, "--vectors", "200")

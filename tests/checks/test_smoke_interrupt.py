@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -13,6 +12,7 @@ from chromactl.checks.client import ChromaClient, ChromaError
 from chromactl.checks.smoke import SMOKE_PREFIX
 
 from tests.checks.helpers import CHROMACTL, leftover
+from tests.fixtures.envelope import result_of
 from tests.fixtures.servers import wait_until
 
 HANG_GUARD_S = 120.0
@@ -82,7 +82,7 @@ def test_interrupted_smoke_json_says_where(chroma_server) -> None:  # type: igno
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    data = json.loads(out)
+    data = result_of(out)
     assert proc.returncode == 130
     assert data["interrupted"] is True and data["interrupted_in"] == "upsert vectors" and data["elapsed_s"] >= 1.5
     assert data["cleaned_up"] is True

@@ -11,9 +11,9 @@ quiet benchmark phase that tests/checks/test_numbers.py runs in.
 from __future__ import annotations
 
 import pytest
-from chromactl.checks import bench
 from chromactl.checks.latency import CLOSED_NOTE, Workload
 from chromactl.checks.target import Target
+from chromactl_dev import bench
 
 pytestmark = pytest.mark.slow
 

@@ -4,11 +4,12 @@ AWS or Terraform. The figures and their sources: docs/upgrade.md (this test keep
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from chromactl.cli.app import main
+
+from tests.fixtures.envelope import result_of
 
 REPO = Path(__file__).resolve().parents[2]
 NEW = "chromadb/chroma:1.6.0@sha256:" + "ab" * 32
@@ -20,7 +21,7 @@ def test_dry_run_models_the_downtime_beside_the_rto(env: str, index_mib: int, to
     monkeypatch.setenv("CHROMACTL_ROOT", str(REPO))
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # anything that reached AWS would fail
     assert main(["upgrade", "--env", env, "--image", NEW, "--dry-run", "--json"]) == 0
-    res = json.loads(capsys.readouterr().out)
+    res = result_of(capsys.readouterr().out)
     assert [s["step"] for s in res["steps"]] == ["preflight", "backup", "apply", "wait", "gate", "rollback"]
     down = res["modelled_downtime"]
     assert down["index_mib"] == index_mib and down["total_s"] == total_s

@@ -8,7 +8,6 @@ undone (subnets restored; desired count restored)."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -16,6 +15,7 @@ import pytest
 from chromactl.drills.core import run_drill
 
 from tests.drills.conftest import NAME, REGION, ControlPlane, SimulatedEcs, World, quiet, run_cli
+from tests.fixtures.envelope import result_of
 from tests.fixtures.servers import hang_guard
 
 FAST = {"poll_s": 0.05, "timeout_s": 20.0}
@@ -165,7 +165,7 @@ def test_cli_kill_task_json_and_exit_code(world: World, monkeypatch: pytest.Monk
     with ControlPlane(world.stack, start_delay=0.3, health_delay=0.2):
         res = run_cli("drill", "kill-task", "--env", "dev", "--timeout", "30", "--poll-seconds", "0.1", "--json")
     assert res.code == 0, res.err
-    data = json.loads(res.out)
+    data = result_of(res.out)
     assert data["passed"] and data["scenario"] == "kill-task" and data["measured_seconds"] > 0
     assert data["target_seconds"] == 900 and data["target_source"].startswith("env slo.rto_minutes")
     # a target the recovery cannot meet: exit 1, the measured time still reported

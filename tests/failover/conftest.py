@@ -30,7 +30,7 @@ SERVICE = "chromactl-prod"
 # RFC 2606's `.test`, not example.com: the env files hold the record, and an apply refuses example.com as a placeholder.
 ZONE_NAME = "acme.test."
 RECORD = "chroma.acme.test."
-BACKUP_ROLE = f"arn:aws:iam::{ACCOUNT}:role/chromactl-prod-{PRIMARY}-backup"  # terraform/modules/iam: aws_iam_role.backup
+BACKUP_ROLE = f"arn:aws:iam::{ACCOUNT}:role/chromactl-prod-{PRIMARY}-backup"  # terraform/modules/efs/iam.tf: aws_iam_role.backup
 LAG_S = 450  # the replica's lag the Stubber reports: RPO must come out at about this
 
 ENV_TOML = """[env]
@@ -83,12 +83,14 @@ def primary_state(env: str = "prod", *, backup_role_output: bool = True, backup_
     if backup_role_output:
         outputs["backup_role_arn"] = BACKUP_ROLE
     roles = [
-        {"mode": "managed", "type": "aws_iam_role", "name": "task", "module": "module.stack.module.iam",
+        {"mode": "managed", "type": "aws_iam_role", "name": "task", "module": "module.stack.module.ecs",
          "instances": [{"attributes": {"arn": f"arn:aws:iam::{ACCOUNT}:role/chromactl-prod-{PRIMARY}-task",
                                        "assume_role_policy": json.dumps({"Statement": [{"Principal": {"Service": "ecs-tasks.amazonaws.com"}}]})}}]},
     ]
     if backup_role_resource:
-        roles.append({"mode": "managed", "type": "aws_iam_role", "name": "backup", "module": "module.stack.module.iam",
+        # a state from before the backup_role_arn output also predates issue 15's move out of modules/iam
+        module = "module.stack.module.efs" if backup_role_output else "module.stack.module.iam"
+        roles.append({"mode": "managed", "type": "aws_iam_role", "name": "backup", "module": module,
                       "instances": [{"attributes": {"arn": BACKUP_ROLE,
                                                     "assume_role_policy": json.dumps({"Statement": [{"Principal": {"Service": "backup.amazonaws.com"}}]})}}]})
     return {

@@ -23,6 +23,7 @@ from tests.failover.conftest import (
     make_ports,
     recovery_point,
 )
+from tests.fixtures.envelope import error_of
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -64,7 +65,7 @@ def test_unknown_region(world: World, capsys: pytest.CaptureFixture[str]) -> Non
     code, out, err = cli(capsys, "failover", "--env", "prod", "--region", "mars-north-1", "--yes", "--json")
     assert code == 2
     assert "Unknown AWS region 'mars-north-1'" in one_sentence(err)
-    assert json.loads(out)["exit_code"] == 2
+    assert error_of(out)["exit_code"] == 2
     assert not journal_dir(world).exists()
 
 

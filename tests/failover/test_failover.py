@@ -37,6 +37,7 @@ from tests.failover.conftest import (
     primary_state,
     recovery_point,
 )
+from tests.fixtures.envelope import result_of
 from tests.fixtures.filled import fill_placeholders
 
 # A hang guard, not a speed check: these tests run real Terraform against the offline double and a real
@@ -284,7 +285,7 @@ def test_dry_run_prints_every_step_and_modelled_rto_within_15_minutes(world: Wor
     calls = record_calls(world)
     code = main(["failover", "--env", "prod", "--region", TARGET, "--dry-run", "--json"])
     assert code == 0
-    plan = json.loads(capsys.readouterr().out)
+    plan = result_of(capsys.readouterr().out)
     assert [s["step"] for s in plan["steps"]] == list(core.STEPS)
     assert all(s["calls"] and s["modelled_seconds"] > 0 and s["source_of_figure"] for s in plan["steps"])
     assert plan["modelled_rto_seconds"] <= 15 * 60

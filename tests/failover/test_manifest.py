@@ -11,6 +11,7 @@ from chromactl.cli.app import main
 from chromactl.failover.manifest import compare
 
 from tests.failover.conftest import SEED, TOKEN, World
+from tests.fixtures.envelope import result_of
 
 T = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 
@@ -29,9 +30,9 @@ def test_record_and_show_through_the_cli(world: World, chroma: Any, capsys: pyte
     code = main(["manifest", "record", "--env", "prod", "--endpoint", chroma.url, "--token-env", "FAILOVER_TEST_TOKEN", "--json"])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert json.loads(out)["collections"] == SEED
+    assert result_of(out)["collections"] == SEED
     code = main(["manifest", "show", "--env", "prod", "--json"])
-    data = json.loads(capsys.readouterr().out)
+    data = result_of(capsys.readouterr().out)
     assert code == 0 and data["env"] == "prod" and data["entries"][-1]["collections"] == SEED
     assert TOKEN not in json.dumps(data)
     # without the token the proxy refuses: a clear error, nothing appended
@@ -39,7 +40,7 @@ def test_record_and_show_through_the_cli(world: World, chroma: Any, capsys: pyte
     err = capsys.readouterr().err
     assert code == 1 and "error: " in err and "Traceback" not in err
     main(["manifest", "show", "--env", "prod", "--json"])
-    assert len(json.loads(capsys.readouterr().out)["entries"]) == 1
+    assert len(result_of(capsys.readouterr().out)["entries"]) == 1
 
 
 def test_baseline_is_newest_entry_at_or_before_the_data() -> None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.fixtures.envelope import result_of
 from tests.fixtures.servers import hang_guard
 from tests.lifecycle.conftest import REGION, TinyProject, make_stack, run_cli
 
@@ -32,7 +33,7 @@ def _s3(region: str = "us-east-2"):  # type: ignore[no-untyped-def]
 def test_bootstrap_creates_a_locked_down_versioned_bucket(tiny_project: TinyProject, aws_env) -> None:  # type: ignore[no-untyped-def]
     res = run_cli("bootstrap", "--env", "tiny", "--json")
     assert res.code == 0, res.err
-    data = json.loads(res.out)
+    data = result_of(res.out)
     assert data["created"] is True and data["region"] == "us-east-2"
     # ownership is set by create_bucket itself; the rest is applied after
     assert {k for k, v in data["settings"].items() if v == "set now"} == {"versioning", "encryption", "public_access_block", "tls_only_policy", "lifecycle"}
@@ -54,14 +55,14 @@ def test_bootstrap_creates_a_locked_down_versioned_bucket(tiny_project: TinyProj
 
     # idempotent: nothing to do the second time
     res = run_cli("bootstrap", "--env", "tiny", "--json")
-    data = json.loads(res.out)
+    data = result_of(res.out)
     assert res.code == 0 and data["created"] is False
     assert set(data["settings"].values()) == {"already set"}
 
     # drift is repaired, and said so
     s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Suspended"})
     s3.delete_bucket_policy(Bucket=b)
-    data = json.loads(run_cli("bootstrap", "--env", "tiny", "--json").out)
+    data = result_of(run_cli("bootstrap", "--env", "tiny", "--json").out)
     assert data["settings"]["versioning"] == "set now" and data["settings"]["tls_only_policy"] == "set now"
     assert data["settings"]["encryption"] == "already set"
     assert s3.get_bucket_versioning(Bucket=b)["Status"] == "Enabled"
@@ -81,7 +82,7 @@ def test_bootstrap_aes256_and_bad_options(tiny_project: TinyProject, aws_env) ->
 def test_doctor_lines_and_fixes(tiny_project: TinyProject, aws_env) -> None:  # type: ignore[no-untyped-def]
     res = run_cli("doctor", "--env", "tiny", "--json")
     assert res.code == 1
-    checks = {c["name"]: c for c in json.loads(res.out)["checks"]}
+    checks = {c["name"]: c for c in result_of(res.out)["checks"]}
     assert checks["terraform"]["status"] == "ok" and "1." in checks["terraform"]["detail"]
     assert checks["aws credentials"]["status"] == "ok" and "123456789012" in checks["aws credentials"]["detail"]
     assert checks["tiny: state bucket"]["status"] == "fail"
@@ -99,14 +100,14 @@ def test_doctor_lines_and_fixes(tiny_project: TinyProject, aws_env) -> None:  # 
     toml.write_text(toml.read_text().replace('kind = "aws"', 'kind = "aws"\naccount_id = "123456789012"'))
     tiny_project.set_tfvar("tiny", 'size = "small"\ndomain = "REPLACE.example.com"\n')
     res = run_cli("doctor", "--env", "tiny", "--json")
-    checks = {c["name"]: c for c in json.loads(res.out)["checks"]}
+    checks = {c["name"]: c for c in result_of(res.out)["checks"]}
     assert res.code == 0
     assert checks["tiny: placeholders"]["status"] == "warn"
     assert "terraform.tfvars:2" in checks["tiny: placeholders"]["detail"] and "chromactl.toml" in checks["tiny: placeholders"]["detail"]
     assert checks["tiny: account"]["status"] == "ok"
     toml.write_text(toml.read_text().replace("123456789012", "111111111111"))
     res = run_cli("doctor", "--env", "tiny", "--json")
-    checks = {c["name"]: c for c in json.loads(res.out)["checks"]}
+    checks = {c["name"]: c for c in result_of(res.out)["checks"]}
     assert res.code == 1 and checks["tiny: account"]["status"] == "fail"
 
 
@@ -283,7 +284,7 @@ def test_status_verb_exit_code_and_json(tiny_project: TinyProject, ecs_env: str,
     monkeypatch.setattr(outs, "read_outputs", lambda env, region, **kw: outputs)
     res = run_cli("status", "--env", "tiny", "--json")
     assert res.code == 1, res.err
-    data = json.loads(res.out)
+    data = result_of(res.out)
     assert data["service"]["reason"] == "1 of 2 task(s) running"
     assert data["replication"]["configured"] is False
     res = run_cli("status", "--env", "tiny")
@@ -302,11 +303,11 @@ def test_doctor_backend_switch_and_missing_build_file(tiny_project: TinyProject,
     main = tiny_project.env_dir("tiny") / "main.tf"
     main.write_text(main.read_text() + '\nlocals {\n  zip = "${path.root}/../../build/token-rotation.zip"\n}\n')
     res = run_cli("doctor", "--env", "tiny", "--json")
-    checks = {c["name"]: c for c in json.loads(res.out)["checks"]}
+    checks = {c["name"]: c for c in result_of(res.out)["checks"]}
     assert checks["backend"]["status"] == "warn" and "CHROMACTL_BACKEND=local" in checks["backend"]["detail"]
     assert checks["tiny: build files"]["status"] == "fail" and "build/token-rotation.zip" in checks["tiny: build files"]["detail"]
     assert "make zip" in checks["tiny: build files"]["fix"]
     (tiny_project.root / "build").mkdir()
     (tiny_project.root / "build" / "token-rotation.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
-    checks = {c["name"]: c for c in json.loads(run_cli("doctor", "--env", "tiny", "--json").out)["checks"]}
+    checks = {c["name"]: c for c in result_of(run_cli("doctor", "--env", "tiny", "--json").out)["checks"]}
     assert "tiny: build files" not in checks

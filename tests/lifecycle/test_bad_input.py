@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.envelope import error_of, result_of
 from tests.fixtures.servers import hang_guard
 from tests.lifecycle.conftest import TinyProject, assert_clean_error, run_cli, terraform_exec
 
@@ -43,7 +44,7 @@ def test_malformed_config_key_names_file_and_key(tiny_project: TinyProject) -> N
     toml.write_text("[env\nkind = 1\n")
     res = run_cli("up", "--env", "tiny", "--json")
     assert_clean_error(res, 2, str(toml), "not valid TOML")
-    assert json.loads(res.out)["exit_code"] == 2
+    assert error_of(res.out)["exit_code"] == 2
 
 
 def test_unknown_region(tiny_project: TinyProject) -> None:
@@ -70,7 +71,7 @@ def test_terraform_too_old(tiny_project: TinyProject, tmp_path: Path, monkeypatc
     assert_clean_error(res, 2, "1.9.8", "too old", "1.10")
     assert not plans_dir(tiny_project).exists()
     res = run_cli("doctor", "--env", "tiny", "--json")
-    terraform = json.loads(res.out)["checks"][0]
+    terraform = result_of(res.out)["checks"][0]
     assert res.code == 1 and terraform["status"] == "fail" and "too old" in terraform["detail"]
 
 
@@ -97,7 +98,7 @@ def test_no_aws_credentials(tiny_project: TinyProject, aws_env, monkeypatch: pyt
     res = run_cli("bootstrap", "--env", "tiny")
     assert_clean_error(res, 2, "No AWS credentials found")
     res = run_cli("doctor", "--env", "tiny", "--json")
-    checks = {c["name"]: c for c in json.loads(res.out)["checks"]}
+    checks = {c["name"]: c for c in result_of(res.out)["checks"]}
     assert res.code == 1 and checks["aws credentials"]["status"] == "fail" and checks["aws credentials"]["fix"]
     # an unknown profile is a config error
     res = run_cli("--profile", "nobody-here", "bootstrap", "--env", "tiny")
@@ -288,7 +289,7 @@ def test_interrupted_real_terraform_apply_releases_the_lock(tiny_project: TinyPr
     assert not list(plans_dir(tiny_project, "slow").glob("*"))
     res = run_cli("plan", "--env", "slow", "--check", "--json")
     assert res.code == 2, res.err  # changes present
-    assert json.loads(res.out)["summary"]["totals"]["replace"] == 1  # the tainted resource is replaced next time
+    assert result_of(res.out)["summary"]["totals"]["replace"] == 1  # the tainted resource is replaced next time
 
 
 def test_engine_version_cache_follows_the_binary(tiny_project: TinyProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -343,5 +344,5 @@ def test_unreachable_aws_is_not_reported_as_bad_credentials(tiny_project: TinyPr
     assert_clean_error(res, 1, "Cannot reach AWS STS", "network")
     assert "credentials do not work" not in res.err
     res = run_cli("doctor", "--env", "tiny", "--json")
-    creds = {c["name"]: c for c in json.loads(res.out)["checks"]}["aws credentials"]
+    creds = {c["name"]: c for c in result_of(res.out)["checks"]}["aws credentials"]
     assert creds["status"] == "fail" and "network" in creds["fix"] and "aws sso login" not in creds["fix"]

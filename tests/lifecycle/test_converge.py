@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from tests.fixtures.envelope import result_of
 from tests.lifecycle.conftest import MAIN_TF, TinyProject, assert_clean_error, run_cli
 
 DRIFT = """
@@ -32,7 +33,7 @@ def test_up_reports_a_perpetual_diff_with_its_addresses(tiny_project: TinyProjec
 def test_up_of_a_converging_stack_records_the_empty_second_plan(tiny_project: TinyProject) -> None:
     res = run_cli("up", "--env", "tiny", "--auto-approve", "--skip-checks", "--json")
     assert res.code == 0, res.err[-2000:]
-    data = json.loads(res.out)
+    data = result_of(res.out)
     assert data["second_plan"] == {"converged": True, "changes": {}, "output_changes": 0}
     res = run_cli("up", "--env", "tiny", "--auto-approve", "--skip-checks", "--json")  # nothing to apply: no second plan
-    assert res.code == 0 and json.loads(res.out)["second_plan"] is None
+    assert res.code == 0 and result_of(res.out)["second_plan"] is None

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.envelope import result_of
 from tests.fixtures.filled import TEST_ACCOUNT, fill_placeholders
 from tests.lifecycle.conftest import assert_clean_error, run_cli
 
@@ -80,7 +81,7 @@ def test_dev_lifecycle_end_to_end(project: Path) -> None:
         capture_output=True, text=True, timeout=600, env=dict(os.environ), stdin=subprocess.DEVNULL, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    up = json.loads(proc.stdout)
+    up = result_of(proc.stdout)
     created = up["plan"]["totals"]["create"]
     assert created > 50 and up["endpoint"].startswith("https://")
     assert up["second_plan"] == {"converged": True, "changes": {}, "output_changes": 0}  # the real env converges (item 18)
@@ -92,7 +93,7 @@ def test_dev_lifecycle_end_to_end(project: Path) -> None:
 
     res = run_cli("output", "--env", "dev", "--json")
     assert res.code == 0, res.err
-    outs = json.loads(res.out)
+    outs = result_of(res.out)
     assert outs["endpoint_url"] == up["endpoint"]
     assert outs["cluster_name"] and outs["target_group_arn"].startswith("arn:aws:elasticloadbalancing:us-east-1:")
     # the outputs the Python reads that the root did not export before (issue 12, item 5), from a real apply
@@ -103,7 +104,7 @@ def test_dev_lifecycle_end_to_end(project: Path) -> None:
 
     res = run_cli("plan", "--env", "dev", "--check", "--json", "--sandbox")
     assert res.code == 0, res.err[-3000:]
-    data = json.loads(res.out)
+    data = result_of(res.out)
     assert data["changes"] is False and data["summary"]["totals"] == {"create": 0, "update": 0, "replace": 0, "delete": 0}
 
     tfvars = project / "envs" / "dev" / "terraform.tfvars"
@@ -117,7 +118,7 @@ def test_dev_lifecycle_end_to_end(project: Path) -> None:
 
     res = run_cli("destroy", "--env", "dev", "--auto-approve", "--json")
     assert res.code == 0, res.err[-3000:]
-    assert json.loads(res.out)["destroyed"] == created
+    assert result_of(res.out)["destroyed"] == created
     assert resources(state) == []
 
 
@@ -132,7 +133,7 @@ def test_prod_refuses_destroy_without_typed_name(project: Path) -> None:
     tfvars.write_text(text)
     res = run_cli("up", "--env", "prod", "--sandbox", "--auto-approve", "--skip-checks", "--json")
     assert res.code == 0, res.err[-3000:]
-    assert json.loads(res.out)["second_plan"]["converged"] is True  # prod converges too: one apply, then an empty plan
+    assert result_of(res.out)["second_plan"]["converged"] is True  # prod converges too: one apply, then an empty plan
     before = resources(state)
     assert len(before) > 50
     serial = json.loads(state.read_text())["serial"]

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.envelope import result_of
 from tests.lifecycle.conftest import TOML, assert_clean_error, run_cli
 
 harness = pytest.importorskip("tfoffline.harness")
@@ -118,7 +119,7 @@ def test_force_delete_secret_frees_the_name_then_applies(sec_project: Path) -> N
     old = _destroyed_secret()
     res = run_cli("up", "--env", "sec", "--auto-approve", "--skip-checks", "--force-delete-secret", "--json")
     assert res.code == 0, res.err[-3000:]
-    data = json.loads(res.out)
+    data = result_of(res.out)
     assert data["secrets"] == {"action": "force-delete", "secrets": [NAME]}
     assert data["second_plan"]["converged"] is True
     import botocore.exceptions
@@ -132,7 +133,7 @@ def test_force_delete_secret_frees_the_name_then_applies(sec_project: Path) -> N
 def test_without_a_pending_secret_the_flags_change_nothing(sec_project: Path) -> None:
     res = run_cli("up", "--env", "sec", "--auto-approve", "--skip-checks", "--force-delete-secret", "--json")
     assert res.code == 0, res.err[-3000:]
-    assert json.loads(res.out)["secrets"] is None
+    assert result_of(res.out)["secrets"] is None
 
 
 def test_the_two_flags_exclude_each_other(sec_project: Path) -> None:

@@ -9,10 +9,9 @@ a placeholder refusal all exited 2 under --check. Without --check they stay conf
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from tests.fixtures.envelope import error_of, result_of
 from tests.lifecycle.conftest import TinyProject, assert_clean_error, run_cli
 
 
@@ -24,7 +23,7 @@ def test_no_credentials_under_check_exits_1(tiny_project: TinyProject, aws_env, 
     assert_clean_error(run_cli("plan", "--env", "tiny"), 2, "No AWS credentials found")
     assert_clean_error(run_cli("plan", "--env", "tiny", "--check"), 1, "No AWS credentials found")
     res = run_cli("plan", "--check", "--env", "tiny", "--json")
-    assert res.code == 1 and json.loads(res.out)["exit_code"] == 1, res.out
+    assert res.code == 1 and error_of(res.out)["exit_code"] == 1, res.out
 
 
 def test_unknown_env_and_bad_usage_under_check_exit_1(tiny_project: TinyProject) -> None:
@@ -43,4 +42,4 @@ def test_placeholder_refusal_under_check_exits_1_and_drift_still_exits_2(tiny_pr
     res = run_cli("plan", "--env", "tiny", "--check")
     assert res.code == 2 and "changes present" in res.err and "error:" not in res.err, res.err
     res = run_cli("plan", "--env", "tiny", "--check", "--json")
-    assert res.code == 2 and json.loads(res.out)["changes"] is True
+    assert res.code == 2 and result_of(res.out)["changes"] is True

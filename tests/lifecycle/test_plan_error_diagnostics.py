@@ -9,12 +9,12 @@ Error block shown) and no plan file is left. Real Terraform (the bundled engine)
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from chromactl.terraform.engine import bundled_argv
 
+from tests.fixtures.envelope import error_of
 from tests.lifecycle.conftest import TinyProject, assert_clean_error, run_cli
 
 BROKEN = {
@@ -51,5 +51,5 @@ def test_broken_variable_file_fails_the_plan_and_keeps_no_plan_file(tiny_project
     assert not plan_file.exists() and not list(plan_file.parent.glob("*.json")), "no plan file is kept"
 
     check = run_cli("--json", "plan", "--env", "tiny", "--check")
-    data = json.loads(check.out)
+    data = error_of(check.out)
     assert check.code == 1 and data["exit_code"] == 1 and name in data["detail"], check.out

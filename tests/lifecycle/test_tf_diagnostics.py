@@ -4,9 +4,9 @@ points at scripts/tf-offline. Real Terraform against the tiny project (no provid
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from tests.fixtures.envelope import error_of, result_of
 from tests.lifecycle.conftest import TinyProject, assert_clean_error, run_cli
 
 BROKEN = '''
@@ -38,7 +38,7 @@ def test_plan_failure_shows_terraforms_error_block(tiny_project: TinyProject) ->
     assert "its full output" in verbose.err
 
     as_json = run_cli("plan", "--env", "tiny", "--json")
-    data = json.loads(as_json.out)
+    data = error_of(as_json.out)
     assert f"on main.tf line {line}" in data["detail"]
 
 
@@ -63,4 +63,4 @@ def test_long_terraform_step_off_a_terminal_prints_keepalive_lines(tiny_project:
     assert res.code == 0, res.err
     assert "plan tiny/us-east-1: still running (" in res.err, res.err
     quiet = run_cli("plan", "--env", "tiny", "--json")
-    assert "still running" not in quiet.err and json.loads(quiet.out)  # --json: stdout stays one document, stderr quiet
+    assert "still running" not in quiet.err and result_of(quiet.out)  # --json: stdout stays one document, stderr quiet

@@ -17,6 +17,7 @@ import os
 
 import pytest
 
+from tests.fixtures.envelope import error_of, result_of
 from tests.lifecycle.conftest import TinyProject, assert_clean_error, run_cli
 
 
@@ -29,7 +30,7 @@ def test_plan_apply_output_check_destroy(tiny_project: TinyProject) -> None:
     p = tiny_project
     res = run_cli("plan", "--env", "tiny", "--json")
     assert res.code == 0, res.err
-    data = json.loads(res.out)
+    data = result_of(res.out)
     assert data["changes"] is True and data["summary"]["totals"]["create"] == 2
     plan = p.env_dir("tiny") / ".chromactl" / "plans" / "us-east-1.tfplan"
     assert plan.is_file() and (plan.parent / "us-east-1.tfplan.json").is_file()
@@ -48,7 +49,7 @@ def test_plan_apply_output_check_destroy(tiny_project: TinyProject) -> None:
 
     res = run_cli("output", "--env", "tiny", "--json")
     assert res.code == 0, res.err
-    outs = json.loads(res.out)
+    outs = result_of(res.out)
     assert outs["endpoint_url"] == "https://chroma-small.us-east-1.example.com"
     assert outs["token_secret_arn"] == "(sensitive)"
 
@@ -62,23 +63,23 @@ def test_plan_apply_output_check_destroy(tiny_project: TinyProject) -> None:
     p.set_tfvar("tiny", 'size = "large"\n')
     res = run_cli("plan", "--env", "tiny", "--check", "--json")
     assert res.code == 2, res.err  # terraform -detailed-exitcode: 2 = changes present
-    assert json.loads(res.out)["summary"]["totals"]["update"] == 1
+    assert result_of(res.out)["summary"]["totals"]["update"] == 1
 
     # apply never plans again: a plan made before a further change is what gets applied
     res = run_cli("apply", "--env", "tiny", "--auto-approve")
     assert res.code == 0, res.err
     res = run_cli("output", "endpoint_url", "--env", "tiny", "--json")
-    assert json.loads(res.out)["endpoint_url"].startswith("https://chroma-large.")
+    assert result_of(res.out)["endpoint_url"].startswith("https://chroma-large.")
 
     # another region: its own state, the first untouched
     res = run_cli("plan", "--env", "tiny", "--region", "us-west-2", "--json")
-    assert res.code == 0 and json.loads(res.out)["summary"]["totals"]["create"] == 2
+    assert res.code == 0 and result_of(res.out)["summary"]["totals"]["create"] == 2
     assert not p.state("tiny", "us-west-2").exists() or state_resources(p.state("tiny", "us-west-2")) == []
 
     res = run_cli("destroy", "--env", "tiny", "--auto-approve", "--json")
     assert res.code == 0, res.err
     assert state_resources(p.state("tiny")) == []
-    assert json.loads(res.out)["destroyed"] == 2
+    assert result_of(res.out)["destroyed"] == 2
 
 
 def test_backend_override_removed_when_switch_off(tiny_project: TinyProject, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -238,7 +239,7 @@ def test_env_vars_verbose_and_completion(tiny_project: TinyProject, monkeypatch:
     assert "-var=region=us-west-2" in res.err and "-var=failover_region=us-east-1" in res.err
     monkeypatch.setenv("CHROMACTL_JSON", "1")
     res = run_cli("output")
-    assert res.code == 1 and json.loads(res.out)["exit_code"] == 1  # not applied there yet: a sentence, as JSON too
+    assert res.code == 1 and error_of(res.out)["exit_code"] == 1  # not applied there yet: a sentence, as JSON too
     monkeypatch.delenv("CHROMACTL_JSON")
     res = run_cli("--show-completion", "bash")
     assert res.code == 0 and "complete" in res.out.lower()

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import json
-
+from tests.fixtures.envelope import error_of
 from tests.lifecycle.conftest import TinyProject, run_cli
 
 
@@ -14,5 +13,5 @@ def test_tfvars_type_error_names_file_line_and_variable(tiny_project: TinyProjec
     assert res.code == 2, res.err
     assert "terraform.tfvars:2:" in res.err and "var.generation" in res.err and "Traceback" not in res.err
     res = run_cli("--json", "plan", "--env", "tiny")
-    data = json.loads(res.out)
-    assert data["exit_code"] == 2 and "terraform.tfvars:2:" in data["error"] and "var.generation" in data["error"]
+    data = error_of(res.out)
+    assert data["exit_code"] == 2 and "terraform.tfvars:2:" in data["message"] and "var.generation" in data["message"]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.envelope import result_of
 from tests.fixtures.servers import free_port
 from tests.lifecycle.conftest import REGION, TinyProject, assert_clean_error, make_stack, run_cli
 
@@ -113,7 +114,7 @@ def test_up_applies_waits_and_smokes(svc_stack) -> None:  # type: ignore[no-unty
              service_name=stack["service_name"], target_group_arn=stack["target_group_arn"])
     res = run_cli("up", "--env", "svc", "--sandbox", "--auto-approve", "--json", "--wait-timeout", "30")
     assert res.code == 0, res.err[-3000:]
-    data = json.loads(res.out)
+    data = result_of(res.out)
     assert data["applied"]["summary"]["totals"]["create"] == 1
     assert data["stable"]["stable"] is True and data["stable"]["healthy"] == 1
     assert data["smoke"]["ok"] is True and data["smoke"]["cleaned_up"] is True
@@ -129,7 +130,7 @@ def test_up_applies_waits_and_smokes(svc_stack) -> None:  # type: ignore[no-unty
     # a second up: no changes, still waits and smokes, and records the manifest for the failover gate
     res = run_cli("up", "--env", "svc", "--sandbox", "--auto-approve", "--json", "--wait-timeout", "30")
     assert res.code == 0, res.err[-3000:]
-    data = json.loads(res.out)
+    data = result_of(res.out)
     assert data["applied"] is None
     assert data["manifest"] is not None and data["manifest"]["region"] == "us-east-1"
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="chromactl-test-state-svc").get("Contents", [])]
@@ -158,19 +159,19 @@ def test_local_env_up_status_destroy(tmp_path: Path, monkeypatch: pytest.MonkeyP
     try:
         res = run_cli("up", "--env", "local", "--json")
         assert res.code == 0, res.err[-3000:]
-        data = json.loads(res.out)
+        data = result_of(res.out)
         assert data["smoke"]["ok"] is True
         res = run_cli("status", "--env", "local", "--json")
-        assert res.code == 0 and json.loads(res.out)["running"] is True
+        assert res.code == 0 and result_of(res.out)["running"] is True
         res = run_cli("output", "--env", "local", "--json")
-        assert json.loads(res.out)["endpoint_url"] == f"http://127.0.0.1:{port}"
+        assert result_of(res.out)["endpoint_url"] == f"http://127.0.0.1:{port}"
     finally:
         res = run_cli("destroy", "--env", "local", "--json")
     assert res.code == 0, res.err
     res = run_cli("status", "--env", "local", "--json")
-    assert res.code == 1 and json.loads(res.out)["running"] is False
+    assert res.code == 1 and result_of(res.out)["running"] is False
     res = run_cli("up", "--env", "local", "--skip-checks", "--json")
     try:
-        assert res.code == 0 and json.loads(res.out)["smoke"] is None
+        assert res.code == 0 and result_of(res.out)["smoke"] is None
     finally:
         assert run_cli("destroy", "--env", "local").code == 0

@@ -10,7 +10,6 @@ ends the wait at the timeout, naming the rotation function's log group."""
 
 from __future__ import annotations
 
-import json
 import secrets
 import string
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.fixtures.envelope import result_of
 from tests.lifecycle.conftest import REGION, assert_clean_error, make_stack, run_cli
 from tests.lifecycle.test_up_flow import _svc_env
 
@@ -77,7 +77,7 @@ def test_up_waits_for_the_first_rotation_before_the_smoke_check(
              service_name=stack["service_name"], target_group_arn=stack["target_group_arn"])
     res = run_cli("up", "--env", "svc", "--sandbox", "--auto-approve", "--json", "--wait-timeout", "60")
     assert res.code == 0, res.err[-3000:]
-    data = json.loads(res.out)
+    data = result_of(res.out)
     assert data["token"]["current_version"] == version and data["token"]["polls"] >= 2
     assert data["smoke"]["ok"] is True
     assert seen["n"] >= 2

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from chromactl.drills.live import AwsTarget, SuiteSettings, live_enabled, run_suite
+from chromactl_dev.live import AwsTarget, SuiteSettings, live_enabled, run_suite
 
 pytestmark = pytest.mark.live
 

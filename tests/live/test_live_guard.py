@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from chromactl.drills.live import AwsTarget, live_enabled
 from chromactl.errors import UsageError
 from chromactl.output import Output
+from chromactl_dev.live import AwsTarget, live_enabled
 
 
 def test_refuses_protected_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chromactl.drills.live import STEPS, SuiteSettings, run_suite
+from chromactl_dev.live import STEPS, SuiteSettings, run_suite
 
 from tests.live.offline import OfflineTarget, make_project, make_tiny_project
 

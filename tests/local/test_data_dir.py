@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from pathlib import Path
@@ -16,6 +15,7 @@ from chromactl.local.server import data_dir, local_destroy, local_up
 from chromactl.output import Output
 
 from tests.checks.helpers import run_cli
+from tests.fixtures.envelope import result_of
 from tests.fixtures.servers import free_port
 
 
@@ -110,7 +110,7 @@ def test_cli_destroy_says_nothing_ran_and_refuses_to_delete_without_yes(tmp_path
     assert (ddir / "chroma.sqlite3").is_file()
     res = run_cli("--json", "destroy", "--env", "local", "--delete-data", "--yes", env=env)
     assert res.returncode == 0, res.stderr
-    data = json.loads(res.stdout)
+    data = result_of(res.stdout)
     assert data["data_deleted"] is True and data["deleted"]["path"] == str(ddir) and data["deleted"]["files"] == 2
     assert not ddir.exists() and (root / ".chromactl").is_dir() and (root / "envs").is_dir()
 

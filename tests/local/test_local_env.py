@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from chromactl.local.server import data_dir, local_destroy, local_endpoint, loca
 from chromactl.output import Output
 
 from tests.checks.helpers import run_cli
+from tests.fixtures.envelope import result_of
 from tests.fixtures.servers import free_port
 
 
@@ -80,11 +80,11 @@ def test_status_and_cli_smoke_and_latency(running) -> None:  # type: ignore[no-u
     cli_env = {"CHROMACTL_ROOT": str(root)}
     res = run_cli("--json", "smoke", "--env", "local", "--vectors", "100", env=cli_env)
     assert res.returncode == 0, res.stderr
-    data = json.loads(res.stdout)
+    data = result_of(res.stdout)
     assert data["ok"] and data["target"]["url"] == st["endpoint"] and "no auth enforced" in data["steps"][1]["detail"]
     res = run_cli("--json", "latency", "--env", "local", "--queries", "50", "--seed-vectors", "200", "--dims", "8", env=cli_env)
     assert res.returncode == 0, res.stderr
-    assert json.loads(res.stdout)["slos"] == {"p95": 2000.0, "p99": 5000.0}  # the env's SLOs apply by default
+    assert result_of(res.stdout)["slos"] == {"p95": 2000.0, "p99": 5000.0}  # the env's SLOs apply by default
 
 
 def test_data_survives_restart_and_destroy_keeps_it(running) -> None:  # type: ignore[no-untyped-def]

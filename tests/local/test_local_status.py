@@ -4,7 +4,6 @@ server and its port, not Terraform. A real `chroma run`, frozen with SIGSTOP to 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -17,6 +16,7 @@ from chromactl.local.server import local_destroy, local_up
 from chromactl.output import Output
 
 from tests.checks.helpers import run_cli
+from tests.fixtures.envelope import result_of
 from tests.fixtures.servers import free_port, wait_until
 
 
@@ -61,7 +61,7 @@ def test_status_running_hung_and_stale(local_project) -> None:  # type: ignore[n
         os.kill(pid, signal.SIGCONT)
     assert hung.returncode == 1, hung.stdout + hung.stderr
     assert f"server: hung (pid {pid}" in hung.stdout and "did not answer its heartbeat" in hung.stdout
-    data = json.loads(hung_json.stdout)
+    data = result_of(hung_json.stdout)
     assert hung_json.returncode == 1 and data["state"] == "hung" and data["healthy"] is False
 
     os.kill(pid, signal.SIGKILL)
@@ -77,7 +77,7 @@ def test_doctor_local_checks_the_server_and_port_not_terraform(local_project) ->
     env, root = local_project
     assert env.local is not None
     stopped = _cli(root, "--json", "doctor", "--env", "local")
-    checks = {c["name"]: c for c in json.loads(stopped.stdout)["checks"]}
+    checks = {c["name"]: c for c in result_of(stopped.stdout)["checks"]}
     assert "terraform" not in " ".join(checks).lower(), checks
     assert checks["server"]["status"] == "warn" and checks["port"]["status"] == "ok"
     assert stopped.returncode == 0
@@ -92,4 +92,4 @@ def test_doctor_local_checks_the_server_and_port_not_terraform(local_project) ->
     local_up(env, Output(json=True))
     up = _cli(root, "--json", "doctor", "--env", "local")
     assert up.returncode == 0, up.stdout
-    assert {c["name"]: c["status"] for c in json.loads(up.stdout)["checks"]}["server"] == "ok"
+    assert {c["name"]: c["status"] for c in result_of(up.stdout)["checks"]}["server"] == "ok"

@@ -20,6 +20,7 @@ import pytest
 from chromactl.cli.app import main
 from chromactl.rotation import token as tok
 
+from tests.fixtures.envelope import result_of
 from tests.fixtures.servers import free_port, hang_guard
 from tests.rotation import harness
 from tests.rotation.conftest import heartbeat
@@ -128,7 +129,7 @@ def test_rotate_first_and_second_then_age(cli: SecretsManagerPart, rig: harness.
     texts += [out, err]
     assert code == 0, err
     cli.join()  # the proxy mirrors the rules once the in-process function returns
-    first = json.loads(out)
+    first = result_of(out)
     assert first["previous_version_id"] is None and first["env"] == "dev" and first["region"] == "us-east-1"
     assert harness.stages(rig.secret_arn) == {first["version_id"]: ["AWSCURRENT"]}
     token1 = tok.read_current_token(rig.secret_arn, harness.REGION)
@@ -149,7 +150,7 @@ def test_rotate_first_and_second_then_age(cli: SecretsManagerPart, rig: harness.
     code, out, err = run(capsys, "--json", "token", "age", "--env", "dev")
     texts += [out, err]
     assert code == 0, err
-    age = json.loads(out)
+    age = result_of(out)
     assert age["version_id"] == cli.calls[1] and 0 <= age["age_days"] < 0.01
     assert age["rotation_enabled"] is True and age["rotation_in_progress"] is False and age["too_old"] is False
 
@@ -199,7 +200,7 @@ def test_stuck_rotation_times_out_then_is_abandoned(cli: SecretsManagerPart, rig
     texts += [out, err]
     assert code == 0, err
     cli.join()  # the proxy mirrors the rules once the in-process function returns
-    result = json.loads(out)
+    result = result_of(out)
     assert result["abandoned_version_id"] == stuck and result["previous_version_id"] != stuck
     new = tok.read_current_token(rig.secret_arn, harness.REGION)
     assert heartbeat(endpoint_url, new) == 200

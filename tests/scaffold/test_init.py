@@ -6,7 +6,6 @@ test_wheel_install.py.
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from pathlib import Path
@@ -16,6 +15,7 @@ from chromactl import __version__
 from chromactl.config import load_env
 from chromactl.modules import DEFAULT_MODULE_REPOSITORY, env_pin
 
+from tests.fixtures.envelope import result_of
 from tests.lifecycle.conftest import assert_clean_error, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_init_writes_a_pinned_env_and_gitignore(repo: Path) -> None:
     res = run_cli("init", "--env", "prod", "--region", "us-east-1", "--failover-region", "us-west-2", "--json")
     assert res.code == 0, res.err
-    data = json.loads(res.out)
+    data = result_of(res.out)
     env_dir = repo / "envs" / "prod"
     assert sorted(data["wrote"]) == sorted(
         [f"envs/prod/{n}" for n in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "terraform.tfvars", "chromactl.toml")]
@@ -78,7 +78,7 @@ def test_init_fills_account_and_domain_and_sandbox(repo: Path) -> None:
         "--domain", "chroma.internal.acme.test", "--sandbox", "--json",
     )
     assert res.code == 0, res.err
-    data = json.loads(res.out)
+    data = result_of(res.out)
     assert data["failover_region"] == "eu-central-1" and data["sandbox"] is True
     env_dir = repo / "envs" / "try-it"
     tfvars = (env_dir / "terraform.tfvars").read_text()
@@ -98,7 +98,7 @@ def test_init_fills_account_and_domain_and_sandbox(repo: Path) -> None:
     assert lines[:2] == ["node_modules/", ".terraform/"] and lines.count(".terraform/") == 1
     again = run_cli("init", "--env", "second", "--region", "eu-west-1", "--json")
     assert again.code == 0, again.err
-    assert json.loads(again.out)["gitignore_added"] == []
+    assert result_of(again.out)["gitignore_added"] == []
 
 
 def test_init_refuses_to_overwrite(repo: Path) -> None:
@@ -164,7 +164,7 @@ def test_init_uses_the_module_source_given(repo: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("CHROMACTL_MODULE_SOURCE", "git::ssh://git@git.internal.example.org/platform/chromactl.git")
     res = run_cli("init", "--env", "prod", "--region", "us-east-1", "--json")
     assert res.code == 0, res.err
-    assert json.loads(res.out)["module_source"] == (
+    assert result_of(res.out)["module_source"] == (
         f"git::ssh://git@git.internal.example.org/platform/chromactl.git//terraform/stack?ref=v{__version__}"
     )
 
@@ -182,7 +182,7 @@ def test_init_makes_the_module_source_a_git_source(repo: Path, monkeypatch: pyte
     monkeypatch.setenv("CHROMACTL_MODULE_SOURCE", given)
     res = run_cli("init", "--env", "prod", "--region", "us-east-1", "--json")
     assert res.code == 0, res.err
-    assert json.loads(res.out)["module_source"] == f"{pinned}//terraform/stack?ref=v{__version__}"
+    assert result_of(res.out)["module_source"] == f"{pinned}//terraform/stack?ref=v{__version__}"
 
 
 def test_envs_and_project_root_work_in_a_user_repository(repo: Path) -> None:
@@ -193,7 +193,7 @@ def test_envs_and_project_root_work_in_a_user_repository(repo: Path) -> None:
     os.chdir(sub)  # from anywhere inside the repository
     res = run_cli("envs", "--json")
     assert res.code == 0, res.err
-    assert [e["name"] for e in json.loads(res.out)["envs"]] == ["prod"]
+    assert [e["name"] for e in result_of(res.out)["envs"]] == ["prod"]
 
 
 def test_placeholder_hints_and_all_of_them_listed(repo: Path) -> None:

@@ -7,18 +7,19 @@ us-west-1b only, ap-northeast-1 has 1a, 1c and 1d (moto/ec2/models/availability_
 
 from __future__ import annotations
 
-import json
+import re
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.envelope import result_of
 from tests.lifecycle.conftest import run_cli
 from tests.scaffold.test_init import repo  # noqa: F401 - the fixture
 
 
 def _doctor(env: str) -> tuple[int, dict[str, dict[str, str]]]:
     res = run_cli("doctor", "--env", env, "--json")
-    return res.code, {c["name"]: c for c in json.loads(res.out)["checks"]}
+    return res.code, {c["name"]: c for c in result_of(res.out)["checks"]}
 
 
 @pytest.mark.usefixtures("aws_env")
@@ -68,7 +69,7 @@ def test_init_lists_the_pull_through_cache_secret_and_doctor_checks_it_per_regio
 
 def test_a_sandbox_has_no_pull_through_cache_secret_to_create(repo: Path) -> None:  # noqa: F811
     res = run_cli("init", "--env", "dev", "--region", "us-east-1", "--sandbox", "--json")
-    assert res.code == 0 and json.loads(res.out)["to_create"] == []
+    assert res.code == 0 and result_of(res.out)["to_create"] == []
 
 
 @pytest.mark.usefixtures("aws_env")
@@ -91,3 +92,24 @@ def test_bootstrap_refuses_the_placeholder_bucket_of_a_scaffolded_env(repo: Path
     res = run_cli("bootstrap", "--env", "prod", "--json")  # terraform.tfvars's placeholders are not bootstrap's business
     assert res.code == 0, res.err
     assert [b["Name"] for b in boto3.client("s3", region_name="us-west-2").list_buckets()["Buckets"]] == ["chromactl-state-prod-filled"]
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_doctor_holds_the_facts_init_writes_twice_against_each_other(repo: Path) -> None:  # noqa: F811
+    """Issue 15: account, regions and SLOs are in both chromactl.toml and terraform.tfvars; init writes them
+    from one place (sandbox and production alike) and doctor fails the env when the files come to disagree."""
+    assert run_cli("init", "--env", "sbx", "--region", "us-east-1", "--sandbox").code == 0
+    assert run_cli("init", "--env", "prd", "--region", "us-east-1", "--failover-region", "us-west-2", "--account", "210987654321").code == 0
+    for env in ("sbx", "prd"):
+        _code, checks = _doctor(env)
+        assert checks[f"{env}: toml vs tfvars"]["status"] == "ok", checks[f"{env}: toml vs tfvars"]
+
+    tfvars = repo / "envs" / "prd" / "terraform.tfvars"
+    text, n = re.subn(r"(?m)^(latency_p95_slo_ms\s*=\s*)100$", r"\g<1>250", tfvars.read_text())
+    assert n == 1, text
+    tfvars.write_text(text)
+    code, checks = _doctor("prd")
+    line = checks["prd: toml vs tfvars"]
+    assert code == 1 and line["status"] == "fail", line
+    assert "SLO p95_ms: chromactl.toml says [slo] p95_ms = 100, terraform.tfvars latency_p95_slo_ms = 250" in line["detail"]
+    assert "say the same" in line["fix"] and "terraform.tfvars" in line["fix"]

@@ -10,7 +10,6 @@ a git repository at the pinned ref. Then the same tool from a git URL (`git+file
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import pytest
 from chromactl import __version__
 from chromactl.rotation.package import build_zip
 
+from tests.fixtures.envelope import result_of
 from tests.scaffold.test_init_plan import tagged_module_repo
 
 pytestmark = pytest.mark.slow
@@ -105,12 +105,12 @@ def test_installed_tool_from_an_empty_directory(installed: dict[str, Any], aws_e
     init = _run([chromactl, "init", "--env", "prod", "--region", "us-east-1", "--failover-region", "us-west-2",
                  "--sandbox", "--module-source", f"git::file://{modules}", "--json"], work, env)
     assert init.returncode == 0, init.stderr
-    wrote = json.loads(init.stdout)["wrote"]
+    wrote = result_of(init.stdout)["wrote"]
     assert "envs/prod/main.tf" in wrote and "envs/prod/chromactl.toml" in wrote and ".gitignore" in wrote
 
     envs = _run([chromactl, "envs", "--json"], work, env)
     assert envs.returncode == 0, envs.stderr
-    assert [e["name"] for e in json.loads(envs.stdout)["envs"]] == ["prod"]
+    assert [e["name"] for e in result_of(envs.stdout)["envs"]] == ["prod"]
 
     boot = _run([chromactl, "bootstrap", "--env", "prod", "--json"], work, env, timeout=120)
     assert boot.returncode == 2 and "chromactl-state-prod-replace-me" in boot.stderr, boot.stderr  # a placeholder bucket: refused
@@ -121,7 +121,7 @@ def test_installed_tool_from_an_empty_directory(installed: dict[str, Any], aws_e
     assert boot.returncode == 0, boot.stderr
     doctor = _run([chromactl, "doctor", "--env", "prod", "--json"], work, env, timeout=120)
     assert "Traceback" not in doctor.stderr
-    checks = {c["name"]: c for c in json.loads(doctor.stdout)["checks"]}
+    checks = {c["name"]: c for c in result_of(doctor.stdout)["checks"]}
     assert checks["prod: placeholders"]["status"] == "warn"  # what is still to fill in, by file:line
     assert "terraform.tfvars:" in checks["prod: placeholders"]["detail"]
     assert checks["prod: stack module"]["status"] == "ok" and f"v{__version__}" in checks["prod: stack module"]["detail"]
@@ -134,7 +134,7 @@ def test_installed_tool_from_an_empty_directory(installed: dict[str, Any], aws_e
     env["CHROMACTL_BACKEND"] = "local"
     plan = _run([chromactl, "plan", "--env", "prod", "--json"], work, env, timeout=900)
     assert plan.returncode == 0, plan.stderr[-3000:]
-    totals = json.loads(plan.stdout)["summary"]["totals"]
+    totals = result_of(plan.stdout)["summary"]["totals"]
     assert totals["create"] > 90 and totals["delete"] == 0
     # the plan built the Lambda zip from the wheel's copy of the function: the same bytes as from this checkout
     built = work / "build" / "token-rotation.zip"

@@ -48,10 +48,14 @@ module "ecs" {
   target_group_arn      = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/cap/0123456789abcdef"
   file_system_id        = "fs-0123456789abcdef0"
   access_point_id       = "fsap-0123456789abcdef0"
-  execution_role_arn    = "arn:aws:iam::123456789012:role/cap-exec"
-  task_role_arn         = "arn:aws:iam::123456789012:role/cap-task"
+  file_system_arn       = "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-0123456789abcdef0"
+  access_point_arn      = "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0123456789abcdef0"
+  iam_name              = "cap-${replace(each.key, "_", "-")}-us-east-1"
+  account_id            = "123456789012"
   log_group_name        = "/cap/app"
+  log_group_arn         = "arn:aws:logs:us-east-1:123456789012:log-group:/cap/app"
   exec_log_group_name   = "/cap/exec"
+  exec_log_group_arn    = "arn:aws:logs:us-east-1:123456789012:log-group:/cap/exec"
   exec_kms_key_arn      = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
   cpu                   = each.value.cpu
   memory                = each.value.memory

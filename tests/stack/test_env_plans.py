@@ -155,13 +155,25 @@ def test_scratch_space_is_a_tmpfs_the_non_root_user_can_write(plan: Plan) -> Non
 def test_roles_are_handed_out_only_after_their_policies_exist(plan: Plan) -> None:
     # Lambda refuses CreateFunction for a VPC function whose role cannot yet create network
     # interfaces; an ECS task started before its roles' policies exist cannot pull, log or mount.
-    iam = plan.data["configuration"]["root_module"]["module_calls"]["stack"]["module"]["module_calls"]["iam"]["module"]
-    outputs = iam["outputs"]
-    assert outputs["rotation_role_arn"]["depends_on"] == ["aws_iam_role_policy.rotation"]
-    assert outputs["execution_role_arn"]["depends_on"] == ["aws_iam_role_policy.execution"]
-    assert outputs["task_role_arn"]["depends_on"] == ["aws_iam_role_policy.task"]
-    assert outputs["flow_logs_role_arn"]["depends_on"] == ["aws_iam_role_policy.flow_logs"]
-    assert outputs["backup_role_arn"]["depends_on"] == ["aws_iam_role_policy_attachment.backup"]
+    # Each module owns its roles (issue 15): the resource that uses a role waits for its policies in
+    # the same module, and a role handed to another module (an output) waits for them too.
+    stack = plan.data["configuration"]["root_module"]["module_calls"]["stack"]["module"]
+    mods = {name: call["module"] for name, call in stack["module_calls"].items()}
+
+    def depends_on(module: dict[str, Any], address: str) -> list[str]:
+        return next(r for r in module["resources"] if r["address"] == address).get("depends_on", [])
+
+    assert depends_on(stack, "aws_lambda_function.rotation") == ["aws_iam_role_policy.rotation"]
+    ecs = mods["ecs"]
+    assert ecs["outputs"]["execution_role_arn"]["depends_on"] == ["aws_iam_role_policy.execution"]
+    assert ecs["outputs"]["task_role_arn"]["depends_on"] == ["aws_iam_role_policy.task"]
+    assert {"aws_iam_role_policy.execution", "aws_iam_role_policy.task"} <= set(depends_on(ecs, "aws_ecs_task_definition.this"))
+    vpc = mods["vpc"]
+    assert vpc["outputs"]["flow_logs_role_arn"]["depends_on"] == ["aws_iam_role_policy.flow_logs"]
+    assert depends_on(vpc, "aws_flow_log.this") == ["aws_iam_role_policy.flow_logs"]
+    efs = mods["efs"]
+    assert efs["outputs"]["backup_role_arn"]["depends_on"] == ["aws_iam_role_policy_attachment.backup"]
+    assert depends_on(efs, "aws_backup_selection.this") == ["aws_iam_role_policy_attachment.backup"]
 
 
 def test_first_rotation_waits_for_the_endpoint_it_tests(plan: Plan) -> None:

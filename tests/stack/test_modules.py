@@ -15,7 +15,7 @@ import pytest
 
 from tests.stack._tfplan import REPO
 
-MODULES = ("vpc", "efs", "ecs", "alb", "iam", "observability")
+MODULES = ("vpc", "efs", "ecs", "alb", "observability")
 
 # Modules that take the aliased failover provider are validated through a tiny root that passes it.
 WRAPPERS = {

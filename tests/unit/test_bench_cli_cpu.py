@@ -37,3 +37,34 @@ def test_a_failing_command_is_reported_with_its_stderr() -> None:
         assert "exited 3" in str(e) and "boom" in str(e)
     else:
         raise AssertionError("a failing command passed")
+
+
+def test_the_top_process_own_cpu_is_split_from_its_children() -> None:
+    # issue 21: the plan benchmark judges chromactl's own CPU against the Terraform it runs, read from /proc
+    # of the exited (not yet reaped) chromactl; its children's work must not count as its own, and its own must
+    # not be lost
+    bench = _bench_cli()
+    child_burns = [sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {BURN!r}], check=True)"]
+    parent_burns = [sys.executable, "-c", BURN + "import subprocess, sys; subprocess.run([sys.executable, '-c', 'pass'], check=True)"]
+    lazy, busy = [], []
+    for _ in range(3):  # interleaved, medians
+        lazy.append(bench.timed_split(child_burns))
+        busy.append(bench.timed_split(parent_burns))
+    lazy_own = sorted(x[2] for x in lazy)[1]
+    lazy_tree = sorted(x[1] for x in lazy)[1]
+    busy_own = sorted(x[2] for x in busy)[1]
+    busy_tree = sorted(x[1] for x in busy)[1]
+    assert lazy_own < 0.5 * lazy_tree, lazy  # the grandchild's burn is the tree's, not the top process's
+    assert busy_own >= 0.6 * busy_tree, busy  # the top process's own burn is its own
+    for _wall, tree, own in lazy + busy:
+        assert own is not None and 0 <= own <= tree + 0.02  # one clock tick of slack: /proc counts ticks
+
+
+def test_a_command_over_its_bound_is_killed() -> None:
+    bench = _bench_cli()
+    try:
+        bench.timed_split([sys.executable, "-c", "import time; time.sleep(60)"], timeout_s=0.5)
+    except SystemExit as e:
+        assert "exited -9" in str(e)
+    else:
+        raise AssertionError("a command past its bound was not stopped")

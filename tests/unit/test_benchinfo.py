@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 
-from chromactl import benchinfo
+from chromactl_dev import benchinfo
 
 
 def test_header_names_date_machine_cpu_memory_and_load() -> None:

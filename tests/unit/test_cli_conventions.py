@@ -6,7 +6,6 @@ The CLI runs as a subprocess, piped, or on a pseudo-terminal (pty) where the ter
 
 from __future__ import annotations
 
-import json
 import os
 import pty
 import select
@@ -16,6 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.envelope import error_of, result_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMACTL = str(Path(sys.executable).parent / "chromactl")
@@ -82,9 +83,9 @@ def test_global_options_work_after_the_verb(args: tuple[str, ...]) -> None:
 def test_json_before_and_after_the_verb_give_the_same_document() -> None:
     after, first = run("envs", "--json"), run("--json", "envs")
     assert after.returncode == first.returncode == 0
-    assert json.loads(after.stdout) == json.loads(first.stdout)
+    assert result_of(after.stdout) == result_of(first.stdout)
     verbose_after = run("manifest", "show", "--env", "local", "--json")
-    assert verbose_after.returncode == 2 and json.loads(verbose_after.stdout)["exit_code"] == 2
+    assert verbose_after.returncode == 2 and error_of(verbose_after.stdout)["exit_code"] == 2
 
 
 # -- 10: no stray backslashes in --help --------------------------------------------------------------------
@@ -160,7 +161,7 @@ def test_declined_yes_no_prompt_is_cancelled(monkeypatch: pytest.MonkeyPatch) ->
 # -- 13: tables survive a pipe; NO_COLOR means no escape codes ----------------------------------------------
 def test_piped_table_is_tab_separated_and_never_truncated() -> None:
     res = run("envs")
-    data = json.loads(run("envs", "--json").stdout)["envs"]
+    data = result_of(run("envs", "--json").stdout)["envs"]
     rows = [ln.split("\t") for ln in res.stdout.splitlines()]
     assert len(rows) == len(data) and all(len(r) == 6 for r in rows), res.stdout
     for row, env in zip(rows, data):

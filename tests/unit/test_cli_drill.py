@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -13,6 +12,8 @@ import pytest
 from chromactl.config import list_envs
 from chromactl.drills import SCENARIOS
 from chromactl.drills.plans import PLANS
+
+from tests.fixtures.envelope import result_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMACTL = str(Path(sys.executable).parent / "chromactl")
@@ -62,7 +63,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(scenario: str) -> None:
     assert res.returncode == 0, res.stderr
     assert f"drill {scenario} on prod/us-east-1 (dry run; nothing was changed)" in res.stdout
     assert "disrupts: " in res.stdout and "restores: " in res.stdout and "measures: " in res.stdout
-    data = json.loads(run("--json", "drill", scenario, "--env", "prod", "--dry-run", "--target-seconds", "120").stdout)
+    data = result_of(run("--json", "drill", scenario, "--env", "prod", "--dry-run", "--target-seconds", "120").stdout)
     assert data["dry_run"] is True and data["disrupts"] == list(PLANS[scenario].disrupts)
     if PLANS[scenario].target == "rto":
         assert data["target"] == "120 s (--target-seconds)"

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from chromactl import __version__
 
+from tests.fixtures.envelope import result_of
+
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "chromactl.cli.app"]
 
@@ -31,11 +33,10 @@ def test_help_lists_envs() -> None:
 
 
 def test_envs_json_lists_local() -> None:
-    import json
 
     proc = run("envs", "--json")
     assert proc.returncode == 0, proc.stderr
-    names = [e["name"] for e in json.loads(proc.stdout)["envs"]]
+    names = [e["name"] for e in result_of(proc.stdout)["envs"]]
     assert "local" in names
 
 

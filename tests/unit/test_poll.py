@@ -13,7 +13,7 @@ from chromactl.poll import Clock, Polled, TimedOut, poll_until
 
 @dataclass
 class FakeTime:
-    t: float = 0.0
+    t: float = 1000.0  # not 0: a start of 0 would hide a wrong sign in `now - started`
     sleeps: list[float] = field(default_factory=list)
 
     def monotonic(self) -> float:
@@ -21,6 +21,7 @@ class FakeTime:
 
     def sleep(self, s: float) -> None:
         self.sleeps.append(s)
+        assert len(self.sleeps) < 50, "hang guard: the wait did not stop at its bound"
         self.t += s
 
     def clock(self) -> Clock:
@@ -47,8 +48,9 @@ def test_times_out_at_the_bound_with_a_last_look_at_it() -> None:
     looks: list[float] = []
 
     def check() -> tuple[bool, float]:
-        looks.append(ft.t)
-        return False, ft.t
+        looks.append(ft.t - 1000)
+        assert len(looks) < 50, "hang guard: the wait did not stop at its bound"
+        return False, ft.t - 1000
 
     with pytest.raises(TimedOut) as exc:
         poll_until(check, timeout_s=12, interval_s=5, clock=ft.clock())
@@ -57,13 +59,20 @@ def test_times_out_at_the_bound_with_a_last_look_at_it() -> None:
     assert exc.value.last == 12 and exc.value.seconds == 12 and exc.value.polls == 4
 
 
+def test_the_cut_last_sleep_may_be_short() -> None:
+    ft = FakeTime()
+    with pytest.raises(TimedOut):
+        poll_until(lambda: (False, None), timeout_s=10.5, interval_s=5, clock=ft.clock())
+    assert ft.sleeps == [5, 5, 0.5]  # no floor by default
+
+
 def test_on_timeout_builds_the_callers_error_from_the_last_value() -> None:
     ft = FakeTime()
     states = iter(["CREATING", "RUNNING", "RUNNING"])
     with pytest.raises(RuntimeError, match="^late: RUNNING$"):
         poll_until(lambda: (False, next(states)), timeout_s=10, interval_s=5, clock=ft.clock(),
                    on_timeout=lambda last: RuntimeError(f"late: {last}"))
-    assert ft.t == 10
+    assert ft.t == 1010
 
 
 def test_progress_is_called_after_every_look_that_is_not_done() -> None:
@@ -71,7 +80,7 @@ def test_progress_is_called_after_every_look_that_is_not_done() -> None:
     answers = iter([(False, "a"), (False, "b"), (True, "c")])
     seen: list[tuple[str, float]] = []
     poll_until(lambda: next(answers), timeout_s=60, interval_s=5, clock=ft.clock(), on_wait=lambda v: seen.append((v, ft.t)))
-    assert seen == [("a", 0), ("b", 5)]
+    assert seen == [("a", 1000), ("b", 1005)]
 
 
 def test_min_sleep_floors_the_cut_last_sleep() -> None:

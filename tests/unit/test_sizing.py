@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -11,6 +10,8 @@ from pathlib import Path
 import pytest
 from chromactl import sizing
 from chromactl.errors import UsageError
+
+from tests.fixtures.envelope import result_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "chromactl.cli.app"]
@@ -88,7 +89,7 @@ def test_size_verb_prints_the_pick_both_figures_and_the_pair() -> None:
     assert f"steady state  {p.estimate.steady_mib:>8,} MiB" in res.stdout
     assert f"during a load {p.estimate.load_mib:>8,} MiB" in res.stdout
     assert f"cpu {p.fit.cpu} (8 vCPU), memory {p.fit.memory_mib} MiB" in res.stdout
-    data = json.loads(run("--json", "size", "-n", "5000000", "-d", "1536").stdout)
+    data = result_of(run("--json", "size", "-n", "5000000", "-d", "1536").stdout)
     assert (data["cpu"], data["memory_mib"], data["steady_state_mib"], data["during_load_mib"]) == (
         p.fit.cpu, p.fit.memory_mib, p.estimate.steady_mib, p.estimate.load_mib)
     assert data["health_check_grace_period_seconds"] == p.grace_seconds

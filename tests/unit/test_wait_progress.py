@@ -90,6 +90,17 @@ def _drill_stuck(clock: FakeClock, output: Output) -> None:
                clock=Clock(monotonic=clock.monotonic, sleep=clock.sleep), output=output)
 
 
+def _backup_stuck(clock: FakeClock, output: Output) -> None:
+    from chromactl.day2.backup import BackupTarget, wait_backup
+    from chromactl.failover.aws import Clock
+
+    backup = Client(describe_backup_job={"BackupJobId": "job-1", "State": "RUNNING", "PercentDone": "3"})
+    target = BackupTarget(env="dev", region="us-east-1", account="123456789012", file_system_id="fs-0aaaaaaaaaaaaaaa1",
+                          vault="chromactl-dev", role_arn="arn:aws:iam::123456789012:role/backup")
+    wait_backup(target, Factory(backup=backup), "job-1", Clock(sleep=clock.sleep, monotonic=clock.monotonic),
+                timeout_s=60, poll_s=5, output=output)
+
+
 WAITS = {
     "up: ECS service stable": (_ecs_stuck, "the service of dev/us-east-1 to be stable", "1 of 2 task(s) running"),
     "up: first token rotation": (_token_stuck, "the token rotation of chromactl-dev/alb-token",
@@ -97,6 +108,7 @@ WAITS = {
     "failover: replica writeable": (_replica_stuck, "the replica fs-0aaaaaaaaaaaaaaa1 in us-west-2 to be writeable",
                                     "updating, overwrite protection REPLICATING"),
     "drill: poll_until": (_drill_stuck, "a new healthy task of svc", "1 of 2 task(s) running"),
+    "backup: job complete": (_backup_stuck, "backup job job-1 to complete", "RUNNING, 3% done"),
 }
 
 

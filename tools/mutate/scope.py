@@ -25,12 +25,11 @@ SCOPE: dict[str, list[str]] = {
                                   "xǁAuthRulesǁ_forwards", "x__auth_header", "x_condition_value_count", "x_rule_values",
                                   "x_validate_event", "x_is_token", "x_new_token"],
     "chromactl/rotation/token.py": ["x_start_rotation_and_wait", "x_abandon_pending", "x_check_timeout", "x__version_with"],
+    "chromactl/poll.py": ["x_poll_until"],  # every wait's loop (failover, token, drills, backup) runs here
     "chromactl/drills/common.py": ["x_guard_protected", "xǁCleanupǁ*", "xǁDrillResultǁ*", "x_poll_until", "x_record_failure",
                                    "x_rto_target", "x_check_timeout"],
     "chromactl/drills/kill_task.py": ["x_healthy_ids", "x_baseline", "x_recovered", "x_run", "x_record_recovery_then_smoke"],
     "chromactl/drills/az_loss.py": ["x_run", "x__settle"],
-    # the one bounded wait (issue 15): the rotation wait's and the drills' loops moved here from token.py and drills/common.py
-    "chromactl/poll.py": ["x_poll_until"],
     "chromactl/lifecycle/planfile.py": ["*"],
     "chromactl/lifecycle/guard.py": ["*"],
     "chromactl/checks/smoke.py": ["xǁSmokeReportǁ*", "x_run_smoke", "x__cleanup"],
@@ -57,8 +56,8 @@ TESTS: list[str] = [
     "tests/drills/test_drills_teeth.py",
     "tests/drills/test_drill_records_teeth.py",
     "tests/drills/test_common_teeth.py",
-    "tests/drills/test_guard.py",
     "tests/unit/test_poll.py",
+    "tests/drills/test_guard.py",
     "tests/lifecycle/test_guards_teeth.py",
     "tests/checks/test_verdict_teeth.py",
 ]

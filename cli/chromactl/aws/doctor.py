@@ -6,7 +6,8 @@ identity, and the account equals the env's `account_id` when declared); the
 state bucket reachable and versioned; the zones of azs_by_region are zones the
 account has in each region (aws/zones.py); the pull-through cache's
 credentials secret in each region (aws/pull_through.py); placeholders still present in the env's
-files (a warning); per primary region, the Elastic IPs the envs' NAT gateways
+files (a warning); the facts chromactl.toml and terraform.tfvars both state (config_facts.py);
+per primary region, the Elastic IPs the envs' NAT gateways
 need against the account's quota (aws/eip_quota.py). Any failed check makes
 the exit code 1; warnings do not.
 """
@@ -156,6 +157,9 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
         pin = check_module_pin(env)
         if pin is not None:
             checks.append(pin)
+        from chromactl.config_facts import facts_check  # account, regions, SLOs: toml vs tfvars
+
+        checks.append(Check(prefix + "toml vs tfvars", *facts_check(env)))
         if identity is None:
             checks.append(Check(prefix + "aws checks", "skip", "skipped: no working AWS credentials"))
             continue

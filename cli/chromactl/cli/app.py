@@ -30,6 +30,7 @@ from chromactl.cli import (
 from chromactl.cli.context import AppContext
 from chromactl.errors import EXIT_FAILED, EXIT_USAGE, Cancelled, ChangesPresent, ChromactlError
 from chromactl.output import Output, no_color_env
+from chromactl.render import ErrorInfo
 
 # Help is plain Click text (rich_markup_mode=None: faster, and what a pipe wants), but Typer 0.19
 # still escapes the "[default: ...]" and "[env var: ...]" brackets for rich whenever rich is
@@ -72,10 +73,14 @@ def _global(
 
     Global options (--json, --verbose, --no-color, --profile, --root) go before or after the verb.
     """
-    output = Output(json=json_out, verbose=verbose, color=not no_color and not no_color_env())
+    color = not no_color and not no_color_env()
     if root is not None:
         os.environ["CHROMACTL_ROOT"] = str(root)
-    ctx.obj = AppContext(output=output, profile=profile, root=None)
+    if isinstance(ctx.obj, AppContext):  # main()'s: it prints the --json envelope after the verb
+        ctx.obj.output.json = ctx.obj.output.json or json_out
+        ctx.obj.output.verbose, ctx.obj.output.color, ctx.obj.profile = verbose, color, profile
+    else:
+        ctx.obj = AppContext(output=Output(json=json_out, verbose=verbose, color=color), profile=profile, root=None)
 
 
 for _module in (cmd_init, cmd_envs, cmd_lifecycle, cmd_checks, cmd_size, cmd_failover, cmd_token, cmd_drill, cmd_day2):
@@ -115,27 +120,32 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return front + rest
 
 
-def _print_error(exc: ChromactlError, json_mode: bool) -> None:
+def _print_error(exc: ChromactlError) -> None:
+    """The sentence, its detail lines and the hint, on stderr (with --json too: the envelope has them as well)."""
     if isinstance(exc, Cancelled):  # the user said no at a prompt: that is all there is to say
-        if json_mode:
-            import json
-
-            sys.stdout.write(json.dumps({"error": "cancelled", "hint": None, "exit_code": exc.exit_code}) + "\n")
         sys.stderr.write("cancelled\n")
         return
-    if json_mode:
-        import json
-
-        payload = {"error": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}
-        if getattr(exc, "detail", None):
-            payload["detail"] = exc.detail
-        sys.stdout.write(json.dumps(payload) + "\n")
     sys.stderr.write(f"error: {exc.message}\n")
     detail = getattr(exc, "detail", None)
     if detail:
         sys.stderr.write("".join(f"  {line}\n" for line in detail.splitlines()))
     if exc.hint:
         sys.stderr.write(f"hint: {exc.hint}\n")
+
+
+def _print_envelope(actx: AppContext, args: list[str], code: int, error: ErrorInfo | None) -> None:
+    """With --json: the one document on stdout (chromactl.render), whatever happened.
+
+    Nothing when no verb ran and nothing failed (`--help`, `--version`: Click printed them).
+    """
+    out = actx.output
+    if not out.has_result and error is None:
+        return
+    from chromactl.render import dumps, envelope
+
+    doc = envelope(out.command or command_of(args), code, out.pending if out.has_result else None, error)
+    sys.stdout.write(dumps(doc) + "\n")
+    sys.stdout.flush()
 
 
 def verb_of(args: list[str]) -> str | None:
@@ -154,6 +164,31 @@ def verb_of(args: list[str]) -> str | None:
     return None
 
 
+def command_of(args: list[str]) -> str | None:
+    """The verb's path from a hoisted command line, when the verb failed before naming itself: its words that
+    name groups and commands of the app (`token rotate`, `backup list`)."""
+    import click
+
+    group: click.Command = typer.main.get_command(app)
+    words: list[str] = []
+    i = 0
+    while i < len(args) and isinstance(group, click.Group):
+        arg = args[i]
+        if arg == "--":
+            break
+        if arg in GLOBAL_VALUED:
+            i += 2
+            continue
+        if not arg.startswith("-"):
+            sub = group.commands.get(arg)
+            if sub is None:
+                break
+            words.append(arg)
+            group = sub
+        i += 1
+    return " ".join(words) or None
+
+
 def drift_check(args: list[str]) -> bool:
     """`plan --check`: Terraform's -detailed-exitcode, where 2 means changes present and every error is 1
     (https://developer.hashicorp.com/terraform/cli/commands/plan#detailed-exitcode)."""
@@ -164,34 +199,41 @@ def drift_check(args: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `chromactl` console script."""
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
-    json_mode = "--json" in args or os.environ.get("CHROMACTL_JSON", "") in ("1", "true")
+    # the words Click reads as true for CHROMACTL_JSON (click/types.py, BoolParamType.bool_states)
+    json_mode = "--json" in args or os.environ.get("CHROMACTL_JSON", "").strip().lower() in ("1", "true", "t", "yes", "y", "on")
     verbose = "--verbose" in args or "-v" in args
     # Under `plan --check` exit 2 means only "changes present": an error exits 1 whatever its kind.
     error_code = (lambda code: EXIT_FAILED if code == EXIT_USAGE else code) if drift_check(args) else (lambda code: code)
+    actx = AppContext(output=Output(json=json_mode, verbose=verbose))
+    code, error = 0, None
     try:
         # standalone mode: Typer reports usage errors itself (exit 2) and exits.
-        app(args=args, prog_name="chromactl", standalone_mode=True)
+        app(args=args, prog_name="chromactl", standalone_mode=True, obj=actx)
     except SystemExit as exc:
-        code = exc.code
-        return error_code(code) if isinstance(code, int) else (0 if code is None else EXIT_FAILED)
+        raw = exc.code
+        code = error_code(raw) if isinstance(raw, int) else (0 if raw is None else EXIT_FAILED)
+        if raw == EXIT_USAGE and not actx.output.has_result:  # Click refused the command line (its reason is on stderr)
+            error = ErrorInfo("The command line was refused (the reason is on stderr).", "Run the verb with --help.", code)
     except ChangesPresent as exc:
-        return exc.exit_code
+        code = exc.exit_code
     except ChromactlError as exc:
-        exc.exit_code = error_code(exc.exit_code)
-        _print_error(exc, json_mode)
-        return exc.exit_code
+        code = exc.exit_code = error_code(exc.exit_code)
+        _print_error(exc)
+        error = ErrorInfo(exc.message, exc.hint, code, getattr(exc, "detail", None))
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted.\n")
-        return 130
+        code, error = 130, ErrorInfo("interrupted.", None, 130)
     except Exception as exc:  # noqa: BLE001 - the edge: never show a traceback by default
         if verbose:
             import traceback
 
             traceback.print_exc()
-        sys.stderr.write(f"error: unexpected {type(exc).__name__}: {exc}\n")
-        sys.stderr.write("hint: run again with --verbose for details, and report it if it persists.\n")
-        return EXIT_FAILED
-    return 0
+        message, hint = f"unexpected {type(exc).__name__}: {exc}", "run again with --verbose for details, and report it if it persists."
+        sys.stderr.write(f"error: {message}\nhint: {hint}\n")
+        code, error = EXIT_FAILED, ErrorInfo(message, hint, EXIT_FAILED)
+    if actx.output.json:
+        _print_envelope(actx, args, code, error)
+    return code
 
 
 if __name__ == "__main__":

@@ -17,14 +17,20 @@ class AppContext:
     root: Path | None = None
 
 
+def command_name(ctx: typer.Context) -> str:
+    """The verb's path without the program's name: `smoke`, `backup list`, `token rotate`."""
+    return ctx.command_path.partition(" ")[2] or ctx.command_path
+
+
 def app_context(ctx: typer.Context, json_flag: bool = False) -> AppContext:
-    """The AppContext of this run; a verb-level --json switches JSON on too."""
+    """The AppContext of this run; a verb-level --json switches JSON on too. Names the verb for the envelope."""
     obj = ctx.find_root().obj
     if not isinstance(obj, AppContext):
         obj = AppContext()
         ctx.find_root().obj = obj
     if json_flag:
         obj.output.json = True
+    obj.output.command = command_name(ctx)
     return obj
 
 

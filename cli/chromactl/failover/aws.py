@@ -438,7 +438,7 @@ def promote_backup(env: EnvConfig, target: str, factory: Any, found: dict[str, A
     marks = journal.checkpoints("promote")
     job_id = marks.get("restore_job_id")
     if not job_id:
-        # The stack's own backup role (terraform/modules/iam: AWSBackupServiceRolePolicyForRestores attached);
+        # The stack's own backup role (terraform/modules/efs/iam.tf: AWSBackupServiceRolePolicyForRestores attached);
         # never AWSBackupDefaultServiceRole, which exists only where the console created it.
         role = outputs.get("backup_role_arn")
         if not role:

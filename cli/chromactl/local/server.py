@@ -35,6 +35,7 @@ from chromactl.config import EnvConfig, LocalConfig
 from chromactl.errors import ConfigError, OperationFailed
 from chromactl.local import datadir
 from chromactl.output import Output
+from chromactl.poll import Clock, TimedOut, poll_until
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
@@ -93,15 +94,16 @@ def _locked(env: EnvConfig) -> Iterator[None]:
     own = _own_dir(env)
     own.mkdir(parents=True, exist_ok=True, mode=0o700)
     with open(own / f"{env.name}-server.lock", "a+") as fh:
-        deadline = time.monotonic() + START_TIMEOUT_S + STOP_TIMEOUT_S
-        while True:
+
+        def locked() -> tuple[bool, None]:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
             except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise OperationFailed("Another chromactl is starting or stopping the local server.", "Wait for it, then retry.") from None
-                time.sleep(0.1)
+                return False, None
+            return True, None
+
+        poll_until(locked, timeout_s=START_TIMEOUT_S + STOP_TIMEOUT_S, interval_s=0.1, clock=Clock(), on_timeout=lambda _: OperationFailed(
+            "Another chromactl is starting or stopping the local server.", "Wait for it, then retry."))
         try:
             yield
         finally:
@@ -190,14 +192,11 @@ def local_up(env: EnvConfig, output: Output) -> dict[str, Any]:
         state = _running_state(env)
         if state:
             url = f"http://127.0.0.1:{state['port']}"
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while not _heartbeat(url):
-                if time.monotonic() > deadline:
-                    raise OperationFailed(
-                        f"The local server (pid {state['pid']}) runs but does not answer at {url}.",
-                        f"Run chromactl destroy --env {env.name}, then up again; its log is {_log_path(env)}.",
-                    )
-                time.sleep(0.2)
+            pid = state["pid"]
+            poll_until(lambda: (_heartbeat(url), None), timeout_s=START_TIMEOUT_S, interval_s=0.2, clock=Clock(),
+                       on_timeout=lambda _: OperationFailed(
+                           f"The local server (pid {pid}) runs but does not answer at {url}.",
+                           f"Run chromactl destroy --env {env.name}, then up again; its log is {_log_path(env)}."))
             output.info(f"local Chroma already running (pid {state['pid']}) at {url}")
             return {"started": False, "already_running": True, "pid": state["pid"], "endpoint": url, "data_dir": str(ddir), "log": str(_log_path(env))}
 
@@ -237,19 +236,24 @@ def local_up(env: EnvConfig, output: Output) -> dict[str, Any]:
         }
         _write_state(env, state)
         output.info(f"starting local Chroma {state['chroma_version']} on {url} (data in {ddir})")
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not _heartbeat(url):
+
+        def answers() -> tuple[bool, None]:
+            if _heartbeat(url):
+                return True, None
             if proc.poll() is not None:
                 _state_path(env).unlink(missing_ok=True)
                 raise OperationFailed(
                     f"The local Chroma server exited with code {proc.returncode} while starting.",
                     f"See its log {log}: {_tail(log)}",
                 )
-            if time.monotonic() > deadline:
-                _stop_pid(proc.pid)
-                _state_path(env).unlink(missing_ok=True)
-                raise OperationFailed(f"The local Chroma server did not answer within {START_TIMEOUT_S:.0f} s.", f"See its log {log}.")
-            time.sleep(0.2)
+            return False, None
+
+        def silent(_: None) -> OperationFailed:
+            _stop_pid(proc.pid)
+            _state_path(env).unlink(missing_ok=True)
+            return OperationFailed(f"The local Chroma server did not answer within {START_TIMEOUT_S:.0f} s.", f"See its log {log}.")
+
+        poll_until(answers, timeout_s=START_TIMEOUT_S, interval_s=0.2, clock=Clock(), on_timeout=silent)
         return {"started": True, "already_running": False, "pid": proc.pid, "endpoint": url, "data_dir": str(ddir), "log": str(log)}
 
 
@@ -293,22 +297,26 @@ def _stop_pid(pid: int) -> bool:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         return True
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while time.monotonic() < deadline:
+
+    def gone() -> tuple[bool, None]:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # reap if it is our child (tests start it in-process)
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            return True
+            return True, None
         if not Path(f"/proc/{pid}").exists():
-            return True
+            return True, None
         try:
-            if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
-                return True
+            return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z", None  # a zombie is gone
         except OSError:
-            return True
-        time.sleep(0.1)
+            return True, None
+
+    try:
+        poll_until(gone, timeout_s=STOP_TIMEOUT_S, interval_s=0.1, clock=Clock())
+        return True
+    except TimedOut:
+        pass  # still there after the bound: kill it
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
     time.sleep(0.2)

@@ -359,8 +359,8 @@ def start_rotation_and_wait(
             "wait and check `chromactl token age`, or rotate again with --abandon-pending.",
         )
 
-    # the bound counts from the start of the command (the describe and RotateSecret above are inside it)
-    poll_until(finished, timeout_s=start + timeout - clock(), interval_s=poll, clock=Clock(monotonic=clock, sleep=sleep),
+    # the bound counts from the first look, once RotateSecret has returned
+    poll_until(finished, timeout_s=timeout, interval_s=poll, clock=Clock(monotonic=clock, sleep=sleep),
                on_timeout=late, min_sleep_s=0.05)
     say("rotation finished: the new token is current and the old one is no longer accepted")
     return RotationResult(secret=arn, version_id=version, previous_version_id=previous, seconds=clock() - start, abandoned_version_id=abandoned)

@@ -10,12 +10,7 @@ variable "name" {
 
 variable "region" {
   type        = string
-  description = "AWS region of the ALB (selects the log delivery principal of the access-log bucket policy)."
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
-    error_message = "region must be an AWS region name such as us-east-1."
-  }
+  description = "AWS region of the ALB (selects the log delivery principal of the access-log bucket policy). The stack checks it against its region list (terraform/stack/regions.tf); this module trusts it."
 }
 
 variable "account_id" {

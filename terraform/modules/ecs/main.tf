@@ -126,8 +126,8 @@ resource "aws_ecs_task_definition" "this" {
   network_mode             = "awsvpc"
   cpu                      = tostring(var.cpu)
   memory                   = tostring(var.memory)
-  execution_role_arn       = var.execution_role_arn
-  task_role_arn            = var.task_role_arn
+  execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = aws_iam_role.task.arn
   container_definitions    = jsonencode([local.container])
 
   runtime_platform {
@@ -161,6 +161,10 @@ resource "aws_ecs_task_definition" "this" {
   }
 
   tags = var.tags
+
+  # A task started before its roles' policies exist cannot pull the image, create its log stream or
+  # mount EFS (the roles are in iam.tf of this module).
+  depends_on = [aws_iam_role_policy.execution, aws_iam_role_policy.task]
 }
 
 resource "aws_security_group" "task" {

@@ -58,3 +58,24 @@ output "capacity" {
     health_check_grace_period_seconds = local.health_check_grace_period_seconds
   }
 }
+
+output "execution_role_arn" {
+  description = "ARN of the ECS task execution role (image pull, container logs)."
+  value       = aws_iam_role.execution.arn
+
+  # A task started before its role's policy exists cannot pull the image or create its log stream.
+  depends_on = [aws_iam_role_policy.execution]
+}
+
+output "task_role_arn" {
+  description = "ARN of the ECS task role (EFS mount through the access point; ECS Exec when enabled)."
+  value       = aws_iam_role.task.arn
+
+  # The task mounts EFS with this role from its first start.
+  depends_on = [aws_iam_role_policy.task]
+}
+
+output "task_role_name" {
+  description = "Name of the ECS task role."
+  value       = aws_iam_role.task.name
+}

@@ -10,12 +10,7 @@ variable "name" {
 
 variable "region" {
   type        = string
-  description = "AWS region (the awslogs driver's region)."
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
-    error_message = "region must be an AWS region name such as us-east-1."
-  }
+  description = "AWS region (the awslogs driver's region). The stack checks it against its region list (terraform/stack/regions.tf); this module trusts it."
 }
 
 variable "vpc_id" {
@@ -146,19 +141,78 @@ variable "access_point_id" {
   description = "ID of the EFS access point the task mounts (IAM authorization, TLS in transit)."
 }
 
-variable "execution_role_arn" {
+variable "iam_name" {
   type        = string
-  description = "ARN of the task execution role."
+  description = "Name prefix of the task's two roles (<iam_name>-exec, <iam_name>-task). IAM is global, so it must be unique per (env, region), for example chromactl-prod-us-east-1."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,45}$", var.iam_name))
+    error_message = "iam_name must be 2-46 characters of lowercase letters, digits and dashes, starting with a letter."
+  }
 }
 
-variable "task_role_arn" {
+variable "account_id" {
   type        = string
-  description = "ARN of the task role."
+  description = "AWS account ID that owns the stack."
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be 12 digits."
+  }
+}
+
+variable "partition" {
+  type        = string
+  description = "AWS partition (aws, aws-us-gov or aws-cn) for ARNs."
+  default     = "aws"
+
+  validation {
+    condition     = contains(["aws", "aws-us-gov", "aws-cn"], var.partition)
+    error_message = "partition must be aws, aws-us-gov or aws-cn."
+  }
+}
+
+variable "permissions_boundary_arn" {
+  type        = string
+  description = "ARN of a permissions boundary policy applied to the module's two roles (null: none)."
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM policy ARN or null."
+  }
+}
+
+variable "ecr_repository_arns" {
+  type        = list(string)
+  description = "ECR repositories the execution role may pull from (empty when the image comes from a public registry)."
+  default     = []
+}
+
+variable "ecr_pull_through_cache" {
+  type        = bool
+  description = "The image comes through an ECR pull-through cache: the first pull of each image also creates its repository and imports it."
+  default     = false
+}
+
+variable "file_system_arn" {
+  type        = string
+  description = "ARN of the EFS file system the task mounts."
+}
+
+variable "access_point_arn" {
+  type        = string
+  description = "ARN of the EFS access point the task must mount through."
 }
 
 variable "log_group_name" {
   type        = string
   description = "CloudWatch log group of the container."
+}
+
+variable "log_group_arn" {
+  type        = string
+  description = "ARN of the container log group (the execution role writes only there)."
 }
 
 variable "enable_execute_command" {
@@ -170,6 +224,11 @@ variable "enable_execute_command" {
 variable "exec_log_group_name" {
   type        = string
   description = "Log group recording ECS Exec sessions."
+}
+
+variable "exec_log_group_arn" {
+  type        = string
+  description = "ARN of the log group ECS Exec sessions are logged to."
 }
 
 variable "exec_kms_key_arn" {

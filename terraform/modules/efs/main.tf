@@ -356,6 +356,9 @@ resource "aws_backup_selection" "this" {
 
   name         = "${var.name}-efs"
   plan_id      = aws_backup_plan.this[0].id
-  iam_role_arn = var.backup_role_arn
+  iam_role_arn = aws_iam_role.backup.arn
   resources    = [local.create ? aws_efs_file_system.this[0].arn : local.file_system_arn]
+
+  # A backup selection's role needs its policies before the first job.
+  depends_on = [aws_iam_role_policy_attachment.backup]
 }

@@ -92,3 +92,11 @@ output "failover_region" {
   description = "Region receiving the replica and the backup copies."
   value       = var.failover_region
 }
+
+output "backup_role_arn" {
+  description = "ARN of the AWS Backup service role."
+  value       = aws_iam_role.backup.arn
+
+  # A backup selection's role needs its policies before the first job.
+  depends_on = [aws_iam_role_policy_attachment.backup]
+}

@@ -10,22 +10,12 @@ variable "name" {
 
 variable "region" {
   type        = string
-  description = "AWS region of the file system (the default provider's region)."
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
-    error_message = "region must be an AWS region name such as us-east-1."
-  }
+  description = "AWS region of the file system (the default provider's region). The stack checks it against its region list (terraform/stack/regions.tf); this module trusts it."
 }
 
 variable "failover_region" {
   type        = string
-  description = "Region of the aws.failover provider: destination of replication and backup copies."
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.failover_region))
-    error_message = "failover_region must be an AWS region name such as us-west-2."
-  }
+  description = "Region of the aws.failover provider: destination of replication and backup copies. The stack checks it against its region list (terraform/stack/regions.tf); this module trusts it."
 
   validation {
     condition     = var.failover_region != var.region
@@ -90,9 +80,25 @@ variable "break_glass_role_arns" {
   }
 }
 
-variable "backup_role_arn" {
+variable "iam_name" {
   type        = string
-  description = "ARN of the IAM role AWS Backup uses for the selection."
+  description = "Name prefix of the AWS Backup role (<iam_name>-backup). IAM is global, so it must be unique per (env, region), for example chromactl-prod-us-east-1."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,45}$", var.iam_name))
+    error_message = "iam_name must be 2-46 characters of lowercase letters, digits and dashes, starting with a letter."
+  }
+}
+
+variable "permissions_boundary_arn" {
+  type        = string
+  description = "ARN of a permissions boundary policy applied to the module's role (null: none)."
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM policy ARN or null."
+  }
 }
 
 variable "posix_uid" {

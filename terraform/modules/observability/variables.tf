@@ -20,12 +20,7 @@ variable "env" {
 
 variable "region" {
   type        = string
-  description = "AWS region of the stack (the Region dimension of the latency metric, the logs service principal)."
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
-    error_message = "region must be an AWS region name such as us-east-1."
-  }
+  description = "AWS region of the stack (the Region dimension of the latency metric, the logs service principal). The stack checks it against its region list (terraform/stack/regions.tf); this module trusts it."
 }
 
 variable "account_id" {

@@ -141,10 +141,13 @@ resource "aws_flow_log" "this" {
   traffic_type             = var.flow_logs_traffic_type
   log_destination_type     = "cloud-watch-logs"
   log_destination          = var.flow_logs_log_group_arn
-  iam_role_arn             = var.flow_logs_role_arn
+  iam_role_arn             = aws_iam_role.flow_logs.arn
   max_aggregation_interval = var.flow_logs_max_aggregation_interval
 
   tags = merge(var.tags, { Name = "${var.name}-flow-logs" })
+
+  # Flow Logs delivers with the role from the moment the flow log exists.
+  depends_on = [aws_iam_role_policy.flow_logs]
 }
 
 resource "aws_security_group" "endpoints" {

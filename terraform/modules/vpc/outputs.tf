@@ -59,3 +59,11 @@ output "interface_endpoint_azs" {
   description = "Map of interface endpoint service short name to the AZs its endpoint has network interfaces in."
   value       = local.endpoint_azs
 }
+
+output "flow_logs_role_arn" {
+  description = "ARN of the VPC Flow Logs role."
+  value       = aws_iam_role.flow_logs.arn
+
+  # Flow Logs delivers with this role from the moment the flow log exists.
+  depends_on = [aws_iam_role_policy.flow_logs]
+}

@@ -10,12 +10,7 @@ variable "name" {
 
 variable "region" {
   type        = string
-  description = "AWS region of this VPC; used to build the VPC endpoint service names."
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
-    error_message = "region must be an AWS region name such as us-east-1."
-  }
+  description = "AWS region of this VPC; used to build the VPC endpoint service names. The stack checks it against its region list (terraform/stack/regions.tf); this module trusts it."
 }
 
 variable "cidr" {
@@ -91,9 +86,46 @@ variable "flow_logs_log_group_arn" {
   description = "ARN of the KMS-encrypted CloudWatch log group that receives the VPC flow logs."
 }
 
-variable "flow_logs_role_arn" {
+variable "iam_name" {
   type        = string
-  description = "ARN of the IAM role VPC Flow Logs assumes to write to the log group."
+  description = "Name prefix of the flow-log role (<iam_name>-flow-logs). IAM is global, so it must be unique per (env, region), for example chromactl-prod-us-east-1."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,45}$", var.iam_name))
+    error_message = "iam_name must be 2-46 characters of lowercase letters, digits and dashes, starting with a letter."
+  }
+}
+
+variable "account_id" {
+  type        = string
+  description = "AWS account ID that owns the stack."
+
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    error_message = "account_id must be 12 digits."
+  }
+}
+
+variable "partition" {
+  type        = string
+  description = "AWS partition (aws, aws-us-gov or aws-cn) for ARNs."
+  default     = "aws"
+
+  validation {
+    condition     = contains(["aws", "aws-us-gov", "aws-cn"], var.partition)
+    error_message = "partition must be aws, aws-us-gov or aws-cn."
+  }
+}
+
+variable "permissions_boundary_arn" {
+  type        = string
+  description = "ARN of a permissions boundary policy applied to the module's role (null: none)."
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM policy ARN or null."
+  }
 }
 
 variable "flow_logs_traffic_type" {

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 ALB = "terraform/modules/alb/main.tf"
 ECS = "terraform/modules/ecs/main.tf"
 EFS = "terraform/modules/efs/main.tf"
-IAM = "terraform/modules/iam/main.tf"
+IAM = "terraform/modules/ecs/iam.tf"  # the task roles (issue 15: each module owns its roles)
 OBS = "terraform/modules/observability/main.tf"
 VPC = "terraform/modules/vpc/main.tf"
 AUTH = "terraform/stack/auth.tf"
@@ -324,8 +324,8 @@ CASES: tuple[Case, ...] = (
         "iam_role_name_over_64",
         "IAM",
         IAM,
-        r'name                 = "\$\{var\.name\}-task"',
-        'name                 = "${var.name}-task-role-for-the-chroma-service-that-mounts-efs"',
+        r'name                 = "\$\{var\.iam_name\}-task"',
+        'name                 = "${var.iam_name}-task-role-for-the-chroma-service-that-mounts-efs"',
         "plan",
         ("expected length of name to be in the range (1 - 64)",),
         (),
@@ -335,7 +335,7 @@ CASES: tuple[Case, ...] = (
         "iam_role_session_duration",
         "IAM",
         IAM,
-        r'(resource "aws_iam_role" "task" \{\n  name                 = "\$\{var\.name\}-task"\n)',
+        r'(resource "aws_iam_role" "task" \{\n  name                 = "\$\{var\.iam_name\}-task"\n)',
         r"\1  max_session_duration = 1800\n",
         "validate",
         ("expected max_session_duration to be in the range (3600 - 43200), got 1800",),
