@@ -127,6 +127,25 @@ def test_a_failed_and_a_finished_step_record_when_and_how_long_to_the_millisecon
     assert rec["outputs"] == {"outcome": "fenced"}
 
 
+def test_a_step_finished_at_its_first_attempt_records_when(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    j = new(tmp_path)
+    before = datetime.now(UTC).replace(microsecond=0)
+    j.begin("preflight")
+    j.finish("preflight", {}, 0.5)
+    assert before <= datetime.fromisoformat(j.step("preflight")["finished_at"]) <= datetime.now(UTC)
+
+
+def test_scrub_of_flagged_outputs_still_drops_secret_named_strings_terraform_did_not_flag() -> None:
+    from chromactl.failover.journal import REDACTED, scrub
+    from chromactl.lifecycle.outputs import OutputValues
+
+    out = OutputValues({"endpoint_url": "https://x", "db_password": "hunter2", "nested": {"api_token": "t"}, "note": "n"},
+                       sensitive={"note"})
+    assert scrub(out) == {"endpoint_url": "https://x", "db_password": REDACTED, "nested": {"api_token": REDACTED}, "note": REDACTED}
+
+
 def test_load_keeps_when_the_journal_was_last_written(tmp_path: Path) -> None:
     j = new(tmp_path)
     j.save()

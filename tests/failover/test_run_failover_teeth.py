@@ -377,3 +377,22 @@ def test_a_version_record_that_cannot_be_written_is_a_warning_not_a_failed_gate(
     assert res["status"] == "completed"
     assert g.journal()["steps"]["gate"]["outputs"]["chroma_version_recorded"] is None
     assert any(m.startswith("could not record the Chroma version that opened the data") for m in out.warnings)
+
+
+def test_a_resume_with_from_auto_or_of_a_journal_still_on_auto_is_not_a_source_conflict(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--from auto names no source, so it never conflicts with the journal's; and a journal whose source is
+    still auto (its preflight did not finish) takes the --from given on the resume."""
+    w = World(root, monkeypatch, replica=False)
+    calls: dict[str, int] = {}
+    with_apply(w, failing_once(OperationFailed("terraform apply failed."), calls))
+    with pytest.raises(OperationFailed):
+        w.run(recovery_point=RP)
+    assert w.journal()["source"] == "backup"
+    assert w.run(resume=True, source="auto")["status"] == "completed"
+    (w.journal_dir / f"prod-{TARGET}.json").unlink()
+    w2 = World(root, monkeypatch)  # a replica this time
+    path = w2.journal_dir / f"prod-{TARGET}.json"
+    Journal(path=path, env="prod", target_region=TARGET, primary_region=PRIMARY, source="auto",
+            inputs={"recovery_point": None, "restore_dir": None, "accept_data_diff": False}).save()
+    res = w2.run(resume=True, source="replica")
+    assert res["status"] == "completed" and res["source"] == "replica"
