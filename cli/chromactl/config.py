@@ -100,15 +100,22 @@ class EnvConfig:
         return self.primary_region
 
 
+# Set (to "1") by the CLI when the root came from --root rather than the CHROMACTL_ROOT variable.
+ROOT_FROM_FLAG = "CHROMACTL_ROOT_FROM_FLAG"
+
+
 def project_root(start: Path | None = None) -> Path:
     """The project root: $CHROMACTL_ROOT, else the nearest parent holding envs/."""
     env_root = os.environ.get("CHROMACTL_ROOT")
     if env_root:
         root = Path(env_root).expanduser().resolve()
         if not (root / "envs").is_dir():
+            given = f"--root {env_root}" if os.environ.get(ROOT_FROM_FLAG) else f"CHROMACTL_ROOT={env_root}"
+            name = "--root" if os.environ.get(ROOT_FROM_FLAG) else "CHROMACTL_ROOT"
             raise ConfigError(
-                f"CHROMACTL_ROOT={env_root} has no envs/ directory.",
-                "Point CHROMACTL_ROOT at a chromactl checkout (the folder holding envs/ and terraform/).",
+                f"{given} has no envs/ directory.",
+                f"Point {name} at a chromactl project (a checkout or your own repository made by chromactl init): "
+                "the folder holding envs/.",
             )
         return root
     here = (start or Path.cwd()).resolve()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 import typer.core
+from click.core import ParameterSource
 
 from chromactl import __version__
 from chromactl.cli import (
@@ -28,6 +29,7 @@ from chromactl.cli import (
     cmd_token,
 )
 from chromactl.cli.context import AppContext
+from chromactl.config import ROOT_FROM_FLAG
 from chromactl.errors import EXIT_FAILED, EXIT_USAGE, Cancelled, ChangesPresent, ChromactlError
 from chromactl.output import Output, no_color_env
 from chromactl.render import ErrorInfo
@@ -76,6 +78,11 @@ def _global(
     color = not no_color and not no_color_env()
     if root is not None:
         os.environ["CHROMACTL_ROOT"] = str(root)
+    # project_root's error names what the user typed: --root, or the CHROMACTL_ROOT variable
+    if root is not None and ctx.get_parameter_source("root") == ParameterSource.COMMANDLINE:
+        os.environ[ROOT_FROM_FLAG] = "1"
+    else:
+        os.environ.pop(ROOT_FROM_FLAG, None)
     if isinstance(ctx.obj, AppContext):  # main()'s: it prints the --json envelope after the verb
         ctx.obj.output.json = ctx.obj.output.json or json_out
         ctx.obj.output.verbose, ctx.obj.output.color, ctx.obj.profile = verbose, color, profile
