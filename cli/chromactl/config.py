@@ -92,6 +92,12 @@ class EnvConfig:
         prefix = self.state.key_prefix if self.state else "chromactl"
         return f"{prefix}/{self.name}/{region}/terraform.tfstate"
 
+    @property
+    def root(self) -> Path:
+        """The project root this env was loaded from (envs/<name> sits in it): what code that holds an
+        env uses instead of looking the root up again (--root is not in the environment)."""
+        return self.dir.parent.parent
+
     def region_or_primary(self, region: str | None) -> str:
         if region:
             return check_region(region)
@@ -100,8 +106,22 @@ class EnvConfig:
         return self.primary_region
 
 
-# Set (to "1") by the CLI when the root came from --root rather than the CHROMACTL_ROOT variable.
-ROOT_FROM_FLAG = "CHROMACTL_ROOT_FROM_FLAG"
+# What a project root is, in the words of the error when one has no envs/.
+PROJECT_IS = "a chromactl project (a checkout or your own repository made by chromactl init): the folder holding envs/"
+
+
+def _no_envs(given: str, value: object) -> ConfigError:
+    shown = f"--root {value}" if given == "--root" else f"{given}={value}"
+    return ConfigError(f"{shown} has no envs/ directory.", f"Point {given} at {PROJECT_IS}.")
+
+
+def checked_root(root: Path, given: str = "--root") -> Path:
+    """--root (given: "--root", or "CHROMACTL_ROOT" when Click read it from the variable), resolved and
+    checked once at the edge (the CLI's RunContext holds it)."""
+    resolved = root.expanduser().resolve()
+    if not (resolved / "envs").is_dir():
+        raise _no_envs(given, root)
+    return resolved
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -110,13 +130,7 @@ def project_root(start: Path | None = None) -> Path:
     if env_root:
         root = Path(env_root).expanduser().resolve()
         if not (root / "envs").is_dir():
-            given = f"--root {env_root}" if os.environ.get(ROOT_FROM_FLAG) else f"CHROMACTL_ROOT={env_root}"
-            name = "--root" if os.environ.get(ROOT_FROM_FLAG) else "CHROMACTL_ROOT"
-            raise ConfigError(
-                f"{given} has no envs/ directory.",
-                f"Point {name} at a chromactl project (a checkout or your own repository made by chromactl init): "
-                "the folder holding envs/.",
-            )
+            raise _no_envs("CHROMACTL_ROOT", env_root)
         return root
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):

@@ -2,7 +2,7 @@
 
 chromactl reads chromactl.toml; Terraform reads the env's tfvars files (terraform.tfvars,
 terraform.tfvars.json, *.auto.tfvars(.json): a later file wins) and falls back to the variable's default
-in variables.tf; chromactl.tfvars_values finds the value Terraform will use and where it is set. Three
+in variables.tf; chromactl.lifecycle.tfvars_values finds the value Terraform will use and where it is set. Three
 facts live in both: the account (`[env] account_id`: the CLI's credential check; `account_id`: the
 providers' `allowed_account_ids`), the regions (`[regions]`: what chromactl passes with `-var region=` /
 `-var failover_region=`, so the toml wins on chromactl's runs; `region` / `failover_region` in tfvars:
@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chromactl.config import EnvConfig
-from chromactl.tfvars_values import Setting, setting
+from chromactl.lifecycle.tfvars_values import Setting, setting
 
 TFVARS = "terraform.tfvars"
 

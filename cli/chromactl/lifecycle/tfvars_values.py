@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chromactl.aws.zones import strip_comment
+from chromactl.lifecycle.placeholders import env_files
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -33,8 +36,6 @@ class Setting:
 
 
 def _tfvars_files(env_dir: Path) -> list[Path]:
-    from chromactl.lifecycle.placeholders import env_files
-
     return [p for p in env_files(env_dir) if p.name.endswith((".tfvars", ".tfvars.json"))]
 
 
@@ -48,8 +49,6 @@ def _scalar(value: Any) -> str | None:
 
 def _code_lines(text: str) -> list[str]:
     """The lines of HCL text without `#`, `//` and `/* */` comments (line numbers kept)."""
-    from chromactl.lifecycle.placeholders import _strip_comment
-
     out: list[str] = []
     in_block = False
     for raw in text.splitlines():
@@ -65,7 +64,7 @@ def _code_lines(text: str) -> list[str]:
             end = line.find("*/", start + 2)
             in_block = end < 0
             line = line[:start] + ("" if end < 0 else line[end + 2:])
-        out.append(_strip_comment(line, slashes=True))
+        out.append(strip_comment(line, slashes=True))
     return out
 
 
