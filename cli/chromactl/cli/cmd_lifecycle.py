@@ -344,8 +344,13 @@ def register(app: typer.Typer) -> None:
 
             data = local_report(e)
             actx.output.result(data, lambda c: render_local_status(c, data))
-            if not data["healthy"]:  # stopped, stale or hung: exit 1, as for an unhealthy AWS stack
-                raise typer.Exit(1)
+            if not data["healthy"]:  # stopped, stale or hung: exit 1, as for an unhealthy AWS stack, with the reason
+                from chromactl.errors import OperationFailed
+
+                first = data["problems"][0] if data["problems"] else f"the local server is {data['state']}"
+                hint = (f"Run `chromactl up --env {e.name}`." if data["state"] in ("stopped", "stale")
+                        else f"See the log ({data['log']}), or run `chromactl destroy --env {e.name}` and `chromactl up --env {e.name}`.")
+                raise OperationFailed(f"{first[0].upper()}{first[1:]}.", hint)
             return
         from chromactl.aws.status import collect_status
         from chromactl.lifecycle.outputs import read_outputs

@@ -36,6 +36,8 @@ def local_report(env: EnvConfig) -> dict[str, Any]:
     if state == "hung":
         problems.append(f"pid {data['pid']} is alive but {data['endpoint']} did not answer its heartbeat within "
                         f"{server.HTTP_TIMEOUT_S:g} s; see the log, or run `chromactl destroy --env {env.name}` and `up` again")
+    if state == "stopped":
+        problems.append(f"the local Chroma server is not running; `chromactl up --env {env.name}` starts it")
     if state == "stale":
         problems.append(f"the recorded pid {stale_pid} is not a Chroma server on this data directory any more "
                         f"(it exited or was killed); `chromactl up --env {env.name}` starts a new one")
