@@ -20,7 +20,7 @@ import typer
 
 from chromactl.cli.context import JSON_OPT, app_context, complete_env
 from chromactl.cli.validate import from_environment, refuse_together, request_timeout
-from chromactl.errors import EXIT_FAILED, OperationFailed, UsageError
+from chromactl.errors import OperationFailed, UsageError
 
 ENV_OPT = typer.Option(None, "--env", "-e", help="Environment name (local, or an AWS env under envs/).", envvar="CHROMACTL_ENV",
                        autocompletion=complete_env)
