@@ -142,6 +142,16 @@ def test_an_error_is_one_envelope_on_stdout_and_a_sentence_on_stderr(clean_env: 
     assert rc == 2 and doc["command"] == "smoke" and doc["error"]["exit_code"] == 2 and "No such option" in err
 
 
+def test_a_refused_command_line_carries_clicks_reason_in_the_envelope(clean_env: pytest.MonkeyPatch) -> None:
+    """Before: error.message was "The command line was refused (the reason is on stderr)" for every refusal."""
+    for argv, reason in ((("envs", "--bogus"), "No such option"), (("smoke", "--vectors", "abc"), "Invalid value for '--vectors'")):
+        rc, out, err = run_json(*argv)
+        doc = envelope_of(out)
+        assert rc == 2 and doc["error"]["exit_code"] == 2 and doc["error"]["hint"]
+        assert reason in doc["error"]["message"] and "on stderr" not in doc["error"]["message"]
+        assert f"Error: {doc['error']['message']}" in err  # the same sentence Click put on stderr, which stays as it was
+
+
 def test_help_and_version_print_no_envelope() -> None:
     rc, out, _ = run_json("--help")
     assert rc == 0 and out.startswith("Usage: chromactl")

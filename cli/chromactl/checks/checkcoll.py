@@ -22,6 +22,12 @@ behaviour, deleted afterwards) and says so.
 Stale temporary collections (`chromactl-smoke-<UTC time>-<hex>`, `chromactl-bench-...`: older
 chromactl, killed runs, fallbacks) older than LEASE_S are removed at the start of each check.
 `is_check_collection` tells the data manifest which collections are chromactl's own.
+
+Re-upserting identical records into an HNSW index is far slower than the first insert (5000 x 128
+dims on a busy host: 3 s the first run, 25-36 s after, then `no answer within 10 s`), so a kind whose
+content is deterministic records what it wrote: `content` in the metadata, a fingerprint of what the
+collection holds. The lease keeps it (`carry_content`), the writer clears it before writing
+(`mark_content(..., "")`, so a run killed mid-write leaves no claim) and sets it after.
 """
 
 from __future__ import annotations
@@ -80,8 +86,31 @@ class Lease:
         return f"temporary collection {self.name}" if self.temporary else f"check collection {self.name}"
 
 
-def _meta(kind: str, run_id: str, until: float) -> dict[str, Any]:
-    return {"chromactl": "check", "kind": kind, "lease_run": run_id, "lease_until": int(until)}
+CONTENT_KEY = "content"
+
+
+def _meta(kind: str, run_id: str, until: float, content: str = "") -> dict[str, Any]:
+    meta: dict[str, Any] = {"chromactl": "check", "kind": kind, "lease_run": run_id, "lease_until": int(until)}
+    if content:
+        meta[CONTENT_KEY] = content
+    return meta
+
+
+def carry_content(meta: dict[str, Any]) -> str:
+    """The content fingerprint a collection's metadata claims ("" when none)."""
+    value = meta.get(CONTENT_KEY)
+    return value if isinstance(value, str) else ""
+
+
+def mark_content(client: Any, lease: Lease, content: str) -> None:
+    """Record (or with "" clear) what the leased collection holds; the lease's own fields are kept."""
+    if lease.temporary:
+        return
+    meta = {k: v for k, v in lease.metadata.items() if k != CONTENT_KEY}
+    if content:
+        meta[CONTENT_KEY] = content
+    client.modify_collection(lease.collection_id, meta)
+    lease.metadata = meta
 
 
 def acquire(client: Any, kind: str, dims: int, *, temp_prefix: str, run_id: str | None = None,
@@ -116,7 +145,7 @@ def _acquire(client: Any, kind: str, dims: int, *, temp_prefix: str, run_id: str
         until = meta.get("lease_until")
         if isinstance(until, (int, float)) and until > now() and meta.get("lease_run") != run:
             continue  # another run holds it
-        mine = _meta(kind, run, now() + LEASE_S)
+        mine = _meta(kind, run, now() + LEASE_S, carry_content(meta))  # the metadata is replaced whole
         client.modify_collection(col["id"], mine)
         check = dict(client.get_collection(name).get("metadata") or {})
         if check.get("lease_run") == run:

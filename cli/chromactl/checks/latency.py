@@ -238,16 +238,12 @@ def prepare_workload(
                 lease = checkcoll.acquire(client, CHECK_KIND, dims, temp_prefix=BENCH_PREFIX)
                 workload = Workload(lease.collection_id, lease.name, True, dims, seed_vectors,
                                     client.query_url(lease.collection_id), lease=lease)
-                size = min(client.max_batch_size(), 1000)
-                if on_info:
-                    on_info(f"seeding {lease.describe()}: {seed_vectors} vectors of {dims} dims")
-                for lo in range(0, seed_vectors, size):
-                    hi = min(seed_vectors, lo + size)
-                    data = rng.standard_normal((hi - lo, dims)).astype("float32")
-                    client.upsert(lease.collection_id, [_seed_id(i) for i in range(lo, hi)], data)
-                    if on_progress:
-                        on_progress(hi, seed_vectors)
-                checkcoll.trim(client, lease, _seed_id, seed_vectors, client.max_batch_size())
+                fingerprint = _fingerprint(seed, seed_vectors, dims)
+                if _already_seeded(client, lease, fingerprint, seed_vectors, _seed_data(seed, 0, 1, dims)):
+                    if on_info:
+                        on_info(f"{lease.describe()} already holds these {seed_vectors} vectors of {dims} dims; not reseeding")
+                else:
+                    _seed(client, lease, fingerprint, seed, seed_vectors, dims, on_info, on_progress)
                 queries = rng.standard_normal((DISTINCT_QUERIES, dims)).astype("float32")
                 workload.bodies = [client.query_body(queries[i : i + 1], n_results) for i in range(DISTINCT_QUERIES)]
             except BaseException:
@@ -259,6 +255,58 @@ def prepare_workload(
 
 def _seed_id(i: int) -> str:
     return f"b{i:08d}"
+
+
+SEED_DATA_VERSION = 1  # bump when the seeded records change for the same (seed, n, dims)
+DEFAULT_DATA_SEED = 0  # no --seed: the seeded records are still fixed, so the next run can keep them
+
+
+def _fingerprint(seed: int | None, n: int, dims: int) -> str:
+    data_seed = DEFAULT_DATA_SEED if seed is None else seed
+    return f"v{SEED_DATA_VERSION}:seed={data_seed}:n={n}:dims={dims}"
+
+
+SEED_BLOCK = 1000  # records per generator block: the records do not depend on the upsert batch size
+
+
+def _seed_data(seed: int | None, lo: int, hi: int, dims: int) -> Any:
+    """Records lo..hi of the seeded collection, the same for any slicing (block b has its own generator)."""
+    import numpy as np
+
+    data_seed = DEFAULT_DATA_SEED if seed is None else seed
+    parts = []
+    for b in range(lo // SEED_BLOCK, (hi - 1) // SEED_BLOCK + 1):
+        rows = min(SEED_BLOCK, hi - b * SEED_BLOCK)
+        block = np.random.default_rng([data_seed, dims, b]).standard_normal((rows, dims)).astype("float32")
+        parts.append(block[max(0, lo - b * SEED_BLOCK):])
+    return np.concatenate(parts)
+
+
+def _already_seeded(client: Any, lease: checkcoll.Lease, fingerprint: str, n: int, first: Any) -> bool:
+    """The check collection holds exactly this run's records: its fingerprint, its count, its first record."""
+    import numpy as np
+
+    if lease.temporary or checkcoll.carry_content(lease.metadata) != fingerprint:
+        return False
+    if int(client.count(lease.collection_id)) != n:
+        return False
+    got = client.get(lease.collection_id, ids=[_seed_id(0)], include=("embeddings",)).get("embeddings") or []
+    return len(got) == 1 and got[0] is not None and bool(np.allclose(np.asarray(got[0], dtype="float32"), first[0], atol=1e-6))
+
+
+def _seed(client: Any, lease: checkcoll.Lease, fingerprint: str, seed: int | None, n: int, dims: int,
+          on_info: Callable[[str], None] | None, on_progress: Callable[[int, int], None] | None) -> None:
+    checkcoll.mark_content(client, lease, "")  # a run killed mid-write leaves no claim on the content
+    size = min(client.max_batch_size(), 1000)
+    if on_info:
+        on_info(f"seeding {lease.describe()}: {n} vectors of {dims} dims")
+    for lo in range(0, n, size):
+        hi = min(n, lo + size)
+        client.upsert(lease.collection_id, [_seed_id(i) for i in range(lo, hi)], _seed_data(seed, lo, hi, dims))
+        if on_progress:
+            on_progress(hi, n)
+    checkcoll.trim(client, lease, _seed_id, n, client.max_batch_size())
+    checkcoll.mark_content(client, lease, fingerprint)
 
 
 def remove_workload(target: Target, workload: Workload) -> bool:

@@ -202,6 +202,20 @@ def drift_check(args: list[str]) -> bool:
     return verb_of(options) == "plan" and "--check" in options
 
 
+def refusal_reason(exit_: SystemExit) -> str:
+    """Click's own reason for refusing the command line ("No such option: --bogus"). Typer shows the
+    UsageError and calls sys.exit inside its `except click.ClickException` block (typer/core.py, _main),
+    so the SystemExit's __context__ is that error."""
+    import click
+
+    cause = exit_.__context__
+    if isinstance(cause, click.ClickException):
+        reason = cause.format_message().strip()
+        if reason:
+            return reason
+    return "The command line was refused (the reason is on stderr)."
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `chromactl` console script."""
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
@@ -219,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         raw = exc.code
         code = error_code(raw) if isinstance(raw, int) else (0 if raw is None else EXIT_FAILED)
         if raw == EXIT_USAGE and not actx.output.has_result:  # Click refused the command line (its reason is on stderr)
-            error = ErrorInfo("The command line was refused (the reason is on stderr).", "Run the verb with --help.", code)
+            error = ErrorInfo(refusal_reason(exc), "Run the verb with --help.", code)
     except ChangesPresent as exc:
         code = exc.exit_code
     except ChromactlError as exc:

@@ -20,7 +20,7 @@ import typer
 
 from chromactl.cli.context import JSON_OPT, app_context, complete_env
 from chromactl.cli.validate import from_environment, refuse_together, request_timeout
-from chromactl.errors import EXIT_FAILED, UsageError
+from chromactl.errors import OperationFailed, UsageError
 
 ENV_OPT = typer.Option(None, "--env", "-e", help="Environment name (local, or an AWS env under envs/).", envvar="CHROMACTL_ENV",
                        autocompletion=complete_env)
@@ -58,6 +58,31 @@ def _smoke_line(out: Any, report: Any) -> str:
         return f"[yellow]smoke check interrupted{where} after {report.elapsed_s:.2f} s[/yellow]"
     verdict = "[green]smoke check passed[/green]" if report.ok else "[red]smoke check failed[/red]"
     return f"{verdict} in {report.elapsed_s:.2f} s"
+
+
+def smoke_failure(report: Any) -> OperationFailed:
+    """The one sentence (stderr, and the --json envelope's error) of a failed smoke check: the first failed step."""
+    failed = [s for s in report.steps if not s.ok]
+    if failed:
+        step = failed[0]
+        text = step.detail.removeprefix(f"{step.name}: ").rstrip(". ")
+        detail = f" ({text})" if text else ""
+        return OperationFailed(f"smoke check failed at: {step.name}{detail}.",
+                               "Check that the server is up (`chromactl status`); each step's answer is in the lines above (`result.steps` under --json).")
+    return OperationFailed(f"smoke check failed: could not clean up {report.collection}.",
+                           "The next run recovers the check collection after an hour.")
+
+
+def latency_failure(data: dict[str, Any], breaches: list[dict[str, Any]]) -> OperationFailed:
+    """The one sentence of a failed latency run: the SLO breaches, else the errors or the abort."""
+    if breaches:
+        over = "; ".join(f"{b['metric']} {b['actual_ms']} ms is over the SLO of {b['limit_ms']:g} ms" if b.get("actual_ms") is not None
+                         else f"{b['metric']} has no measurement against the SLO of {b['limit_ms']:g} ms" for b in breaches)
+        return OperationFailed(f"{over}.", "Look at the server's load and size, or at the --slo limits.")
+    if data.get("aborted"):
+        return OperationFailed(f"latency run failed: {str(data['aborted']).rstrip('.')}.", "The error samples above show what the server answered.")
+    return OperationFailed(f"latency run failed: {data.get('errors', 0)} of the requests got an error.",
+                           "The error samples above show what the server answered.")
 
 
 HNSW_OPT = typer.Option(None, "--hnsw", help="HNSW build option of a new collection, KEY=VALUE (repeatable): ef_construction, "
@@ -112,7 +137,7 @@ def register(app: typer.Typer) -> None:
         if report.interrupted:
             raise typer.Exit(130)
         if not report.ok:
-            raise typer.Exit(EXIT_FAILED)
+            raise smoke_failure(report)
 
     @app.command("latency")
     def latency(
@@ -222,7 +247,7 @@ def register(app: typer.Typer) -> None:
         if report.interrupted:
             raise typer.Exit(130)
         if not data["ok"]:
-            raise typer.Exit(EXIT_FAILED)
+            raise latency_failure(data, breaches)
 
     @app.command("load")
     def load(

@@ -340,13 +340,13 @@ def register(app: typer.Typer) -> None:
         actx = app_context(ctx, json_out)
         e = _load(actx, env)
         if not e.is_aws:
-            from chromactl.local.health import render_local_status
+            from chromactl.local.health import local_failure, render_local_status
             from chromactl.workflows.status import local_status
 
             data = local_status(e)
             actx.output.result(data, lambda c: render_local_status(c, data))
-            if not data["healthy"]:  # stopped, stale or hung: exit 1, as for an unhealthy AWS stack
-                raise typer.Exit(1)
+            if not data["healthy"]:  # stopped, stale or hung: exit 1 with the reason, as for an unhealthy AWS stack
+                raise local_failure(e.name, data)
             return
         from chromactl.lifecycle.outputs import read_outputs
         from chromactl.workflows.status import collect_status

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chromactl.config import EnvConfig
+from chromactl.errors import OperationFailed
 from chromactl.local import server
 
 
@@ -36,11 +37,21 @@ def local_report(env: EnvConfig) -> dict[str, Any]:
     if state == "hung":
         problems.append(f"pid {data['pid']} is alive but {data['endpoint']} did not answer its heartbeat within "
                         f"{server.HTTP_TIMEOUT_S:g} s; see the log, or run `chromactl destroy --env {env.name}` and `up` again")
+    if state == "stopped":
+        problems.append(f"the local Chroma server is not running; `chromactl up --env {env.name}` starts it")
     if state == "stale":
         problems.append(f"the recorded pid {stale_pid} is not a Chroma server on this data directory any more "
                         f"(it exited or was killed); `chromactl up --env {env.name}` starts a new one")
     data.update(state=state, stale_pid=stale_pid, healthy=state == "running", problems=problems)
     return data  # `chromactl status` adds the version record's line (workflows/status.local_status)
+
+
+def local_failure(env_name: str, data: dict[str, Any]) -> OperationFailed:
+    """The sentence and hint of a local server that is not running healthily (stderr, and --json's error)."""
+    first = data["problems"][0] if data["problems"] else f"the local server is {data['state']}"
+    hint = (f"Run `chromactl up --env {env_name}`." if data["state"] in ("stopped", "stale")
+            else f"See the log ({data['log']}), or run `chromactl destroy --env {env_name}` and `chromactl up --env {env_name}`.")
+    return OperationFailed(f"{first[0].upper()}{first[1:]}.", hint)
 
 
 def render_local_status(console: Any, data: dict[str, Any]) -> None:
