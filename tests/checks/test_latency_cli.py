@@ -212,3 +212,30 @@ def test_redirected_load_prints_progress_lines(chroma_server, tmp_path) -> None:
 
         with ChromaClient(chroma_server.url) as c:
             c.delete_collection("progress-lines")
+
+
+@pytest.mark.parametrize(("verb", "name"), [("load", "a/b"), ("load", ""), ("load", "x"), ("load", "ab..cd"), ("load", "10.0.0.1"),
+                                            ("load", "-abc"), ("latency", "x"), ("latency", "a/b")])
+def test_collection_name_chroma_refuses_is_a_usage_error_before_any_request(counting_server, tmp_path, verb: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Review finding 5: `a/b` was "unexpected ValueError" (exit 1), "" and "x" reached the server for its
+    HTTP 400 with no hint. Chroma's own rule (rust/types/src/validators.rs validate_name, see
+    chromactl/checks/names.py) is checked first: exit 2, a hint, nothing sent."""
+    url, hits = counting_server
+    good = tmp_path / "ok.jsonl"
+    good.write_text('{"id": "a", "embedding": [1, 2]}\n')
+    args = ("load", "--file", str(good)) if verb == "load" else ("latency", "-n", "5")
+    res = run_cli(*args, "--collection", name, "--endpoint", url, timeout=60)
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    assert "not a valid Chroma collection name" in res.stderr and "hint:" in res.stderr
+    assert "unexpected" not in res.stderr and "Traceback" not in res.stderr
+    assert hits == [], hits
+
+
+def test_names_chroma_accepts_pass_the_local_rule() -> None:
+    from chromactl.checks.names import name_problem
+
+    for ok in ("abc", "my-vectors_1.v2", "A" * 512, "1.2.3"):  # "1.2.3" is not an IPv4 address
+        assert name_problem(ok) is None, ok
+    for bad in ("ab", "A" * 513, "abc-", "_abc", "a..b", "127.0.0.1", "a b c", "é-abc"):
+        assert name_problem(bad) is not None, bad
+

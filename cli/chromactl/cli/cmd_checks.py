@@ -161,7 +161,10 @@ def register(app: typer.Typer) -> None:
         else:
             refuse_together(ctx, "a closed loop", {"max_in_flight": "--max-in-flight"}, "it bounds the open loop's senders",
                             "Add --rate and --duration, or use -c/--concurrency for the closed loop.")
-        if collection:
+        if collection is not None:
+            from chromactl.checks.names import check_collection_name
+
+            check_collection_name(collection)
             refuse_together(ctx, "--collection", {"seed_vectors": "--seed-vectors", "dims": "--dims"},
                             "an existing collection is queried as it is (read-only), with its own dimensions",
                             "Drop them, or drop --collection to seed a temporary collection.")
@@ -251,6 +254,9 @@ def register(app: typer.Typer) -> None:
 
         actx = app_context(ctx, json_out)
         out = actx.output
+        from chromactl.checks.names import check_collection_name
+
+        check_collection_name(collection)  # Chroma's own rule, before any request (the server's 400 has no hint)
         hnsw_options = parse_hnsw(hnsw)  # a bad option is refused before any request
         request_timeout(timeout)
         target = _target(actx, _env_choice(ctx, env, endpoint), endpoint, token_env, token_header, region, timeout, insecure)
