@@ -239,3 +239,22 @@ def test_names_chroma_accepts_pass_the_local_rule() -> None:
     for bad in ("ab", "A" * 513, "abc-", "_abc", "a..b", "127.0.0.1", "a b c", "é-abc"):
         assert name_problem(bad) is not None, bad
 
+
+def test_refused_load_input_prints_no_progress_and_says_what_is_wrong(counting_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Review finding 8: `loading X: started` / `done: 0 vectors` came before every error, a directory
+    "did not exist", and an object .npy passed on numpy's allow_pickle advice (loading a pickle runs code)."""
+    import numpy as np
+
+    url, hits = counting_server
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    (tmp_path / "adir").mkdir()
+    cases = {str(tmp_path / "adir"): "is a directory", str(tmp_path / "obj.npy"): "is not a plain numeric .npy array",
+             str(tmp_path / "missing.jsonl"): "does not exist"}
+    for path, needle in cases.items():
+        res = run_cli("load", "--collection", "good-name", "--file", path, "--endpoint", url, timeout=60)
+        assert res.returncode == 2, (path, res.stdout, res.stderr)
+        assert needle in res.stderr, (path, res.stderr)
+        assert "loading " not in res.stderr, res.stderr
+        assert "allow_pickle" not in res.stderr and "unexpected" not in res.stderr, res.stderr
+    assert hits == [], hits
+

@@ -260,11 +260,20 @@ def register(app: typer.Typer) -> None:
         hnsw_options = parse_hnsw(hnsw)  # a bad option is refused before any request
         request_timeout(timeout)
         target = _target(actx, _env_choice(ctx, env, endpoint), endpoint, token_env, token_header, region, timeout, insecure)
-        # a bar on a terminal, a plain line every CHROMACTL_PROGRESS_EVERY s (10) when redirected
-        with out.progress(f"loading {file.name}", unit="vectors") as bar:
+        # a bar on a terminal, a plain line every CHROMACTL_PROGRESS_EVERY s (10) when redirected; it starts
+        # with run_load's first progress call, after the file is validated and the collection looked up,
+        # so a refused input prints its error alone (no "started" / "done: 0 vectors" around it)
+        bar = out.progress(f"loading {file.name}", unit="vectors")
+        interrupted = False
+        try:
             report = run_load(target, collection, file, workers=workers, batch_size=batch_size, checkpoint=checkpoint,
                               id_prefix=id_prefix, mode=mode, hnsw=hnsw_options, on_progress=lambda done, total: bar.update(done, total),
                               on_info=out.info)
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+        finally:
+            bar.close(interrupted=interrupted)
 
         def render(console: Any) -> None:
             from chromactl.checks.load import describe_counts
