@@ -292,6 +292,10 @@ def register(app: typer.Typer) -> None:
         out.result(report.to_dict(), render)
 
 
+def _final_detail(report: Any) -> str:
+    return f"{report.count} answered, {report.errors} errors" + (" (interrupted)" if report.interrupted else "")
+
+
 def _run_latency(out: Any, target: Any, *, open_loop: bool, rate: float | None, duration: float | None, queries: int,
                  concurrency: int, max_in_flight: int, collection: str | None, seed_vectors: int, dims: int,
                  n_results: int) -> Any:
@@ -310,12 +314,17 @@ def _run_latency(out: Any, target: Any, *, open_loop: bool, rate: float | None, 
                     def tick(t: dict[str, Any]) -> None:
                         bar.update(round(t["elapsed_s"]), detail=f"{t['sent']} sent, {t['answered']} answered, {t['errors']} errors")
 
-                    return run_open(target, rate, duration, workload=wl, max_in_flight=max_in_flight, on_tick=tick)
+                    report = run_open(target, rate, duration, workload=wl, max_in_flight=max_in_flight, on_tick=tick)
+                    # the last tick is a sample from before the run ended: the closing line shows the totals
+                    bar.update(round(min(duration, report.duration_s)), detail=_final_detail(report))  # the drain after it is not more of the run
+                    return report
             out.info(f"closed loop: {queries} queries, concurrency {concurrency}, against {target.url}")
             with out.progress("querying", queries, unit="queries") as bar:
                 def tick_closed(t: dict[str, Any]) -> None:
                     bar.update(t["sent"], detail=f"{t['answered']} answered, {t['errors']} errors")
 
-                return run_closed(target, queries, concurrency, workload=wl, on_tick=tick_closed)
+                report = run_closed(target, queries, concurrency, workload=wl, on_tick=tick_closed)
+                bar.update(report.count + report.errors, detail=_final_detail(report))  # the totals, not the last sample
+                return report
     finally:
         seeding.close()
