@@ -89,8 +89,9 @@ release-check: $(VENV)/.installed
 	$(VENV)/bin/python scripts/release_check.py $(if $(TAG),--tag $(TAG))
 
 lint: $(VENV)/.installed
+	$(VENV)/bin/python tools/layers/contract.py
 	$(VENV)/bin/ruff check cli tests tools scripts
-	$(VENV)/bin/mypy cli/chromactl tools/tfoffline tools/mutate tools/chromactl_dev
+	$(VENV)/bin/mypy cli/chromactl tools/tfoffline tools/mutate tools/chromactl_dev tools/layers
 	$(VENV)/bin/mypy scripts
 
 bench: tools

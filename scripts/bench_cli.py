@@ -165,7 +165,7 @@ def bench_plan(runs: int, tmp: Path, env_name: str = "prod", which: tuple[str, .
     sys.path.insert(0, str(REPO / "cli"))
     os.environ["CHROMACTL_ROOT"] = str(root)
     from chromactl.config import load_env
-    from chromactl.lifecycle.core import region_vars
+    from chromactl.lifecycle.plan import region_vars
     from chromactl.terraform.engine import resolve
 
     envcfg = load_env(env_name)

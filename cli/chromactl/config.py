@@ -92,12 +92,27 @@ class EnvConfig:
         prefix = self.state.key_prefix if self.state else "chromactl"
         return f"{prefix}/{self.name}/{region}/terraform.tfstate"
 
+    @property
+    def root(self) -> Path:
+        """The project root this env was loaded from (envs/<name> sits in it): what code that holds an
+        env uses instead of looking the root up again (--root is not in the environment)."""
+        return self.dir.parent.parent
+
     def region_or_primary(self, region: str | None) -> str:
         if region:
             return check_region(region)
         if not self.primary_region:
             raise ConfigError(f"Env {self.name!r} has no primary region.", f"Set [regions] primary in {self.config_path}.")
         return self.primary_region
+
+
+def checked_root(root: Path) -> Path:
+    """--root, resolved and checked once at the edge (the CLI's RunContext holds it)."""
+    resolved = root.expanduser().resolve()
+    if not (resolved / "envs").is_dir():
+        raise ConfigError(f"--root {root} has no envs/ directory.",
+                          "Point --root (or CHROMACTL_ROOT) at a chromactl checkout (the folder holding envs/ and terraform/).")
+    return resolved
 
 
 def project_root(start: Path | None = None) -> Path:

@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from chromactl.aws.zones import tfvars_text
 from chromactl.config import EnvConfig
+from chromactl.day2.tfvars import env_value
 
 TFVARS = "terraform.tfvars"
 
@@ -33,8 +35,6 @@ class Disagreement:
 
 def _tfvars_value(env: EnvConfig, name: str) -> str | None:
     # the one reader of the two files: chromactl.auto.tfvars.json first, then terraform.tfvars
-    from chromactl.day2.tfvars import env_value
-
     return env_value(env, name)
 
 
@@ -56,8 +56,6 @@ def _same_number(a: float, b: str) -> bool:
 def disagreements(env: EnvConfig) -> list[Disagreement]:
     """Every fact the env's two files state differently (empty: they agree). A fact one file leaves
     unset is not compared (the other file's reader has its own default or its own check)."""
-    from chromactl.aws.zones import tfvars_text
-
     out: list[Disagreement] = []
     account = _tfvars_value(env, "account_id")
     if env.account_id and account is not None and account != env.account_id:

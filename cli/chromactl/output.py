@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
 from chromactl.errors import Cancelled
+from chromactl.render import dumps
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -104,7 +105,7 @@ def _console(file: Any, color: bool) -> Console:
     class SafeConsole(Console):
         """A rich Console whose str arguments may carry STYLE_TAGS only (see the module's docstring)."""
 
-        def print(self, *objects: Any, markup: bool | None = None, **kwargs: Any) -> None:  # type: ignore[override]
+        def print(self, *objects: Any, markup: bool | None = None, **kwargs: Any) -> None:
             if markup is not False:
                 objects = tuple(safe_markup(o) if isinstance(o, str) else o for o in objects)
             super().print(*objects, markup=markup, **kwargs)
@@ -156,8 +157,6 @@ class Output:
             self.has_result = True
             self.pending = data
         elif render is None:
-            from chromactl.render import dumps
-
             sys.stdout.write(dumps(data) + "\n")
             sys.stdout.flush()
         else:

@@ -17,6 +17,10 @@ any placeholder, sandbox or not. A sandbox is appliable once the user gives
 --account, --allowed-cidr and a --certificate-arn per region (or fills the
 lines `doctor` lists); with no --domain clients use the ALB's DNS name, so any
 ACM certificate in the region serves (an imported self-signed one will do).
+
+Size: `init` validates a request (names, account, CIDR, certificates) and renders the env's files
+from the bundled root; the validators and the renderers share the request type and its messages, and
+are read together when a scaffolded env is wrong.
 """
 
 from __future__ import annotations
@@ -407,7 +411,7 @@ def init_env(req: InitRequest, project: Path) -> InitResult:
         raise OperationFailed(f"Cannot write the env under {project}: {exc.strerror or exc}.", "Check the folder is writable.") from None
     if (warning := format_env(env_dir)) is not None:
         result.warnings.append(warning)
-    from chromactl.aws.doctor import placeholders
+    from chromactl.workflows.doctor import placeholders
 
     result.to_fill = placeholders(env_dir)
     result.to_create = prerequisites(env_dir, (req.region, failover))

@@ -7,8 +7,9 @@ import string
 
 import boto3
 import pytest
-from chromactl.checks.target import Target, resolve_target
+from chromactl.checks.target import Target
 from chromactl.errors import ConfigError, UsageError
+from chromactl.workflows.endpoint import resolve_target
 
 
 def test_endpoint_and_token_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -55,7 +55,7 @@ def test_restore_points_the_stack_at_a_new_file_system_and_keeps_the_old(world: 
     assert res["gate"]["chroma_version_recorded"] == "1.5.9"  # the version that opened the restored data
     # a later plain plan (no -var: what `chromactl plan/apply` runs) keeps the stack on the restored file system
     from chromactl.config import load_env
-    from chromactl.lifecycle.core import plan
+    from chromactl.lifecycle.plan import plan
 
     later = plan(load_env("prod", world.root), PRIMARY, Output(json=True))
     touched = [a for action in ("create", "replace", "delete") for a in later.summary.addresses[action] if ".module.efs." in a]

@@ -20,8 +20,8 @@ def test_status_shows_image_version_record_and_newest_recovery_point(project: Pa
     import boto3
     from botocore.stub import Stubber
     from chromactl.aws.session import ClientFactory
-    from chromactl.aws.status import collect_status
     from chromactl.cli.cmd_lifecycle import render_status
+    from chromactl.workflows.status import collect_status
     from rich.console import Console
 
     ec2, elb, ecs = (boto3.client(s, region_name=PRIMARY) for s in ("ec2", "elbv2", "ecs"))

@@ -10,9 +10,9 @@ import pytest
 from chromactl.config import load_env
 from chromactl.day2 import version as V
 from chromactl.errors import UsageError
-from chromactl.lifecycle.core import up
 from chromactl.local.server import _chroma_version, data_dir, local_destroy, local_status
 from chromactl.output import Output
+from chromactl.workflows.up import up
 
 from tests.fixtures.servers import free_port
 

@@ -123,8 +123,8 @@ def _env():  # type: ignore[no-untyped-def]
 def test_wait_stable_polls_until_targets_healthy(tiny_project: TinyProject, ecs_env: str) -> None:
     import boto3
     from chromactl.aws.session import ClientFactory
-    from chromactl.lifecycle.core import wait_stable
     from chromactl.output import Output
+    from chromactl.stack.health import wait_stable
 
     outputs = make_stack()
     real = ClientFactory()
@@ -159,8 +159,8 @@ def test_wait_stable_polls_until_targets_healthy(tiny_project: TinyProject, ecs_
 def test_wait_stable_is_bounded(tiny_project: TinyProject, ecs_env: str) -> None:
     from chromactl.aws.session import ClientFactory
     from chromactl.errors import OperationFailed
-    from chromactl.lifecycle.core import wait_stable
     from chromactl.output import Output
+    from chromactl.stack.health import wait_stable
 
     outputs = make_stack(desired=2, register=True)  # 1 of 2 tasks running: never stable
     started = time.monotonic()
@@ -173,8 +173,8 @@ def test_wait_stable_is_bounded(tiny_project: TinyProject, ecs_env: str) -> None
 
 def test_wait_stable_missing_outputs_is_a_sentence(tiny_project: TinyProject) -> None:
     from chromactl.errors import ConfigError
-    from chromactl.lifecycle.core import wait_stable
     from chromactl.output import Output
+    from chromactl.stack.health import wait_stable
 
     with pytest.raises(ConfigError, match="have no cluster_name"):
         wait_stable(_env(), REGION, {"endpoint_url": "x"}, object(), 5, Output(json=True))
@@ -227,7 +227,7 @@ def _stubbed(fs_id: str, vault: str, now: datetime):  # type: ignore[no-untyped-
 def test_status_reports_every_section(tiny_project: TinyProject, ecs_env: str) -> None:
     import boto3
     from chromactl.aws.session import ClientFactory
-    from chromactl.aws.status import collect_status
+    from chromactl.workflows.status import collect_status
 
     now = datetime.now(UTC)
     outputs = make_stack(register=True)
@@ -258,7 +258,7 @@ def test_status_sections_fail_independently(tiny_project: TinyProject, ecs_env: 
     import boto3
     from botocore.stub import Stubber
     from chromactl.aws.session import ClientFactory
-    from chromactl.aws.status import collect_status
+    from chromactl.workflows.status import collect_status
 
     outputs = make_stack(register=True)
     outputs.update(file_system_id="fs-0primary", backup_vault_name="missing-vault")

@@ -59,7 +59,7 @@ def _factory(quota: float | None, failover_quota: float = 5.0) -> tuple[Any, Any
 
 
 def _eip_check(root: Path, factory: Any, region: str = REGION) -> dict[str, str]:
-    from chromactl.aws.doctor import run_doctor
+    from chromactl.workflows.doctor import run_doctor
 
     checks = {c.name: c.to_dict() for c in run_doctor(None, factory, root=root)}
     return checks[f"elastic IPs {region}"]

@@ -65,7 +65,7 @@ def test_a_second_plan_runs_one_terraform_process_and_imports_no_heavy_module(tm
     assert second.returncode == 0, second.stderr[-3000:]
     assert calls.read_text().split() == ["plan"], calls.read_text()
     imported = {line.split("|")[-1].strip() for line in second.stderr.splitlines() if line.startswith("import time:")}
-    assert "chromactl.lifecycle.core" in imported  # importtime saw the plan path
+    assert "chromactl.lifecycle.plan" in imported  # importtime saw the plan path (lifecycle/plan.py since issue 15)
     heavy = sorted(m for m in imported if m.split(".")[0] in NOT_ON_THE_PLAN_PATH)
     assert heavy == [], heavy
     said = [line for line in second.stderr.splitlines() if not line.startswith("import time:")]

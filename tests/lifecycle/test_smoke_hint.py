@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 from chromactl.checks.target import Target
 from chromactl.errors import OperationFailed
-from chromactl.lifecycle import core
 from chromactl.output import Output
+from chromactl.workflows import up as core
 
 ALB = "chromactl-prod-1234.us-east-1.elb.amazonaws.com"
 
 
 def _fake(monkeypatch: pytest.MonkeyPatch, target: Target, ok: bool) -> list[Any]:
     seen: list[Any] = []
-    monkeypatch.setattr("chromactl.checks.target.resolve_target", lambda *a, **k: target)
+    monkeypatch.setattr("chromactl.workflows.endpoint.resolve_target", lambda *a, **k: target)
     report = SimpleNamespace(ok=ok, steps=[SimpleNamespace(name="heartbeat", ok=ok)], to_dict=dict)
 
     def run(t: Any) -> Any:

@@ -211,7 +211,7 @@ def test_apply_region_contract_for_failover(tiny_project: TinyProject) -> None:
     """apply_region: init, plan with extra vars, guard, apply, outputs; protected replacements need allow_protected_changes."""
     from chromactl.config import load_env
     from chromactl.errors import UsageError
-    from chromactl.lifecycle.core import apply_region
+    from chromactl.lifecycle.apply import apply_region
     from chromactl.output import Output
 
     out = Output(json=True)

@@ -175,3 +175,29 @@ def test_local_env_up_status_destroy(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert res.code == 0 and result_of(res.out)["smoke"] is None
     finally:
         assert run_cli("destroy", "--env", "local").code == 0
+
+
+def test_up_reads_the_outputs_once_and_shows_that_read_with_verbose(svc_stack, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15: one `terraform output` per `up` (it used to run three: after the apply, and again for the
+    smoke check's target and for the manifest's), and that one read goes through the run's Output, so
+    --verbose prints it like every other Terraform command (the target's read dropped --verbose)."""
+    from chromactl.lifecycle.runner import Runner
+
+    p, arn, proxy = svc_stack
+    stack = make_stack(register=True)
+    _svc_env(p, endpoint_url=proxy.url, token_secret_arn=arn, cluster_name=stack["cluster_name"],
+             service_name=stack["service_name"], target_group_arn=stack["target_group_arn"])
+    calls: list[tuple[str, bool]] = []
+    real_run = Runner.run
+
+    def counting_run(self: Runner, args: list[str], **kw: object) -> object:
+        calls.append((args[0], self.output.verbose))
+        return real_run(self, args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Runner, "run", counting_run)
+    res = run_cli("--verbose", "up", "--env", "svc", "--sandbox", "--auto-approve", "--wait-timeout", "30")
+    assert res.code == 0, res.err[-3000:]
+    outputs = [verbose for verb, verbose in calls if verb == "output"]
+    assert outputs == [True], calls
+    assert sum(" output -json" in line for line in res.err.splitlines()) == 1, res.err[-3000:]
+    assert "plan" in [verb for verb, _ in calls]  # the spy saw the rest of the run too

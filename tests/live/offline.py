@@ -132,8 +132,8 @@ class OfflineTarget:
         return ClientFactory(overrides={("ecs", REGION): ecs} if ecs is not None else {})
 
     def up(self) -> dict[str, Any]:
-        from chromactl.lifecycle.core import up
         from chromactl.lifecycle.outputs import read_outputs
+        from chromactl.workflows.up import up
 
         from tests.fixtures.nginx_proxy import start_nginx
 
@@ -161,13 +161,13 @@ class OfflineTarget:
                 "https_listener_arn": alb.listener_arn, "endpoint_url": self.proxy.url}
 
     def wait(self, outputs: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        from chromactl.lifecycle.core import wait_stable
+        from chromactl.stack.health import wait_stable
 
         self.calls.append("wait")
         return wait_stable(self.env, self.region, outputs, self._factory(self.ecs), timeout_s, self.output, poll_s=0.1)
 
     def status(self, outputs: dict[str, Any]) -> dict[str, Any]:
-        from chromactl.aws.status import collect_status
+        from chromactl.workflows.status import collect_status
 
         self.calls.append("status")
         return collect_status(self.env, self.region, outputs, self._factory(self.ecs))
@@ -177,7 +177,7 @@ class OfflineTarget:
                             poll_s=0.1, rotate=lambda ctx: {"version": self.rotator.rotate()})
 
     def destroy(self) -> dict[str, Any]:
-        from chromactl.lifecycle.core import destroy
+        from chromactl.lifecycle.apply import destroy
 
         self.calls.append("destroy")
         try:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from chromactl import __version__
-from chromactl.aws.doctor import check_module_pin
 from chromactl.modules import changelog_between, module_ref, parse_version, pin_status, stack_source
+from chromactl.workflows.doctor import check_module_pin
 
 from tests.lifecycle.conftest import run_cli
 

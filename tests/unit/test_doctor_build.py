@@ -1,14 +1,14 @@
 """Issue 16 item 16: doctor and plan agree: plan builds build/token-rotation.zip itself
-(lifecycle.core.ensure_build_artifacts), so doctor does not fail on its absence."""
+(lifecycle.plan.ensure_build_artifacts), so doctor does not fail on its absence."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from chromactl.aws.doctor import check_local_files
 from chromactl.config import load_env
 from chromactl.errors import ConfigError
+from chromactl.workflows.doctor import check_local_files
 
 TOML = '[env]\nkind = "aws"\nprotected = false\n\n[regions]\nprimary = "us-east-1"\nfailover = ["us-west-2"]\n\n' \
        '[state]\nbucket = "chromactl-test-state-x"\nregion = "us-east-2"\n'

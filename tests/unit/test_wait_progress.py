@@ -53,7 +53,7 @@ class Factory:
 
 def _ecs_stuck(clock: FakeClock, output: Output) -> None:
     from chromactl.config import load_env
-    from chromactl.lifecycle.core import wait_stable
+    from chromactl.stack.health import wait_stable
 
     ecs = Client(describe_services={"services": [{"status": "ACTIVE", "runningCount": 1, "desiredCount": 2, "pendingCount": 1,
                                                   "deployments": [{"status": "PRIMARY", "rolloutState": "IN_PROGRESS"}]}]})

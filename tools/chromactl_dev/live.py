@@ -239,19 +239,19 @@ class AwsTarget:
         self.factory = factory
 
     def up(self) -> dict[str, Any]:
-        from chromactl.lifecycle.core import up
         from chromactl.lifecycle.outputs import read_outputs
+        from chromactl.workflows.up import up
 
         up(self.env, self.region, self.output, auto_approve=True, skip_checks=True, profile=self.profile, factory=self.factory)
         return read_outputs(self.env, self.region, output=self.output, profile=self.profile)
 
     def wait(self, outputs: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        from chromactl.lifecycle.core import wait_stable
+        from chromactl.stack.health import wait_stable
 
         return wait_stable(self.env, self.region, outputs, self.factory, timeout_s, self.output)
 
     def status(self, outputs: dict[str, Any]) -> dict[str, Any]:
-        from chromactl.aws.status import collect_status
+        from chromactl.workflows.status import collect_status
 
         return collect_status(self.env, self.region, outputs, self.factory)
 
@@ -260,7 +260,7 @@ class AwsTarget:
                             profile=self.profile)
 
     def destroy(self) -> dict[str, Any]:
-        from chromactl.lifecycle.core import destroy
+        from chromactl.lifecycle.apply import destroy
 
         return destroy(self.env, self.region, self.output, auto_approve=True, profile=self.profile)
 

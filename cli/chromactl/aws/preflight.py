@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chromactl.aws.session import ClientFactory, describe_aws_error
 from chromactl.config import EnvConfig
 from chromactl.errors import ChromactlError, ConfigError, OperationFailed
 
@@ -18,8 +19,6 @@ def NETWORK_ERRORS(bex: Any) -> tuple[type[BaseException], ...]:
 def caller_identity(factory: Any, region: str) -> dict[str, Any]:
     """STS get_caller_identity, or a clear error when there are no (valid) credentials."""
     import botocore.exceptions as bex
-
-    from chromactl.aws.session import describe_aws_error
 
     try:
         return dict(factory.client("sts", region).get_caller_identity())
@@ -41,8 +40,6 @@ def caller_identity(factory: Any, region: str) -> dict[str, Any]:
 def check_bucket(factory: Any, env: EnvConfig) -> None:
     """The state bucket exists and is reachable, else a ConfigError naming `bootstrap`."""
     import botocore.exceptions as bex
-
-    from chromactl.aws.session import describe_aws_error
 
     assert env.state is not None
     s3 = factory.client("s3", env.state.region)
@@ -67,8 +64,6 @@ def check_bucket(factory: Any, env: EnvConfig) -> None:
 
 def check_state_backend(env: EnvConfig, *, profile: str | None = None, factory: Any = None) -> None:
     """Credentials work and the state bucket exists (before `terraform init`)."""
-    from chromactl.aws.session import ClientFactory
-
     assert env.state is not None
     factory = factory or ClientFactory(profile=profile, max_attempts=2)
     caller_identity(factory, env.state.region)

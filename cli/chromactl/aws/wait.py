@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from chromactl.aws.session import describe_aws_error
 from chromactl.errors import OperationFailed
 
 
 def observe(ecs: Any, elbv2: Any, cluster: str, service: str, target_group_arn: str) -> dict[str, Any]:
     """Service counts, deployments and target health (one describe call each)."""
-    from chromactl.aws.session import describe_aws_error
-
     try:
         resp = ecs.describe_services(cluster=cluster, services=[service])
     except Exception as exc:  # noqa: BLE001 - reported as one phrase

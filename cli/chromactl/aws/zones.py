@@ -17,15 +17,32 @@ from pathlib import Path
 from typing import Any
 
 
+def strip_comment(line: str, *, slashes: bool) -> str:
+    """The line without its comment (terraform.tfvars here, and every env file the placeholder scan reads): `#` (and `//` in HCL) outside double-quoted strings."""
+    in_str = escaped = False
+    for i, ch in enumerate(line):
+        if in_str:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_str = False
+            continue
+        if ch == '"':
+            in_str = True
+        elif ch == "#" or (slashes and line.startswith("//", i)):
+            return line[:i]
+    return line
+
+
 def tfvars_text(env_dir: Path) -> str | None:
     """The env's terraform.tfvars without its comments, or None when it cannot be read."""
-    from chromactl.lifecycle.placeholders import _strip_comment
-
     try:
         text = (env_dir / "terraform.tfvars").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    return "\n".join(_strip_comment(line, slashes=True) for line in text.splitlines())
+    return "\n".join(strip_comment(line, slashes=True) for line in text.splitlines())
 
 
 def env_zones(env_dir: Path, region: str, text: str | None = None) -> list[str] | None:

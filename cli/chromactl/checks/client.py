@@ -28,6 +28,10 @@ kept, the count does not change): re-sending a batch never duplicates.
 
 The token is sent as `Authorization: Bearer <token>` (or `X-Chroma-Token`), and
 never appears in an error message or a repr.
+
+Size: one client for Chroma's v2 REST API (the calls every check makes, the error classes they
+raise, auth headers and the TLS server-name hook) and RawPoster, the pre-encoded sender the latency
+loop times; split, the two would share the same transport setup twice.
 """
 
 from __future__ import annotations

@@ -25,6 +25,10 @@ refilled by upsert of the same ids, so runs do not grow the data directory:
 chromactl.checks.checkcoll; the lease is released on error and Ctrl-C too, a
 second Ctrl-C included) or an existing one (`--collection NAME`: only read;
 query vectors are sampled from it).
+
+Size: the report, its percentiles and SLO parsing, the workload (prepare, remove) and the open- and
+closed-loop runners read as one measurement method; the mutation scope (tools/mutate/scope.py)
+covers its report and percentiles, so it is not split while that is measured.
 """
 
 from __future__ import annotations

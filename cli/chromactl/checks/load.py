@@ -32,6 +32,10 @@ collection (by id) and batch size: loading one file into two collections or endp
 written at most every 0.5 s and always on exit, failure and Ctrl-C; a batch
 that was sent but not yet recorded (a hard kill) is sent again on resume, which
 cannot duplicate anything: Chroma's `add` leaves an existing id untouched.
+
+Size: the two readers (.npy, JSONL), the resumable checkpoint and the parallel batch loop with its
+report are one resumable pipeline whose parts share the batch and checkpoint types; a split is a
+candidate (readers -> their own module) once the checkpoint format settles.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ def collections_snapshot(client: Any, *, include_checks: bool = False) -> dict[s
     """Collection name -> record count. chromactl's own check collections (smoke, latency) are not the
     user's data and are left out unless `include_checks` (issue 20.6: deleting one must never make the
     failover gate report it missing)."""
+    # lazy: checkcoll imports this module at its top (listed); a module-level import here would be a cycle
     from chromactl.checks.checkcoll import is_check_collection
 
     counts: dict[str, int] = {}

@@ -1,10 +1,7 @@
 """What a check talks to: an endpoint URL, its token (never printed), TLS and timeout.
 
-`resolve_target` turns the CLI's choices into a Target:
-  --endpoint URL [--token-env VAR]  the URL as given; the token from the env variable named VAR;
-  --env local                       the local server (chromactl.local.server.local_endpoint), no token;
-  --env <aws env> [--region R]      the endpoint from the stack's outputs (`endpoint_url`), the token
-                                    from Secrets Manager (`token_secret_arn`), current version.
+Where a Target comes from (--endpoint, the local server, or a stack's outputs and its token in
+Secrets Manager) is chromactl/workflows/endpoint.py's job: the checks know no Terraform or AWS.
 """
 
 from __future__ import annotations
@@ -14,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from chromactl.errors import ConfigError, UsageError
+from chromactl.errors import UsageError
 
 DEFAULT_TIMEOUT_S = 10.0
 _ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -75,7 +72,9 @@ class Target:
         return bool(self.token)
 
     def client(self, *, pool_size: int = 8, timeout_s: float | None = None) -> Any:
-        from chromactl.checks.client import ChromaClient
+        from chromactl.checks.client import (
+            ChromaClient,  # lazy: httpx comes with the client, only when a check runs
+        )
 
         return ChromaClient(
             self.url,
@@ -116,63 +115,3 @@ def token_from_env_var(var: str | None) -> str | None:
             f"Check the value of {var}; it was not sent anywhere.",
         )
     return token
-
-
-def resolve_target(
-    env_name: str | None,
-    endpoint: str | None,
-    token_env: str | None,
-    region: str | None,
-    profile: str | None,
-    *,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
-    verify_tls: bool = True,
-    token_header: str = "authorization",
-    root: Any = None,
-) -> Target:
-    """The Target for --env or --endpoint (exactly one of them)."""
-    if bool(env_name) == bool(endpoint):
-        raise UsageError("Pass exactly one of --env and --endpoint.", "e.g. chromactl smoke --env local, or --endpoint http://127.0.0.1:8000.")
-    common: dict[str, Any] = {"timeout_s": timeout_s, "verify_tls": verify_tls, "token_header": token_header}
-    if endpoint:
-        return Target(url=endpoint.rstrip("/"), token=token_from_env_var(token_env), region=region, **common)
-
-    from chromactl.config import load_env
-
-    env = load_env(env_name or "", root)
-    if not env.is_aws:
-        from chromactl.local.server import local_endpoint
-
-        return Target(url=local_endpoint(env), token=token_from_env_var(token_env), env=env.name, region=region or "local", **common)
-
-    the_region = env.region_or_primary(region)
-    try:
-        from chromactl.lifecycle.outputs import read_outputs  # written by the lifecycle part
-    except ImportError:
-        raise ConfigError(
-            f"Cannot read the outputs of env {env.name!r}: this chromactl has no lifecycle module.",
-            "Pass --endpoint URL and --token-env VAR instead.",
-        ) from None
-    outputs = read_outputs(env, the_region, profile=profile)
-    url = outputs.get("endpoint_url")
-    if not url:
-        raise ConfigError(
-            f"Env {env.name!r} in {the_region} has no endpoint_url output (is it applied?).",
-            f"Run chromactl up --env {env.name} --region {the_region}, or pass --endpoint.",
-        )
-    if outputs.get("endpoint_tls_verifiable") is False:
-        # endpoint_url is the ALB's own DNS name (no domain_name): no certificate covers it.
-        common["verify_tls"] = False
-    token: str | None = None
-    if token_env:
-        token = token_from_env_var(token_env)
-    else:
-        arn = outputs.get("token_secret_arn")
-        if not arn:
-            raise ConfigError(f"Env {env.name!r} has no token_secret_arn output.", "Pass --token-env VAR with the token.")
-        try:
-            from chromactl.rotation.token import read_current_token  # written by the rotation part
-        except ImportError:
-            raise ConfigError("This chromactl cannot read tokens from Secrets Manager (no rotation module).", "Pass --token-env VAR.") from None
-        token = read_current_token(arn, the_region, profile)
-    return Target(url=str(url).rstrip("/"), token=token, env=env.name, region=the_region, **common)

@@ -27,7 +27,7 @@ from chromactl.cli import (
     cmd_size,
     cmd_token,
 )
-from chromactl.cli.context import AppContext
+from chromactl.cli.context import RunContext
 from chromactl.errors import EXIT_FAILED, EXIT_USAGE, Cancelled, ChangesPresent, ChromactlError
 from chromactl.output import Output, no_color_env
 from chromactl.render import ErrorInfo
@@ -75,12 +75,15 @@ def _global(
     """
     color = not no_color and not no_color_env()
     if root is not None:
-        os.environ["CHROMACTL_ROOT"] = str(root)
-    if isinstance(ctx.obj, AppContext):  # main()'s: it prints the --json envelope after the verb
+        from chromactl.config import checked_root  # lazy: only with --root; --help stays at Typer
+
+        root = checked_root(root)
+    if isinstance(ctx.obj, RunContext):  # main()'s: it prints the --json envelope after the verb
         ctx.obj.output.json = ctx.obj.output.json or json_out
         ctx.obj.output.verbose, ctx.obj.output.color, ctx.obj.profile = verbose, color, profile
+        ctx.obj.root = root
     else:
-        ctx.obj = AppContext(output=Output(json=json_out, verbose=verbose, color=color), profile=profile, root=None)
+        ctx.obj = RunContext(output=Output(json=json_out, verbose=verbose, color=color), profile=profile, root=root)
 
 
 for _module in (cmd_init, cmd_envs, cmd_lifecycle, cmd_checks, cmd_size, cmd_failover, cmd_token, cmd_drill, cmd_day2):
@@ -133,7 +136,7 @@ def _print_error(exc: ChromactlError) -> None:
         sys.stderr.write(f"hint: {exc.hint}\n")
 
 
-def _print_envelope(actx: AppContext, args: list[str], code: int, error: ErrorInfo | None) -> None:
+def _print_envelope(actx: RunContext, args: list[str], code: int, error: ErrorInfo | None) -> None:
     """With --json: the one document on stdout (chromactl.render), whatever happened.
 
     Nothing when no verb ran and nothing failed (`--help`, `--version`: Click printed them).
@@ -204,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     verbose = "--verbose" in args or "-v" in args
     # Under `plan --check` exit 2 means only "changes present": an error exits 1 whatever its kind.
     error_code = (lambda code: EXIT_FAILED if code == EXIT_USAGE else code) if drift_check(args) else (lambda code: code)
-    actx = AppContext(output=Output(json=json_mode, verbose=verbose))
+    actx = RunContext(output=Output(json=json_mode, verbose=verbose))
     code, error = 0, None
     try:
         # standalone mode: Typer reports usage errors itself (exit 2) and exits.

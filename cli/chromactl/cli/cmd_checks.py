@@ -46,7 +46,7 @@ def _env_choice(ctx: typer.Context, env: str | None, endpoint: str | None) -> st
 
 def _target(actx: Any, env: str | None, endpoint: str | None, token_env: str | None, token_header: str,
             region: str | None, timeout: float, insecure: bool) -> Any:
-    from chromactl.checks.target import resolve_target
+    from chromactl.workflows.endpoint import resolve_target
 
     return resolve_target(env, endpoint, token_env, region, actx.profile, timeout_s=timeout, verify_tls=not insecure,
                           token_header=token_header, root=actx.root)

@@ -182,7 +182,7 @@ def register_restore(app: typer.Typer) -> None:
         actx = app_context(ctx, json_out)
         with actx.output.keepalive(f"restore {env}"):
             res = run_restore(env, recovery_point, output=actx.output, region=region, dry_run=dry_run, resume=resume, yes=yes,
-                              confirm_env=confirm_env, profile=actx.profile, restore_dir=restore_dir)
+                              confirm_env=confirm_env, profile=actx.profile, restore_dir=restore_dir, root=actx.root)
         actx.output.result(res, _render_restore(res))
         if not dry_run and res.get("status") != "completed":
             raise typer.Exit(EXIT_FAILED)
@@ -237,5 +237,5 @@ def register_upgrade(app: typer.Typer) -> None:
         actx = app_context(ctx, json_out)
         with actx.output.keepalive(f"upgrade {env}"):
             res = run_upgrade(env, image, output=actx.output, region=region, dry_run=dry_run, resume=resume, yes=yes,
-                              confirm_env=confirm_env, profile=actx.profile, skip_image_check=skip_image_check)
+                              confirm_env=confirm_env, profile=actx.profile, skip_image_check=skip_image_check, root=actx.root)
         actx.output.result(res, _render_upgrade(res))

@@ -91,7 +91,8 @@ def register(app: typer.Typer) -> None:
         secret_action = "force-delete" if force_delete_secret else "restore" if restore_secret else None
         with actx.output.keepalive(f"failover {env} -> {region}"):
             res = run_failover(env, region, output=actx.output, source=source, recovery_point=recovery_point, restore_dir=restore_dir,
-                               dry_run=dry_run, resume=resume, yes=yes, confirm_env=confirm_env, secret_action=secret_action, accept_data_diff=accept_data_diff, profile=actx.profile)
+                               dry_run=dry_run, resume=resume, yes=yes, confirm_env=confirm_env, secret_action=secret_action, accept_data_diff=accept_data_diff, profile=actx.profile,
+                               root=actx.root)
         actx.output.result(res, _render_plan(res) if dry_run else _render_summary(res, actx.output))
         if not dry_run and res.get("status") != "completed":
             raise typer.Exit(EXIT_FAILED)
@@ -111,10 +112,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Record the endpoint's collections and counts in the state bucket (run after successful checks)."""
         from chromactl.aws.session import ClientFactory
-        from chromactl.checks.target import Target, resolve_target, token_from_env_var
+        from chromactl.checks.target import Target, token_from_env_var
         from chromactl.config import load_env
         from chromactl.errors import UsageError
         from chromactl.failover.manifest import record_manifest
+        from chromactl.workflows.endpoint import resolve_target
 
         actx = app_context(ctx, json_out)
         the_env = load_env(env)

@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
             checks: list[Any] = local_doctor(local)
             ok = not any(c.status == "fail" for c in checks)
         else:
-            from chromactl.aws.doctor import failed, run_doctor
+            from chromactl.workflows.doctor import failed, run_doctor
 
             checks = run_doctor(env, _factory(actx), root=actx.root)
             ok = not failed(checks)
@@ -115,7 +115,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = JSON_OPT,
     ) -> None:
         """Create the env's Terraform state bucket (versioned, encrypted, private, TLS only). Idempotent."""
-        from chromactl.aws.bootstrap import bootstrap as run
+        from chromactl.workflows.bootstrap import bootstrap as run
 
         actx = app_context(ctx, json_out)
         e = _load(actx, env)
@@ -150,7 +150,7 @@ def register(app: typer.Typer) -> None:
         --check (Terraform's -detailed-exitcode): exit 0 no changes, 2 changes present, 1 any error
         (usage and configuration errors included: no credentials, an unknown env, placeholders).
         """
-        from chromactl.lifecycle import core
+        from chromactl.lifecycle import plan as core
 
         actx = app_context(ctx, json_out)
         e = _load(actx, env)
@@ -200,7 +200,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = JSON_OPT,
     ) -> None:
         """Apply a saved plan (never plans again). Protected envs: deletes/replaces need the env's name typed."""
-        from chromactl.lifecycle import core
+        from chromactl.lifecycle import apply as core
 
         actx = app_context(ctx, json_out)
         e = _load(actx, env)
@@ -235,7 +235,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Init, plan, confirm, apply, wait until stable and healthy, then smoke-check. `--env local` runs Chroma here."""
         from chromactl.cli.validate import bounded
-        from chromactl.lifecycle import core
+        from chromactl.workflows import up as core
 
         actx = app_context(ctx, json_out)
         if force_delete_secret and restore_secret:
@@ -279,7 +279,7 @@ def register(app: typer.Typer) -> None:
 
             destroy_local(e, actx.output, delete_data=delete_data, yes=yes or auto_approve, confirm_env=confirm_env)
             return
-        from chromactl.lifecycle import core
+        from chromactl.lifecycle import apply as core
 
         the_region = e.region_or_primary(region)
         with actx.output.keepalive(f"destroy {e.name}/{the_region}"):
@@ -340,15 +340,16 @@ def register(app: typer.Typer) -> None:
         actx = app_context(ctx, json_out)
         e = _load(actx, env)
         if not e.is_aws:
-            from chromactl.local.health import local_report, render_local_status
+            from chromactl.local.health import render_local_status
+            from chromactl.workflows.status import local_status
 
-            data = local_report(e)
+            data = local_status(e)
             actx.output.result(data, lambda c: render_local_status(c, data))
             if not data["healthy"]:  # stopped, stale or hung: exit 1, as for an unhealthy AWS stack
                 raise typer.Exit(1)
             return
-        from chromactl.aws.status import collect_status
         from chromactl.lifecycle.outputs import read_outputs
+        from chromactl.workflows.status import collect_status
 
         the_region = e.region_or_primary(region)
         outputs = read_outputs(e, the_region, output=actx.output, profile=actx.profile)

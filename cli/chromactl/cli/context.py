@@ -1,7 +1,15 @@
-"""What every command gets from the global options."""
+"""The RunContext: what every command gets from the global options, built once at the edge (cli/app.py).
+
+Global environment variables (CHROMACTL_JSON, CHROMACTL_VERBOSE, CHROMACTL_PROFILE, CHROMACTL_ROOT)
+are read here, once, through Typer's envvar= options; the values travel down as fields (the root
+included: it is never written back into os.environ for code below to find).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,10 +19,13 @@ from chromactl.output import Output
 
 
 @dataclass
-class AppContext:
+class RunContext:
     output: Output = field(default_factory=Output)
     profile: str | None = None
-    root: Path | None = None
+    root: Path | None = None  # --root / CHROMACTL_ROOT, checked; None: found from the working directory
+
+
+AppContext = RunContext  # its old name
 
 
 def command_name(ctx: typer.Context) -> str:
@@ -22,16 +33,35 @@ def command_name(ctx: typer.Context) -> str:
     return ctx.command_path.partition(" ")[2] or ctx.command_path
 
 
-def app_context(ctx: typer.Context, json_flag: bool = False) -> AppContext:
-    """The AppContext of this run; a verb-level --json switches JSON on too. Names the verb for the envelope."""
+def app_context(ctx: typer.Context, json_flag: bool = False) -> RunContext:
+    """The RunContext of this run; a verb-level --json switches JSON on too. Names the verb for the envelope."""
     obj = ctx.find_root().obj
-    if not isinstance(obj, AppContext):
-        obj = AppContext()
+    if not isinstance(obj, RunContext):
+        obj = RunContext()
         ctx.find_root().obj = obj
     if json_flag:
         obj.output.json = True
     obj.output.command = command_name(ctx)
     return obj
+
+
+@contextlib.contextmanager
+def root_for_by_name_loaders(root: Path | None) -> Iterator[None]:
+    """CHROMACTL_ROOT set to --root for the length of one call, for the one caller left that loads an env
+    by name only: drills/core.run_drill (in the mutation scope, its body frozen; it takes a root after).
+    Restored afterwards, so nothing else in the process sees it."""
+    if root is None:
+        yield
+        return
+    old = os.environ.get("CHROMACTL_ROOT")
+    os.environ["CHROMACTL_ROOT"] = str(root)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("CHROMACTL_ROOT", None)
+        else:
+            os.environ["CHROMACTL_ROOT"] = old
 
 
 def complete_env(incomplete: str) -> list[str]:

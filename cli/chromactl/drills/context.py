@@ -9,8 +9,8 @@ from typing import Any
 
 from chromactl.config import EnvConfig
 from chromactl.drills.common import DEFAULT_POLL_S, DEFAULT_TIMEOUT_S, Clock
-from chromactl.lifecycle.outputs import StackOutputs
 from chromactl.output import Output
+from chromactl.stack.outputs import StackOutputs
 
 
 def default_smoke(target: Any) -> tuple[bool, dict[str, Any]]:

@@ -4,6 +4,10 @@ Only the fence talks to the primary region, with a short timeout and a single
 attempt; everything else talks to the target region, the state bucket's region,
 or Route 53. The source file system is only ever read (and in practice not even
 that: we read its id from the primary's last Terraform state).
+
+Size: every AWS call of a failover (primary's state, fence, replica and backup promotion, DNS), kept
+beside each other so the fence and promote paths read as one sequence; in the mutation scope
+(fence_primary), so not split while that is measured.
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ from chromactl.poll import (  # Clock: the one clock; callers name it A.Clock
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from chromactl.lifecycle.outputs import OutputValues
     from chromactl.output import Output, Progress
+    from chromactl.stack.outputs import OutputValues
 
 FENCE_CONNECT_S = 3.0
 FENCE_READ_S = 5.0

@@ -4,6 +4,10 @@ Steps (model.STEPS): preflight -> fence -> promote -> apply -> wait -> gate -> d
 Each runs at most once to completion; the journal (journal.py) is written
 after every step and at mid-step checkpoints, so `--resume` continues from the
 failed step and a completed failover, run again, changes nothing.
+
+Size: the failover's steps in order (preflight, fence, promote, apply, wait, gate, dns), the journal
+mirror and the protected-env confirmation; one file is the one place to read the sequence, and it is
+in the mutation scope, so not split while that is measured.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from chromactl.config import EnvConfig, project_root
+from chromactl.config import EnvConfig
 from chromactl.errors import ConfigError
 
 BACKEND_ENV = "CHROMACTL_BACKEND"
@@ -57,7 +57,7 @@ def backend_kind() -> str:
 
 
 def local_state_path(env: EnvConfig, region: str) -> Path:
-    root = project_root()
+    root = env.root
     return root / ".chromactl" / "state" / env.name / region / "terraform.tfstate"
 
 

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from chromactl.aws.zones import strip_comment as _strip_comment
 from chromactl.errors import ConfigError
 
 # The account ids AWS documents its examples with, never a real account:
@@ -65,25 +66,6 @@ class Placeholder:
 
     def describe(self) -> str:
         return f"{self.where} {self.value} ({self.why}" + (f": put {self.fill})" if self.fill else ")")
-
-
-def _strip_comment(line: str, *, slashes: bool) -> str:
-    """The line without its comment: `#` (and `//` in HCL) outside double-quoted strings."""
-    in_str = escaped = False
-    for i, ch in enumerate(line):
-        if in_str:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_str = False
-            continue
-        if ch == '"':
-            in_str = True
-        elif ch == "#" or (slashes and line.startswith("//", i)):
-            return line[:i]
-    return line
 
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')

@@ -11,6 +11,10 @@
 - Known Terraform failures (lock held, stale plan, missing bucket, no
   credentials) become one sentence and a hint; the rest name the failing step
   and show Terraform's own error summary.
+
+Size: one class, Runner: engine choice, init and its cache key, backend overrides, running Terraform
+with signal forwarding, timeouts and supervision, and turning its diagnostics into sentences; the
+issue's target shape moves the process part to terraform/process.py, a separate step.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chromactl.config import EnvConfig, project_root
+from chromactl.config import EnvConfig
 from chromactl.errors import ChromactlError, ConfigError, OperationFailed
 from chromactl.lifecycle.backend import Backend, compute_backend, data_dir, sync_override
 from chromactl.output import Output
@@ -374,7 +378,7 @@ class Runner:
 
     # -- init -----------------------------------------------------------------------
     def _fingerprint(self) -> dict[str, Any]:
-        root = project_root()
+        root = self.env.root
         h = hashlib.sha256()
         paths: list[str] = []
         skip = {".terraform", ".chromactl", ".git", "__pycache__"}

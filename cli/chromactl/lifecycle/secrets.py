@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chromactl.aws.session import describe_aws_error
 from chromactl.errors import OperationFailed, UsageError
 
 SECRET_TYPE = "aws_secretsmanager_secret"
@@ -226,6 +227,4 @@ def kms_key_imports(plan_json: dict[str, Any], pending: list[PendingSecret], fac
 
 
 def _phrase(exc: BaseException) -> str:
-    from chromactl.aws.session import describe_aws_error
-
     return describe_aws_error(exc)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from chromactl.config import EnvConfig
+from chromactl.lifecycle.guard import Change, confirm_change
+from chromactl.local.server import data_to_delete, local_destroy
 from chromactl.output import Output
 
 
@@ -26,9 +28,6 @@ def _what(plan: dict[str, Any]) -> str:
 
 
 def destroy_local(env: EnvConfig, output: Output, *, delete_data: bool, yes: bool, confirm_env: str | None = None) -> dict[str, Any]:
-    from chromactl.lifecycle.guard import Change, confirm_change
-    from chromactl.local.server import data_to_delete, local_destroy
-
     plan = data_to_delete(env) if delete_data else None
     if plan is not None and plan["exists"]:
         confirm_change(env, output, Change(

@@ -40,14 +40,7 @@ def local_report(env: EnvConfig) -> dict[str, Any]:
         problems.append(f"the recorded pid {stale_pid} is not a Chroma server on this data directory any more "
                         f"(it exited or was killed); `chromactl up --env {env.name}` starts a new one")
     data.update(state=state, stale_pid=stale_pid, healthy=state == "running", problems=problems)
-    from chromactl.day2.version import read_record
-
-    try:
-        data["highest_opened_data"] = read_record(env).get("highest")
-    except Exception as exc:  # noqa: BLE001 - a broken record file is a line in the report, not a failed status
-        data["highest_opened_data"] = None
-        problems.append(f"version record: {getattr(exc, 'message', exc)}")
-    return data
+    return data  # `chromactl status` adds the version record's line (workflows/status.local_status)
 
 
 def render_local_status(console: Any, data: dict[str, Any]) -> None:

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from chromactl.errors import OperationFailed
-from chromactl.lifecycle.outputs import StackOutputs
 from chromactl.output import Output
 from chromactl.poll import Clock, poll_until
+from chromactl.stack.outputs import StackOutputs
 
 CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"

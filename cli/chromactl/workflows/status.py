@@ -12,16 +12,19 @@ then exits 1.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chromactl.aws.session import describe_aws_error
+from chromactl.aws.wait import observe, stable_reason
 from chromactl.config import EnvConfig
-from chromactl.lifecycle.outputs import StackOutputs
+from chromactl.day2.status import chroma_section
+from chromactl.day2.version import read_record
+from chromactl.local.health import local_report
+from chromactl.stack.outputs import StackOutputs
 
 
 def _err(exc: Exception) -> dict[str, Any]:
-    from chromactl.aws.session import describe_aws_error
-
     return {"error": getattr(exc, "message", None) or describe_aws_error(exc)}
 
 
@@ -30,7 +33,8 @@ def _age_s(ts: Any, now: datetime) -> float | None:
         return None
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
-    return round((now - ts).total_seconds(), 1)
+    age: timedelta = now - ts
+    return round(age.total_seconds(), 1)
 
 
 def _stack(env: EnvConfig, region: str, outputs: Any) -> StackOutputs:
@@ -38,8 +42,6 @@ def _stack(env: EnvConfig, region: str, outputs: Any) -> StackOutputs:
 
 
 def service_section(env: EnvConfig, region: str, outputs: dict[str, Any], factory: Any) -> dict[str, Any]:
-    from chromactl.aws.wait import observe, stable_reason
-
     stack = _stack(env, region, outputs)
     try:
         obs = observe(
@@ -152,8 +154,6 @@ def collect_status(env: EnvConfig, region: str, outputs: dict[str, Any], factory
     alarms = alarms_section(env, region, outputs, factory)
     replication = replication_section(region, outputs, factory, now)
     recovery = recovery_section(region, outputs, factory, now)
-    from chromactl.day2.status import chroma_section
-
     chroma = chroma_section(env, region, service, factory)
     problems: list[str] = []
     if "error" in service:
@@ -182,3 +182,15 @@ def collect_status(env: EnvConfig, region: str, outputs: dict[str, Any], factory
         "chroma": chroma,
         "checked_at": now,
     }
+
+
+def local_status(env: EnvConfig) -> dict[str, Any]:
+    """`chromactl status` of a local env: the server's report (local/health.py) plus the highest
+    Chroma version that has opened the data (day2/version.py's record)."""
+    data = local_report(env)
+    try:
+        data["highest_opened_data"] = read_record(env).get("highest")
+    except Exception as exc:  # noqa: BLE001 - a broken record file is a line in the report, not a failed status
+        data["highest_opened_data"] = None
+        data["problems"].append(f"version record: {getattr(exc, 'message', exc)}")
+    return data

@@ -14,8 +14,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chromactl.aws.preflight import caller_identity
+from chromactl.aws.session import describe_aws_error
 from chromactl.config import EnvConfig
 from chromactl.errors import ConfigError, OperationFailed, UsageError
+from chromactl.lifecycle.placeholders import refuse_placeholders
 
 NONCURRENT_DAYS = 90
 LIFECYCLE_ID = "chromactl-expire-noncurrent-state"
@@ -119,17 +122,12 @@ def bootstrap(env: EnvConfig, factory: Any, *, sse: str = "aws:kms", noncurrent_
     """Create or fix the env's state bucket; returns each setting and whether it changed."""
     import botocore.exceptions as bex
 
-    from chromactl.aws.preflight import caller_identity
-    from chromactl.aws.session import describe_aws_error
-
     if not env.is_aws or env.state is None:
         raise ConfigError(f"Env {env.name!r} keeps no Terraform state (kind {env.kind}).", "bootstrap is for AWS envs.")
     if sse not in ("aws:kms", "AES256"):
         raise UsageError(f"--sse {sse!r} is not supported.", "Use aws:kms (default) or AES256.")
     if not 1 <= noncurrent_days <= 3650:
         raise UsageError("--noncurrent-days must be between 1 and 3650.", "The default keeps old state versions for 90 days.")
-    from chromactl.lifecycle.placeholders import refuse_placeholders
-
     # the same guard as plan/up (file:line, value, what to put): a placeholder bucket name would be
     # created for real (s3://chromactl-state-prod-replace-me), and a sandbox is no exception
     refuse_placeholders(env.name, env.dir, "bootstrap", only=("chromactl.toml",))

@@ -19,7 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chromactl.aws.eip_quota import QUOTA_CODE, allocated, eip_quota, regional_needs
+from chromactl.aws.pull_through import PREFIX, cache_secret, secret_exists
+from chromactl.aws.session import describe_aws_error
+from chromactl.aws.zones import account_zones, env_zones, missing_zones
+from chromactl.config import list_envs, load_env
+from chromactl.config_facts import facts_check
 from chromactl.errors import ChromactlError
+from chromactl.lifecycle.backend import backend_kind
+from chromactl.lifecycle.placeholders import find_placeholders, summary
+from chromactl.modules import pin_status
+from chromactl.rotation import package
+from chromactl.terraform.engine import resolve
 
 
 @dataclass
@@ -34,8 +45,6 @@ class Check:
 
 
 def check_engine() -> Check:
-    from chromactl.terraform.engine import resolve
-
     try:
         engine = resolve()
     except ChromactlError as exc:
@@ -46,8 +55,6 @@ def check_engine() -> Check:
 def placeholders(env_dir: Path) -> list[str]:
     """`file:line value (why)` of every placeholder left in the env's values (the one detector
     plan/up/apply also use: chromactl.lifecycle.placeholders)."""
-    from chromactl.lifecycle.placeholders import find_placeholders
-
     return [h.describe() for h in find_placeholders(env_dir)]
 
 
@@ -55,18 +62,14 @@ _BUILD_REF = re.compile(r"(?:\.\./)+(build/[A-Za-z0-9_./-]+)")
 
 
 def _rotation_source_available() -> bool:
-    from chromactl.rotation.package import source_dir
-
     try:
-        return (source_dir() / "handler.py").is_file()
+        return (package.source_dir() / "handler.py").is_file()
     except ChromactlError:
         return False
 
 
 def check_module_pin(env: Any) -> Check | None:
     """How the env's pinned stack module compares with this chromactl (scaffolded envs pin one by ref)."""
-    from chromactl.modules import pin_status
-
     status = pin_status(env.dir)
     if status is None or status.state == "local":
         return None
@@ -81,8 +84,6 @@ def check_module_pin(env: Any) -> Check | None:
 
 def check_local_files(envs: list[Any]) -> list[Check]:
     """The backend switch, and build artefacts the env roots read (e.g. build/token-rotation.zip)."""
-    from chromactl.lifecycle.backend import backend_kind
-
     out: list[Check] = []
     try:
         kind = backend_kind()
@@ -95,7 +96,7 @@ def check_local_files(envs: list[Any]) -> list[Check]:
         root = env.dir.parent.parent
         missing = sorted({m for p in env.dir.glob("*.tf") for m in _BUILD_REF.findall(p.read_text(encoding="utf-8", errors="replace"))
                           if not (root / m).is_file()})
-        # plan builds the rotation zip itself (lifecycle.core.ensure_build_artifacts) from the function's source
+        # plan builds the rotation zip itself (lifecycle.plan.ensure_build_artifacts) from the function's source
         # (this checkout's, or the copy an installed wheel carries): its absence is no failure
         built_by_plan = [m for m in missing if m == "build/token-rotation.zip" and _rotation_source_available()]
         if built_by_plan:
@@ -107,9 +108,6 @@ def check_local_files(envs: list[Any]) -> list[Check]:
 
 
 def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) -> list[Check]:
-    from chromactl.aws.session import describe_aws_error
-    from chromactl.config import list_envs, load_env
-
     checks = [check_engine()]
     envs = []
     names = [env_name] if env_name else list_envs(root)
@@ -143,8 +141,6 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
     for env in aws_envs:
         assert env.state is not None and env.primary_region is not None
         prefix = f"{env.name}: "
-        from chromactl.lifecycle.placeholders import find_placeholders, summary
-
         hits = find_placeholders(env.dir)
         if hits:
             refusal = ("sandbox env: plan warns, up/apply refuse them" if env.sandbox
@@ -157,8 +153,6 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
         pin = check_module_pin(env)
         if pin is not None:
             checks.append(pin)
-        from chromactl.config_facts import facts_check  # account, regions, SLOs: toml vs tfvars
-
         checks.append(Check(prefix + "toml vs tfvars", *facts_check(env)))
         if identity is None:
             checks.append(Check(prefix + "aws checks", "skip", "skipped: no working AWS credentials"))
@@ -206,9 +200,6 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
 
 def check_zones(env: Any, factory: Any) -> list[Check]:
     """Per region of the env: the zones its terraform.tfvars names are zones the account has (aws/zones.py)."""
-    from chromactl.aws.session import describe_aws_error
-    from chromactl.aws.zones import account_zones, env_zones, missing_zones
-
     out: list[Check] = []
     for region in dict.fromkeys([env.primary_region, *env.failover_regions]):
         configured = env_zones(env.dir, region)
@@ -235,9 +226,6 @@ def check_zones(env: Any, factory: Any) -> list[Check]:
 
 def check_cache_secret(env: Any, factory: Any) -> list[Check]:
     """Per region of the env: the pull-through cache's credentials secret exists (aws/pull_through.py)."""
-    from chromactl.aws.pull_through import PREFIX, cache_secret, secret_exists
-    from chromactl.aws.session import describe_aws_error
-
     secret = cache_secret(env.dir)
     if secret is None:
         return []
@@ -268,9 +256,6 @@ def check_cache_secret(env: Any, factory: Any) -> list[Check]:
 
 def check_eip_quota(envs: list[Any], factory: Any) -> list[Check]:
     """Per primary region of the envs in this account: Elastic IPs needed (1 per NAT gateway) against the quota."""
-    from chromactl.aws.eip_quota import QUOTA_CODE, allocated, eip_quota, regional_needs
-    from chromactl.aws.session import describe_aws_error
-
     out: list[Check] = []
     names = {e.name for e in envs}
     for region, need in sorted(regional_needs(envs).items()):
