@@ -67,7 +67,6 @@ def register(app: typer.Typer) -> None:
         tok.check_timeout(timeout)
         cfg = load_env(env, actx.root)
         tok.require_aws(cfg)
-        _require_credentials(actx.profile)
         where = cfg.region_or_primary(region)
         confirm_change(cfg, actx.output, Change(
             where=f"{cfg.name}/{where}",
@@ -75,6 +74,7 @@ def register(app: typer.Typer) -> None:
             details=("Clients still holding the old token are refused once it finishes (they re-read it from Secrets Manager).",),
         ), yes=yes, confirm_env=confirm_env)
         sid = tok.resolve_secret_id(cfg, secret_id, region=where, profile=actx.profile, on_info=actx.output.debug)
+        _require_credentials(actx.profile)  # after the question (a declined rotation needs none), before the rotation
         actx.output.info(f"rotating the token of {cfg.name} in {where} (waiting up to {timeout:g} s)")
         with actx.output.status("rotating the token"), actx.output.keepalive(f"token rotate {cfg.name}"):
             result = tok.start_rotation_and_wait(
