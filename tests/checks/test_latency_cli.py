@@ -177,7 +177,7 @@ REFUSED = {
     "smoke --timeout 1e300": ("smoke", "--timeout", "1e300"),
     "smoke --vectors 1e10": ("smoke", "--vectors", "1e10"),
     "smoke --vectors 10000000000": ("smoke", "--vectors", "10000000000"),
-    "load --timeout inf": ("load", "--collection", "c", "--file", "/dev/null", "--timeout", "inf"),
+    "load --timeout inf": ("load", "--collection", "vectors", "--file", "/dev/null", "--timeout", "inf"),
 }
 
 
