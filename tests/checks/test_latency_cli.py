@@ -275,3 +275,39 @@ def test_last_progress_line_shows_the_final_totals(chroma_server) -> None:  # ty
     count = int(row[0].split("\t")[0])
     lines = [ln for ln in res.stderr.splitlines() if ln.startswith("querying: ")]
     assert lines[-1].startswith(f"querying: done: 2/2 s (100 %), {count} answered, 0 errors"), (lines, row)
+
+
+def test_terminal_bar_ends_at_the_final_totals(chroma_server) -> None:  # type: ignore[no-untyped-def]
+    """Review finding 7, on a terminal: the bar stayed at 0/N after a run shorter than a tick."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    env = dict(os.environ, NO_COLOR="1", COLUMNS="200", TERM="xterm")
+    proc = subprocess.Popen([CHROMACTL, "latency", "--endpoint", chroma_server.url, "-n", "100", "--seed-vectors", "100", "--dims", "8"],
+                            stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    buf = b""
+    end = time.monotonic() + HANG_GUARD_S
+    try:
+        while time.monotonic() < end:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                buf += chunk
+            elif proc.poll() is not None:
+                break
+        proc.wait(30)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    text = buf.decode(errors="replace")
+    assert proc.returncode == 0, text
+    last = text[text.rindex("querying"):]
+    assert "100/100" in last and "100 answered, 0 errors" in last, last[-400:]
