@@ -106,12 +106,21 @@ class EnvConfig:
         return self.primary_region
 
 
-def checked_root(root: Path) -> Path:
-    """--root, resolved and checked once at the edge (the CLI's RunContext holds it)."""
+# What a project root is, in the words of the error when one has no envs/.
+PROJECT_IS = "a chromactl project (a checkout or your own repository made by chromactl init): the folder holding envs/"
+
+
+def _no_envs(given: str, value: object) -> ConfigError:
+    shown = f"--root {value}" if given == "--root" else f"{given}={value}"
+    return ConfigError(f"{shown} has no envs/ directory.", f"Point {given} at {PROJECT_IS}.")
+
+
+def checked_root(root: Path, given: str = "--root") -> Path:
+    """--root (given: "--root", or "CHROMACTL_ROOT" when Click read it from the variable), resolved and
+    checked once at the edge (the CLI's RunContext holds it)."""
     resolved = root.expanduser().resolve()
     if not (resolved / "envs").is_dir():
-        raise ConfigError(f"--root {root} has no envs/ directory.",
-                          "Point --root (or CHROMACTL_ROOT) at a chromactl checkout (the folder holding envs/ and terraform/).")
+        raise _no_envs(given, root)
     return resolved
 
 
@@ -121,10 +130,7 @@ def project_root(start: Path | None = None) -> Path:
     if env_root:
         root = Path(env_root).expanduser().resolve()
         if not (root / "envs").is_dir():
-            raise ConfigError(
-                f"CHROMACTL_ROOT={env_root} has no envs/ directory.",
-                "Point CHROMACTL_ROOT at a chromactl checkout (the folder holding envs/ and terraform/).",
-            )
+            raise _no_envs("CHROMACTL_ROOT", env_root)
         return root
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
@@ -142,6 +148,27 @@ def project_root(start: Path | None = None) -> Path:
     )
 
 
+# The local env exists in every project: envs/local/chromactl.toml when the project has one (a chromactl
+# checkout does), else this built-in copy of the checkout's file (tests/unit/test_local_env.py holds
+# them equal), so `chromactl up/status --env local` work in a repository made by `chromactl init` too.
+LOCAL_ENV = "local"
+LOCAL_TOML = """# The embedded default: a Chroma server on this machine (127.0.0.1), no AWS.
+# A sandbox to try smoke, latency and status with; not a deployment.
+[env]
+kind = "local"
+protected = false
+
+[local]
+host = "127.0.0.1"
+port = 8000
+data_dir = ".chromactl/local"   # relative to the project root
+
+[slo]
+p95_ms = 100
+p99_ms = 250
+"""
+
+
 def envs_dir(root: Path | None = None) -> Path:
     return (root or project_root()) / "envs"
 
@@ -151,6 +178,11 @@ def list_envs(root: Path | None = None) -> list[str]:
     return sorted(p.name for p in base.iterdir() if (p / CONFIG_NAME).is_file())
 
 
+def all_envs(root: Path | None = None) -> list[str]:
+    """The envs under envs/ and the local env, which every project has (LOCAL_TOML when envs/local is absent)."""
+    return sorted({LOCAL_ENV, *list_envs(root)})
+
+
 def load_env(name: str, root: Path | None = None) -> EnvConfig:
     """Load and validate envs/<name>/chromactl.toml."""
     base = envs_dir(root)
@@ -158,9 +190,12 @@ def load_env(name: str, root: Path | None = None) -> EnvConfig:
         raise ConfigError(f"{name!r} is not a valid env name.", "Env names are lowercase letters, digits and dashes.")
     env_dir = base / name
     path = env_dir / CONFIG_NAME
+    if name == LOCAL_ENV and not env_dir.is_dir():  # the built-in local env (data under the project's .chromactl/)
+        return _parse(name, env_dir, path, tomllib.loads(LOCAL_TOML))
     if not env_dir.is_dir():
         known = ", ".join(list_envs(root)) or "none"
-        raise ConfigError(f"Unknown env {name!r}: there is no {env_dir}.", f"Known envs: {known}.")
+        builtin = "" if (base / LOCAL_ENV).is_dir() else f" (and {LOCAL_ENV}, built in)"
+        raise ConfigError(f"Unknown env {name!r}: there is no {env_dir}.", f"Known envs: {known}{builtin}.")
     if not path.is_file():
         raise ConfigError(f"Env {name!r} has no {CONFIG_NAME} ({path} is missing).", "Copy one from envs/dev and edit it.")
     try:

@@ -46,7 +46,7 @@ _ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,9}$")
 # Names that mean something else in a repository of chromactl envs.
 RESERVED_ENV_NAMES = {
     "envs": "the folder that holds the envs",
-    "local": "the embedded env (Chroma on this machine, no AWS)",
+    "local": "the embedded env, which every project has built in (Chroma on this machine, no AWS)",
 }
 _ACCOUNT = re.compile(r"^\d{12}$")
 _CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[A-Za-z0-9-]+$")

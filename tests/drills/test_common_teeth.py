@@ -142,6 +142,7 @@ def test_the_prompt_names_the_env_and_the_drill(monkeypatch: pytest.MonkeyPatch)
     C.guard_protected(env, "az-loss", out, yes=True, confirm_env=None)  # --yes: the name is still asked for
     ((prompt, expected),) = out.asked
     assert expected == "prod" and "prod is a protected env" in prompt and "az-loss drill disrupts the env on purpose" in prompt
+    assert prompt.endswith(":\nRehearse on a sandbox env first; `chromactl drill --dry-run` says what would change.")
     out = Confirm(True)
     C.guard_protected(env, "az-loss", out, yes=False, confirm_env="prod")  # the name given: nothing asked
     assert out.asked == []
@@ -232,3 +233,24 @@ def test_to_dict_and_line_of_a_failed_unmeasured_drill() -> None:
     r.measured_s, r.target_s, r.target_source = 61.0, 60.0, "--target-seconds"
     assert r.line() == "restore-test on prod/us-east-1: restore 61.0 s (target 60 s, --target-seconds): FAIL"
     assert r.to_dict()["within_target"] is False
+
+
+def test_poll_shows_its_progress_on_the_given_output_on_the_waits_clock(monkeypatch: pytest.MonkeyPatch,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A line every CHROMACTL_PROGRESS_EVERY seconds of the wait's own (here fake) clock, with the last
+    observation; without an output the wait is silent."""
+    monkeypatch.setenv("CHROMACTL_PROGRESS_EVERY", "5")
+    t = FakeTime()
+    t.now = 100.0
+    answers = iter([(False, "a"), (False, "a"), (False, "b"), (True, "c")])
+    C.poll_until(lambda: next(answers), timeout_s=60.0, poll_s=5.0, what="the service", clock=clock(t), output=Output(json=False))
+    assert capsys.readouterr().err.splitlines() == [
+        "waiting for the service: started",
+        "waiting for the service: 5/60 s (8 %), last: a (5 s)",
+        "waiting for the service: 10/60 s (17 %), last: b (10 s)",
+        "waiting for the service: 15/60 s (25 %), last: c (15 s)",
+        "waiting for the service: done: 15/60 s (25 %), last: c (15 s)",
+    ]
+    answers = iter([(False, "a"), (False, "a"), (True, "b")])
+    C.poll_until(lambda: next(answers), timeout_s=60.0, poll_s=5.0, what="the service", clock=clock(t))
+    assert capsys.readouterr().err == ""

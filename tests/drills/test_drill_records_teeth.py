@@ -283,3 +283,29 @@ def test_az_loss_takes_the_az_ecs_names_when_the_task_names_no_subnet(env_root: 
     result = drill(sim, "az-loss")
     assert result.passed, result.to_dict()
     assert result.details["lost_az"] == f"{REGION}a" and result.details["stopped_task"]["subnet"] is None
+
+
+class Waits(Output):
+    """Output that keeps each bounded wait it is asked to show (Output.waiting: what, bound)."""
+
+    def __init__(self) -> None:
+        super().__init__(json=True)
+        self.waits: list[tuple[str, float]] = []
+
+    def waiting(self, what: str, bound_s: float, **kw: Any) -> Any:
+        self.waits.append((what, bound_s))
+        return super().waiting(what, bound_s, **kw)
+
+
+@pytest.mark.parametrize(("scenario", "waits"), [
+    ("az-loss", [("chromactl-dev to recover outside us-east-1a", 30.0), ("chromactl-dev to settle after the restore", 30.0)]),
+    ("kill-task", [("a new healthy task of chromactl-dev", 30.0)]),
+])
+def test_every_wait_shows_its_progress_on_the_drills_output(env_root: Path, scenario: str,  # noqa: F811
+                                                           waits: list[tuple[str, float]]) -> None:
+    """Each bounded wait of a drill prints its progress on the drill's own output (issue 16 item 14), not on a
+    throwaway one: what it waits for and its bound (--timeout)."""
+    sim = Sim(at(START), scripts=[[("subnet-b", 0.3, None)]])
+    out = Waits()
+    assert drill(sim, scenario, output=out).passed
+    assert out.waits == waits

@@ -29,6 +29,9 @@ ALB = "chromactl-prod-123.us-west-2.elb.amazonaws.com"
     ({"endpoint_url": f"https://{ALB}", "alb_dns_name": ALB + "."}, (f"https://{ALB}", False, None)),  # no domain: the ALB's own name
     ({"endpoint_url": "https:///x", "alb_dns_name": ALB}, (f"https://{ALB}", False, None)),  # no host to verify
     ({"endpoint_url": "https://.x.example.com.", "alb_dns_name": "." + ALB + "."}, (f"https://.{ALB}", True, ".x.example.com.")),
+    # only the root's trailing dot is stripped from the ALB's name, never its last letters
+    ({"endpoint_url": "https://chroma.acme.test", "alb_dns_name": "chroma.acme.test.X"},
+     ("https://chroma.acme.test.X", True, "chroma.acme.test")),
 ])
 def test_gate_endpoint(outputs: dict[str, Any], want: tuple[str, bool, str | None]) -> None:
     assert gate_endpoint(outputs) == want

@@ -97,6 +97,20 @@ def test_load_keeps_known_steps_and_fills_missing_ones(tmp_path: Path) -> None:
     assert j.created_at == "c" and j.next_step() == "fence"
 
 
+def test_load_keeps_a_day2_verbs_own_step_names(tmp_path: Path) -> None:
+    """Day-2 verbs journal their own steps (chromactl.day2): a loaded journal goes on in their order, not the failover's."""
+    names = ("snapshot", "restore", "gate")
+    j = new(tmp_path, step_names=names)
+    j.begin("snapshot")
+    j.finish("snapshot", {}, 1.0)
+    j.save()
+    loaded = Journal.load(j.path, env="prod", region="us-west-2", step_names=names)
+    assert loaded.step_names == names and list(loaded.steps) == list(names) and loaded.next_step() == "restore"
+    loaded.finish("restore", {}, 1.0)
+    loaded.finish("gate", {}, 1.0)
+    assert loaded.next_step() is None
+
+
 def test_a_failed_and_a_finished_step_record_when_and_how_long_to_the_millisecond(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
@@ -111,6 +125,25 @@ def test_a_failed_and_a_finished_step_record_when_and_how_long_to_the_millisecon
     rec = j.step("fence")
     assert rec["seconds"] == 0.988 and before <= datetime.fromisoformat(rec["finished_at"]) <= datetime.now(UTC)
     assert rec["outputs"] == {"outcome": "fenced"}
+
+
+def test_a_step_finished_at_its_first_attempt_records_when(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    j = new(tmp_path)
+    before = datetime.now(UTC).replace(microsecond=0)
+    j.begin("preflight")
+    j.finish("preflight", {}, 0.5)
+    assert before <= datetime.fromisoformat(j.step("preflight")["finished_at"]) <= datetime.now(UTC)
+
+
+def test_scrub_of_flagged_outputs_still_drops_secret_named_strings_terraform_did_not_flag() -> None:
+    from chromactl.failover.journal import REDACTED, scrub
+    from chromactl.lifecycle.outputs import OutputValues
+
+    out = OutputValues({"endpoint_url": "https://x", "db_password": "hunter2", "nested": {"api_token": "t"}, "note": "n"},
+                       sensitive={"note"})
+    assert scrub(out) == {"endpoint_url": "https://x", "db_password": REDACTED, "nested": {"api_token": REDACTED}, "note": REDACTED}
 
 
 def test_load_keeps_when_the_journal_was_last_written(tmp_path: Path) -> None:

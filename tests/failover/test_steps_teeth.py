@@ -46,12 +46,12 @@ class Warnings(Output):
 
 class World:
     def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch, *, replica: bool = True, fenced: str = "fenced",
-                 rpo_s: float = 60.0) -> None:
+                 rpo_s: float = 60.0, factory: Any = None) -> None:
         self.root = root
         self.calls: dict[str, Any] = {}
         self.journal_dir = root / "journals"
         c: dict[str, Any] = self.calls
-        self.factory = factory = NoAws()
+        self.factory = factory = factory if factory is not None else NoAws()
         state = primary_state()
         monkeypatch.setattr(A, "check_credentials", lambda env, target, f: c.setdefault("creds", (env.name, target)) and
                             {"account": "123456789012"})
@@ -74,6 +74,7 @@ class World:
             assert clock is None or isinstance(clock, A.Clock), clock
 
         def fence(env: Any, f: Any, outputs: dict[str, Any]) -> dict[str, Any]:
+            assert env is not None  # fence_primary dials the env's primary region (env.primary_region)
             handed_on(env, f)
             c["fence"] = outputs
             return {"outcome": fenced, "reason": "silence", "manual": "aws ecs update-service ... --desired-count 0"}

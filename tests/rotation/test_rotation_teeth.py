@@ -166,6 +166,66 @@ def test_test_step_retries_until_the_rule_is_in_place(alb: Alb) -> None:
     assert len(alb.seen) == 6  # two attempts of three requests
 
 
+class HandlerTime:
+    """The handler's `time` (monotonic + sleep): time moves only when the step sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def failing_test_step(alb: Alb, monkeypatch: pytest.MonkeyPatch, *, attempts: int, delay: float, budget: float,
+                      spent: float = 0.0) -> tuple[str, HandlerTime]:
+    """Run testSecret against an ALB that refuses the pending token; (its error, the handler's clock)."""
+    t = HandlerTime()
+    monkeypatch.setattr(h, "time", t)
+    alb.decide = lambda headers: 401
+    sm, stub = sm_client()
+    stub.add_response("get_secret_value", {"ARN": ARN, "Name": "chromactl-dev/alb-token", "VersionId": VERSION,
+                                               "SecretString": PENDING_TOKEN, "VersionStages": ["AWSPENDING"]},
+                          {"SecretId": ARN, "VersionId": VERSION, "VersionStage": "AWSPENDING"})
+    settings = h.Settings(listener_arn=LISTENER, target_group_arn=TG, endpoint_url=alb.url, http_timeout=3.0, test_attempts=attempts,
+                          test_retry_delay=delay, test_budget=budget)
+    rotation = h.Rotation(ARN, VERSION, settings, sm, elb=None)  # its test deadline: now + budget
+    t.now += spent
+    with stub, pytest.raises(h.RotationError) as err:
+        rotation.test()
+    return str(err.value), t
+
+
+def test_test_step_makes_every_attempt_then_fails_naming_their_count(alb: Alb, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TEST_ATTEMPTS attempts of three requests, TEST_RETRY_DELAY between two attempts (none after the last)."""
+    message, t = failing_test_step(alb, monkeypatch, attempts=3, delay=2.0, budget=40.0)
+    assert message.startswith("testSecret failed after 3 attempts (bearer=401 x-chroma-token=401 no-token=401)")
+    assert len(alb.seen) == 9 and t.sleeps == [2.0, 2.0]
+
+
+@pytest.mark.parametrize(("budget", "attempts"), [
+    (5.0, 2),  # after the 2nd attempt (t+2): t+2 + 2 s pause + 1 s = the deadline: no 3rd attempt
+    (5.5, 3),  # half a second more: the 3rd attempt (t+4) still fits; after it, t+4 + 3 s is past the deadline
+])
+def test_test_step_stops_retrying_when_a_pause_and_a_second_no_longer_fit_its_budget(
+        alb: Alb, monkeypatch: pytest.MonkeyPatch, budget: float, attempts: int) -> None:
+    message, t = failing_test_step(alb, monkeypatch, attempts=10, delay=2.0, budget=budget)
+    assert message.startswith(f"testSecret failed after {attempts} attempts")
+    assert len(alb.seen) == 3 * attempts and t.sleeps == [2.0] * (attempts - 1)
+
+
+def test_test_step_whose_budget_is_spent_sends_no_request(alb: Alb, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The probes are cut to the step's deadline: with the budget gone none is sent, and the step fails
+    instead of running past its invocation's time."""
+    message, _t = failing_test_step(alb, monkeypatch, attempts=1, delay=0.0, budget=5.0, spent=5.0)
+    assert message.startswith("testSecret failed after 1 attempts (bearer=no answer x-chroma-token=no answer no-token=no answer)")
+    assert alb.seen == []
+
+
 # --- `chromactl token rotate`: the wait ----------------------------------------------------------------
 
 
@@ -386,6 +446,16 @@ def test_rotate_timeout_names_a_version_without_stages() -> None:
     with stub, pytest.raises(OperationFailed) as err:
         wait(sm, FakeTime(), timeout=10)
     assert err.value.message == f"The rotation of {ARN} did not finish within 10 s (version {VERSION}: no stage)."
+    assert err.value.hint == ("The current token still works. See the rotation function's log group "
+                              "(/aws/lambda/<project>-<env>-token-rotation); wait and check `chromactl token age`, "
+                              "or rotate again with --abandon-pending.")  # no log group named: the pattern of its name
+    sm, stub = sm_client()
+    expect_start(stub, {OLD: ["AWSCURRENT"]})
+    for _ in range(3):
+        stub.add_response("describe_secret", describe({OLD: ["AWSCURRENT"]}), {"SecretId": ARN})
+    with stub, pytest.raises(OperationFailed) as err:
+        wait(sm, FakeTime(), timeout=10, log_group="/aws/lambda/chromactl-dev-token-rotation")
+    assert "See the rotation function's log group /aws/lambda/chromactl-dev-token-rotation; wait" in (err.value.hint or "")
 
 
 @pytest.mark.parametrize("when", ["starting a rotation", "waiting for the rotation"])

@@ -193,7 +193,7 @@ def test_envs_and_project_root_work_in_a_user_repository(repo: Path) -> None:
     os.chdir(sub)  # from anywhere inside the repository
     res = run_cli("envs", "--json")
     assert res.code == 0, res.err
-    assert [e["name"] for e in result_of(res.out)["envs"]] == ["prod"]
+    assert [e["name"] for e in result_of(res.out)["envs"]] == ["local", "prod"]  # local: built in (review finding 2)
 
 
 def test_placeholder_hints_and_all_of_them_listed(repo: Path) -> None:

@@ -113,3 +113,17 @@ def test_doctor_holds_the_facts_init_writes_twice_against_each_other(repo: Path)
     assert code == 1 and line["status"] == "fail", line
     assert "SLO p95_ms: chromactl.toml says [slo] p95_ms = 100, terraform.tfvars latency_p95_slo_ms = 250" in line["detail"]
     assert "say the same" in line["fix"] and "terraform.tfvars" in line["fix"]
+
+
+@pytest.mark.usefixtures("aws_env")
+def test_doctor_compares_the_value_terraform_uses_from_any_tfvars_file(repo: Path) -> None:  # noqa: F811
+    """Review finding 1/11: an override in another file Terraform loads (override.auto.tfvars) is what the
+    providers get; doctor names it, its line, and that Terraform's value wins."""
+    assert run_cli("init", "--env", "prod", "--region", "us-east-1", "--failover-region", "us-west-2", "--account", "210987654321").code == 0
+    override = repo / "envs" / "prod" / "override.auto.tfvars"
+    override.write_text('account_id = "123456789012"\n')
+    code, checks = _doctor("prod")
+    line = checks["prod: toml vs tfvars"]
+    assert code == 1 and line["status"] == "fail", line
+    assert "[env] account_id = 210987654321, override.auto.tfvars account_id = 123456789012" in line["detail"], line
+    assert f"Terraform uses {override}:1 (it wins on every plan and apply)" in line["fix"], line

@@ -110,7 +110,7 @@ def test_installed_tool_from_an_empty_directory(installed: dict[str, Any], aws_e
 
     envs = _run([chromactl, "envs", "--json"], work, env)
     assert envs.returncode == 0, envs.stderr
-    assert [e["name"] for e in result_of(envs.stdout)["envs"]] == ["prod"]
+    assert [e["name"] for e in result_of(envs.stdout)["envs"]] == ["local", "prod"]  # local: built in (review finding 2)
 
     boot = _run([chromactl, "bootstrap", "--env", "prod", "--json"], work, env, timeout=120)
     assert boot.returncode == 2 and "chromactl-state-prod-replace-me" in boot.stderr, boot.stderr  # a placeholder bucket: refused

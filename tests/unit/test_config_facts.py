@@ -88,3 +88,74 @@ def test_a_fact_one_file_leaves_unset_is_not_compared(tmp_path: Path) -> None:
     edit(env_dir / "chromactl.toml", 'account_id = "123456789012" # REPLACE with your AWS account ID (same as terraform.tfvars)\n', "")
     edit(env_dir / "terraform.tfvars", 'region          = "us-east-1"\n', "")
     assert disagreements(load_env("prod", tmp_path)) == []
+
+
+# Review finding 1: the value compared is the one Terraform will use - every tfvars file it loads by itself, in its
+# precedence (terraform.tfvars, terraform.tfvars.json, *.auto.tfvars(.json) in lexical order, a later one winning:
+# https://developer.hashicorp.com/terraform/language/values/variables#variable-definition-precedence), and the
+# variable's default in variables.tf when no file sets it.
+
+
+def copy_env_with_variables(tmp_path: Path) -> Path:
+    env_dir = copy_env(tmp_path)
+    shutil.copy2(REPO / "envs" / "prod" / "variables.tf", env_dir / "variables.tf")  # the link's target, as Terraform reads it
+    return env_dir
+
+
+def test_an_override_in_another_auto_tfvars_file_is_what_is_compared(tmp_path: Path) -> None:
+    env_dir = copy_env_with_variables(tmp_path)
+    (env_dir / "override.auto.tfvars").write_text('# set by hand\naccount_id = "210987654321"\n')
+    status, detail, fix = facts_check(load_env("prod", tmp_path))
+    assert status == "fail"
+    assert "account: chromactl.toml says [env] account_id = 123456789012, override.auto.tfvars account_id = 210987654321" in detail
+    assert f"Terraform uses {env_dir / 'override.auto.tfvars'}:2 (it wins" in fix, fix
+
+
+def test_terraform_tfvars_json_wins_over_terraform_tfvars(tmp_path: Path) -> None:
+    env_dir = copy_env_with_variables(tmp_path)
+    (env_dir / "terraform.tfvars.json").write_text(json.dumps({"latency_p95_slo_ms": 300}))
+    (found,) = disagreements(load_env("prod", tmp_path))
+    assert (found.fact, found.tfvars, found.where.path.name, found.where.line) == (
+        "SLO p95_ms", "latency_p95_slo_ms = 300", "terraform.tfvars.json", 1)
+
+
+def test_auto_files_apply_in_lexical_order_the_last_one_winning(tmp_path: Path) -> None:
+    env_dir = copy_env_with_variables(tmp_path)
+    (env_dir / "a.auto.tfvars").write_text("rpo_minutes = 60\n")
+    (env_dir / "b.auto.tfvars.json").write_text(json.dumps({"rpo_minutes": 15}))
+    assert disagreements(load_env("prod", tmp_path)) == []  # b wins with the toml's 15
+    (env_dir / "c.auto.tfvars").write_text("rpo_minutes = 45\n")
+    (found,) = disagreements(load_env("prod", tmp_path))
+    assert found.where.path.name == "c.auto.tfvars" and found.tfvars == "rpo_minutes = 45"
+
+
+def test_a_fact_no_tfvars_file_sets_is_compared_with_the_variables_default(tmp_path: Path) -> None:
+    env_dir = copy_env_with_variables(tmp_path)
+    edit(env_dir / "terraform.tfvars", "rpo_minutes                        = 15\n", "")
+    edit(env_dir / "chromactl.toml", "rpo_minutes = 15", "rpo_minutes = 60")
+    status, detail, fix = facts_check(load_env("prod", tmp_path))
+    assert status == "fail"
+    assert "SLO rpo_minutes: chromactl.toml says [slo] rpo_minutes = 60, variables.tf default rpo_minutes = 15" in detail
+    line = next(n for n, text in enumerate((env_dir / "variables.tf").read_text().splitlines(), 1) if "default     = 15" in text)
+    assert f"the default in {env_dir / 'variables.tf'}:{line} (no tfvars file sets it)" in fix, fix
+
+
+def test_a_key_inside_another_inputs_map_is_not_the_input(tmp_path: Path) -> None:
+    env_dir = copy_env_with_variables(tmp_path)
+    (env_dir / "tags.auto.tfvars").write_text('extra_tags = {\n  account_id = "999999999999"\n}\n')
+    assert disagreements(load_env("prod", tmp_path)) == []
+
+
+# Review finding 11: the hint names the file and line of the value Terraform uses and which side wins.
+
+
+def test_the_hint_says_the_toml_wins_for_regions_and_terraform_for_the_rest(tmp_path: Path) -> None:
+    env_dir = copy_env_with_variables(tmp_path)
+    edit(env_dir / "terraform.tfvars", 'region          = "us-east-1"', 'region          = "us-east-2"')
+    edit(env_dir / "terraform.tfvars", "latency_p95_slo_ms                 = 100", "latency_p95_slo_ms                 = 250")
+    loaded = load_env("prod", tmp_path)
+    _status, _detail, fix = facts_check(loaded)
+    tfvars = env_dir / "terraform.tfvars"
+    assert (f"primary region: chromactl passes {loaded.config_path}'s value with -var, so it wins on chromactl's runs; "
+            f"a plain `terraform plan` uses {tfvars}:10") in fix, fix
+    assert f"SLO p95_ms: Terraform uses {tfvars}:67 (it wins on every plan and apply)" in fix, fix

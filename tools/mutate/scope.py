@@ -48,6 +48,7 @@ TESTS: list[str] = [
     "tests/failover/test_manifest.py::test_no_baseline_does_not_fail",
     "tests/failover/test_compare_teeth.py",
     "tests/failover/test_core_teeth.py",
+    "tests/failover/test_run_failover_teeth.py",
     "tests/rotation/test_rotation_teeth.py",
     "tests/rotation/test_handler_unit.py",
     "tests/rotation/test_handler_teeth.py",

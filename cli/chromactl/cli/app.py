@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 import typer.core
+from click.core import ParameterSource
 
 from chromactl import __version__
 from chromactl.cli import (
@@ -77,7 +78,9 @@ def _global(
     if root is not None:
         from chromactl.config import checked_root  # lazy: only with --root; --help stays at Typer
 
-        root = checked_root(root)
+        # the error names what the user gave: the --root option, or the CHROMACTL_ROOT variable Click read for it
+        given = "--root" if ctx.get_parameter_source("root") == ParameterSource.COMMANDLINE else "CHROMACTL_ROOT"
+        root = checked_root(root, given)
     if isinstance(ctx.obj, RunContext):  # main()'s: it prints the --json envelope after the verb
         ctx.obj.output.json = ctx.obj.output.json or json_out
         ctx.obj.output.verbose, ctx.obj.output.color, ctx.obj.profile = verbose, color, profile

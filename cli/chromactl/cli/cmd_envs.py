@@ -13,11 +13,11 @@ def register(app: typer.Typer) -> None:
     @app.command("envs")
     def envs(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
         """List the environments, their regions, and whether they are protected."""
-        from chromactl.config import list_envs, load_env
+        from chromactl.config import all_envs, load_env
 
         actx = app_context(ctx, json_out)
         rows: list[dict[str, Any]] = []
-        for name in list_envs(actx.root):
+        for name in all_envs(actx.root):
             env = load_env(name, actx.root)
             rows.append(
                 {
