@@ -59,6 +59,20 @@ FARGATE_SIZES: dict[int, tuple[int, ...]] = {
     16384: _steps(32768, 122880, 8192),
 }
 
+FARGATE_MEMORIES: tuple[int, ...] = tuple(sorted({m for ms in FARGATE_SIZES.values() for m in ms}))
+
+
+def check_memory(memory_mib: int) -> None:
+    """A task memory must be one of Fargate's sizes (same table as above): anything else is a usage error,
+    never a division by zero or a "holds them" for a size ECS would refuse."""
+    if memory_mib not in FARGATE_MEMORIES:
+        raise UsageError(
+            f"--memory {memory_mib} MiB is not a Fargate task memory size.",
+            f"Pass one of Fargate's sizes in MiB: 512, 1024, 2048, then 1024 steps up to 30720, 4096 steps up to 61440, "
+            f"8192 steps up to {FARGATE_MEMORIES[-1]} (e.g. --memory 8192).",
+        )
+
+
 # Health-check grace: Chroma answers its heartbeat before it reads an index; the first query of a
 # collection reads that collection's index from the data directory (EFS). The grace covers a
 # start plus reading the whole index at a conservative EFS rate, so ECS never replaces a task

@@ -11,7 +11,7 @@ from tests.checks.helpers import run_cli
 
 @pytest.mark.parametrize("token", ["tökén-abc", "abc def", "abc\x07"])
 def test_non_ascii_or_control_token_is_a_usage_error(token: str) -> None:
-    for verb in (("smoke",), ("latency", "--queries", "2"), ("load", "--collection", "x", "--file", "/dev/null")):
+    for verb in (("smoke",), ("latency", "--queries", "2"), ("load", "--collection", "vectors", "--file", "/dev/null")):
         res = run_cli(*verb, "--endpoint", "http://127.0.0.1:9", "--token-env", "BAD_TOKEN", env={"BAD_TOKEN": token})
         assert res.returncode == 2, (verb, res.stdout, res.stderr)
         assert "characters an HTTP header cannot carry" in res.stderr and "BAD_TOKEN" in res.stderr

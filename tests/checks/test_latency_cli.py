@@ -177,7 +177,7 @@ REFUSED = {
     "smoke --timeout 1e300": ("smoke", "--timeout", "1e300"),
     "smoke --vectors 1e10": ("smoke", "--vectors", "1e10"),
     "smoke --vectors 10000000000": ("smoke", "--vectors", "10000000000"),
-    "load --timeout inf": ("load", "--collection", "c", "--file", "/dev/null", "--timeout", "inf"),
+    "load --timeout inf": ("load", "--collection", "vectors", "--file", "/dev/null", "--timeout", "inf"),
 }
 
 
@@ -212,3 +212,102 @@ def test_redirected_load_prints_progress_lines(chroma_server, tmp_path) -> None:
 
         with ChromaClient(chroma_server.url) as c:
             c.delete_collection("progress-lines")
+
+
+@pytest.mark.parametrize(("verb", "name"), [("load", "a/b"), ("load", ""), ("load", "x"), ("load", "ab..cd"), ("load", "10.0.0.1"),
+                                            ("load", "-abc"), ("latency", "x"), ("latency", "a/b")])
+def test_collection_name_chroma_refuses_is_a_usage_error_before_any_request(counting_server, tmp_path, verb: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Review finding 5: `a/b` was "unexpected ValueError" (exit 1), "" and "x" reached the server for its
+    HTTP 400 with no hint. Chroma's own rule (rust/types/src/validators.rs validate_name, see
+    chromactl/checks/names.py) is checked first: exit 2, a hint, nothing sent."""
+    url, hits = counting_server
+    good = tmp_path / "ok.jsonl"
+    good.write_text('{"id": "a", "embedding": [1, 2]}\n')
+    args = ("load", "--file", str(good)) if verb == "load" else ("latency", "-n", "5")
+    res = run_cli(*args, "--collection", name, "--endpoint", url, timeout=60)
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    assert "not a valid Chroma collection name" in res.stderr and "hint:" in res.stderr
+    assert "unexpected" not in res.stderr and "Traceback" not in res.stderr
+    assert hits == [], hits
+
+
+def test_names_chroma_accepts_pass_the_local_rule() -> None:
+    from chromactl.checks.names import name_problem
+
+    for ok in ("abc", "my-vectors_1.v2", "A" * 512, "1.2.3"):  # "1.2.3" is not an IPv4 address
+        assert name_problem(ok) is None, ok
+    for bad in ("ab", "A" * 513, "abc-", "_abc", "a..b", "127.0.0.1", "a b c", "é-abc"):
+        assert name_problem(bad) is not None, bad
+
+
+def test_refused_load_input_prints_no_progress_and_says_what_is_wrong(counting_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Review finding 8: `loading X: started` / `done: 0 vectors` came before every error, a directory
+    "did not exist", and an object .npy passed on numpy's allow_pickle advice (loading a pickle runs code)."""
+    import numpy as np
+
+    url, hits = counting_server
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    (tmp_path / "adir").mkdir()
+    cases = {str(tmp_path / "adir"): "is a directory", str(tmp_path / "obj.npy"): "is not a plain numeric .npy array",
+             str(tmp_path / "missing.jsonl"): "does not exist"}
+    for path, needle in cases.items():
+        res = run_cli("load", "--collection", "good-name", "--file", path, "--endpoint", url, timeout=60)
+        assert res.returncode == 2, (path, res.stdout, res.stderr)
+        assert needle in res.stderr, (path, res.stderr)
+        assert "loading " not in res.stderr, res.stderr
+        assert "allow_pickle" not in res.stderr and "unexpected" not in res.stderr, res.stderr
+    assert hits == [], hits
+
+
+def test_last_progress_line_shows_the_final_totals(chroma_server) -> None:  # type: ignore[no-untyped-def]
+    """Review finding 7: the closing line repeated the last sample (`done: 0/200 queries (0 %)` after 200
+    answered; open loop `4/5 s (80 %) ... 81 answered` while 100 were). It now shows the run's totals."""
+    env = {"CHROMACTL_PROGRESS_EVERY": "3600"}  # no periodic lines: only the start and the end
+    res = run_cli("latency", "--endpoint", chroma_server.url, "-n", "200", "--seed-vectors", "200", "--dims", "8", env=env,
+                  timeout=HANG_GUARD_S)
+    assert res.returncode == 0, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("querying: ")]
+    assert lines[-1].startswith("querying: done: 200/200 queries (100 %), 200 answered, 0 errors"), lines
+    res = run_cli("latency", "--endpoint", chroma_server.url, "--rate", "40", "--duration", "2", "--seed-vectors", "200",
+                  "--dims", "8", env=env, timeout=HANG_GUARD_S)
+    assert res.returncode == 0, res.stderr
+    row = [ln for ln in res.stdout.splitlines() if "\t" in ln]
+    count = int(row[0].split("\t")[0])
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("querying: ")]
+    assert lines[-1].startswith(f"querying: done: 2/2 s (100 %), {count} answered, 0 errors"), (lines, row)
+
+
+def test_terminal_bar_ends_at_the_final_totals(chroma_server) -> None:  # type: ignore[no-untyped-def]
+    """Review finding 7, on a terminal: the bar stayed at 0/N after a run shorter than a tick."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    env = dict(os.environ, NO_COLOR="1", COLUMNS="200", TERM="xterm")
+    proc = subprocess.Popen([CHROMACTL, "latency", "--endpoint", chroma_server.url, "-n", "100", "--seed-vectors", "100", "--dims", "8"],
+                            stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    buf = b""
+    end = time.monotonic() + HANG_GUARD_S
+    try:
+        while time.monotonic() < end:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                buf += chunk
+            elif proc.poll() is not None:
+                break
+        proc.wait(30)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    text = buf.decode(errors="replace")
+    assert proc.returncode == 0, text
+    last = text[text.rindex("querying"):]
+    assert "100/100" in last and "100 answered, 0 errors" in last, last[-400:]

@@ -105,6 +105,20 @@ def test_no_aws_credentials(tiny_project: TinyProject, aws_env, monkeypatch: pyt
     assert_clean_error(res, 2, "nobody-here")
 
 
+def test_no_aws_credentials_is_exit_2_for_token_and_manifest_verbs(tiny_project: TinyProject, aws_env, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Review finding 3: token age / rotate and manifest show said "AWS call failed ... no AWS credentials
+    found" with exit 1, while status/plan (above) exit 2 with "No AWS credentials found." as the README
+    says. They check the credential chain first now (aws/preflight.py require_credentials)."""
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    for args in (("token", "age", "--env", "tiny"), ("token", "rotate", "--env", "tinyprod", "--yes", "--confirm-env", "tinyprod"),
+                 ("token", "check", "--env", "tiny"), ("manifest", "show", "--env", "tiny"), ("manifest", "record", "--env", "tiny")):
+        res = run_cli(*args)
+        assert_clean_error(res, 2, "No AWS credentials found", "--profile")
+        assert "AWS call failed" not in res.err, (args, res.err)
+
+
 def test_state_bucket_absent(tiny_project: TinyProject, aws_env, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("CHROMACTL_BACKEND", "s3")
     res = run_cli("plan", "--env", "tiny")

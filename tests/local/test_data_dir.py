@@ -101,7 +101,8 @@ def test_cli_destroy_says_nothing_ran_and_refuses_to_delete_without_yes(tmp_path
     env = {"CHROMACTL_ROOT": str(root)}
     res = run_cli("destroy", "--env", "local", env=env)
     assert res.returncode == 0, res.stderr
-    assert "no local server of local was running" in res.stdout and "stopped" not in res.stdout
+    # review finding 16: the env is named as an env ("no local server of local" read as a typo)
+    assert "no local Chroma server was running for env 'local'" in res.stdout and "stopped" not in res.stdout
     assert "data kept in" in res.stdout
     # --delete-data without a terminal and without --yes: refused, exit 2, nothing deleted
     res = run_cli("destroy", "--env", "local", "--delete-data", env=env)
@@ -126,7 +127,7 @@ def test_cli_destroy_names_the_collections_it_deletes(tmp_path: Path) -> None:
             c.create_collection("precious")
         res = run_cli("destroy", "--env", "local", "--delete-data", "--yes", env={"CHROMACTL_ROOT": str(root)})
         assert res.returncode == 0, res.stderr
-        assert f"local server of local stopped (pid {up['pid']})" in res.stdout
+        assert f"stopped the local Chroma server of env 'local' (pid {up['pid']})" in res.stdout
         assert f"deleted {data_dir(env)}" in res.stdout and "1 collection(s): precious" in res.stdout
     finally:
         local_destroy(env)

@@ -116,7 +116,7 @@ def test_help_has_no_backslash_on_a_terminal() -> None:
 
 
 # -- 12: CHROMACTL_ENV for every verb; one "don't ask"; "cancelled" ------------------------------------------
-@pytest.mark.parametrize("verb", [("smoke",), ("latency",), ("load", "--collection", "c", "--file", "x.npy")], ids=lambda v: v[0])
+@pytest.mark.parametrize("verb", [("smoke",), ("latency",), ("load", "--collection", "vectors", "--file", "x.npy")], ids=lambda v: v[0])
 def test_chromactl_env_is_read_by_the_checks(verb: tuple[str, ...]) -> None:
     res = run(*verb, env={"CHROMACTL_ENV": "no-such-env"})
     assert res.returncode == 2

@@ -120,3 +120,21 @@ def test_env_tfvars_fit_the_rule() -> None:
         e = sizing.estimate(int(v["expected_vectors"]), int(v["vector_dimensions"]))
         assert not sizing.failures(e, int(v["task_memory"])), env
         assert fargate_ok(int(v["task_cpu"]), int(v["task_memory"])), env
+
+
+@pytest.mark.parametrize("memory", ["0", "-1", "3000", "999999", "31744"])
+def test_size_verb_refuses_a_memory_that_is_not_a_fargate_size(memory: str) -> None:
+    """Review finding 4: --memory 0 was a ZeroDivisionError, -1 was accepted and 3000 / 999999 (over
+    Fargate's largest, 122880 MiB) printed "holds them". Fargate's table (fargate_ok above, from
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size)
+    has none of them, so each is a usage error (exit 2) with a hint."""
+    assert not any(fargate_ok(cpu, int(memory)) for cpu in (256, 512, 1024, 2048, 4096, 8192, 16384))
+    res = run("size", "--vectors", "5", "--dims", "4", "--memory", memory)
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    assert "not a Fargate task memory size" in res.stderr and "hint:" in res.stderr
+    assert "holds them" not in res.stdout and "unexpected" not in res.stderr and "Traceback" not in res.stderr
+
+
+def test_fargate_memories_are_exactly_the_memories_of_aws_table() -> None:
+    want = {m for m in range(512, 122881, 512) if any(fargate_ok(c, m) for c in (256, 512, 1024, 2048, 4096, 8192, 16384))}
+    assert set(sizing.FARGATE_MEMORIES) == want

@@ -16,6 +16,22 @@ def NETWORK_ERRORS(bex: Any) -> tuple[type[BaseException], ...]:
             bex.ProxyConnectionError)
 
 
+NO_CREDENTIALS = "No AWS credentials found."
+NO_CREDENTIALS_HINT = "Set --profile / AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then run `chromactl doctor`."
+
+
+def require_credentials(factory: Any) -> None:
+    """The credential chain yields credentials, else the same ConfigError (exit 2) as caller_identity's.
+
+    Local, no request: botocore signs with the session's resolved credentials and raises
+    NoCredentialsError when there are none (botocore/auth.py, SigV4Auth.add_auth: `if self.credentials
+    is None`; botocore/session.py, Session.get_credentials loads the provider chain). For the verbs
+    whose AWS calls sit in frozen modules (rotation/token.py maps it to exit 1), checked before them.
+    """
+    if factory.session().get_credentials() is None:
+        raise ConfigError(NO_CREDENTIALS, NO_CREDENTIALS_HINT)
+
+
 def caller_identity(factory: Any, region: str) -> dict[str, Any]:
     """STS get_caller_identity, or a clear error when there are no (valid) credentials."""
     import botocore.exceptions as bex
@@ -24,10 +40,7 @@ def caller_identity(factory: Any, region: str) -> dict[str, Any]:
         return dict(factory.client("sts", region).get_caller_identity())
     except (bex.NoCredentialsError, bex.PartialCredentialsError):
         # configuration, not a failed operation: exit 2, as the README says configuration errors do
-        raise ConfigError(
-            "No AWS credentials found.",
-            "Set --profile / AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then run `chromactl doctor`.",
-        ) from None
+        raise ConfigError(NO_CREDENTIALS, NO_CREDENTIALS_HINT) from None
     except ChromactlError:
         raise
     except NETWORK_ERRORS(bex) as exc:  # the network, not the credentials

@@ -97,6 +97,8 @@ class Source:
 def read_source(path: str | Path, *, id_prefix: str | None = None, expected_dims: int | None = None) -> Source:
     """Open and fully validate an input file; raises UsageError naming the problem (and line)."""
     p = Path(path).expanduser()
+    if p.is_dir():
+        raise UsageError(f"Input file {p} is a directory.", "Pass --file with a .npy or .jsonl file, not a directory.")
     if not p.is_file():
         raise UsageError(f"Input file {p} does not exist.", "Pass --file with a .npy or .jsonl file.")
     suffix = p.suffix.lower()
@@ -121,8 +123,11 @@ def _read_npy(p: Path, prefix: str) -> Source:
 
     try:
         arr = np.load(p, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise UsageError(f"{p} is not a readable .npy array ({exc}).", "Save it with numpy.save(path, array).") from None
+    except (ValueError, OSError, EOFError):
+        # numpy's own message may advise allow_pickle=True (an object array): loading a pickle runs code, so
+        # it is never passed on; a vector file is a plain numeric array
+        raise UsageError(f"{p} is not a plain numeric .npy array (a 2-D array of numbers, vectors x dims).",
+                         "Save it with numpy.save(path, vectors.astype('float32')); object arrays are refused.") from None
     if arr.ndim != 2:
         raise UsageError(f"{p.name}: expected a 2-D array (vectors x dims), got {arr.ndim}-D {arr.shape}.", "Reshape to (n, dims).")
     if arr.dtype.kind not in "fiu":

@@ -186,7 +186,10 @@ def register(app: typer.Typer) -> None:
         else:
             refuse_together(ctx, "a closed loop", {"max_in_flight": "--max-in-flight"}, "it bounds the open loop's senders",
                             "Add --rate and --duration, or use -c/--concurrency for the closed loop.")
-        if collection:
+        if collection is not None:
+            from chromactl.checks.names import check_collection_name
+
+            check_collection_name(collection)
             refuse_together(ctx, "--collection", {"seed_vectors": "--seed-vectors", "dims": "--dims"},
                             "an existing collection is queried as it is (read-only), with its own dimensions",
                             "Drop them, or drop --collection to seed a temporary collection.")
@@ -276,14 +279,26 @@ def register(app: typer.Typer) -> None:
 
         actx = app_context(ctx, json_out)
         out = actx.output
+        from chromactl.checks.names import check_collection_name
+
+        check_collection_name(collection)  # Chroma's own rule, before any request (the server's 400 has no hint)
         hnsw_options = parse_hnsw(hnsw)  # a bad option is refused before any request
         request_timeout(timeout)
         target = _target(actx, _env_choice(ctx, env, endpoint), endpoint, token_env, token_header, region, timeout, insecure)
-        # a bar on a terminal, a plain line every CHROMACTL_PROGRESS_EVERY s (10) when redirected
-        with out.progress(f"loading {file.name}", unit="vectors") as bar:
+        # a bar on a terminal, a plain line every CHROMACTL_PROGRESS_EVERY s (10) when redirected; it starts
+        # with run_load's first progress call, after the file is validated and the collection looked up,
+        # so a refused input prints its error alone (no "started" / "done: 0 vectors" around it)
+        bar = out.progress(f"loading {file.name}", unit="vectors")
+        interrupted = False
+        try:
             report = run_load(target, collection, file, workers=workers, batch_size=batch_size, checkpoint=checkpoint,
                               id_prefix=id_prefix, mode=mode, hnsw=hnsw_options, on_progress=lambda done, total: bar.update(done, total),
                               on_info=out.info)
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+        finally:
+            bar.close(interrupted=interrupted)
 
         def render(console: Any) -> None:
             from chromactl.checks.load import describe_counts
@@ -300,6 +315,10 @@ def register(app: typer.Typer) -> None:
             console.print(f"collection count: {report.collection_count}; checkpoint: {report.checkpoint}", markup=False)
 
         out.result(report.to_dict(), render)
+
+
+def _final_detail(report: Any) -> str:
+    return f"{report.count} answered, {report.errors} errors" + (" (interrupted)" if report.interrupted else "")
 
 
 def _run_latency(out: Any, target: Any, *, open_loop: bool, rate: float | None, duration: float | None, queries: int,
@@ -320,12 +339,17 @@ def _run_latency(out: Any, target: Any, *, open_loop: bool, rate: float | None, 
                     def tick(t: dict[str, Any]) -> None:
                         bar.update(round(t["elapsed_s"]), detail=f"{t['sent']} sent, {t['answered']} answered, {t['errors']} errors")
 
-                    return run_open(target, rate, duration, workload=wl, max_in_flight=max_in_flight, on_tick=tick)
+                    report = run_open(target, rate, duration, workload=wl, max_in_flight=max_in_flight, on_tick=tick)
+                    # the last tick is a sample from before the run ended: the closing line shows the totals
+                    bar.update(round(min(duration, report.duration_s)), detail=_final_detail(report))  # the drain after it is not more of the run
+                    return report
             out.info(f"closed loop: {queries} queries, concurrency {concurrency}, against {target.url}")
             with out.progress("querying", queries, unit="queries") as bar:
                 def tick_closed(t: dict[str, Any]) -> None:
                     bar.update(t["sent"], detail=f"{t['answered']} answered, {t['errors']} errors")
 
-                return run_closed(target, queries, concurrency, workload=wl, on_tick=tick_closed)
+                report = run_closed(target, queries, concurrency, workload=wl, on_tick=tick_closed)
+                bar.update(report.count + report.errors, detail=_final_detail(report))  # the totals, not the last sample
+                return report
     finally:
         seeding.close()

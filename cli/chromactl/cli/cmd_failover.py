@@ -111,6 +111,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = JSON_OPT,
     ) -> None:
         """Record the endpoint's collections and counts in the state bucket (run after successful checks)."""
+        from chromactl.aws.preflight import require_credentials
         from chromactl.aws.session import ClientFactory
         from chromactl.checks.target import Target, token_from_env_var
         from chromactl.config import load_env
@@ -122,6 +123,7 @@ def register(app: typer.Typer) -> None:
         the_env = load_env(env)
         if not the_env.is_aws:
             raise UsageError(f"Env {env!r} is a local env; the manifest lives in an AWS env's state bucket.", "Pick an AWS env.")
+        require_credentials(ClientFactory(profile=actx.profile))  # exit 2, as status/plan say it (failover/ is frozen)
         the_region = the_env.region_or_primary(region)
         if endpoint:
             target = Target(url=endpoint.rstrip("/"), token=token_from_env_var(token_env), env=env, region=the_region)
@@ -134,6 +136,7 @@ def register(app: typer.Typer) -> None:
     @manifest.command("show")
     def show(ctx: typer.Context, env: str = ENV_OPT, json_out: bool = JSON_OPT) -> None:
         """Show the env's recorded manifest entries."""
+        from chromactl.aws.preflight import require_credentials
         from chromactl.aws.session import ClientFactory
         from chromactl.config import load_env
         from chromactl.errors import OperationFailed, UsageError
@@ -143,6 +146,7 @@ def register(app: typer.Typer) -> None:
         the_env = load_env(env)
         if not the_env.is_aws:
             raise UsageError(f"Env {env!r} is a local env; it has no manifest.", "Pick an AWS env.")
+        require_credentials(ClientFactory(profile=actx.profile))  # exit 2, as status/plan say it (failover/ is frozen)
         data = read_manifest(the_env, ClientFactory(profile=actx.profile))
         if data is None:
             raise OperationFailed(f"No manifest recorded for env {env!r} (s3://{the_env.state.bucket}/{manifest_key(the_env)}).",  # type: ignore[union-attr]

@@ -21,6 +21,8 @@ def register(app: typer.Typer) -> None:
         from chromactl.errors import OperationFailed
 
         actx = app_context(ctx, json_out)
+        if memory is not None:
+            sizing.check_memory(memory)
         chosen = sizing.pick(vectors, dims)
         data = chosen.to_dict()
         failed: list[str] = []

@@ -25,6 +25,15 @@ SECRET_OPT = typer.Option(
 )
 
 
+def _require_credentials(profile: str | None) -> None:
+    """No credentials is a configuration error (exit 2), as for status/plan; rotation/token.py (frozen)
+    would report it as a failed AWS call (exit 1)."""
+    from chromactl.aws.preflight import require_credentials
+    from chromactl.aws.session import ClientFactory
+
+    require_credentials(ClientFactory(profile=profile))
+
+
 def register(app: typer.Typer) -> None:
     token_app = typer.Typer(
         name="token",
@@ -65,6 +74,7 @@ def register(app: typer.Typer) -> None:
             details=("Clients still holding the old token are refused once it finishes (they re-read it from Secrets Manager).",),
         ), yes=yes, confirm_env=confirm_env)
         sid = tok.resolve_secret_id(cfg, secret_id, region=where, profile=actx.profile, on_info=actx.output.debug)
+        _require_credentials(actx.profile)  # after the question (a declined rotation needs none), before the rotation
         actx.output.info(f"rotating the token of {cfg.name} in {where} (waiting up to {timeout:g} s)")
         with actx.output.status("rotating the token"), actx.output.keepalive(f"token rotate {cfg.name}"):
             result = tok.start_rotation_and_wait(
@@ -108,6 +118,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--max-age-days must be positive.", "Pass a number of days such as 90.")
         cfg = load_env(env, actx.root)
         tok.require_aws(cfg)
+        _require_credentials(actx.profile)
         where = cfg.region_or_primary(region)
         sid = tok.resolve_secret_id(cfg, secret_id, region=where, profile=actx.profile, on_info=actx.output.debug)
         info = tok.token_age(sid, where, actx.profile)
@@ -148,6 +159,7 @@ def register(app: typer.Typer) -> None:
         actx = app_context(ctx, json_out)
         cfg = load_env(env, actx.root)
         tok.require_aws(cfg)
+        _require_credentials(actx.profile)
         where = cfg.region_or_primary(region)
         outputs = read_outputs(cfg, where, profile=actx.profile)
         missing = [k for k in ("https_listener_arn", "target_group_arn", "token_secret_arn") if not outputs.get(k)]

@@ -42,10 +42,10 @@ def destroy_local(env: EnvConfig, output: Output, *, delete_data: bool, yes: boo
 
     def render(console: Any) -> None:
         if data["was_running"]:
-            console.print(f"local server of {env.name} stopped (pid {data['pid']}).", markup=False)
+            console.print(f"stopped the local Chroma server of env '{env.name}' (pid {data['pid']}).", markup=False)
         else:
             stale = " (removed its stale state file)" if data.get("stale_state_removed") else ""
-            console.print(f"no local server of {env.name} was running{stale}.", markup=False)
+            console.print(f"no local Chroma server was running for env '{env.name}'{stale}.", markup=False)
         if data["data_deleted"] and plan is not None:
             console.print(f"deleted {_what(plan)}.", markup=False)
         elif delete_data:
