@@ -24,7 +24,8 @@ def test_root_is_a_field_not_an_environment_variable(tmp_path: Path, monkeypatch
     monkeypatch.chdir(elsewhere)
     res = run_cli("--root", str(root), "--json", "envs")
     assert res.code == 0, res.err
-    assert [e["name"] for e in json.loads(res.out)["result"]["envs"]] == ["prod"]
+    # the root's one env, plus the local env every project has built in (config.LOCAL_TOML)
+    assert [e["name"] for e in json.loads(res.out)["result"]["envs"]] == ["local", "prod"]
     assert "CHROMACTL_ROOT" not in os.environ  # the old callback wrote it here, for the whole process
 
 
