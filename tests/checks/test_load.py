@@ -273,7 +273,12 @@ def test_interrupted_cli_load_resumes_exactly(chroma_server, tmp_path: Path) -> 
     ck = tmp_path / "big.ckpt.json"
     args = [CHROMACTL, "load", "--endpoint", chroma_server.url, "--collection", "load-int", "--file", str(npy),
             "--batch-size", "100", "--workers", "1", "--checkpoint", str(ck)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The child gets SIGINT's default disposition, as a command typed at a terminal has: a run started in the
+    # background (`cmd &` without job control) passes SIGINT on ignored (bash manual, "Signals"), and Python
+    # then installs no KeyboardInterrupt handler ("if the parent process has not changed it",
+    # https://docs.python.org/3/library/signal.html), so the Ctrl-C this test stands for would never arrive.
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
     try:
         def some_done() -> bool:
             return ck.exists() and len(load_mod._unranges(json.loads(ck.read_text())["done"])) >= 3
