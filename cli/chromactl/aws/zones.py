@@ -36,6 +36,28 @@ def strip_comment(line: str, *, slashes: bool) -> str:
     return line
 
 
+def code_lines(text: str) -> list[str]:
+    """The lines of HCL text without `#`, `//` and `/* */` comments (line numbers kept: a line inside a block
+    comment is empty)."""
+    out: list[str] = []
+    in_block = False
+    for raw in text.splitlines():
+        line = raw
+        if in_block:
+            end = line.find("*/")
+            if end < 0:
+                out.append("")
+                continue
+            line, in_block = line[end + 2:], False
+        start = line.find("/*")
+        if start >= 0 and '"' not in line[:start]:
+            end = line.find("*/", start + 2)
+            in_block = end < 0
+            line = line[:start] + ("" if end < 0 else line[end + 2:])
+        out.append(strip_comment(line, slashes=True))
+    return out
+
+
 def tfvars_text(env_dir: Path) -> str | None:
     """The env's terraform.tfvars without its comments, or None when it cannot be read."""
     try:

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from chromactl.aws.zones import code_lines
 from chromactl.aws.zones import strip_comment as _strip_comment
 from chromactl.errors import ConfigError
 
@@ -93,7 +94,6 @@ def env_files(env_dir: Path) -> list[Path]:
 def find_placeholders(env_dir: Path, only: tuple[str, ...] | None = None) -> list[Placeholder]:
     """Every placeholder left in the env's values (in the files named `only`, if given), in file and line order (comments ignored)."""
     hits: list[Placeholder] = []
-    block_comment = False
     for path in env_files(env_dir):
         if only is not None and path.name not in only:
             continue
@@ -103,20 +103,11 @@ def find_placeholders(env_dir: Path, only: tuple[str, ...] | None = None) -> lis
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        for n, raw in enumerate(text.splitlines(), 1):
-            line = raw
-            if hcl:  # /* ... */ comments (rare in tfvars, but legal)
-                if block_comment:
-                    end = line.find("*/")
-                    if end < 0:
-                        continue
-                    line, block_comment = line[end + 2:], False
-                start = line.find("/*")
-                if start >= 0 and '"' not in line[:start]:
-                    end = line.find("*/", start + 2)
-                    block_comment = end < 0
-                    line = line[:start] + ("" if end < 0 else line[end + 2:])
-            code = line if json_file else _strip_comment(line, slashes=hcl)
+        if hcl:  # /* ... */ comments too (rare in tfvars, but legal)
+            lines = code_lines(text)
+        else:
+            lines = [raw if json_file else _strip_comment(raw, slashes=False) for raw in text.splitlines()]
+        for n, code in enumerate(lines, 1):
             seen: set[str] = set()
             for pattern, why, fill in _RULES:
                 for m in pattern.finditer(code):
@@ -126,7 +117,6 @@ def find_placeholders(env_dir: Path, only: tuple[str, ...] | None = None) -> lis
                     seen.add(value)
                     what = _EMAIL_FILL if why == _DOMAIN_WHY and "@" in value else fill  # alarm_emails, not domain_name
                     hits.append(Placeholder(path, n, value, why, what))
-        block_comment = False
     return hits
 
 

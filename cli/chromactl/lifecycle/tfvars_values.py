@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chromactl.aws.zones import strip_comment
+from chromactl.aws.zones import code_lines
 from chromactl.lifecycle.placeholders import env_files
 
 
@@ -45,27 +45,6 @@ def _scalar(value: Any) -> str | None:
     if isinstance(value, (int, float, str)):
         return str(value)
     return None
-
-
-def _code_lines(text: str) -> list[str]:
-    """The lines of HCL text without `#`, `//` and `/* */` comments (line numbers kept)."""
-    out: list[str] = []
-    in_block = False
-    for raw in text.splitlines():
-        line = raw
-        if in_block:
-            end = line.find("*/")
-            if end < 0:
-                out.append("")
-                continue
-            line, in_block = line[end + 2:], False
-        start = line.find("/*")
-        if start >= 0 and '"' not in line[:start]:
-            end = line.find("*/", start + 2)
-            in_block = end < 0
-            line = line[:start] + ("" if end < 0 else line[end + 2:])
-        out.append(strip_comment(line, slashes=True))
-    return out
 
 
 _SCALAR = r'(?:"((?:[^"\\]|\\.)*)"|(-?[0-9][0-9.eE+-]*|true|false|null))'
@@ -124,7 +103,7 @@ def file_setting(env_dir: Path, name: str) -> Setting | None:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        found = _from_json(text, name, path) if path.name.endswith(".json") else _from_hcl(_code_lines(text), name, path)
+        found = _from_json(text, name, path) if path.name.endswith(".json") else _from_hcl(code_lines(text), name, path)
         if found is not None:
             won = found
     return won
@@ -134,7 +113,7 @@ def default_setting(env_dir: Path, name: str) -> Setting | None:
     """The `default` of `variable "name"` in the env's variables.tf, None when it has none."""
     path = env_dir / "variables.tf"
     try:
-        lines = _code_lines(path.read_text(encoding="utf-8", errors="replace"))
+        lines = code_lines(path.read_text(encoding="utf-8", errors="replace"))
     except OSError:
         return None
     start = next((i for i, line in enumerate(lines) if re.match(rf'^variable\s+"{re.escape(name)}"\s*\{{', line)), None)
