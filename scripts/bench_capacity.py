@@ -158,6 +158,18 @@ def main(argv: list[str] | None = None) -> int:
     points = parse_points(args.points) if args.points else (QUICK_POINTS if args.quick else DEFAULT_POINTS)
     from chromactl_dev import benchinfo
 
+    measured: list[dict[str, Any]] = []
+    if args.rejudge:
+        try:
+            measured = measured_points(Path(args.rejudge).read_text())
+        except OSError as exc:
+            print(f"error: cannot read {args.rejudge}: {exc.strerror}.", file=sys.stderr)
+            return 2
+        if not measured:
+            print(f"error: {args.rejudge} holds no --json output of a capacity run (a line that starts with '['). "
+                  "hint: re-judge a file saved from a run made with --json", file=sys.stderr)
+            return 2
+
     print(benchinfo.header(f"chromadb {_chroma_version()}"))
     print(f"# rule: {sizing.describe_rule()}")
     print(f"# collection HNSW options: {json.dumps(hnsw) if hnsw else 'Chroma defaults'}")
@@ -166,8 +178,6 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     tmp = Path(tempfile.mkdtemp(prefix="bench-capacity-"))
     if args.rejudge:
-        text = Path(args.rejudge).read_text()
-        measured = json.loads(text[text.index("\n[") + 1:])
         print(f"# re-judged: the measurements of {args.rejudge} (its first line has their date and machine)")
     try:
         for dims, sizes in ([] if args.rejudge else points.items()):
@@ -187,6 +197,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
     return 0 if ok else 1
+
+
+def measured_points(text: str) -> list[dict[str, Any]]:
+    """Every measured point of a saved run's output: the JSON lists that --json printed, one per run (a saved
+    file may hold more than one run, each after its own table)."""
+    decoder = json.JSONDecoder()
+    points: list[dict[str, Any]] = []
+    at = 0
+    while (start := text.find("\n[", at)) != -1:
+        try:
+            block, at = decoder.raw_decode(text, start + 1)
+        except json.JSONDecodeError:  # a '[' that starts prose, not a run's output
+            at = start + 1
+            continue
+        # runs before 2026-12-02 lack the last measured field (the heartbeat during the first query)
+        if isinstance(block, list) and all(isinstance(p, dict) and set(MEASURED[:-1]) <= set(p) for p in block):
+            points.extend(block)
+    return points
 
 
 MEASURED = ("dims", "vectors", "empty_rss", "live_rss", "peak_rss", "steady_rss", "load_s", "batch", "restart_heartbeat_s",
