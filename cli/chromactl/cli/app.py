@@ -29,6 +29,7 @@ from chromactl.cli import (
     cmd_token,
 )
 from chromactl.cli.context import RunContext
+from chromactl.cli.summaries import apply_summaries
 from chromactl.errors import EXIT_FAILED, EXIT_USAGE, Cancelled, ChangesPresent, ChromactlError
 from chromactl.output import Output, no_color_env
 from chromactl.render import ErrorInfo
@@ -91,6 +92,7 @@ def _global(
 
 for _module in (cmd_init, cmd_envs, cmd_lifecycle, cmd_checks, cmd_size, cmd_failover, cmd_token, cmd_drill, cmd_day2):
     _module.register(app)
+apply_summaries(app)
 
 
 # Global options, accepted before or after the verb (as gh, aws and copilot do): hoisted in front of
