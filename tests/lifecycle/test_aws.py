@@ -95,16 +95,24 @@ def test_doctor_lines_and_fixes(tiny_project: TinyProject, aws_env) -> None:  # 
     assert res.code == 0, res.out
     assert "ok   tiny: state bucket" in res.out
 
-    # placeholders -> a warning with a fix (exit stays 0); a wrong account -> a failure
+    # placeholders -> a failure with a fix where plan refuses them, a warning (exit 0) in a sandbox, whose
+    # plan only warns; a wrong account -> a failure
     toml = tiny_project.env_dir("tiny") / "chromactl.toml"
     toml.write_text(toml.read_text().replace('kind = "aws"', 'kind = "aws"\naccount_id = "123456789012"'))
     tiny_project.set_tfvar("tiny", 'size = "small"\ndomain = "REPLACE.example.com"\n')
     res = run_cli("doctor", "--env", "tiny", "--json")
     checks = {c["name"]: c for c in result_of(res.out)["checks"]}
-    assert res.code == 0
-    assert checks["tiny: placeholders"]["status"] == "warn"
+    assert res.code == 1
+    assert checks["tiny: placeholders"]["status"] == "fail"
     assert "terraform.tfvars:2" in checks["tiny: placeholders"]["detail"] and "chromactl.toml" in checks["tiny: placeholders"]["detail"]
     assert checks["tiny: account"]["status"] == "ok"
+    assert run_cli("plan", "--env", "tiny").code != 0  # the refusal doctor now reports as a failure
+    toml.write_text(toml.read_text().replace('kind = "aws"', 'kind = "aws"\nsandbox = true'))
+    res = run_cli("doctor", "--env", "tiny", "--json")
+    checks = {c["name"]: c for c in result_of(res.out)["checks"]}
+    assert res.code == 0 and checks["tiny: placeholders"]["status"] == "warn"
+    assert "sandbox env" in checks["tiny: placeholders"]["detail"]
+    toml.write_text(toml.read_text().replace("sandbox = true\n", ""))
     toml.write_text(toml.read_text().replace("123456789012", "111111111111"))
     res = run_cli("doctor", "--env", "tiny", "--json")
     checks = {c["name"]: c for c in result_of(res.out)["checks"]}

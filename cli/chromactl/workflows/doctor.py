@@ -6,7 +6,7 @@ identity, and the account equals the env's `account_id` when declared); the
 state bucket reachable and versioned; the zones of azs_by_region are zones the
 account has in each region (aws/zones.py); the pull-through cache's
 credentials secret in each region (aws/pull_through.py); placeholders still present in the env's
-files (a warning); the facts chromactl.toml and terraform.tfvars both state (config_facts.py);
+files (a failure where plan refuses them, a warning for a sandbox); the facts chromactl.toml and terraform.tfvars both state (config_facts.py);
 per primary region, the Elastic IPs the envs' NAT gateways
 need against the account's quota (aws/eip_quota.py). Any failed check makes
 the exit code 1; warnings do not.
@@ -145,7 +145,8 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) 
         if hits:
             refusal = ("sandbox env: plan warns, up/apply refuse them" if env.sandbox
                        else "plan/up/apply refuse them; a sandbox (--sandbox, sandbox = true under [env]) may plan with them")
-            checks.append(Check(prefix + "placeholders", "warn", f"placeholder values left ({refusal}): " + summary(hits),
+            # a fail where plan refuses them (lifecycle/placeholders.refuse_placeholders), a warning where it only warns
+            checks.append(Check(prefix + "placeholders", "warn" if env.sandbox else "fail", f"placeholder values left ({refusal}): " + summary(hits),
                                 f"Replace the REPLACE markers, documentation account ids, example.com names and documentation "
                                 f"address ranges in {env.dir} with your values."))
         else:
