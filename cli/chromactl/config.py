@@ -139,12 +139,11 @@ def project_root(start: Path | None = None) -> Path:
         envs = candidate / "envs"
         if envs.is_dir() and ((candidate / "terraform").is_dir() or any(envs.glob(f"*/{CONFIG_NAME}"))):
             return candidate
-    packaged = Path(__file__).resolve().parents[2]
-    if (packaged / "envs").is_dir():
-        return packaged
+    # No fallback to the checkout an editable install points at: from outside any project that listed and
+    # planned the checkout's envs as if they were the user's (a new user's review).
     raise ConfigError(
         "No chromactl project found here (no envs/ and terraform/ folders in this directory or above).",
-        "Run chromactl in your infrastructure repository (create an env with `chromactl init --env NAME --region R`), or set CHROMACTL_ROOT.",
+        "Run chromactl in your infrastructure repository (create an env with `chromactl init --env NAME --region R`), or pass --root (CHROMACTL_ROOT) naming one.",
     )
 
 

@@ -27,3 +27,16 @@ def test_root_variable_without_envs_names_the_variable(tmp_path: Path, monkeypat
     monkeypatch.setenv("CHROMACTL_ROOT", str(tmp_path))
     res = run_cli("envs")
     assert_clean_error(res, 2, f"CHROMACTL_ROOT={tmp_path} has no envs/ directory", f"Point CHROMACTL_ROOT at {PROJECT}")
+
+
+def test_outside_any_project_an_editable_install_does_not_fall_back_to_its_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review finding 14: chromactl (installed editable from this checkout) run from a folder outside any
+    project listed the checkout's envs as the user's; now it says no project is here, and how to name one."""
+    import chromactl
+
+    checkout = Path(chromactl.__file__).resolve().parents[2]
+    assert (checkout / "envs").is_dir()  # the checkout the old fallback found
+    monkeypatch.chdir(tmp_path)
+    res = run_cli("envs")
+    assert_clean_error(res, 2, "No chromactl project found here", "--root")
+    assert "prod" not in res.out
