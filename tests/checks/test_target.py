@@ -42,12 +42,12 @@ def test_aws_env_reads_outputs_and_current_token(aws_env, monkeypatch: pytest.Mo
         calls.append((env.name, region))
         return {"endpoint_url": "https://chroma.dev.example.com", "token_secret_arn": arn}
 
-    monkeypatch.setattr("chromactl.lifecycle.outputs.read_outputs", fake_outputs)
+    monkeypatch.setattr("chromactl.stack.outputs.read_outputs", fake_outputs)
     t = resolve_target("dev", None, None, None, None)
     assert calls == [("dev", "us-east-1")]  # the env's primary region
     assert t.url == "https://chroma.dev.example.com" and t.token == token and t.env == "dev" and t.region == "us-east-1"
 
-    monkeypatch.setattr("chromactl.lifecycle.outputs.read_outputs", lambda env, region, **kw: {})
+    monkeypatch.setattr("chromactl.stack.outputs.read_outputs", lambda env, region, **kw: {})
     with pytest.raises(ConfigError, match="no endpoint_url output"):
         resolve_target("dev", None, None, "us-west-2", None)
 
@@ -59,7 +59,7 @@ def test_aws_env_on_the_albs_own_name_skips_tls_verification(aws_env, monkeypatc
     arn = sm.create_secret(Name="chromactl/dev/token2", SecretString="a" * 64)["ARN"]
     outs = {"endpoint_url": "https://chromactl-dev-1.us-east-1.elb.amazonaws.com", "token_secret_arn": arn,
             "endpoint_tls_verifiable": False}
-    monkeypatch.setattr("chromactl.lifecycle.outputs.read_outputs", lambda env, region, **kw: outs)
+    monkeypatch.setattr("chromactl.stack.outputs.read_outputs", lambda env, region, **kw: outs)
     assert resolve_target("dev", None, None, None, None).verify_tls is False
     outs["endpoint_tls_verifiable"] = True
     assert resolve_target("dev", None, None, None, None).verify_tls is True

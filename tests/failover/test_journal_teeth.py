@@ -139,7 +139,7 @@ def test_a_step_finished_at_its_first_attempt_records_when(tmp_path: Path) -> No
 
 def test_scrub_of_flagged_outputs_still_drops_secret_named_strings_terraform_did_not_flag() -> None:
     from chromactl.failover.journal import REDACTED, scrub
-    from chromactl.lifecycle.outputs import OutputValues
+    from chromactl.stack.outputs import OutputValues
 
     out = OutputValues({"endpoint_url": "https://x", "db_password": "hunter2", "nested": {"api_token": "t"}, "note": "n"},
                        sensitive={"note"})

@@ -287,7 +287,7 @@ def test_status_sections_fail_independently(tiny_project: TinyProject, ecs_env: 
 def test_status_verb_exit_code_and_json(tiny_project: TinyProject, ecs_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The verb reads the stack's outputs (real Terraform, local state) and exits 1 when unhealthy."""
     outputs = make_stack(desired=2, register=True)
-    import chromactl.lifecycle.outputs as outs
+    import chromactl.stack.outputs as outs
 
     monkeypatch.setattr(outs, "read_outputs", lambda env, region, **kw: outputs)
     res = run_cli("status", "--env", "tiny", "--json")

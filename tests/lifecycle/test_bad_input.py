@@ -196,8 +196,8 @@ def test_interrupt_while_terraform_starts_is_not_lost(tiny_project: TinyProject,
     """A Ctrl-C that lands between chromactl starting Terraform and Terraform running is forwarded
     too (it used to raise KeyboardInterrupt and leave Terraform running in its own process group)."""
     from chromactl.config import load_env
-    from chromactl.lifecycle import runner as runner_mod
     from chromactl.output import Output
+    from chromactl.terraform import runner as runner_mod
 
     from tests.fixtures.servers import wait_until
 

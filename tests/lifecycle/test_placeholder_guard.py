@@ -79,7 +79,7 @@ def test_sandbox_must_be_a_boolean(tiny_project: TinyProject) -> None:
 
 
 def test_failovers_apply_refuses_placeholders_in_a_sandbox_too(tiny_project: TinyProject) -> None:
-    """failover rebuilds through Ports.apply_region (lifecycle.core.apply_region): the same refusal, before any apply."""
+    """failover rebuilds through Ports.apply_region (lifecycle.apply.apply_region): the same refusal, before any apply."""
     tiny_project.set_tfvar("tiny", 'size = "REPLACE"\n')
     _sandbox_toml(tiny_project)
     env = load_env("tiny", tiny_project.root)

@@ -11,8 +11,8 @@ from tests.lifecycle.conftest import TinyProject, run_cli
 def test_stream_and_show_json_agree_on_a_real_plan(tiny_project: TinyProject) -> None:
     from chromactl.config import load_env
     from chromactl.lifecycle.plan import plan, show_plan
-    from chromactl.lifecycle.runner import Runner
     from chromactl.output import Output
+    from chromactl.terraform.runner import Runner
 
     assert run_cli("up", "--env", "tiny", "--auto-approve", "--skip-checks").code == 0
     tiny_project.set_tfvar("tiny", 'size = "large"\ngeneration = 2\n')

@@ -84,7 +84,7 @@ def test_plan_apply_output_check_destroy(tiny_project: TinyProject) -> None:
 
 def test_backend_override_removed_when_switch_off(tiny_project: TinyProject, monkeypatch: pytest.MonkeyPatch) -> None:
     from chromactl.config import load_env
-    from chromactl.lifecycle.backend import OVERRIDE_NAME, compute_backend, sync_override
+    from chromactl.terraform.backend import OVERRIDE_NAME, compute_backend, sync_override
 
     env = load_env("tiny")
     sync_override(env, compute_backend(env, "us-east-1"))

@@ -181,7 +181,7 @@ def test_up_reads_the_outputs_once_and_shows_that_read_with_verbose(svc_stack, m
     """Issue 15: one `terraform output` per `up` (it used to run three: after the apply, and again for the
     smoke check's target and for the manifest's), and that one read goes through the run's Output, so
     --verbose prints it like every other Terraform command (the target's read dropped --verbose)."""
-    from chromactl.lifecycle.runner import Runner
+    from chromactl.terraform.runner import Runner
 
     p, arn, proxy = svc_stack
     stack = make_stack(register=True)

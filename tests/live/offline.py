@@ -132,7 +132,7 @@ class OfflineTarget:
         return ClientFactory(overrides={("ecs", REGION): ecs} if ecs is not None else {})
 
     def up(self) -> dict[str, Any]:
-        from chromactl.lifecycle.outputs import read_outputs
+        from chromactl.stack.outputs import read_outputs
         from chromactl.workflows.up import up
 
         from tests.fixtures.nginx_proxy import start_nginx

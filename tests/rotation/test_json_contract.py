@@ -22,7 +22,7 @@ def test_token_verbs(cli: SecretsManagerPart, rig: harness.Rotator, capsys: pyte
     assert code == 0, err
     check_case("token age", "token age", out)
     # token check reads three stack outputs; this project has no Terraform state, so they are the rig's (moto) ARNs
-    from chromactl.lifecycle import outputs
+    from chromactl.stack import outputs
 
     arns = {"https_listener_arn": rig.stack.listener_arn, "target_group_arn": rig.stack.target_group_arn, "token_secret_arn": rig.secret_arn}
     monkeypatch.setattr(outputs, "read_outputs", lambda *a, **k: arns)

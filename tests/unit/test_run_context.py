@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from chromactl.config import load_env
-from chromactl.lifecycle.backend import local_state_path
+from chromactl.terraform.backend import local_state_path
 
 from tests.lifecycle.conftest import run_cli
 from tests.unit.test_config import GOOD, make_root

@@ -17,7 +17,7 @@ from pathlib import Path
 import hcl2
 import pytest
 from chromactl.errors import ConfigError
-from chromactl.lifecycle.outputs import StackOutputs
+from chromactl.stack.outputs import StackOutputs
 
 REPO = Path(__file__).resolve().parents[2]
 PKG = REPO / "cli" / "chromactl"

@@ -239,7 +239,7 @@ class AwsTarget:
         self.factory = factory
 
     def up(self) -> dict[str, Any]:
-        from chromactl.lifecycle.outputs import read_outputs
+        from chromactl.stack.outputs import read_outputs
         from chromactl.workflows.up import up
 
         up(self.env, self.region, self.output, auto_approve=True, skip_checks=True, profile=self.profile, factory=self.factory)

@@ -76,7 +76,7 @@ LAZY_BASELINE: dict[str, int] = {
     "day2/tfvars.py": 1,
     "day2/upgrade.py": 19,
     "day2/version.py": 6,
-    "lifecycle/runner.py": 7,
+    "terraform/runner.py": 7,
     "local/server.py": 1,
     "modules.py": 2,
     "rotation/package.py": 2,
@@ -90,7 +90,7 @@ LAZY_MARK = "# lazy:"
 class Import:
     path: Path  # the importing file
     line: int
-    source: str  # the importing module, e.g. chromactl.lifecycle.core
+    source: str  # the importing module, e.g. chromactl.lifecycle.plan
     target: str  # the imported module, e.g. chromactl.aws.session
     inner: bool  # inside a function or class body
     end_line: int = 0  # the statement's last line (a parenthesised import spans several)

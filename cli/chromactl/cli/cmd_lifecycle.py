@@ -160,7 +160,7 @@ def register(app: typer.Typer) -> None:
             res = core.plan(e, the_region, actx.output, out=out, extra_vars=_vars(var), profile=actx.profile, reinit=reinit, sandbox=sandbox)
         diff_text = ""
         if diff and res.changes:
-            from chromactl.lifecycle.runner import Runner
+            from chromactl.terraform.runner import Runner
 
             diff_text = core.plan_diff(Runner(e, the_region, actx.output, profile=actx.profile), res.path)
 
@@ -305,7 +305,7 @@ def register(app: typer.Typer) -> None:
             shown: dict[str, Any] = {"endpoint_url": local_endpoint(e)}
             the_region = "local"
         else:
-            from chromactl.lifecycle.outputs import read_outputs_full, redact
+            from chromactl.stack.outputs import read_outputs_full, redact
 
             the_region = e.region_or_primary(region)
             shown = redact(read_outputs_full(e, the_region, output=actx.output, profile=actx.profile))
@@ -348,7 +348,7 @@ def register(app: typer.Typer) -> None:
             if not data["healthy"]:  # stopped, stale or hung: exit 1 with the reason, as for an unhealthy AWS stack
                 raise local_failure(e.name, data)
             return
-        from chromactl.lifecycle.outputs import read_outputs
+        from chromactl.stack.outputs import read_outputs
         from chromactl.workflows.status import collect_status
 
         the_region = e.region_or_primary(region)

@@ -152,9 +152,9 @@ def register(app: typer.Typer) -> None:
         from chromactl.aws.session import ClientFactory
         from chromactl.config import load_env
         from chromactl.errors import ConfigError, OperationFailed
-        from chromactl.lifecycle.outputs import read_outputs
         from chromactl.rotation import token as tok
         from chromactl.rotation.rules import check_rules
+        from chromactl.stack.outputs import read_outputs
 
         actx = app_context(ctx, json_out)
         cfg = load_env(env, actx.root)

@@ -35,7 +35,7 @@ def open_env(env_name: str, verb: str, *, region: str | None, output: Output, pr
     env = aws_env(env_name, verb, root)
     the_region = env.region_or_primary(region)
     if outputs is None:
-        from chromactl.lifecycle.outputs import read_outputs
+        from chromactl.stack.outputs import read_outputs
 
         outputs = read_outputs(env, the_region, output=output, profile=profile)
     if factory is None:

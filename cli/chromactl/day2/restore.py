@@ -154,7 +154,7 @@ def confirm(d2: Any, yes: bool, confirm_env: str | None) -> None:
 
 def forget_old_file_system(d2: Any) -> list[str]:
     """`terraform state rm` of what holds the old file system, so the apply leaves it (and its data) alone."""
-    from chromactl.lifecycle.runner import Runner
+    from chromactl.terraform.runner import Runner
 
     runner = Runner(d2.env, d2.region, d2.output, profile=d2.profile)
     runner.ensure_init()

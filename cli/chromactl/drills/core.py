@@ -29,7 +29,7 @@ def runner(scenario: str) -> Callable[[DrillContext], DrillResult]:
 
 def read_stack(env: Any, region: str, output: Output, profile: str | None) -> dict[str, Any]:
     """The stack's outputs (a seam: tests give recorded outputs)."""
-    from chromactl.lifecycle.outputs import read_outputs
+    from chromactl.stack.outputs import read_outputs
 
     return read_outputs(env, region, output=output, profile=profile)
 

@@ -65,9 +65,9 @@ def _aware(dt: Any) -> datetime | None:
 
 
 def _local_state_file(env: EnvConfig, region: str) -> Any:
-    """With CHROMACTL_BACKEND=local (tests, demos), the state lives on this machine (lifecycle.backend)."""
+    """With CHROMACTL_BACKEND=local (tests, demos), the state lives on this machine (terraform.backend)."""
     try:
-        from chromactl.lifecycle.backend import backend_kind, local_state_path
+        from chromactl.terraform.backend import backend_kind, local_state_path
     except ImportError:  # pragma: no cover - lifecycle not installed
         return None
     return local_state_path(env, region) if backend_kind() == "local" else None
@@ -98,7 +98,7 @@ def read_primary_state(env: EnvConfig, factory: Any) -> dict[str, Any] | None:
 
 def state_outputs(state: dict[str, Any] | None) -> OutputValues:
     """A state file's outputs ({name: {"value", "type", "sensitive"}}) as values, sensitive flags kept."""
-    from chromactl.lifecycle.outputs import OutputValues
+    from chromactl.stack.outputs import OutputValues
 
     return OutputValues.from_full((state or {}).get("outputs"))
 

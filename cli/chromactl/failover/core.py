@@ -163,7 +163,7 @@ def _apply(run: Run) -> dict[str, Any]:
     kms = run.out("preflight").get("primary", {}).get("dr_kms_key_arn")
     if kms:
         extra["existing_kms_key_arn"] = kms  # the replica's / restored file system's key (the DR key)
-    from chromactl.lifecycle.core import declared_variables
+    from chromactl.lifecycle.plan import declared_variables
 
     declared = declared_variables(run.env)
     for name in ("dns_zone_id", "dns_record_name"):

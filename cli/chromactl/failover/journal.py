@@ -34,7 +34,7 @@ def scrub(value: Any, key: str = "") -> Any:
 
     Terraform marks outputs `"sensitive": true` in `output -json` ({"value", "type", "sensitive"}):
     such a value is dropped, whether it arrives in that shape or as bare values that carry the
-    flags along (lifecycle.outputs.OutputValues, what the apply step and the primary's state
+    flags along (stack.outputs.OutputValues, what the apply step and the primary's state
     give); and a string under a secret-looking name (token, password, ...) is dropped too,
     whoever produced it, unless the name says it is a pointer (`token_secret_arn`)."""
     flagged = getattr(value, "sensitive", None)

@@ -20,14 +20,14 @@ def _apply_region(env: EnvConfig, region: str, *, extra_vars: dict[str, str] | N
                   auto_approve: bool, allow_protected_changes: bool = False, profile: str | None = None,
                   secret_action: str | None = None) -> dict[str, Any]:
     """The stack's outputs after the apply: an OutputValues (values plus Terraform's sensitive flags)."""
-    from chromactl.lifecycle.core import apply_region
+    from chromactl.lifecycle.apply import apply_region
 
     return apply_region(env, region, extra_vars=extra_vars, output=output, auto_approve=auto_approve,
                         allow_protected_changes=allow_protected_changes, profile=profile, secret_action=secret_action)
 
 
 def _wait_stable(env: EnvConfig, region: str, outputs: dict[str, Any], factory: Any, timeout_s: float, output: Output) -> dict[str, Any]:
-    from chromactl.lifecycle.core import wait_stable
+    from chromactl.stack.health import wait_stable
 
     return wait_stable(env, region, outputs, factory, timeout_s, output)
 

@@ -15,10 +15,8 @@ from typing import Any
 
 from chromactl.config import EnvConfig
 from chromactl.errors import Cancelled, UsageError
-from chromactl.lifecycle import outputs as stack_outputs
 from chromactl.lifecycle import planfile
 from chromactl.lifecycle.guard import check_apply
-from chromactl.lifecycle.outputs import OutputValues
 from chromactl.lifecycle.plan import (
     PlanResult,
     _progress,
@@ -27,9 +25,11 @@ from chromactl.lifecycle.plan import (
     settle_pending_secrets,
     show_plan,
 )
-from chromactl.lifecycle.runner import Runner
 from chromactl.lifecycle.summary import PlanSummary
 from chromactl.output import Output
+from chromactl.stack import outputs as stack_outputs
+from chromactl.stack.outputs import OutputValues
+from chromactl.terraform.runner import Runner
 
 
 def apply_saved(

@@ -3,7 +3,7 @@
 the placeholder guard and the rotation zip; before an apply, the pending-secret check
 (settle_pending_secrets); after it, the second plan that shows the stack converged.
 
-apply and destroy are in apply.py; lifecycle/core.py is the old one-module path of both.
+apply and destroy are in apply.py; Terraform itself runs through terraform/runner.py.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from chromactl.errors import ChromactlError, OperationFailed, UsageError
 from chromactl.lifecycle import planfile
 from chromactl.lifecycle import secrets as S
 from chromactl.lifecycle.placeholders import placeholder_warning, refuse_placeholders
-from chromactl.lifecycle.runner import Runner, TfResult
 from chromactl.lifecycle.summary import PlanSummary, from_events, from_plan_json
 from chromactl.modules import pin_warning
 from chromactl.output import Output
 from chromactl.rotation import package
+from chromactl.terraform.runner import Runner, TfResult
 
 DEFAULT_WAIT_S = 900.0
 

@@ -50,7 +50,7 @@ def default_secret_name(env: str, project: str = DEFAULT_PROJECT) -> str:
 def _outputs_secret(env: EnvConfig, region: str, profile: str | None) -> str | None:
     """The stack's token_secret_arn output for (env, region), or None when it cannot be read."""
     from chromactl.errors import ChromactlError
-    from chromactl.lifecycle.outputs import read_outputs
+    from chromactl.stack.outputs import read_outputs
 
     try:
         value = read_outputs(env, region, profile=profile).get("token_secret_arn")

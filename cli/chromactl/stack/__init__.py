@@ -1,2 +1,2 @@
 """A deployed stack as data: its outputs (one frozen StackOutputs), and waiting until its service is
-stable. No Terraform runs here (lifecycle/outputs.py reads `terraform output` once and hands the result over)."""
+stable. stack/outputs.py reads `terraform output` once per run (through terraform/runner.py) and hands the typed result over."""

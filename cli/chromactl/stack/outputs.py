@@ -1,5 +1,6 @@
 """The stack's outputs for one (env, region), typed: what `terraform output -json` printed, read once
-per run by lifecycle/outputs.py (which runs Terraform) and passed down from there.
+per run (read_outputs / read_stack_outputs, below, run Terraform through terraform/runner.py) and
+passed down from there.
 
 `StackOutputs` is the one place that knows the output names the Python code
 reads; each field is an output of `envs/_root/outputs.tf` (tests/unit/
@@ -12,11 +13,15 @@ ConfigError naming it.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from chromactl.errors import ConfigError
+from chromactl.config import EnvConfig
+from chromactl.errors import ConfigError, OperationFailed
+from chromactl.output import Output
+from chromactl.terraform.runner import Runner
 
 
 @dataclass(frozen=True)
@@ -118,3 +123,34 @@ class OutputValues(dict[str, Any]):
 
     def copy(self) -> OutputValues:
         return OutputValues(self, self.sensitive)
+
+
+def read_outputs_full(env: EnvConfig, region: str, *, output: Output | None = None, profile: str | None = None) -> dict[str, dict[str, Any]]:
+    """name -> {"value", "sensitive", "type"} from the state of (env, region)."""
+    runner = Runner(env, region, output or Output(json=True), profile=profile)
+    runner.ensure_init()
+    result = runner.run(["output", "-json", "-no-color"], step="output", timeout_s=300)
+    if result.rc != 0:
+        raise runner.failure("output", result)
+    try:
+        data = json.loads(result.stdout or "{}")
+    except json.JSONDecodeError:
+        raise OperationFailed(f"terraform output for {env.name}/{region} did not print JSON.", "Run again with --verbose to see the command.") from None
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, dict)}
+
+
+def read_outputs(env: EnvConfig, region: str, *, output: Output | None = None, profile: str | None = None) -> OutputValues:
+    """The outputs' values (sensitive ones included: callers must not print or store them; `.sensitive` names them)."""
+    return OutputValues.from_full(read_outputs_full(env, region, output=output, profile=profile))
+
+
+def read_stack_outputs(env: EnvConfig, region: str, *, output: Output | None = None, profile: str | None = None) -> StackOutputs:
+    """The stack's outputs of (env, region), read once, typed."""
+    return StackOutputs.from_values(read_outputs(env, region, output=output, profile=profile), where=f"{env.name}/{region}")
+
+
+def redact(full: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Values for display: sensitive outputs are never printed."""
+    return {k: ("(sensitive)" if v.get("sensitive") else v.get("value")) for k, v in full.items()}

@@ -26,10 +26,10 @@ from chromactl.aws.zones import account_zones, env_zones, missing_zones
 from chromactl.config import list_envs, load_env
 from chromactl.config_facts import facts_check
 from chromactl.errors import ChromactlError
-from chromactl.lifecycle.backend import backend_kind
 from chromactl.lifecycle.placeholders import find_placeholders, summary
 from chromactl.modules import pin_status
 from chromactl.rotation import package
+from chromactl.terraform.backend import backend_kind
 from chromactl.terraform.engine import resolve
 
 

@@ -22,10 +22,10 @@ from typing import Any
 from chromactl.checks.target import DEFAULT_TIMEOUT_S, Target, token_from_env_var
 from chromactl.config import load_env
 from chromactl.errors import ConfigError, UsageError
-from chromactl.lifecycle import outputs as stack_outputs
 from chromactl.local.server import local_endpoint
 from chromactl.output import Output
 from chromactl.rotation.token import read_current_token
+from chromactl.stack import outputs as stack_outputs
 
 
 def resolve_target(

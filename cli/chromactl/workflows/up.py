@@ -18,7 +18,6 @@ from chromactl.day2 import version as V
 from chromactl.day2.version import record_after_check
 from chromactl.errors import OperationFailed
 from chromactl.failover import manifest
-from chromactl.lifecycle import outputs as stack_outputs
 from chromactl.lifecycle import planfile
 from chromactl.lifecycle.apply import apply_saved
 from chromactl.lifecycle.plan import (
@@ -30,11 +29,12 @@ from chromactl.lifecycle.plan import (
     require_converged,
     settle_pending_secrets,
 )
-from chromactl.lifecycle.runner import Runner
 from chromactl.local.server import local_up
 from chromactl.output import Output
 from chromactl.rotation.wait import wait_for_stack_token
+from chromactl.stack import outputs as stack_outputs
 from chromactl.stack.health import wait_stable
+from chromactl.terraform.runner import Runner
 from chromactl.workflows.endpoint import stack_target
 
 

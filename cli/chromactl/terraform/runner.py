@@ -33,8 +33,8 @@ from typing import Any
 
 from chromactl.config import EnvConfig
 from chromactl.errors import ChromactlError, ConfigError, OperationFailed
-from chromactl.lifecycle.backend import Backend, compute_backend, data_dir, sync_override
 from chromactl.output import Output
+from chromactl.terraform.backend import Backend, compute_backend, data_dir, sync_override
 
 FINGERPRINT_NAME = "chromactl-init.json"
 ENGINE_CACHE_NAME = "chromactl-engine.json"
