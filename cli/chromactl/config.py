@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chromactl import settings
 from chromactl.errors import ConfigError
 from chromactl.regions import check_region
 
@@ -126,7 +126,7 @@ def checked_root(root: Path, given: str = "--root") -> Path:
 
 def project_root(start: Path | None = None) -> Path:
     """The project root: $CHROMACTL_ROOT, else the nearest parent holding envs/."""
-    env_root = os.environ.get("CHROMACTL_ROOT")
+    env_root = settings.current().root
     if env_root:
         root = Path(env_root).expanduser().resolve()
         if not (root / "envs").is_dir():

@@ -15,12 +15,11 @@ module fail inside Terraform.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from chromactl import __version__
+from chromactl import __version__, settings
 from chromactl.errors import ConfigError
 
 # Where the modules are published: [project.urls] Repository in pyproject.toml, the one place a release
@@ -42,7 +41,7 @@ def module_ref(version: str | None = None) -> str:
 
 
 def module_repository() -> str:
-    return os.environ.get(MODULE_SOURCE_ENV, "").strip() or DEFAULT_MODULE_REPOSITORY
+    return settings.current().module_source or DEFAULT_MODULE_REPOSITORY
 
 
 # scp-like `user@host:path` (git's own short form for SSH), which Terraform reads as git only for github.com

@@ -30,7 +30,6 @@ so `chromactl --help` stays fast.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import sys
@@ -40,6 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
+from chromactl import settings
 from chromactl.errors import Cancelled
 from chromactl.render import dumps
 
@@ -65,11 +65,7 @@ def _plain_stream(stream: Any) -> bool:
 
 def progress_every_s() -> float:
     """Seconds between plain progress lines when stderr is not a terminal (CHROMACTL_PROGRESS_EVERY)."""
-    try:
-        value = float(os.environ.get("CHROMACTL_PROGRESS_EVERY", "10"))
-    except ValueError:
-        return 10.0
-    return value if math.isfinite(value) and value > 0 else 10.0
+    return settings.current().progress_every_s
 
 
 # The style tags chromactl's own renderers write; any other `[...]` is text (a hint's `[env]`).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from chromactl import settings
 from chromactl.errors import ConfigError
 
 # Commercial and GovCloud regions. A region missing here can still be allowed
@@ -24,10 +25,7 @@ _SHAPE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 
 
 def known_regions() -> frozenset[str]:
-    import os
-
-    extra = {r.strip() for r in os.environ.get("CHROMACTL_EXTRA_REGIONS", "").split(",") if r.strip()}
-    return KNOWN_REGIONS | extra
+    return KNOWN_REGIONS | settings.current().extra_regions
 
 
 def check_region(region: str, *, where: str = "--region") -> str:

@@ -32,7 +32,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chromactl import __version__
+from chromactl import __version__, settings
 from chromactl.errors import ConfigError, OperationFailed
 from chromactl.lifecycle.placeholders import DOC_ACCOUNT_IDS
 from chromactl.modules import stack_source
@@ -133,7 +133,7 @@ def project_for_init(start: Path | None = None, root: Path | None = None) -> Pat
     git repository's top level, else the current directory."""
     if root is not None:
         return Path(root).expanduser().resolve()
-    env_root = os.environ.get("CHROMACTL_ROOT")
+    env_root = settings.current().root
     if env_root:
         return Path(env_root).expanduser().resolve()
     here = (start or Path.cwd()).resolve()

@@ -46,18 +46,21 @@ def test_code_holding_an_env_uses_its_root_not_the_working_directory(tmp_path: P
     assert local_state_path(env, "us-east-1") == env.root / ".chromactl" / "state" / "prod" / "us-east-1" / "terraform.tfstate"
 
 
-def test_the_one_scoped_root_variable_is_restored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """drills/core.run_drill still loads its env by name: cmd_drill sets CHROMACTL_ROOT for that call only."""
-    from chromactl.cli.context import root_for_by_name_loaders
-    from chromactl.config import project_root
+def test_a_drill_loads_its_env_from_the_root_it_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`drill --root R` hands R to run_drill: it loads the env from there with no CHROMACTL_ROOT set
+    for it (cmd_drill used to write --root into os.environ around the call)."""
+    from chromactl.drills import core as drill_core
+    from chromactl.output import Output
 
     (tmp_path / "infra").mkdir()
     root = make_root(tmp_path / "infra", "prod", GOOD)
     monkeypatch.delenv("CHROMACTL_ROOT", raising=False)
-    with root_for_by_name_loaders(root):
-        assert project_root() == root.resolve()
+    monkeypatch.chdir(tmp_path)  # no envs/ here: a lookup from the working directory would fail
+    seen: dict[str, object] = {}
+    # the scenario records the env it was given (the drill itself is tested in tests/drills)
+    monkeypatch.setattr(drill_core, "runner", lambda scenario: lambda ctx: seen.setdefault("env", ctx.env))
+    monkeypatch.setattr(drill_core, "guard_protected", lambda *a, **k: None)
+    drill_core.run_drill("prod", "kill-task", output=Output(json=True), root=root, factory=object(), outputs={"cluster_name": "c"})
+    assert seen["env"].root.resolve() == root.resolve()  # type: ignore[attr-defined]
     assert "CHROMACTL_ROOT" not in os.environ
-    monkeypatch.setenv("CHROMACTL_ROOT", "/somewhere")
-    with root_for_by_name_loaders(root):
-        assert os.environ["CHROMACTL_ROOT"] == str(root)
-    assert os.environ["CHROMACTL_ROOT"] == "/somewhere"
+

@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("failover", "drills", "day2"),
     ("lifecycle", "checks", "rotation", "local"),
     ("stack", "terraform", "aws"),
-    ("context", "config", "output", "render", "errors", "poll", "regions", "resources", "modules", "sizing", "__init__"),
+    ("context", "config", "output", "render", "errors", "poll", "regions", "resources", "modules", "sizing", "settings", "__init__"),
 )
 
 # Leaf modules that sit in a package of a higher layer for what they are about, but import only the

@@ -11,10 +11,10 @@ All AWS calls in chromactl go through a ClientFactory so that:
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from chromactl import settings
 from chromactl.errors import ConfigError
 
 CONNECT_TIMEOUT_S = 5.0
@@ -23,7 +23,7 @@ MAX_ATTEMPTS = 3
 
 
 def _endpoint_map() -> dict[str, str]:
-    raw = os.environ.get("CHROMACTL_AWS_ENDPOINTS", "").strip()
+    raw = settings.current().aws_endpoints
     if not raw:
         return {}
     try:

@@ -33,6 +33,7 @@ from chromactl.cli.summaries import apply_summaries
 from chromactl.errors import EXIT_FAILED, EXIT_USAGE, Cancelled, ChangesPresent, ChromactlError
 from chromactl.output import Output, no_color_env
 from chromactl.render import ErrorInfo
+from chromactl.settings import Settings, installed
 
 # Help is plain Click text (rich_markup_mode=None: faster, and what a pipe wants), but Typer 0.19
 # still escapes the "[default: ...]" and "[env var: ...]" brackets for rich whenever rich is
@@ -221,8 +222,9 @@ def refusal_reason(exit_: SystemExit) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `chromactl` console script."""
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
-    # the words Click reads as true for CHROMACTL_JSON (click/types.py, BoolParamType.bool_states)
-    json_mode = "--json" in args or os.environ.get("CHROMACTL_JSON", "").strip().lower() in ("1", "true", "t", "yes", "y", "on")
+    # every CHROMACTL_* variable the code below reads, read once (chromactl/settings.py)
+    run_settings = Settings.from_environ(os.environ)
+    json_mode = "--json" in args or run_settings.json
     verbose = "--verbose" in args or "-v" in args
     # Under `plan --check` exit 2 means only "changes present": an error exits 1 whatever its kind.
     error_code = (lambda code: EXIT_FAILED if code == EXIT_USAGE else code) if drift_check(args) else (lambda code: code)
@@ -230,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     code, error = 0, None
     try:
         # standalone mode: Typer reports usage errors itself (exit 2) and exits.
-        app(args=args, prog_name="chromactl", standalone_mode=True, obj=actx)
+        with installed(run_settings):
+            app(args=args, prog_name="chromactl", standalone_mode=True, obj=actx)
     except SystemExit as exc:
         raw = exc.code
         code = error_code(raw) if isinstance(raw, int) else (0 if raw is None else EXIT_FAILED)

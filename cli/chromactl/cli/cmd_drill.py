@@ -73,12 +73,11 @@ def register(app: typer.Typer) -> None:
             plan = plan_of(the_env, scenario, the_env.region_or_primary(region), target_seconds)
             actx.output.result(plan, lambda c: _render_plan(c, plan))
             return
-        from chromactl.cli.context import root_for_by_name_loaders
         from chromactl.drills.core import run_drill
 
-        with actx.output.keepalive(f"drill {scenario} on {env}"), root_for_by_name_loaders(actx.root):
+        with actx.output.keepalive(f"drill {scenario} on {env}"):
             result = run_drill(env, scenario, output=actx.output, region=region, timeout_s=timeout, poll_s=poll_seconds,
-                               target_s=target_seconds, yes=yes, confirm_env=confirm_env, profile=actx.profile)
+                               target_s=target_seconds, yes=yes, confirm_env=confirm_env, profile=actx.profile, root=actx.root)
         data = result.to_dict()
         actx.output.result(data, lambda c: _render(c, result))
         if not result.passed:

@@ -2,14 +2,12 @@
 
 Global environment variables (CHROMACTL_JSON, CHROMACTL_VERBOSE, CHROMACTL_PROFILE, CHROMACTL_ROOT)
 are read here, once, through Typer's envvar= options; the values travel down as fields (the root
-included: it is never written back into os.environ for code below to find).
+included: it is never written into os.environ for code below to find). The CHROMACTL_* variables the
+code below reads are read once by cli/app.py's main into chromactl.settings.Settings.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,24 +42,6 @@ def app_context(ctx: typer.Context, json_flag: bool = False) -> RunContext:
     obj.output.command = command_name(ctx)
     return obj
 
-
-@contextlib.contextmanager
-def root_for_by_name_loaders(root: Path | None) -> Iterator[None]:
-    """CHROMACTL_ROOT set to --root for the length of one call, for the one caller left that loads an env
-    by name only: drills/core.run_drill (in the mutation scope, its body frozen; it takes a root after).
-    Restored afterwards, so nothing else in the process sees it."""
-    if root is None:
-        yield
-        return
-    old = os.environ.get("CHROMACTL_ROOT")
-    os.environ["CHROMACTL_ROOT"] = str(root)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("CHROMACTL_ROOT", None)
-        else:
-            os.environ["CHROMACTL_ROOT"] = old
 
 
 def complete_env(incomplete: str) -> list[str]:

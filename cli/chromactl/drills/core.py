@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from chromactl.config import load_env
@@ -48,6 +49,7 @@ def run_drill(
     profile: str | None = None,
     factory: Any = None,
     outputs: dict[str, Any] | None = None,
+    root: Path | None = None,
     **ports: Any,
 ) -> DrillResult:
     """Validate everything checkable offline first; then run the scenario and return its result (never raises for a failed drill)."""
@@ -55,7 +57,7 @@ def run_drill(
     check_timeout(timeout_s)
     if poll_s <= 0:
         raise UsageError("The poll interval must be positive.", "e.g. 5 seconds.")
-    env = load_env(env_name)
+    env = load_env(env_name, root)
     if not env.is_aws:
         raise UsageError(f"Env {env.name!r} is a local env; drills disrupt AWS resources.", "Pick an AWS env (see `chromactl envs`).")
     the_region = env.region_or_primary(region)

@@ -12,7 +12,6 @@ in the mutation scope, so not split while that is measured.
 
 from __future__ import annotations
 
-import os
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from chromactl import settings as chromactl_settings
 from chromactl.config import EnvConfig, load_env, project_root
 from chromactl.errors import ChromactlError, OperationFailed, UsageError
 from chromactl.failover import aws as A
@@ -55,7 +55,7 @@ class Settings:
     smoke_vectors: int = 500
     latency_seed_vectors: int = 1000
     gate_timeout_s: float = 10.0
-    endpoint_override: str | None = field(default_factory=lambda: os.environ.get(ENDPOINT_OVERRIDE_ENV) or None)
+    endpoint_override: str | None = field(default_factory=lambda: chromactl_settings.current().failover_endpoint)
 
 
 @dataclass

@@ -18,10 +18,10 @@ Every region has its own Terraform data dir, `<env dir>/.terraform/<region>`
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from chromactl import settings
 from chromactl.config import EnvConfig
 from chromactl.errors import ConfigError
 
@@ -50,7 +50,7 @@ class Backend:
 
 
 def backend_kind() -> str:
-    kind = os.environ.get(BACKEND_ENV, "s3").strip().lower() or "s3"
+    kind = settings.current().backend
     if kind not in ("s3", "local"):
         raise ConfigError(f"{BACKEND_ENV}={kind!r} is not a backend chromactl knows.", f"Set {BACKEND_ENV} to s3 (default) or local.")
     return kind

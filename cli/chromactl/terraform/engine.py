@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from chromactl import settings
 from chromactl.errors import ConfigError
 
 MIN_VERSION = (1, 10, 0)
@@ -98,7 +99,7 @@ def probe(argv: tuple[str, ...], source: str) -> Engine:
 
 def resolve(explicit: str | None = None, *, allow_bundled: bool | None = None) -> Engine:
     """Return the engine to use, or raise ConfigError with what to do."""
-    explicit = explicit or os.environ.get("CHROMACTL_TERRAFORM") or None
+    explicit = explicit or settings.current().terraform
     if explicit:
         found = shutil.which(explicit) if os.sep not in explicit else explicit
         if not found:
@@ -109,7 +110,7 @@ def resolve(explicit: str | None = None, *, allow_bundled: bool | None = None) -
         if found:
             return probe((found,), source)
     if allow_bundled is None:
-        allow_bundled = os.environ.get("CHROMACTL_NO_BUNDLED_TERRAFORM", "") not in ("1", "true", "yes")
+        allow_bundled = not settings.current().no_bundled_terraform
     argv = bundled_argv() if allow_bundled else None
     if argv:
         return probe(argv, "bundled")

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chromactl import settings
 from chromactl.config import EnvConfig
 from chromactl.errors import ChromactlError, ConfigError, OperationFailed
 from chromactl.output import Output
@@ -38,7 +39,6 @@ from chromactl.terraform.backend import Backend, compute_backend, data_dir, sync
 
 FINGERPRINT_NAME = "chromactl-init.json"
 ENGINE_CACHE_NAME = "chromactl-engine.json"
-DEFAULT_TIMEOUT_S = float(os.environ.get("CHROMACTL_TF_TIMEOUT", "3600"))
 INTERRUPT_GRACE_S = 120.0
 INIT_TIMEOUT_S = 600.0
 
@@ -152,7 +152,7 @@ class Runner:
         """(argv, file the answer is keyed on, source) of the engine resolve() would pick."""
         import shutil
 
-        explicit = os.environ.get("CHROMACTL_TERRAFORM")
+        explicit = settings.current().terraform
         if explicit:
             found = shutil.which(explicit) if os.sep not in explicit else explicit
             return ((found,), found, "explicit") if found else None
@@ -160,7 +160,7 @@ class Runner:
             found = shutil.which(name)
             if found:
                 return (found,), found, source
-        if os.environ.get("CHROMACTL_NO_BUNDLED_TERRAFORM", "") in ("1", "true", "yes"):
+        if settings.current().no_bundled_terraform:
             return None
         import importlib.util
 
@@ -246,7 +246,7 @@ class Runner:
             from rich.markup import escape
 
             self.output.debug(escape(f"$ cd {self.env.dir} && TF_DATA_DIR={self.data_dir} {shlex.join(argv)}"))
-        timeout_s = timeout_s or DEFAULT_TIMEOUT_S
+        timeout_s = timeout_s or settings.current().tf_timeout_s
         interrupted: dict[str, Any] = {"count": 0, "timeout": False, "pending": False}
         started: list[subprocess.Popen[str]] = []  # the process, once it exists
 
