@@ -12,6 +12,7 @@ Running it again changes only what differs and says so.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from chromactl.aws.preflight import caller_identity
@@ -22,6 +23,30 @@ from chromactl.lifecycle.placeholders import refuse_placeholders
 
 NONCURRENT_DAYS = 90
 LIFECYCLE_ID = "chromactl-expire-noncurrent-state"
+ALREADY_SET = "already set"
+SET_NOW = "set now"
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """The env's state bucket after `bootstrap`: whether it was created, and each setting: "already set" or "set now"."""
+
+    env: str
+    bucket: str
+    region: str
+    account: str | None
+    created: bool
+    settings: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "bucket": self.bucket,
+            "region": self.region,
+            "account": self.account,
+            "created": self.created,
+            "settings": dict(self.settings),
+        }
 
 
 def desired_policy(bucket: str) -> dict[str, Any]:
@@ -118,7 +143,7 @@ def assess(settings: dict[str, Any], sse: str, days: int) -> dict[str, bool]:
     }
 
 
-def bootstrap(env: EnvConfig, factory: Any, *, sse: str = "aws:kms", noncurrent_days: int = NONCURRENT_DAYS, output: Any = None) -> dict[str, Any]:
+def bootstrap(env: EnvConfig, factory: Any, *, sse: str = "aws:kms", noncurrent_days: int = NONCURRENT_DAYS, output: Any = None) -> BootstrapResult:
     """Create or fix the env's state bucket; returns each setting and whether it changed."""
     import botocore.exceptions as bex
 
@@ -189,11 +214,11 @@ def bootstrap(env: EnvConfig, factory: Any, *, sse: str = "aws:kms", noncurrent_
     missing = [k for k, v in after.items() if not v]
     if missing:
         raise OperationFailed(f"The state bucket {bucket} still lacks: {', '.join(missing)}.", "Check for an SCP or bucket policy that blocks these settings.")
-    return {
-        "env": env.name,
-        "bucket": bucket,
-        "region": region,
-        "account": identity.get("Account"),
-        "created": created,
-        "settings": {k: ("already set" if ok[k] else "set now") for k in after},
-    }
+    return BootstrapResult(
+        env=env.name,
+        bucket=bucket,
+        region=region,
+        account=identity.get("Account"),
+        created=created,
+        settings={k: (ALREADY_SET if ok[k] else SET_NOW) for k in after},
+    )
