@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chromactl.aws.preflight import caller_identity
-from chromactl.aws.session import describe_aws_error
+from chromactl.aws.session import describe_aws_error, error_code
 from chromactl.config import EnvConfig
 from chromactl.errors import ConfigError, OperationFailed, UsageError
 from chromactl.lifecycle.placeholders import refuse_placeholders
@@ -79,10 +79,6 @@ def desired_lifecycle(days: int) -> dict[str, Any]:
     }
 
 
-def _code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
 def read_settings(s3: Any, bucket: str) -> dict[str, Any]:
     """What the bucket has now (None where a setting is absent)."""
     import botocore.exceptions as bex
@@ -91,7 +87,7 @@ def read_settings(s3: Any, bucket: str) -> dict[str, Any]:
         try:
             return pick(fn(Bucket=bucket))
         except bex.ClientError as exc:
-            if _code(exc) in absent:
+            if error_code(exc) in absent:
                 return None
             raise
 
@@ -169,7 +165,7 @@ def bootstrap(env: EnvConfig, factory: Any, *, sse: str = "aws:kms", noncurrent_
         try:
             s3.head_bucket(Bucket=bucket)
         except bex.ClientError as exc:
-            if _code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+            if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
                 raise
             kwargs: dict[str, Any] = {"Bucket": bucket, "ObjectOwnership": "BucketOwnerEnforced"}
             if region != "us-east-1":
@@ -178,12 +174,12 @@ def bootstrap(env: EnvConfig, factory: Any, *, sse: str = "aws:kms", noncurrent_
                 s3.create_bucket(**kwargs)
                 created = True
             except bex.ClientError as cexc:
-                if _code(cexc) == "BucketAlreadyExists":
+                if error_code(cexc) == "BucketAlreadyExists":
                     raise ConfigError(
                         f"The bucket name {bucket} is taken by another AWS account.",
                         f"Pick another name in [state] bucket of {env.config_path}.",
                     ) from None
-                if _code(cexc) != "BucketAlreadyOwnedByYou":
+                if error_code(cexc) != "BucketAlreadyOwnedByYou":
                     raise
         before = read_settings(s3, bucket)
         ok = assess(before, sse, noncurrent_days)

@@ -14,15 +14,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
-from chromactl.aws.session import describe_aws_error
+from chromactl.aws.session import describe_aws_error, error_code
 from chromactl.aws.wait import observe, stable_reason
 from chromactl.config import EnvConfig
 from chromactl.day2.status import chroma_section
 from chromactl.day2.version import read_record
 from chromactl.local.health import local_report
 from chromactl.stack.outputs import StackOutputs
+
+# botocore's paginators (paginators-1.json of cloudwatch: DescribeAlarms, NextToken / MaxRecords; of backup:
+# ListRecoveryPointsByBackupVault, NextToken / MaxResults), pages of 100, at most MAX_PAGES of them
+PAGE_SIZE = 100
+MAX_PAGES = 20
 
 
 @dataclass(frozen=True)
@@ -153,19 +159,13 @@ def alarms_section(env: EnvConfig, region: str, outputs: dict[str, Any], factory
     try:
         cw = factory.client("cloudwatch", region)
         firing: list[dict[str, Any]] = []
-        token = None
-        for _ in range(20):  # bounded pagination
-            kwargs: dict[str, Any] = {"AlarmNamePrefix": prefix, "StateValue": "ALARM", "MaxRecords": 100}
-            if token:
-                kwargs["NextToken"] = token
-            resp = cw.describe_alarms(**kwargs)
+        pages = cw.get_paginator("describe_alarms").paginate(
+            AlarmNamePrefix=prefix, StateValue="ALARM", PaginationConfig={"PageSize": PAGE_SIZE})
+        for resp in islice(pages, MAX_PAGES):  # bounded pagination
             for alarm in resp.get("MetricAlarms", []) + resp.get("CompositeAlarms", []):
                 if alarm.get("StateValue") != "ALARM" or not alarm.get("AlarmName", "").startswith(prefix):
                     continue  # filtered server-side too; kept strict for any API that ignores the filter
                 firing.append({"name": alarm["AlarmName"], "reason": alarm.get("StateReason", ""), "since": alarm.get("StateUpdatedTimestamp")})
-            token = resp.get("NextToken")
-            if not token:
-                break
     except Exception as exc:  # noqa: BLE001 - reported as one phrase
         return {"prefix": prefix, **_err(exc)}
     return {"prefix": prefix, "in_alarm": firing}
@@ -179,8 +179,7 @@ def replication_section(region: str, outputs: Any, factory: Any, now: datetime) 
         efs = factory.client("efs", region)
         resp = efs.describe_replication_configurations(FileSystemId=fs_id)
     except Exception as exc:  # noqa: BLE001 - reported as one phrase
-        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-        if code == "ReplicationNotFound":
+        if error_code(exc) == "ReplicationNotFound":
             return {"file_system_id": fs_id, "configured": False}
         return {"file_system_id": fs_id, **_err(exc)}
     dests = []
@@ -207,20 +206,14 @@ def recovery_section(region: str, outputs: Any, factory: Any, now: datetime) -> 
     try:
         backup = factory.client("backup", region)
         newest = None
-        token = None
-        for _ in range(20):  # bounded pagination
-            kwargs: dict[str, Any] = {"BackupVaultName": vault, "MaxResults": 100}
-            if token:
-                kwargs["NextToken"] = token
-            resp = backup.list_recovery_points_by_backup_vault(**kwargs)
+        pages = backup.get_paginator("list_recovery_points_by_backup_vault").paginate(
+            BackupVaultName=vault, PaginationConfig={"PageSize": PAGE_SIZE})
+        for resp in islice(pages, MAX_PAGES):  # bounded pagination
             for rp in resp.get("RecoveryPoints", []):
                 if rp.get("Status") not in (None, "COMPLETED"):
                     continue
                 if newest is None or rp.get("CreationDate") > newest.get("CreationDate"):
                     newest = rp
-            token = resp.get("NextToken")
-            if not token:
-                break
     except Exception as exc:  # noqa: BLE001 - reported as one phrase
         return {"vault": vault, **_err(exc)}
     if newest is None:
