@@ -50,8 +50,8 @@ def test_status_shows_image_version_record_and_newest_recovery_point(project: Pa
     outputs = {"cluster_name": "chromactl-prod", "service_name": "chromactl-prod", "target_group_arn": tg, "file_system_id": "fs-0123456789abcdef0",
                "backup_vault_name": "chromactl-prod", "endpoint_url": "https://chroma.example.com"}
     data = collect_status(env, PRIMARY, outputs, factory, now=now)
-    assert data["chroma"] == {"image": IMAGE, "chroma_version": "1.6.0", "highest_opened_data": "1.6.0"}
-    assert data["recovery_point"]["newest"]["arn"].endswith(":newest")
+    assert data.chroma == {"image": IMAGE, "chroma_version": "1.6.0", "highest_opened_data": "1.6.0"}
+    assert data.recovery_point["newest"]["arn"].endswith(":newest")
     console = Console(width=400, no_color=True)
     with console.capture() as cap:
         render_status(console, data)

@@ -34,7 +34,7 @@ def test_up_records_the_version_and_refuses_an_older_chromadb(tmp_path: Path, mo
     running = _chroma_version()
     try:
         res = up(env, None, Output(json=True))
-        assert res["smoke"]["ok"] and res["chroma_version_record"] == running
+        assert res.smoke is not None and res.smoke.ok and res.chroma_version_record == running
         rec = V.read_record(env)
         assert rec["highest"] == running and rec["history"][-1]["chroma_version"] == running
         assert (data_dir(env) / V.LOCAL_NAME).is_file()

@@ -250,16 +250,16 @@ def test_status_reports_every_section(tiny_project: TinyProject, ecs_env: str) -
     data = collect_status(_env(), REGION, outputs, factory, now=now)
     s_efs.assert_no_pending_responses()
     s_backup.assert_no_pending_responses()
-    assert data["endpoint"] == "https://chroma.example.com"
-    assert data["service"]["stable"] is True and data["service"]["running"] == 1
-    assert data["service"]["targets"][0]["state"] == "healthy"
-    assert [a["name"] for a in data["alarms"]["in_alarm"]] == ["chroma-dev-5xx"]
-    dest = data["replication"]["destinations"][0]
+    assert data.endpoint == "https://chroma.example.com"
+    assert data.service["stable"] is True and data.service["running"] == 1
+    assert data.service["targets"][0]["state"] == "healthy"
+    assert [a["name"] for a in data.alarms["in_alarm"]] == ["chroma-dev-5xx"]
+    dest = data.replication["destinations"][0]
     assert dest["region"] == "us-west-2" and dest["status"] == "ENABLED" and 2390 < dest["lag_s"] < 2410
-    assert data["recovery_point"]["newest"]["arn"].endswith(":new")
-    assert data["healthy"] is False
-    assert any("chroma-dev-5xx" in p for p in data["problems"])
-    assert any("exceeds the RPO" in p for p in data["problems"])  # 40 min lag > 15 min RPO
+    assert data.recovery_point["newest"]["arn"].endswith(":new")
+    assert data.healthy is False
+    assert any("chroma-dev-5xx" in p for p in data.problems)
+    assert any("exceeds the RPO" in p for p in data.problems)  # 40 min lag > 15 min RPO
 
 
 def test_status_sections_fail_independently(tiny_project: TinyProject, ecs_env: str) -> None:
@@ -278,10 +278,10 @@ def test_status_sections_fail_independently(tiny_project: TinyProject, ecs_env: 
     s_efs.activate()
     s_backup.activate()
     data = collect_status(_env(), REGION, outputs, ClientFactory(overrides={("efs", REGION): efs, ("backup", REGION): backup}))
-    assert data["replication"] == {"file_system_id": "fs-0primary", "configured": False}
-    assert "ResourceNotFoundException" in data["recovery_point"]["error"]
-    assert data["service"]["stable"] is True and data["alarms"]["in_alarm"] == []
-    assert data["healthy"] is True
+    assert data.replication == {"file_system_id": "fs-0primary", "configured": False}
+    assert "ResourceNotFoundException" in data.recovery_point["error"]
+    assert data.service["stable"] is True and data.alarms["in_alarm"] == []
+    assert data.healthy is True
 
 
 def test_status_verb_exit_code_and_json(tiny_project: TinyProject, ecs_env: str, monkeypatch: pytest.MonkeyPatch) -> None:

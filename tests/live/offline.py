@@ -170,7 +170,7 @@ class OfflineTarget:
         from chromactl.workflows.status import collect_status
 
         self.calls.append("status")
-        return collect_status(self.env, self.region, outputs, self._factory(self.ecs))
+        return collect_status(self.env, self.region, outputs, self._factory(self.ecs)).to_dict()
 
     def context(self, outputs: dict[str, Any]) -> DrillContext:
         return DrillContext(env=self.env, region=self.region, outputs=outputs, factory=self._factory(self.ecs), output=self.output,
@@ -181,7 +181,7 @@ class OfflineTarget:
 
         self.calls.append("destroy")
         try:
-            return destroy(self.env, self.region, self.output, auto_approve=True)
+            return destroy(self.env, self.region, self.output, auto_approve=True).to_dict()
         finally:
             self.close()
 

@@ -253,7 +253,7 @@ class AwsTarget:
     def status(self, outputs: dict[str, Any]) -> dict[str, Any]:
         from chromactl.workflows.status import collect_status
 
-        return collect_status(self.env, self.region, outputs, self.factory)
+        return collect_status(self.env, self.region, outputs, self.factory).to_dict()
 
     def context(self, outputs: dict[str, Any]) -> DrillContext:
         return DrillContext(env=self.env, region=self.region, outputs=outputs, factory=self.factory, output=self.output,
@@ -262,7 +262,7 @@ class AwsTarget:
     def destroy(self) -> dict[str, Any]:
         from chromactl.lifecycle.apply import destroy
 
-        return destroy(self.env, self.region, self.output, auto_approve=True, profile=self.profile)
+        return destroy(self.env, self.region, self.output, auto_approve=True, profile=self.profile).to_dict()
 
 
 def live_enabled() -> tuple[bool, str]:

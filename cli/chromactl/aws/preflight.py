@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chromactl.aws.session import ClientFactory, describe_aws_error
+from chromactl.aws.session import ClientFactory, describe_aws_error, error_code
 from chromactl.config import EnvConfig
 from chromactl.errors import ChromactlError, ConfigError, OperationFailed
 
@@ -59,7 +59,7 @@ def check_bucket(factory: Any, env: EnvConfig) -> None:
     try:
         s3.head_bucket(Bucket=env.state.bucket)
     except bex.ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
+        code = error_code(exc)
         if code in ("404", "NoSuchBucket", "NotFound"):
             raise ConfigError(
                 f"The state bucket {env.state.bucket} does not exist in {env.state.region}.",

@@ -18,7 +18,7 @@ chromactl.lifecycle.guard).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -32,6 +32,9 @@ from chromactl.cli.context import (
     app_context,
     complete_env,
 )
+
+if TYPE_CHECKING:
+    from chromactl.workflows.status import StatusResult
 
 SANDBOX_OPT = typer.Option(
     False, "--sandbox", help="This env is a sandbox: plan (with a warning) although its files hold placeholders (REPLACE, 123456789012, example.com); up/apply refuse them all the same. Same as sandbox = true under [env]."
@@ -122,8 +125,8 @@ def register(app: typer.Typer) -> None:
         data = run(e, _factory(actx), sse=sse, noncurrent_days=noncurrent_days)
 
         def render(console: Any) -> None:
-            console.print(f"state bucket s3://{data['bucket']} in {data['region']} ({'created' if data['created'] else 'exists'}):")
-            for k, v in data["settings"].items():
+            console.print(f"state bucket s3://{data.bucket} in {data.region} ({'created' if data.created else 'exists'}):")
+            for k, v in data.settings.items():
                 console.print(f"  {k}: {v}")
 
         actx.output.result(data, render)
@@ -210,7 +213,7 @@ def register(app: typer.Typer) -> None:
             data = core.apply_saved(e, the_region, actx.output, plan_path=plan_file, auto_approve=yes or auto_approve, confirm_env=confirm_env,
                                     profile=actx.profile, sandbox=sandbox, check_secrets=True,
                                     secret_action="force-delete" if force_delete_secret else None)
-        actx.output.result(data, lambda c: c.print(f"Applied {e.name}/{the_region} in {data['seconds']} s."))
+        actx.output.result(data, lambda c: c.print(f"Applied {e.name}/{the_region} in {data.seconds} s."))
 
     @app.command("up")
     def up(
@@ -252,9 +255,9 @@ def register(app: typer.Typer) -> None:
             )
 
         def render(console: Any) -> None:
-            console.print(f"{e.name} is up: {data.get('endpoint') or '(no endpoint output)'}")
-            if data.get("smoke") is not None:
-                console.print(f"smoke: {'ok' if data['smoke'].get('ok') else 'FAILED'}")
+            console.print(f"{e.name} is up: {data.endpoint or '(no endpoint output)'}")
+            if data.smoke is not None:
+                console.print(f"smoke: {'ok' if data.smoke.ok else 'FAILED'}")
 
         actx.output.result(data, render)
 
@@ -284,7 +287,7 @@ def register(app: typer.Typer) -> None:
         the_region = e.region_or_primary(region)
         with actx.output.keepalive(f"destroy {e.name}/{the_region}"):
             data = core.destroy(e, the_region, actx.output, auto_approve=yes or auto_approve, confirm_env=confirm_env, profile=actx.profile)
-        actx.output.result(data, lambda c: c.print(f"Destroyed {e.name}/{the_region}: {data.get('destroyed', 0)} resource(s)."))
+        actx.output.result(data, lambda c: c.print(f"Destroyed {e.name}/{the_region}: {data.destroyed} resource(s)."))
 
     @app.command("output")
     def output_cmd(
@@ -343,10 +346,10 @@ def register(app: typer.Typer) -> None:
             from chromactl.local.health import local_failure, render_local_status
             from chromactl.workflows.status import local_status
 
-            data = local_status(e)
-            actx.output.result(data, lambda c: render_local_status(c, data))
-            if not data["healthy"]:  # stopped, stale or hung: exit 1 with the reason, as for an unhealthy AWS stack
-                raise local_failure(e.name, data)
+            local = local_status(e)
+            actx.output.result(local, lambda c: render_local_status(c, local.to_dict()))
+            if not local.healthy:  # stopped, stale or hung: exit 1 with the reason, as for an unhealthy AWS stack
+                raise local_failure(e.name, local.to_dict())
             return
         from chromactl.stack.outputs import read_outputs
         from chromactl.workflows.status import collect_status
@@ -362,13 +365,13 @@ def register(app: typer.Typer) -> None:
             )
         data = collect_status(e, the_region, outputs, _factory(actx))
         actx.output.result(data, lambda c: render_status(c, data))
-        if not data["healthy"]:
+        if not data.healthy:
             raise typer.Exit(1)
 
 
-def render_status(console: Any, data: dict[str, Any]) -> None:
-    console.print(f"[bold]{data['env']}/{data['region']}[/]  endpoint: {data.get('endpoint') or '-'}")
-    svc = data["service"]
+def render_status(console: Any, data: StatusResult) -> None:
+    console.print(f"[bold]{data.env}/{data.region}[/]  endpoint: {data.endpoint or '-'}")
+    svc = data.service
     if "error" in svc:
         console.print(f"service: [red]{svc['error']}[/]")
     else:
@@ -377,23 +380,23 @@ def render_status(console: Any, data: dict[str, Any]) -> None:
             console.print(f"  deployment {d['status']} {d.get('rollout_state') or ''} {d['running']}/{d['desired']}")
         for t in svc["targets"]:
             console.print(f"  target {t['id']}:{t['port']} {t['state']}")
-    alarms = data["alarms"]
+    alarms = data.alarms
     firing = alarms.get("in_alarm") or []
     console.print(f"alarms ({alarms['prefix']}*): " + (", ".join(a["name"] for a in firing) if firing else alarms.get("error", "none in ALARM")))
-    rep = data["replication"]
+    rep = data.replication
     if rep.get("destinations"):
         for d in rep["destinations"]:
             lag = f"{d['lag_s']:.0f} s" if d.get("lag_s") is not None else "unknown"
             console.print(f"replication -> {d['region']}: {d['status']}, lag {lag}")
     else:
         console.print(f"replication: {rep.get('error') or rep.get('note') or 'not configured'}")
-    rp = data["recovery_point"]
+    rp = data.recovery_point
     if rp.get("newest"):
         console.print(f"newest recovery point: {rp['newest']['created']} ({rp['newest']['age_s']:.0f} s old)")
     else:
         console.print(f"recovery point: {rp.get('error') or rp.get('note') or 'none yet'}")
-    ch = data.get("chroma") or {}
+    ch = data.chroma or {}
     console.print(f"chroma: {ch.get('image') or ch.get('image_error') or '-'} (Chroma {ch.get('chroma_version') or 'unknown'}); "
                   f"highest version that opened the data: {ch.get('highest_opened_data') or ch.get('record_error') or 'none recorded'}")
-    for p in data["problems"]:
+    for p in data.problems:
         console.print(f"[red]problem:[/] {p}")

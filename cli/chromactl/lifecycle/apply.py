@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,48 @@ from chromactl.stack import outputs as stack_outputs
 from chromactl.stack.outputs import OutputValues
 from chromactl.terraform.runner import Runner
 
+NOTHING_TO_DESTROY = "nothing to destroy"
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What `apply_saved` applied (`apply --json`'s result, `up`'s `applied`)."""
+
+    env: str
+    region: str
+    destroy: bool
+    summary: PlanSummary
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "region": self.region,
+            "destroy": self.destroy,
+            "summary": self.summary.to_dict(),
+            "seconds": self.seconds,
+        }
+
+
+@dataclass(frozen=True)
+class DestroyResult:
+    """What `destroy` did: the applied destroy plan and its count of deleted resources, or nothing
+    (applied None: the stack had nothing to destroy)."""
+
+    env: str
+    region: str
+    destroyed: int
+    applied: ApplyResult | None = None
+
+    @property
+    def note(self) -> str | None:
+        return NOTHING_TO_DESTROY if self.applied is None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.applied is None:
+            return {"env": self.env, "region": self.region, "destroyed": self.destroyed, "note": NOTHING_TO_DESTROY}
+        return {**self.applied.to_dict(), "destroyed": self.destroyed}
+
 
 def apply_saved(
     env: EnvConfig,
@@ -47,7 +90,7 @@ def apply_saved(
     sandbox: bool = False,
     check_secrets: bool = False,
     secret_action: str | None = None,
-) -> dict[str, Any]:
+) -> ApplyResult:
     """Apply a saved plan made by `plan` for this (env, region). Returns what was applied.
 
     check_secrets (the `apply` verb; `up` checks before its confirmation): refuse a plan
@@ -98,13 +141,7 @@ def apply_saved(
         planfile.discard(path)  # single-use: applied, failed or interrupted, it is stale now
     if result.rc != 0:
         raise runner.failure("apply", result)
-    return {
-        "env": env.name,
-        "region": region,
-        "destroy": car.destroy,
-        "summary": summary.to_dict(),
-        "seconds": round(time.monotonic() - started, 1),
-    }
+    return ApplyResult(env.name, region, car.destroy, summary, round(time.monotonic() - started, 1))
 
 
 def apply_region(
@@ -162,13 +199,13 @@ def destroy(
     auto_approve: bool = False,
     confirm_env: str | None = None,
     profile: str | None = None,
-) -> dict[str, Any]:
+) -> DestroyResult:
     """Plan a destroy, guard it (protected envs: the typed name), apply it."""
     runner = Runner(env, region, output, profile=profile)
     result = plan(env, region, output, destroy=True, runner=runner)
     if not result.summary.has_resource_changes and not result.changes:
         planfile.discard(result.path)
-        return {"env": env.name, "region": region, "destroyed": 0, "note": "nothing to destroy"}
+        return DestroyResult(env.name, region, 0)
     if not output.json:
         result.summary.render(output.err, f"destroy {env.name}/{region}")
     try:
@@ -185,7 +222,6 @@ def destroy(
     except (UsageError, Cancelled):
         planfile.discard(result.path)  # refused or declined: never leave a ready-to-run destroy plan behind
         raise
-    applied["destroyed"] = result.summary.total("delete")
-    return applied
+    return DestroyResult(env.name, region, result.summary.total("delete"), applied)
 
 

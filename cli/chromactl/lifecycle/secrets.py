@@ -39,8 +39,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chromactl.aws.session import describe_aws_error
+from chromactl.aws.session import describe_aws_error, error_code
 from chromactl.errors import OperationFailed, UsageError
+from chromactl.poll import Clock, poll_until
 
 SECRET_TYPE = "aws_secretsmanager_secret"
 FORCE_DELETE = "force-delete"
@@ -88,10 +89,6 @@ def planned_secret_creates(plan_json: dict[str, Any], default_region: str) -> li
     return found
 
 
-def _code(exc: BaseException) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
 def find_pending(planned: list[PlannedSecret], factory: Any) -> list[PendingSecret]:
     """Those of the planned secrets whose name a secret scheduled for deletion still holds."""
     pending: list[PendingSecret] = []
@@ -100,7 +97,7 @@ def find_pending(planned: list[PlannedSecret], factory: Any) -> list[PendingSecr
         try:
             desc = sm.describe_secret(SecretId=p.name)
         except Exception as exc:  # re-raised unless it says the name is free
-            if _code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 continue
             raise
         if desc.get("DeletedDate"):
@@ -132,20 +129,26 @@ def force_delete(pending: list[PendingSecret], factory: Any, *, timeout_s: float
         except Exception as exc:  # noqa: BLE001 - boto errors become one sentence (or re-raised)
             raise OperationFailed(f"Secrets Manager refused to force-delete {p.name} in {p.region}: {_phrase(exc)}.",
                                   "Check secretsmanager:DeleteSecret on it, or wait until its recovery window ends.") from None
-        deadline = monotonic() + timeout_s
-        while True:
-            try:
-                sm.describe_secret(SecretId=p.name)
-            except Exception as exc:  # noqa: BLE001 - boto errors become one sentence (or re-raised)
-                if _code(exc) == "ResourceNotFoundException":
-                    break
-                raise OperationFailed(f"Cannot tell whether {p.name} in {p.region} is gone: {_phrase(exc)}.", "Run again in a minute.") from None
-            if monotonic() + poll_s > deadline:
-                raise OperationFailed(f"{p.name} in {p.region} was force-deleted but still exists after {timeout_s:.0f} s.",
-                                      "Secrets Manager deletes in the background; run the same command again in a minute.")
-            sleep(poll_s)
+        _wait_gone(sm, p, timeout_s=timeout_s, poll_s=poll_s, clock=Clock(monotonic=monotonic, sleep=sleep))
         done.append(p.name)
     return done
+
+
+def _wait_gone(sm: Any, p: PendingSecret, *, timeout_s: float, poll_s: float, clock: Clock) -> None:
+    """Until DescribeSecret says the name is free (ResourceNotFoundException), at most timeout_s."""
+
+    def gone() -> tuple[bool, None]:
+        try:
+            sm.describe_secret(SecretId=p.name)
+        except Exception as exc:  # noqa: BLE001 - boto errors become one sentence (or re-raised)
+            if error_code(exc) == "ResourceNotFoundException":
+                return True, None
+            raise OperationFailed(f"Cannot tell whether {p.name} in {p.region} is gone: {_phrase(exc)}.", "Run again in a minute.") from None
+        return False, None
+
+    poll_until(gone, timeout_s=timeout_s, interval_s=poll_s, clock=clock, on_timeout=lambda _: OperationFailed(
+        f"{p.name} in {p.region} was force-deleted but still exists after {timeout_s:.0f} s.",
+        "Secrets Manager deletes in the background; run the same command again in a minute."))
 
 
 def restore(pending: list[PendingSecret], factory: Any) -> list[str]:

@@ -14,6 +14,7 @@ from chromactl.aws.wait import observe, stable_reason
 from chromactl.config import EnvConfig
 from chromactl.errors import OperationFailed
 from chromactl.output import Output
+from chromactl.poll import Clock, poll_until
 from chromactl.stack.outputs import StackOutputs
 
 
@@ -34,41 +35,44 @@ def wait_stable(
     Stable = running == desired (>= 1), exactly one deployment, PRIMARY with
     rolloutState COMPLETED; and the target group has at least `desired`
     targets, all healthy. A FAILED rollout (circuit breaker) stops the wait at
-    once. Own polling, because moto's `services_stable` waiter never settles.
+    once. Polled with chromactl.poll.poll_until (the last look at the bound), not botocore's
+    `services_stable` waiter, which never settles on moto.
     """
     stack = StackOutputs.from_values(outputs, where=f"{env.name}/{region}")
     cluster, service, tg = stack.need("cluster_name"), stack.need("service_name"), stack.need("target_group_arn")
     ecs = factory.client("ecs", region)
     elbv2 = factory.client("elbv2", region)
     started = monotonic()
-    deadline = started + timeout_s
-    last: dict[str, Any] = {}
-    last_line = ""
-    polls = 0
-    with output.waiting(f"the service of {env.name}/{region} to be stable", timeout_s, clock=monotonic) as progress:
-        while True:
-            polls += 1
-            last = observe(ecs, elbv2, cluster, service, tg)
-            ok, why = stable_reason(last)
-            line = (
-                f"service {last['running']}/{last['desired']} running, {last['pending']} pending, "
-                f"{len(last['deployments'])} deployment(s); targets {last['healthy']}/{len(last['targets'])} healthy"
+    said = [""]
+    polls = [0]
+
+    def look() -> tuple[bool, tuple[dict[str, Any], str]]:
+        polls[0] += 1
+        last = observe(ecs, elbv2, cluster, service, tg)
+        ok, why = stable_reason(last)
+        line = (
+            f"service {last['running']}/{last['desired']} running, {last['pending']} pending, "
+            f"{len(last['deployments'])} deployment(s); targets {last['healthy']}/{len(last['targets'])} healthy"
+        )
+        if line != said[0]:
+            output.info(f"  [{monotonic() - started:5.0f}s] {line}")
+            said[0] = line
+        progress.observe(why)  # also when nothing changes: a CI log never goes quiet
+        if ok:
+            last.update(stable=True, seconds=round(monotonic() - started, 1), polls=polls[0])
+        elif last.get("rollout_failed"):
+            raise OperationFailed(
+                f"The ECS deployment of {env.name}/{region} failed: {why}.",
+                "The circuit breaker rolled it back; see `chromactl status` and the service's events and logs.",
             )
-            if line != last_line:
-                output.info(f"  [{monotonic() - started:5.0f}s] {line}")
-                last_line = line
-            progress.observe(why)  # also when nothing changes: a CI log never goes quiet
-            if ok:
-                last.update(stable=True, seconds=round(monotonic() - started, 1), polls=polls)
-                return last
-            if last.get("rollout_failed"):
-                raise OperationFailed(
-                    f"The ECS deployment of {env.name}/{region} failed: {why}.",
-                    "The circuit breaker rolled it back; see `chromactl status` and the service's events and logs.",
-                )
-            if monotonic() + poll_s > deadline:
-                raise OperationFailed(
-                    f"The service of {env.name}/{region} was not stable after {timeout_s:.0f} s: {why}.",
-                    f"Check `chromactl status --env {env.name} --region {region}`; raise --wait-timeout if tasks start slowly.",
-                )
-            sleep(poll_s)
+        return ok, (last, why)
+
+    def late(seen: tuple[dict[str, Any], str]) -> OperationFailed:
+        return OperationFailed(
+            f"The service of {env.name}/{region} was not stable after {timeout_s:.0f} s: {seen[1]}.",
+            f"Check `chromactl status --env {env.name} --region {region}`; raise --wait-timeout if tasks start slowly.",
+        )
+
+    with output.waiting(f"the service of {env.name}/{region} to be stable", timeout_s, clock=monotonic) as progress:
+        polled = poll_until(look, timeout_s=timeout_s, interval_s=poll_s, clock=Clock(monotonic=monotonic, sleep=sleep), on_timeout=late)
+    return polled.value[0]

@@ -12,16 +12,41 @@ Running it again changes only what differs and says so.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from chromactl.aws.preflight import caller_identity
-from chromactl.aws.session import describe_aws_error
+from chromactl.aws.session import describe_aws_error, error_code
 from chromactl.config import EnvConfig
 from chromactl.errors import ConfigError, OperationFailed, UsageError
 from chromactl.lifecycle.placeholders import refuse_placeholders
 
 NONCURRENT_DAYS = 90
 LIFECYCLE_ID = "chromactl-expire-noncurrent-state"
+ALREADY_SET = "already set"
+SET_NOW = "set now"
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """The env's state bucket after `bootstrap`: whether it was created, and each setting: "already set" or "set now"."""
+
+    env: str
+    bucket: str
+    region: str
+    account: str | None
+    created: bool
+    settings: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "bucket": self.bucket,
+            "region": self.region,
+            "account": self.account,
+            "created": self.created,
+            "settings": dict(self.settings),
+        }
 
 
 def desired_policy(bucket: str) -> dict[str, Any]:
@@ -54,10 +79,6 @@ def desired_lifecycle(days: int) -> dict[str, Any]:
     }
 
 
-def _code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
 def read_settings(s3: Any, bucket: str) -> dict[str, Any]:
     """What the bucket has now (None where a setting is absent)."""
     import botocore.exceptions as bex
@@ -66,7 +87,7 @@ def read_settings(s3: Any, bucket: str) -> dict[str, Any]:
         try:
             return pick(fn(Bucket=bucket))
         except bex.ClientError as exc:
-            if _code(exc) in absent:
+            if error_code(exc) in absent:
                 return None
             raise
 
@@ -118,7 +139,7 @@ def assess(settings: dict[str, Any], sse: str, days: int) -> dict[str, bool]:
     }
 
 
-def bootstrap(env: EnvConfig, factory: Any, *, sse: str = "aws:kms", noncurrent_days: int = NONCURRENT_DAYS, output: Any = None) -> dict[str, Any]:
+def bootstrap(env: EnvConfig, factory: Any, *, sse: str = "aws:kms", noncurrent_days: int = NONCURRENT_DAYS, output: Any = None) -> BootstrapResult:
     """Create or fix the env's state bucket; returns each setting and whether it changed."""
     import botocore.exceptions as bex
 
@@ -144,7 +165,7 @@ def bootstrap(env: EnvConfig, factory: Any, *, sse: str = "aws:kms", noncurrent_
         try:
             s3.head_bucket(Bucket=bucket)
         except bex.ClientError as exc:
-            if _code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+            if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
                 raise
             kwargs: dict[str, Any] = {"Bucket": bucket, "ObjectOwnership": "BucketOwnerEnforced"}
             if region != "us-east-1":
@@ -153,12 +174,12 @@ def bootstrap(env: EnvConfig, factory: Any, *, sse: str = "aws:kms", noncurrent_
                 s3.create_bucket(**kwargs)
                 created = True
             except bex.ClientError as cexc:
-                if _code(cexc) == "BucketAlreadyExists":
+                if error_code(cexc) == "BucketAlreadyExists":
                     raise ConfigError(
                         f"The bucket name {bucket} is taken by another AWS account.",
                         f"Pick another name in [state] bucket of {env.config_path}.",
                     ) from None
-                if _code(cexc) != "BucketAlreadyOwnedByYou":
+                if error_code(cexc) != "BucketAlreadyOwnedByYou":
                     raise
         before = read_settings(s3, bucket)
         ok = assess(before, sse, noncurrent_days)
@@ -189,11 +210,11 @@ def bootstrap(env: EnvConfig, factory: Any, *, sse: str = "aws:kms", noncurrent_
     missing = [k for k, v in after.items() if not v]
     if missing:
         raise OperationFailed(f"The state bucket {bucket} still lacks: {', '.join(missing)}.", "Check for an SCP or bucket policy that blocks these settings.")
-    return {
-        "env": env.name,
-        "bucket": bucket,
-        "region": region,
-        "account": identity.get("Account"),
-        "created": created,
-        "settings": {k: ("already set" if ok[k] else "set now") for k in after},
-    }
+    return BootstrapResult(
+        env=env.name,
+        bucket=bucket,
+        region=region,
+        account=identity.get("Account"),
+        created=created,
+        settings={k: (ALREADY_SET if ok[k] else SET_NOW) for k in after},
+    )

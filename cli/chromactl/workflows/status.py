@@ -12,16 +12,110 @@ then exits 1.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
-from chromactl.aws.session import describe_aws_error
+from chromactl.aws.session import describe_aws_error, error_code
 from chromactl.aws.wait import observe, stable_reason
 from chromactl.config import EnvConfig
 from chromactl.day2.status import chroma_section
 from chromactl.day2.version import read_record
 from chromactl.local.health import local_report
 from chromactl.stack.outputs import StackOutputs
+
+# botocore's paginators (paginators-1.json of cloudwatch: DescribeAlarms, NextToken / MaxRecords; of backup:
+# ListRecoveryPointsByBackupVault, NextToken / MaxResults), pages of 100, at most MAX_PAGES of them
+PAGE_SIZE = 100
+MAX_PAGES = 20
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    """`chromactl status` of an AWS env. Each section is the dict its reader returns (an `error` key when
+    that read failed); `healthy` is False when any problem was found (the CLI then exits 1)."""
+
+    env: str
+    region: str
+    endpoint: str | None
+    problems: tuple[str, ...]
+    service: dict[str, Any]
+    alarms: dict[str, Any]
+    replication: dict[str, Any]
+    recovery_point: dict[str, Any]
+    chroma: dict[str, Any]
+    checked_at: datetime
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "region": self.region,
+            "endpoint": self.endpoint,
+            "healthy": self.healthy,
+            "problems": list(self.problems),
+            "service": self.service,
+            "alarms": self.alarms,
+            "replication": self.replication,
+            "recovery_point": self.recovery_point,
+            "chroma": self.chroma,
+            "checked_at": self.checked_at,
+        }
+
+
+@dataclass(frozen=True)
+class LocalStatusResult:
+    """`chromactl status` of a local env: local/health.py's report of the server plus the highest Chroma
+    version that has opened the data (day2/version.py's record)."""
+
+    env: str
+    running: bool  # the process lives (hung: it does not answer)
+    pid: int | None
+    endpoint: str
+    version: str | None
+    collections: int | None
+    data_dir: str
+    data_exists: bool
+    log: str
+    healthy: bool
+    state: str  # running | hung | stale | stopped
+    stale_pid: int | None
+    problems: tuple[str, ...]
+    highest_opened_data: str | None
+
+    @classmethod
+    def from_report(cls, report: dict[str, Any], highest_opened_data: str | None, *, problem: str | None = None) -> LocalStatusResult:
+        problems = tuple(report["problems"]) + ((problem,) if problem else ())
+        return cls(
+            env=report["env"], running=report["running"], pid=report["pid"], endpoint=report["endpoint"],
+            version=report["version"], collections=report["collections"], data_dir=report["data_dir"],
+            data_exists=report["data_exists"], log=report["log"], healthy=report["healthy"], state=report["state"],
+            stale_pid=report["stale_pid"], problems=problems, highest_opened_data=highest_opened_data,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "env": self.env,
+            "running": self.running,
+            "pid": self.pid,
+            "endpoint": self.endpoint,
+            "version": self.version,
+            "collections": self.collections,
+            "data_dir": self.data_dir,
+            "data_exists": self.data_exists,
+            "log": self.log,
+        }
+        # where the report had it: local_status sets `healthy` after `log` when it found the server's
+        # state file (running is then True, hung included), local_report after `stale_pid` otherwise
+        if self.running:
+            data["healthy"] = self.healthy
+        data.update(state=self.state, stale_pid=self.stale_pid, healthy=self.healthy, problems=list(self.problems),
+                    highest_opened_data=self.highest_opened_data)
+        return data
 
 
 def _err(exc: Exception) -> dict[str, Any]:
@@ -65,19 +159,13 @@ def alarms_section(env: EnvConfig, region: str, outputs: dict[str, Any], factory
     try:
         cw = factory.client("cloudwatch", region)
         firing: list[dict[str, Any]] = []
-        token = None
-        for _ in range(20):  # bounded pagination
-            kwargs: dict[str, Any] = {"AlarmNamePrefix": prefix, "StateValue": "ALARM", "MaxRecords": 100}
-            if token:
-                kwargs["NextToken"] = token
-            resp = cw.describe_alarms(**kwargs)
+        pages = cw.get_paginator("describe_alarms").paginate(
+            AlarmNamePrefix=prefix, StateValue="ALARM", PaginationConfig={"PageSize": PAGE_SIZE})
+        for resp in islice(pages, MAX_PAGES):  # bounded pagination
             for alarm in resp.get("MetricAlarms", []) + resp.get("CompositeAlarms", []):
                 if alarm.get("StateValue") != "ALARM" or not alarm.get("AlarmName", "").startswith(prefix):
                     continue  # filtered server-side too; kept strict for any API that ignores the filter
                 firing.append({"name": alarm["AlarmName"], "reason": alarm.get("StateReason", ""), "since": alarm.get("StateUpdatedTimestamp")})
-            token = resp.get("NextToken")
-            if not token:
-                break
     except Exception as exc:  # noqa: BLE001 - reported as one phrase
         return {"prefix": prefix, **_err(exc)}
     return {"prefix": prefix, "in_alarm": firing}
@@ -91,8 +179,7 @@ def replication_section(region: str, outputs: Any, factory: Any, now: datetime) 
         efs = factory.client("efs", region)
         resp = efs.describe_replication_configurations(FileSystemId=fs_id)
     except Exception as exc:  # noqa: BLE001 - reported as one phrase
-        code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-        if code == "ReplicationNotFound":
+        if error_code(exc) == "ReplicationNotFound":
             return {"file_system_id": fs_id, "configured": False}
         return {"file_system_id": fs_id, **_err(exc)}
     dests = []
@@ -119,20 +206,14 @@ def recovery_section(region: str, outputs: Any, factory: Any, now: datetime) -> 
     try:
         backup = factory.client("backup", region)
         newest = None
-        token = None
-        for _ in range(20):  # bounded pagination
-            kwargs: dict[str, Any] = {"BackupVaultName": vault, "MaxResults": 100}
-            if token:
-                kwargs["NextToken"] = token
-            resp = backup.list_recovery_points_by_backup_vault(**kwargs)
+        pages = backup.get_paginator("list_recovery_points_by_backup_vault").paginate(
+            BackupVaultName=vault, PaginationConfig={"PageSize": PAGE_SIZE})
+        for resp in islice(pages, MAX_PAGES):  # bounded pagination
             for rp in resp.get("RecoveryPoints", []):
                 if rp.get("Status") not in (None, "COMPLETED"):
                     continue
                 if newest is None or rp.get("CreationDate") > newest.get("CreationDate"):
                     newest = rp
-            token = resp.get("NextToken")
-            if not token:
-                break
     except Exception as exc:  # noqa: BLE001 - reported as one phrase
         return {"vault": vault, **_err(exc)}
     if newest is None:
@@ -148,7 +229,7 @@ def recovery_section(region: str, outputs: Any, factory: Any, now: datetime) -> 
     }
 
 
-def collect_status(env: EnvConfig, region: str, outputs: dict[str, Any], factory: Any, *, now: datetime | None = None) -> dict[str, Any]:
+def collect_status(env: EnvConfig, region: str, outputs: dict[str, Any], factory: Any, *, now: datetime | None = None) -> StatusResult:
     now = now or datetime.now(UTC)
     service = service_section(env, region, outputs, factory)
     alarms = alarms_section(env, region, outputs, factory)
@@ -169,28 +250,26 @@ def collect_status(env: EnvConfig, region: str, outputs: dict[str, Any], factory
             problems.append(f"replication to {d.get('region')}: ERROR {d.get('message') or ''}".strip())
         elif env.slo.rpo_minutes and d.get("lag_s") is not None and d["lag_s"] > env.slo.rpo_minutes * 60:
             problems.append(f"replication to {d.get('region')}: lag {d['lag_s']:.0f} s exceeds the RPO of {env.slo.rpo_minutes:.0f} min")
-    return {
-        "env": env.name,
-        "region": region,
-        "endpoint": _stack(env, region, outputs).endpoint_url,
-        "healthy": not problems,
-        "problems": problems,
-        "service": service,
-        "alarms": alarms,
-        "replication": replication,
-        "recovery_point": recovery,
-        "chroma": chroma,
-        "checked_at": now,
-    }
+    return StatusResult(
+        env=env.name,
+        region=region,
+        endpoint=_stack(env, region, outputs).endpoint_url,
+        problems=tuple(problems),
+        service=service,
+        alarms=alarms,
+        replication=replication,
+        recovery_point=recovery,
+        chroma=chroma,
+        checked_at=now,
+    )
 
 
-def local_status(env: EnvConfig) -> dict[str, Any]:
+def local_status(env: EnvConfig) -> LocalStatusResult:
     """`chromactl status` of a local env: the server's report (local/health.py) plus the highest
     Chroma version that has opened the data (day2/version.py's record)."""
-    data = local_report(env)
+    report = local_report(env)
     try:
-        data["highest_opened_data"] = read_record(env).get("highest")
+        highest = read_record(env).get("highest")
     except Exception as exc:  # noqa: BLE001 - a broken record file is a line in the report, not a failed status
-        data["highest_opened_data"] = None
-        data["problems"].append(f"version record: {getattr(exc, 'message', exc)}")
-    return data
+        return LocalStatusResult.from_report(report, None, problem=f"version record: {getattr(exc, 'message', exc)}")
+    return LocalStatusResult.from_report(report, highest)
