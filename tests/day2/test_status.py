@@ -20,7 +20,7 @@ def test_status_shows_image_version_record_and_newest_recovery_point(project: Pa
     import boto3
     from botocore.stub import Stubber
     from chromactl.aws.session import ClientFactory
-    from chromactl.cli.cmd_lifecycle import render_status
+    from chromactl.cli.status_view import render_status
     from chromactl.workflows.status import collect_status
     from rich.console import Console
 

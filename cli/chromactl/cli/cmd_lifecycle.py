@@ -18,7 +18,7 @@ chromactl.lifecycle.guard).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
@@ -32,9 +32,6 @@ from chromactl.cli.context import (
     app_context,
     complete_env,
 )
-
-if TYPE_CHECKING:
-    from chromactl.workflows.status import StatusResult
 
 SANDBOX_OPT = typer.Option(
     False, "--sandbox", help="This env is a sandbox: plan (with a warning) although its files hold placeholders (REPLACE, 123456789012, example.com); up/apply refuse them all the same. Same as sandbox = true under [env]."
@@ -364,39 +361,9 @@ def register(app: typer.Typer) -> None:
                 f"Run `chromactl up --env {e.name} --region {the_region}`.",
             )
         data = collect_status(e, the_region, outputs, _factory(actx))
+        from chromactl.cli.status_view import render_status
+
         actx.output.result(data, lambda c: render_status(c, data))
         if not data.healthy:
             raise typer.Exit(1)
 
-
-def render_status(console: Any, data: StatusResult) -> None:
-    console.print(f"[bold]{data.env}/{data.region}[/]  endpoint: {data.endpoint or '-'}")
-    svc = data.service
-    if "error" in svc:
-        console.print(f"service: [red]{svc['error']}[/]")
-    else:
-        console.print(f"service: {svc['running']}/{svc['desired']} running, {svc['pending']} pending ({svc['reason']})")
-        for d in svc["deployments"]:
-            console.print(f"  deployment {d['status']} {d.get('rollout_state') or ''} {d['running']}/{d['desired']}")
-        for t in svc["targets"]:
-            console.print(f"  target {t['id']}:{t['port']} {t['state']}")
-    alarms = data.alarms
-    firing = alarms.get("in_alarm") or []
-    console.print(f"alarms ({alarms['prefix']}*): " + (", ".join(a["name"] for a in firing) if firing else alarms.get("error", "none in ALARM")))
-    rep = data.replication
-    if rep.get("destinations"):
-        for d in rep["destinations"]:
-            lag = f"{d['lag_s']:.0f} s" if d.get("lag_s") is not None else "unknown"
-            console.print(f"replication -> {d['region']}: {d['status']}, lag {lag}")
-    else:
-        console.print(f"replication: {rep.get('error') or rep.get('note') or 'not configured'}")
-    rp = data.recovery_point
-    if rp.get("newest"):
-        console.print(f"newest recovery point: {rp['newest']['created']} ({rp['newest']['age_s']:.0f} s old)")
-    else:
-        console.print(f"recovery point: {rp.get('error') or rp.get('note') or 'none yet'}")
-    ch = data.chroma or {}
-    console.print(f"chroma: {ch.get('image') or ch.get('image_error') or '-'} (Chroma {ch.get('chroma_version') or 'unknown'}); "
-                  f"highest version that opened the data: {ch.get('highest_opened_data') or ch.get('record_error') or 'none recorded'}")
-    for p in data.problems:
-        console.print(f"[red]problem:[/] {p}")
