@@ -113,7 +113,7 @@ def register_backup(app: typer.Typer) -> None:
         if not env:
             raise UsageError("`chromactl backup` needs --env.", "Pass --env NAME (or run `chromactl backup list --env NAME`).")
         actx = app_context(ctx, json_out)
-        d2 = open_env(env, "backup", region=region, output=actx.output, profile=actx.profile)
+        d2 = open_env(env, "backup", region=region, output=actx.output, profile=actx.profile, root=actx.root)
         with actx.output.keepalive(f"backup {env}"):
             res = run_backup(d2, wait=wait, timeout_s=timeout)
         actx.output.result(res, _render_backup(res))
@@ -130,7 +130,7 @@ def register_backup(app: typer.Typer) -> None:
         from chromactl.day2.context import open_env
 
         actx = app_context(ctx, json_out)
-        d2 = open_env(env, "backup list", region=region, output=actx.output, profile=actx.profile)
+        d2 = open_env(env, "backup list", region=region, output=actx.output, profile=actx.profile, root=actx.root)
         res = run_list(d2)
         actx.output.result(res, _render_list(res, actx.output))
 

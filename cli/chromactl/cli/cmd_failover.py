@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
         from chromactl.workflows.endpoint import resolve_target
 
         actx = app_context(ctx, json_out)
-        the_env = load_env(env)
+        the_env = load_env(env, actx.root)
         if not the_env.is_aws:
             raise UsageError(f"Env {env!r} is a local env; the manifest lives in an AWS env's state bucket.", "Pick an AWS env.")
         require_credentials(ClientFactory(profile=actx.profile))  # exit 2, as status/plan say it (failover/ is frozen)
@@ -128,7 +128,7 @@ def register(app: typer.Typer) -> None:
         if endpoint:
             target = Target(url=endpoint.rstrip("/"), token=token_from_env_var(token_env), env=env, region=the_region)
         else:
-            target = resolve_target(env, None, None, the_region, actx.profile)
+            target = resolve_target(env, None, None, the_region, actx.profile, root=actx.root, output=actx.output)
         entry = record_manifest(the_env, the_region, target, ClientFactory(profile=actx.profile))
         actx.output.result(entry, lambda c: c.print(
             f"Recorded {len(entry['collections'])} collections, {entry['total_records']} records at {entry['recorded_at']}."))
@@ -143,7 +143,7 @@ def register(app: typer.Typer) -> None:
         from chromactl.failover.manifest import manifest_key, read_manifest
 
         actx = app_context(ctx, json_out)
-        the_env = load_env(env)
+        the_env = load_env(env, actx.root)
         if not the_env.is_aws:
             raise UsageError(f"Env {env!r} is a local env; it has no manifest.", "Pick an AWS env.")
         require_credentials(ClientFactory(profile=actx.profile))  # exit 2, as status/plan say it (failover/ is frozen)
