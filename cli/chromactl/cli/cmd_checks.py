@@ -45,11 +45,12 @@ def _env_choice(ctx: typer.Context, env: str | None, endpoint: str | None) -> st
 
 
 def _target(actx: Any, env: str | None, endpoint: str | None, token_env: str | None, token_header: str,
-            region: str | None, timeout: float, insecure: bool) -> Any:
+            region: str | None, timeout: float, insecure: bool, loaded: Any = None) -> Any:
+    """The check target; `loaded`: the env's EnvConfig when the verb has loaded it already."""
     from chromactl.workflows.endpoint import resolve_target
 
     return resolve_target(env, endpoint, token_env, region, actx.profile, timeout_s=timeout, verify_tls=not insecure,
-                          token_header=token_header, root=actx.root)
+                          token_header=token_header, root=actx.root, output=actx.output, env=loaded)
 
 
 def _smoke_line(out: Any, report: Any) -> str:
@@ -195,11 +196,14 @@ def register(app: typer.Typer) -> None:
                             "Drop them, or drop --collection to seed a temporary collection.")
         slos = parse_slos(slo)
         env = _env_choice(ctx, env, endpoint)
-        target = _target(actx, env, endpoint, token_env, token_header, region, timeout, insecure)
+        the_env = None
         if not slos and env:
             from chromactl.config import load_env
 
-            cfg = load_env(env, actx.root).slo
+            the_env = load_env(env, actx.root)
+        target = _target(actx, env, endpoint, token_env, token_header, region, timeout, insecure, loaded=the_env)
+        if the_env is not None:
+            cfg = the_env.slo
             slos = {k: v for k, v in (("p95", cfg.p95_ms), ("p99", cfg.p99_ms)) if v}
         pub_env = target.env or publish_env
         pub_region = target.region if target.region and target.region != "local" else region

@@ -128,7 +128,7 @@ def register(app: typer.Typer) -> None:
         if endpoint:
             target = Target(url=endpoint.rstrip("/"), token=token_from_env_var(token_env), env=env, region=the_region)
         else:
-            target = resolve_target(env, None, None, the_region, actx.profile, root=actx.root, output=actx.output)
+            target = resolve_target(env, None, None, the_region, actx.profile, root=actx.root, output=actx.output, env=the_env)
         entry = record_manifest(the_env, the_region, target, ClientFactory(profile=actx.profile))
         actx.output.result(entry, lambda c: c.print(
             f"Recorded {len(entry['collections'])} collections, {entry['total_records']} records at {entry['recorded_at']}."))

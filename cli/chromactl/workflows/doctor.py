@@ -23,7 +23,7 @@ from chromactl.aws.eip_quota import QUOTA_CODE, allocated, eip_quota, regional_n
 from chromactl.aws.pull_through import PREFIX, cache_secret, secret_exists
 from chromactl.aws.session import describe_aws_error
 from chromactl.aws.zones import account_zones, env_zones, missing_zones
-from chromactl.config import list_envs, load_env
+from chromactl.config import EnvConfig, list_envs, load_env
 from chromactl.config_facts import facts_check
 from chromactl.errors import ChromactlError
 from chromactl.lifecycle.placeholders import find_placeholders, summary
@@ -107,13 +107,14 @@ def check_local_files(envs: list[Any]) -> list[Check]:
     return out
 
 
-def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None) -> list[Check]:
+def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None, env: EnvConfig | None = None) -> list[Check]:
+    """Every check for `env_name` (all envs when None); `env`: that env, when the caller has loaded it."""
     checks = [check_engine()]
     envs = []
     names = [env_name] if env_name else list_envs(root)
     for name in names:
         try:
-            env = load_env(name, root)
+            env = env if env is not None and env.name == name else load_env(name, root)
         except ChromactlError as exc:
             checks.append(Check(f"config {name}", "fail", exc.message, exc.hint or ""))
             continue

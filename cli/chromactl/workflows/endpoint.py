@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from chromactl.checks.target import DEFAULT_TIMEOUT_S, Target, token_from_env_var
-from chromactl.config import load_env
+from chromactl.config import EnvConfig, load_env
 from chromactl.errors import ConfigError, UsageError
 from chromactl.local.server import local_endpoint
 from chromactl.output import Output
@@ -41,16 +41,21 @@ def resolve_target(
     root: Path | None = None,
     outputs: Mapping[str, Any] | None = None,
     output: Output | None = None,
+    env: EnvConfig | None = None,
 ) -> Target:
     """The Target for --env or --endpoint (exactly one of them); `outputs`: the stack's outputs when
-    the caller has them already (else `terraform output` runs, once, with `output` for --verbose)."""
+    the caller has them already (else `terraform output` runs, once, with `output` for --verbose);
+    `env`: the env when the caller has loaded it already (its chromactl.toml is not read again)."""
+    if env is not None:
+        env_name = env_name or env.name
     if bool(env_name) == bool(endpoint):
         raise UsageError("Pass exactly one of --env and --endpoint.", "e.g. chromactl smoke --env local, or --endpoint http://127.0.0.1:8000.")
     common: dict[str, Any] = {"timeout_s": timeout_s, "verify_tls": verify_tls, "token_header": token_header}
     if endpoint:
         return Target(url=endpoint.rstrip("/"), token=token_from_env_var(token_env), region=region, **common)
 
-    env = load_env(env_name or "", root)
+    if env is None or env.name != env_name:
+        env = load_env(env_name or "", root)
     if not env.is_aws:
         return Target(url=local_endpoint(env), token=token_from_env_var(token_env), env=env.name, region=region or "local", **common)
 
@@ -92,7 +97,9 @@ def at_alb(target: Target, alb_dns_name: str | None) -> Target:
 
 
 def stack_target(env_name: str, region: str | None, profile: str | None, alb_dns_name: str | None, *,
-                 outputs: Mapping[str, Any] | None = None, output: Output | None = None, root: Path | None = None) -> Target:
-    """The env's check target, dialled at this stack's ALB (at_alb); `root`: the project the env is in."""
-    target = resolve_target(env_name, None, None, region, profile, outputs=outputs, output=output, root=root)
+                 outputs: Mapping[str, Any] | None = None, output: Output | None = None, root: Path | None = None,
+                 env: EnvConfig | None = None) -> Target:
+    """The env's check target, dialled at this stack's ALB (at_alb); `root`: the project the env is in;
+    `env`: the env, when the caller has loaded it."""
+    target = resolve_target(env_name, None, None, region, profile, outputs=outputs, output=output, root=root, env=env)
     return at_alb(target, alb_dns_name)

@@ -175,7 +175,7 @@ def up(
     # issue 12.2: the first rotation is asynchronous; the smoke check needs its token
     token = wait_for_stack_token(outputs, the_region, factory, wait_timeout, output.info, output=output)
     alb = outputs.get("alb_dns_name")
-    target = stack_target(env.name, the_region, profile, alb, outputs=outputs, output=output, root=env.root)  # one token read too
+    target = stack_target(env.name, the_region, profile, alb, outputs=outputs, output=output, root=env.root, env=env)  # one token read too
     checked = _smoke(env.name, the_region, profile, output, alb_dns_name=alb, target=target)
     entry = _record_manifest(env, the_region, profile, factory, output, alb_dns_name=alb, target=target)
     return UpResult(
@@ -193,7 +193,7 @@ def _record_manifest(env: EnvConfig, region: str, profile: str | None, factory: 
     naming the command that records it by hand.
     """
     try:
-        target = target or stack_target(env.name, region, profile, alb_dns_name, output=output, root=env.root)
+        target = target or stack_target(env.name, region, profile, alb_dns_name, output=output, root=env.root, env=env)
         entry = manifest.record_manifest(env, region, target, factory)
     except Exception as exc:  # noqa: BLE001 - a warning, never a failed `up`
         output.warn(
