@@ -9,6 +9,7 @@ from typing import Any
 
 from chromactl.config import load_env
 from chromactl.day2 import version as V
+from chromactl.day2.status import ChromaSection
 
 from tests.day2.conftest import ACCOUNT, PRIMARY
 
@@ -50,7 +51,7 @@ def test_status_shows_image_version_record_and_newest_recovery_point(project: Pa
     outputs = {"cluster_name": "chromactl-prod", "service_name": "chromactl-prod", "target_group_arn": tg, "file_system_id": "fs-0123456789abcdef0",
                "backup_vault_name": "chromactl-prod", "endpoint_url": "https://chroma.example.com"}
     data = collect_status(env, PRIMARY, outputs, factory, now=now)
-    assert data["chroma"] == {"image": IMAGE, "chroma_version": "1.6.0", "highest_opened_data": "1.6.0"}
+    assert data["chroma"] == ChromaSection(image=IMAGE, chroma_version="1.6.0", highest_opened_data="1.6.0")  # no error
     assert data["recovery_point"]["newest"]["arn"].endswith(":newest")
     console = Console(width=400, no_color=True)
     with console.capture() as cap:

@@ -268,7 +268,50 @@ def way_back(d2: Any, pre: dict[str, Any]) -> str:
             f"then run `chromactl apply --env {d2.env.name} --region {d2.region}`")
 
 
-def dry_run_plan(d2: Any, recovery_point: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RestorePlan:
+    """`chromactl restore --dry-run`'s result: the recovery point as checked and every step's calls."""
+
+    env: str
+    region: str
+    recovery_point: dict[str, Any]  # check_recovery_point's
+    steps: list[dict[str, Any]]
+    protected: bool
+    dry_run: bool = True
+    changes: str = "none (dry run)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dry_run": self.dry_run, "env": self.env, "region": self.region, "recovery_point": self.recovery_point,
+                "steps": self.steps, "changes": self.changes, "protected": self.protected}
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """`chromactl restore`'s result: where the data is now, the file system left behind, each step's status."""
+
+    env: str
+    region: str
+    status: str  # the journal's: completed, or where it stopped
+    recovery_point_arn: str | None
+    data_as_of: str | None
+    file_system_id: str | None
+    root_directory: str | None
+    restore_job_id: str | None
+    old_file_system_id: str | None
+    tfvars_file: str | None
+    remove_old_file_system: str | None  # the command that deletes the old file system
+    gate: dict[str, Any]  # the gate step's report
+    journal: str
+    steps: dict[str, dict[str, Any]]  # step -> status, attempts, seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"env": self.env, "region": self.region, "status": self.status, "recovery_point_arn": self.recovery_point_arn,
+                "data_as_of": self.data_as_of, "file_system_id": self.file_system_id, "root_directory": self.root_directory,
+                "restore_job_id": self.restore_job_id, "old_file_system_id": self.old_file_system_id, "tfvars_file": self.tfvars_file,
+                "remove_old_file_system": self.remove_old_file_system, "gate": self.gate, "journal": self.journal, "steps": self.steps}
+
+
+def dry_run_plan(d2: Any, recovery_point: str) -> RestorePlan:
     rp = check_recovery_point(d2, recovery_point)
     r = d2.region
     steps = [
@@ -283,15 +326,14 @@ def dry_run_plan(d2: Any, recovery_point: str) -> dict[str, Any]:
         {"step": "wait", "calls": [f"ecs:DescribeServices, elbv2:DescribeTargetHealth in {r}, bounded"]},
         {"step": "gate", "calls": ["Chroma: smoke, closed-loop latency vs the SLOs, collections and counts vs the manifest"]},
     ]
-    return {"dry_run": True, "env": d2.env.name, "region": r, "recovery_point": rp, "steps": steps, "changes": "none (dry run)",
-            "protected": d2.env.protected}
+    return RestorePlan(env=d2.env.name, region=r, recovery_point=rp, steps=steps, protected=d2.env.protected)
 
 
 def run_restore(env_name: str, recovery_point: str, *, output: Output, region: str | None = None, dry_run: bool = False,
                 resume: bool = False, yes: bool = False, confirm_env: str | None = None, profile: str | None = None,
                 root: Path | None = None, outputs: dict[str, Any] | None = None, factory: Any = None, ports: Ports | None = None,
                 clock: A.Clock | None = None, settings: Settings | None = None, run_key: str | None = None,
-                restore_dir: str | None = None) -> dict[str, Any]:
+                restore_dir: str | None = None) -> RestoreResult | RestorePlan:
     """`run_key` names a restore started by another verb (the upgrade's rollback): its own journal, never a user's restore's."""
     from chromactl.day2.context import aws_env, open_env
     from chromactl.day2.steps import journal_file, open_journal, run_steps
@@ -314,20 +356,20 @@ def run_restore(env_name: str, recovery_point: str, *, output: Output, region: s
     return summary(journal, d2)
 
 
-def summary(journal: Any, d2: Any) -> dict[str, Any]:
+def summary(journal: Any, d2: Any) -> RestoreResult:
     pre, restored, applied = journal.outputs("preflight"), journal.outputs("restore"), journal.outputs("apply")
     old = pre.get("old_file_system_id")
-    return {
-        "env": d2.env.name, "region": d2.region, "status": journal.status,
-        "recovery_point_arn": (pre.get("recovery_point") or {}).get("recovery_point_arn"),
-        "data_as_of": restored.get("data_as_of"),
-        "file_system_id": restored.get("file_system_id"), "root_directory": restored.get("root_directory"),
-        "restore_job_id": restored.get("restore_job_id"),
-        "old_file_system_id": old,
-        "tfvars_file": applied.get("tfvars_file"),
-        "remove_old_file_system": (f"aws efs delete-file-system --region {d2.region} --file-system-id {old}" if old else None),
-        "gate": journal.outputs("gate"),
-        "journal": str(journal.path),
-        "steps": {n: {"status": journal.step(n).get("status"), "attempts": journal.step(n).get("attempts"),
-                      "seconds": journal.step(n).get("seconds")} for n in journal.step_names},
-    }
+    return RestoreResult(
+        env=d2.env.name, region=d2.region, status=journal.status,
+        recovery_point_arn=(pre.get("recovery_point") or {}).get("recovery_point_arn"),
+        data_as_of=restored.get("data_as_of"),
+        file_system_id=restored.get("file_system_id"), root_directory=restored.get("root_directory"),
+        restore_job_id=restored.get("restore_job_id"),
+        old_file_system_id=old,
+        tfvars_file=applied.get("tfvars_file"),
+        remove_old_file_system=(f"aws efs delete-file-system --region {d2.region} --file-system-id {old}" if old else None),
+        gate=journal.outputs("gate"),
+        journal=str(journal.path),
+        steps={n: {"status": journal.step(n).get("status"), "attempts": journal.step(n).get("attempts"),
+                   "seconds": journal.step(n).get("seconds")} for n in journal.step_names},
+    )
