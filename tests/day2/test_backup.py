@@ -169,12 +169,20 @@ def test_a_timeout_that_is_not_positive_is_refused(project: Path) -> None:
         B.run_backup(day2, wait=True, timeout_s=-1)
 
 
-def test_retention_falls_back_to_the_stack_variables_default() -> None:
-    from chromactl.day2.tfvars import stack_default
+def test_retention_is_the_value_terraform_uses(project: Path) -> None:
+    """Every tfvars file in Terraform's precedence (a later *.auto.tfvars wins over terraform.tfvars), else the
+    variable's default in the env's variables.tf (lifecycle.tfvars_values, the one reader)."""
+    from chromactl.config import load_env
 
-    repo = Path(__file__).resolve().parents[2]
-    assert stack_default(repo, "backup_retention_days") == "35" and stack_default(repo, "backup_copy_retention_days") == "35"
-    assert stack_default(repo, "no_such_variable") is None
+    env_dir = project / "envs" / "prod"
+    (env_dir / "variables.tf").write_text('variable "backup_retention_days" {\n  type = number\n}\n\n'
+                                          'variable "backup_copy_retention_days" {\n  type    = number\n  default = 35\n}\n')
+    (env_dir / "terraform.tfvars").write_text("backup_retention_days = 21\n")
+    (env_dir / "ops.auto.tfvars").write_text("backup_retention_days = 7 # set by the ops team\n")
+    env = load_env("prod", project)
+    assert B.retention_days(env, "backup_retention_days") == 7  # the old reader read terraform.tfvars only: 21
+    assert B.retention_days(env, "backup_copy_retention_days") == 35  # no file sets it: the variable's default
+    assert B.retention_days(env, "no_such_variable") is None
 
 
 def test_arns_carry_the_regions_partition(project: Path) -> None:

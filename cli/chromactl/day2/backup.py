@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from chromactl.config import EnvConfig
 from chromactl.errors import OperationFailed
 from chromactl.failover.aws import Clock, _aware, _desc, _waiting
+from chromactl.lifecycle.tfvars_values import setting
 from chromactl.poll import poll_until
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -153,10 +154,10 @@ def partition_of(region: str) -> str:
 def retention_days(env: EnvConfig, variable: str) -> int | None:
     """The days the stack's daily plan keeps a recovery point (terraform/modules/efs/main.tf: the rule's
     lifecycle delete_after = var.backup_retention_days, the copy's = var.backup_copy_retention_days), so an
-    on-demand one expires like the plan's: the env's value, else the stack variable's default."""
-    from chromactl.day2.tfvars import env_value, stack_default
-
-    raw = env_value(env, variable) or stack_default(env.dir.parent.parent, variable)
+    on-demand one expires like the plan's: the value Terraform uses (every tfvars file of the env in its
+    precedence, else the variable's default; lifecycle.tfvars_values)."""
+    found = setting(env.dir, variable)
+    raw = found.value if found else None
     try:
         return int(float(raw)) if raw else None
     except ValueError:

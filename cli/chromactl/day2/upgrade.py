@@ -28,6 +28,7 @@ from chromactl.errors import OperationFailed, UsageError
 from chromactl.failover import aws as A
 from chromactl.failover.core import Settings
 from chromactl.failover.ports import Ports
+from chromactl.lifecycle.tfvars_values import setting
 from chromactl.output import Output
 
 STEPS: tuple[str, ...] = ("preflight", "backup", "apply", "wait", "gate", "rollback")
@@ -58,11 +59,11 @@ def require_primary(env: Any, region: str) -> None:
 
 
 def configured_image(env: Any) -> str | None:
-    """The stack's `image` input as the env sets it: chromactl.auto.tfvars.json (a previous upgrade), else terraform.tfvars.
+    """The stack's `image` input as Terraform takes it: the last tfvars file that sets it (chromactl.auto.tfvars.json after
+    a previous upgrade, any other *.auto.tfvars, terraform.tfvars), else the variable's default (lifecycle.tfvars_values).
     (The task definition may name another reference for the same image: a pull-through cache's ECR path.)"""
-    from chromactl.day2 import tfvars
-
-    return tfvars.env_value(env, "image") or None
+    found = setting(env.dir, "image")
+    return (found.value or None) if found else None
 
 
 def preflight(d2: Any, image: str, settings: UpgradeSettings, *, skip_image_check: bool = False) -> dict[str, Any]:
