@@ -30,6 +30,7 @@ from chromactl.errors import OperationFailed, UsageError
 from chromactl.failover import aws as A
 from chromactl.failover.core import Settings
 from chromactl.failover.ports import Ports
+from chromactl.failover.version_record import record_after_check
 from chromactl.output import Output
 
 STEPS: tuple[str, ...] = ("preflight", "restore", "apply", "wait", "gate")
@@ -250,8 +251,6 @@ class RestoreRun:
             raise OperationFailed(f"The restored data failed the checks: {'; '.join(result.failed)}.",
                                   f"The old file system is untouched: {way_back(self.d2, self.out('preflight'))}; or restore an older "
                                   "recovery point; after fixing a transient cause, --resume runs the checks again.")
-        from chromactl.day2.version import record_after_check
-
         result.report["chroma_version_recorded"] = record_after_check(self.d2.env, self.d2.region, self.d2.factory, self.d2.output)
         return result.report
 

@@ -1,5 +1,5 @@
 """What `status` shows of the day-2 state: the running image and its Chroma version, and the highest
-version that has opened the data (day2.version). The newest recovery point is aws.status's own section."""
+version that has opened the data (failover.version_record). The newest recovery point is aws.status's own section."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ class ChromaSection:
 
 def chroma_section(env: EnvConfig, region: str, service: dict[str, Any], factory: Any) -> ChromaSection:
     from chromactl.aws.session import describe_aws_error
-    from chromactl.day2 import version as V
     from chromactl.errors import ChromactlError
+    from chromactl.failover import version_record as V
 
     image: str | None = None
     version: str | None = None

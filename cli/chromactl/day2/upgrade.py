@@ -3,7 +3,7 @@
 Steps (journaled like the failover; `--resume` continues, a done step is never redone):
   preflight  the image is a Chroma release pinned by tag and digest, and its manifest exists in its registry
              (day2.image_check; --skip-image-check overrides an unreachable registry); its version is not lower
-             than the highest that has opened the env's data (day2.version) - refused before anything changes;
+             than the highest that has opened the env's data (failover.version_record) - refused before anything changes;
   backup     an on-demand recovery point (day2.backup), waited on: the way back if the data migrates;
   apply      the new image (envs/<env>/chromactl.auto.tfvars.json, then Terraform);
   wait       stable and healthy, the PRIMARY deployment on the new task definition (a wait that fails, or
@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from chromactl.config import project_root
-from chromactl.day2 import version as V
 from chromactl.day2.restore import RestoreResult, restore_changes, run_restore
 from chromactl.errors import OperationFailed, UsageError
 from chromactl.failover import aws as A
+from chromactl.failover import version_record as V
 from chromactl.failover.core import Settings
 from chromactl.failover.ports import Ports
-from chromactl.lifecycle.tfvars_values import setting
+from chromactl.failover.version_record import configured_image
 from chromactl.output import Output
 
 STEPS: tuple[str, ...] = ("preflight", "backup", "apply", "wait", "gate", "rollback")
@@ -56,14 +56,6 @@ def require_primary(env: Any, region: str) -> None:
     if region != env.primary_region:
         raise UsageError(f"upgrade runs in the primary region {env.primary_region} of env {env.name!r}, not {region}.",
                          "Drop --region (after a failover, upgrade once the env's primary is set to the new region).")
-
-
-def configured_image(env: Any) -> str | None:
-    """The stack's `image` input as Terraform takes it: the last tfvars file that sets it (chromactl.auto.tfvars.json after
-    a previous upgrade, any other *.auto.tfvars, terraform.tfvars), else the variable's default (lifecycle.tfvars_values).
-    (The task definition may name another reference for the same image: a pull-through cache's ECR path.)"""
-    found = setting(env.dir, "image")
-    return (found.value or None) if found else None
 
 
 def preflight(d2: Any, image: str, settings: UpgradeSettings, *, skip_image_check: bool = False) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from chromactl.failover.model import (
     step_model,
 )
 from chromactl.failover.ports import Ports
+from chromactl.failover.version_record import record_after_check
 from chromactl.output import Output
 from chromactl.regions import check_region
 
@@ -246,9 +247,7 @@ def _gate(run: Run) -> dict[str, Any]:
     entry = M.record_manifest(run.env, run.target, target, run.factory)
     report["manifest_recorded_at"] = entry["recorded_at"]
     # a passing gate is a check like up's smoke: the Chroma version that opened the data is recorded (issue 18),
-    # so an upgrade after the failover refuses a downgrade below it. day2.version imports config and errors only.
-    from chromactl.day2.version import record_after_check
-
+    # so an upgrade after the failover refuses a downgrade below it.
     report["chroma_version_recorded"] = record_after_check(run.env, run.target, run.factory, run.output)
     return report
 
