@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chromactl.config import EnvConfig
-from chromactl.errors import OperationFailed
+from chromactl.errors import OperationFailed, UsageError
 from chromactl.failover.aws import Clock, _aware, _desc, _waiting
 from chromactl.lifecycle.tfvars_values import setting
 from chromactl.poll import poll_until
@@ -330,8 +330,6 @@ def list_recovery_points(t: BackupTarget, factory: Any, *, now: datetime | None 
 
 def run_backup(d2: Any, *, wait: bool, timeout_s: float = 3600.0, poll_s: float = 15.0, clock: Clock | None = None) -> BackupResult:
     if not timeout_s > 0:
-        from chromactl.errors import UsageError
-
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout_s:g}.", "Pass e.g. --timeout 3600.")
     t = backup_target(d2.env, d2.region, d2.outputs)
     d2.output.info(f"Starting an on-demand backup of {t.file_system_id} into vault {t.vault} ({t.region}) ...")

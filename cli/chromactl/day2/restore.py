@@ -24,13 +24,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chromactl.aws.session import error_code
+from chromactl.aws.session import describe_aws_error, error_code
 from chromactl.config import EnvConfig, project_root
+from chromactl.day2 import tfvars
+from chromactl.day2.context import aws_env, confirm_changes, open_env
+from chromactl.day2.gate import run_gate
+from chromactl.day2.steps import journal_file, open_journal, run_steps
 from chromactl.errors import OperationFailed, UsageError
 from chromactl.failover import aws as A
 from chromactl.failover.core import Settings
 from chromactl.failover.ports import Ports
 from chromactl.failover.version_record import record_after_check
+from chromactl.lifecycle.runner import Runner
 from chromactl.output import Output
 
 STEPS: tuple[str, ...] = ("preflight", "restore", "apply", "wait", "gate")
@@ -50,8 +55,6 @@ _ALARM = ("delete", "aws_cloudwatch_metric_alarm", "module.stack.module.observab
 
 
 def _desc(exc: BaseException) -> str:
-    from chromactl.aws.session import describe_aws_error
-
     return describe_aws_error(exc)
 
 
@@ -148,15 +151,11 @@ def restore_changes(d2: Any) -> list[tuple[str, str, str]]:
 
 def confirm(d2: Any, yes: bool, confirm_env: str | None) -> None:
     """Asked before anything starts: a restore replaces the access point and mount targets."""
-    from chromactl.day2.context import confirm_changes
-
     confirm_changes(d2, restore_changes(d2), yes=yes, confirm_env=confirm_env)
 
 
 def forget_old_file_system(d2: Any) -> list[str]:
     """`terraform state rm` of what holds the old file system, so the apply leaves it (and its data) alone."""
-    from chromactl.lifecycle.runner import Runner
-
     runner = Runner(d2.env, d2.region, d2.output, profile=d2.profile)
     runner.ensure_init()
     listed = runner.run(["state", "list"], step="state list")
@@ -221,8 +220,6 @@ class RestoreRun:
                                 root=pre["root_directory"], restore_dir=self.restore_dir)
 
     def apply(self) -> dict[str, Any]:
-        from chromactl.day2 import tfvars
-
         pre, restored = self.out("preflight"), self.out("restore")
         forgotten = forget_old_file_system(self.d2)
         self.journal.checkpoint("apply", "forgotten", forgotten)
@@ -242,8 +239,6 @@ class RestoreRun:
         return {k: v for k, v in (res or {}).items() if k in ("stable", "running", "desired", "healthy", "seconds")}
 
     def gate(self) -> dict[str, Any]:
-        from chromactl.day2.gate import run_gate
-
         outputs = self.out("apply")["outputs"]
         result = run_gate(self.d2, outputs, self.ports, self.settings, data_as_of=self.out("restore").get("data_as_of"))
         if not result.ok:
@@ -262,8 +257,8 @@ def way_back(d2: Any, pre: dict[str, Any]) -> str:
     values = {"existing_file_system_id": pre.get("old_file_system_id"),
               "existing_root_directory": pre.get("old_root_directory") or A.DEFAULT_ROOT,
               "existing_kms_key_arn": pre.get("kms_key_arn")}
-    tfvars = d2.env.dir / "chromactl.auto.tfvars.json"
-    return (f"to point the stack back, set {json.dumps(values)} in {tfvars} (keep its other keys), "
+    tfvars_file = tfvars.path_of(d2.env)
+    return (f"to point the stack back, set {json.dumps(values)} in {tfvars_file} (keep its other keys), "
             f"then run `chromactl apply --env {d2.env.name} --region {d2.region}`")
 
 
@@ -334,9 +329,6 @@ def run_restore(env_name: str, recovery_point: str, *, output: Output, region: s
                 clock: A.Clock | None = None, settings: Settings | None = None, run_key: str | None = None,
                 restore_dir: str | None = None) -> RestoreResult | RestorePlan:
     """`run_key` names a restore started by another verb (the upgrade's rollback): its own journal, never a user's restore's."""
-    from chromactl.day2.context import aws_env, open_env
-    from chromactl.day2.steps import journal_file, open_journal, run_steps
-
     env = aws_env(env_name, "restore", root)
     check_arn(env, env.region_or_primary(region), recovery_point)  # before Terraform or AWS is asked anything
     d2 = open_env(env_name, "restore", region=region, output=output, profile=profile, outputs=outputs, factory=factory, root=root)

@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from chromactl.aws.session import describe_aws_error
 from chromactl.config import EnvConfig
+from chromactl.errors import ChromactlError
+from chromactl.failover import version_record as V
 
 
 @dataclass(frozen=True)
@@ -30,10 +33,6 @@ class ChromaSection:
 
 
 def chroma_section(env: EnvConfig, region: str, service: dict[str, Any], factory: Any) -> ChromaSection:
-    from chromactl.aws.session import describe_aws_error
-    from chromactl.errors import ChromactlError
-    from chromactl.failover import version_record as V
-
     image: str | None = None
     version: str | None = None
     highest: str | None = None

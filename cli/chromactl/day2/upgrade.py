@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from chromactl.config import project_root
+from chromactl.day2 import tfvars
+from chromactl.day2 import upgrade_model as M
+from chromactl.day2.backup import backup_target, take_backup
+from chromactl.day2.context import Day2, aws_env, confirm_changes, open_env
+from chromactl.day2.gate import run_gate
+from chromactl.day2.image_check import ECR_HOST, check_image, split_reference
 from chromactl.day2.restore import RestoreResult, restore_changes, run_restore
+from chromactl.day2.steps import journal_file, open_journal, run_steps
 from chromactl.errors import OperationFailed, UsageError
 from chromactl.failover import aws as A
 from chromactl.failover import version_record as V
@@ -60,8 +67,6 @@ def require_primary(env: Any, region: str) -> None:
 
 def preflight(d2: Any, image: str, settings: UpgradeSettings, *, skip_image_check: bool = False) -> dict[str, Any]:
     """Everything that can refuse the upgrade; changes nothing."""
-    from chromactl.day2.image_check import check_image
-
     target = V.parse_image(image)
     running_image = current_image(d2)
     previous = configured_image(d2.env)
@@ -108,8 +113,6 @@ class UpgradeRun:
         return self.checked or preflight(self.d2, self.image, self.settings, skip_image_check=self.skip_image_check)
 
     def backup(self) -> dict[str, Any]:
-        from chromactl.day2.backup import backup_target, take_backup
-
         t = backup_target(self.d2.env, self.d2.region, self.d2.outputs)
         res = take_backup(t, self.d2.factory, self.clock, wait=True, timeout_s=self.settings.backup_timeout_s,
                           poll_s=self.settings.backup_poll_s, token=f"chromactl-{t.env}-upgrade-{self.journal.run_id}",
@@ -118,8 +121,6 @@ class UpgradeRun:
         return {k: getattr(res, k) for k in ("backup_job_id", "recovery_point_arn", "size_bytes", "completed", "copy")}
 
     def _apply_image(self, image: str) -> dict[str, Any]:
-        from chromactl.day2 import tfvars
-
         written = tfvars.update(self.d2.env, {"image": image})
         outputs = self.ports.apply_region(self.d2.env, self.d2.region, extra_vars={"image": image}, output=self.d2.output,
                                           auto_approve=True, allow_protected_changes=True, profile=self.d2.profile)  # confirmed up front
@@ -161,8 +162,6 @@ class UpgradeRun:
         return res
 
     def gate(self) -> dict[str, Any]:
-        from chromactl.day2.gate import run_gate
-
         pre, waited = self.out("preflight"), self.out("wait")
         if not waited.get("stable", True):  # nothing to check on tasks that never became stable: roll back
             failed = [f"stable and healthy ({waited.get('why')})"]
@@ -176,8 +175,6 @@ class UpgradeRun:
         return {"ok": result.ok, "failed": result.failed, "report": result.report}
 
     def rollback(self) -> dict[str, Any]:
-        from chromactl.day2.gate import run_gate
-
         if self.out("gate").get("ok"):
             return {"needed": False}
         pre, marks = self.out("preflight"), self.journal.checkpoints("rollback")
@@ -214,8 +211,6 @@ class UpgradeRun:
 
 
 def _image_check_call(target: V.ChromaImage) -> str:
-    from chromactl.day2.image_check import ECR_HOST, split_reference
-
     host, name = split_reference(target.repo)
     if ECR_HOST.match(host):
         return f"ecr:DescribeImages {name} imageDigest=sha256:{target.digest} (the image exists)"
@@ -282,8 +277,6 @@ class UpgradeResult:
 
 
 def dry_run_plan(d2: Any, image: str) -> UpgradePlan:
-    from chromactl.day2 import upgrade_model as M
-
     target = V.parse_image(image)
     r = d2.region
     size = M.expected_size(d2.env.dir)
@@ -314,14 +307,9 @@ def run_upgrade(env_name: str, image: str, *, output: Output, region: str | None
                 yes: bool = False, confirm_env: str | None = None, profile: str | None = None, root: Path | None = None,
                 outputs: dict[str, Any] | None = None, factory: Any = None, ports: Ports | None = None, clock: A.Clock | None = None,
                 settings: UpgradeSettings | None = None, skip_image_check: bool = False) -> UpgradeResult | UpgradeUnchanged | UpgradePlan:
-    from chromactl.day2.context import aws_env, confirm_changes, open_env
-    from chromactl.day2.steps import journal_file, open_journal, run_steps
-
     env = aws_env(env_name, "upgrade", root)
     V.parse_image(image)  # not a pinned Chroma image: refused before Terraform or AWS is asked anything
     if dry_run:
-        from chromactl.day2.context import Day2
-
         require_primary(env, env.region_or_primary(region))
 
         return dry_run_plan(Day2(env=env, region=env.region_or_primary(region), outputs=outputs or {}, factory=None, output=output), image)
