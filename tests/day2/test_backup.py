@@ -64,8 +64,8 @@ def test_backup_waits_then_copies_to_the_failover_vault(project: Path, backup_st
     clock = FakeClock()
     res = B.run_backup(d2(client), wait=True, timeout_s=600, poll_s=15, clock=clock.as_clock())
     stub.assert_no_pending_responses()
-    assert res["state"] == "COMPLETED" and res["recovery_point_arn"] == RP and res["size_bytes"] == 4096
-    assert res["copy"] == {"copy_job_id": "copy-1", "region": FAILOVER, "vault": DR_VAULT, "recovery_point_arn": RP_COPY, "state": "COMPLETED"}
+    assert res.state == "COMPLETED" and res.recovery_point_arn == RP and res.size_bytes == 4096
+    assert res.copy == {"copy_job_id": "copy-1", "region": FAILOVER, "vault": DR_VAULT, "recovery_point_arn": RP_COPY, "state": "COMPLETED"}
     assert clock.sleeps == [15, 15]
 
 
@@ -74,8 +74,8 @@ def test_backup_without_wait_starts_the_job_only(project: Path, backup_stub: Any
     queue_start(stub)
     res = B.run_backup(d2(client), wait=False, clock=FakeClock().as_clock())
     stub.assert_no_pending_responses()
-    assert res["state"] == "STARTED" and res["backup_job_id"] == "job-1"
-    assert res["copy"]["state"] == "NOT_STARTED" and "--wait" in res["copy"]["note"]
+    assert res.state == "STARTED" and res.backup_job_id == "job-1"
+    assert res.copy["state"] == "NOT_STARTED" and "--wait" in res.copy["note"]
 
 
 def test_env_without_copies_makes_no_copy(project: Path, backup_stub: Any) -> None:
@@ -84,7 +84,7 @@ def test_env_without_copies_makes_no_copy(project: Path, backup_stub: Any) -> No
     stub.add_response("describe_backup_job", {"BackupJobId": "job-1", "State": "COMPLETED", "RecoveryPointArn": RP}, {"BackupJobId": "job-1"})
     res = B.run_backup(d2(client, copy=False), wait=True, clock=FakeClock().as_clock())
     stub.assert_no_pending_responses()  # no start_copy_job was queued: a call would fail the stub
-    assert res["copy"] is None
+    assert res.copy is None
 
 
 @pytest.mark.parametrize("state", ["FAILED", "EXPIRED", "ABORTED", "PARTIAL"])
@@ -134,7 +134,7 @@ def test_list_pages_ages_sizes_and_copies(project: Path, backup_stub: Any) -> No
                       {"ByDestinationVaultArn": DR_VAULT_ARN, "ByState": "COMPLETED", "MaxResults": 100})
     res = B.run_list(d2(client), now=now)
     stub.assert_no_pending_responses()
-    rows = res["recovery_points"]
+    rows = res.recovery_points
     assert [r["recovery_point_arn"].rsplit(":", 1)[1] for r in rows] == ["rp-2", "rp-1"]  # newest first
     assert rows[0]["age_s"] == 7200 and rows[0]["size_bytes"] == 2048 and rows[0]["on_demand"] and rows[0]["copies"] == []
     assert rows[1]["copies"] == [{"region": FAILOVER, "vault": DR_VAULT, "recovery_point_arn": RP_COPY}] and not rows[1]["on_demand"]
@@ -169,12 +169,20 @@ def test_a_timeout_that_is_not_positive_is_refused(project: Path) -> None:
         B.run_backup(day2, wait=True, timeout_s=-1)
 
 
-def test_retention_falls_back_to_the_stack_variables_default() -> None:
-    from chromactl.day2.tfvars import stack_default
+def test_retention_is_the_value_terraform_uses(project: Path) -> None:
+    """Every tfvars file in Terraform's precedence (a later *.auto.tfvars wins over terraform.tfvars), else the
+    variable's default in the env's variables.tf (lifecycle.tfvars_values, the one reader)."""
+    from chromactl.config import load_env
 
-    repo = Path(__file__).resolve().parents[2]
-    assert stack_default(repo, "backup_retention_days") == "35" and stack_default(repo, "backup_copy_retention_days") == "35"
-    assert stack_default(repo, "no_such_variable") is None
+    env_dir = project / "envs" / "prod"
+    (env_dir / "variables.tf").write_text('variable "backup_retention_days" {\n  type = number\n}\n\n'
+                                          'variable "backup_copy_retention_days" {\n  type    = number\n  default = 35\n}\n')
+    (env_dir / "terraform.tfvars").write_text("backup_retention_days = 21\n")
+    (env_dir / "ops.auto.tfvars").write_text("backup_retention_days = 7 # set by the ops team\n")
+    env = load_env("prod", project)
+    assert B.retention_days(env, "backup_retention_days") == 7  # the old reader read terraform.tfvars only: 21
+    assert B.retention_days(env, "backup_copy_retention_days") == 35  # no file sets it: the variable's default
+    assert B.retention_days(env, "no_such_variable") is None
 
 
 def test_arns_carry_the_regions_partition(project: Path) -> None:

@@ -62,5 +62,5 @@ def test_restore(world: World) -> None:  # noqa: F811
     world.queue_preflight()
     world.queue_restore()
     res = world.go(confirm_env="prod")
-    assert res["status"] == "completed", res
+    assert res.status == "completed", res
     check_case("restore", "restore", dumps(envelope("restore", 0, res)))

@@ -34,9 +34,9 @@ def test_restore_points_the_stack_at_a_new_file_system_and_keeps_the_old(world: 
     before = state_of(world.root)
     res = world.go(confirm_env="prod")  # prod is protected: the typed name
     world.assert_stubs_used()
-    assert res["status"] == "completed", res
+    assert res.status == "completed", res
     root = "/aws-backup-restore_2026-12-02T01-00-01-250Z/chroma"
-    assert res["file_system_id"] == NEW_FS and res["root_directory"] == root
+    assert res.file_system_id == NEW_FS and res.root_directory == root
     # the real apply: the access point and mount targets are on the restored file system, at the restore's root ...
     after = state_of(world.root)
     (ap,) = resources(after, "aws_efs_access_point")
@@ -45,14 +45,14 @@ def test_restore_points_the_stack_at_a_new_file_system_and_keeps_the_old(world: 
     # ... the old file system was forgotten, not destroyed (no delete of it in the applied plan), and is named for removal
     assert resources(after, "aws_efs_file_system") == [] and resources(before, "aws_efs_file_system")
     assert any(a.endswith("aws_efs_file_system.this[0]") for a in world_apply_forgotten(world))
-    assert res["old_file_system_id"] == world.old_fs and world.old_fs in res["remove_old_file_system"]
+    assert res.old_file_system_id == world.old_fs and world.old_fs in res.remove_old_file_system
     assert len(resources(after, "terraform_data")) >= 1  # a new protect guard for the new file system
     # the inputs persist for every later plan
     tfvars = json.loads((world.root / "envs" / "prod" / "chromactl.auto.tfvars.json").read_text())
     assert tfvars == {"existing_file_system_id": NEW_FS, "existing_root_directory": root, "existing_kms_key_arn": KMS}
-    assert res["gate"]["data"]["ok"] and res["gate"]["smoke_ok"] and res["gate"]["latency_ok"]
-    assert all(n in res["gate"]["observed"] for n in SEED)
-    assert res["gate"]["chroma_version_recorded"] == "1.5.9"  # the version that opened the restored data
+    assert res.gate["data"]["ok"] and res.gate["smoke_ok"] and res.gate["latency_ok"]
+    assert all(n in res.gate["observed"] for n in SEED)
+    assert res.gate["chroma_version_recorded"] == "1.5.9"  # the version that opened the restored data
     # a later plain plan (no -var: what `chromactl plan/apply` runs) keeps the stack on the restored file system
     from chromactl.config import load_env
     from chromactl.lifecycle.plan import plan
@@ -73,9 +73,9 @@ def test_a_point_taken_before_an_earlier_restore_restores_with_its_own_layout(wo
     world.queue_restore()  # expects Metadata file-system-id = world.old_fs
     res = world.go(confirm_env="prod", outputs={"file_system_id": earlier_fs, "file_system_root_directory": earlier_root})
     world.assert_stubs_used()
-    assert res["status"] == "completed", res
-    assert res["root_directory"] == "/aws-backup-restore_2026-12-02T01-00-01-250Z/chroma"
-    assert res["old_file_system_id"] == earlier_fs
+    assert res.status == "completed", res
+    assert res.root_directory == "/aws-backup-restore_2026-12-02T01-00-01-250Z/chroma"
+    assert res.old_file_system_id == earlier_fs
 
 
 def world_apply_forgotten(world: World) -> list[str]:
@@ -99,8 +99,8 @@ def test_a_failed_gate_stops_and_resume_checks_again_without_a_second_restore(wo
     world.manifest(SEED)  # a human checked: the manifest was wrong
     res = world.go(confirm_env="prod", resume=True)
     world.assert_stubs_used()  # no second StartRestoreJob, no second preflight
-    assert res["status"] == "completed" and len(world.applies) == 1
-    assert res["steps"]["gate"]["attempts"] == 2 and res["steps"]["restore"]["attempts"] == 1
+    assert res.status == "completed" and len(world.applies) == 1
+    assert res.steps["gate"]["attempts"] == 2 and res.steps["restore"]["attempts"] == 1
 
 
 def test_bad_inputs_change_nothing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -135,6 +135,6 @@ def test_restore_dir_overrides_the_derived_directory(world: World) -> None:
     named = "aws-backup-restore_2026-12-02T01-00-01-250589632Z"
     res = world.go(confirm_env="prod", restore_dir=named)
     world.assert_stubs_used()
-    assert res["status"] == "completed" and res["root_directory"] == f"/{named}/chroma"
+    assert res.status == "completed" and res.root_directory == f"/{named}/chroma"
     tfvars = json.loads((world.root / "envs" / "prod" / "chromactl.auto.tfvars.json").read_text())
     assert tfvars["existing_root_directory"] == f"/{named}/chroma"

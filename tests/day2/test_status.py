@@ -9,6 +9,7 @@ from typing import Any
 
 from chromactl.config import load_env
 from chromactl.day2 import version as V
+from chromactl.day2.status import ChromaSection
 
 from tests.day2.conftest import ACCOUNT, PRIMARY
 
@@ -50,7 +51,7 @@ def test_status_shows_image_version_record_and_newest_recovery_point(project: Pa
     outputs = {"cluster_name": "chromactl-prod", "service_name": "chromactl-prod", "target_group_arn": tg, "file_system_id": "fs-0123456789abcdef0",
                "backup_vault_name": "chromactl-prod", "endpoint_url": "https://chroma.example.com"}
     data = collect_status(env, PRIMARY, outputs, factory, now=now)
-    assert data.chroma == {"image": IMAGE, "chroma_version": "1.6.0", "highest_opened_data": "1.6.0"}
+    assert data.chroma == ChromaSection(image=IMAGE, chroma_version="1.6.0", highest_opened_data="1.6.0")  # no error
     assert data.recovery_point["newest"]["arn"].endswith(":newest")
     console = Console(width=400, no_color=True)
     with console.capture() as cap:
@@ -79,3 +80,25 @@ def test_a_passing_check_records_the_configured_image_version(project: Path, aws
     assert V.record_after_check(env, PRIMARY, factory, out) is None
     assert warned and "could not record the Chroma version" in warned[0]
     assert V.read_record(env, factory)["highest"] == "1.6.0"
+
+
+def test_the_configured_image_is_the_one_terraform_uses(project: Path) -> None:
+    """An `image` set in a *.auto.tfvars file wins over terraform.tfvars (Terraform loads it later), so upgrade's
+    "previous image" and the version a passing check records are that one (the old reader read only terraform.tfvars
+    and chromactl.auto.tfvars.json); no file setting it leaves the variable's default."""
+    from chromactl.day2 import tfvars
+    from chromactl.day2.upgrade import configured_image
+
+    env = load_env("prod")
+    mirror = "chromadb/chroma:1.6.1@sha256:" + "cd" * 32
+    (env.dir / "terraform.tfvars").write_text(f'image = "{IMAGE}"\n')
+    (env.dir / "mirror.auto.tfvars").write_text(f'image = "{mirror}" # the team mirror pins this one\n')
+    assert configured_image(env) == mirror
+    (env.dir / "mirror.auto.tfvars").unlink()
+    tfvars.update(env, {"image": mirror})  # chromactl.auto.tfvars.json, as an upgrade writes it
+    assert configured_image(env) == mirror
+    (env.dir / "terraform.tfvars").write_text("# no image here\n")
+    tfvars.update(env, {"image": None})
+    assert configured_image(env) is None  # the test env has no variables.tf, so no default either
+    (env.dir / "variables.tf").write_text(f'variable "image" {{\n  type    = string\n  default = "{IMAGE}"\n}}\n')
+    assert configured_image(env) == IMAGE

@@ -54,8 +54,8 @@ def test_upgrade_backs_up_applies_for_real_gates_and_records_the_version(world: 
     world.queue_backup()
     res = world.upgrade(NEW, confirm_env="prod")
     world.assert_stubs_used()
-    assert res["status"] == "completed" and res["gate_ok"] and res["rollback"] == {"needed": False}
-    assert res["pre_upgrade_recovery_point"] == RP_NEW and res["previous_image"] == OLD
+    assert res.status == "completed" and res.gate_ok and res.rollback == {"needed": False}
+    assert res.pre_upgrade_recovery_point == RP_NEW and res.previous_image == OLD
     assert task_image(world.root) == NEW  # Terraform's state: the task definition runs the new image
     assert tfvars(world) == {"image": NEW}  # and every later plan keeps it
     rec = V.read_record(world.env(), world.factory)
@@ -111,9 +111,9 @@ def test_a_failure_at_each_step_then_resume_completes_without_redoing(world: Wor
         world.upgrade(NEW, confirm_env="prod", ports=ports)  # never a silent second upgrade
     res = world.upgrade(NEW, confirm_env="prod", ports=ports, resume=True)
     world.assert_stubs_used()  # one StartBackupJob, one StartCopyJob: the resumed run waited on the same job
-    assert res["status"] == "completed" and res["gate_ok"]
+    assert res.status == "completed" and res.gate_ok
     assert [a["extra_vars"] for a in world.applies] == [{"image": NEW}]  # applied once to completion
-    attempts = {n: s["attempts"] for n, s in res["steps"].items()}
+    attempts = {n: s["attempts"] for n, s in res.steps.items()}
     assert attempts == {n: (2 if n == step else 1) for n in attempts}
 
 

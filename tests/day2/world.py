@@ -11,8 +11,14 @@ from typing import Any
 
 from botocore.stub import ANY
 from chromactl.day2.image_check import DOCKER_HUB
-from chromactl.day2.restore import run_restore
-from chromactl.day2.upgrade import UpgradeSettings, run_upgrade
+from chromactl.day2.restore import RestorePlan, RestoreResult, run_restore
+from chromactl.day2.upgrade import (
+    UpgradePlan,
+    UpgradeResult,
+    UpgradeSettings,
+    UpgradeUnchanged,
+    run_upgrade,
+)
 from chromactl.errors import OperationFailed
 from chromactl.failover.core import Settings
 from chromactl.output import Output
@@ -170,7 +176,7 @@ class World:
 
         return Ports(apply_region=apply, wait_stable=wait, read_token=token, smoke=smoke, latency=real.latency)
 
-    def upgrade(self, image: str, **kw: Any) -> dict[str, Any]:
+    def upgrade(self, image: str, **kw: Any) -> UpgradeResult | UpgradeUnchanged | UpgradePlan:
         ports = kw.pop("ports", None) or self.ports()
         return run_upgrade("prod", image, output=Output(json=True), root=self.root, factory=self.factory, ports=ports,
                            settings=self.upgrade_settings(), outputs=self.stack_outputs(), **kw)
@@ -184,7 +190,7 @@ class World:
         return Settings(poll_interval_s=0.0, restore_timeout_s=5, wait_timeout_s=10, latency_queries=20, latency_concurrency=2,
                         smoke_vectors=20, latency_seed_vectors=50, endpoint_override=self.chroma.url)
 
-    def go(self, **kw: Any) -> dict[str, Any]:
+    def go(self, **kw: Any) -> RestoreResult | RestorePlan:
         outputs = {**self.stack_outputs(), **kw.pop("outputs")} if "outputs" in kw else None  # the stack as an earlier restore left it
         return run_restore("prod", kw.pop("recovery_point", RP), output=Output(json=True), root=self.root, factory=self.factory,
                            ports=self.ports(), settings=self.settings(), outputs=outputs, **kw)

@@ -67,11 +67,11 @@ def test_a_dry_run_reads_the_journal_under_the_project_root(root: Path) -> None:
     j.finish("preflight", {"source": "backup"}, 1.0)
     j.save()
     plan = run_failover("prod", TARGET, output=Output(json=True), root=root, dry_run=True)
-    assert plan["source"] == "backup" and plan["modelled_for"] == "backup" and plan["target_region"] == TARGET
-    assert [s["status"] for s in plan["steps"]][:2] == ["done", "pending"]
+    assert plan.source == "backup" and plan.modelled_for == "backup" and plan.target_region == TARGET
+    assert [s["status"] for s in plan.steps][:2] == ["done", "pending"]
     path.unlink()
     fresh = run_failover("prod", TARGET, output=Output(json=True), root=root, dry_run=True, source="replica")
-    assert fresh["source"] == "replica" and all(s["status"] == "pending" for s in fresh["steps"])
+    assert fresh.source == "replica" and all(s["status"] == "pending" for s in fresh.steps)
 
 
 class Tty(io.StringIO):

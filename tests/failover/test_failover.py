@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from chromactl.errors import ChromactlError, OperationFailed
 from chromactl.failover import core
-from chromactl.failover.core import Settings, run_failover
+from chromactl.failover.core import FailoverPlan, FailoverResult, Settings, run_failover
 from chromactl.output import Output
 
 from tests.failover.conftest import (
@@ -67,7 +67,7 @@ def record_calls(world: World) -> list[tuple[str, str, dict[str, Any]]]:
     return seen
 
 
-def go(world: World, chroma: Any, counting: Counting, **kw: Any) -> dict[str, Any]:
+def go(world: World, chroma: Any, counting: Counting, **kw: Any) -> FailoverResult | FailoverPlan:
     kw.setdefault("yes", True)
     kw.setdefault("confirm_env", "prod")
     return run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, ports=make_ports(world, counting),
@@ -149,15 +149,15 @@ def test_replica_failover_with_primary_region_gone(world: World, chroma: Any, mo
     res = run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, confirm_env="prod", root=world.root,
                        ports=make_ports(world, counting, apply_fn=apply), settings=settings(chroma))
 
-    assert res["status"] == "completed" and res["source"] == "replica"
+    assert res.status == "completed" and res.source == "replica"
     assert world.calls["terraform_resources"] > 50  # the whole stack, planned and applied by real Terraform
-    assert res["file_system_id"] == REPLICA_FS and res["root_directory"] == "/chroma"
+    assert res.file_system_id == REPLICA_FS and res.root_directory == "/chroma"
     # RPO from the replica's real lag (the Stubber's LastReplicatedTimestamp = now - 450 s).
-    assert LAG_S <= res["rpo_seconds"] < LAG_S + 60
-    print(f"\nRPO reported from the replica's lag: {res['rpo_seconds']:.0f} s; measured here: "
-          + ", ".join(f"{n} {s['seconds']:.1f} s" for n, s in res["steps"].items()) + f"; total {res['measured_seconds']} s")
+    assert LAG_S <= res.rpo_seconds < LAG_S + 60
+    print(f"\nRPO reported from the replica's lag: {res.rpo_seconds:.0f} s; measured here: "
+          + ", ".join(f"{n} {s['seconds']:.1f} s" for n, s in res.steps.items()) + f"; total {res.measured_seconds} s")
     # The primary never answered: the fence recorded it and did not block.
-    assert res["fence"] == "unreachable"
+    assert res.fence == "unreachable"
     # Apply got the promoted file system, its root, and no cross-region DR.
     assert counting.calls["apply"] == 1
     assert counting.calls["apply_vars"] == [{"existing_file_system_id": REPLICA_FS, "existing_root_directory": "/chroma",
@@ -197,7 +197,7 @@ def test_replica_failover_with_primary_region_gone(world: World, chroma: Any, mo
     before = len(calls)
     again = run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, confirm_env="prod", root=world.root,
                          ports=make_ports(world, counting, apply_fn=apply), settings=settings(chroma))
-    assert again["already_completed"] is True and again["status"] == "completed"
+    assert again.already_completed is True and again.status == "completed"
     assert len(calls) == before and counting.calls["apply"] == 1
     assert len(manifest_entries(world)) == 3
 
@@ -211,7 +211,7 @@ def test_fence_scales_a_live_primary_to_zero(world: World, chroma: Any, monkeypa
     world.queue_preflight_replica()
     world.queue_promote_replica()
     res = go(world, chroma, Counting())
-    assert res["status"] == "completed" and res["fence"] == "fenced"
+    assert res.status == "completed" and res.fence == "fenced"
     assert ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["desiredCount"] == 0
 
 
@@ -244,11 +244,11 @@ def test_backup_failover_restores_into_new_encrypted_efs(world: World, chroma: A
     _queue_backup_restore(world, BACKUP_ROLE)  # the stack's own backup role (output backup_role_arn), not a default role
     counting = Counting()
     res = go(world, chroma, counting, source="backup")
-    assert res["status"] == "completed" and res["source"] == "backup"
-    assert res["file_system_id"] == RESTORED_FS
-    assert res["root_directory"] == "/aws-backup-restore_2026-11-25T21-04-05-678Z/chroma"
-    assert counting.calls["apply_vars"][0]["existing_root_directory"] == res["root_directory"]
-    assert 3 * 3600 - 60 < res["rpo_seconds"] < 3 * 3600 + 120
+    assert res.status == "completed" and res.source == "backup"
+    assert res.file_system_id == RESTORED_FS
+    assert res.root_directory == "/aws-backup-restore_2026-11-25T21-04-05-678Z/chroma"
+    assert counting.calls["apply_vars"][0]["existing_root_directory"] == res.root_directory
+    assert 3 * 3600 - 60 < res.rpo_seconds < 3 * 3600 + 120
     world.assert_stubs_used()
     assert ("efs", PRIMARY) not in world.factory._cache  # the source file system is never called
 
@@ -262,7 +262,7 @@ def test_backup_failover_finds_the_stack_role_in_a_state_without_the_output(worl
     _put_primary_state(world, primary_state(backup_role_output=False))
     _queue_backup_restore(world, BACKUP_ROLE)
     res = go(world, chroma, Counting(), source="backup")
-    assert res["status"] == "completed" and res["source"] == "backup"
+    assert res.status == "completed" and res.source == "backup"
     world.assert_stubs_used()
 
 
@@ -335,7 +335,7 @@ def test_failure_at_each_step_then_resume_completes_without_redoing(world: World
             go(world, chroma, counting)
         assert "--resume" in (again.value.hint or "")
     res = go(world, chroma, counting, resume=True)
-    assert res["status"] == "completed"
+    assert res.status == "completed"
     assert done == {name: 1 for name in core.STEPS}  # every step finished exactly once
     assert counting.calls["apply"] == 1 and counting.calls["wait"] == 1
     world.assert_stubs_used()  # one delete of the replication, no extra EFS call
@@ -358,7 +358,7 @@ def test_crash_mid_promote_resumes_without_deleting_twice(world: World, chroma: 
     world.efs.add_response("describe_file_systems", fs_resp(REPLICA_FS, "ENABLED"), {"FileSystemId": REPLICA_FS})
     world.efs.add_client_error("describe_replication_configurations", "ReplicationNotFound", http_status_code=404)
     res = go(world, chroma, Counting(), resume=True)
-    assert res["status"] == "completed" and LAG_S <= res["rpo_seconds"] < LAG_S + 60
+    assert res.status == "completed" and LAG_S <= res.rpo_seconds < LAG_S + 60
     world.assert_stubs_used()
 
 
@@ -376,7 +376,7 @@ def test_crash_mid_restore_resumes_the_same_job(world: World, chroma: Any) -> No
                                                        "CreatedResourceArn": f"arn:aws:elasticfilesystem:{TARGET}:{ACCOUNT}:file-system/{RESTORED_FS}"},
                               {"RestoreJobId": "job-9"})
     res = go(world, chroma, Counting(), resume=True)  # no second StartRestoreJob: the Stubber would refuse it
-    assert res["status"] == "completed" and res["file_system_id"] == RESTORED_FS
+    assert res.status == "completed" and res.file_system_id == RESTORED_FS
     world.assert_stubs_used()
 
 
@@ -394,7 +394,7 @@ def test_route53_control_plane_down_then_resume(world: World, chroma: Any, monke
     monkeypatch.setenv("CHROMACTL_AWS_ENDPOINTS", json.dumps({PRIMARY: world.dead_url}))
     world.factory._cache.clear()  # a new run builds new clients (the CLI does: one process per run)
     res = go(world, chroma, counting, resume=True)
-    assert res["status"] == "completed" and counting.calls["apply"] == 1 and counting.calls["smoke"] == 1
+    assert res.status == "completed" and counting.calls["apply"] == 1 and counting.calls["smoke"] == 1
     assert len(dns_records(world)) == 1
 
 
@@ -415,8 +415,8 @@ def test_resume_on_another_machine_from_the_journal_copy_in_the_state_bucket(wor
     local.unlink()  # the laptop that started it is gone
     res = run_failover("prod", TARGET, output=Output(json=True), factory=world.factory, yes=True, confirm_env="prod", root=world.root, ports=original,
                        settings=settings(chroma), resume=True)
-    assert res["status"] == "completed" and LAG_S <= res["rpo_seconds"] < LAG_S + 60
-    assert res["steps"]["promote"]["attempts"] == 1 and res["steps"]["apply"]["attempts"] == 2
+    assert res.status == "completed" and LAG_S <= res.rpo_seconds < LAG_S + 60
+    assert res.steps["promote"]["attempts"] == 1 and res.steps["apply"]["attempts"] == 2
     world.assert_stubs_used()  # the replica was not promoted twice
     copy = json.loads(world.boto("s3", STATE_REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read())
     assert copy["status"] == "completed"

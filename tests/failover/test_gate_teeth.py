@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from chromactl.errors import OperationFailed
 from chromactl.failover import manifest as M
-from chromactl.failover.core import Settings, run_failover
+from chromactl.failover.core import FailoverPlan, FailoverResult, Settings, run_failover
 from chromactl.failover.journal import Journal
 from chromactl.failover.model import STEPS
 from chromactl.failover.ports import Ports
@@ -101,7 +101,7 @@ class Gate:
                      latency=latency_port)
 
     def run(self, *, smoke: tuple[bool, dict[str, Any]] = (True, SMOKE_OK), latency: tuple[bool, dict[str, Any]] = (True, LAT_OK),
-            accept_data_diff: bool = False) -> dict[str, Any]:
+            accept_data_diff: bool = False) -> FailoverResult | FailoverPlan:
         return run_failover("prod", TARGET, output=Output(json=True), root=self.root, journal_dir=self.journal_dir, factory=NoAws(),
                             ports=self.ports(smoke, latency), settings=Settings(endpoint_override=ENDPOINT), resume=True,
                             yes=True, confirm_env="prod", accept_data_diff=accept_data_diff)
@@ -135,7 +135,7 @@ def gate(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, stor
 def test_gate_passes_only_when_data_smoke_and_latency_pass(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     g = gate(project, tmp_path, monkeypatch, stored=manifest({"docs": 100, "faq": 30}), observed={"docs": 120, "faq": 30, "new": 1})
     res = g.run()
-    assert res["status"] == "completed" and res["dns"]["managed"] is False
+    assert res.status == "completed" and res.dns["managed"] is False
     gate_out = g.journal()["steps"]["gate"]["outputs"]
     assert gate_out["data"]["ok"] is True and gate_out["data"]["new_collections"] == ["new"]
     assert gate_out["smoke_ok"] is True and gate_out["latency_ok"] is True
@@ -166,7 +166,7 @@ def test_gate_refuses_a_failed_data_check(project: Path, tmp_path: Path, monkeyp
 def test_gate_data_check_is_skipped_only_with_accept_data_diff(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     g = gate(project, tmp_path, monkeypatch, stored=manifest({"docs": 100}), observed={"docs": 90})
     res = g.run(accept_data_diff=True)
-    assert res["status"] == "completed" and g.recorded == [TARGET]
+    assert res.status == "completed" and g.recorded == [TARGET]
     assert g.journal()["steps"]["gate"]["outputs"]["data"]["ok"] is False  # accepted, still reported
     assert g.journal()["inputs"]["accept_data_diff"] is True
 
@@ -203,7 +203,7 @@ def test_gate_reports_every_failed_check_and_a_resume_runs_it_again(project: Pat
     # Fixed: the gate runs again on --resume; the earlier steps are not redone (their ports would raise).
     monkeypatch.setattr(M, "snapshot", lambda target: {"docs": 100})
     res = g.run()
-    assert res["status"] == "completed" and g.journal()["steps"]["gate"]["attempts"] == 2
+    assert res.status == "completed" and g.journal()["steps"]["gate"]["attempts"] == 2
     assert g.recorded == [TARGET]
 
 
@@ -211,7 +211,7 @@ def test_gate_without_a_baseline_does_not_fail_on_data(project: Path, tmp_path: 
     """Every entry is newer than the copy: nothing the copy must hold; differences are within the RPO window."""
     g = gate(project, tmp_path, monkeypatch, stored=manifest({"docs": 100}, hours_before=-1), observed={"docs": 50})
     res = g.run()
-    assert res["status"] == "completed"
+    assert res.status == "completed"
     data = g.journal()["steps"]["gate"]["outputs"]["data"]
     assert data["ok"] is True and data["baseline_recorded_at"] is None
     assert data["within_rpo_window"]["collections"] == {"docs": {"newest_manifest": 100, "found": 50}}
@@ -316,7 +316,7 @@ def test_gate_checks_the_new_stack_with_its_token_and_records_what_it_saw(projec
     res = run_failover("prod", TARGET, output=Output(json=True), root=project, journal_dir=g.journal_dir, factory=factory,
                        ports=Ports(read_token=read_token, smoke=smoke, latency=latency), settings=settings, resume=True, yes=True, confirm_env="prod",
                        profile="ops")
-    assert res["status"] == "completed"
+    assert res.status == "completed"
     assert seen["token"] == ({"endpoint_url": ENDPOINT, "token_secret_arn": "arn:secret"}, TARGET, "ops", factory)
     target, kw = seen["smoke"]
     assert kw == {"vectors": 77}
@@ -351,7 +351,7 @@ def test_gate_without_override_dials_the_new_albs_name(project: Path, tmp_path: 
     res = run_failover("prod", TARGET, output=Output(json=True), root=project, journal_dir=g.journal_dir, factory=NoAws(),
                        ports=Ports(read_token=lambda *a: None, smoke=smoke, latency=lambda *a, **k: (True, LAT_OK)),
                        settings=Settings(endpoint_override=None), resume=True, yes=True, confirm_env="prod")
-    assert res["status"] == "completed"
+    assert res.status == "completed"
     (t,) = targets
     assert (t.url, t.verify_tls, t.server_name) == (f"https://{alb}", True, "chroma.example.com")
     assert g.journal()["steps"]["gate"]["outputs"]["data"]["ok"] is True  # no manifest: nothing to hold
@@ -391,7 +391,7 @@ def test_gate_failure_from_ports_that_say_nothing_more(project: Path, tmp_path: 
 
 def test_gate_records_no_latency_report_as_empty(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     g = gate(project, tmp_path, monkeypatch, stored=None, observed={})
-    assert g.run(latency=(True, {"breaches": []}))["status"] == "completed"
+    assert g.run(latency=(True, {"breaches": []})).status == "completed"
     assert g.journal()["steps"]["gate"]["outputs"]["latency"] == {}
 
 
@@ -401,7 +401,7 @@ def test_gate_with_a_promote_without_a_data_time_compares_against_the_newest_ent
     j = Journal.load(g.path, env="prod", region=TARGET)
     del j.steps["promote"]["outputs"]["data_as_of"]
     j.save()
-    assert g.run()["status"] == "completed"
+    assert g.run().status == "completed"
     assert g.journal()["steps"]["gate"]["outputs"]["data"]["data_as_of"] is None
 
 
@@ -425,7 +425,7 @@ def test_gate_override_is_what_it_dials_and_an_unverifiable_alb_is_dialled_witho
         res = run_failover("prod", TARGET, output=Output(json=True), root=project, journal_dir=g.journal_dir, factory=NoAws(),
                            ports=Ports(read_token=lambda *a: None, smoke=smoke, latency=lambda *a, **k: (True, LAT_OK)),
                            settings=Settings(endpoint_override=override), resume=True, yes=True)
-        assert res["status"] == "completed"
+        assert res.status == "completed"
         t = targets[-1]
         assert (t.url, t.verify_tls, t.server_name) == want
         assert g.journal()["steps"]["gate"]["outputs"]["endpoint"] == want[0]

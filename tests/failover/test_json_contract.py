@@ -35,5 +35,5 @@ def test_completed_failover(world: World, chroma: Any) -> None:
     run_failover's result unchanged (cli/chromactl/cli/cmd_failover.py), so its envelope is built the same way."""
     _queue_backup_restore(world, BACKUP_ROLE)
     res = go(world, chroma, Counting(), source="backup")
-    assert res["status"] == "completed"
+    assert res.status == "completed"
     check_case("failover (completed)", "failover", dumps(envelope("failover", 0, res)))

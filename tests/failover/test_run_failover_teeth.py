@@ -140,7 +140,7 @@ def test_the_journal_is_copied_to_the_state_bucket_after_every_save(root: Path, 
     bucket = Bucket()
     w = World(root, monkeypatch, factory=bucket)
     out = Said()
-    assert w.run(out)["status"] == "completed"
+    assert w.run(out).status == "completed"
     j = w.journal()
     assert j["primary_region"] == PRIMARY and j["env"] == "prod" and j["target_region"] == TARGET
     assert set(bucket.objects) == {(STATE_REGION, BUCKET, MIRROR_KEY)}
@@ -160,8 +160,8 @@ def test_a_journal_started_on_another_machine_is_fetched_from_the_bucket_and_res
     w.calls.pop("promote_backup")
     out = Said()
     res = w.run(out, resume=True)
-    assert res["status"] == "completed" and "promote_backup" not in w.calls  # promoted once, on the first machine
-    assert res["steps"]["apply"]["attempts"] == 2 and res["steps"]["promote"]["attempts"] == 1
+    assert res.status == "completed" and "promote_backup" not in w.calls  # promoted once, on the first machine
+    assert res.steps["apply"]["attempts"] == 2 and res.steps["promote"]["attempts"] == 1
     assert (f"Journal of this failover restored from s3://{BUCKET}/{MIRROR_KEY} (it was started on another machine)."
             in out.infos)
     assert json.loads(local.read_text())["inputs"]["recovery_point"] == RP
@@ -179,7 +179,7 @@ def test_a_local_journal_is_not_replaced_by_the_buckets_copy(root: Path, monkeyp
     bucket.objects[(STATE_REGION, BUCKET, MIRROR_KEY)] = json.dumps(other).encode()
     out = Said()
     res = w.run(out, resume=True)
-    assert res["steps"]["apply"]["attempts"] == 2 and calls["apply"] == 2  # the local journal's failed apply ran again
+    assert res.steps["apply"]["attempts"] == 2 and calls["apply"] == 2  # the local journal's failed apply ran again
     assert not any("restored from s3://" in m for m in out.infos)
 
 
@@ -209,7 +209,7 @@ def test_a_resume_that_runs_preflight_again_takes_the_journals_inputs(root: Path
     monkeypatch.setattr(M, "read_manifest", lambda env, f: {"version": 1, "env": "prod", "entries": [
         {"recorded_at": "2026-11-30T08:00:00+00:00", "region": PRIMARY, "collections": {"docs": 5}, "total_records": 5}]})
     res = w.run(resume=True)  # no --recovery-point, --restore-dir, --accept-data-diff
-    assert res["status"] == "completed"
+    assert res.status == "completed"
     j = w.journal()
     assert j["steps"]["preflight"]["outputs"]["recovery_point"]["recovery_point_arn"] == RP2
     target, rp, _kms, _account, kw = w.calls["promote_backup"]
@@ -299,7 +299,7 @@ def test_the_secret_action_reaches_the_apply(root: Path, monkeypatch: pytest.Mon
 def test_the_protected_env_prompt_names_the_target_region_and_what_happens(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     w = World(root, monkeypatch)
     out = Said(answer=True)  # the name typed at the terminal
-    assert w.run(out, confirm_env=None)["status"] == "completed"
+    assert w.run(out, confirm_env=None).status == "completed"
     ((prompt, expected),) = out.prompts
     assert expected == "prod"
     assert f"failover promotes its data and rebuilds the stack in {TARGET} (prod)" in prompt
@@ -313,7 +313,7 @@ def test_run_failover_checks_its_arguments_under_the_given_root(tmp_path: Path, 
     write_env(tmp_path, "teeth", protected=False)
     assert core.validate("teeth", TARGET, None, None, tmp_path).dir == tmp_path / "envs" / "teeth"
     plan = run_failover("teeth", TARGET, output=Output(json=True), root=tmp_path, dry_run=True)
-    assert plan["env"] == "teeth" and plan["dry_run"] is True
+    assert plan.env == "teeth" and plan.dry_run is True
     with pytest.raises(UsageError, match="--from must be replica or backup, not 'snapshot'"):
         run_failover("teeth", TARGET, output=Output(json=True), root=tmp_path, source="snapshot", factory=NoAws())
     with pytest.raises(UsageError, match="--recovery-point goes with --from backup"):
@@ -359,7 +359,7 @@ def test_a_passing_gate_records_the_chroma_version_in_the_target_region(tmp_path
     res = run_failover("prod", TARGET, output=Output(json=True), root=root, journal_dir=g.journal_dir, factory=bucket,
                        ports=g.ports((True, SMOKE_OK), (True, LAT_OK)), settings=Settings(endpoint_override="http://127.0.0.1:9"),
                        resume=True)
-    assert res["status"] == "completed"
+    assert res.status == "completed"
     assert g.journal()["steps"]["gate"]["outputs"]["chroma_version_recorded"] == "1.0.9"
     record = json.loads(bucket.objects[(STATE_REGION, BUCKET, "chromactl/prod/chroma-version.json")])
     assert record["highest"] == "1.0.9" and [(h["region"], h["image"]) for h in record["history"]] == [(TARGET, IMAGE)]
@@ -374,7 +374,7 @@ def test_a_version_record_that_cannot_be_written_is_a_warning_not_a_failed_gate(
     res = run_failover("prod", TARGET, output=out, root=root, journal_dir=g.journal_dir, factory=bucket,
                        ports=g.ports((True, SMOKE_OK), (True, LAT_OK)), settings=Settings(endpoint_override="http://127.0.0.1:9"),
                        resume=True)
-    assert res["status"] == "completed"
+    assert res.status == "completed"
     assert g.journal()["steps"]["gate"]["outputs"]["chroma_version_recorded"] is None
     assert any(m.startswith("could not record the Chroma version that opened the data") for m in out.warnings)
 
@@ -388,11 +388,11 @@ def test_a_resume_with_from_auto_or_of_a_journal_still_on_auto_is_not_a_source_c
     with pytest.raises(OperationFailed):
         w.run(recovery_point=RP)
     assert w.journal()["source"] == "backup"
-    assert w.run(resume=True, source="auto")["status"] == "completed"
+    assert w.run(resume=True, source="auto").status == "completed"
     (w.journal_dir / f"prod-{TARGET}.json").unlink()
     w2 = World(root, monkeypatch)  # a replica this time
     path = w2.journal_dir / f"prod-{TARGET}.json"
     Journal(path=path, env="prod", target_region=TARGET, primary_region=PRIMARY, source="auto",
             inputs={"recovery_point": None, "restore_dir": None, "accept_data_diff": False}).save()
     res = w2.run(resume=True, source="replica")
-    assert res["status"] == "completed" and res["source"] == "replica"
+    assert res.status == "completed" and res.source == "replica"

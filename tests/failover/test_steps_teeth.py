@@ -15,7 +15,7 @@ from chromactl.errors import OperationFailed, UsageError
 from chromactl.failover import aws as A
 from chromactl.failover import core
 from chromactl.failover import manifest as M
-from chromactl.failover.core import Settings, run_failover
+from chromactl.failover.core import FailoverPlan, FailoverResult, Settings, run_failover
 from chromactl.failover.journal import Journal
 from chromactl.failover.ports import Ports
 from chromactl.output import Output
@@ -112,7 +112,7 @@ class World:
         return Ports(apply_region=apply, wait_stable=wait, read_token=lambda *a: "f0" * 32,
                      smoke=lambda *a, **k: (True, SMOKE_OK), latency=lambda *a, **k: (True, LAT_OK))
 
-    def run(self, output: Output | None = None, **kw: Any) -> dict[str, Any]:
+    def run(self, output: Output | None = None, **kw: Any) -> FailoverResult | FailoverPlan:
         kw.setdefault("yes", True)
         kw.setdefault("confirm_env", "prod")  # the protected env's name: --yes alone is not enough (lifecycle/guard.py)
         return run_failover("prod", TARGET, output=output or Output(json=True), root=self.root, journal_dir=self.journal_dir,
@@ -137,7 +137,7 @@ def test_replica_failover_hands_each_step_what_it_needs(root: Path, monkeypatch:
     w = World(root, monkeypatch)
     out = Warnings()
     res = w.run(out, profile="ops")
-    assert res["status"] == "completed" and res["already_completed"] is False and res["source"] == "replica"
+    assert res.status == "completed" and res.already_completed is False and res.source == "replica"
     assert w.calls["creds"] == ("prod", TARGET)
     assert w.calls["fence"]["cluster_name"] == "chromactl-prod" and w.calls["fence"]["file_system_id"] == "fs-0123456789abcdef0"
     target, rep, kw = w.calls["promote_replica"]
@@ -152,21 +152,21 @@ def test_replica_failover_hands_each_step_what_it_needs(root: Path, monkeypatch:
     assert j["steps"]["wait"]["outputs"] == {"stable": True, "running": 1, "desired": 1, "healthy": 1, "seconds": 2.0, "polls": 3}
     assert j["source"] == "replica" and j["status"] == "completed"
     assert [j["steps"][s]["attempts"] for s in core.STEPS] == [1] * len(core.STEPS)
-    assert res["file_system_id"] == REPLICA_FS and res["fence"] == "fenced" and res["endpoint"] == ENDPOINT
-    assert res["dns"]["managed"] is False and ENDPOINT in res["dns"]["what_to_change"]
-    assert res["rpo_seconds"] == 60.0 and res["journal"] == str(w.journal_dir / f"prod-{TARGET}.json")
-    assert set(res["steps"]) == set(core.STEPS) and res["steps"]["gate"]["status"] == "done"
+    assert res.file_system_id == REPLICA_FS and res.fence == "fenced" and res.endpoint == ENDPOINT
+    assert res.dns["managed"] is False and ENDPOINT in res.dns["what_to_change"]
+    assert res.rpo_seconds == 60.0 and res.journal == str(w.journal_dir / f"prod-{TARGET}.json")
+    assert set(res.steps) == set(core.STEPS) and res.steps["gate"]["status"] == "done"
     assert not any("fenced" in m for m in out.warnings) and not any("RPO" in m for m in out.warnings)
     # again: nothing to do, nothing called
     w.calls.clear()
     again = w.run()
-    assert again["already_completed"] is True and again["status"] == "completed" and w.calls == {}
+    assert again.already_completed is True and again.status == "completed" and w.calls == {}
 
 
 def test_unfenced_primary_and_rpo_over_target_are_warned(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     w = World(root, monkeypatch, fenced="unreachable", rpo_s=16 * 60)
     out = Warnings()
-    assert w.run(out)["status"] == "completed"
+    assert w.run(out).status == "completed"
     assert any(m.startswith(f"the old primary in {PRIMARY} was not fenced (unreachable: silence)") and "--desired-count 0" in m
                for m in out.warnings)
     assert any(m == "RPO 960 s is above the env's target of 15 min." for m in out.warnings)
@@ -189,7 +189,7 @@ def test_rpo_a_second_over_the_target_is_warned(root: Path, monkeypatch: pytest.
 def test_backup_failover_restores_the_recovery_point(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     w = World(root, monkeypatch, replica=False)
     res = w.run(recovery_point=RP, restore_dir="aws-backup-restore_x")
-    assert res["source"] == "backup" and res["file_system_id"] == RESTORED_FS
+    assert res.source == "backup" and res.file_system_id == RESTORED_FS
     assert "find_replica" not in w.calls  # a named recovery point: no replica look-up
     target, rp, kms, account, kw = w.calls["promote_backup"]
     assert (target, rp["recovery_point_arn"], kms, account) == (TARGET, RP, KMS, "123456789012")
@@ -243,9 +243,9 @@ def test_resume_keeps_the_journal_inputs(root: Path, monkeypatch: pytest.MonkeyP
         w.run(resume=True, recovery_point=RP.replace("aaaa", "bbbb"))
     w.calls.pop("promote_backup")
     res = w.run(resume=True)
-    assert res["status"] == "completed" and "promote_backup" not in w.calls  # not promoted twice
+    assert res.status == "completed" and "promote_backup" not in w.calls  # not promoted twice
     assert w.journal()["inputs"] == {"recovery_point": RP, "restore_dir": "aws-backup-restore_x", "accept_data_diff": True}
-    assert res["steps"]["apply"]["attempts"] == 2 and res["steps"]["promote"]["attempts"] == 1
+    assert res.steps["apply"]["attempts"] == 2 and res.steps["promote"]["attempts"] == 1
 
 
 def test_accept_data_diff_given_on_resume_is_kept(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -255,17 +255,17 @@ def test_accept_data_diff_given_on_resume_is_kept(root: Path, monkeypatch: pytes
     with pytest.raises(OperationFailed, match="data check"):
         w.run()
     assert w.journal()["inputs"]["accept_data_diff"] is False
-    assert w.run(resume=True, accept_data_diff=True)["status"] == "completed"
+    assert w.run(resume=True, accept_data_diff=True).status == "completed"
     assert w.journal()["inputs"]["accept_data_diff"] is True
 
 
 def test_dry_run_changes_nothing(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     w = World(root, monkeypatch)
     plan = w.run(dry_run=True)
-    assert plan["dry_run"] is True and plan["source"] == "auto" and plan["modelled_for"] == "replica"
-    assert [s["step"] for s in plan["steps"]] == list(core.STEPS) and all(s["status"] == "pending" for s in plan["steps"])
+    assert plan.dry_run is True and plan.source == "auto" and plan.modelled_for == "replica"
+    assert [s["step"] for s in plan.steps] == list(core.STEPS) and all(s["status"] == "pending" for s in plan.steps)
     assert w.calls == {} and not w.journal_dir.exists()
-    assert w.run(dry_run=True, recovery_point=RP)["source"] == "backup"
+    assert w.run(dry_run=True, recovery_point=RP).source == "backup"
 
 
 def test_protected_env_without_yes_and_no_terminal_is_refused_before_anything_runs(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:

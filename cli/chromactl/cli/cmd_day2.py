@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -16,6 +16,11 @@ from chromactl.cli.context import (
     app_context,
     complete_env,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chromactl.day2.backup import BackupResult, RecoveryPoints
+    from chromactl.day2.restore import RestorePlan, RestoreResult
+    from chromactl.day2.upgrade import UpgradePlan, UpgradeResult, UpgradeUnchanged
 
 # Options restore and upgrade share, spelled once (--yes and --confirm-env: every verb's, cli/context.py).
 RESUME_OPT = typer.Option(False, "--resume", help="Continue a stopped run from its journal (finished steps are not redone).")
@@ -54,29 +59,29 @@ def _size(n: Any) -> str:
     return f"{value:.1f} TiB"  # pragma: no cover
 
 
-def _render_backup(res: dict[str, Any]) -> Any:
+def _render_backup(res: BackupResult) -> Any:
     def render(console: Any) -> None:
-        console.print(f"Backup job {res['backup_job_id']} of {res['file_system_id']} into {res['vault']} ({res['region']}): {res['state']}")
-        if res.get("recovery_point_arn"):
-            console.print(f"Recovery point: {res['recovery_point_arn']}" + (f" ({_size(res.get('size_bytes'))})" if res.get("size_bytes") else ""))
-        copy = res.get("copy")
+        console.print(f"Backup job {res.backup_job_id} of {res.file_system_id} into {res.vault} ({res.region}): {res.state}")
+        if res.recovery_point_arn:
+            console.print(f"Recovery point: {res.recovery_point_arn}" + (f" ({_size(res.size_bytes)})" if res.size_bytes else ""))
+        copy = res.copy
         if copy:
             console.print(f"Copy to {copy['region']}: {copy['state']}" + (f" ({copy['recovery_point_arn']})" if copy.get("recovery_point_arn") else "")
                           + (f"; {copy['note']}" if copy.get("note") else ""))
-        if res["state"] != "COMPLETED":
-            console.print(f"Follow it with: chromactl backup list --env {res['env']}")
+        if res.state != "COMPLETED":
+            console.print(f"Follow it with: chromactl backup list --env {res.env}")
 
     return render
 
 
-def _render_list(res: dict[str, Any], output: Any) -> Any:
+def _render_list(res: RecoveryPoints, output: Any) -> Any:
     def render(console: Any) -> None:
         rows = []
-        for r in res["recovery_points"]:
+        for r in res.recovery_points:
             copies = ", ".join(c["region"] for c in r["copies"]) or "-"
             rows.append((r["recovery_point_arn"], r["status"], _age(r["age_s"]), _size(r["size_bytes"]),
                          "on-demand" if r["on_demand"] else "plan", copies))
-        output.table(console, f"recovery points of {res['env']} in {res['vault']} ({res['region']})",
+        output.table(console, f"recovery points of {res.env} in {res.vault} ({res.region})",
                      ("recovery point", "status", "age", "size", "made by", "copies"), rows)
 
     return render
@@ -135,28 +140,30 @@ def register_backup(app: typer.Typer) -> None:
         actx.output.result(res, _render_list(res, actx.output))
 
 
-def _render_restore(res: dict[str, Any]) -> Any:
+def _render_restore(res: RestoreResult | RestorePlan) -> Any:
     def render(console: Any) -> None:
         from rich.markup import escape
 
-        if res.get("dry_run"):
-            rp = res["recovery_point"]
-            console.print(f"[bold]restore {res['env']}/{res['region']}[/bold] from {escape(rp['recovery_point_arn'])} "
+        from chromactl.day2.restore import RestorePlan
+
+        if isinstance(res, RestorePlan):
+            rp = res.recovery_point
+            console.print(f"[bold]restore {res.env}/{res.region}[/bold] from {escape(rp['recovery_point_arn'])} "
                           f"(made {rp.get('recovery_point_created')}) - dry run")
-            _print_steps(console, res["steps"])
-            if res.get("protected"):
-                console.print(f"{res['env']} is protected: the run asks for the env's name (or --confirm-env {res['env']}).")
+            _print_steps(console, res.steps)
+            if res.protected:
+                console.print(f"{res.env} is protected: the run asks for the env's name (or --confirm-env {res.env}).")
             console.print("Nothing was changed.")
             return
-        console.print(f"restore {res['env']}/{res['region']}: {res['status']}")
-        console.print(f"Data from {res['recovery_point_arn']} (as of {res.get('data_as_of')}) on {res['file_system_id']}, "
-                      f"root {res['root_directory']}")
-        if res.get("tfvars_file"):
-            console.print(f"The stack now points at it through {res['tfvars_file']}: commit that file with the env.")
-        if res.get("remove_old_file_system"):
-            console.print(f"The old file system {res['old_file_system_id']} is kept, untouched. When you no longer need it:\n"
-                          f"  {res['remove_old_file_system']}")
-        console.print(f"Journal: {res['journal']}")
+        console.print(f"restore {res.env}/{res.region}: {res.status}")
+        console.print(f"Data from {res.recovery_point_arn} (as of {res.data_as_of}) on {res.file_system_id}, "
+                      f"root {res.root_directory}")
+        if res.tfvars_file:
+            console.print(f"The stack now points at it through {res.tfvars_file}: commit that file with the env.")
+        if res.remove_old_file_system:
+            console.print(f"The old file system {res.old_file_system_id} is kept, untouched. When you no longer need it:\n"
+                          f"  {res.remove_old_file_system}")
+        console.print(f"Journal: {res.journal}")
 
     return render
 
@@ -176,7 +183,7 @@ def register_restore(app: typer.Typer) -> None:
         json_out: bool = JSON_OPT,
     ) -> None:
         """Restore a recovery point into a new file system and point the env's stack at it (the old one is kept)."""
-        from chromactl.day2.restore import run_restore
+        from chromactl.day2.restore import RestoreResult, run_restore
         from chromactl.errors import EXIT_FAILED
 
         actx = app_context(ctx, json_out)
@@ -184,33 +191,35 @@ def register_restore(app: typer.Typer) -> None:
             res = run_restore(env, recovery_point, output=actx.output, region=region, dry_run=dry_run, resume=resume, yes=yes,
                               confirm_env=confirm_env, profile=actx.profile, restore_dir=restore_dir, root=actx.root)
         actx.output.result(res, _render_restore(res))
-        if not dry_run and res.get("status") != "completed":
+        if isinstance(res, RestoreResult) and res.status != "completed":
             raise typer.Exit(EXIT_FAILED)
 
 
-def _render_upgrade(res: dict[str, Any]) -> Any:
+def _render_upgrade(res: UpgradeResult | UpgradeUnchanged | UpgradePlan) -> Any:
     def render(console: Any) -> None:
         from rich.markup import escape
 
-        if res.get("dry_run"):
-            console.print(f"[bold]upgrade {res['env']}/{res['region']} to {escape(res['image'])}[/bold] (Chroma {res['version']}) - dry run")
-            _print_steps(console, res["steps"])
-            d = res.get("modelled_downtime")
+        from chromactl.day2.upgrade import UpgradePlan, UpgradeUnchanged
+
+        if isinstance(res, UpgradePlan):
+            console.print(f"[bold]upgrade {res.env}/{res.region} to {escape(res.image)}[/bold] (Chroma {res.version}) - dry run")
+            _print_steps(console, res.steps)
+            d = res.modelled_downtime
             if d:
                 console.print(f"\nModelled downtime with one writer: {d['total_s']:.0f} s = {d['total_s'] / 60:.1f} min "
                               f"(stop {d['stop_s']:.0f} s + start {d['start_s']:.0f} s + healthy {d['healthy_s']:.0f} s + "
                               f"index load {d['index_load_s']:.0f} s for {d['vectors']:,} x {d['dims']} vectors = {d['index_mib']:,} MiB); "
-                              f"RTO target {res['rto_target_minutes']:g} min. Figures: docs/upgrade.md.")
+                              f"RTO target {res.rto_target_minutes:g} min. Figures: docs/upgrade.md.")
             else:
                 console.print("\nNo expected_vectors / vector_dimensions in the env's terraform.tfvars: downtime not modelled.")
             console.print("Nothing was changed.")
             return
-        if res.get("status") == "unchanged":
-            console.print(res["note"])
+        if isinstance(res, UpgradeUnchanged):
+            console.print(res.note)
             return
-        console.print(f"upgrade {res['env']}/{res['region']}: {res['status']}, now {res['image']} (was {res['previous_image']})")
-        console.print(f"Pre-upgrade recovery point: {res.get('pre_upgrade_recovery_point')}")
-        console.print(f"Journal: {res['journal']}")
+        console.print(f"upgrade {res.env}/{res.region}: {res.status}, now {res.image} (was {res.previous_image})")
+        console.print(f"Pre-upgrade recovery point: {res.pre_upgrade_recovery_point}")
+        console.print(f"Journal: {res.journal}")
 
     return render
 

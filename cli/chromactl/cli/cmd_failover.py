@@ -2,51 +2,54 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from chromactl.cli.context import CONFIRM_ENV_OPT, ENV_OPT, JSON_OPT, YES_OPT, app_context
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chromactl.failover.core import FailoverPlan, FailoverResult
 
 # Shared with `chromactl restore` (cmd_day2): both restore through failover.aws.promote_backup, which derives the name.
 RESTORE_DIR_OPT = typer.Option(None, "--restore-dir", help="The aws-backup-restore_<time> directory, when it differs "
                                                             "from the one derived from the restore job.")
 
 
-def _render_plan(plan: dict[str, Any]) -> Any:
+def _render_plan(plan: FailoverPlan) -> Any:
     def render(console: Any) -> None:
         from rich.markup import escape
 
-        console.print(f"[bold]failover {plan['env']}: {plan['primary_region']} -> {plan['target_region']}[/bold] "
-                      f"(dry run; data from {plan['source']}, modelled for {plan['modelled_for']})")
-        for i, s in enumerate(plan["steps"], 1):
+        console.print(f"[bold]failover {plan.env}: {plan.primary_region} -> {plan.target_region}[/bold] "
+                      f"(dry run; data from {plan.source}, modelled for {plan.modelled_for})")
+        for i, s in enumerate(plan.steps, 1):
             console.print(f"\n{i}. [bold]{s['title']}[/bold] {escape('[' + str(s['status']) + ']')}: modelled {s['modelled_seconds']} s")
             for call in s["calls"]:
                 console.print(f"   - {escape(call)}")
             console.print(f"   [dim]figure: {escape(s['source_of_figure'])}[/dim]")
-        target = f" (target {plan['rto_target_minutes']:g} min)" if plan.get("rto_target_minutes") else ""
-        console.print(f"\nModelled RTO ({plan['modelled_for']}): {plan['modelled_rto_seconds']} s = {plan['modelled_rto_minutes']} min{target}")
-        console.print(f"Modelled RTO from a backup instead: about {plan['modelled_rto_backup_minutes']} min. Nothing was changed.")
+        target = f" (target {plan.rto_target_minutes:g} min)" if plan.rto_target_minutes else ""
+        console.print(f"\nModelled RTO ({plan.modelled_for}): {plan.modelled_rto_seconds} s = {plan.modelled_rto_minutes} min{target}")
+        console.print(f"Modelled RTO from a backup instead: about {plan.modelled_rto_backup_minutes} min. Nothing was changed.")
 
     return render
 
 
-def _render_summary(res: dict[str, Any], output: Any) -> Any:
+def _render_summary(res: FailoverResult, output: Any) -> Any:
     def render(console: Any) -> None:
-        head = "already completed earlier" if res.get("already_completed") else res["status"]
-        rows = [(name, str(s["status"]), str(s["attempts"]), f"{s['seconds'] or 0:.1f}") for name, s in res["steps"].items()]
-        output.table(console, f"failover {res['env']}: {res['primary_region']} -> {res['target_region']} ({head})",
+        head = "already completed earlier" if res.already_completed else res.status
+        rows = [(name, str(s["status"]), str(s["attempts"]), f"{s['seconds'] or 0:.1f}") for name, s in res.steps.items()]
+        output.table(console, f"failover {res.env}: {res.primary_region} -> {res.target_region} ({head})",
                      ("step", "status", "attempts", "seconds"), rows)
-        rpo = res.get("rpo_seconds")
-        console.print(f"Data from: {res['source']} ({res['file_system_id']}, root {res['root_directory']}); "
-                      f"data as of {res.get('data_as_of')}; RPO {'unknown' if rpo is None else f'{rpo:.0f} s'}")
-        console.print(f"Old primary fenced: {res['fence']}. Endpoint: {res['endpoint']}")
-        dns = res.get("dns") or {}
+        rpo = res.rpo_seconds
+        console.print(f"Data from: {res.source} ({res.file_system_id}, root {res.root_directory}); "
+                      f"data as of {res.data_as_of}; RPO {'unknown' if rpo is None else f'{rpo:.0f} s'}")
+        console.print(f"Old primary fenced: {res.fence}. Endpoint: {res.endpoint}")
+        dns = res.dns or {}
         if dns.get("record"):
             console.print(f"DNS: {dns['record']} -> {dns['alias_to']} ({dns.get('change_status')})")
         elif dns.get("what_to_change"):
             console.print(f"DNS not managed by chromactl: {dns['what_to_change']}")
-        console.print(f"Journal: {res['journal']}")
+        console.print(f"Journal: {res.journal}")
 
     return render
 
@@ -81,7 +84,7 @@ def register(app: typer.Typer) -> None:
         A protected env needs its name typed at the prompt or given as --confirm-env NAME (--yes alone is not enough).
         """
         from chromactl.errors import EXIT_FAILED
-        from chromactl.failover.core import run_failover
+        from chromactl.failover.core import FailoverPlan, run_failover
 
         actx = app_context(ctx, json_out)
         if force_delete_secret and restore_secret:
@@ -93,8 +96,11 @@ def register(app: typer.Typer) -> None:
             res = run_failover(env, region, output=actx.output, source=source, recovery_point=recovery_point, restore_dir=restore_dir,
                                dry_run=dry_run, resume=resume, yes=yes, confirm_env=confirm_env, secret_action=secret_action, accept_data_diff=accept_data_diff, profile=actx.profile,
                                root=actx.root)
-        actx.output.result(res, _render_plan(res) if dry_run else _render_summary(res, actx.output))
-        if not dry_run and res.get("status") != "completed":
+        if isinstance(res, FailoverPlan):
+            actx.output.result(res, _render_plan(res))
+            return
+        actx.output.result(res, _render_summary(res, actx.output))
+        if res.status != "completed":
             raise typer.Exit(EXIT_FAILED)
 
     manifest = typer.Typer(help="The data manifest (collections and counts) a failover checks against.", no_args_is_help=True)

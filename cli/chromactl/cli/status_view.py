@@ -33,8 +33,8 @@ def render_status(console: Any, data: StatusResult) -> None:
         console.print(f"newest recovery point: {rp['newest']['created']} ({rp['newest']['age_s']:.0f} s old)")
     else:
         console.print(f"recovery point: {rp.get('error') or rp.get('note') or 'none yet'}")
-    ch = data.chroma or {}
-    console.print(f"chroma: {ch.get('image') or ch.get('image_error') or '-'} (Chroma {ch.get('chroma_version') or 'unknown'}); "
-                  f"highest version that opened the data: {ch.get('highest_opened_data') or ch.get('record_error') or 'none recorded'}")
+    ch = data.chroma  # day2.status.ChromaSection
+    console.print(f"chroma: {ch.image or ch.image_error or '-'} (Chroma {ch.chroma_version or 'unknown'}); "
+                  f"highest version that opened the data: {ch.highest_opened_data or ch.record_error or 'none recorded'}")
     for p in data.problems:
         console.print(f"[red]problem:[/] {p}")

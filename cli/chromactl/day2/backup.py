@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chromactl.config import EnvConfig
-from chromactl.errors import OperationFailed
+from chromactl.errors import OperationFailed, UsageError
 from chromactl.failover.aws import Clock, _aware, _desc, _waiting
+from chromactl.lifecycle.tfvars_values import setting
 from chromactl.poll import poll_until
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,6 +77,48 @@ class BackupTarget:
         return f"arn:{self.partition}:backup:{self.copy_region}:{self.account}:backup-vault:{self.copy_vault}"
 
 
+@dataclass(frozen=True)
+class BackupResult:
+    """`chromactl backup`'s result: the job started (and, with --wait, finished) and its copy."""
+
+    env: str
+    region: str
+    vault: str
+    file_system_id: str
+    backup_job_id: str
+    recovery_point_arn: str | None
+    idempotency_token: str
+    state: str  # STARTED, or COMPLETED after the wait
+    copy: dict[str, Any] | None  # the copy to the failover region's vault; None when the env copies nowhere
+    waited: bool = False  # with --wait: size_bytes and completed are part of the result
+    size_bytes: int | None = None
+    completed: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"env": self.env, "region": self.region, "vault": self.vault, "file_system_id": self.file_system_id,
+                               "backup_job_id": self.backup_job_id, "recovery_point_arn": self.recovery_point_arn,
+                               "idempotency_token": self.idempotency_token, "state": self.state, "copy": self.copy}
+        if self.waited:
+            out["size_bytes"], out["completed"] = self.size_bytes, self.completed
+        return out
+
+
+@dataclass(frozen=True)
+class RecoveryPoints:
+    """`chromactl backup list`'s result: the env's recovery points, newest first (list_recovery_points' rows)."""
+
+    env: str
+    region: str
+    vault: str
+    copy_vault: str | None
+    copy_region: str | None
+    recovery_points: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"env": self.env, "region": self.region, "vault": self.vault, "copy_vault": self.copy_vault,
+                "copy_region": self.copy_region, "recovery_points": self.recovery_points}
+
+
 def backup_target(env: EnvConfig, region: str, outputs: dict[str, Any]) -> BackupTarget:
     """The target from the stack's outputs; one sentence naming the missing output otherwise."""
     where = f"{env.name}/{region}"
@@ -111,10 +154,10 @@ def partition_of(region: str) -> str:
 def retention_days(env: EnvConfig, variable: str) -> int | None:
     """The days the stack's daily plan keeps a recovery point (terraform/modules/efs/main.tf: the rule's
     lifecycle delete_after = var.backup_retention_days, the copy's = var.backup_copy_retention_days), so an
-    on-demand one expires like the plan's: the env's value, else the stack variable's default."""
-    from chromactl.day2.tfvars import env_value, stack_default
-
-    raw = env_value(env, variable) or stack_default(env.dir.parent.parent, variable)
+    on-demand one expires like the plan's: the value Terraform uses (every tfvars file of the env in its
+    precedence, else the variable's default; lifecycle.tfvars_values)."""
+    found = setting(env.dir, variable)
+    raw = found.value if found else None
     try:
         return int(float(raw)) if raw else None
     except ValueError:
@@ -215,29 +258,31 @@ def _iso(dt: Any) -> str | None:
 
 def take_backup(t: BackupTarget, factory: Any, clock: Clock, *, wait: bool, timeout_s: float, poll_s: float,
                 token: str | None = None, checkpoint: Any = None, job_id: str | None = None,
-                output: Output | None = None) -> dict[str, Any]:
+                output: Output | None = None) -> BackupResult:
     """Start an on-demand backup; with wait, wait for it and copy it to the failover region where enabled.
 
     checkpoint(key, value), when given, saves the job id before the wait (a journal), so a resumed
     run waits on the same job instead of starting a second one."""
     token = token or f"chromactl-{t.env}-{uuid.uuid4().hex[:16]}"
     if job_id:  # resumed: wait on the job started before, never a second one
-        started = {"backup_job_id": job_id, "recovery_point_arn": None, "idempotency_token": token}
+        started: dict[str, Any] = {"backup_job_id": job_id, "recovery_point_arn": None, "idempotency_token": token}
     else:
         started = start_backup(t, factory, token=token)
         if checkpoint is not None:
             checkpoint("backup_job_id", started["backup_job_id"])
-    result: dict[str, Any] = {"env": t.env, "region": t.region, "vault": t.vault, "file_system_id": t.file_system_id, **started,
-                              "state": "STARTED", "copy": None}
+    base = BackupResult(env=t.env, region=t.region, vault=t.vault, file_system_id=t.file_system_id,
+                        backup_job_id=str(started["backup_job_id"]), recovery_point_arn=started["recovery_point_arn"],
+                        idempotency_token=str(started["idempotency_token"]), state="STARTED", copy=None)
     if not wait:
         if t.copy_vault_arn:
-            result["copy"] = {"region": t.copy_region, "state": "NOT_STARTED",
-                              "note": "a copy needs the completed recovery point: run with --wait to copy it to the failover region"}
-        return result
-    result.update(wait_backup(t, factory, str(started["backup_job_id"]), clock, timeout_s=timeout_s, poll_s=poll_s, output=output))
-    result["copy"] = copy_to_failover(t, factory, str(result["recovery_point_arn"]), clock, timeout_s=timeout_s, poll_s=poll_s,
-                                      token=f"{token}-copy"[:64], output=output)
-    return result
+            return replace(base, copy={"region": t.copy_region, "state": "NOT_STARTED",
+                                       "note": "a copy needs the completed recovery point: run with --wait to copy it to the failover region"})
+        return base
+    job = wait_backup(t, factory, base.backup_job_id, clock, timeout_s=timeout_s, poll_s=poll_s, output=output)
+    copy = copy_to_failover(t, factory, str(job["recovery_point_arn"]), clock, timeout_s=timeout_s, poll_s=poll_s,
+                            token=f"{token}-copy"[:64], output=output)
+    return replace(base, backup_job_id=str(job["backup_job_id"]), state=str(job["state"]), recovery_point_arn=job["recovery_point_arn"],
+                   copy=copy, waited=True, size_bytes=job["size_bytes"], completed=job["completed"])
 
 
 def list_recovery_points(t: BackupTarget, factory: Any, *, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -283,10 +328,8 @@ def list_recovery_points(t: BackupTarget, factory: Any, *, now: datetime | None 
 # --- the verbs' cores (the CLI calls these; tests too) ----------------------------------------------
 
 
-def run_backup(d2: Any, *, wait: bool, timeout_s: float = 3600.0, poll_s: float = 15.0, clock: Clock | None = None) -> dict[str, Any]:
+def run_backup(d2: Any, *, wait: bool, timeout_s: float = 3600.0, poll_s: float = 15.0, clock: Clock | None = None) -> BackupResult:
     if not timeout_s > 0:
-        from chromactl.errors import UsageError
-
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout_s:g}.", "Pass e.g. --timeout 3600.")
     t = backup_target(d2.env, d2.region, d2.outputs)
     d2.output.info(f"Starting an on-demand backup of {t.file_system_id} into vault {t.vault} ({t.region}) ...")
@@ -294,8 +337,8 @@ def run_backup(d2: Any, *, wait: bool, timeout_s: float = 3600.0, poll_s: float 
     return res
 
 
-def run_list(d2: Any, *, now: datetime | None = None) -> dict[str, Any]:
+def run_list(d2: Any, *, now: datetime | None = None) -> RecoveryPoints:
     t = backup_target(d2.env, d2.region, d2.outputs)
     rows = list_recovery_points(t, d2.factory, now=now)
-    return {"env": t.env, "region": t.region, "vault": t.vault, "copy_vault": t.copy_vault, "copy_region": t.copy_region,
-            "recovery_points": rows}
+    return RecoveryPoints(env=t.env, region=t.region, vault=t.vault, copy_vault=t.copy_vault, copy_region=t.copy_region,
+                          recovery_points=rows)

@@ -6,9 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chromactl.aws.session import ClientFactory
 from chromactl.config import EnvConfig, load_env
 from chromactl.errors import UsageError
+from chromactl.lifecycle.guard import check_apply
+from chromactl.lifecycle.summary import PlanSummary
 from chromactl.output import Output
+from chromactl.stack import outputs as stack_outputs
 
 
 @dataclass
@@ -35,12 +39,8 @@ def open_env(env_name: str, verb: str, *, region: str | None, output: Output, pr
     env = aws_env(env_name, verb, root)
     the_region = env.region_or_primary(region)
     if outputs is None:
-        from chromactl.stack.outputs import read_outputs
-
-        outputs = read_outputs(env, the_region, output=output, profile=profile)
+        outputs = stack_outputs.read_outputs(env, the_region, output=output, profile=profile)
     if factory is None:
-        from chromactl.aws.session import ClientFactory
-
         factory = ClientFactory(profile=profile)
     return Day2(env=env, region=the_region, outputs=dict(outputs), factory=factory, output=output, profile=profile)
 
@@ -49,9 +49,6 @@ def confirm_changes(d2: Day2, changes: list[tuple[str, str, str]], *, yes: bool,
     """The one confirmation policy (lifecycle.guard.check_apply), asked before a day-2 verb starts anything:
     `changes` are the (action, type, address) its apply will make; a replace or delete on a protected env
     needs the env's name typed (or --confirm-env); anything else --yes or a y/N at a terminal."""
-    from chromactl.lifecycle.guard import check_apply
-    from chromactl.lifecycle.summary import PlanSummary
-
     summary = PlanSummary()
     for action, rtype, address in changes:
         summary.add(action, rtype, address)

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chromactl.failover.core import Settings
+from chromactl.checks.target import Target
+from chromactl.failover import manifest as M
+from chromactl.failover.core import Settings, gate_endpoint
 from chromactl.failover.ports import Ports
 
 
@@ -23,10 +25,6 @@ class GateResult:
 
 
 def run_gate(d2: Any, outputs: dict[str, Any], ports: Ports, settings: Settings, *, data_as_of: str | None) -> GateResult:
-    from chromactl.checks.target import Target
-    from chromactl.failover import manifest as M
-    from chromactl.failover.core import gate_endpoint
-
     url, verify_tls, server_name = gate_endpoint(outputs, settings.endpoint_override)
     token = ports.read_token(outputs, d2.region, d2.profile, d2.factory)
     target = Target(url=url, token=token, timeout_s=settings.gate_timeout_s, verify_tls=verify_tls, env=d2.env.name,

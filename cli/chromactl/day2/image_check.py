@@ -26,8 +26,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from chromactl.aws.session import error_code
-from chromactl.day2.version import ChromaImage
 from chromactl.errors import OperationFailed, UsageError
+from chromactl.failover.version_record import ChromaImage
 
 ECR_HOST = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
 DOCKER_HUB = "registry-1.docker.io"  # what `docker.io` and a host-less reference resolve to

@@ -24,13 +24,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chromactl.aws.session import error_code
+from chromactl.aws.session import describe_aws_error, error_code
 from chromactl.config import EnvConfig, project_root
+from chromactl.day2 import tfvars
+from chromactl.day2.context import aws_env, confirm_changes, open_env
+from chromactl.day2.gate import run_gate
+from chromactl.day2.steps import journal_file, open_journal, run_steps
 from chromactl.errors import OperationFailed, UsageError
 from chromactl.failover import aws as A
 from chromactl.failover.core import Settings
 from chromactl.failover.ports import Ports
+from chromactl.failover.version_record import record_after_check
 from chromactl.output import Output
+from chromactl.terraform.runner import Runner
 
 STEPS: tuple[str, ...] = ("preflight", "restore", "apply", "wait", "gate")
 _RP_ARN = re.compile(r"^arn:aws[a-z-]*:backup:([a-z0-9-]+):(\d{12}):recovery-point:[A-Za-z0-9_.:/-]+$")
@@ -49,8 +55,6 @@ _ALARM = ("delete", "aws_cloudwatch_metric_alarm", "module.stack.module.observab
 
 
 def _desc(exc: BaseException) -> str:
-    from chromactl.aws.session import describe_aws_error
-
     return describe_aws_error(exc)
 
 
@@ -147,15 +151,11 @@ def restore_changes(d2: Any) -> list[tuple[str, str, str]]:
 
 def confirm(d2: Any, yes: bool, confirm_env: str | None) -> None:
     """Asked before anything starts: a restore replaces the access point and mount targets."""
-    from chromactl.day2.context import confirm_changes
-
     confirm_changes(d2, restore_changes(d2), yes=yes, confirm_env=confirm_env)
 
 
 def forget_old_file_system(d2: Any) -> list[str]:
     """`terraform state rm` of what holds the old file system, so the apply leaves it (and its data) alone."""
-    from chromactl.terraform.runner import Runner
-
     runner = Runner(d2.env, d2.region, d2.output, profile=d2.profile)
     runner.ensure_init()
     listed = runner.run(["state", "list"], step="state list")
@@ -220,8 +220,6 @@ class RestoreRun:
                                 root=pre["root_directory"], restore_dir=self.restore_dir)
 
     def apply(self) -> dict[str, Any]:
-        from chromactl.day2 import tfvars
-
         pre, restored = self.out("preflight"), self.out("restore")
         forgotten = forget_old_file_system(self.d2)
         self.journal.checkpoint("apply", "forgotten", forgotten)
@@ -241,8 +239,6 @@ class RestoreRun:
         return {k: v for k, v in (res or {}).items() if k in ("stable", "running", "desired", "healthy", "seconds")}
 
     def gate(self) -> dict[str, Any]:
-        from chromactl.day2.gate import run_gate
-
         outputs = self.out("apply")["outputs"]
         result = run_gate(self.d2, outputs, self.ports, self.settings, data_as_of=self.out("restore").get("data_as_of"))
         if not result.ok:
@@ -250,8 +246,6 @@ class RestoreRun:
             raise OperationFailed(f"The restored data failed the checks: {'; '.join(result.failed)}.",
                                   f"The old file system is untouched: {way_back(self.d2, self.out('preflight'))}; or restore an older "
                                   "recovery point; after fixing a transient cause, --resume runs the checks again.")
-        from chromactl.day2.version import record_after_check
-
         result.report["chroma_version_recorded"] = record_after_check(self.d2.env, self.d2.region, self.d2.factory, self.d2.output)
         return result.report
 
@@ -263,12 +257,55 @@ def way_back(d2: Any, pre: dict[str, Any]) -> str:
     values = {"existing_file_system_id": pre.get("old_file_system_id"),
               "existing_root_directory": pre.get("old_root_directory") or A.DEFAULT_ROOT,
               "existing_kms_key_arn": pre.get("kms_key_arn")}
-    tfvars = d2.env.dir / "chromactl.auto.tfvars.json"
-    return (f"to point the stack back, set {json.dumps(values)} in {tfvars} (keep its other keys), "
+    tfvars_file = tfvars.path_of(d2.env)
+    return (f"to point the stack back, set {json.dumps(values)} in {tfvars_file} (keep its other keys), "
             f"then run `chromactl apply --env {d2.env.name} --region {d2.region}`")
 
 
-def dry_run_plan(d2: Any, recovery_point: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RestorePlan:
+    """`chromactl restore --dry-run`'s result: the recovery point as checked and every step's calls."""
+
+    env: str
+    region: str
+    recovery_point: dict[str, Any]  # check_recovery_point's
+    steps: list[dict[str, Any]]
+    protected: bool
+    dry_run: bool = True
+    changes: str = "none (dry run)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dry_run": self.dry_run, "env": self.env, "region": self.region, "recovery_point": self.recovery_point,
+                "steps": self.steps, "changes": self.changes, "protected": self.protected}
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """`chromactl restore`'s result: where the data is now, the file system left behind, each step's status."""
+
+    env: str
+    region: str
+    status: str  # the journal's: completed, or where it stopped
+    recovery_point_arn: str | None
+    data_as_of: str | None
+    file_system_id: str | None
+    root_directory: str | None
+    restore_job_id: str | None
+    old_file_system_id: str | None
+    tfvars_file: str | None
+    remove_old_file_system: str | None  # the command that deletes the old file system
+    gate: dict[str, Any]  # the gate step's report
+    journal: str
+    steps: dict[str, dict[str, Any]]  # step -> status, attempts, seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"env": self.env, "region": self.region, "status": self.status, "recovery_point_arn": self.recovery_point_arn,
+                "data_as_of": self.data_as_of, "file_system_id": self.file_system_id, "root_directory": self.root_directory,
+                "restore_job_id": self.restore_job_id, "old_file_system_id": self.old_file_system_id, "tfvars_file": self.tfvars_file,
+                "remove_old_file_system": self.remove_old_file_system, "gate": self.gate, "journal": self.journal, "steps": self.steps}
+
+
+def dry_run_plan(d2: Any, recovery_point: str) -> RestorePlan:
     rp = check_recovery_point(d2, recovery_point)
     r = d2.region
     steps = [
@@ -283,19 +320,15 @@ def dry_run_plan(d2: Any, recovery_point: str) -> dict[str, Any]:
         {"step": "wait", "calls": [f"ecs:DescribeServices, elbv2:DescribeTargetHealth in {r}, bounded"]},
         {"step": "gate", "calls": ["Chroma: smoke, closed-loop latency vs the SLOs, collections and counts vs the manifest"]},
     ]
-    return {"dry_run": True, "env": d2.env.name, "region": r, "recovery_point": rp, "steps": steps, "changes": "none (dry run)",
-            "protected": d2.env.protected}
+    return RestorePlan(env=d2.env.name, region=r, recovery_point=rp, steps=steps, protected=d2.env.protected)
 
 
 def run_restore(env_name: str, recovery_point: str, *, output: Output, region: str | None = None, dry_run: bool = False,
                 resume: bool = False, yes: bool = False, confirm_env: str | None = None, profile: str | None = None,
                 root: Path | None = None, outputs: dict[str, Any] | None = None, factory: Any = None, ports: Ports | None = None,
                 clock: A.Clock | None = None, settings: Settings | None = None, run_key: str | None = None,
-                restore_dir: str | None = None) -> dict[str, Any]:
+                restore_dir: str | None = None) -> RestoreResult | RestorePlan:
     """`run_key` names a restore started by another verb (the upgrade's rollback): its own journal, never a user's restore's."""
-    from chromactl.day2.context import aws_env, open_env
-    from chromactl.day2.steps import journal_file, open_journal, run_steps
-
     env = aws_env(env_name, "restore", root)
     check_arn(env, env.region_or_primary(region), recovery_point)  # before Terraform or AWS is asked anything
     d2 = open_env(env_name, "restore", region=region, output=output, profile=profile, outputs=outputs, factory=factory, root=root)
@@ -314,20 +347,20 @@ def run_restore(env_name: str, recovery_point: str, *, output: Output, region: s
     return summary(journal, d2)
 
 
-def summary(journal: Any, d2: Any) -> dict[str, Any]:
+def summary(journal: Any, d2: Any) -> RestoreResult:
     pre, restored, applied = journal.outputs("preflight"), journal.outputs("restore"), journal.outputs("apply")
     old = pre.get("old_file_system_id")
-    return {
-        "env": d2.env.name, "region": d2.region, "status": journal.status,
-        "recovery_point_arn": (pre.get("recovery_point") or {}).get("recovery_point_arn"),
-        "data_as_of": restored.get("data_as_of"),
-        "file_system_id": restored.get("file_system_id"), "root_directory": restored.get("root_directory"),
-        "restore_job_id": restored.get("restore_job_id"),
-        "old_file_system_id": old,
-        "tfvars_file": applied.get("tfvars_file"),
-        "remove_old_file_system": (f"aws efs delete-file-system --region {d2.region} --file-system-id {old}" if old else None),
-        "gate": journal.outputs("gate"),
-        "journal": str(journal.path),
-        "steps": {n: {"status": journal.step(n).get("status"), "attempts": journal.step(n).get("attempts"),
-                      "seconds": journal.step(n).get("seconds")} for n in journal.step_names},
-    }
+    return RestoreResult(
+        env=d2.env.name, region=d2.region, status=journal.status,
+        recovery_point_arn=(pre.get("recovery_point") or {}).get("recovery_point_arn"),
+        data_as_of=restored.get("data_as_of"),
+        file_system_id=restored.get("file_system_id"), root_directory=restored.get("root_directory"),
+        restore_job_id=restored.get("restore_job_id"),
+        old_file_system_id=old,
+        tfvars_file=applied.get("tfvars_file"),
+        remove_old_file_system=(f"aws efs delete-file-system --region {d2.region} --file-system-id {old}" if old else None),
+        gate=journal.outputs("gate"),
+        journal=str(journal.path),
+        steps={n: {"status": journal.step(n).get("status"), "attempts": journal.step(n).get("attempts"),
+                   "seconds": journal.step(n).get("seconds")} for n in journal.step_names},
+    )

@@ -53,33 +53,3 @@ def update(env: EnvConfig, values: dict[str, Any]) -> Path:
         fh.write("\n")
     os.replace(tmp, path)
     return path
-
-
-def env_value(env: EnvConfig, name: str) -> str | None:
-    """A root-module input as the env sets it, in Terraform's precedence for the two files chromactl writes or reads:
-    chromactl.auto.tfvars.json, then terraform.tfvars (a plain `name = "string"` or `name = 123` line); None: unset."""
-    import re
-
-    from chromactl.aws.zones import tfvars_text
-
-    managed = read(env).get(name)
-    if managed is not None:
-        return str(managed)
-    text = tfvars_text(env.dir)  # the one reader of terraform.tfvars, comments stripped
-    if text is None:
-        return None
-    m = re.search(rf'^\s*{re.escape(name)}\s*=\s*(?:"([^"]*)"|(-?[0-9][0-9.]*))\s*$', text, re.MULTILINE)
-    return (m.group(1) if m.group(1) is not None else m.group(2)) if m else None
-
-
-def stack_default(root: Path, name: str) -> str | None:
-    """The default of `variable "name"` in terraform/stack/variables.tf (a number or a string), None when it has none."""
-    import re
-
-    try:
-        text = (root / "terraform" / "stack" / "variables.tf").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    block = re.search(rf'^variable\s+"{re.escape(name)}"\s*\{{(.*?)^\}}', text, re.MULTILINE | re.DOTALL)
-    m = re.search(r'^\s*default\s*=\s*(?:"([^"]*)"|(-?[0-9][0-9.]*))\s*$', block.group(1), re.MULTILINE) if block else None
-    return (m.group(1) if m.group(1) is not None else m.group(2)) if m else None

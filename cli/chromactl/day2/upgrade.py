@@ -3,7 +3,7 @@
 Steps (journaled like the failover; `--resume` continues, a done step is never redone):
   preflight  the image is a Chroma release pinned by tag and digest, and its manifest exists in its registry
              (day2.image_check; --skip-image-check overrides an unreachable registry); its version is not lower
-             than the highest that has opened the env's data (day2.version) - refused before anything changes;
+             than the highest that has opened the env's data (failover.version_record) - refused before anything changes;
   backup     an on-demand recovery point (day2.backup), waited on: the way back if the data migrates;
   apply      the new image (envs/<env>/chromactl.auto.tfvars.json, then Terraform);
   wait       stable and healthy, the PRIMARY deployment on the new task definition (a wait that fails, or
@@ -22,11 +22,20 @@ from pathlib import Path
 from typing import Any
 
 from chromactl.config import project_root
-from chromactl.day2 import version as V
+from chromactl.day2 import tfvars
+from chromactl.day2 import upgrade_model as M
+from chromactl.day2.backup import backup_target, take_backup
+from chromactl.day2.context import Day2, aws_env, confirm_changes, open_env
+from chromactl.day2.gate import run_gate
+from chromactl.day2.image_check import ECR_HOST, check_image, split_reference
+from chromactl.day2.restore import RestoreResult, restore_changes, run_restore
+from chromactl.day2.steps import journal_file, open_journal, run_steps
 from chromactl.errors import OperationFailed, UsageError
 from chromactl.failover import aws as A
+from chromactl.failover import version_record as V
 from chromactl.failover.core import Settings
 from chromactl.failover.ports import Ports
+from chromactl.failover.version_record import configured_image
 from chromactl.output import Output
 
 STEPS: tuple[str, ...] = ("preflight", "backup", "apply", "wait", "gate", "rollback")
@@ -56,18 +65,8 @@ def require_primary(env: Any, region: str) -> None:
                          "Drop --region (after a failover, upgrade once the env's primary is set to the new region).")
 
 
-def configured_image(env: Any) -> str | None:
-    """The stack's `image` input as the env sets it: chromactl.auto.tfvars.json (a previous upgrade), else terraform.tfvars.
-    (The task definition may name another reference for the same image: a pull-through cache's ECR path.)"""
-    from chromactl.day2 import tfvars
-
-    return tfvars.env_value(env, "image") or None
-
-
 def preflight(d2: Any, image: str, settings: UpgradeSettings, *, skip_image_check: bool = False) -> dict[str, Any]:
     """Everything that can refuse the upgrade; changes nothing."""
-    from chromactl.day2.image_check import check_image
-
     target = V.parse_image(image)
     running_image = current_image(d2)
     previous = configured_image(d2.env)
@@ -114,18 +113,14 @@ class UpgradeRun:
         return self.checked or preflight(self.d2, self.image, self.settings, skip_image_check=self.skip_image_check)
 
     def backup(self) -> dict[str, Any]:
-        from chromactl.day2.backup import backup_target, take_backup
-
         t = backup_target(self.d2.env, self.d2.region, self.d2.outputs)
         res = take_backup(t, self.d2.factory, self.clock, wait=True, timeout_s=self.settings.backup_timeout_s,
                           poll_s=self.settings.backup_poll_s, token=f"chromactl-{t.env}-upgrade-{self.journal.run_id}",
                           checkpoint=lambda k, v: self.journal.checkpoint("backup", k, v),
                           job_id=self.journal.checkpoints("backup").get("backup_job_id"), output=self.d2.output)
-        return {k: res.get(k) for k in ("backup_job_id", "recovery_point_arn", "size_bytes", "completed", "copy")}
+        return {k: getattr(res, k) for k in ("backup_job_id", "recovery_point_arn", "size_bytes", "completed", "copy")}
 
     def _apply_image(self, image: str) -> dict[str, Any]:
-        from chromactl.day2 import tfvars
-
         written = tfvars.update(self.d2.env, {"image": image})
         outputs = self.ports.apply_region(self.d2.env, self.d2.region, extra_vars={"image": image}, output=self.d2.output,
                                           auto_approve=True, allow_protected_changes=True, profile=self.d2.profile)  # confirmed up front
@@ -167,8 +162,6 @@ class UpgradeRun:
         return res
 
     def gate(self) -> dict[str, Any]:
-        from chromactl.day2.gate import run_gate
-
         pre, waited = self.out("preflight"), self.out("wait")
         if not waited.get("stable", True):  # nothing to check on tasks that never became stable: roll back
             failed = [f"stable and healthy ({waited.get('why')})"]
@@ -182,8 +175,6 @@ class UpgradeRun:
         return {"ok": result.ok, "failed": result.failed, "report": result.report}
 
     def rollback(self) -> dict[str, Any]:
-        from chromactl.day2.gate import run_gate
-
         if self.out("gate").get("ok"):
             return {"needed": False}
         pre, marks = self.out("preflight"), self.journal.checkpoints("rollback")
@@ -205,8 +196,6 @@ class UpgradeRun:
         rp = self.out("backup")["recovery_point_arn"]
         self.d2.output.warn(f"Chroma {pre['previous_version']} fails on the data too ({'; '.join(checked['failed'])}): "
                             f"restoring the pre-upgrade recovery point {rp}.")
-        from chromactl.day2.restore import run_restore
-
         started = time.monotonic()
         # A restore of this upgrade run's own (journal keyed by the run id): resumed only when this rollback is,
         # never an earlier, finished restore of the env returned as if it had just run.
@@ -214,29 +203,85 @@ class UpgradeRun:
                                confirm_env=self.d2.env.name, profile=self.d2.profile, root=self.root, outputs=self.d2.outputs,
                                factory=self.d2.factory, ports=self.ports, clock=self.clock, settings=self.settings,
                                run_key=f"upgrade-{self.journal.run_id}")
+        assert isinstance(restored, RestoreResult)  # not a dry run
         return {"needed": True, "image": pre["previous_image"], "restored": True, "recovery_point_arn": rp,
-                "restore_seconds": round(time.monotonic() - started, 1), "file_system_id": restored.get("file_system_id"),
-                "remove_old_file_system": restored.get("remove_old_file_system"),
+                "restore_seconds": round(time.monotonic() - started, 1), "file_system_id": restored.file_system_id,
+                "remove_old_file_system": restored.remove_old_file_system,
                 "why": "the previous version could not serve the data the new one had migrated"}
 
 
 def _image_check_call(target: V.ChromaImage) -> str:
-    from chromactl.day2.image_check import ECR_HOST, split_reference
-
     host, name = split_reference(target.repo)
     if ECR_HOST.match(host):
         return f"ecr:DescribeImages {name} imageDigest=sha256:{target.digest} (the image exists)"
     return f"HEAD https://{host}/v2/{name}/manifests/sha256:{target.digest} (the image exists; anonymous token if challenged)"
 
 
-def dry_run_plan(d2: Any, image: str) -> dict[str, Any]:
-    from chromactl.day2 import upgrade_model as M
+@dataclass(frozen=True)
+class UpgradePlan:
+    """`chromactl upgrade --dry-run`'s result: every step's calls and the modelled downtime against the RTO."""
 
+    env: str
+    region: str
+    image: str
+    version: str
+    steps: list[dict[str, Any]]
+    modelled_downtime: dict[str, float | int] | None  # upgrade_model.Downtime's; None: the env's size is not set
+    rto_target_minutes: float
+    within_rto: bool | None
+    dry_run: bool = True
+    changes: str = "none (dry run)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dry_run": self.dry_run, "env": self.env, "region": self.region, "image": self.image, "version": self.version,
+                "steps": self.steps, "modelled_downtime": self.modelled_downtime, "rto_target_minutes": self.rto_target_minutes,
+                "within_rto": self.within_rto, "changes": self.changes}
+
+
+@dataclass(frozen=True)
+class UpgradeUnchanged:
+    """`chromactl upgrade`'s result when the env already runs the image: nothing was done."""
+
+    env: str
+    region: str
+    image: str
+    note: str
+    status: str = "unchanged"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"env": self.env, "region": self.region, "status": self.status, "image": self.image, "note": self.note}
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    """`chromactl upgrade`'s result: the image now configured, the gate, the rollback, each step's status."""
+
+    env: str
+    region: str
+    status: str  # the journal's
+    image: str | None
+    version: str | None
+    previous_image: str | None
+    pre_upgrade_recovery_point: str | None
+    gate_ok: bool | None
+    gate_failed: list[str]
+    rollback: dict[str, Any]  # the rollback step's outputs ({"needed": False} after a passing gate)
+    journal: str
+    steps: dict[str, dict[str, Any]]  # step -> status, attempts, seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"env": self.env, "region": self.region, "status": self.status, "image": self.image, "version": self.version,
+                "previous_image": self.previous_image, "pre_upgrade_recovery_point": self.pre_upgrade_recovery_point,
+                "gate_ok": self.gate_ok, "gate_failed": self.gate_failed, "rollback": self.rollback, "journal": self.journal,
+                "steps": self.steps}
+
+
+def dry_run_plan(d2: Any, image: str) -> UpgradePlan:
     target = V.parse_image(image)
     r = d2.region
     size = M.expected_size(d2.env.dir)
     down = M.downtime(*size).to_dict() if size else None
-    steps = [
+    steps: list[dict[str, Any]] = [
         {"step": "preflight", "calls": [f"s3:GetObject (the state; the version record {V.s3_key(d2.env)})",
                                         _image_check_call(target),
                                         "refuse a version lower than the highest that opened the data"]},
@@ -253,23 +298,18 @@ def dry_run_plan(d2: Any, image: str) -> dict[str, Any]:
         {"step": "rollback", "calls": [("only after a failed gate: apply the previous image, wait, check; if the previous "
                                        "version fails on the data, restore the pre-upgrade recovery point (chromactl restore's steps)")]},
     ]
-    return {"dry_run": True, "env": d2.env.name, "region": r, "image": target.reference, "version": target.version, "steps": steps,
-            "modelled_downtime": down, "rto_target_minutes": d2.env.slo.rto_minutes,
-            "within_rto": (down["total_s"] <= d2.env.slo.rto_minutes * 60) if down else None, "changes": "none (dry run)"}
+    return UpgradePlan(env=d2.env.name, region=r, image=target.reference, version=target.version, steps=steps, modelled_downtime=down,
+                       rto_target_minutes=d2.env.slo.rto_minutes,
+                       within_rto=(down["total_s"] <= d2.env.slo.rto_minutes * 60) if down else None)
 
 
 def run_upgrade(env_name: str, image: str, *, output: Output, region: str | None = None, dry_run: bool = False, resume: bool = False,
                 yes: bool = False, confirm_env: str | None = None, profile: str | None = None, root: Path | None = None,
                 outputs: dict[str, Any] | None = None, factory: Any = None, ports: Ports | None = None, clock: A.Clock | None = None,
-                settings: UpgradeSettings | None = None, skip_image_check: bool = False) -> dict[str, Any]:
-    from chromactl.day2.context import aws_env, confirm_changes, open_env
-    from chromactl.day2.steps import journal_file, open_journal, run_steps
-
+                settings: UpgradeSettings | None = None, skip_image_check: bool = False) -> UpgradeResult | UpgradeUnchanged | UpgradePlan:
     env = aws_env(env_name, "upgrade", root)
     V.parse_image(image)  # not a pinned Chroma image: refused before Terraform or AWS is asked anything
     if dry_run:
-        from chromactl.day2.context import Day2
-
         require_primary(env, env.region_or_primary(region))
 
         return dry_run_plan(Day2(env=env, region=env.region_or_primary(region), outputs=outputs or {}, factory=None, output=output), image)
@@ -285,11 +325,8 @@ def run_upgrade(env_name: str, image: str, *, output: Output, region: str | None
             # a downgrade or a missing image is refused here: no journal, no backup, nothing applied
             checked = preflight(d2, image, the_settings, skip_image_check=skip_image_check)
             if checked["same"]:
-                return {"env": d2.env.name, "region": d2.region, "status": "unchanged", "image": image,
-                        "note": f"{d2.env.name} already runs {image}"}
+                return UpgradeUnchanged(env=d2.env.name, region=d2.region, image=image, note=f"{d2.env.name} already runs {image}")
         # The rollback may restore without asking again (run_restore(yes=True)): the one question covers that too.
-        from chromactl.day2.restore import restore_changes
-
         d2.output.warn("if the gate fails and the previous version cannot serve the data the new one migrated, the rollback restores "
                        "the pre-upgrade recovery point without asking again: that moves the stack onto a new file system (the old one "
                        "is kept) and replaces the EFS access point and mount targets, listed below with the task definition.")
@@ -298,26 +335,26 @@ def run_upgrade(env_name: str, image: str, *, output: Output, region: str | None
                          image=image, root=the_root, checked=checked, skip_image_check=skip_image_check)
         run_steps(journal, {name: getattr(run, name) for name in STEPS}, output, verb="upgrade")
     res = summary(journal, d2)
-    rb = res["rollback"]
+    rb = res.rollback
     if rb.get("needed"):
         restored = (f"; the data was restored from the pre-upgrade recovery point {rb['recovery_point_arn']} in {rb['restore_seconds']:.0f} s"
                     if rb.get("restored") else "; the data was not migrated, so it was not restored")
-        raise OperationFailed(f"The upgrade of {d2.env.name} to {res['image']} failed its gate ({'; '.join(res['gate_failed'])}) and was "
+        raise OperationFailed(f"The upgrade of {d2.env.name} to {res.image} failed its gate ({'; '.join(res.gate_failed)}) and was "
                               f"rolled back to {rb['image']}{restored}.",
                               f"The rollback is done and checked (journal: {journal.path}); fix the cause before upgrading again.",
                               detail=None)
     return res
 
 
-def summary(journal: Any, d2: Any) -> dict[str, Any]:
+def summary(journal: Any, d2: Any) -> UpgradeResult:
     pre, gate = journal.outputs("preflight"), journal.outputs("gate")
-    return {
-        "env": d2.env.name, "region": d2.region, "status": journal.status,
-        "image": pre.get("image"), "version": pre.get("version"), "previous_image": pre.get("previous_image"),
-        "pre_upgrade_recovery_point": journal.outputs("backup").get("recovery_point_arn"),
-        "gate_ok": gate.get("ok"), "gate_failed": gate.get("failed", []),
-        "rollback": journal.outputs("rollback"),
-        "journal": str(journal.path),
-        "steps": {n: {"status": journal.step(n).get("status"), "attempts": journal.step(n).get("attempts"),
-                      "seconds": journal.step(n).get("seconds")} for n in journal.step_names},
-    }
+    return UpgradeResult(
+        env=d2.env.name, region=d2.region, status=journal.status,
+        image=pre.get("image"), version=pre.get("version"), previous_image=pre.get("previous_image"),
+        pre_upgrade_recovery_point=journal.outputs("backup").get("recovery_point_arn"),
+        gate_ok=gate.get("ok"), gate_failed=gate.get("failed", []),
+        rollback=journal.outputs("rollback"),
+        journal=str(journal.path),
+        steps={n: {"status": journal.step(n).get("status"), "attempts": journal.step(n).get("attempts"),
+                   "seconds": journal.step(n).get("seconds")} for n in journal.step_names},
+    )

@@ -33,6 +33,7 @@ from chromactl.failover.model import (
     step_model,
 )
 from chromactl.failover.ports import Ports
+from chromactl.failover.version_record import record_after_check
 from chromactl.output import Output
 from chromactl.regions import check_region
 
@@ -246,9 +247,7 @@ def _gate(run: Run) -> dict[str, Any]:
     entry = M.record_manifest(run.env, run.target, target, run.factory)
     report["manifest_recorded_at"] = entry["recorded_at"]
     # a passing gate is a check like up's smoke: the Chroma version that opened the data is recorded (issue 18),
-    # so an upgrade after the failover refuses a downgrade below it. day2.version imports config and errors only.
-    from chromactl.day2.version import record_after_check
-
+    # so an upgrade after the failover refuses a downgrade below it.
     report["chroma_version_recorded"] = record_after_check(run.env, run.target, run.factory, run.output)
     return report
 
@@ -294,7 +293,61 @@ def validate(env_name: str, target: str, source: str | None, recovery_point: str
     return env
 
 
-def dry_run_plan(env: EnvConfig, target: str, source: str, journal: Journal | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class FailoverPlan:
+    """`chromactl failover --dry-run`'s result: every step's modelled time, figure and calls, and the modelled RTO."""
+
+    env: str
+    primary_region: str | None
+    target_region: str
+    source: str  # as asked (auto, replica, backup)
+    modelled_for: str  # replica or backup
+    steps: list[dict[str, Any]]
+    modelled_rto_seconds: float
+    modelled_rto_minutes: float
+    rto_target_minutes: float | None
+    modelled_rto_backup_minutes: float
+    dry_run: bool = True
+    changes: str = "none (dry run)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dry_run": self.dry_run, "env": self.env, "primary_region": self.primary_region, "target_region": self.target_region,
+                "source": self.source, "modelled_for": self.modelled_for, "steps": self.steps,
+                "modelled_rto_seconds": self.modelled_rto_seconds, "modelled_rto_minutes": self.modelled_rto_minutes,
+                "rto_target_minutes": self.rto_target_minutes, "modelled_rto_backup_minutes": self.modelled_rto_backup_minutes,
+                "changes": self.changes}
+
+
+@dataclass(frozen=True)
+class FailoverResult:
+    """`chromactl failover`'s result, from the journal: where the data came from, the endpoint, each step's status."""
+
+    env: str
+    primary_region: str
+    target_region: str
+    status: str  # the journal's
+    already_completed: bool  # the failover had completed before this run
+    source: str
+    file_system_id: str | None
+    root_directory: str | None
+    rpo_seconds: float | None
+    data_as_of: str | None
+    fence: str | None  # fence_primary's outcome
+    endpoint: str | None
+    dns: dict[str, Any]  # the dns step's outputs
+    journal: str
+    steps: dict[str, dict[str, Any]]  # step -> status, attempts, seconds
+    measured_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"env": self.env, "primary_region": self.primary_region, "target_region": self.target_region, "status": self.status,
+                "already_completed": self.already_completed, "source": self.source, "file_system_id": self.file_system_id,
+                "root_directory": self.root_directory, "rpo_seconds": self.rpo_seconds, "data_as_of": self.data_as_of,
+                "fence": self.fence, "endpoint": self.endpoint, "dns": self.dns, "journal": self.journal, "steps": self.steps,
+                "measured_seconds": self.measured_seconds}
+
+
+def dry_run_plan(env: EnvConfig, target: str, source: str, journal: Journal | None) -> FailoverPlan:
     shown = "replica" if source == "auto" else source
     calls = planned_calls(source, primary=str(env.primary_region), target=target,
                           state_region=env.state.region if env.state else "?", dns_managed=env.dns.managed)
@@ -305,14 +358,13 @@ def dry_run_plan(env: EnvConfig, target: str, source: str, journal: Journal | No
             "calls": calls[m.name], "status": journal.step(m.name).get("status") if journal else "pending",
         })
     total = modelled_rto_s(shown)
-    return {
-        "dry_run": True, "env": env.name, "primary_region": env.primary_region, "target_region": target,
-        "source": source, "modelled_for": shown, "steps": steps, "modelled_rto_seconds": total,
-        "modelled_rto_minutes": round(total / 60, 2),
-        "rto_target_minutes": RTO_TARGET_REPLICA_S / 60 if shown == "replica" else None,
-        "modelled_rto_backup_minutes": round(modelled_rto_s("backup") / 60, 1),
-        "changes": "none (dry run)",
-    }
+    return FailoverPlan(
+        env=env.name, primary_region=env.primary_region, target_region=target,
+        source=source, modelled_for=shown, steps=steps, modelled_rto_seconds=total,
+        modelled_rto_minutes=round(total / 60, 2),
+        rto_target_minutes=RTO_TARGET_REPLICA_S / 60 if shown == "replica" else None,
+        modelled_rto_backup_minutes=round(modelled_rto_s("backup") / 60, 1),
+    )
 
 
 class JournalMirror:
@@ -385,7 +437,7 @@ def run_failover(
     clock: A.Clock | None = None,
     settings: Settings | None = None,
     journal_dir: Path | None = None,
-) -> dict[str, Any]:
+) -> FailoverResult | FailoverPlan:
     env = validate(env_name, target, source, recovery_point, root)
     wanted = "backup" if recovery_point and not source else (source or "auto")
     if journal_dir is not None:
@@ -472,26 +524,26 @@ def run_failover(
     return _summary(journal, already=False)
 
 
-def _summary(journal: Journal, *, already: bool) -> dict[str, Any]:
+def _summary(journal: Journal, *, already: bool) -> FailoverResult:
     promote = journal.outputs("promote")
     apply = journal.outputs("apply").get("outputs", {})
     dns = journal.outputs("dns")
-    return {
-        "env": journal.env,
-        "primary_region": journal.primary_region,
-        "target_region": journal.target_region,
-        "status": journal.status,
-        "already_completed": already,
-        "source": journal.source,
-        "file_system_id": promote.get("file_system_id"),
-        "root_directory": promote.get("root_directory"),
-        "rpo_seconds": promote.get("rpo_seconds"),
-        "data_as_of": promote.get("data_as_of"),
-        "fence": journal.outputs("fence").get("outcome"),
-        "endpoint": apply.get("endpoint_url"),
-        "dns": dns,
-        "journal": str(journal.path),
-        "steps": {n: {"status": journal.step(n).get("status"), "attempts": journal.step(n).get("attempts"),
-                      "seconds": journal.step(n).get("seconds")} for n in STEPS},
-        "measured_seconds": round(sum(float(journal.step(n).get("seconds") or 0) for n in STEPS), 1),
-    }
+    return FailoverResult(
+        env=journal.env,
+        primary_region=journal.primary_region,
+        target_region=journal.target_region,
+        status=journal.status,
+        already_completed=already,
+        source=journal.source,
+        file_system_id=promote.get("file_system_id"),
+        root_directory=promote.get("root_directory"),
+        rpo_seconds=promote.get("rpo_seconds"),
+        data_as_of=promote.get("data_as_of"),
+        fence=journal.outputs("fence").get("outcome"),
+        endpoint=apply.get("endpoint_url"),
+        dns=dns,
+        journal=str(journal.path),
+        steps={n: {"status": journal.step(n).get("status"), "attempts": journal.step(n).get("attempts"),
+                   "seconds": journal.step(n).get("seconds")} for n in STEPS},
+        measured_seconds=round(sum(float(journal.step(n).get("seconds") or 0) for n in STEPS), 1),
+    )

@@ -20,7 +20,7 @@ from typing import Any
 from chromactl.aws.session import describe_aws_error, error_code
 from chromactl.aws.wait import observe, stable_reason
 from chromactl.config import EnvConfig
-from chromactl.day2.status import chroma_section
+from chromactl.day2.status import ChromaSection, chroma_section
 from chromactl.day2.version import read_record
 from chromactl.local.health import local_report
 from chromactl.stack.outputs import StackOutputs
@@ -44,7 +44,7 @@ class StatusResult:
     alarms: dict[str, Any]
     replication: dict[str, Any]
     recovery_point: dict[str, Any]
-    chroma: dict[str, Any]
+    chroma: ChromaSection
     checked_at: datetime
 
     @property
@@ -62,7 +62,7 @@ class StatusResult:
             "alarms": self.alarms,
             "replication": self.replication,
             "recovery_point": self.recovery_point,
-            "chroma": self.chroma,
+            "chroma": self.chroma.to_dict(),
             "checked_at": self.checked_at,
         }
 
