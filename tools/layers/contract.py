@@ -62,12 +62,6 @@ LAZY_COMPONENTS: dict[str, str] = {
 # "one of each" branch edits these call sites): at most this many may lack a reason; lower it as
 # they gain one. path under cli/chromactl -> count
 LAZY_BASELINE: dict[str, int] = {
-    "aws/eip_quota.py": 2,
-    "aws/pull_through.py": 1,
-    "aws/zones.py": 1,
-    "checks/bench.py": 2,
-    "checks/client.py": 1,
-    "checks/publish.py": 2,
     "day2/backup.py": 3,
     "day2/context.py": 4,
     "day2/gate.py": 3,
@@ -76,11 +70,6 @@ LAZY_BASELINE: dict[str, int] = {
     "day2/tfvars.py": 1,
     "day2/upgrade.py": 19,
     "day2/version.py": 6,
-    "terraform/runner.py": 7,
-    "local/server.py": 1,
-    "modules.py": 2,
-    "rotation/package.py": 2,
-    "scaffold.py": 3,
 }
 
 LAZY_MARK = "# lazy:"
