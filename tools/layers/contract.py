@@ -47,11 +47,9 @@ EXEMPT: dict[tuple[str, str], str] = {
         "the version record moves below failover, or day2's verbs into workflows/, after that",
 }
 
-# Files whose in-function imports may not change yet (FROZEN), so rule 3 skips them.
-FROZEN_FILES: tuple[str, ...] = (
-    "failover/", "drills/", "rotation/token.py", "rotation/wait.py", "lifecycle/planfile.py",
-    "lifecycle/guard.py", "checks/smoke.py", "checks/latency.py",
-)
+# Files rule 3 skips: frozen for the mutation measurement (FROZEN, finished: docs/testing.md) and
+# not yet given their reasons by the work that edits them now.
+FROZEN_FILES: tuple[str, ...] = ("failover/core.py",)
 
 # A component whose in-function imports all have one reason, said once here instead of on each.
 LAZY_COMPONENTS: dict[str, str] = {
