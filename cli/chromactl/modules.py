@@ -21,6 +21,7 @@ from pathlib import Path
 
 from chromactl import __version__, settings
 from chromactl.errors import ConfigError
+from chromactl.resources import CHANGELOG, bundled
 
 # Where the modules are published: [project.urls] Repository in pyproject.toml, the one place a release
 # is tagged (docs/release.md); a fork or mirror sets CHROMACTL_MODULE_SOURCE or --module-source.
@@ -172,8 +173,6 @@ def pin_status(env_dir: Path, changelog: str | None = None) -> PinStatus | None:
             "(uv tool upgrade chromactl / pipx upgrade chromactl)",
         )
     if changelog is None:
-        from chromactl.resources import CHANGELOG, bundled
-
         try:
             changelog = bundled(CHANGELOG).read_text(encoding="utf-8")
         except Exception:  # noqa: BLE001 - the notes are a courtesy; the comparison stands without them

@@ -33,11 +33,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chromactl import __version__, settings
+from chromactl.aws.pull_through import cache_secret
 from chromactl.errors import ConfigError, OperationFailed
 from chromactl.lifecycle.placeholders import DOC_ACCOUNT_IDS
 from chromactl.modules import stack_source
 from chromactl.regions import check_region
 from chromactl.resources import ENV_ROOT, EXAMPLE_TFVARS, bundled
+from chromactl.terraform.engine import resolve
+from chromactl.workflows.doctor import placeholders
 
 ROOT_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf")
 # The stack module's own rule for var.env (terraform/stack/variables.tf): a longer name would pass
@@ -411,8 +414,6 @@ def init_env(req: InitRequest, project: Path) -> InitResult:
         raise OperationFailed(f"Cannot write the env under {project}: {exc.strerror or exc}.", "Check the folder is writable.") from None
     if (warning := format_env(env_dir)) is not None:
         result.warnings.append(warning)
-    from chromactl.workflows.doctor import placeholders
-
     result.to_fill = placeholders(env_dir)
     result.to_create = prerequisites(env_dir, (req.region, failover))
     return result
@@ -420,8 +421,6 @@ def init_env(req: InitRequest, project: Path) -> InitResult:
 
 def prerequisites(env_dir: Path, regions: tuple[str, ...]) -> list[str]:
     """What the env's first plan reads from AWS and the user creates: the pull-through cache's secret."""
-    from chromactl.aws.pull_through import cache_secret
-
     secret = cache_secret(env_dir)
     if secret is None:
         return []
@@ -438,8 +437,6 @@ def format_env(env_dir: Path) -> str | None:
     The texts are built by substitution into the shipped examples, so `=` alignment (which fmt
     enforces within a run of one-line attributes) is left to the formatter itself.
     """
-    from chromactl.terraform.engine import resolve
-
     hint = f"run `terraform fmt {env_dir}` before committing"
     try:
         engine = resolve()

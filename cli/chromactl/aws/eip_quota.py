@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from chromactl.aws.session import error_code
+from chromactl.aws.zones import env_zones, tfvars_text
 
 SERVICE_CODE = "ec2"
 QUOTA_CODE = "L-0263D0A3"
@@ -33,8 +34,6 @@ _BOOL = re.compile(r"(?m)^\s*single_nat_gateway\s*=\s*(true|false)\b")
 
 def nat_gateways_needed(env_dir: Path, region: str) -> int | None:
     """NAT gateways (= Elastic IPs) the env's stack in `region` allocates, from its terraform.tfvars; None if unknown."""
-    from chromactl.aws.zones import env_zones, tfvars_text
-
     text = tfvars_text(env_dir)
     if text is None:
         return None

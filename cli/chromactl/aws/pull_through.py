@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from chromactl.aws.session import error_code
+from chromactl.aws.zones import tfvars_text
 
 PREFIX = "ecr-pullthroughcache/"
 _NAME = re.compile(r'(?m)^\s*credential_secret_name\s*=\s*"([^"]+)"')
@@ -33,8 +34,6 @@ class CacheSecret:
 
 def cache_secret(env_dir: Path) -> CacheSecret | None:
     """The secret terraform.tfvars's image_pull_through_cache names, or None (no cache, or no credentials)."""
-    from chromactl.aws.zones import tfvars_text
-
     text = tfvars_text(env_dir)
     if text is None or not re.search(r"(?m)^\s*image_pull_through_cache\s*=\s*\{", text):
         return None

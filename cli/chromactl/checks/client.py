@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from chromactl.checks.deadline import DeadlineHTTPConnection, DeadlineHTTPSConnection, deadline
 from chromactl.checks.deadline import install as install_deadline
+from chromactl.checks.target import split_userinfo
 from chromactl.errors import OperationFailed
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -149,8 +150,6 @@ class ChromaClient:
         User info in `url` (http://user:pw@host) is sent as basic auth and never kept in `self.url`.
         `extra_headers` go with every request (the restore drill's rule-matching header)."""
         import httpx
-
-        from chromactl.checks.target import split_userinfo
 
         url, in_url = split_userinfo(url)
         basic_auth = basic_auth or in_url

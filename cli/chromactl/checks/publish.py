@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chromactl.aws.session import ClientFactory, describe_aws_error
 from chromactl.errors import OperationFailed
 
 NAMESPACE = "Chromactl"
@@ -28,8 +29,6 @@ def metric_data(report: Any, env: str, region: str) -> list[dict[str, Any]]:
 
 def publish_latency(report: Any, env: str, region: str, *, factory: Any = None, profile: str | None = None) -> dict[str, Any]:
     """PutMetricData for p50/p95/p99 of `report` into `region`. Returns what was sent."""
-    from chromactl.aws.session import ClientFactory, describe_aws_error
-
     data = metric_data(report, env, region)
     if not data:
         raise OperationFailed("No latency measured, so nothing to publish.", "Check the errors in the report.")

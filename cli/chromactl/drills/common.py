@@ -8,8 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from chromactl.aws.session import describe_aws_error
 from chromactl.config import EnvConfig
 from chromactl.errors import ChromactlError, OperationFailed, UsageError
+from chromactl.lifecycle.guard import Change, confirm_change
 from chromactl.output import Output
 from chromactl.poll import Clock  # the drills' clock is the one clock (chromactl.poll)
 from chromactl.poll import poll_until as _poll_until
@@ -24,8 +26,6 @@ MAX_TIMEOUT_S = 6 * 3600.0
 
 def guard_protected(env: EnvConfig, scenario: str, output: Output, *, yes: bool, confirm_env: str | None) -> None:
     """The one don't-ask policy (lifecycle/guard.py): a drill on a protected env needs its name, --yes alone never."""
-    from chromactl.lifecycle.guard import Change, confirm_change
-
     confirm_change(env, output, Change(
         where=env.name,
         what=f"{scenario} drill disrupts the env on purpose",
@@ -236,8 +236,6 @@ def aws_call(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> An
 
         if not isinstance(exc, (bex.ClientError, bex.BotoCoreError)):
             raise
-        from chromactl.aws.session import describe_aws_error
-
         raise OperationFailed(f"AWS call failed while {what}: {describe_aws_error(exc)}.",
                               "Check credentials, permissions and region (`chromactl doctor`).") from None
 

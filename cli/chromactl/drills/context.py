@@ -7,16 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from chromactl.checks import smoke as smoke_check
+from chromactl.checks.target import Target
 from chromactl.config import EnvConfig
 from chromactl.drills.common import DEFAULT_POLL_S, DEFAULT_TIMEOUT_S, Clock
 from chromactl.output import Output
+from chromactl.rotation.token import read_current_token
 from chromactl.stack.outputs import StackOutputs
 
 
 def default_smoke(target: Any) -> tuple[bool, dict[str, Any]]:
-    from chromactl.checks.smoke import run_smoke
-
-    report = run_smoke(target)
+    report = smoke_check.run_smoke(target)  # looked up per call: a test patches checks.smoke.run_smoke
     return report.ok, report.to_dict()
 
 
@@ -67,13 +68,9 @@ class DrillContext:
         arn = self.outputs.get("token_secret_arn")
         if not arn:
             return None
-        from chromactl.rotation.token import read_current_token
-
         return read_current_token(str(arn), self.region, self.profile, factory=self.factory)
 
     def target(self, *, timeout_s: float = 10.0) -> Any:
-        from chromactl.checks.target import Target
-
         return Target(url=self.endpoint, token=self.read_token(), timeout_s=timeout_s, verify_tls=self.verify_tls,
                       env=self.env.name, region=self.region)
 

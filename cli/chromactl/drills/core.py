@@ -6,33 +6,31 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from chromactl.aws.session import ClientFactory
 from chromactl.config import load_env
-from chromactl.drills import SCENARIOS
+from chromactl.drills import SCENARIOS, az_loss, kill_task, restore_test, token_rotation
 from chromactl.drills.common import DEFAULT_POLL_S, DrillResult, check_timeout, guard_protected
 from chromactl.drills.context import DrillContext
 from chromactl.errors import UsageError
 from chromactl.output import Output
+from chromactl.stack import outputs as stack_outputs
 
 
 def runner(scenario: str) -> Callable[[DrillContext], DrillResult]:
     if scenario == "kill-task":
-        from chromactl.drills.kill_task import run
-    elif scenario == "az-loss":
-        from chromactl.drills.az_loss import run
-    elif scenario == "token-rotation":
-        from chromactl.drills.token_rotation import run
-    elif scenario == "restore-test":
-        from chromactl.drills.restore_test import run
-    else:
-        raise UsageError(f"Unknown drill {scenario!r}.", f"Pick one of: {', '.join(SCENARIOS)}.")
-    return run
+        return kill_task.run
+    if scenario == "az-loss":
+        return az_loss.run
+    if scenario == "token-rotation":
+        return token_rotation.run
+    if scenario == "restore-test":
+        return restore_test.run
+    raise UsageError(f"Unknown drill {scenario!r}.", f"Pick one of: {', '.join(SCENARIOS)}.")
 
 
 def read_stack(env: Any, region: str, output: Output, profile: str | None) -> dict[str, Any]:
     """The stack's outputs (a seam: tests give recorded outputs)."""
-    from chromactl.stack.outputs import read_outputs
-
-    return read_outputs(env, region, output=output, profile=profile)
+    return stack_outputs.read_outputs(env, region, output=output, profile=profile)
 
 
 def run_drill(
@@ -63,8 +61,6 @@ def run_drill(
     the_region = env.region_or_primary(region)
     guard_protected(env, scenario, output, yes=yes, confirm_env=confirm_env)
     if factory is None:
-        from chromactl.aws.session import ClientFactory
-
         factory = ClientFactory(profile=profile)
     if outputs is None:
         outputs = read_stack(env, the_region, output, profile)

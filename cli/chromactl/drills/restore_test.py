@@ -29,6 +29,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chromactl.aws.session import error_code
+from chromactl.checks.client import ChromaClient, ChromaError
+from chromactl.checks.snapshot import collections_snapshot
+from chromactl.drills import ecs as E
 from chromactl.drills.common import (
     Cleanup,
     DrillResult,
@@ -39,6 +42,8 @@ from chromactl.drills.common import (
 )
 from chromactl.drills.context import DrillContext
 from chromactl.errors import OperationFailed
+from chromactl.failover import aws as A
+from chromactl.failover import manifest as M
 
 HEADER = "X-Chromactl-Restore-Test"
 PORT = 8000
@@ -68,8 +73,6 @@ class AwsTempEndpoint:
     """A one-off task on the restored data behind a temporary ALB rule; everything registered for cleanup."""
 
     def open(self, ctx: DrillContext, fs_id: str, ap_id: str, cleanup: Cleanup, result: DrillResult) -> tuple[str, dict[str, str]]:
-        from chromactl.drills import ecs as E
-
         ecs, elbv2 = ctx.client("ecs"), ctx.client("elbv2")
         cluster, service, _ = ctx.cluster_service_tg()
         svc = E.describe_service(ecs, cluster, service)
@@ -174,9 +177,6 @@ def snapshot(url: str, headers: dict[str, str], *, verify_tls: bool = True, time
     """Collections and record counts through the temporary endpoint (the one snapshot, checks.collections;
     a bounded client sending the rule's header). The check collections are kept in: `observed` records
     what the restored file system holds."""
-    from chromactl.checks.client import ChromaClient, ChromaError
-    from chromactl.checks.snapshot import collections_snapshot
-
     try:
         with ChromaClient(url, verify_tls=verify_tls, timeout_s=timeout_s, extra_headers=headers) as client:
             return collections_snapshot(client, include_checks=True)
@@ -214,9 +214,6 @@ def _delete_fs(ctx: DrillContext, efs: Any, fs_id: str) -> str:
 
 
 def run(ctx: DrillContext) -> DrillResult:
-    from chromactl.failover import aws as A
-    from chromactl.failover import manifest as M
-
     result = DrillResult("restore-test", ctx.env.name, ctx.region, measured_label="restore and verify")
     result.target_s, result.target_source = rto_target(ctx.env, ctx.target_override_s)
     cleanup = Cleanup()

@@ -20,9 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from chromactl.checks.client import ChromaClient, ChromaError, RawPoster
+from chromactl.checks.latency import prepare_workload, remove_workload
 from chromactl.drills.common import Cleanup, DrillResult, record_failure
 from chromactl.drills.context import DrillContext
 from chromactl.errors import OperationFailed
+from chromactl.rotation.token import start_rotation_and_wait
 
 ROTATION_TARGET_S = 300.0  # the rotation's own bound (chromactl token rotate's default timeout)
 
@@ -65,8 +68,6 @@ class RotatingLoad:
         self._generation = 0
 
     def _poster(self, token: str | None) -> Any:
-        from chromactl.checks.client import RawPoster
-
         return RawPoster(self.url, token, verify_tls=self.verify_tls, timeout_s=self.timeout_s)
 
     def _refresh(self, seen_generation: int) -> tuple[str | None, int]:
@@ -78,8 +79,6 @@ class RotatingLoad:
             return self._token, self._generation
 
     def _worker(self, slot: int) -> None:
-        from chromactl.checks.client import ChromaError
-
         with self._lock:
             token, gen = self._token, self._generation
         poster = self._poster(token)
@@ -144,23 +143,17 @@ class RotatingLoad:
 
 
 def default_rotate(ctx: DrillContext) -> dict[str, Any]:
-    from chromactl.rotation.token import start_rotation_and_wait
-
     res = start_rotation_and_wait(ctx.need("token_secret_arn"), ctx.region, ctx.profile, timeout=min(ctx.timeout_s, 3600),
                                   poll_interval=ctx.poll_s, factory=ctx.factory, on_progress=lambda m: ctx.output.info(f"  {m}"))
     return res.to_dict()
 
 
 def probe(url: str, token: str | None, verify_tls: bool = True, timeout_s: float = 10.0) -> int:
-    from chromactl.checks.client import ChromaClient
-
     with ChromaClient(url, None, verify_tls=verify_tls, timeout_s=timeout_s) as c:
         return int(c.probe_auth(token))
 
 
 def run(ctx: DrillContext, *, tail_s: float = 2.0, warm_s: float = 1.0, workers: int = 2, rate_per_worker: float = 20.0) -> DrillResult:
-    from chromactl.checks.latency import prepare_workload, remove_workload
-
     result = DrillResult("token-rotation", ctx.env.name, ctx.region, measured_label="rotation")
     if ctx.target_override_s is not None:
         result.target_s, result.target_source = float(ctx.target_override_s), "--target-seconds"

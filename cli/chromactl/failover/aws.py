@@ -18,20 +18,19 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from chromactl.aws.session import error_code
+from chromactl.aws.session import describe_aws_error, error_code
 from chromactl.config import EnvConfig
 from chromactl.errors import ConfigError, OperationFailed, UsageError
+from chromactl.output import Output, Progress
 from chromactl.poll import (  # Clock: the one clock; callers name it A.Clock
     Clock,
     TimedOut,
     poll_until,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from chromactl.output import Output, Progress
-    from chromactl.stack.outputs import OutputValues
+from chromactl.stack.outputs import OutputValues
+from chromactl.terraform.backend import backend_kind, local_state_path
 
 FENCE_CONNECT_S = 3.0
 FENCE_READ_S = 5.0
@@ -48,8 +47,6 @@ def _bex() -> Any:
 
 
 def _desc(exc: BaseException) -> str:
-    from chromactl.aws.session import describe_aws_error
-
     return describe_aws_error(exc)
 
 
@@ -66,10 +63,6 @@ def _aware(dt: Any) -> datetime | None:
 
 def _local_state_file(env: EnvConfig, region: str) -> Any:
     """With CHROMACTL_BACKEND=local (tests, demos), the state lives on this machine (terraform.backend)."""
-    try:
-        from chromactl.terraform.backend import backend_kind, local_state_path
-    except ImportError:  # pragma: no cover - lifecycle not installed
-        return None
     return local_state_path(env, region) if backend_kind() == "local" else None
 
 
@@ -98,8 +91,6 @@ def read_primary_state(env: EnvConfig, factory: Any) -> dict[str, Any] | None:
 
 def state_outputs(state: dict[str, Any] | None) -> OutputValues:
     """A state file's outputs ({name: {"value", "type", "sensitive"}}) as values, sensitive flags kept."""
-    from chromactl.stack.outputs import OutputValues
-
     return OutputValues.from_full((state or {}).get("outputs"))
 
 
@@ -344,8 +335,6 @@ def fence_primary(env: EnvConfig, factory: Any, outputs: dict[str, Any]) -> dict
 
 def _waiting(output: Output | None, what: str, timeout_s: float, clock: Clock) -> Progress:
     """The wait's progress lines (Output.waiting); silent without an output."""
-    from chromactl.output import Output
-
     return (output or Output(json=True)).waiting(what, timeout_s, clock=clock.monotonic)
 
 

@@ -6,8 +6,8 @@ after every step and at mid-step checkpoints, so `--resume` continues from the
 failed step and a completed failover, run again, changes nothing.
 
 Size: the failover's steps in order (preflight, fence, promote, apply, wait, gate, dns), the journal
-mirror and the protected-env confirmation; one file is the one place to read the sequence, and it is
-in the mutation scope, so not split while that is measured.
+mirror and the protected-env confirmation; one file is the one place to read the sequence (and the
+mutation score of docs/testing.md is measured on it as one module).
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from chromactl import settings as chromactl_settings
+from chromactl.aws.session import ClientFactory, describe_aws_error
+from chromactl.checks.target import Target
 from chromactl.config import EnvConfig, load_env, project_root
 from chromactl.errors import ChromactlError, OperationFailed, UsageError
 from chromactl.failover import aws as A
+from chromactl.failover import manifest as M
 from chromactl.failover.journal import Journal, journal_path
 from chromactl.failover.model import (
     RTO_TARGET_REPLICA_S,
@@ -34,6 +37,8 @@ from chromactl.failover.model import (
 )
 from chromactl.failover.ports import Ports
 from chromactl.failover.version_record import record_after_check
+from chromactl.lifecycle.guard import Change, confirm_change
+from chromactl.lifecycle.plan import declared_variables
 from chromactl.output import Output
 from chromactl.regions import check_region
 
@@ -112,9 +117,7 @@ def _preflight(run: Run) -> dict[str, Any]:
     if replica and replica.get("last_replicated"):
         lag = round((run.clock.now() - datetime.fromisoformat(replica["last_replicated"])).total_seconds(), 1)
     image = A.check_image(A.task_images(state), target, str(env.primary_region), factory)
-    from chromactl.failover.manifest import read_manifest
-
-    manifest = read_manifest(env, factory)
+    manifest = M.read_manifest(env, factory)
     return {
         "account": creds["account"],
         "state_bucket": bucket,
@@ -164,8 +167,6 @@ def _apply(run: Run) -> dict[str, Any]:
     kms = run.out("preflight").get("primary", {}).get("dr_kms_key_arn")
     if kms:
         extra["existing_kms_key_arn"] = kms  # the replica's / restored file system's key (the DR key)
-    from chromactl.lifecycle.plan import declared_variables
-
     declared = declared_variables(run.env)
     for name in ("dns_zone_id", "dns_record_name"):
         if name in declared:
@@ -207,9 +208,6 @@ def gate_endpoint(outputs: dict[str, Any], override: str | None = None) -> tuple
 
 
 def _gate(run: Run) -> dict[str, Any]:
-    from chromactl.checks.target import Target
-    from chromactl.failover import manifest as M
-
     outputs = run.out("apply")["outputs"]
     url, verify_tls, server_name = gate_endpoint(outputs, run.settings.endpoint_override)
     if run.settings.endpoint_override:
@@ -387,8 +385,6 @@ class JournalMirror:
                                                               ContentType="application/json", ServerSideEncryption="AES256")
         except Exception as exc:  # noqa: BLE001 - best effort by design
             if not self.warned:
-                from chromactl.aws.session import describe_aws_error
-
                 self.output.warn(f"cannot copy the journal to s3://{self.where} ({describe_aws_error(exc)}); it is kept locally.")
                 self.warned = True
 
@@ -407,8 +403,6 @@ class JournalMirror:
 
 def _confirm_protected(env: EnvConfig, target: str, yes: bool, confirm_env: str | None, output: Output) -> None:
     """The one don't-ask policy (lifecycle/guard.py): a protected env's failover needs its name, --yes alone never."""
-    from chromactl.lifecycle.guard import Change, confirm_change
-
     confirm_change(env, output, Change(
         where=env.name,
         what=f"failover promotes its data and rebuilds the stack in {target}",
@@ -450,8 +444,6 @@ def run_failover(
         return dry_run_plan(env, target, journal.source if journal else wanted, journal)
 
     _confirm_protected(env, target, yes, confirm_env, output)  # before any AWS call
-    from chromactl.aws.session import ClientFactory
-
     factory = factory or ClientFactory(profile=profile)
     mirror = JournalMirror(env, target, factory, output)
     if journal is None and mirror.fetch(path):

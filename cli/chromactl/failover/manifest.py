@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from chromactl.aws.session import error_code
+from chromactl.aws.session import describe_aws_error, error_code
+from chromactl.checks.checkcoll import is_check_collection
+from chromactl.checks.snapshot import collections_snapshot
 from chromactl.config import EnvConfig
 from chromactl.errors import ConfigError, OperationFailed
 
@@ -47,8 +49,6 @@ def snapshot(target: Any) -> dict[str, int]:
 
     chromactl's own check collections (smoke, latency) are not the user's data: never recorded, so
     deleting one can never make the failover gate report it missing (issue 20.6)."""
-    from chromactl.checks.snapshot import collections_snapshot
-
     with target.client() as client:
         return collections_snapshot(client)
 
@@ -56,8 +56,6 @@ def snapshot(target: Any) -> dict[str, int]:
 def read_manifest(env: EnvConfig, factory: Any) -> dict[str, Any] | None:
     """The stored manifest, or None when none was recorded yet."""
     import botocore.exceptions as bex
-
-    from chromactl.aws.session import describe_aws_error
 
     assert env.state is not None
     s3 = factory.client("s3", env.state.region)
@@ -151,8 +149,6 @@ class DataCheck:
 def compare(manifest: dict[str, Any] | None, observed: dict[str, int], data_as_of: datetime | None) -> DataCheck:
     """Apply the rule in this module's docstring. Check collections are ignored on both sides: a
     manifest recorded by an older chromactl may list them, and they come and go with every check."""
-    from chromactl.checks.checkcoll import is_check_collection
-
     observed = {k: v for k, v in observed.items() if not is_check_collection(k)}
     if manifest and manifest.get("entries"):
         manifest = {**manifest, "entries": [

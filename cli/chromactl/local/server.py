@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from chromactl import CHROMA_VERSION
 from chromactl.config import EnvConfig, LocalConfig
 from chromactl.errors import ConfigError, OperationFailed
 from chromactl.local import datadir
@@ -154,8 +155,6 @@ def _chroma_version() -> str:
 
         return version("chromadb")
     except Exception:  # noqa: BLE001
-        from chromactl import CHROMA_VERSION
-
         return CHROMA_VERSION
 
 

@@ -20,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 from chromactl.errors import ChromactlError, ConfigError, OperationFailed
+from chromactl.resources import ROTATION_FUNCTION, bundled
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # regular file, rw-r--r--
@@ -28,8 +29,6 @@ FILE_MODE = 0o100644  # regular file, rw-r--r--
 def source_dir() -> Path:
     """The rotation function's source: the copy an installed wheel carries, else this checkout's
     functions/token_rotation (see chromactl.resources)."""
-    from chromactl.resources import ROTATION_FUNCTION, bundled
-
     found = bundled(ROTATION_FUNCTION)
     if not (found / "handler.py").is_file():
         raise ConfigError(

@@ -20,12 +20,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from chromactl.aws.session import error_code
-from chromactl.errors import ConfigError, OperationFailed
+from chromactl.aws.session import ClientFactory, describe_aws_error, error_code
+from chromactl.errors import ChromactlError, ConfigError, OperationFailed
 from chromactl.poll import Clock, poll_until
+from chromactl.stack import outputs as stack_outputs
 
 if TYPE_CHECKING:  # pragma: no cover
-    from chromactl.aws.session import ClientFactory
     from chromactl.config import EnvConfig
 
 CURRENT = "AWSCURRENT"
@@ -49,11 +49,8 @@ def default_secret_name(env: str, project: str = DEFAULT_PROJECT) -> str:
 
 def _outputs_secret(env: EnvConfig, region: str, profile: str | None) -> str | None:
     """The stack's token_secret_arn output for (env, region), or None when it cannot be read."""
-    from chromactl.errors import ChromactlError
-    from chromactl.stack.outputs import read_outputs
-
     try:
-        value = read_outputs(env, region, profile=profile).get("token_secret_arn")
+        value = stack_outputs.read_outputs(env, region, profile=profile).get("token_secret_arn")
     except ChromactlError:
         return None
     return str(value) if value else None
@@ -95,8 +92,6 @@ def resolve_secret_id(
 
 def _factory(profile: str | None) -> ClientFactory:
     """The client factory (a seam: tests substitute one whose clients they control)."""
-    from chromactl.aws.session import ClientFactory
-
     return ClientFactory(profile=profile)
 
 
@@ -107,8 +102,6 @@ def _sm(region: str, profile: str | None, factory: ClientFactory | None) -> Any:
 def _fail(exc: BaseException, secret_id: str, doing: str) -> OperationFailed | ConfigError:
     """A ChromactlError for a botocore failure; never includes a secret value."""
     from botocore.exceptions import ClientError
-
-    from chromactl.aws.session import describe_aws_error
 
     if isinstance(exc, ClientError):
         code = error_code(exc)

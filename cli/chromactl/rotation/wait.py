@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chromactl.aws.session import describe_aws_error
 from chromactl.errors import OperationFailed
 from chromactl.output import Output
 from chromactl.poll import Clock, poll_until
@@ -67,8 +68,6 @@ def wait_rotation_settled(
     With `output`: periodic progress lines of the wait (Output.waiting), also while nothing changes.
     """
     from botocore.exceptions import BotoCoreError, ClientError
-
-    from chromactl.aws.session import describe_aws_error
 
     say = on_progress or (lambda _m: None)
     where = f" Read the rotation function's log group {log_group}." if log_group else " Read the rotation function's logs."

