@@ -35,7 +35,7 @@ VARIABLES: dict[str, str] = {
     "CHROMACTL_MODULE_SOURCE": "the git repository `init` pins the Terraform modules from",
     "CHROMACTL_PROGRESS_EVERY": "seconds between progress lines when stderr is not a terminal (default 10)",
     "CHROMACTL_FAILOVER_ENDPOINT": "the endpoint failover's gate checks instead of the new stack's own",
-    "CHROMACTL_JSON": "1/true/yes: every verb prints its --json envelope (the --json option's variable)",
+    "CHROMACTL_JSON": "1/true/yes/on (Click's words for true): every verb prints its --json envelope (the --json option's variable)",
 }
 
 _TRUE = ("1", "true", "yes")

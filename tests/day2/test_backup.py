@@ -185,6 +185,20 @@ def test_retention_is_the_value_terraform_uses(project: Path) -> None:
     assert B.retention_days(env, "no_such_variable") is None
 
 
+
+def test_a_broken_tfvars_json_is_an_error_not_a_guess(project: Path) -> None:
+    """A *.auto.tfvars.json that is not JSON: Terraform refuses to plan with it, so the reader says so
+    (file and line) instead of skipping it and reporting a value Terraform would never use (the shared
+    reader skipped it; day2's old one raised)."""
+    from chromactl.config import load_env
+    from chromactl.errors import ConfigError
+
+    env_dir = project / "envs" / "prod"
+    (env_dir / "terraform.tfvars").write_text("backup_retention_days = 21\n")
+    (env_dir / "ops.auto.tfvars.json").write_text('{\n  "backup_retention_days": 7,\n}\n')
+    with pytest.raises(ConfigError, match=r"ops\.auto\.tfvars\.json:3: not valid JSON"):
+        B.retention_days(load_env("prod", project), "backup_retention_days")
+
 def test_arns_carry_the_regions_partition(project: Path) -> None:
     """China and GovCloud regions are other partitions (botocore's endpoint data): arn:aws-cn:..., not arn:aws:..."""
     from chromactl.config import load_env

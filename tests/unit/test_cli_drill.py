@@ -67,3 +67,20 @@ def test_dry_run_prints_the_plan_and_changes_nothing(scenario: str) -> None:
     assert data["dry_run"] is True and data["disrupts"] == list(PLANS[scenario].disrupts)
     if PLANS[scenario].target == "rto":
         assert data["target"] == "120 s (--target-seconds)"
+
+
+def test_env_completion_reads_the_root_on_the_line(tmp_path: Path) -> None:
+    """`chromactl --root R smoke --env <TAB>` offers R's envs, also from a folder outside any project
+    (completion listed the working directory's project only, so it offered nothing there)."""
+    from tests.unit.test_config import GOOD, make_root
+
+    (tmp_path / "infra").mkdir()
+    root = make_root(tmp_path / "infra", "prod", GOOD)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    words = f"chromactl --root {root} smoke --env "
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("CHROMACTL_", "AWS_"))}
+    full.update({"_CHROMACTL_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1)})
+    res = subprocess.run([CHROMACTL], capture_output=True, text=True, timeout=60, cwd=elsewhere, env=full, check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == list_envs(root) and "prod" in res.stdout.split()

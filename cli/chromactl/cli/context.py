@@ -44,12 +44,15 @@ def app_context(ctx: typer.Context, json_flag: bool = False) -> RunContext:
 
 
 
-def complete_env(incomplete: str) -> list[str]:
-    """Shell completion for --env: the env names under envs/ (nothing when the project is not found)."""
+def complete_env(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion for --env: the env names under envs/ of --root when the line has one, else of the
+    project found from the working directory (nothing when no project is found)."""
     try:
-        from chromactl.config import list_envs
+        from chromactl.config import checked_root, list_envs
 
-        return [name for name in list_envs(None) if name.startswith(incomplete)]
+        given = ctx.find_root().params.get("root")
+        root = checked_root(Path(given), "--root") if given else None
+        return [name for name in list_envs(root) if name.startswith(incomplete)]
     except Exception:  # noqa: BLE001 - completion must never print an error into the shell
         return []
 

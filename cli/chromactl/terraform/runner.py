@@ -13,8 +13,9 @@
   and show Terraform's own error summary.
 
 Size: one class, Runner: engine choice, init and its cache key, backend overrides, running Terraform
-with signal forwarding, timeouts and supervision, and turning its diagnostics into sentences; the
-issue's target shape moves the process part to terraform/process.py, a separate step.
+with signal forwarding, timeouts and supervision, and turning its diagnostics into sentences. The
+process handling stays in this class rather than a terraform/process.py (docs/DESIGN.md says why):
+the init cache, backend override and diagnostics all wrap the same subprocess call.
 """
 
 from __future__ import annotations

@@ -155,7 +155,10 @@ def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None, 
         pin = check_module_pin(env)
         if pin is not None:
             checks.append(pin)
-        checks.append(Check(prefix + "toml vs tfvars", *facts_check(env)))
+        try:
+            checks.append(Check(prefix + "toml vs tfvars", *facts_check(env)))
+        except ChromactlError as exc:  # a tfvars file Terraform cannot read either
+            checks.append(Check(prefix + "toml vs tfvars", "fail", exc.message, exc.hint or ""))
         if identity is None:
             checks.append(Check(prefix + "aws checks", "skip", "skipped: no working AWS credentials"))
             continue
