@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from chromactl.checks.smoke import SmokeReport, Step
 from chromactl.config import load_env
+from chromactl.day2.status import ChromaSection
 from chromactl.lifecycle import apply
 from chromactl.lifecycle.apply import ApplyResult, DestroyResult
 from chromactl.lifecycle.summary import PlanSummary
@@ -75,7 +76,9 @@ RESULTS: dict[str, tuple[Callable[..., Any], Any]] = {
                                                                       "ownership", "tls_only_policy", "lifecycle"), "set now"))),
     "status": (status.collect_status, StatusResult("dev", "us-east-1", "https://chroma.example.com", (), {"stable": True},
                                                    {"prefix": "chromactl-dev", "in_alarm": []}, {"configured": False},
-                                                   {"note": "no backup vault"}, {"image": "chromadb/chroma:1.5.9"}, NOW)),
+                                                   {"note": "no backup vault"},
+                                                   ChromaSection(image="chromadb/chroma:1.5.9", chroma_version="1.5.9",
+                                                                 highest_opened_data="1.5.9"), NOW)),
     "status (local env)": (status.local_status, _local_status(running=True)),
     "up": (up.up, _up(_smoke())),
     "up (local env)": (up.up, _local_up(_smoke())),
