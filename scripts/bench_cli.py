@@ -112,6 +112,30 @@ def timed_split(argv: list[str], *, env: dict[str, str] | None = None, cwd: Path
     return elapsed, usage.ru_utime + usage.ru_stime, own
 
 
+def bench_help_against(runs: int, rev: str, tmp: Path) -> dict[str, float | str]:
+    """`chromactl --help` of this checkout against the same at git revision `rev` (a worktree of it,
+    imported through PYTHONPATH by the same interpreter and dependencies), interleaved: the median of
+    the per-pair ratios says whether a change made start-up slower (issue 15: "no slower")."""
+    old = tmp / "against"
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(old), rev], check=True, timeout=120)
+    try:
+        argv = [sys.executable, "-m", "chromactl.cli.app", "--help"]
+        env = {**os.environ, "NO_COLOR": "1"}
+        here, there = {**env, "PYTHONPATH": str(REPO / "cli")}, {**env, "PYTHONPATH": str(old / "cli")}
+        for e in (here, there):  # warm the page cache and .pyc files
+            timed(argv, env=e)
+        ratios, ours, theirs = [], [], []
+        for _ in range(runs):
+            a, b = timed(argv, env=here), timed(argv, env=there)
+            ours.append(a)
+            theirs.append(b)
+            ratios.append(a / b)
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(old)], check=False, timeout=120)
+    return {"against": rev, "this_s": statistics.median(ours), "against_s": statistics.median(theirs),
+            "pair_ratio": statistics.median(ratios), "runs": runs}
+
+
 def bench_help(runs: int, tmp: Path, *, with_plain: bool = False) -> dict[str, float]:
     hello = tmp / "hello_typer.py"
     hello.write_text(HELLO)
@@ -266,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-plan", action="store_true", help="measure --help only")
     ap.add_argument("--baseline", choices=("same", "plain", "both"), default="same",
                     help="direct terraform plan to compare with: the same flags chromactl uses (the budget), plain human output, or both")
+    ap.add_argument("--against", metavar="REV", help="also time --help against this git revision (interleaved pairs)")
     ap.add_argument("--json", action="store_true", help="print the numbers as JSON")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO / "cli"))
@@ -275,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="chromactl-bench-"))
     try:
         result: dict[str, object] = {"help": bench_help(args.help_runs, tmp, with_plain=True)}
+        if args.against:
+            result["help_against"] = bench_help_against(args.help_runs, args.against, tmp)
         if not args.skip_plan:
             which = ("same", "plain") if args.baseline == "both" else (args.baseline,)
             result["plan"] = bench_plan(args.runs, tmp, which=which, trials=args.trials)
@@ -298,6 +325,11 @@ def main(argv: list[str] | None = None) -> int:
         if "chromactl_help_plain_s" in h:
             print(f"(chromactl --help without rich formatting, TYPER_USE_RICH=0: median {h['chromactl_help_plain_s'] * 1000:.1f} ms)")
         print(f"ratio                   {h['ratio']:.2f}x  (budget {HELP_RATIO_BUDGET:.1f}x)   [{h['runs']} runs each, interleaved]  {'ok' if ok_help else 'OVER BUDGET'}")
+        if "help_against" in result:
+            a = result["help_against"]
+            assert isinstance(a, dict)
+            print(f"against {a['against']}: --help median {a['this_s'] * 1000:.1f} ms here, {a['against_s'] * 1000:.1f} ms there; "
+                  f"median of {a['runs']} interleaved pair ratios {a['pair_ratio']:.3f} (above 1: slower here)")
         if "plan" in result:
             p = result["plan"]
             assert isinstance(p, dict)
