@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
         else:
             from chromactl.workflows.doctor import failed, run_doctor
 
-            checks = run_doctor(env, _factory(actx), root=actx.root, env=local)
+            checks = run_doctor(env, _factory(actx), root=actx.root, loaded=local)
             ok = not failed(checks)
         data = {"ok": ok, "checks": [c.to_dict() for c in checks]}
 

@@ -107,14 +107,14 @@ def check_local_files(envs: list[Any]) -> list[Check]:
     return out
 
 
-def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None, env: EnvConfig | None = None) -> list[Check]:
-    """Every check for `env_name` (all envs when None); `env`: that env, when the caller has loaded it."""
+def run_doctor(env_name: str | None, factory: Any, *, root: Path | None = None, loaded: EnvConfig | None = None) -> list[Check]:
+    """Every check for `env_name` (all envs when None); `loaded`: that env, when the caller has loaded it."""
     checks = [check_engine()]
     envs = []
     names = [env_name] if env_name else list_envs(root)
     for name in names:
         try:
-            env = env if env is not None and env.name == name else load_env(name, root)
+            env = loaded if loaded is not None and loaded.name == name else load_env(name, root)
         except ChromactlError as exc:
             checks.append(Check(f"config {name}", "fail", exc.message, exc.hint or ""))
             continue
